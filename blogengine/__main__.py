@@ -1,0 +1,5 @@
+"""Entry point for `python -m blogengine`."""
+
+from blogengine.cli import main
+
+main()
