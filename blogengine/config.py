@@ -1,0 +1,242 @@
+"""Site configuration: `blogengine.toml` read into a validated SiteConfig."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from blogengine.errors import BlogError, ConfigError
+
+CONFIG_NAME = "blogengine.toml"
+PERMALINK_FIELDS = ("year", "month", "day", "slug", "category")
+
+
+@dataclass(frozen=True)
+class AuthorConfig:
+    name: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class CommentsConfig:
+    # On by default: a blog here is a conversation. An empty url means the comment
+    # server shares the site's origin (as under `blogengine serve`).
+    enabled: bool = True
+    url: str = ""
+    # Where the comment server keeps its data when run from this site folder;
+    # empty means a SQLite file `comments.sqlite3` beside blogengine.toml.
+    database_url: str = ""
+    # Free-form settings handed to the comment server (validated by comments_server).
+    server: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """Everything `blogengine.toml` can set; the defaults here are the only defaults."""
+
+    root: Path = Path(".")
+    title: str = "My Blog"
+    description: str = ""
+    base_url: str = "http://localhost:8000/"
+    language: str = "en"
+    timezone: str = "UTC"
+    permalink: str = "/{year}/{month}/{slug}/"
+    page_permalink: str = "/{slug}/"
+    posts_per_page: int = 10
+    theme: str = "default"
+    date_format: str = "%B %-d, %Y"
+    feed_items: int = 20
+    related_posts: int = 3
+    escape_html: bool = False
+    pygments_style: str = "default"
+    pygments_dark_style: str = "monokai"
+    author: AuthorConfig = field(default_factory=AuthorConfig)
+    comments: CommentsConfig = field(default_factory=CommentsConfig)
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, always ending in '/': where the site lives on its host."""
+        return urlsplit(self.base_url).path or "/"
+
+
+def load_config(root: Path) -> SiteConfig:
+    """Read and validate `root/blogengine.toml`; every problem is reported at once."""
+    path = root / CONFIG_NAME
+    if not path.is_file():
+        raise ConfigError(
+            f"no {CONFIG_NAME} here; run `blogengine init {root}` to start a site, "
+            "or pass --source DIR", path=path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not valid UTF-8 (byte {exc.start})", path=path) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = re.search(r"\(at line (\d+), column \d+\)", message)
+        line = int(match.group(1)) if match else None
+        reason = re.sub(r" ?\(at line.*", "", message)
+        raise ConfigError(f"invalid TOML: {reason}", path=path, line=line) from None
+    return config_from_dict(data, root=root, path=path, text=text)
+
+
+def config_from_dict(data: dict[str, Any], *, root: Path, path: Path | None = None,
+                     text: str = "") -> SiteConfig:
+    """Build a SiteConfig from parsed TOML, collecting every error before raising."""
+    errors: list[ConfigError] = []
+    values = _read_table(SiteConfig, data, "", errors, path, text)
+    if errors:
+        raise _combine(errors)
+    config = SiteConfig(root=root, **values)
+    errors.extend(_check_values(config, path, text))
+    if errors:
+        raise _combine(errors)
+    return dataclasses.replace(config, base_url=_with_slash(config.base_url))
+
+
+def _combine(errors: list[ConfigError]) -> BlogError:
+    if len(errors) == 1:
+        return errors[0]
+    from blogengine.errors import BuildFailed
+    return BuildFailed(list(errors))
+
+
+def _read_table(cls: type, data: dict[str, Any], prefix: str, errors: list[ConfigError],
+                path: Path | None, text: str) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls) if f.name != "root"}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        name = prefix + key
+        line = _line_of(text, prefix.rstrip("."), key)
+        if key not in known:
+            hint = difflib.get_close_matches(key, sorted(known), n=1)
+            suggestion = f" (did you mean '{prefix}{hint[0]}'?)" if hint else ""
+            errors.append(ConfigError(f"unknown key '{name}'{suggestion}", path, line))
+            continue
+        expected = hints[key]
+        if dataclasses.is_dataclass(expected):
+            if key == "author" and isinstance(value, str):
+                value = {"name": value}
+            if not isinstance(value, dict):
+                errors.append(ConfigError(
+                    f"'{name}' must be a table, got {_type_name(value)}", path, line))
+                continue
+            values[key] = expected(**_read_table(expected, value, name + ".", errors, path, text))
+        elif not _is_instance(value, expected):
+            errors.append(ConfigError(
+                f"'{name}' must be {_type_name_of(expected)}, got {_type_name(value)} {value!r}",
+                path, line))
+        else:
+            values[key] = value
+    return values
+
+
+def _check_values(config: SiteConfig, path: Path | None, text: str) -> list[ConfigError]:
+    errors: list[ConfigError] = []
+
+    def fail(key: str, message: str) -> None:
+        table, _, name = key.rpartition(".")
+        errors.append(ConfigError(f"'{key}' {message}", path, _line_of(text, table, name)))
+
+    url = urlsplit(config.base_url)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        fail("base_url", f"must be an absolute http(s) URL, got {config.base_url!r}")
+    try:
+        ZoneInfo(config.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail("timezone", f"is not a known time zone, got {config.timezone!r} "
+                         "(expected a name such as 'Europe/Paris' or 'UTC')")
+    for key in ("permalink", "page_permalink"):
+        problem = check_permalink(getattr(config, key), page=(key == "page_permalink"))
+        if problem:
+            fail(key, problem)
+    for key in ("posts_per_page", "feed_items"):
+        if getattr(config, key) < 1:
+            fail(key, f"must be at least 1, got {getattr(config, key)}")
+    if config.related_posts < 0:
+        fail("related_posts", f"must be 0 or more, got {config.related_posts}")
+    if config.comments.url:
+        curl = urlsplit(config.comments.url)
+        if curl.scheme not in ("http", "https") or not curl.netloc:
+            fail("comments.url", f"must be an absolute http(s) URL, got {config.comments.url!r}")
+    return errors
+
+
+def check_permalink(pattern: str, *, page: bool = False) -> str | None:
+    """Return what is wrong with a permalink pattern, or None."""
+    if not pattern.startswith("/") or not pattern.endswith("/"):
+        return f"must start and end with '/', got {pattern!r}"
+    allowed = ("slug",) if page else PERMALINK_FIELDS
+    names = re.findall(r"\{([^{}]*)\}", pattern)
+    for name in names:
+        if name not in allowed:
+            return f"has an unknown field {{{name}}} (expected one of {', '.join(allowed)})"
+    if "slug" not in names:
+        return "must contain {slug}"
+    if ".." in pattern.split("/") or "\\" in pattern:
+        return f"must not climb out of the site, got {pattern!r}"
+    return None
+
+
+def _is_instance(value: Any, expected: Any) -> bool:
+    if expected is bool:
+        return isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    origin = typing.get_origin(expected)
+    if origin is not None:
+        return isinstance(value, origin)
+    if isinstance(expected, types.UnionType):
+        return any(_is_instance(value, t) for t in typing.get_args(expected))
+    return isinstance(value, expected)
+
+
+def _type_name(value: Any) -> str:
+    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a number",
+             list: "a list", dict: "a table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _type_name_of(expected: Any) -> str:
+    return {str: "a string", bool: "true or false", int: "an integer"}.get(expected, str(expected))
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+def _line_of(text: str, table: str, key: str) -> int | None:
+    """Best-effort line of `key` inside `[table]` in the TOML text, for error messages."""
+    current = ""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        header = re.match(r"^\[\s*([^\]]+?)\s*\]$", line)
+        if header:
+            current = header.group(1)
+            continue
+        if current == table and re.match(rf"^[\"']?{re.escape(key)}[\"']?\s*=", line):
+            return number
+    return None
