@@ -1,0 +1,172 @@
+"""The `blogengine` command: parses options, calls one function, prints results and errors.
+
+This is the only module that prints errors or sets exit codes."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from blogengine import __version__
+from blogengine.build import BuildOptions, build
+from blogengine.config import load_config
+from blogengine.errors import BlogError, BuildFailed
+from blogengine.scaffold import init_site, new_document
+
+F = TypeVar("F", bound=Callable[..., Any])
+PROGRESS_THRESHOLD = 200   # pages; smaller builds finish before a bar would help
+
+
+def handle_errors(command: F) -> F:
+    """Turn BlogError into `path:line: message` lines and exit 1; anything else is a bug."""
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = bool(click.get_current_context().find_root().params.get("debug")) or \
+            bool(kwargs.get("debug"))
+        try:
+            return command(*args, **kwargs)
+        except BuildFailed as exc:
+            if debug:
+                traceback.print_exc()
+            for error in exc.errors:
+                click.echo(f"error: {error}", err=True)
+            click.echo(f"{len(exc.errors)} error(s); nothing was written.", err=True)
+            sys.exit(1)
+        except BlogError as exc:
+            if debug:
+                traceback.print_exc()
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if debug:
+                raise
+            click.echo(f"internal error: {type(exc).__name__}: {exc}\n"
+                       "This is a bug in blogengine; run again with --debug for the traceback "
+                       "and report it.", err=True)
+            sys.exit(2)
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="blogengine")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def main(debug: bool) -> None:
+    """blogengine: a static blog generator with comment conversations.
+
+    \b
+    Examples:
+      blogengine init my-blog        # start a new site
+      cd my-blog && blogengine build # write the site to public/
+      blogengine new "A new post"    # start a post
+    """
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--title", default="My Blog", show_default=True, help="The site's title.")
+@click.option("--author", default="", help="Your name, shown on posts.")
+@click.option("--base-url", default="", help="Where the site will live, e.g. https://example.com/.")
+@handle_errors
+def init(directory: Path, title: str, author: str, base_url: str) -> None:
+    """Start a new site in DIRECTORY: config, a first post, an about page.
+
+    \b
+    Examples:
+      blogengine init my-blog
+      blogengine init my-blog --title "Notes" --author "Ann" --base-url https://ann.example/
+    """
+    written = init_site(directory, title=title, author=author, base_url=base_url)
+    for path in written:
+        click.echo(f"  wrote {path}")
+    click.echo(f"New site in {directory}. Build it with:\n  blogengine build --source {directory}")
+
+
+@main.command(name="build")
+@click.option("--source", "-s", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The site folder (holding blogengine.toml and content/).")
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the site [default: public/ in the site folder].")
+@click.option("--drafts", is_flag=True, help="Include posts marked `draft: true`.")
+@click.option("--future", is_flag=True, help="Include posts dated in the future.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@handle_errors
+def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
+                  debug: bool) -> None:
+    """Build the site into a folder ready for any static host.
+
+    The new site replaces the output folder only once it is complete: a failed build
+    leaves the previous one untouched.
+
+    \b
+    Examples:
+      blogengine build
+      blogengine build --source my-blog --output /tmp/site
+      blogengine build --drafts --future     # preview unpublished posts
+    """
+    config = load_config(source)
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None and total >= PROGRESS_THRESHOLD and sys.stderr.isatty():
+            bar = click.progressbar(length=total, label="Rendering", file=sys.stderr)
+            bar.__enter__()
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        report = build(config, BuildOptions(output_dir=output, drafts=drafts, future=future),
+                       progress=progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"Built {report.pages_written} pages ({report.posts} posts, "
+               f"{report.files_written} files) in {report.seconds:.2f} s -> {report.output_dir}")
+
+
+@main.command()
+@click.argument("title")
+@click.option("--source", "-s", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The site folder.")
+@click.option("--page", is_flag=True, help="Write a page (content/pages/) instead of a post.")
+@click.option("--tag", "tags", multiple=True, help="A tag for the post; repeat for more.")
+@click.option("--draft/--no-draft", default=True, show_default=True,
+              help="Mark the post as a draft (left out of builds until you publish it).")
+@handle_errors
+def new(title: str, source: Path, page: bool, tags: tuple[str, ...], draft: bool) -> None:
+    """Start a new post titled TITLE in content/posts/<slug>.md.
+
+    \b
+    Examples:
+      blogengine new "Why I answer every comment"
+      blogengine new "Reading list" --tag books --tag lists --no-draft
+      blogengine new "Colophon" --page
+    """
+    config = load_config(source)
+    path = new_document(config, title, page=page, draft=draft, tags=list(tags))
+    click.echo(f"Wrote {path}")
+    if draft and not page:
+        click.echo("It is a draft: `blogengine build --drafts` shows it; "
+                   "set `draft: false` to publish.")
+
+
+def _mount_comments() -> None:
+    """Add `blogengine comments ...` from the comment server package."""
+    try:
+        from comments_server.cli import comments
+    except ImportError:  # the comment server is not built yet
+        return
+    main.add_command(comments)
+
+
+_mount_comments()

@@ -1,0 +1,83 @@
+"""Feeds: site-wide Atom and RSS 2.0 and per-tag Atom, through feedgen, with absolute links."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import urljoin
+
+import lxml.html
+from feedgen.feed import FeedGenerator
+
+from blogengine import __version__
+from blogengine.config import SiteConfig
+from blogengine.model import Entry, Site
+
+ATOM_URL = "/atom.xml"
+RSS_URL = "/rss.xml"
+# An empty site still needs a fixed feed date: builds must not depend on the clock.
+_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+def absolute_url(config: SiteConfig, path: str) -> str:
+    """A site path such as /2024/05/x/ as a full URL under base_url."""
+    return urljoin(config.base_url, path.lstrip("/"))
+
+
+def absolutize_links(html: str, page_url: str) -> str:
+    """Rewrite relative href/src in post HTML against the page's absolute URL (feed readers
+    have no base to resolve them against)."""
+    if not html.strip():
+        return html
+    wrapper = lxml.html.fragment_fromstring(html, create_parent="div")
+    wrapper.make_links_absolute(page_url, resolve_base_href=False)
+    inner: str = lxml.html.tostring(wrapper, encoding="unicode")
+    return inner[len("<div>"):-len("</div>")]
+
+
+def _feed(site: Site, title: str, page_url: str, feed_url: str, posts: list[Entry]) -> FeedGenerator:
+    config = site.config
+    feed = FeedGenerator()
+    feed.id(absolute_url(config, feed_url))
+    feed.title(title)
+    feed.subtitle(config.description or config.title)
+    feed.link(href=absolute_url(config, page_url), rel="alternate")
+    feed.link(href=absolute_url(config, feed_url), rel="self")
+    feed.language(config.language)
+    feed.generator("blogengine", __version__)
+    if config.author.name:
+        author = {"name": config.author.name}
+        if config.author.email:
+            author["email"] = config.author.email
+        feed.author(author)
+    newest = max((p.updated or p.date for p in posts), default=site.updated or _EPOCH)
+    feed.updated(newest)
+    feed.lastBuildDate(newest)
+    for post in posts[:config.feed_items]:
+        url = absolute_url(config, post.url)
+        item = feed.add_entry(order="append")
+        item.id(url)
+        item.guid(url, permalink=True)
+        item.title(post.title)
+        item.link(href=url)
+        item.published(post.date)
+        item.updated(post.updated or post.date)
+        item.author({"name": post.author or config.title})
+        if post.summary_text:
+            item.summary(post.summary_text)
+        item.content(absolutize_links(post.doc.html, url), type="html")
+        for tag in post.tags:
+            item.category(term=tag.name, label=tag.name,
+                          scheme=absolute_url(config, "/tags/"))
+    return feed
+
+
+def atom_feed(site: Site, *, title: str | None = None, page_url: str = "/",
+              feed_url: str = ATOM_URL, posts: list[Entry] | None = None) -> bytes:
+    feed = _feed(site, title or site.config.title, page_url, feed_url,
+                 site.posts if posts is None else posts)
+    return feed.atom_str(pretty=True)  # type: ignore[no-any-return]
+
+
+def rss_feed(site: Site) -> bytes:
+    feed = _feed(site, site.config.title, "/", RSS_URL, site.posts)
+    return feed.rss_str(pretty=True)  # type: ignore[no-any-return]

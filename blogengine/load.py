@@ -1,0 +1,111 @@
+"""Load stage: find every file under content/, read Markdown sources, list assets to copy."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from blogengine.errors import ContentError
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One Markdown file: where it is, its text, and a digest of its bytes."""
+
+    path: Path            # absolute path on disk
+    rel: PurePosixPath    # path under content/, e.g. posts/hello.md
+    text: str
+    digest: str
+
+    @property
+    def display_path(self) -> str:
+        return f"content/{self.rel}"
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A non-Markdown file copied to the same relative path in the output."""
+
+    path: Path
+    rel: PurePosixPath
+
+
+@dataclass
+class LoadedContent:
+    sources: list[SourceFile] = field(default_factory=list)
+    assets: list[Asset] = field(default_factory=list)
+    errors: list[ContentError] = field(default_factory=list)
+
+
+def load_sources(content_dir: Path) -> LoadedContent:
+    """Walk content_dir (following links that stay inside it) in sorted order."""
+    loaded = LoadedContent()
+    if not content_dir.is_dir():
+        loaded.errors.append(ContentError("no content/ folder here (expected content/posts/*.md)",
+                                          path=content_dir))
+        return loaded
+    root = content_dir.resolve()
+    for path, rel in _walk(content_dir, root, PurePosixPath(), {root}, loaded.errors):
+        if path.suffix.lower() in MARKDOWN_SUFFIXES:
+            source = _read_source(path, rel, loaded.errors)
+            if source is not None:
+                loaded.sources.append(source)
+        else:
+            loaded.assets.append(Asset(path=path, rel=rel))
+    return loaded
+
+
+def _walk(folder: Path, root: Path, rel: PurePosixPath, visited: set[Path],
+          errors: list[ContentError]) -> list[tuple[Path, PurePosixPath]]:
+    found: list[tuple[Path, PurePosixPath]] = []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        errors.append(ContentError(f"cannot read folder: {exc.strerror}", path=folder))
+        return found
+    for entry in entries:
+        if entry.name.startswith(".") or entry.name.endswith("~"):
+            continue
+        path = Path(entry.path)
+        entry_rel = rel / entry.name
+        display = f"content/{entry_rel}"
+        if entry.is_symlink():
+            target = path.resolve()
+            if not target.is_relative_to(root):
+                errors.append(ContentError(
+                    f"symbolic link leads outside content/ (to {target}); refused", path=display))
+                continue
+            if not target.exists():
+                errors.append(ContentError("symbolic link is broken", path=display))
+                continue
+        if entry.is_dir():
+            real = path.resolve()
+            if real in visited:
+                continue  # a link back to a folder we are already inside: a loop, stop here
+            found.extend(_walk(path, root, entry_rel, visited | {real}, errors))
+        elif entry.is_file():
+            found.append((path, entry_rel))
+    return found
+
+
+def _read_source(path: Path, rel: PurePosixPath, errors: list[ContentError]) -> SourceFile | None:
+    display = f"content/{rel}"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        errors.append(ContentError(f"cannot read file: {exc.strerror}", path=display))
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        errors.append(ContentError(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save the file as UTF-8", path=display, line=line))
+        return None
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    return SourceFile(path=path, rel=rel, text=text, digest=hashlib.sha256(data).hexdigest())

@@ -1,0 +1,72 @@
+"""The Markdown dialect of posts: markdown-it-py with plugins, Pygments for fenced code."""
+
+from __future__ import annotations
+
+import html
+from functools import lru_cache
+from typing import Any
+
+from markdown_it import MarkdownIt
+from mdit_py_plugins.admon import admon_plugin
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+from slugify import slugify
+
+HIGHLIGHT_CLASS = "highlight"
+
+
+def heading_id(title: str) -> str:
+    """A stable id for a heading: the slug of its text (ids are made unique per document)."""
+    return slugify(title) or "section"
+
+
+def highlight_code(code: str, lang: str, _attrs: Any) -> str:
+    """Fenced code to highlighted HTML with Pygments CSS classes; unknown languages stay plain."""
+    name = (lang or "").split()[0] if lang else ""
+    lang_class = f' class="language-{html.escape(name, quote=True)}"' if name else ""
+    try:
+        lexer = get_lexer_by_name(name) if name else None
+    except ClassNotFound:
+        lexer = None
+    if lexer is None:
+        body = html.escape(code)
+    else:
+        body = highlight(code, lexer, _formatter())
+    return f'<pre class="{HIGHLIGHT_CLASS}"><code{lang_class}>{body}</code></pre>\n'
+
+
+@lru_cache(maxsize=1)
+def _formatter() -> HtmlFormatter:  # type: ignore[type-arg]
+    return HtmlFormatter(nowrap=True)
+
+
+def pygments_css(light_style: str, dark_style: str) -> str:
+    """Stylesheet for highlighted code: the light style, and the dark one when the reader prefers dark."""
+    selector = f".{HIGHLIGHT_CLASS}"
+    light = HtmlFormatter(style=light_style).get_style_defs(selector)
+    dark = HtmlFormatter(style=dark_style).get_style_defs(selector)
+    dark_indented = "\n".join("  " + line for line in dark.splitlines())
+    return (f"/* Pygments: {light_style} (light), {dark_style} (dark) */\n{light}\n"
+            f"@media (prefers-color-scheme: dark) {{\n{dark_indented}\n}}\n")
+
+
+def make_markdown(*, allow_html: bool = True) -> MarkdownIt:
+    """The post parser: CommonMark plus tables, footnotes, task lists, definition lists,
+    heading anchors, admonitions and front matter."""
+    md = MarkdownIt("commonmark", {"html": allow_html, "linkify": True, "typographer": False,
+                                   "xhtmlOut": False, "highlight": highlight_code})
+    md.enable(["table", "strikethrough", "linkify"])
+    md.use(front_matter_plugin)
+    md.use(footnote_plugin)
+    md.use(tasklists_plugin, label=True)
+    md.use(deflist_plugin)
+    md.use(admon_plugin)
+    md.use(anchors_plugin, min_level=1, max_level=6, slug_func=heading_id)
+    return md

@@ -1,0 +1,307 @@
+"""Site model stage: documents -> Site (posts, pages, taxonomies, archives, URLs)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup
+from slugify import slugify
+
+from blogengine.config import SiteConfig
+from blogengine.errors import BlogError, BuildFailed, ContentError
+from blogengine.parse import Document, TocEntry
+
+
+@dataclass(eq=False)
+class Term:
+    """A tag or a category, with the posts that carry it (newest first)."""
+
+    kind: str            # "tag" or "category"
+    name: str
+    slug: str
+    url: str
+    posts: list[Entry] = field(default_factory=list)
+
+    @property
+    def feed_url(self) -> str:
+        return self.url + "atom.xml"
+
+
+@dataclass(eq=False)
+class Entry:
+    """A post or a page: one document placed on the site."""
+
+    doc: Document
+    kind: str            # "post" or "page"
+    url: str
+    slug: str
+    author: str
+    comments: bool
+    tags: list[Term] = field(default_factory=list)
+    category: Term | None = None
+    previous: Entry | None = None   # older post
+    next: Entry | None = None       # newer post
+    related: list[Entry] = field(default_factory=list)
+
+    title = property(lambda self: self.doc.meta.title)
+    date = property(lambda self: self.doc.meta.date)
+    draft = property(lambda self: self.doc.meta.draft)
+    image = property(lambda self: self.doc.meta.image)
+    toc = property(lambda self: self.doc.toc)
+    word_count = property(lambda self: self.doc.word_count)
+    reading_time = property(lambda self: self.doc.reading_time)
+    summary_text = property(lambda self: self.doc.summary_text)
+    meta = property(lambda self: self.doc.meta.extra)
+    source = property(lambda self: self.doc.source.display_path)
+
+    @property
+    def updated(self) -> datetime | None:
+        return self.doc.meta.updated
+
+    @property
+    def content(self) -> Markup:
+        return Markup(self.doc.html)
+
+    @property
+    def summary(self) -> Markup:
+        return Markup(self.doc.summary_html)
+
+    @property
+    def thread(self) -> str:
+        """The comment thread this entry opens: its path on the site."""
+        return self.url
+
+    @property
+    def toc_entries(self) -> tuple[TocEntry, ...]:
+        return self.doc.toc
+
+
+@dataclass(frozen=True)
+class Pagination:
+    number: int
+    count: int
+    urls: tuple[str, ...]
+
+    @property
+    def prev_url(self) -> str | None:
+        return self.urls[self.number - 2] if self.number > 1 else None
+
+    @property
+    def next_url(self) -> str | None:
+        return self.urls[self.number] if self.number < self.count else None
+
+
+@dataclass(eq=False)
+class Listing:
+    """A generated page that lists posts: index, tag, category, archive, tag overview, 404."""
+
+    kind: str            # "index", "tag", "category", "archive", "tags", "404"
+    title: str
+    url: str
+    posts: list[Entry] = field(default_factory=list)
+    pagination: Pagination | None = None
+    term: Term | None = None
+    year: int | None = None
+    month: int | None = None
+
+    @property
+    def groups(self) -> list[tuple[int, list[Entry]]]:
+        """This listing's posts by year, newest year first (for archive pages)."""
+        years: dict[int, list[Entry]] = defaultdict(list)
+        for post in self.posts:
+            years[post.date.year].append(post)
+        return sorted(years.items(), reverse=True)
+
+
+@dataclass(eq=False)
+class Site:
+    config: SiteConfig
+    posts: list[Entry]
+    pages: list[Entry]
+    tags: list[Term]
+    categories: list[Term]
+    listings: list[Listing]
+    archive_years: list[Listing]
+
+    @property
+    def entries(self) -> list[Entry]:
+        return self.posts + self.pages
+
+    @property
+    def updated(self) -> datetime | None:
+        """The newest date on the site, used for feeds (never the clock: builds are repeatable)."""
+        dates = [p.updated or p.date for p in self.posts]
+        return max(dates) if dates else None
+
+
+def output_path(url: str) -> str:
+    """The file a URL is written to, relative to the output folder."""
+    path = url.lstrip("/")
+    return path + "index.html" if url.endswith("/") else path
+
+
+def build_site(documents: list[Document], config: SiteConfig, *, drafts: bool = False,
+               future: bool = False, now: datetime | None = None) -> Site:
+    """Place every document on the site; raise BuildFailed listing every conflict."""
+    errors: list[BlogError] = []
+    now = now or datetime.now(config.tz)
+    posts: list[Entry] = []
+    pages: list[Entry] = []
+    for doc in documents:
+        if doc.meta.draft and not drafts:
+            continue
+        if doc.kind == "post" and doc.meta.date and doc.meta.date > now and not future:
+            continue
+        try:
+            entry = _place(doc, config)
+        except ContentError as exc:
+            errors.append(exc)
+            continue
+        (posts if doc.kind == "post" else pages).append(entry)
+
+    posts.sort(key=lambda p: (p.date, p.title, p.source), reverse=True)
+    pages.sort(key=lambda p: (p.title, p.source))
+    tags = _terms(posts, "tag", "/tags/", lambda p: list(p.doc.meta.tags), errors)
+    categories = _terms(posts, "category", "/categories/",
+                        lambda p: [p.doc.meta.category] if p.doc.meta.category else [], errors)
+    for post in posts:
+        post.tags = [tags[_slug(t)] for t in post.doc.meta.tags if _slug(t) in tags]
+        if post.doc.meta.category and _slug(post.doc.meta.category) in categories:
+            post.category = categories[_slug(post.doc.meta.category)]
+    for newer, older in zip(posts, posts[1:]):
+        newer.previous, older.next = older, newer
+    _relate(posts, config.related_posts)
+
+    tag_list = sorted(tags.values(), key=lambda t: t.slug)
+    category_list = sorted(categories.values(), key=lambda t: t.slug)
+    listings, years = _listings(posts, tag_list, category_list, config)
+    _check_urls(posts + pages, listings, errors)
+    if errors:
+        raise BuildFailed(errors)
+    return Site(config=config, posts=posts, pages=pages, tags=tag_list,
+                categories=category_list, listings=listings, archive_years=years)
+
+
+def _slug(text: str) -> str:
+    return slugify(text, max_length=80, word_boundary=True)
+
+
+def _place(doc: Document, config: SiteConfig) -> Entry:
+    meta = doc.meta
+    slug = meta.slug or _slug(meta.title) or _slug(doc.source.rel.stem)
+    if not slug:
+        raise ContentError("cannot make a URL slug from the title; add `slug: ...`",
+                           path=doc.source.display_path, line=1)
+    if doc.kind == "post":
+        date = meta.date
+        assert date is not None  # required for posts by read_front_matter
+        local = date.astimezone(config.tz)
+        category = _slug(meta.category) if meta.category else "uncategorized"
+        url = config.permalink.format(year=f"{local.year:04d}", month=f"{local.month:02d}",
+                                      day=f"{local.day:02d}", slug=slug, category=category)
+        comments = meta.comments if meta.comments is not None else config.comments.enabled
+    else:
+        folders = doc.source.rel.parts[1:-1] if doc.source.rel.parts[0] == "pages" \
+            else doc.source.rel.parts[:-1]
+        url = config.page_permalink.format(slug="/".join([*(_slug(f) for f in folders), slug]))
+        comments = bool(meta.comments) and config.comments.enabled
+    url = _safe_url(url, doc)
+    return Entry(doc=doc, kind=doc.kind, url=url, slug=slug,
+                 author=meta.author or config.author.name, comments=comments)
+
+
+def _safe_url(url: str, doc: Document) -> str:
+    """Collapse '//' and refuse '.' or '..' segments: no URL may leave the output folder."""
+    parts = [part for part in url.split("/") if part]
+    if any(part in (".", "..") for part in parts):
+        raise ContentError(f"URL {url!r} would leave the site", path=doc.source.display_path)
+    return "/" + "".join(part + "/" for part in parts)
+
+
+def _terms(posts: list[Entry], kind: str, prefix: str, names: Any,
+           errors: list[BlogError]) -> dict[str, Term]:
+    terms: dict[str, Term] = {}
+    for post in posts:
+        for name in names(post):
+            slug = _slug(name)
+            if not slug:
+                errors.append(ContentError(f"{kind} {name!r} has no letters or digits to make a URL",
+                                           path=post.source))
+                continue
+            term = terms.setdefault(slug, Term(kind=kind, name=name, slug=slug,
+                                               url=f"{prefix}{slug}/"))
+            term.posts.append(post)
+    return terms
+
+
+def _relate(posts: list[Entry], limit: int) -> None:
+    """Related posts: most shared tags first, then the newest."""
+    if limit <= 0:
+        return
+    order = {id(p): i for i, p in enumerate(posts)}
+    for post in posts:
+        shared: Counter[int] = Counter()
+        by_id: dict[int, Entry] = {}
+        for term in post.tags:
+            for other in term.posts:
+                if other is not post:
+                    shared[id(other)] += 1
+                    by_id[id(other)] = other
+        ranked = sorted(shared, key=lambda k: (-shared[k], order[k]))
+        post.related = [by_id[k] for k in ranked[:limit]]
+
+
+def _paginate(kind: str, title: str, base: str, posts: list[Entry], per_page: int,
+              **extra: Any) -> list[Listing]:
+    chunks = [posts[i:i + per_page] for i in range(0, len(posts), per_page)] or [[]]
+    urls = tuple(base if n == 1 else f"{base}page/{n}/" for n in range(1, len(chunks) + 1))
+    return [Listing(kind=kind, title=title, url=urls[n], posts=chunk,
+                    pagination=Pagination(number=n + 1, count=len(chunks), urls=urls), **extra)
+            for n, chunk in enumerate(chunks)]
+
+
+def _listings(posts: list[Entry], tags: list[Term], categories: list[Term],
+              config: SiteConfig) -> tuple[list[Listing], list[Listing]]:
+    per_page = config.posts_per_page
+    listings = _paginate("index", config.title, "/", posts, per_page)
+    for term in tags + categories:
+        label = "Tag" if term.kind == "tag" else "Category"
+        listings += _paginate(term.kind, f"{label}: {term.name}", term.url, term.posts, per_page,
+                              term=term)
+    listings.append(Listing(kind="tags", title="Tags and categories", url="/tags/"))
+    listings.append(Listing(kind="archive", title="Archive", url="/archive/", posts=posts))
+    years: list[Listing] = []
+    by_year: dict[int, list[Entry]] = defaultdict(list)
+    by_month: dict[tuple[int, int], list[Entry]] = defaultdict(list)
+    for post in posts:
+        local = post.date.astimezone(config.tz)
+        by_year[local.year].append(post)
+        by_month[(local.year, local.month)].append(post)
+    for year in sorted(by_year, reverse=True):
+        years.append(Listing(kind="archive", title=f"Archive: {year}", url=f"/{year:04d}/",
+                             posts=by_year[year], year=year))
+    months = [Listing(kind="archive", title=f"Archive: {year:04d}-{month:02d}",
+                      url=f"/{year:04d}/{month:02d}/", posts=by_month[(year, month)],
+                      year=year, month=month)
+              for year, month in sorted(by_month, reverse=True)]
+    listings += years + months
+    listings.append(Listing(kind="404", title="Page not found", url="/404.html"))
+    return listings, years
+
+
+def _check_urls(entries: list[Entry], listings: list[Listing], errors: list[BlogError]) -> None:
+    """Two things written to one file is an error naming both."""
+    owners: dict[str, str] = {}
+    for listing in listings:
+        owners.setdefault(output_path(listing.url), f"the {listing.kind} page {listing.url}")
+    for entry in entries:
+        path = output_path(entry.url)
+        if path in owners:
+            errors.append(ContentError(
+                f"writes {entry.url} ({path}), which {owners[path]} writes too; "
+                "give one of them another `slug:`", path=entry.source))
+        else:
+            owners[path] = entry.source

@@ -1,0 +1,111 @@
+"""Parse stage: one Markdown source -> Document (front matter, HTML, summary, table of contents)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from blogengine.errors import ContentError
+from blogengine.frontmatter import FrontMatter, read_front_matter
+from blogengine.load import SourceFile
+
+WORDS_PER_MINUTE = 220
+_WORD = re.compile(r"\w+(?:['’-]\w+)*")
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    level: int
+    anchor: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed source: what the model needs to place it and what templates need to show it."""
+
+    source: SourceFile
+    kind: str                  # "post" or "page"
+    meta: FrontMatter
+    html: str
+    summary_html: str
+    summary_text: str
+    toc: tuple[TocEntry, ...]
+    word_count: int
+
+    @property
+    def reading_time(self) -> int:
+        """Minutes to read, never less than one."""
+        return max(1, math.ceil(self.word_count / WORDS_PER_MINUTE))
+
+
+def document_kind(source: SourceFile) -> str:
+    return "post" if source.rel.parts[0] == "posts" else "page"
+
+
+def parse_document(source: SourceFile, md: MarkdownIt, tz: ZoneInfo) -> Document:
+    """Parse front matter and Markdown; errors carry the file's path and line."""
+    kind = document_kind(source)
+    tokens = md.parse(source.text, {})
+    if not tokens or tokens[0].type != "front_matter":
+        if source.text.startswith("---"):
+            raise ContentError("front matter opened with '---' is never closed "
+                               "(expected a line '---' after it)", path=source.display_path, line=1)
+        raise ContentError("no front matter (the file must start with a '---' line, then "
+                           "`title: ...`, then '---')", path=source.display_path, line=1)
+    meta = read_front_matter(tokens[0].content, first_line=2, display_path=source.display_path,
+                             tz=tz, date_required=(kind == "post"))
+    body = tokens[1:]
+    html = md.renderer.render(body, md.options, {})
+    summary_html, summary_text = _summary(body, md, meta)
+    return Document(source=source, kind=kind, meta=meta, html=html, summary_html=summary_html,
+                    summary_text=summary_text, toc=_toc(body), word_count=_word_count(body))
+
+
+def _inline_text(token: Token) -> str:
+    """Plain text of an inline token (footnote markers and markup dropped)."""
+    parts: list[str] = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts).strip()
+
+
+def _toc(tokens: list[Token]) -> tuple[TocEntry, ...]:
+    entries = []
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and token.level == 0:
+            entries.append(TocEntry(level=int(token.tag[1]), anchor=str(token.attrGet("id") or ""),
+                                    title=_inline_text(tokens[index + 1])))
+    return tuple(entries)
+
+
+def _summary(tokens: list[Token], md: MarkdownIt, meta: FrontMatter) -> tuple[str, str]:
+    """The front matter's summary, else the first top-level paragraph (without footnote refs)."""
+    if meta.summary:
+        from markupsafe import escape
+        return f"<p>{escape(meta.summary)}</p>", meta.summary
+    for index, token in enumerate(tokens):
+        if token.type == "paragraph_open" and token.level == 0:
+            inline = tokens[index + 1]
+            children = [c for c in inline.children or [] if c.type != "footnote_ref"]
+            html = md.renderer.renderInline(children, md.options, {})
+            return f"<p>{html.strip()}</p>", _inline_text(inline)
+    return "", ""
+
+
+def _word_count(tokens: list[Token]) -> int:
+    count = 0
+    for token in tokens:
+        if token.type == "inline":
+            count += len(_WORD.findall(_inline_text(token)))
+        elif token.type in ("fence", "code_block"):
+            count += len(_WORD.findall(token.content))
+    return count

@@ -1,0 +1,46 @@
+"""Machine-readable site files: sitemap.xml, robots.txt and the comment thread manifest."""
+
+from __future__ import annotations
+
+import json
+from xml.sax.saxutils import escape
+
+from blogengine.feeds import absolute_url
+from blogengine.model import Site
+
+THREADS_URL = "/threads.json"
+THREADS_VERSION = 1
+
+
+def sitemap_xml(site: Site) -> bytes:
+    """Every entry and listing page except the 404 page, with lastmod for posts and pages."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for entry in site.entries:
+        lines.append(f"  <url><loc>{escape(absolute_url(site.config, entry.url))}</loc>")
+        when = entry.updated or entry.date
+        if when is not None:
+            lines.append(f"    <lastmod>{when.isoformat()}</lastmod>")
+        lines.append("  </url>")
+    for listing in site.listings:
+        if listing.kind != "404":
+            lines.append(f"  <url><loc>{escape(absolute_url(site.config, listing.url))}</loc></url>")
+    lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def robots_txt(site: Site) -> bytes:
+    sitemap = absolute_url(site.config, "/sitemap.xml")
+    return f"User-agent: *\nAllow: /\n\nSitemap: {sitemap}\n".encode("utf-8")
+
+
+def threads_manifest(site: Site) -> bytes:
+    """The threads the comment server may accept comments on: one per post (and per page with
+    comments on), with its title, its author and whether comments are open."""
+    threads = [{"path": entry.thread, "title": entry.title, "author": entry.author,
+                "open": entry.comments}
+               for entry in site.entries if entry.kind == "post" or entry.comments]
+    manifest = {"version": THREADS_VERSION,
+                "site": {"title": site.config.title, "base_url": site.config.base_url},
+                "threads": threads}
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
