@@ -69,4 +69,11 @@ def make_markdown(*, allow_html: bool = True) -> MarkdownIt:
     md.use(deflist_plugin)
     md.use(admon_plugin)
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=heading_id)
+    md.add_render_rule("footnote_block_open", _footnotes_open)
     return md
+
+
+def _footnotes_open(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    # A heading, so the footnotes section is a named region for screen readers.
+    return ('<hr class="footnotes-sep">\n<section class="footnotes" aria-labelledby="footnote-list-label">\n'
+            '<h2 id="footnote-list-label" class="visually-hidden">Footnotes</h2>\n<ol class="footnotes-list">\n')
