@@ -1,0 +1,89 @@
+"""Blueprint "api" (/api): the JSON API for threads, comments and counts, and its OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from comments_server.api.openapi import openapi_document
+from comments_server.errors import ApiError
+from comments_server.service import PostResult
+from comments_server.web import comment_json, is_author_request, json_body, rfc3339, service, tree_json
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _created(result: PostResult) -> Response:
+    if not result.published:
+        response = jsonify({"status": "pending"})
+        response.status_code = 202
+        return response
+    body: dict[str, Any] = comment_json(result.comment)
+    body["edit_token"] = result.edit_token
+    body["editable_until"] = rfc3339(service().editable_until(result.comment))
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = f"/api/comments/{result.comment.id}"
+    return response
+
+
+@bp.get("/comments")
+def list_thread() -> Response:
+    """A thread's published comments as a tree."""
+    view = service().read_thread(request.args.get("thread"))
+    response = jsonify({
+        "thread": view.thread.path,
+        "title": view.thread.title,
+        "open": view.thread.open,
+        "count": view.count,
+        "comments": tree_json(view.comments),
+        "form_token": view.form_token,
+    })
+    # The form token inside is time-stamped; a cached copy would only be older, never invalid early.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.post("/comments")
+def post_comment() -> Response:
+    """A new comment: 201 published (with its edit token), 202 held for moderation."""
+    data = json_body()
+    is_author = is_author_request()
+    return _created(service().post(data, is_author=is_author, ip=request.remote_addr))
+
+
+@bp.get("/comments/<int:comment_id>")
+def get_comment(comment_id: int) -> Response:
+    """One published comment, without replies."""
+    comment = service().storage.get_comment(comment_id)
+    if comment is None or comment.status.value != "published":
+        raise ApiError(404, "not_found", f"comment {comment_id} does not exist")
+    return jsonify(comment_json(comment))
+
+
+@bp.patch("/comments/<int:comment_id>")
+def edit_comment(comment_id: int) -> Response:
+    """Change a comment's body with its edit token, within the edit window."""
+    data = json_body()
+    comment = service().edit(comment_id, request.headers.get("X-Edit-Token"), data)
+    return jsonify(comment_json(comment))
+
+
+@bp.delete("/comments/<int:comment_id>")
+def delete_comment(comment_id: int) -> Response:
+    """Delete a comment with its edit token; with replies it stays as a placeholder."""
+    service().delete(comment_id, request.headers.get("X-Edit-Token"))
+    return Response(status=204)
+
+
+@bp.get("/counts")
+def counts() -> Response:
+    """Published comment counts for several threads (for index pages)."""
+    return jsonify(service().counts(request.args.getlist("thread")))
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """This API, described in OpenAPI 3.1."""
+    return jsonify(openapi_document())

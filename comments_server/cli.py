@@ -1,0 +1,136 @@
+"""The `blogengine comments ...` click group: serve and migrate. The only place that prints errors."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import click
+
+from comments_server.config import SITE_CONFIG_NAME, LoadedConfig, load_config, site_comments_enabled, validate
+from comments_server.errors import ConfigError, SchemaError
+
+DEFAULT_PORT = 8001
+
+site_option = click.option(
+    "--site",
+    type=click.Path(file_okay=False, dir_okay=True, path_type=Path),
+    default=None,
+    help=f"Site folder whose {SITE_CONFIG_NAME} [comments] settings to use "
+    "(default: the current folder or the nearest parent with one).",
+)
+
+
+def find_site(start: Path) -> Path | None:
+    """The nearest folder at or above `start` holding blogengine.toml."""
+    for folder in (start, *start.parents):
+        if (folder / SITE_CONFIG_NAME).is_file():
+            return folder
+    return None
+
+
+def _site_overrides(site: Path | None) -> dict[str, Any]:
+    if site is not None and not (site / SITE_CONFIG_NAME).is_file():
+        raise click.ClickException(f"{site}: not a site folder (no {SITE_CONFIG_NAME}); check --site")
+    if site is None and os.environ.get("COMMENTS_SITE"):
+        return {}
+    site = site or find_site(Path.cwd())
+    return {"SITE": str(site.resolve())} if site else {}
+
+
+def _fail(problems: list[str]) -> click.ClickException:
+    listed = "\n".join(f"  {p}" for p in problems)
+    return click.ClickException(f"the comment server cannot start:\n{listed}")
+
+
+def dev_secret(cfg: LoadedConfig) -> tuple[str, str]:
+    """A SECRET_KEY for development, kept beside the SQLite database so restarts keep form tokens valid."""
+    from comments_server.storage.sql import sqlite_path
+
+    path = sqlite_path(str(cfg.values["DATABASE_URL"]))
+    if path is None:
+        return secrets.token_urlsafe(32), "a random SECRET_KEY for this run"
+    secret_file = Path(f"{path}-secret")
+    if secret_file.is_file():
+        return secret_file.read_text(encoding="utf-8").strip(), f"the SECRET_KEY in {secret_file}"
+    secret_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key, f"a new SECRET_KEY saved in {secret_file}"
+
+
+@click.group("comments")
+def comments() -> None:
+    """Run the comment server and manage its database."""
+
+
+@comments.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535), help="Port.")
+@site_option
+def serve(host: str, port: int, site: Path | None) -> None:
+    """Run the comment server for development (use gunicorn in production)."""
+    from comments_server import create_app
+
+    overrides = _site_overrides(site)
+    if overrides.get("SITE") and not site_comments_enabled(Path(overrides["SITE"])):
+        raise click.ClickException(
+            f"comments are off for this site ([comments] enabled = false in {SITE_CONFIG_NAME})"
+        )
+    cfg = load_config(overrides)
+    if not cfg.values.get("SECRET_KEY"):
+        key, where = dev_secret(cfg)
+        overrides["SECRET_KEY"] = key
+        click.echo(f"Using {where} (set COMMENTS_SECRET_KEY in production).", err=True)
+    try:
+        app = create_app(overrides)
+    except ConfigError as exc:
+        raise _fail(exc.problems) from None
+    except SchemaError as exc:
+        raise click.ClickException(str(exc)) from None
+    manifest = app.config["THREADS_MANIFEST"] or "none (ALLOW_UNKNOWN_THREADS)"
+    click.echo(f"Database: {_display_url(app.config['DATABASE_URL'])}", err=True)
+    click.echo(f"Thread manifest: {manifest}", err=True)
+    click.echo(f"Comment server on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)
+
+
+def _display_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is shown as "?" rather than crash the banner
+        return "?"
+
+
+@comments.command("migrate")
+@site_option
+def migrate(site: Path | None) -> None:
+    """Create or upgrade the comment database's tables."""
+    from comments_server.storage.schema import schema_state, upgrade
+    from comments_server.storage.sql import make_engine
+
+    cfg = load_config(_site_overrides(site))
+    problems = cfg.problems + [p for p in validate(cfg) if "DATABASE_URL" in p]
+    if problems:
+        raise _fail(problems)
+    url = str(cfg.values["DATABASE_URL"])
+    try:
+        engine = make_engine(url)
+        before = schema_state(engine).current
+        after = upgrade(engine)
+    except Exception as exc:  # a bad URL or unreachable server: say which, without a traceback
+        raise click.ClickException(f"cannot migrate {_display_url(url)}: {exc}") from None
+    engine.dispose()
+    if before == after:
+        click.echo(f"{_display_url(url)} is up to date (revision {after}).")
+    else:
+        click.echo(f"{_display_url(url)} migrated from {before or 'empty'} to revision {after}.")
+
+
+migrate_command = migrate

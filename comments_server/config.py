@@ -1,0 +1,437 @@
+"""Server configuration: defaults -> site settings -> COMMENTS_CONFIG file -> COMMENTS_* env -> overrides.
+
+Every key is UPPER_SNAKE; a TOML file may spell it in lower case. `load_config` merges the layers
+and records where each value came from, so `validate` can name the file or variable to fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from limits import parse_many
+
+SITE_CONFIG_NAME = "blogengine.toml"
+MODERATION_MODES = ("none", "first-time", "all")
+OFF_WORDS = ("off", "none", "false", "no", "")
+MAX_DISPLAY_DEPTH = 50
+
+
+class Kind:
+    """Value kinds a setting can have; each knows how to parse an env string."""
+
+    STR = "string"
+    BOOL = "boolean"
+    INT = "integer"
+    INT_OFF = "integer or off"
+    FLOAT_OFF = "number or off"
+    LIST = "list of strings"
+    LIMIT_OFF = "rate limit or off"
+    CHOICE = "choice"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    kind: str
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SECRET_KEY", None, Kind.STR,
+            "Signs form tokens. Required; `comments serve` makes one for development."),
+    Setting("SITE", "", Kind.STR,
+            "A site folder: read its blogengine.toml [comments] settings and thread manifest."),
+    Setting("DATABASE_URL", "sqlite:///comments.sqlite3", Kind.STR,
+            "sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user@host/db."),
+    Setting("AUTO_MIGRATE", True, Kind.BOOL,
+            "Create the schema in an empty database at start-up."),
+    Setting("THREADS_MANIFEST", "", Kind.STR,
+            "Path or http(s) URL of the threads.json written by `blogengine build`."),
+    Setting("THREADS_MANIFEST_TTL", 60, Kind.INT,
+            "Seconds between re-fetches of a manifest given by URL (files are re-read on change)."),
+    Setting("ALLOW_UNKNOWN_THREADS", False, Kind.BOOL,
+            "Accept comments on any well-formed path not in the manifest (development only)."),
+    Setting("SITE_URL", "", Kind.STR,
+            "The site's base URL, for links in feeds and redirects (default: the manifest's)."),
+    Setting("PUBLIC_URL", "", Kind.STR,
+            "The comment server's own public URL, if it differs from the site's."),
+    Setting("CORS_ORIGINS", [], Kind.LIST,
+            "Origins (scheme://host[:port]) allowed to call the API from a browser."),
+    Setting("MODERATION", "none", Kind.CHOICE,
+            "none: publish at once; first-time: hold new commenters; all: hold everything.",
+            MODERATION_MODES),
+    Setting("DISPLAY_DEPTH", 5, Kind.INT,
+            "Reply levels shown nested; deeper replies are listed under the last level."),
+    Setting("RATE_LIMIT", "5/minute;30/hour", Kind.LIMIT_OFF,
+            "Writes (post, edit, delete) per client IP, e.g. '10/minute;100/hour', or off."),
+    Setting("READ_RATE_LIMIT", "300/minute", Kind.LIMIT_OFF,
+            "Reads (threads, counts, feeds) per client IP, or off."),
+    Setting("RATE_LIMIT_STORAGE_URL", "memory://", Kind.STR,
+            "memory:// for one process, redis://host:6379/0 shared by several instances."),
+    Setting("RATE_LIMIT_KEY_PREFIX", "blogengine-comments", Kind.STR,
+            "Prefix of the rate-limit keys in the shared storage."),
+    Setting("TRUSTED_PROXY_COUNT", 0, Kind.INT,
+            "Reverse proxies in front of the server whose X-Forwarded-For/-Proto/-Host are trusted."),
+    Setting("MIN_SUBMIT_SECONDS", 3.0, Kind.FLOAT_OFF,
+            "Least time between loading the form (form_token) and submitting it, or off."),
+    Setting("FORM_TOKEN_MAX_AGE", 86400, Kind.INT,
+            "Seconds a form_token stays valid."),
+    Setting("HONEYPOT_FIELD", "website", Kind.STR,
+            "Name of the hidden field that people leave empty; '' switches it off."),
+    Setting("MAX_LINKS", 3, Kind.INT_OFF, "Links allowed in one comment body, or off."),
+    Setting("MIN_BODY_LENGTH", 2, Kind.INT_OFF, "Shortest body in characters, or off."),
+    Setting("MAX_BODY_LENGTH", 10000, Kind.INT_OFF,
+            "Longest body in characters (413 beyond it), or off."),
+    Setting("MAX_NAME_LENGTH", 80, Kind.INT_OFF, "Longest author name, or off."),
+    Setting("MAX_EMAIL_LENGTH", 254, Kind.INT_OFF, "Longest author email, or off."),
+    Setting("MAX_URL_LENGTH", 500, Kind.INT_OFF, "Longest author URL, or off."),
+    Setting("MAX_CONTENT_LENGTH", 262144, Kind.INT_OFF,
+            "Largest request body in bytes (413 beyond it), or off."),
+    Setting("EDIT_WINDOW_SECONDS", 900, Kind.INT_OFF,
+            "How long the edit token may edit or delete a comment, or off (no limit)."),
+    Setting("COUNTS_MAX_THREADS", 100, Kind.INT_OFF,
+            "Most `thread` parameters in one /api/counts request, or off."),
+    Setting("FEED_ITEMS", 50, Kind.INT, "Entries in a comments feed."),
+    Setting("AUTHOR_TOKENS", [], Kind.LIST,
+            "Secret API tokens (16+ characters) that post as the site's author."),
+)
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass
+class LoadedConfig:
+    """The merged values, where each came from, and problems found while reading."""
+
+    values: dict[str, Any]
+    sources: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def where(self, key: str) -> str:
+        return self.sources.get(key, "default")
+
+
+def defaults() -> dict[str, Any]:
+    """A fresh copy of every default value."""
+    return {s.name: (list(s.default) if isinstance(s.default, list) else s.default) for s in SETTINGS}
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    extra_keys: frozenset[str] = frozenset(),
+) -> LoadedConfig:
+    """Merge every layer; `extra_keys` are non-server keys (Flask's) allowed in `overrides`."""
+    env = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    cfg = LoadedConfig(values=defaults())
+
+    env_values = _env_layer(env, cfg.problems)
+    file_name = env.get("COMMENTS_CONFIG", "")
+    file_values: dict[str, Any] = {}
+    if file_name:
+        file_values = _toml_layer(Path(file_name), cfg.problems)
+
+    # The site folder can be named in any layer above it; it is read as the lowest layer.
+    site = overrides.get("SITE") or env_values.get("SITE") or file_values.get("SITE") or ""
+    if site:
+        site_values, site_label = site_layer(Path(str(site)), cfg.problems)
+        _merge(cfg, site_values, site_label)
+    _merge(cfg, file_values, str(file_name))
+    _merge(cfg, env_values, "environment")
+    test_values = {}
+    for key, value in overrides.items():
+        if key in SETTINGS_BY_NAME:
+            test_values[key] = value
+        elif key in extra_keys:
+            cfg.values[key] = value
+        else:
+            cfg.problems.append(_unknown_key("config", key))
+    _merge(cfg, test_values, "config")
+    for key in test_values:
+        # Python values given directly must still have the right type.
+        problem = _check_type(SETTINGS_BY_NAME[key], cfg.values[key])
+        if problem:
+            cfg.problems.append(f"config {key}: {problem}")
+    return cfg
+
+
+def _merge(cfg: LoadedConfig, values: Mapping[str, Any], label: str) -> None:
+    for key, value in values.items():
+        cfg.values[key] = value
+        cfg.sources[key] = label
+
+
+def _unknown_key(label: str, key: str) -> str:
+    hint = difflib.get_close_matches(key.upper(), list(SETTINGS_BY_NAME), n=1)
+    suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+    return f"{label}: unknown setting '{key}'{suggestion}"
+
+
+def _env_layer(env: Mapping[str, str], problems: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        name = f"COMMENTS_{setting.name}"
+        if name not in env:
+            continue
+        try:
+            values[setting.name] = parse_env(setting, env[name])
+        except ValueError as exc:
+            problems.append(f"environment {name}: {exc}")
+    return values
+
+
+def _toml_layer(path: Path, problems: list[str]) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        problems.append(f"{path}: cannot read the config file named by COMMENTS_CONFIG ({exc.strerror})")
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(f"{path}: {exc}")
+        return {}
+    return _table_values(data, str(path), path.parent, problems)
+
+
+def _table_values(data: Mapping[str, Any], label: str, base: Path, problems: list[str]) -> dict[str, Any]:
+    """Upper-case the keys of a TOML table, check their types, resolve relative paths against `base`."""
+    values: dict[str, Any] = {}
+    for raw_key, value in data.items():
+        key = raw_key.upper()
+        setting = SETTINGS_BY_NAME.get(key)
+        if setting is None:
+            problems.append(_unknown_key(label, raw_key))
+            continue
+        if isinstance(value, str) and setting.kind not in (Kind.STR, Kind.CHOICE, Kind.LIST):
+            try:
+                value = parse_env(setting, value)
+            except ValueError as exc:
+                problems.append(f"{label}: {raw_key}: {exc}")
+                continue
+        elif value is False and setting.kind in (Kind.INT_OFF, Kind.FLOAT_OFF, Kind.LIMIT_OFF):
+            value = None
+        problem = _check_type(setting, value)
+        if problem:
+            problems.append(f"{label}: {raw_key}: {problem}")
+            continue
+        values[key] = _resolve_paths(key, value, base)
+    return values
+
+
+def _resolve_paths(key: str, value: Any, base: Path) -> Any:
+    """Relative file paths in a file are relative to that file, not to the working directory."""
+    if key == "THREADS_MANIFEST" and value and "://" not in value and not Path(value).is_absolute():
+        return str((base / value).resolve())
+    if key == "SITE" and value and not Path(value).is_absolute():
+        return str((base / value).resolve())
+    if key == "DATABASE_URL":
+        return sqlite_url_relative_to(value, base)
+    return value
+
+
+def sqlite_url_relative_to(url: str, base: Path) -> str:
+    """Make the file of a relative sqlite:/// URL relative to `base`."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url[len(prefix):] and not url[len(prefix):].startswith("/"):
+        rest = url[len(prefix):]
+        if rest != ":memory:":
+            return prefix + str((base / rest).resolve())
+    return url
+
+
+def site_layer(site_dir: Path, problems: list[str]) -> tuple[dict[str, Any], str]:
+    """Server settings implied by a site folder's blogengine.toml."""
+    path = site_dir / SITE_CONFIG_NAME
+    label = f"{path} [comments.server]"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(f"{site_dir}: not a site folder (no {SITE_CONFIG_NAME} in it)")
+        return {}, label
+    except OSError as exc:
+        problems.append(f"{path}: cannot read ({exc.strerror})")
+        return {}, label
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(f"{path}: {exc}")
+        return {}, label
+    site_root = site_dir.resolve()
+    comments = data.get("comments", {})
+    if not isinstance(comments, dict):
+        problems.append(f"{path}: comments: expected a table")
+        return {}, label
+    values: dict[str, Any] = {
+        "DATABASE_URL": "sqlite:///" + str(site_root / "comments.sqlite3"),
+        "THREADS_MANIFEST": str(site_root / "public" / "threads.json"),
+    }
+    base_url = data.get("base_url")
+    if isinstance(base_url, str) and base_url:
+        values["SITE_URL"] = base_url
+        origin = origin_of(base_url)
+        if origin:
+            values["CORS_ORIGINS"] = [origin]
+    url = comments.get("url")
+    if isinstance(url, str) and url:
+        values["PUBLIC_URL"] = url
+    database_url = comments.get("database_url")
+    if isinstance(database_url, str) and database_url:
+        values["DATABASE_URL"] = sqlite_url_relative_to(database_url, site_root)
+    server = comments.get("server", {})
+    if not isinstance(server, dict):
+        problems.append(f"{path}: comments.server: expected a table")
+        server = {}
+    server_values = _table_values(server, label, site_root, problems)
+    if "CORS_ORIGINS" in server_values and "CORS_ORIGINS" in values:
+        # Extra origins add to the site's own; the site must always be able to call its server.
+        server_values["CORS_ORIGINS"] = values["CORS_ORIGINS"] + [
+            o for o in server_values["CORS_ORIGINS"] if o not in values["CORS_ORIGINS"]
+        ]
+    values.update(server_values)
+    return values, label
+
+
+def site_comments_enabled(site_dir: Path) -> bool:
+    """Whether blogengine.toml leaves comments on (`[comments] enabled`, default true)."""
+    try:
+        data = tomllib.loads((site_dir / SITE_CONFIG_NAME).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return True
+    comments = data.get("comments", {})
+    return not (isinstance(comments, dict) and comments.get("enabled") is False)
+
+
+def parse_env(setting: Setting, text: str) -> Any:
+    """Parse an environment-variable string into the setting's kind; ValueError says what's wrong."""
+    raw = text.strip()
+    kind = setting.kind
+    if kind in (Kind.STR, Kind.CHOICE):
+        return text
+    if kind == Kind.BOOL:
+        low = raw.lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"{text!r} is not a boolean (expected true or false)")
+    if kind == Kind.LIST:
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    if kind in (Kind.INT_OFF, Kind.FLOAT_OFF, Kind.LIMIT_OFF) and raw.lower() in OFF_WORDS:
+        return None
+    if kind in (Kind.INT, Kind.INT_OFF):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{text!r} is not an integer") from None
+    if kind == Kind.FLOAT_OFF:
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a number (or off)") from None
+    if kind == Kind.LIMIT_OFF:
+        return raw
+    raise AssertionError(kind)
+
+
+def _check_type(setting: Setting, value: Any) -> str | None:
+    kind = setting.kind
+    checks: dict[str, Callable[[Any], bool]] = {
+        Kind.STR: lambda v: isinstance(v, str) or (setting.name == "SECRET_KEY" and v is None),
+        Kind.CHOICE: lambda v: isinstance(v, str),
+        Kind.BOOL: lambda v: isinstance(v, bool),
+        Kind.INT: lambda v: isinstance(v, int) and not isinstance(v, bool),
+        Kind.INT_OFF: lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)),
+        Kind.FLOAT_OFF: lambda v: v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)),
+        Kind.LIST: lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+        Kind.LIMIT_OFF: lambda v: v is None or isinstance(v, str),
+    }
+    if checks[kind](value):
+        return None
+    return f"{value!r} is not a {kind}"
+
+
+def origin_of(url: str) -> str | None:
+    """scheme://host[:port] of an http(s) URL, lower-cased, or None."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    host = parts.hostname
+    if ":" in host:
+        host = f"[{host}]"
+    suffix = f":{port}" if port and port != default_port else ""
+    return f"{parts.scheme}://{host}{suffix}"
+
+
+def is_off(value: Any) -> bool:
+    return value is None
+
+
+def validate(cfg: LoadedConfig) -> list[str]:
+    """Cross-check the merged values; each problem names where the value came from."""
+    v = cfg.values
+    problems: list[str] = []
+
+    def bad(key: str, message: str) -> None:
+        problems.append(f"{cfg.where(key)} {key}: {message}")
+
+    if not v.get("SECRET_KEY"):
+        problems.append(
+            "SECRET_KEY is not set (set COMMENTS_SECRET_KEY to a long random string, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+        )
+    url = str(v["DATABASE_URL"])
+    if not re.match(r"^(sqlite|postgres|postgresql(\+psycopg)?)://", url):
+        bad("DATABASE_URL", f"{url!r} is not supported (expected sqlite:///FILE or postgresql+psycopg://...)")
+    if v["MODERATION"] not in MODERATION_MODES:
+        bad("MODERATION", f"{v['MODERATION']!r} is not one of {', '.join(MODERATION_MODES)}")
+    if not v["THREADS_MANIFEST"] and not v["ALLOW_UNKNOWN_THREADS"]:
+        problems.append(
+            "THREADS_MANIFEST is not set: the server cannot tell which posts take comments (set "
+            "COMMENTS_THREADS_MANIFEST to public/threads.json or its URL, run from a site folder, or set "
+            "COMMENTS_ALLOW_UNKNOWN_THREADS=true for development)"
+        )
+    if not 0 <= v["DISPLAY_DEPTH"] <= MAX_DISPLAY_DEPTH:
+        bad("DISPLAY_DEPTH", f"{v['DISPLAY_DEPTH']} is out of range (expected 0 to {MAX_DISPLAY_DEPTH})")
+    for key in ("RATE_LIMIT", "READ_RATE_LIMIT"):
+        if v[key] is not None:
+            try:
+                if not parse_many(v[key]):
+                    raise ValueError
+            except ValueError:
+                bad(key, f"{v[key]!r} is not a rate limit (expected e.g. '10/minute;100/hour' or off)")
+    storage_url = str(v["RATE_LIMIT_STORAGE_URL"])
+    if not re.match(r"^(memory|redis|rediss|redis\+sentinel|redis\+cluster|memcached)://", storage_url):
+        bad("RATE_LIMIT_STORAGE_URL", f"{storage_url!r} is not supported (expected memory:// or redis://...)")
+    for key in ("THREADS_MANIFEST_TTL", "TRUSTED_PROXY_COUNT", "FORM_TOKEN_MAX_AGE", "FEED_ITEMS"):
+        if v[key] < 0:
+            bad(key, f"{v[key]} is negative")
+    for setting in SETTINGS:
+        if setting.kind in (Kind.INT_OFF, Kind.FLOAT_OFF) and v[setting.name] is not None:
+            number = v[setting.name]
+            if number < 0 or (isinstance(number, float) and not math.isfinite(number)):
+                bad(setting.name, f"{number} is out of range (expected 0 or more, or off)")
+    for key in ("CORS_ORIGINS",):
+        for origin in v[key]:
+            if origin_of(origin) != origin.rstrip("/").lower():
+                bad(key, f"{origin!r} is not an origin (expected scheme://host[:port], no path)")
+    for key in ("SITE_URL", "PUBLIC_URL"):
+        if v[key] and origin_of(v[key]) is None:
+            bad(key, f"{v[key]!r} is not an http(s) URL")
+    for token in v["AUTHOR_TOKENS"]:
+        if len(token) < 16:
+            bad("AUTHOR_TOKENS", "a token is shorter than 16 characters (too easy to guess)")
+    return problems

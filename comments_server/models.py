@@ -1,0 +1,289 @@
+"""Comment data: Status, Thread, Comment; input validation and thread-tree assembly (no Flask, no SQL)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+from urllib.parse import urlsplit
+
+from comments_server.errors import ApiError
+
+THREAD_PATH_MAX = 512
+# Database integers are signed 64-bit; a larger id can only be unknown.
+MAX_ID = 2**63 - 1
+# No "//" start: a protocol-relative path would turn redirects to the post into open redirects.
+_THREAD_PATH = re.compile(r"^/(?!/)[^\s?#\\]*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Status(str, Enum):
+    """Where a comment stands; only PUBLISHED comments are shown (DELETED as a placeholder)."""
+
+    PUBLISHED = "published"
+    PENDING = "pending"
+    SPAM = "spam"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class Thread:
+    """One post that takes comments, as listed in the thread manifest."""
+
+    path: str
+    title: str
+    author: str = ""
+    open: bool = True
+
+
+@dataclass(frozen=True)
+class NewComment:
+    """A validated comment ready to store (everything but the id)."""
+
+    thread: str
+    parent_id: int | None
+    status: Status
+    author_name: str
+    author_email: str | None
+    author_url: str | None
+    is_author: bool
+    notify_replies: bool
+    body: str
+    body_html: str
+    created_at: datetime
+    ip: str | None
+    edit_token_hash: str | None
+
+
+@dataclass(frozen=True)
+class Comment(NewComment):
+    """A stored comment."""
+
+    id: int = 0
+    edited_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-field limits from the config; None switches a limit off."""
+
+    min_body_length: int | None = 2
+    max_body_length: int | None = 10000
+    max_name_length: int | None = 80
+    max_email_length: int | None = 254
+    max_url_length: int | None = 500
+    max_links: int | None = 3
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Limits:
+        return cls(
+            min_body_length=config["MIN_BODY_LENGTH"],
+            max_body_length=config["MAX_BODY_LENGTH"],
+            max_name_length=config["MAX_NAME_LENGTH"],
+            max_email_length=config["MAX_EMAIL_LENGTH"],
+            max_url_length=config["MAX_URL_LENGTH"],
+            max_links=config["MAX_LINKS"],
+        )
+
+
+@dataclass(frozen=True)
+class CommentInput:
+    """The fields of a new comment, type-checked and within limits."""
+
+    thread: str
+    parent_id: int | None
+    author_name: str
+    author_email: str | None
+    author_url: str | None
+    body: str
+    notify_replies: bool
+    honeypot: str = ""
+    form_token: str | None = None
+
+
+def _bad(field_name: str, code: str, message: str, status: int = 400) -> ApiError:
+    return ApiError(status, code, message, field_name)
+
+
+def _text(data: Mapping[str, Any], name: str, *, required: bool) -> str | None:
+    """A string field, stripped; None when absent or blank and not required."""
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise _bad(name, "missing", f"{name} is required")
+        return None
+    if not isinstance(value, str):
+        raise _bad(name, "wrong_type", f"{name} must be a string (got {type_name(value)})")
+    _check_characters(name, value, multiline=name == "body")
+    value = value.strip()
+    if not value:
+        if required:
+            raise _bad(name, "empty", f"{name} must not be empty")
+        return None
+    return value
+
+
+def type_name(value: Any) -> str:
+    """The JSON name of a Python value's type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _check_characters(name: str, value: str, *, multiline: bool) -> None:
+    """Refuse NUL, other control characters and lone surrogates: databases and feeds choke on them."""
+    for char in value:
+        category = unicodedata.category(char)
+        if category == "Cs" or (category == "Cc" and not (multiline and char in "\n\r\t")):
+            raise _bad(name, "invalid_characters", f"{name} contains a control character (U+{ord(char):04X})")
+
+
+def _check_length(name: str, value: str, limit: int | None, *, status: int = 400) -> None:
+    if limit is not None and len(value) > limit:
+        raise _bad(name, "too_long", f"{name} must be at most {limit} characters (got {len(value)})", status)
+
+
+def validate_thread_path(value: Any, field_name: str = "thread") -> str:
+    """A thread is a site path: starts with '/', no spaces, query or fragment."""
+    if value is None:
+        raise _bad(field_name, "missing", f"{field_name} is required")
+    if not isinstance(value, str):
+        raise _bad(field_name, "wrong_type", f"{field_name} must be a string (got {type_name(value)})")
+    if not value:
+        raise _bad(field_name, "empty", f"{field_name} must not be empty")
+    if len(value) > THREAD_PATH_MAX:
+        raise _bad(field_name, "too_long", f"{field_name} must be at most {THREAD_PATH_MAX} characters")
+    _check_characters(field_name, value, multiline=False)
+    if not _THREAD_PATH.match(value):
+        raise _bad(field_name, "invalid", f"{field_name} must be a site path like /2024/05/a-post/ (got {value!r})")
+    return value
+
+
+def validate_id(value: Any, field_name: str) -> int | None:
+    """An optional positive integer id; JSON booleans and floats are not ids."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _bad(field_name, "wrong_type", f"{field_name} must be an integer or null (got {type_name(value)})")
+    if not 1 <= value <= MAX_ID:
+        raise _bad(field_name, "out_of_range", f"{field_name} must be a positive integer")
+    return value
+
+
+def validate_body(value: Any, limits: Limits) -> str:
+    """The Markdown source of a comment; over the length limit is 413."""
+    body = _text({"body": value}, "body", required=True)
+    assert body is not None
+    _check_length("body", body, limits.max_body_length, status=413)
+    if limits.min_body_length is not None and len(body) < limits.min_body_length:
+        raise _bad("body", "too_short", f"body must be at least {limits.min_body_length} characters")
+    return body
+
+
+def validate_author_url(value: str | None, limits: Limits) -> str | None:
+    """Author URLs are shown as links, so only absolute http(s) URLs pass."""
+    if value is None:
+        return None
+    _check_length("author_url", value, limits.max_url_length)
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in value:
+        raise _bad("author_url", "invalid", "author_url must be an http:// or https:// URL")
+    return value
+
+
+def validate_new_comment(data: Mapping[str, Any], limits: Limits, *, honeypot_field: str = "") -> CommentInput:
+    """Check every field of a new comment in a fixed order; raise ApiError for the first problem."""
+    thread = validate_thread_path(data.get("thread"))
+    parent_id = validate_id(data.get("parent_id"), "parent_id")
+    author_name = _text(data, "author_name", required=True)
+    assert author_name is not None
+    _check_length("author_name", author_name, limits.max_name_length)
+    author_email = _text(data, "author_email", required=False)
+    if author_email is not None:
+        _check_length("author_email", author_email, limits.max_email_length)
+        if not _EMAIL.match(author_email):
+            raise _bad("author_email", "invalid", "author_email must look like name@example.com")
+        author_email = author_email.lower()
+    author_url = validate_author_url(_text(data, "author_url", required=False), limits)
+    body = validate_body(data.get("body"), limits)
+    notify = data.get("notify_replies", False)
+    if notify is None:
+        notify = False
+    if not isinstance(notify, bool):
+        raise _bad("notify_replies", "wrong_type", f"notify_replies must be a boolean (got {type_name(notify)})")
+    if notify and author_email is None:
+        raise _bad("author_email", "missing", "author_email is required to be notified of replies")
+    honeypot = ""
+    if honeypot_field:
+        raw = data.get(honeypot_field)
+        honeypot = raw if isinstance(raw, str) else ("" if raw is None else "x")
+    form_token = data.get("form_token")
+    if form_token is not None and not isinstance(form_token, str):
+        raise _bad("form_token", "wrong_type", f"form_token must be a string (got {type_name(form_token)})")
+    return CommentInput(
+        thread=thread, parent_id=parent_id, author_name=author_name, author_email=author_email,
+        author_url=author_url, body=body, notify_replies=notify, honeypot=honeypot.strip(),
+        form_token=form_token,
+    )
+
+
+@dataclass
+class CommentNode:
+    """A comment placed in the displayed tree."""
+
+    comment: Comment
+    replies: list[CommentNode] = field(default_factory=list)
+
+
+def assemble_tree(comments: list[Comment], display_depth: int) -> list[CommentNode]:
+    """Nest a thread's comments (PUBLISHED and DELETED, oldest first) for display.
+
+    Replies nest up to `display_depth` levels; deeper replies are listed under their ancestor at the
+    last level. DELETED comments stay as placeholders only while a published reply hangs below them.
+    Replies whose parent is hidden (held or spam) are shown at the top level rather than lost.
+    Iterative, because storage depth is unlimited.
+    """
+    by_id = {c.id: c for c in comments}
+    # Parents always have smaller ids than their replies (a reply is inserted after its parent).
+    ordered = sorted(comments, key=lambda c: c.id)
+    visible: dict[int, bool] = {c.id: c.status == Status.PUBLISHED for c in ordered}
+    for c in reversed(ordered):
+        if visible[c.id] and c.parent_id in by_id:
+            visible[c.parent_id] = True  # type: ignore[index]
+    depth: dict[int, int] = {}
+    display_parent: dict[int, int | None] = {}
+    for c in ordered:
+        if c.parent_id is None or c.parent_id not in by_id:
+            depth[c.id] = 0
+            display_parent[c.id] = None
+            continue
+        parent_level = depth[c.parent_id]
+        if parent_level < display_depth:
+            depth[c.id] = parent_level + 1
+            display_parent[c.id] = c.parent_id
+        else:
+            depth[c.id] = parent_level
+            display_parent[c.id] = display_parent[c.parent_id]
+    nodes = {c.id: CommentNode(c) for c in comments if visible[c.id]}
+    roots: list[CommentNode] = []
+    for c in comments:  # storage order: oldest first
+        if not visible[c.id]:
+            continue
+        target = display_parent[c.id]
+        (nodes[target].replies if target is not None else roots).append(nodes[c.id])
+    return roots

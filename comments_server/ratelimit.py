@@ -1,0 +1,38 @@
+"""Per-client-IP rate limits with Flask-Limiter: one shared budget for writes, one for reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from comments_server.web import has_valid_author_token
+
+WRITE_ENDPOINTS = ("api.post_comment", "api.edit_comment", "api.delete_comment", "comments.post_form")
+READ_ENDPOINTS = ("api.list_thread", "api.counts", "feeds.comments_feed", "comments.show_form")
+
+
+def init_rate_limits(app: Flask, config: Mapping[str, Any]) -> Limiter:
+    """A Limiter for this app only (so several apps can live in one process, as in tests)."""
+    limiter = Limiter(
+        key_func=get_remote_address,
+        storage_uri=config["RATE_LIMIT_STORAGE_URL"],
+        key_prefix=config["RATE_LIMIT_KEY_PREFIX"],
+        strategy="moving-window",
+        headers_enabled=True,
+        # If Redis is down, let comments through rather than fail every request.
+        swallow_errors=True,
+    )
+    limiter.init_app(app)
+    budgets = ((config["RATE_LIMIT"], WRITE_ENDPOINTS, "write"), (config["READ_RATE_LIMIT"], READ_ENDPOINTS, "read"))
+    for limit, endpoints, scope in budgets:
+        if limit is None:
+            continue
+        decorate = limiter.shared_limit(limit, scope=scope, exempt_when=has_valid_author_token)
+        for endpoint in endpoints:
+            if endpoint in app.view_functions:
+                app.view_functions[endpoint] = decorate(app.view_functions[endpoint])
+    return limiter

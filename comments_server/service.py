@@ -1,0 +1,308 @@
+"""What the endpoints do, without HTTP: post, edit, delete, read threads and counts.
+
+Views parse requests and call these; everything here raises ApiError for bad input.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from comments_server.errors import ApiError
+from comments_server.manifest import ThreadIndex
+from comments_server.models import (
+    Comment,
+    CommentInput,
+    CommentNode,
+    Limits,
+    NewComment,
+    Status,
+    Thread,
+    assemble_tree,
+    validate_body,
+    validate_new_comment,
+    validate_thread_path,
+)
+from comments_server.sanitize import count_links, render_comment
+from comments_server.storage import Storage
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The anti-spam and moderation settings, read once from the config."""
+
+    moderation: str = "none"
+    min_submit_seconds: float | None = 3.0
+    form_token_max_age: int = 86400
+    honeypot_field: str = "website"
+    edit_window_seconds: int | None = 900
+    display_depth: int = 5
+    allow_unknown_threads: bool = False
+    counts_max_threads: int | None = 100
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Policy:
+        return cls(
+            moderation=config["MODERATION"],
+            min_submit_seconds=config["MIN_SUBMIT_SECONDS"],
+            form_token_max_age=config["FORM_TOKEN_MAX_AGE"],
+            honeypot_field=config["HONEYPOT_FIELD"],
+            edit_window_seconds=config["EDIT_WINDOW_SECONDS"],
+            display_depth=config["DISPLAY_DEPTH"],
+            allow_unknown_threads=config["ALLOW_UNKNOWN_THREADS"],
+            counts_max_threads=config["COUNTS_MAX_THREADS"],
+        )
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """A stored comment; `edit_token` only when it was published."""
+
+    comment: Comment
+    edit_token: str | None
+
+    @property
+    def published(self) -> bool:
+        return self.comment.status == Status.PUBLISHED
+
+
+@dataclass(frozen=True)
+class ThreadView:
+    thread: Thread
+    count: int
+    comments: list[CommentNode]
+    form_token: str
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def clean_ip(value: str | None) -> str | None:
+    """Store only real addresses; a forged X-Forwarded-For can hold anything."""
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+class CommentService:
+    """The comment server's behaviour over one Storage and one ThreadIndex."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        threads: ThreadIndex,
+        *,
+        secret_key: str,
+        limits: Limits,
+        policy: Policy,
+        site_url: str = "",
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.storage = storage
+        self.threads = threads
+        self.limits = limits
+        self.policy = policy
+        self._secret = secret_key.encode("utf-8")
+        self._site_url = site_url
+        self.clock = clock
+
+    # Threads -----------------------------------------------------------------------------
+
+    def resolve_thread(self, path: Any, *, for_write: bool = False, field_name: str = "thread") -> Thread:
+        """The manifest entry for `path`: 404 if unknown, 403 if closed and `for_write`."""
+        path = validate_thread_path(path, field_name)
+        thread = self.threads.get(path)
+        if thread is None:
+            if self.policy.allow_unknown_threads:
+                return Thread(path=path, title=path)
+            raise ApiError(404, "unknown_thread", f"no post at {path} takes comments", field_name)
+        if for_write and not thread.open:
+            raise ApiError(403, "thread_closed", f"comments on {path} are closed", field_name)
+        return thread
+
+    @property
+    def site_url(self) -> str:
+        """The site's base URL: configured, else the manifest's."""
+        return self._site_url or self.threads.manifest.site_url
+
+    @property
+    def site_title(self) -> str:
+        return self.threads.manifest.site_title
+
+    def post_url(self, path: str) -> str:
+        """Absolute URL of a post; '' when the site URL is unknown."""
+        base = self.site_url
+        if not base:
+            return ""
+        parts = urlsplit(base)
+        base_path = parts.path or "/"
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if path.startswith(base_path):
+            return origin + path
+        return base.rstrip("/") + path
+
+    def read_thread(self, path: Any) -> ThreadView:
+        thread = self.resolve_thread(path)
+        comments = self.storage.list_thread(thread.path)
+        count = sum(1 for c in comments if c.status == Status.PUBLISHED)
+        tree = assemble_tree(comments, self.policy.display_depth)
+        return ThreadView(thread=thread, count=count, comments=tree, form_token=self.form_token(thread.path))
+
+    def counts(self, paths: list[Any]) -> dict[str, int]:
+        if not paths:
+            raise ApiError(400, "missing", "give at least one thread parameter", "thread")
+        limit = self.policy.counts_max_threads
+        if limit is not None and len(paths) > limit:
+            raise ApiError(400, "too_many", f"at most {limit} thread parameters per request", "thread")
+        checked = [validate_thread_path(p) for p in paths]
+        return self.storage.counts(checked)
+
+    # Form tokens: a signed "form loaded at" time, to refuse bots that post in a blink ------------
+
+    def form_token(self, thread: str) -> str:
+        stamp = str(int(self.clock().timestamp()))
+        return f"{stamp}.{self._sign(thread, stamp)}"
+
+    def _sign(self, thread: str, stamp: str) -> str:
+        mac = hmac.new(self._secret, f"form-token|{thread}|{stamp}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac[:18]).decode("ascii")
+
+    def check_form_token(self, token: str | None, thread: str) -> None:
+        """400 unless the token was issued for `thread`, long enough ago, and not too long ago."""
+        wait = self.policy.min_submit_seconds
+        if wait is None:
+            return
+        if not token:
+            raise ApiError(400, "missing", "form_token is required (it comes with GET /api/comments)", "form_token")
+        stamp, _, signature = token.partition(".")
+        if not stamp.isdigit() or len(stamp) > 12 or not hmac.compare_digest(signature, self._sign(thread, stamp)):
+            raise ApiError(400, "invalid", "form_token is not valid for this thread; reload the page", "form_token")
+        age = self.clock().timestamp() - int(stamp)
+        if age > self.policy.form_token_max_age:
+            raise ApiError(400, "expired", "the form has expired; reload the page and submit again", "form_token")
+        if age < wait:
+            raise ApiError(
+                400, "too_fast", f"submitted {max(age, 0):.0f}s after loading; wait a few seconds and try again",
+                "form_token",
+            )
+
+    # Writes ---------------------------------------------------------------------------------
+
+    def post(self, data: Mapping[str, Any], *, is_author: bool = False, ip: str | None = None) -> PostResult:
+        """Validate and store a new comment; the result says whether it was published or held."""
+        if is_author:
+            fields = self._author_fields(data)
+        else:
+            fields = validate_new_comment(data, self.limits, honeypot_field=self.policy.honeypot_field)
+        thread = self.resolve_thread(fields.thread, for_write=True)
+        if fields.parent_id is not None:
+            parent = self.storage.get_comment(fields.parent_id)
+            if parent is None or parent.status != Status.PUBLISHED:
+                raise ApiError(404, "unknown_parent", f"comment {fields.parent_id} does not exist", "parent_id")
+            if parent.thread != thread.path:
+                raise ApiError(
+                    400, "parent_in_other_thread",
+                    f"comment {fields.parent_id} belongs to another thread", "parent_id",
+                )
+        body_html = render_comment(fields.body)
+        status = Status.PUBLISHED
+        if not is_author:
+            if fields.honeypot:
+                # Answer as if held, so the bot learns nothing; kept as SPAM for the dashboard to purge.
+                return PostResult(self._store(fields, thread, body_html, Status.SPAM, False, ip, None), None)
+            self.check_form_token(fields.form_token, thread.path)
+            links = count_links(body_html)
+            if self.limits.max_links is not None and links > self.limits.max_links:
+                raise ApiError(
+                    400, "too_many_links", f"body has {links} links (at most {self.limits.max_links})", "body"
+                )
+            status = self._moderate(fields)
+        token = secrets.token_urlsafe(32) if status == Status.PUBLISHED else None
+        comment = self._store(fields, thread, body_html, status, is_author, ip, token)
+        return PostResult(comment, token)
+
+    def _author_fields(self, data: Mapping[str, Any]) -> CommentInput:
+        """The author may leave out the name (the post's author is used)."""
+        fields = dict(data)
+        if not fields.get("author_name"):
+            path = data.get("thread")
+            thread = self.threads.get(path) if isinstance(path, str) else None
+            fields["author_name"] = (thread.author if thread else "") or "Author"
+        return validate_new_comment(fields, self.limits)
+
+    def _moderate(self, fields: CommentInput) -> Status:
+        mode = self.policy.moderation
+        if mode == "all":
+            return Status.PENDING
+        if mode == "first-time":
+            known = fields.author_email is not None and self.storage.has_published(fields.author_email)
+            return Status.PUBLISHED if known else Status.PENDING
+        return Status.PUBLISHED
+
+    def _store(
+        self, fields: CommentInput, thread: Thread, body_html: str, status: Status,
+        is_author: bool, ip: str | None, token: str | None,
+    ) -> Comment:
+        return self.storage.add_comment(
+            NewComment(
+                thread=thread.path, parent_id=fields.parent_id, status=status,
+                author_name=fields.author_name, author_email=fields.author_email,
+                author_url=fields.author_url, is_author=is_author,
+                notify_replies=fields.notify_replies, body=fields.body, body_html=body_html,
+                created_at=self.clock(), ip=clean_ip(ip),
+                edit_token_hash=hash_token(token) if token else None,
+            )
+        )
+
+    def _editable(self, comment_id: int, token: str | None) -> Comment:
+        """The comment, if `token` may still change it."""
+        if not token:
+            raise ApiError(401, "missing_token", "send the comment's edit token in the X-Edit-Token header", None)
+        comment = self.storage.get_comment(comment_id)
+        if comment is None or comment.status in (Status.DELETED, Status.SPAM):
+            raise ApiError(404, "not_found", f"comment {comment_id} does not exist", None)
+        if comment.edit_token_hash is None or not hmac.compare_digest(comment.edit_token_hash, hash_token(token)):
+            raise ApiError(403, "wrong_token", "the edit token does not match this comment", None)
+        window = self.policy.edit_window_seconds
+        if window is not None and self.clock() - comment.created_at > timedelta(seconds=window):
+            raise ApiError(403, "edit_window_closed", f"comments can only be changed for {window // 60} minutes", None)
+        return comment
+
+    def edit(self, comment_id: int, token: str | None, data: Mapping[str, Any]) -> Comment:
+        comment = self._editable(comment_id, token)
+        body = validate_body(data.get("body"), self.limits)
+        body_html = render_comment(body)
+        links = count_links(body_html)
+        if not comment.is_author and self.limits.max_links is not None and links > self.limits.max_links:
+            raise ApiError(400, "too_many_links", f"body has {links} links (at most {self.limits.max_links})", "body")
+        updated = self.storage.update_body(comment.id, body, body_html, self.clock())
+        if updated is None:
+            raise ApiError(404, "not_found", f"comment {comment_id} does not exist", None)
+        return updated
+
+    def delete(self, comment_id: int, token: str | None) -> None:
+        comment = self._editable(comment_id, token)
+        self.storage.delete_comment(comment.id)
+
+    def editable_until(self, comment: Comment) -> datetime | None:
+        window = self.policy.edit_window_seconds
+        return None if window is None else comment.created_at + timedelta(seconds=window)
+
+
+__all__ = ["CommentService", "Policy", "PostResult", "ThreadView", "hash_token"]

@@ -1,0 +1,98 @@
+"""SQLAlchemy Core tables of the comment store (the schema the latest migration produces)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+from comments_server.models import Status
+
+# Named constraints, so migrations (and SQLite batch mode) can refer to them.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BIGINT on PostgreSQL; SQLite only auto-increments a column declared exactly INTEGER.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps in UTC, aware in Python on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the comment store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class StatusType(TypeDecorator[Status]):
+    """Status enum stored as its lower-case name."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def process_bind_param(self, value: Status | None, dialect: Dialect) -> str | None:
+        return None if value is None else Status(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Status | None:
+        return None if value is None else Status(value)
+
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("thread", Text, nullable=False),
+    Column("parent_id", Id, ForeignKey("comments.id"), nullable=True),
+    Column("status", StatusType, nullable=False),
+    Column("author_name", Text, nullable=False),
+    Column("author_email", Text, nullable=True),
+    Column("author_url", Text, nullable=True),
+    Column("is_author", Boolean(create_constraint=False), nullable=False, default=False),
+    Column("notify_replies", Boolean(create_constraint=False), nullable=False, default=False),
+    Column("body", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("edited_at", UTCDateTime, nullable=True),
+    Column("ip", Text, nullable=True),
+    Column("edit_token_hash", String(64), nullable=True),
+    CheckConstraint("status IN ('published', 'pending', 'spam', 'deleted')", name="status"),
+    Index(None, "thread", "status", "created_at"),
+    Index(None, "parent_id"),
+    Index(None, "author_email"),
+)

@@ -1,0 +1,144 @@
+"""Request helpers shared by the blueprints: the service, JSON bodies, tokens, comment JSON, error pages."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from comments_server.errors import ApiError
+from comments_server.models import Comment, CommentNode, Status
+from comments_server.service import CommentService
+
+log = logging.getLogger(__name__)
+EXTENSION = "comments_server"
+DELETED_NAME = "[deleted]"
+DELETED_HTML = "<p>[deleted]</p>"
+
+# One code per HTTP error Flask or Werkzeug can raise before a view runs.
+HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited",
+}
+
+
+def service() -> CommentService:
+    svc = current_app.extensions[EXTENSION]
+    assert isinstance(svc, CommentService)
+    return svc
+
+
+def rfc3339(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; 415 for another content type, 400 for anything but an object."""
+    if request.mimetype != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send the comment as application/json", None)
+    raw = request.get_data(cache=True)
+    data = request.get_json(silent=True)
+    if data is None and raw.strip() != b"null":
+        raise ApiError(400, "invalid_json", "the request body is not valid JSON", None)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "the request body must be a JSON object", None)
+    return data
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def is_author_request() -> bool:
+    """True for a valid author API token; 401 for a wrong one (never guess from cookies or names)."""
+    token = bearer_token()
+    if token is None:
+        if request.headers.get("Authorization"):
+            raise ApiError(401, "invalid_author_token", "Authorization must be 'Bearer <author token>'", None)
+        return False
+    tokens: list[str] = current_app.config["AUTHOR_TOKENS"]
+    if any(hmac.compare_digest(token.encode(), known.encode()) for known in tokens):
+        return True
+    raise ApiError(401, "invalid_author_token", "the author token is not valid", None)
+
+
+def has_valid_author_token() -> bool:
+    """Like is_author_request, but never raises (used to exempt authors from rate limits)."""
+    token = bearer_token()
+    tokens: list[str] = current_app.config["AUTHOR_TOKENS"]
+    return token is not None and any(hmac.compare_digest(token.encode(), t.encode()) for t in tokens)
+
+
+def comment_json(comment: Comment) -> dict[str, Any]:
+    """The public view of a comment: never the email, IP address or token hash."""
+    deleted = comment.status == Status.DELETED
+    return {
+        "id": comment.id,
+        "parent_id": comment.parent_id,
+        "author_name": DELETED_NAME if deleted else comment.author_name,
+        "author_url": None if deleted else comment.author_url,
+        "is_author": False if deleted else comment.is_author,
+        "body_html": DELETED_HTML if deleted else comment.body_html,
+        "created_at": rfc3339(comment.created_at),
+        "edited_at": None if deleted else rfc3339(comment.edited_at),
+        "deleted": deleted,
+        "replies": [],
+    }
+
+
+def tree_json(nodes: list[CommentNode]) -> list[dict[str, Any]]:
+    """Nested comment JSON; iterative, though display depth keeps nesting shallow anyway."""
+    out: list[dict[str, Any]] = []
+    stack: list[tuple[list[CommentNode], list[dict[str, Any]]]] = [(nodes, out)]
+    while stack:
+        level, target = stack.pop()
+        for node in level:
+            item = comment_json(node.comment)
+            target.append(item)
+            if node.replies:
+                stack.append((node.replies, item["replies"]))
+    return out
+
+
+def error_response(error: ApiError) -> Response:
+    response = jsonify(error.to_dict())
+    response.status_code = error.status
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Every error leaves as {"error": {...}}; 5xx never shows a traceback to the client."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        if status >= 500:
+            return error_response(ApiError(status, "server_error", "the server could not answer; try again later"))
+        message = error.description or error.name
+        if status == 413:
+            message = "the request body is too large"
+        elif status == 429:
+            message = f"too many requests ({error.description}); try again later"
+        response = error_response(ApiError(status, HTTP_CODES.get(status, "http_error"), message))
+        if status == 405 and isinstance(error.valid_methods, list | tuple | set):
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(ApiError(500, "server_error", "the server could not answer; try again later"))
