@@ -15,7 +15,7 @@ from blogengine.markup import make_markdown
 from blogengine.model import build_site
 from blogengine.parse import Document, parse_document
 from blogengine.render import Output, render_site
-from blogengine.themes import make_environment, theme_chain
+from blogengine.themes import loaded_templates, make_environment, theme_chain
 from blogengine.write import check_output_dir, write_outputs
 
 Progress = Callable[[int, int], None]
@@ -27,6 +27,7 @@ class BuildOptions:
     drafts: bool = False
     future: bool = False
     now: datetime | None = None      # the clock, for future-dated posts; tests pin it
+    explain_templates: bool = False  # report which file each template came from
 
 
 @dataclass
@@ -37,6 +38,7 @@ class BuildReport:
     posts: int
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    template_sources: dict[str, str] = field(default_factory=dict)
 
 
 def default_output_dir(config: SiteConfig) -> Path:
@@ -72,8 +74,11 @@ def build(config: SiteConfig, options: BuildOptions = BuildOptions(),
     pages = len(site.entries) + len(site.listings)
     outputs = render_site(site, env, chain, loaded.assets)
     files = write_outputs(_counting(outputs, pages, progress), out_dir)
-    return BuildReport(output_dir=out_dir, files_written=files, pages_written=pages,
-                       posts=len(site.posts), seconds=time.perf_counter() - started)
+    report = BuildReport(output_dir=out_dir, files_written=files, pages_written=pages,
+                         posts=len(site.posts), seconds=time.perf_counter() - started)
+    if options.explain_templates:
+        report.template_sources = loaded_templates(env)
+    return report
 
 
 def _counting(outputs: Iterator[Output], pages: int, progress: Progress | None) -> Iterator[Output]:

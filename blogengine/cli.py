@@ -96,10 +96,12 @@ def init(directory: Path, title: str, author: str, base_url: str) -> None:
               help="Where to write the site [default: public/ in the site folder].")
 @click.option("--drafts", is_flag=True, help="Include posts marked `draft: true`.")
 @click.option("--future", is_flag=True, help="Include posts dated in the future.")
+@click.option("--explain-templates", is_flag=True,
+              help="List which file each template was loaded from.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @handle_errors
 def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
-                  debug: bool) -> None:
+                  explain_templates: bool, debug: bool) -> None:
     """Build the site into a folder ready for any static host.
 
     The new site replaces the output folder only once it is complete: a failed build
@@ -110,6 +112,7 @@ def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
       blogengine build
       blogengine build --source my-blog --output /tmp/site
       blogengine build --drafts --future     # preview unpublished posts
+      blogengine build --explain-templates   # which theme each template came from
     """
     config = load_config(source)
     bar: Any = None
@@ -123,11 +126,14 @@ def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
             bar.update(1)
 
     try:
-        report = build(config, BuildOptions(output_dir=output, drafts=drafts, future=future),
-                       progress=progress)
+        options = BuildOptions(output_dir=output, drafts=drafts, future=future,
+                               explain_templates=explain_templates)
+        report = build(config, options, progress=progress)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    for name, filename in sorted(report.template_sources.items()):
+        click.echo(f"template {name} <- {filename}")
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"Built {report.pages_written} pages ({report.posts} posts, "

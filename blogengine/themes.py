@@ -106,3 +106,10 @@ def make_environment(config: SiteConfig, chain: list[Theme]) -> jinja2.Environme
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+def loaded_templates(env: jinja2.Environment) -> dict[str, str]:
+    """Each template the environment has loaded (pages, bases, partials) -> the file it came from."""
+    cache = env.cache or {}
+    return {template.name: str(template.filename) for template in cache.values()
+            if template.name is not None}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -136,3 +137,44 @@ def test_subprocess_new_without_site_is_a_clear_error(tmp_path):
     result = _run("new", "Title", cwd=tmp_path)
     assert result.returncode == 1 and "blogengine.toml" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_explain_templates_names_each_templates_file(runner, make_site):
+    root = make_site({"content/posts/a.md": post("A", "2024-01-01"),
+                      "templates/404.html": '{% extends "base.html" %}'})
+    result = runner.invoke(main, ["build", "--source", str(root), "--explain-templates"])
+    assert result.exit_code == 0, result.output
+    sources = dict(line.removeprefix("template ").split(" <- ")
+                   for line in result.output.splitlines() if line.startswith("template "))
+    assert sources["404.html"] == str(root / "templates/404.html")
+    assert sources["base.html"].endswith("themes/default/templates/base.html")
+
+
+def test_progress_bar_on_a_terminal_for_long_builds(make_site):
+    import pty
+    files = {f"content/posts/p{i}.md": post(f"Post {i}", "2024-01-01", tags="[a, b]")
+             for i in range(250)}
+    root = make_site(files)
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "blogengine", "build"], cwd=root,
+                               stdin=secondary, stdout=secondary, stderr=secondary)
+    os.close(secondary)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(timeout=120) == 0
+    text = output.decode(errors="replace")
+    assert "Rendering" in text and "100%" in text
+    assert text.rstrip().splitlines()[-1].startswith("Built ")
+
+
+def test_no_progress_bar_when_not_a_terminal(make_site):
+    files = {f"content/posts/p{i}.md": post(f"Post {i}", "2024-01-01") for i in range(250)}
+    result = _run("build", cwd=make_site(files))
+    assert result.returncode == 0 and "Rendering" not in result.stderr + result.stdout
