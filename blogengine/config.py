@@ -137,7 +137,7 @@ def _read_table(cls: type, data: dict[str, Any], prefix: str, errors: list[Confi
             errors.append(ConfigError(f"unknown key '{name}'{suggestion}", path, line))
             continue
         expected = hints[key]
-        if dataclasses.is_dataclass(expected):
+        if isinstance(expected, type) and dataclasses.is_dataclass(expected):
             if key == "author" and isinstance(value, str):
                 value = {"name": value}
             if not isinstance(value, dict):

@@ -22,12 +22,12 @@ class _SafeLoader(yaml.SafeLoader):
     """SafeLoader without aliases (no alias bombs) and without implicit timestamps,
     so every date goes through one parser with one clear error message."""
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(
                 None, None, "YAML aliases (*name) are not allowed in front matter", event.start_mark)
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 _SafeLoader.yaml_implicit_resolvers = {
@@ -70,8 +70,8 @@ def read_front_matter(text: str, *, first_line: int, display_path: str, tz: Zone
         if not isinstance(node, MappingNode):
             raise error("front matter must be a mapping of `key: value` lines",
                         first_line + node.start_mark.line)
-        lines = {k.value: first_line + k.start_mark.line for k, _ in node.value
-                 if isinstance(k.value, str)}
+        lines: dict[str, int] = {k.value: first_line + k.start_mark.line for k, _ in node.value
+                                 if isinstance(k.value, str)}
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -50,8 +50,8 @@ def _formatter() -> HtmlFormatter:  # type: ignore[type-arg]
 def pygments_css(light_style: str, dark_style: str) -> str:
     """Stylesheet for highlighted code: the light style, and the dark one when the reader prefers dark."""
     selector = f".{HIGHLIGHT_CLASS}"
-    light = HtmlFormatter(style=light_style).get_style_defs(selector)
-    dark = HtmlFormatter(style=dark_style).get_style_defs(selector)
+    light = HtmlFormatter(style=light_style).get_style_defs(selector)  # type: ignore[no-untyped-call]
+    dark = HtmlFormatter(style=dark_style).get_style_defs(selector)  # type: ignore[no-untyped-call]
     dark_indented = "\n".join("  " + line for line in dark.splitlines())
     return (f"/* Pygments: {light_style} (light), {dark_style} (dark) */\n{light}\n"
             f"@media (prefers-color-scheme: dark) {{\n{dark_indented}\n}}\n")

@@ -96,7 +96,7 @@ def _summary(tokens: list[Token], md: MarkdownIt, meta: FrontMatter) -> tuple[st
         if token.type == "paragraph_open" and token.level == 0:
             inline = tokens[index + 1]
             children = [c for c in inline.children or [] if c.type != "footnote_ref"]
-            html = md.renderer.renderInline(children, md.options, {})
+            html = md.renderer.renderInline(children, md.options, {})  # type: ignore[attr-defined]
             return f"<p>{html.strip()}</p>", _inline_text(inline)
     return "", ""
 
