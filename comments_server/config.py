@@ -153,17 +153,17 @@ def load_config(
     test_values = {}
     for key, value in overrides.items():
         if key in SETTINGS_BY_NAME:
-            test_values[key] = value
+            # Python values given directly must still have the right type.
+            problem = _check_type(SETTINGS_BY_NAME[key], value)
+            if problem:
+                cfg.problems.append(f"config {key}: {problem}")
+            else:
+                test_values[key] = value
         elif key in extra_keys:
             cfg.values[key] = value
         else:
             cfg.problems.append(_unknown_key("config", key))
     _merge(cfg, test_values, "config")
-    for key in test_values:
-        # Python values given directly must still have the right type.
-        problem = _check_type(SETTINGS_BY_NAME[key], cfg.values[key])
-        if problem:
-            cfg.problems.append(f"config {key}: {problem}")
     return cfg
 
 
@@ -356,7 +356,7 @@ def _check_type(setting: Setting, value: Any) -> str | None:
     }
     if checks[kind](value):
         return None
-    return f"{value!r} is not a {kind}"
+    return f"expected {kind} (got {value!r})"
 
 
 def origin_of(url: str) -> str | None:

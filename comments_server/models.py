@@ -201,7 +201,9 @@ def validate_author_url(value: str | None, limits: Limits) -> str | None:
         parts = urlsplit(value)
     except ValueError:
         parts = None
-    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in value:
+    # Quotes and angle brackets have no business in a homepage URL and only help break out of markup.
+    if (parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc
+            or any(char in value for char in ' "<>\\`')):
         raise _bad("author_url", "invalid", "author_url must be an http:// or https:// URL")
     return value
 
