@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ ALLOWED_TAGS = frozenset({"p", "br", "a", "em", "strong", "code", "pre", "blockq
 ALLOWED_ATTRIBUTES = {"a": ["href", "title"]}
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"
+_ABSOLUTE_SAFE_URL = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
 
 
 def _markdown() -> MarkdownIt:
@@ -21,6 +23,9 @@ def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": True, "breaks": True})
     md.enable("linkify")
     md.disable(["heading", "lheading", "image", "hr", "html_block", "html_inline"])
+    # Only absolute http(s) and mailto links; anything else (relative, unknown or encoded schemes)
+    # stays as the text the reader typed. bleach checks the protocols again afterwards.
+    md.validateLink = lambda url: bool(_ABSOLUTE_SAFE_URL.match(url))  # type: ignore[method-assign]
     return md
 
 
