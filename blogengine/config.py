@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
+import string
 import tomllib
 import types
 import typing
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pygments.styles import get_all_styles
 
 from blogengine.errors import BlogError, ConfigError
 
@@ -178,6 +181,12 @@ def _check_values(config: SiteConfig, path: Path | None, text: str) -> list[Conf
             fail(key, f"must be at least 1, got {getattr(config, key)}")
     if config.related_posts < 0:
         fail("related_posts", f"must be 0 or more, got {config.related_posts}")
+    for key in ("pygments_style", "pygments_dark_style"):
+        style = getattr(config, key)
+        if style not in known_styles():
+            hint = difflib.get_close_matches(style, known_styles(), n=1)
+            fail(key, f"is not a Pygments style, got {style!r}"
+                      + (f" (did you mean {hint[0]!r}?)" if hint else ""))
     if config.comments.url:
         curl = urlsplit(config.comments.url)
         if curl.scheme not in ("http", "https") or not curl.netloc:
@@ -185,12 +194,23 @@ def _check_values(config: SiteConfig, path: Path | None, text: str) -> list[Conf
     return errors
 
 
+def known_styles() -> list[str]:
+    return sorted(get_all_styles())
+
+
 def check_permalink(pattern: str, *, page: bool = False) -> str | None:
     """Return what is wrong with a permalink pattern, or None."""
     if not pattern.startswith("/") or not pattern.endswith("/"):
         return f"must start and end with '/', got {pattern!r}"
     allowed = ("slug",) if page else PERMALINK_FIELDS
-    names = re.findall(r"\{([^{}]*)\}", pattern)
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion
+                  in string.Formatter().parse(pattern) if name is not None]
+    except ValueError as exc:  # a lone '{' or '}'
+        return f"is not a valid pattern ({exc}), got {pattern!r}"
+    # Only plain {name} fields: a format spec or conversion would be code-like and surprising.
+    names = [name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+             for name, spec, conversion in fields]
     for name in names:
         if name not in allowed:
             return f"has an unknown field {{{name}}} (expected one of {', '.join(allowed)})"

@@ -10,10 +10,7 @@ from feedgen.feed import FeedGenerator
 
 from blogengine import __version__
 from blogengine.config import SiteConfig
-from blogengine.model import Entry, Site
-
-ATOM_URL = "/atom.xml"
-RSS_URL = "/rss.xml"
+from blogengine.model import ATOM_URL, RSS_URL, Entry, Site
 # An empty site still needs a fixed feed date: builds must not depend on the clock.
 _EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
@@ -40,8 +37,9 @@ def _feed(site: Site, title: str, page_url: str, feed_url: str, posts: list[Entr
     feed.id(absolute_url(config, feed_url))
     feed.title(title)
     feed.subtitle(config.description or config.title)
-    feed.link(href=absolute_url(config, page_url), rel="alternate")
+    # feedgen takes the RSS channel <link> from the last link given: the page, not the feed.
     feed.link(href=absolute_url(config, feed_url), rel="self")
+    feed.link(href=absolute_url(config, page_url), rel="alternate")
     feed.language(config.language)
     feed.generator("blogengine", __version__)
     if config.author.name:
@@ -49,7 +47,7 @@ def _feed(site: Site, title: str, page_url: str, feed_url: str, posts: list[Entr
         if config.author.email:
             author["email"] = config.author.email
         feed.author(author)
-    newest = max((p.updated or p.date for p in posts), default=site.updated or _EPOCH)
+    newest = max((p.updated or p.published for p in posts), default=site.updated or _EPOCH)
     feed.updated(newest)
     feed.lastBuildDate(newest)
     for post in posts[:config.feed_items]:

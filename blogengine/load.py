@@ -74,13 +74,17 @@ def _walk(folder: Path, root: Path, rel: PurePosixPath, visited: set[Path],
         entry_rel = rel / entry.name
         display = f"content/{entry_rel}"
         if entry.is_symlink():
-            target = path.resolve()
+            try:
+                target = path.resolve(strict=True)
+            except FileNotFoundError:
+                errors.append(ContentError("symbolic link is broken", path=display))
+                continue
+            except (RuntimeError, OSError):  # Python raises RuntimeError on a link loop
+                errors.append(ContentError("symbolic link loop; skipped", path=display))
+                continue
             if not target.is_relative_to(root):
                 errors.append(ContentError(
                     f"symbolic link leads outside content/ (to {target}); refused", path=display))
-                continue
-            if not target.exists():
-                errors.append(ContentError("symbolic link is broken", path=display))
                 continue
         if entry.is_dir():
             real = path.resolve()

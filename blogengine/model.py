@@ -40,6 +40,8 @@ class Entry:
     slug: str
     author: str
     comments: bool
+    date: datetime | None        # in the site's time zone (None only for undated pages)
+    updated: datetime | None
     tags: list[Term] = field(default_factory=list)
     category: Term | None = None
     previous: Entry | None = None   # older post
@@ -47,7 +49,6 @@ class Entry:
     related: list[Entry] = field(default_factory=list)
 
     title = property(lambda self: self.doc.meta.title)
-    date = property(lambda self: self.doc.meta.date)
     draft = property(lambda self: self.doc.meta.draft)
     image = property(lambda self: self.doc.meta.image)
     toc = property(lambda self: self.doc.toc)
@@ -58,8 +59,10 @@ class Entry:
     source = property(lambda self: self.doc.source.display_path)
 
     @property
-    def updated(self) -> datetime | None:
-        return self.doc.meta.updated
+    def published(self) -> datetime:
+        """A post's date; every post has one (front matter requires it)."""
+        assert self.date is not None, f"{self.source} has no date"
+        return self.date
 
     @property
     def content(self) -> Markup:
@@ -112,7 +115,7 @@ class Listing:
         """This listing's posts by year, newest year first (for archive pages)."""
         years: dict[int, list[Entry]] = defaultdict(list)
         for post in self.posts:
-            years[post.date.year].append(post)
+            years[post.published.year].append(post)
         return sorted(years.items(), reverse=True)
 
 
@@ -133,8 +136,18 @@ class Site:
     @property
     def updated(self) -> datetime | None:
         """The newest date on the site, used for feeds (never the clock: builds are repeatable)."""
-        dates = [p.updated or p.date for p in self.posts]
+        dates = [p.updated or p.published for p in self.posts]
         return max(dates) if dates else None
+
+
+# Files every build writes besides pages; feeds.py and sitefiles.py write them.
+ATOM_URL = "/atom.xml"
+RSS_URL = "/rss.xml"
+SITEMAP_URL = "/sitemap.xml"
+ROBOTS_URL = "/robots.txt"
+THREADS_URL = "/threads.json"
+THEME_PREFIX = "/theme/"
+GENERATED_URLS = (ATOM_URL, RSS_URL, SITEMAP_URL, ROBOTS_URL, THREADS_URL, THEME_PREFIX)
 
 
 def output_path(url: str) -> str:
@@ -168,7 +181,8 @@ def build_site(documents: list[Document], config: SiteConfig, *, drafts: bool = 
     categories = _terms(posts, "category", "/categories/",
                         lambda p: [p.doc.meta.category] if p.doc.meta.category else [], errors)
     for post in posts:
-        post.tags = [tags[_slug(t)] for t in post.doc.meta.tags if _slug(t) in tags]
+        post.tags = list({_slug(t): tags[_slug(t)] for t in post.doc.meta.tags
+                          if _slug(t) in tags}.values())
         if post.doc.meta.category and _slug(post.doc.meta.category) in categories:
             post.category = categories[_slug(post.doc.meta.category)]
     for newer, older in zip(posts, posts[1:]):
@@ -178,7 +192,7 @@ def build_site(documents: list[Document], config: SiteConfig, *, drafts: bool = 
     tag_list = sorted(tags.values(), key=lambda t: t.slug)
     category_list = sorted(categories.values(), key=lambda t: t.slug)
     listings, years = _listings(posts, tag_list, category_list, config)
-    _check_urls(posts + pages, listings, errors)
+    _check_urls(posts + pages, listings, tag_list, errors)
     if errors:
         raise BuildFailed(errors)
     return Site(config=config, posts=posts, pages=pages, tags=tag_list,
@@ -210,7 +224,9 @@ def _place(doc: Document, config: SiteConfig) -> Entry:
         comments = bool(meta.comments) and config.comments.enabled
     url = _safe_url(url, doc)
     return Entry(doc=doc, kind=doc.kind, url=url, slug=slug,
-                 author=meta.author or config.author.name, comments=comments)
+                 author=meta.author or config.author.name, comments=comments,
+                 date=meta.date.astimezone(config.tz) if meta.date else None,
+                 updated=meta.updated.astimezone(config.tz) if meta.updated else None)
 
 
 def _safe_url(url: str, doc: Document) -> str:
@@ -225,8 +241,12 @@ def _terms(posts: list[Entry], kind: str, prefix: str, names: Any,
            errors: list[BlogError]) -> dict[str, Term]:
     terms: dict[str, Term] = {}
     for post in posts:
+        seen: set[str] = set()
         for name in names(post):
             slug = _slug(name)
+            if slug in seen:  # two spellings of one tag on one post
+                continue
+            seen.add(slug)
             if not slug:
                 errors.append(ContentError(f"{kind} {name!r} has no letters or digits to make a URL",
                                            path=post.source))
@@ -277,9 +297,8 @@ def _listings(posts: list[Entry], tags: list[Term], categories: list[Term],
     by_year: dict[int, list[Entry]] = defaultdict(list)
     by_month: dict[tuple[int, int], list[Entry]] = defaultdict(list)
     for post in posts:
-        local = post.date.astimezone(config.tz)
-        by_year[local.year].append(post)
-        by_month[(local.year, local.month)].append(post)
+        by_year[post.published.year].append(post)
+        by_month[(post.published.year, post.published.month)].append(post)
     for year in sorted(by_year, reverse=True):
         years.append(Listing(kind="archive", title=f"Archive: {year}", url=f"/{year:04d}/",
                              posts=by_year[year], year=year))
@@ -292,16 +311,22 @@ def _listings(posts: list[Entry], tags: list[Term], categories: list[Term],
     return listings, years
 
 
-def _check_urls(entries: list[Entry], listings: list[Listing], errors: list[BlogError]) -> None:
-    """Two things written to one file is an error naming both."""
+def _check_urls(entries: list[Entry], listings: list[Listing], tags: list[Term],
+                errors: list[BlogError]) -> None:
+    """Two things written to one file, or a page where a generated file must go (or inside
+    it, as `sitemap.xml/index.html`), is an error naming the source."""
     owners: dict[str, str] = {}
     for listing in listings:
         owners.setdefault(output_path(listing.url), f"the {listing.kind} page {listing.url}")
+    for url in (*GENERATED_URLS, *(tag.feed_url for tag in tags)):
+        owners.setdefault(output_path(url), f"the generated file {url}")
     for entry in entries:
         path = output_path(entry.url)
-        if path in owners:
+        parents = ["/".join(path.split("/")[:n]) for n in range(1, path.count("/") + 1)]
+        clash = next((p for p in [path, *parents] if p in owners), None)
+        if clash is not None:
             errors.append(ContentError(
-                f"writes {entry.url} ({path}), which {owners[path]} writes too; "
-                "give one of them another `slug:`", path=entry.source))
+                f"writes {entry.url} ({path}), where {owners[clash]} goes; "
+                "give it another `slug:`", path=entry.source))
         else:
             owners[path] = entry.source

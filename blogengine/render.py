@@ -13,17 +13,18 @@ import jinja2
 
 from blogengine.config import SiteConfig
 from blogengine.errors import BlogError, BuildFailed, ThemeError
-from blogengine.feeds import ATOM_URL, RSS_URL, absolute_url, atom_feed, rss_feed
+from blogengine.feeds import absolute_url, atom_feed, rss_feed
 from blogengine.load import Asset
 from blogengine.markup import pygments_css
-from blogengine.model import Entry, Listing, Site, output_path
-from blogengine.sitefiles import THREADS_URL, robots_txt, sitemap_xml, threads_manifest
+from blogengine.model import (ATOM_URL, ROBOTS_URL, RSS_URL, SITEMAP_URL, THEME_PREFIX,
+                              THREADS_URL, Entry, Listing, Site, output_path)
+from blogengine.sitefiles import robots_txt, sitemap_xml, threads_manifest
 from blogengine.themes import Theme
 
 TEMPLATES = {"post": "post.html", "page": "page.html", "index": "index.html",
              "tag": "term.html", "category": "term.html", "tags": "tags.html",
              "archive": "archive.html", "404": "404.html"}
-HIGHLIGHT_CSS_URL = "/theme/pygments.css"
+HIGHLIGHT_CSS_URL = THEME_PREFIX + "pygments.css"
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,9 @@ def render_site(site: Site, env: jinja2.Environment, chain: list[Theme],
         yield Output(url=tag.feed_url, body=atom_feed(
             site, title=f"{site.config.title}: {tag.name}", page_url=tag.url,
             feed_url=tag.feed_url, posts=tag.posts))
-    yield Output(url="/sitemap.xml", body=sitemap_xml(site))
+    yield Output(url=SITEMAP_URL, body=sitemap_xml(site))
     if not any(str(asset.rel) == "robots.txt" for asset in assets):  # the author's own wins
-        yield Output(url="/robots.txt", body=robots_txt(site))
+        yield Output(url=ROBOTS_URL, body=robots_txt(site))
     yield Output(url=THREADS_URL, body=threads_manifest(site))
     yield Output(url=HIGHLIGHT_CSS_URL, body=pygments_css(
         site.config.pygments_style, site.config.pygments_dark_style).encode("utf-8"))
@@ -101,7 +102,7 @@ def theme_static(chain: list[Theme]) -> Iterator[Output]:
                 path = Path(folder) / name
                 files[path.relative_to(theme.static).as_posix()] = path
     for rel in sorted(files):
-        yield Output(url=f"/theme/{rel}", copy_from=files[rel])
+        yield Output(url=f"{THEME_PREFIX}{rel}", copy_from=files[rel])
 
 
 def _render_page(env: jinja2.Environment, page: Entry | Listing,

@@ -6,9 +6,8 @@ import json
 from xml.sax.saxutils import escape
 
 from blogengine.feeds import absolute_url
-from blogengine.model import Site
+from blogengine.model import ROBOTS_URL, SITEMAP_URL, THREADS_URL, Site
 
-THREADS_URL = "/threads.json"
 THREADS_VERSION = 1
 
 
@@ -30,7 +29,7 @@ def sitemap_xml(site: Site) -> bytes:
 
 
 def robots_txt(site: Site) -> bytes:
-    sitemap = absolute_url(site.config, "/sitemap.xml")
+    sitemap = absolute_url(site.config, SITEMAP_URL)
     return f"User-agent: *\nAllow: /\n\nSitemap: {sitemap}\n".encode("utf-8")
 
 

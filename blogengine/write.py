@@ -59,12 +59,19 @@ def _write_one(output: Output, staging: Path, written: dict[str, str]) -> None:
     if not target.is_relative_to(staging.resolve()) or target == staging.resolve():
         raise BlogError(f"refusing to write {rel!r} outside the output folder")
     written[rel] = origin
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if output.copy_from is not None:
-        shutil.copy2(output.copy_from, target)
-    else:
-        assert output.body is not None
-        target.write_bytes(output.body)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if output.copy_from is not None:
+            shutil.copy2(output.copy_from, target)
+        else:
+            assert output.body is not None
+            target.write_bytes(output.body)
+    except (IsADirectoryError, NotADirectoryError, FileExistsError):
+        # one output is a folder on another's path, e.g. content/x.html/ and a page at /x.html
+        clash = next((w for w in written if w != rel and
+                      (w.startswith(rel + "/") or rel.startswith(w + "/"))), "another output")
+        raise BlogError(f"{origin} ({rel}) and {written.get(clash, clash)} ({clash}) "
+                        "need the same path as a file and as a folder; rename one") from None
 
 
 def _swap(staging: Path, out_dir: Path) -> None:
