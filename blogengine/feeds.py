@@ -34,6 +34,8 @@ def absolutize_links(html: str, page_url: str) -> str:
 def _feed(site: Site, title: str, page_url: str, feed_url: str, posts: list[Entry]) -> FeedGenerator:
     config = site.config
     feed = FeedGenerator()
+    # RSS <author> must be an email address; Dublin Core's creator carries the name instead.
+    feed.load_extension("dc", atom=False, rss=True)
     feed.id(absolute_url(config, feed_url))
     feed.title(title)
     feed.subtitle(config.description or config.title)
@@ -60,6 +62,7 @@ def _feed(site: Site, title: str, page_url: str, feed_url: str, posts: list[Entr
         item.published(post.date)
         item.updated(post.updated or post.date)
         item.author({"name": post.author or config.title})
+        item.dc.dc_creator(post.author or config.title)
         if post.summary_text:
             item.summary(post.summary_text)
         item.content(absolutize_links(post.doc.html, url), type="html")
