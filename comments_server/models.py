@@ -266,7 +266,7 @@ def assemble_tree(comments: list[Comment], display_depth: int) -> list[CommentNo
     visible: dict[int, bool] = {c.id: c.status == Status.PUBLISHED for c in ordered}
     for c in reversed(ordered):
         if visible[c.id] and c.parent_id in by_id:
-            visible[c.parent_id] = True  # type: ignore[index]
+            visible[c.parent_id] = True
     depth: dict[int, int] = {}
     display_parent: dict[int, int | None] = {}
     for c in ordered:

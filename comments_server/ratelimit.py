@@ -34,5 +34,5 @@ def init_rate_limits(app: Flask, config: Mapping[str, Any]) -> Limiter:
         decorate = limiter.shared_limit(limit, scope=scope, exempt_when=has_valid_author_token)
         for endpoint in endpoints:
             if endpoint in app.view_functions:
-                app.view_functions[endpoint] = decorate(app.view_functions[endpoint])
+                app.view_functions[endpoint] = decorate(app.view_functions[endpoint])  # type: ignore[assignment]
     return limiter

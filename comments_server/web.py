@@ -134,8 +134,9 @@ def register_error_handlers(app: Flask) -> None:
         elif status == 429:
             message = f"too many requests ({error.description}); try again later"
         response = error_response(ApiError(status, HTTP_CODES.get(status, "http_error"), message))
-        if status == 405 and isinstance(error.valid_methods, list | tuple | set):
-            response.headers["Allow"] = ", ".join(error.valid_methods)
+        valid_methods = getattr(error, "valid_methods", None)
+        if status == 405 and valid_methods:
+            response.headers["Allow"] = ", ".join(valid_methods)
         return response
 
     @app.errorhandler(Exception)

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from comments_server.errors import ApiError
 from comments_server.models import Thread
@@ -77,7 +78,7 @@ def show_form() -> Response:
 
 
 @bp.post("/form")
-def post_form() -> Response:
+def post_form() -> BaseResponse:
     """Post a comment from the HTML form."""
     if request.mimetype not in FORM_TYPES:
         raise ApiError(415, "unsupported_media_type", "this endpoint takes an HTML form submission")
