@@ -61,7 +61,7 @@ class SiteConfig:
     related_posts: int = 3
     escape_html: bool = False
     pygments_style: str = "default"
-    pygments_dark_style: str = "monokai"
+    pygments_dark_style: str = "github-dark"
     author: AuthorConfig = field(default_factory=AuthorConfig)
     comments: CommentsConfig = field(default_factory=CommentsConfig)
 

@@ -39,7 +39,8 @@ def highlight_code(code: str, lang: str, _attrs: Any) -> str:
         body = html.escape(code)
     else:
         body = highlight(code, lexer, _formatter())
-    return f'<pre class="{HIGHLIGHT_CLASS}"><code{lang_class}>{body}</code></pre>\n'
+    # tabindex: a code block that scrolls sideways must be reachable by keyboard
+    return f'<pre class="{HIGHLIGHT_CLASS}" tabindex="0"><code{lang_class}>{body}</code></pre>\n'
 
 
 @lru_cache(maxsize=1)
@@ -50,11 +51,13 @@ def _formatter() -> HtmlFormatter:  # type: ignore[type-arg]
 def pygments_css(light_style: str, dark_style: str) -> str:
     """Stylesheet for highlighted code: the light style, and the dark one when the reader prefers dark."""
     selector = f".{HIGHLIGHT_CLASS}"
-    light = HtmlFormatter(style=light_style).get_style_defs(selector)  # type: ignore[no-untyped-call]
-    dark = HtmlFormatter(style=dark_style).get_style_defs(selector)  # type: ignore[no-untyped-call]
-    dark_indented = "\n".join("  " + line for line in dark.splitlines())
-    return (f"/* Pygments: {light_style} (light), {dark_style} (dark) */\n{light}\n"
-            f"@media (prefers-color-scheme: dark) {{\n{dark_indented}\n}}\n")
+    # Each style only in its own scheme, so no light colour is left over on the dark background.
+    blocks = []
+    for scheme, style in (("light", light_style), ("dark", dark_style)):
+        rules = HtmlFormatter(style=style).get_style_defs(selector)  # type: ignore[no-untyped-call]
+        indented = "\n".join("  " + line for line in rules.splitlines())
+        blocks.append(f"@media (prefers-color-scheme: {scheme}) {{\n{indented}\n}}\n")
+    return f"/* Pygments: {light_style} (light), {dark_style} (dark) */\n" + "".join(blocks)
 
 
 def make_markdown(*, allow_html: bool = True) -> MarkdownIt:
@@ -70,7 +73,13 @@ def make_markdown(*, allow_html: bool = True) -> MarkdownIt:
     md.use(admon_plugin)
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=heading_id)
     md.add_render_rule("footnote_block_open", _footnotes_open)
+    md.add_render_rule("code_block", _indented_code)
     return md
+
+
+def _indented_code(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    # Indented code gets the same markup as fenced code without a language.
+    return highlight_code(tokens[idx].content, "", None)
 
 
 def _footnotes_open(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:

@@ -55,7 +55,7 @@ EXPECTED_DEFAULTS = {
     "related_posts": 3,
     "escape_html": False,
     "pygments_style": "default",
-    "pygments_dark_style": "monokai",
+    "pygments_dark_style": "github-dark",
     "author": AuthorConfig(name="", email=""),
     "comments": CommentsConfig(enabled=True, url="", database_url="", server={}),
 }
