@@ -376,10 +376,6 @@ def origin_of(url: str) -> str | None:
     return f"{parts.scheme}://{host}{suffix}"
 
 
-def is_off(value: Any) -> bool:
-    return value is None
-
-
 def validate(cfg: LoadedConfig) -> list[str]:
     """Cross-check the merged values; each problem names where the value came from."""
     v = cfg.values
