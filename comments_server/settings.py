@@ -1,0 +1,92 @@
+"""Every server setting: its name, default, kind of value and one line of help (the README table)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+MODERATION_MODES = ("none", "first-time", "all")
+
+
+class Kind:
+    """Kinds of setting values; config.parse_env reads each from an environment string."""
+
+    STR = "string"
+    BOOL = "boolean"
+    INT = "integer"
+    INT_OFF = "integer or off"
+    FLOAT_OFF = "number or off"
+    LIST = "list of strings"
+    LIMIT_OFF = "rate limit or off"
+    CHOICE = "choice"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    kind: str
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SECRET_KEY", None, Kind.STR,
+            "Signs form tokens. Required; `comments serve` makes one for development."),
+    Setting("SITE", "", Kind.STR,
+            "A site folder: read its blogengine.toml [comments] settings and thread manifest."),
+    Setting("DATABASE_URL", "sqlite:///comments.sqlite3", Kind.STR,
+            "sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user@host/db."),
+    Setting("AUTO_MIGRATE", True, Kind.BOOL,
+            "Create the schema in an empty database at start-up."),
+    Setting("THREADS_MANIFEST", "", Kind.STR,
+            "Path or http(s) URL of the threads.json written by `blogengine build`."),
+    Setting("THREADS_MANIFEST_TTL", 60, Kind.INT,
+            "Seconds between re-fetches of a manifest given by URL (files are re-read on change)."),
+    Setting("ALLOW_UNKNOWN_THREADS", False, Kind.BOOL,
+            "Accept comments on any well-formed path not in the manifest (development only)."),
+    Setting("SITE_URL", "", Kind.STR,
+            "The site's base URL, for links in feeds and redirects (default: the manifest's)."),
+    Setting("PUBLIC_URL", "", Kind.STR,
+            "The comment server's own public URL, if it differs from the site's."),
+    Setting("CORS_ORIGINS", [], Kind.LIST,
+            "Origins (scheme://host[:port]) allowed to call the API from a browser."),
+    Setting("MODERATION", "none", Kind.CHOICE,
+            "none: publish at once; first-time: hold new commenters; all: hold everything.",
+            MODERATION_MODES),
+    Setting("DISPLAY_DEPTH", 5, Kind.INT,
+            "Reply levels shown nested; deeper replies are listed under the last level."),
+    Setting("RATE_LIMIT", "5/minute;30/hour", Kind.LIMIT_OFF,
+            "Writes (post, edit, delete) per client IP, e.g. '10/minute;100/hour', or off."),
+    Setting("READ_RATE_LIMIT", "300/minute", Kind.LIMIT_OFF,
+            "Reads (threads, counts, feeds) per client IP, or off."),
+    Setting("RATE_LIMIT_STORAGE_URL", "memory://", Kind.STR,
+            "memory:// for one process, redis://host:6379/0 shared by several instances."),
+    Setting("RATE_LIMIT_KEY_PREFIX", "blogengine-comments", Kind.STR,
+            "Prefix of the rate-limit keys in the shared storage."),
+    Setting("TRUSTED_PROXY_COUNT", 0, Kind.INT,
+            "Reverse proxies in front of the server whose X-Forwarded-For/-Proto/-Host are trusted."),
+    Setting("MIN_SUBMIT_SECONDS", 3.0, Kind.FLOAT_OFF,
+            "Least time between loading the form (form_token) and submitting it, or off."),
+    Setting("FORM_TOKEN_MAX_AGE", 86400, Kind.INT,
+            "Seconds a form_token stays valid."),
+    Setting("HONEYPOT_FIELD", "website", Kind.STR,
+            "Name of the hidden field that people leave empty; '' switches it off."),
+    Setting("MAX_LINKS", 3, Kind.INT_OFF, "Links allowed in one comment body, or off."),
+    Setting("MIN_BODY_LENGTH", 2, Kind.INT_OFF, "Shortest body in characters, or off."),
+    Setting("MAX_BODY_LENGTH", 10000, Kind.INT_OFF,
+            "Longest body in characters (413 beyond it), or off."),
+    Setting("MAX_NAME_LENGTH", 80, Kind.INT_OFF, "Longest author name, or off."),
+    Setting("MAX_EMAIL_LENGTH", 254, Kind.INT_OFF, "Longest author email, or off."),
+    Setting("MAX_URL_LENGTH", 500, Kind.INT_OFF, "Longest author URL, or off."),
+    Setting("MAX_CONTENT_LENGTH", 262144, Kind.INT_OFF,
+            "Largest request body in bytes (413 beyond it), or off."),
+    Setting("EDIT_WINDOW_SECONDS", 900, Kind.INT_OFF,
+            "How long the edit token may edit or delete a comment, or off (no limit)."),
+    Setting("COUNTS_MAX_THREADS", 100, Kind.INT_OFF,
+            "Most `thread` parameters in one /api/counts request, or off."),
+    Setting("FEED_ITEMS", 50, Kind.INT, "Entries in a comments feed."),
+    Setting("AUTHOR_TOKENS", [], Kind.LIST,
+            "Secret API tokens (16+ characters) that post as the site's author."),
+)
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
