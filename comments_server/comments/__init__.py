@@ -71,7 +71,11 @@ def _http_error(error: HTTPException) -> Response:
 @bp.get("/form")
 def show_form() -> Response:
     """The comment form for one post (`?thread=PATH`, optional `&parent_id=N`)."""
-    thread = service().resolve_thread(request.args.get("thread"))
+    svc = service()
+    thread = svc.resolve_thread(request.args.get("thread"))
+    if not thread.open:
+        return _page("comments/message.html", 403, title="Comments are closed", link=svc.post_url(thread.path),
+                     error=ApiError(403, "thread_closed", f"Comments on “{thread.title}” are closed."))
     parent = request.args.get("parent_id", "")
     values = {"thread": thread.path, "parent_id": parent if parent.isdigit() else ""}
     return _form_page(thread, values, None, 200)

@@ -76,6 +76,9 @@ def test_held_comment_gets_a_thank_you_page(make_app):
 
 
 def test_closed_and_unknown_threads(client):
+    shown = client.get("/comments/form", query_string={"thread": CLOSED})
+    assert shown.status_code == 403 and "closed" in shown.get_data(as_text=True)
+    assert soup(shown).find("form") is None
     response = client.post("/comments/form", data=form(thread=CLOSED))
     assert response.status_code == 403 and "closed" in response.get_data(as_text=True)
     response = client.post("/comments/form", data=form(thread="/unknown/"))
