@@ -13,7 +13,7 @@ from comments_server.config import SETTINGS, defaults, load_config, origin_of, v
 from comments_server.errors import ConfigError
 from tests.server.conftest import SECRET
 
-README_SECTION = Path(__file__).resolve().parents[2] / "comments_server" / "README-section.md"
+README_SECTION = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def write(path: Path, text: str) -> Path:
