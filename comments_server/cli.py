@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +135,84 @@ def migrate(site: Path | None) -> None:
 
 
 migrate_command = migrate
+
+
+def _open_site_storage(site: Path | None) -> Any:
+    """The storage named by the settings (site folder, COMMENTS_* variables), migrated if empty."""
+    from comments_server.storage import open_storage
+
+    cfg = load_config(_site_overrides(site))
+    problems = cfg.problems + [p for p in validate(cfg) if "DATABASE_URL" in p]
+    if problems:
+        raise _fail(problems)
+    url = str(cfg.values["DATABASE_URL"])
+    try:
+        return open_storage(url)
+    except SchemaError as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:  # a bad URL or unreachable server: say which, without a traceback
+        raise click.ClickException(f"cannot open {_display_url(url)}: {exc}") from None
+
+
+@comments.command("export")
+@click.argument("output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default="-")
+@site_option
+def export(output: Path, site: Path | None) -> None:
+    """Write every comment to OUTPUT as JSON (default: standard output).
+
+    The file holds readers' emails and IP addresses: keep it private.
+
+    \b
+    Examples:
+      blogengine comments export backup.json
+      COMMENTS_DATABASE_URL=postgresql+psycopg://db/comments blogengine comments export - > all.json
+    """
+    import json
+
+    from comments_server.transfer import export_document
+
+    storage = _open_site_storage(site)
+    try:
+        document = export_document(storage)
+    finally:
+        storage.close()
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if str(output) == "-":
+        click.echo(text, nl=False)
+    else:
+        temporary = output.with_name(f".{output.name}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(output)  # never a half-written backup
+        click.echo(f"Exported {len(document['comments'])} comments to {output}.", err=True)
+
+
+@comments.command("import")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
+@site_option
+def import_(source: Path, site: Path | None) -> None:
+    """Add the comments of a JSON export (from `comments export`) to the database.
+
+    All or nothing, in one transaction; comments already there (same uid) are skipped, so
+    importing a file twice adds nothing the second time.
+
+    \b
+    Examples:
+      blogengine comments import backup.json
+      blogengine comments import --site my-blog demo-comments.json
+    """
+    from comments_server.transfer import TransferError, import_document
+
+    try:
+        raw = sys.stdin.buffer.read() if str(source) == "-" else source.read_bytes()
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{source}: not UTF-8 text") from None
+    storage = _open_site_storage(site)
+    try:
+        report = import_document(storage, text)
+    except TransferError as exc:
+        raise click.ClickException(f"{source}: {exc}; nothing was imported") from None
+    finally:
+        storage.close()
+    click.echo(f"Imported {report.added} comments from {source}"
+               + (f"; {report.skipped} were already there" if report.skipped else "") + ".")

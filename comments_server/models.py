@@ -57,6 +57,7 @@ class NewComment:
     created_at: datetime
     ip: str | None
     edit_token_hash: str | None
+    uid: str = ""            # empty: the store gives the comment a fresh one
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,15 @@ class Comment(NewComment):
     """A stored comment."""
 
     id: int = 0
+    edited_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ImportedComment:
+    """A comment read from an export or another system: its parent is named by uid."""
+
+    comment: NewComment      # with uid set and parent_id None
+    parent_uid: str | None
     edited_at: datetime | None = None
 
 

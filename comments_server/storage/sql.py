@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import datetime
@@ -12,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, Row, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
-from comments_server.models import MAX_ID, Comment, NewComment, Status
+from comments_server.models import MAX_ID, Comment, ImportedComment, NewComment, Status
 from comments_server.storage.tables import comments
 
 _NEW_FIELDS = [f.name for f in fields(NewComment)]
@@ -92,6 +93,7 @@ class SqlStorage:
     def add_comment(self, new: NewComment) -> Comment:
         """Insert a comment; it is committed when this returns."""
         values = {name: getattr(new, name) for name in _NEW_FIELDS}
+        values["uid"] = new.uid or uuid.uuid4().hex
         with self._writer.begin() as conn:
             result = conn.execute(comments.insert().values(**values))
             new_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
@@ -180,3 +182,32 @@ class SqlStorage:
         )
         with self.engine.begin() as conn:
             return conn.execute(query).first() is not None
+
+    def all_comments(self) -> list[Comment]:
+        """Every comment in every state, parents before their replies (for exports)."""
+        with self.engine.begin() as conn:
+            return [_row_to_comment(row) for row in conn.execute(select(comments).order_by(comments.c.id))]
+
+    def import_comments(self, records: Sequence[ImportedComment]) -> tuple[int, int]:
+        """Insert records (parents first) in one transaction, skipping uids already stored.
+
+        Returns (added, skipped). A parent uid must be stored already or come earlier."""
+        added = skipped = 0
+        with self._writer.begin() as conn:
+            known: dict[str, int] = {}
+            uids = [r.comment.uid for r in records] + [r.parent_uid for r in records if r.parent_uid]
+            for start in range(0, len(uids), 500):
+                query = select(comments.c.uid, comments.c.id).where(comments.c.uid.in_(uids[start:start + 500]))
+                known.update({uid: int(cid) for uid, cid in conn.execute(query)})
+            for record in records:
+                if record.comment.uid in known:
+                    skipped += 1
+                    continue
+                values = {name: getattr(record.comment, name) for name in _NEW_FIELDS}
+                values["parent_id"] = known[record.parent_uid] if record.parent_uid else None
+                values["edited_at"] = record.edited_at
+                result = conn.execute(comments.insert().values(**values))
+                assert result.inserted_primary_key is not None
+                known[record.comment.uid] = int(result.inserted_primary_key[0])
+                added += 1
+        return added, skipped

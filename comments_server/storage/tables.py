@@ -91,8 +91,11 @@ comments = Table(
     Column("edited_at", UTCDateTime, nullable=True),
     Column("ip", Text, nullable=True),
     Column("edit_token_hash", String(64), nullable=True),
+    # Stable across databases: exports carry it, so importing one twice adds nothing twice.
+    Column("uid", String(200), nullable=False),
     CheckConstraint("status IN ('published', 'pending', 'spam', 'deleted')", name="status"),
     Index(None, "thread", "status", "created_at"),
     Index(None, "parent_id"),
     Index(None, "author_email"),
+    Index(None, "uid", unique=True),
 )

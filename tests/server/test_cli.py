@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from flask import Flask
 
 from comments_server.cli import comments
-from comments_server.storage.schema import schema_state
+from comments_server.storage.schema import head_revision, schema_state
 from comments_server.storage.sql import make_engine
 from tests.server.conftest import REPO, SECRET, server_env, write_manifest
 
@@ -106,12 +106,12 @@ def test_serve_lists_config_problems_without_traceback(site, runs):
 def test_migrate_creates_then_reports_up_to_date(site, runs):
     result = CliRunner().invoke(comments, ["migrate", "--site", str(site)])
     assert result.exit_code == 0, result.output
-    assert "migrated from empty to revision 0001" in result.output
+    assert f"migrated from empty to revision {head_revision()}" in result.output
     engine = make_engine(f"sqlite:///{site / 'comments.sqlite3'}")
     assert schema_state(engine).is_current
     engine.dispose()
     result = CliRunner().invoke(comments, ["migrate", "--site", str(site)])
-    assert "up to date (revision 0001)" in result.output
+    assert f"up to date (revision {head_revision()})" in result.output
 
 
 def test_migrate_needs_no_secret_or_manifest(tmp_path, runs, monkeypatch):
@@ -143,7 +143,7 @@ def test_real_subprocess_migrate(tmp_path):
     env = server_env(DATABASE_URL=f"sqlite:///{tmp_path / 'c.sqlite3'}")
     result = subprocess.run([sys.executable, "-m", "comments_server", "migrate"], env=env, cwd=tmp_path,
                             capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0 and "revision 0001" in result.stdout
+    assert result.returncode == 0 and f"revision {head_revision()}" in result.stdout
 
 
 def test_wsgi_module_builds_the_app_from_the_environment(tmp_path, manifest):

@@ -40,10 +40,17 @@ def engine(db_url):
 
 
 def test_revisions_are_a_single_line_with_telling_names():
-    assert [r.revision for r in REVISIONS] == ["0001"]
+    assert [r.revision for r in REVISIONS] == ["0001", "0002"]
     assert all(r.doc for r in REVISIONS)
     files = sorted(p.name for p in (schema.MIGRATIONS_DIR / "versions").glob("*.py"))
-    assert files == ["0001_create_comments.py"]
+    assert files == ["0001_create_comments.py", "0002_add_comment_uid.py"]
+
+
+# Rows as the first schema had them; every later revision must keep them readable.
+INSERT_V1 = text(
+    "INSERT INTO comments (thread, status, author_name, is_author, notify_replies, body, body_html, created_at)"
+    " VALUES ('/a/', 'published', 'R', :author, :notify, :body, '<p>x</p>', :created)"
+)
 
 
 @pytest.mark.parametrize("revision", REVISIONS, ids=lambda r: r.revision)
@@ -51,15 +58,32 @@ def test_each_migration_upgrades_from_the_schema_before_it_keeping_rows(engine, 
     before = revision.down_revision
     if before is not None:
         schema.upgrade(engine, before)
-    state = schema.schema_state(engine)
-    kept = []
-    if state.has_tables:
-        # Rows written at the older schema must read back after the upgrade.
-        kept = [SqlStorage(engine).add_comment(row(body=f"old {n}")).id for n in range(3)]
+    old_bodies = []
+    if schema.schema_state(engine).has_tables:
+        with engine.begin() as conn:
+            for n in range(3):
+                conn.execute(INSERT_V1, {"author": False, "notify": False, "body": f"old {n}",
+                                         "created": datetime(2026, 1, 1, tzinfo=UTC)})
+                old_bodies.append(f"old {n}")
     assert schema.upgrade(engine, revision.revision) == revision.revision
+    with engine.begin() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT body FROM comments ORDER BY id"))] == old_bodies
+    # ...and the current code reads them once the database is at the head.
+    schema.upgrade(engine)
     store = SqlStorage(engine)
-    assert [store.get_comment(i).body for i in kept] == [f"old {n}" for n in range(len(kept))]
+    assert [c.body for c in store.all_comments()] == old_bodies
     assert store.add_comment(row()).id >= 1
+
+
+def test_0002_gives_existing_comments_distinct_uids(engine):
+    schema.upgrade(engine, "0001")
+    with engine.begin() as conn:
+        for n in range(3):
+            conn.execute(INSERT_V1, {"author": False, "notify": False, "body": f"b{n}",
+                                     "created": datetime(2026, 1, 1, tzinfo=UTC)})
+    schema.upgrade(engine, "0002")
+    uids = [c.uid for c in SqlStorage(engine).all_comments()]
+    assert len(set(uids)) == 3 and all(uids)
 
 
 def test_downgrade_to_base_and_back(engine):
@@ -91,9 +115,10 @@ def test_empty_database_without_auto_migrate_is_refused(db_url):
 
 def test_create_app_refuses_pending_migrations(db_url, engine, monkeypatch, manifest):
     schema.upgrade(engine)
-    # A newer version of the code would ship revision 0002; this one is at 0001.
-    monkeypatch.setattr(schema, "head_revision", lambda: "0002")
-    monkeypatch.setattr(schema, "known_revisions", lambda: {"0001", "0002"})
+    # A newer version of the code would ship a revision this database has not had yet.
+    monkeypatch.setattr(schema, "head_revision", lambda: "9000")
+    known = schema.known_revisions()
+    monkeypatch.setattr(schema, "known_revisions", lambda: {*known, "9000"})
     config = {"SECRET_KEY": SECRET, "DATABASE_URL": db_url, "THREADS_MANIFEST": str(manifest)}
     with pytest.raises(SchemaError, match=r"pending migrations .*run `blogengine comments migrate`"):
         create_app(config)

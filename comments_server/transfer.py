@@ -1,0 +1,156 @@
+"""Comment export and import in the server's own JSON format: backups, moves between SQLite and
+PostgreSQL, and demo conversations. No Flask here."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from comments_server.errors import ApiError
+from comments_server.models import ImportedComment, NewComment, Status, validate_thread_path
+from comments_server.sanitize import render_comment
+from comments_server.storage import Storage
+
+FORMAT = "blogengine-comments"
+VERSION = 1
+UID_MAX = 200
+
+
+class TransferError(Exception):
+    """An export file that cannot be imported; the message names the record and field."""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    added: int
+    skipped: int      # already in the database (same uid)
+
+
+def export_document(storage: Storage, *, now: datetime | None = None) -> dict[str, Any]:
+    """Every comment, in every state, with what a restore needs (emails and IPs included:
+    keep exports private)."""
+    records = []
+    uid_of: dict[int, str] = {}
+    for comment in storage.all_comments():
+        uid_of[comment.id] = comment.uid
+        records.append({
+            "uid": comment.uid,
+            "parent_uid": uid_of.get(comment.parent_id) if comment.parent_id else None,
+            "thread": comment.thread,
+            "status": comment.status.value,
+            "author_name": comment.author_name,
+            "author_email": comment.author_email,
+            "author_url": comment.author_url,
+            "is_author": comment.is_author,
+            "notify_replies": comment.notify_replies,
+            "body": comment.body,
+            "created_at": _rfc3339(comment.created_at),
+            "edited_at": _rfc3339(comment.edited_at) if comment.edited_at else None,
+            "ip": comment.ip,
+        })
+    exported = (now or datetime.now(UTC)).astimezone(UTC)
+    return {"format": FORMAT, "version": VERSION, "exported_at": _rfc3339(exported),
+            "comments": records}
+
+
+def import_document(storage: Storage, text: str) -> ImportReport:
+    """Validate a whole export, then store it in one transaction; re-importing adds nothing."""
+    records = parse_document(text)
+    added, skipped = storage.import_comments(records)
+    return ImportReport(added=added, skipped=skipped)
+
+
+def parse_document(text: str) -> list[ImportedComment]:
+    """Read and check an export; parents must come before their replies (exports are in that order)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TransferError(f"line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise TransferError(f'not a blogengine comments export (expected "format": "{FORMAT}")')
+    if data.get("version") != VERSION:
+        raise TransferError(f"unsupported export version {data.get('version')!r} (this version reads {VERSION})")
+    items = data.get("comments")
+    if not isinstance(items, list):
+        raise TransferError('"comments" must be a list')
+    records: list[ImportedComment] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        record = _record(item, f"comments[{index}]", seen)
+        seen.add(record.comment.uid)
+        records.append(record)
+    return records
+
+
+def _record(item: Any, where: str, seen: set[str]) -> ImportedComment:
+    if not isinstance(item, dict):
+        raise TransferError(f"{where}: must be an object")
+
+    def text(name: str, *, required: bool = False, limit: int | None = None) -> str | None:
+        value = item.get(name)
+        if value is None or value == "":
+            if required:
+                raise TransferError(f"{where}.{name}: missing")
+            return None
+        if not isinstance(value, str):
+            raise TransferError(f"{where}.{name}: must be a string")
+        if limit is not None and len(value) > limit:
+            raise TransferError(f"{where}.{name}: longer than {limit} characters")
+        return value
+
+    def flag(name: str) -> bool:
+        value = item.get(name, False)
+        if not isinstance(value, bool):
+            raise TransferError(f"{where}.{name}: must be true or false")
+        return value
+
+    uid = text("uid", required=True, limit=UID_MAX)
+    assert uid is not None
+    if uid in seen:
+        raise TransferError(f"{where}.uid: {uid!r} appears twice")
+    parent_uid = text("parent_uid", limit=UID_MAX)
+    if parent_uid is not None and parent_uid not in seen:
+        raise TransferError(f"{where}.parent_uid: {parent_uid!r} must be an earlier comment in the file")
+    try:
+        thread = validate_thread_path(item.get("thread"))
+    except ApiError as exc:
+        raise TransferError(f"{where}.thread: {exc.message}") from None
+    try:
+        status = Status(item.get("status", "published"))
+    except ValueError:
+        raise TransferError(f"{where}.status: must be one of {', '.join(s.value for s in Status)}") from None
+    body = text("body") or ""
+    if not body and status is not Status.DELETED:
+        raise TransferError(f"{where}.body: missing")
+    comment = NewComment(
+        thread=thread, parent_id=None, status=status,
+        author_name=text("author_name") or "", author_email=text("author_email"),
+        author_url=text("author_url"), is_author=flag("is_author"),
+        notify_replies=flag("notify_replies"), body=body,
+        # Never trust HTML from a file: render it again with today's sanitiser.
+        body_html=render_comment(body) if body else "",
+        created_at=_time(item.get("created_at"), f"{where}.created_at", required=True),
+        ip=text("ip"), edit_token_hash=None, uid=uid,
+    )
+    edited = item.get("edited_at")
+    return ImportedComment(comment=comment, parent_uid=parent_uid,
+                           edited_at=_time(edited, f"{where}.edited_at") if edited else None)
+
+
+def _time(value: Any, where: str, *, required: bool = False) -> datetime:
+    if not isinstance(value, str):
+        raise TransferError(f"{where}: {'missing' if value is None else 'must be a string'} "
+                            "(an RFC 3339 time such as 2024-05-01T09:30:00Z)")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise TransferError(f"{where}: {value!r} is not an RFC 3339 time") from None
+    if parsed.tzinfo is None:
+        raise TransferError(f"{where}: {value!r} needs a time zone (Z or +01:00)")
+    return parsed.astimezone(UTC)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
