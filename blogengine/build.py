@@ -12,7 +12,8 @@ from blogengine.config import SiteConfig
 from blogengine.errors import BlogError, BuildFailed
 from blogengine.load import load_sources
 from blogengine.markup import make_markdown
-from blogengine.model import build_site
+from blogengine.conversations import bake_conversations
+from blogengine.model import Site, build_site
 from blogengine.parse import Document, parse_document
 from blogengine.render import Output, render_site
 from blogengine.themes import loaded_templates, make_environment, theme_chain
@@ -71,14 +72,25 @@ def build(config: SiteConfig, options: BuildOptions = BuildOptions(),
     if errors:
         raise BuildFailed(errors)
 
+    warnings = _bake_comments(site, config)
     pages = len(site.entries) + len(site.listings)
     outputs = render_site(site, env, chain, loaded.assets)
     files = write_outputs(_counting(outputs, pages, progress), out_dir)
     report = BuildReport(output_dir=out_dir, files_written=files, pages_written=pages,
-                         posts=len(site.posts), seconds=time.perf_counter() - started)
+                         posts=len(site.posts), seconds=time.perf_counter() - started,
+                         warnings=warnings)
     if options.explain_templates:
         report.template_sources = loaded_templates(env)
     return report
+
+
+def _bake_comments(site: Site, config: SiteConfig) -> list[str]:
+    """Give every entry with comments on its published conversation; warn when unreadable."""
+    open_entries = [entry for entry in site.entries if entry.comments]
+    baked = bake_conversations(config, [entry.thread for entry in open_entries])
+    for entry in open_entries:
+        entry.conversation = baked.by_thread.get(entry.thread)
+    return [baked.warning] if baked.warning else []
 
 
 def _counting(outputs: Iterator[Output], pages: int, progress: Progress | None) -> Iterator[Output]:

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from slugify import slugify
 
 from blogengine.config import SiteConfig
+from blogengine.conversations import Conversation
 from blogengine.errors import BlogError, BuildFailed, ContentError
 from blogengine.parse import Document, TocEntry
 
@@ -47,6 +48,8 @@ class Entry:
     previous: Entry | None = None   # older post
     next: Entry | None = None       # newer post
     related: list[Entry] = field(default_factory=list)
+    # The published comments, baked in at build time (None: they could not be read).
+    conversation: Conversation | None = None
 
     title = property(lambda self: self.doc.meta.title)
     draft = property(lambda self: self.doc.meta.draft)

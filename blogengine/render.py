@@ -55,7 +55,12 @@ def register_filters(env: jinja2.Environment, config: SiteConfig) -> None:
     def isodate(value: datetime | None) -> str:
         return value.astimezone(config.tz).isoformat() if value is not None else ""
 
+    def comments_url(path: str) -> str:
+        """A URL on the comment server; root-relative when it shares the site's origin."""
+        return config.comments.url.rstrip("/") + path
+
     env.globals.update(url_for=url_for, absolute_url=lambda p: absolute_url(config, p),
+                       comments_url=comments_url,
                        config=config, feeds={"atom": ATOM_URL, "rss": RSS_URL},
                        highlight_css=HIGHLIGHT_CSS_URL)
     env.filters.update(date=format_date, isodate=isodate)

@@ -1,0 +1,73 @@
+"""Comments baked into the site: each post's published conversation, read at build time from
+the comment server's database or, when only its URL is known, over its API."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from blogengine.config import SiteConfig
+
+API_TIMEOUT_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """What the theme shows under a post: the comment tree as the API gives it."""
+
+    count: int
+    comments: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class BakedConversations:
+    by_thread: dict[str, Conversation]
+    warning: str | None = None
+
+
+def bake_conversations(config: SiteConfig, threads: list[str]) -> BakedConversations:
+    """Read every thread's conversation; on failure, none (and one warning): pages still build,
+    with the comment form and without the conversation."""
+    if not config.comments.enabled or not threads:
+        return BakedConversations(by_thread={})
+    if config.comments.url and not config.comments.database_url:
+        return _from_api(config.comments.url, threads)
+    from comments_server.baking import BakeError, read_site_conversations
+    try:
+        data = read_site_conversations(config.root, threads)
+    except BakeError as exc:
+        return BakedConversations(by_thread={}, warning=(
+            f"comments not included: cannot read the comment database ({exc})"))
+    return BakedConversations(by_thread={path: Conversation(count=item["count"],
+                                                            comments=item["comments"])
+                                         for path, item in data.items()})
+
+
+def _from_api(server: str, threads: list[str]) -> BakedConversations:
+    base = server.rstrip("/")
+    found: dict[str, Conversation] = {}
+    for thread in threads:
+        url = f"{base}/api/comments?thread={quote(thread, safe='/')}"
+        try:
+            with urllib.request.urlopen(url, timeout=API_TIMEOUT_SECONDS) as response:
+                data = json.load(response)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:  # a thread the server does not know yet: no comments
+                found[thread] = Conversation(count=0)
+                continue
+            return _unreachable(server, f"HTTP {exc.code}")
+        except (OSError, ValueError) as exc:
+            return _unreachable(server, str(getattr(exc, "reason", exc)))
+        found[thread] = Conversation(count=int(data.get("count", 0)),
+                                     comments=list(data.get("comments", [])))
+    return BakedConversations(by_thread=found)
+
+
+def _unreachable(server: str, reason: str) -> BakedConversations:
+    return BakedConversations(by_thread={}, warning=(
+        f"comments not included: the comment server at {server} did not answer ({reason}); "
+        "pages still show the comment form"))
