@@ -12,7 +12,7 @@ from flask_limiter.util import get_remote_address
 from comments_server.web import has_valid_author_token
 
 WRITE_ENDPOINTS = ("api.post_comment", "api.edit_comment", "api.delete_comment", "comments.post_form")
-READ_ENDPOINTS = ("api.list_thread", "api.counts", "feeds.comments_feed", "comments.show_form")
+READ_ENDPOINTS = ("api.list_thread", "api.counts", "api.preview", "feeds.comments_feed", "comments.show_form")
 
 
 def init_rate_limits(app: Flask, config: Mapping[str, Any]) -> Limiter:

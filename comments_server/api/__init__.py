@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from comments_server.api.openapi import openapi_document
 from comments_server.errors import ApiError
+from comments_server.sanitize import render_comment
 from comments_server.service import PostResult
 from comments_server.web import comment_json, is_author_request, json_body, rfc3339, service, tree_json
 
@@ -81,6 +82,18 @@ def delete_comment(comment_id: int) -> Response:
 def counts() -> Response:
     """Published comment counts for several threads (for index pages)."""
     return jsonify(service().counts(request.args.getlist("thread")))
+
+
+@bp.post("/preview")
+def preview() -> Response:
+    """A draft body rendered as it would be stored (the widget's live preview); nothing is stored."""
+    body = json_body().get("body")
+    if not isinstance(body, str):
+        raise ApiError(400, "missing" if body is None else "wrong_type", "body must be a string", "body")
+    limit = service().limits.max_body_length
+    if limit is not None and len(body) > limit:
+        raise ApiError(413, "too_long", f"body must be at most {limit} characters (got {len(body)})", "body")
+    return jsonify({"body_html": render_comment(body)})
 
 
 @bp.get("/openapi.json")

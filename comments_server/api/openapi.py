@@ -109,6 +109,17 @@ SCHEMAS: dict[str, Any] = {
         "required": ["body"],
         "properties": {"body": {"type": "string"}},
     },
+    "Preview": {
+        "type": "object",
+        "required": ["body"],
+        "properties": {"body": {"type": "string", "description": "Markdown, at most MAX_BODY_LENGTH."}},
+    },
+    "PreviewResult": {
+        "type": "object",
+        "required": ["body_html"],
+        "additionalProperties": False,
+        "properties": {"body_html": {"type": "string", "description": "Sanitised HTML, as it would be stored."}},
+    },
     "Counts": {
         "type": "object",
         "additionalProperties": {"type": "integer", "minimum": 0},
@@ -197,6 +208,20 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json(_ref("Counts"), "Counts by thread."),
                 "400": _error("No thread, too many, or a malformed one."),
+                **_RATE,
+            },
+        },
+    },
+    "/api/preview": {
+        "post": {
+            "operationId": "preview",
+            "summary": "Render a draft comment body as it would be stored (live preview); nothing is stored.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Preview")}}},
+            "responses": {
+                "200": _json(_ref("PreviewResult"), "The rendered body."),
+                "400": _error("No body, or not a string."),
+                "413": _error("Body too long."),
+                "415": _error("Not application/json."),
                 **_RATE,
             },
         },
