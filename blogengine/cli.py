@@ -5,6 +5,7 @@ This is the only module that prints errors or sets exit codes."""
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 import traceback
 from collections.abc import Callable
@@ -164,6 +165,46 @@ def new(title: str, source: Path, page: bool, tags: tuple[str, ...], draft: bool
     if draft and not page:
         click.echo("It is a draft: `blogengine build --drafts` shows it; "
                    "set `draft: false` to publish.")
+
+
+@main.command()
+@click.option("--source", "-s", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The site folder.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", "-p", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port).")
+@click.option("--drafts", is_flag=True, help="Include posts marked `draft: true`.")
+@click.option("--future", is_flag=True, help="Include posts dated in the future.")
+@handle_errors
+def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> None:
+    """Build the site, serve it with its comment server, and rebuild on every change.
+
+    Pages reload in the browser after each rebuild; a failed build is shown in the
+    terminal and in the page, and serving goes on with the last good build. The site is
+    built into .blogengine/serve/, never into public/.
+
+    \b
+    Examples:
+      blogengine serve
+      blogengine serve --drafts --port 8080
+    """
+    from blogengine.serve import ServeOptions, SiteServer
+
+    config = load_config(source)
+    server = SiteServer(config, ServeOptions(host=host, port=port, drafts=drafts, future=future),
+                        report=lambda line: click.echo(line, err=True))
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    server.rebuild()
+    dashboard = server.mount_comments()
+    server.watch()
+    click.echo(f"Site:      {server.url}")
+    if dashboard:
+        click.echo(f"Dashboard: {dashboard}")
+    click.echo("Watching content/, templates/, themes/ and blogengine.toml; Ctrl-C to stop.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
 
 
 def _mount_comments() -> None:

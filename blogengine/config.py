@@ -38,6 +38,9 @@ class CommentsConfig:
     # Where the comment server keeps its data when run from this site folder;
     # empty means a SQLite file `comments.sqlite3` beside blogengine.toml.
     database_url: str = ""
+    # A comments export imported when `blogengine serve` starts on an empty database
+    # (demo conversations); a path relative to the site folder.
+    seed: str = ""
     # Free-form settings handed to the comment server (validated by comments_server).
     server: dict[str, Any] = field(default_factory=dict)
 

@@ -1,0 +1,295 @@
+"""`blogengine serve`: build the site, serve it with the comment server on one origin, rebuild
+when sources change and reload the open browser tabs (server-sent events)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import mimetypes
+import socket
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import wrap_file
+
+from blogengine.build import BuildOptions, BuildReport, build
+from blogengine.config import CONFIG_NAME, SiteConfig
+from blogengine.errors import BlogError, BuildFailed
+
+LIVE_PREFIX = "/__blogengine/"
+# Paths the comment server answers when it shares the site's origin.
+COMMENT_PREFIXES = ("/api/", "/comments/", "/feeds/", "/widget/", "/dashboard/", "/healthz",
+                    "/embed.js", "/embed.css")
+SERVE_OUTPUT = Path(".blogengine") / "serve"
+HEARTBEAT_SECONDS = 15.0
+
+_RELOAD_JS = """(function () {
+  var me = document.currentScript;
+  var source = new EventSource(me.dataset.events + "?since=" + me.dataset.generation);
+  var box = null;
+  source.addEventListener("reload", function () { location.reload(); });
+  source.addEventListener("build-error", function (event) {
+    if (!box) {
+      box = document.createElement("div");
+      box.setAttribute("role", "alert");
+      box.style.cssText = "position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;" +
+        "z-index:2147483647;margin:0;padding:1rem 1.25rem;background:#2b0b0b;color:#ffe9e9;" +
+        "font:14px/1.5 ui-monospace,monospace;white-space:pre-wrap;border-top:4px solid #ff6b6b";
+      document.body.appendChild(box);
+    }
+    box.textContent = "blogengine: the last build failed; fix it and this page reloads\\n\\n" +
+      JSON.parse(event.data).message;
+  });
+})();
+"""
+
+
+class LiveState:
+    """The build generation and the last build error, shared with event-stream clients."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self.generation = 0
+        self.error: str | None = None
+
+    def built(self) -> None:
+        with self._changed:
+            self.generation += 1
+            self.error = None
+            self._changed.notify_all()
+
+    def failed(self, message: str) -> None:
+        with self._changed:
+            self.generation += 1
+            self.error = message
+            self._changed.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        """Block until the generation passes `seen` (or the timeout); return the generation."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.generation != seen, timeout=timeout)
+            return self.generation
+
+
+def _event(name: str, data: dict[str, Any]) -> str:
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n"
+
+
+@dataclass
+class SiteApp:
+    """WSGI: live-reload endpoints, the comment server under its paths, static files otherwise."""
+
+    root: Path
+    base_path: str
+    state: LiveState
+    comments_app: Callable[..., Iterable[bytes]] | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "/") or "/"
+        if path.startswith(LIVE_PREFIX):
+            return self._live(Request(environ), path)(environ, start_response)
+        if self.comments_app is not None and path.startswith(COMMENT_PREFIXES):
+            return self.comments_app(environ, start_response)
+        return self._static(Request(environ), path)(environ, start_response)
+
+    def _live(self, request: Request, path: str) -> Response:
+        if path == LIVE_PREFIX + "reload.js":
+            return Response(_RELOAD_JS, mimetype="text/javascript", headers=_NO_CACHE)
+        if path == LIVE_PREFIX + "events":
+            since = request.args.get("since", type=int, default=self.state.generation)
+            return Response(self._events(since), mimetype="text/event-stream",
+                            headers={**_NO_CACHE, "X-Accel-Buffering": "no"})
+        return Response("not found", status=404)
+
+    def _events(self, seen: int) -> Iterator[str]:
+        """reload after every good build, build-error after a failed one; a comment line as a
+        heartbeat, so a closed tab is noticed and its thread freed."""
+        yield "retry: 1000\n\n"
+        if self.state.error is not None:
+            yield _event("build-error", {"message": self.state.error})
+        while True:
+            current = self.state.wait(seen, HEARTBEAT_SECONDS)
+            if current == seen:
+                yield ": still here\n\n"
+                continue
+            seen = current
+            error = self.state.error
+            yield _event("build-error", {"message": error}) if error else \
+                _event("reload", {"generation": seen})
+
+    def _static(self, request: Request, path: str) -> Response:
+        if not path.startswith(self.base_path):
+            return self._not_found()
+        rel = path[len(self.base_path):]
+        target = (self.root / rel).resolve()
+        root = self.root.resolve()
+        if not target.is_relative_to(root):
+            return self._not_found()
+        if target.is_dir():
+            if not path.endswith("/"):
+                return Response(status=301, headers={"Location": path + "/"})
+            target = target / "index.html"
+        if not target.is_file():
+            return self._not_found()
+        return self._file(request, target, 200)
+
+    def _not_found(self) -> Response:
+        page = self.root / "404.html"
+        if page.is_file():
+            return self._file(None, page, 404)
+        return Response("not found", status=404, mimetype="text/plain")
+
+    def _file(self, request: Request | None, target: Path, status: int) -> Response:
+        mimetype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if mimetype == "text/html":
+            html = target.read_text(encoding="utf-8")
+            script = (f'<script src="{LIVE_PREFIX}reload.js" data-events="{LIVE_PREFIX}events" '
+                      f'data-generation="{self.state.generation}"></script>')
+            at = html.rfind("</body>")
+            html = html[:at] + script + html[at:] if at >= 0 else html + script
+            return Response(html, status=status, mimetype="text/html", headers=_NO_CACHE)
+        assert request is not None
+        handle = target.open("rb")
+        return Response(wrap_file(request.environ, handle), status=status, mimetype=mimetype,
+                        headers=_NO_CACHE, direct_passthrough=True)
+
+
+_NO_CACHE = {"Cache-Control": "no-store"}
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with a BlogError before werkzeug would print its own message and exit."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise BlogError(f"cannot listen on {host}:{port} ({exc.strerror}); "
+                            "choose another --port") from None
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    drafts: bool = False
+    future: bool = False
+
+
+class SiteServer:
+    """The pieces of `blogengine serve`, startable and stoppable (the CLI and tests use this)."""
+
+    def __init__(self, config: SiteConfig, options: ServeOptions,
+                 report: Callable[[str], None] = lambda line: None) -> None:
+        self.options = options
+        self.report = report
+        self.state = LiveState()
+        self.output = config.root / SERVE_OUTPUT / "public"
+        self.source_config = config
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+        _check_port(options.host, options.port)
+        self.http: BaseWSGIServer = make_server(options.host, options.port, self._app_placeholder,
+                                                threaded=True)
+        port = self.http.server_port
+        base = dataclasses.replace(config, base_url=f"http://{options.host}:{port}{config.base_path}",
+                                   comments=dataclasses.replace(config.comments, url=""))
+        self.config = base
+        self.url = base.base_url
+        self.app = SiteApp(root=self.output, base_path=base.base_path, state=self.state)
+        self.http.app = self.app
+
+    @staticmethod
+    def _app_placeholder(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+        return [b"starting"]
+
+    def rebuild(self) -> BuildReport | None:
+        """Build into the serve folder; on failure keep serving the last good build."""
+        try:
+            report = build(self.config, BuildOptions(output_dir=self.output, drafts=self.options.drafts,
+                                                     future=self.options.future))
+        except BuildFailed as exc:
+            message = "\n".join(str(error) for error in exc.errors)
+            self.state.failed(message)
+            self.report(f"build failed:\n{message}")
+            return None
+        except BlogError as exc:
+            self.state.failed(str(exc))
+            self.report(f"build failed: {exc}")
+            return None
+        self.state.built()
+        for warning in report.warnings:
+            self.report(f"warning: {warning}")
+        self.report(f"built {report.pages_written} pages in {report.seconds:.2f} s")
+        return report
+
+    def mount_comments(self) -> str | None:
+        """Start the comment server on this origin (after a first build wrote its thread
+        manifest); returns the dashboard URL, or None when comments are off."""
+        if not self.config.comments.enabled:
+            return None
+        from comments_server.dev import create_site_app
+        try:
+            app, seeded = create_site_app(self.config.root, manifest=self.output / "threads.json",
+                                          site_url=self.url, seed=self.config.comments.seed)
+        except Exception as exc:  # the site still serves; comments say why they are missing
+            self.report(f"warning: comments are off for this session: {exc}")
+            return None
+        self.app.comments_app = app
+        if seeded:
+            self.report(f"imported {seeded} demo comments from {self.config.comments.seed}")
+            self.rebuild()  # so the pages carry the conversations just imported
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}/dashboard/"
+
+    def watch(self) -> None:
+        """Rebuild whenever content/, templates/, themes/ or the config change."""
+        from watchfiles import watch
+
+        root = self.config.root
+        paths = [p for p in (root / "content", root / "templates", root / "themes") if p.is_dir()]
+        paths.append(root / CONFIG_NAME)
+
+        def loop() -> None:
+            for changes in watch(*paths, stop_event=self._stop, debounce=200, step=50):
+                names = sorted({Path(p).name for _, p in changes})
+                self.report(f"changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}")
+                if any(Path(p).name == CONFIG_NAME for _, p in changes):
+                    self._reload_config()
+                self.rebuild()
+
+        self._watcher = threading.Thread(target=loop, name="blogengine-watch", daemon=True)
+        self._watcher.start()
+
+    def _reload_config(self) -> None:
+        from blogengine.config import load_config
+        try:
+            fresh = load_config(self.config.root)
+        except BlogError as exc:
+            self.report(f"config error: {exc}")
+            return
+        self.config = dataclasses.replace(
+            fresh, base_url=self.config.base_url,
+            comments=dataclasses.replace(fresh.comments, url=""))
+
+    def serve_forever(self) -> None:
+        try:
+            self.http.serve_forever()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.http.server_close()
+
+    def shutdown(self) -> None:
+        """Stop serve_forever from another thread."""
+        self.http.shutdown()
