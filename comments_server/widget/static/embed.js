@@ -1,2 +1,738 @@
-/* blogengine comment widget: placeholder. The widget itself is built in a later issue;
-   this file only reserves its URL (/widget/embed.js). */
+/* blogengine comment widget: one plain classic script, no dependencies, no third-party requests.
+
+     <section id="comments" data-thread="/2024/05/a-post/"></section>
+     <script src="https://comments.example.com/embed.js" defer data-lang="fr"></script>
+
+   Settings (data- attributes of this script tag, all optional): data-server (default: where this
+   script comes from), data-lang (default: the page's lang), data-target (default: #comments),
+   data-max-depth (the server's DISPLAY_DEPTH, default 5), data-honeypot (HONEYPOT_FIELD).
+   It renders the thread into the target, taking over the comments and form baked into the page,
+   and fills every .comment-count[data-thread] on the page from one /api/counts request.
+   Reader text only ever goes in with textContent; only the server's sanitised body_html uses innerHTML. */
+(function () {
+  "use strict";
+
+  // Every string the widget shows, one catalogue per language; {name} fields are filled in.
+  var STRINGS = {
+    en: {
+      comments_0: "No comments yet", comments_1: "{n} comment", comments_n: "{n} comments",
+      author: "Author", edited: "edited", deleted: "[deleted]", deleted_text: "This comment was deleted.",
+      reply: "Reply", reply_to: "Reply to {name}", edit: "Edit", edit_label: "Edit your comment",
+      delete: "Delete", delete_label: "Delete your comment", delete_confirm: "Delete this comment?",
+      delete_yes: "Yes, delete", cancel: "Cancel", save: "Save changes", post: "Post comment",
+      post_reply: "Post reply", sending: "Sending…", leave: "Leave a comment", body: "Comment",
+      author_name: "Name", author_email: "Email (optional, never shown)", author_url: "Website (optional)",
+      notify: "Email me when someone replies", honeypot: "Leave this empty", preview: "Preview",
+      help: "Markdown help", help_note: "A blank line starts a new paragraph. HTML is shown as typed.",
+      help_items: [["*italic*", "italic"], ["**bold**", "bold"], ["[text](https://example.com)", "link"],
+        ["`code`", "code"], ["> text", "quote"], ["- item", "list"]],
+      just_now: "just now", posted: "Your comment has been posted.", updated: "Your comment has been updated.",
+      removed: "Your comment has been deleted.",
+      pending: "Thank you! Your comment is held for moderation and will appear once the author approves it.",
+      closed: "Comments on this post are closed.", load_failed: "The latest comments could not be loaded. {reason}",
+      e_network: "The comment server could not be reached. Check your connection and try again.",
+      e_rate_limited: "You are sending comments too quickly. Please wait a minute and try again.",
+      e_missing: "Please fill in “{label}”.", e_too_long: "“{label}” is too long.",
+      e_too_long_max: "“{label}” is too long: at most {max} characters.",
+      e_too_short: "“{label}” is too short.", e_invalid: "“{label}” is not valid.",
+      e_invalid_email: "“{label}” should look like name@example.com.",
+      e_invalid_url: "“{label}” should be a web address starting with https:// or http://.",
+      e_invalid_characters: "“{label}” contains characters that are not allowed.",
+      e_too_many_links: "Your comment has too many links.",
+      e_too_fast: "That was quick! Please wait a few seconds, then send your comment again.",
+      e_form_token: "The form had expired and has been refreshed. Please send your comment again.",
+      e_thread_closed: "Comments on this post are closed.", e_unknown_thread: "This page does not take comments.",
+      e_unknown_parent: "The comment you are replying to no longer exists.",
+      e_not_found: "This comment no longer exists.",
+      e_locked: "This comment can no longer be changed (the edit window has closed).",
+      e_cross_origin: "This site is not allowed to send comments to the comment server.",
+      e_server: "The comment server has a problem. Please try again later.",
+      e_other: "That did not work: {message}"
+    },
+    fr: {
+      comments_0: "Aucun commentaire pour l’instant", comments_1: "{n} commentaire", comments_n: "{n} commentaires",
+      author: "Auteur", edited: "modifié", deleted: "[supprimé]", deleted_text: "Ce commentaire a été supprimé.",
+      reply: "Répondre", reply_to: "Répondre à {name}", edit: "Modifier", edit_label: "Modifier votre commentaire",
+      delete: "Supprimer", delete_label: "Supprimer votre commentaire", delete_confirm: "Supprimer ce commentaire ?",
+      delete_yes: "Oui, supprimer", cancel: "Annuler", save: "Enregistrer", post: "Publier le commentaire",
+      post_reply: "Publier la réponse", sending: "Envoi…", leave: "Laisser un commentaire", body: "Commentaire",
+      author_name: "Nom", author_email: "E-mail (facultatif, jamais affiché)", author_url: "Site web (facultatif)",
+      notify: "M’avertir par e-mail des réponses", honeypot: "Laisser vide", preview: "Aperçu",
+      help: "Aide Markdown", help_note: "Une ligne vide commence un nouveau paragraphe. Le HTML s’affiche tel quel.",
+      help_items: [["*italique*", "italique"], ["**gras**", "gras"], ["[texte](https://example.com)", "lien"],
+        ["`code`", "code"], ["> texte", "citation"], ["- élément", "liste"]],
+      just_now: "à l’instant", posted: "Votre commentaire a été publié.", updated: "Votre commentaire a été modifié.",
+      removed: "Votre commentaire a été supprimé.",
+      pending: "Merci ! Votre commentaire attend la modération et paraîtra dès que l’auteur l’aura approuvé.",
+      closed: "Les commentaires sont fermés pour cet article.",
+      load_failed: "Les derniers commentaires n’ont pas pu être chargés. {reason}",
+      e_network: "Le serveur de commentaires est injoignable. Vérifiez votre connexion et réessayez.",
+      e_rate_limited: "Vous envoyez des commentaires trop vite. Patientez une minute puis réessayez.",
+      e_missing: "Veuillez remplir « {label} ».", e_too_long: "« {label} » est trop long.",
+      e_too_long_max: "« {label} » est trop long : {max} caractères au plus.",
+      e_too_short: "« {label} » est trop court.", e_invalid: "« {label} » n’est pas valide.",
+      e_invalid_email: "« {label} » doit ressembler à nom@example.com.",
+      e_invalid_url: "« {label} » doit être une adresse web commençant par https:// ou http://.",
+      e_invalid_characters: "« {label} » contient des caractères non autorisés.",
+      e_too_many_links: "Votre commentaire contient trop de liens.",
+      e_too_fast: "C’était rapide ! Patientez quelques secondes, puis renvoyez votre commentaire.",
+      e_form_token: "Le formulaire avait expiré et a été renouvelé. Veuillez renvoyer votre commentaire.",
+      e_thread_closed: "Les commentaires sont fermés pour cet article.",
+      e_unknown_thread: "Cette page n’accepte pas de commentaires.",
+      e_unknown_parent: "Le commentaire auquel vous répondez n’existe plus.",
+      e_not_found: "Ce commentaire n’existe plus.",
+      e_locked: "Ce commentaire ne peut plus être modifié (le délai est écoulé).",
+      e_cross_origin: "Ce site n’a pas le droit d’envoyer des commentaires à ce serveur.",
+      e_server: "Le serveur de commentaires a un problème. Réessayez plus tard.",
+      e_other: "Cela n’a pas fonctionné : {message}"
+    }
+  };
+
+  var me = document.currentScript;
+  if (!me || !window.fetch) return;
+  var opt = me.dataset;
+  var base = (opt.server || me.src.split(/[?#]/)[0].replace(/\/(widget\/)?embed\.js$/, "")).replace(/\/+$/, "");
+  var lang = opt.lang || document.documentElement.lang || "en";
+  var T = STRINGS[lang.toLowerCase()] || STRINGS[lang.toLowerCase().split(/[-_]/)[0]] || STRINGS.en;
+  var maxDepth = isNaN(parseInt(opt.maxDepth, 10)) ? 5 : parseInt(opt.maxDepth, 10);
+  var OWN = "bec-own", READER = "bec-reader";
+  var plural, relative, exact;
+  try {
+    plural = new Intl.PluralRules(lang);
+    relative = new Intl.RelativeTimeFormat(lang, {numeric: "auto"});
+    exact = new Intl.DateTimeFormat(lang, {dateStyle: "long", timeStyle: "short"});
+  } catch (e) {
+    plural = new Intl.PluralRules("en");
+    relative = new Intl.RelativeTimeFormat("en", {numeric: "auto"});
+    exact = new Intl.DateTimeFormat("en", {dateStyle: "long", timeStyle: "short"});
+  }
+
+  function t(key, vars) {
+    var text = T[key] != null ? T[key] : STRINGS.en[key];
+    return typeof text !== "string" ? text : text.replace(/\{(\w+)\}/g, function (all, name) {
+      return vars && vars[name] != null ? vars[name] : all;
+    });
+  }
+
+  function countText(n) {
+    return t(n === 0 ? "comments_0" : plural.select(n) === "one" ? "comments_1" : "comments_n", {n: n});
+  }
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text != null) node.textContent = text;
+    return node;
+  }
+
+  function load(key) {
+    try { return JSON.parse(localStorage.getItem(key)) || {}; } catch (e) { return {}; }
+  }
+
+  function save(key, value) {
+    try { localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* private mode: not remembered */ }
+  }
+
+  // One request to the API: resolves {status, data}; rejects with the API's error object
+  // ({code, message, field, status}), or {code: "network"} when the server cannot be reached.
+  function api(method, path, body, editToken) {
+    var init = {method: method, headers: {}, credentials: "omit"};
+    if (body) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    if (editToken) init.headers["X-Edit-Token"] = editToken;
+    return fetch(base + path, init).then(function (response) {
+      return response.text().then(function (text) {
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { /* a proxy's HTML error page */ }
+        if (response.ok) return {status: response.status, data: data};
+        var error = (data && data.error) || {code: "http_" + response.status, message: response.statusText};
+        error.status = response.status;
+        throw error;
+      });
+    }, function () {
+      throw {code: "network"};
+    });
+  }
+
+  function labelOf(form, field) {
+    var input = form && form.elements[field];
+    var label = input && input.labels && input.labels[0];
+    return label ? label.textContent : t(field === "body" ? "body" : field);
+  }
+
+  // A clear sentence for any error, from its code, field and status.
+  function errorText(error, form) {
+    var code = error.code || "", status = error.status || 0, field = error.field;
+    var vars = {label: labelOf(form, field), message: error.message || code};
+    var max = /at most (\d+)/.exec(error.message || "");
+    if (code === "network") return t("e_network");
+    if (status === 429 || code === "rate_limited") return t("e_rate_limited");
+    if (status >= 500) return t("e_server");
+    if (field === "form_token") return t(code === "too_fast" ? "e_too_fast" : "e_form_token");
+    if (code === "too_long" || status === 413) {
+      vars.max = max && max[1];
+      if (!field) vars.label = labelOf(form, "body");
+      return t(vars.max ? "e_too_long_max" : "e_too_long", vars);
+    }
+    if (code === "missing" || code === "empty") return t("e_missing", vars);
+    if (code === "invalid" && (field === "author_email" || field === "author_url")) {
+      return t(field === "author_email" ? "e_invalid_email" : "e_invalid_url", vars);
+    }
+    var simple = {too_short: "e_too_short", invalid: "e_invalid", invalid_characters: "e_invalid_characters",
+      too_many_links: "e_too_many_links", thread_closed: "e_thread_closed", unknown_thread: "e_unknown_thread",
+      unknown_parent: "e_unknown_parent", not_found: "e_not_found", wrong_token: "e_locked",
+      edit_window_closed: "e_locked", missing_token: "e_locked", cross_origin_forbidden: "e_cross_origin"};
+    return simple[code] ? t(simple[code], vars) : t("e_other", vars);
+  }
+
+  function setTime(node) {
+    var when = new Date(node.dateTime), seconds = (when - Date.now()) / 1000, size = Math.abs(seconds);
+    var steps = [[3600, 60, "minute"], [86400, 3600, "hour"], [2592000, 86400, "day"],
+      [31536000, 2592000, "month"], [Infinity, 31536000, "year"]];
+    if (isNaN(when)) return;
+    node.title = exact.format(when);
+    if (size < 60) {
+      node.textContent = t("just_now");
+      return;
+    }
+    for (var i = 0; i < steps.length; i++) {
+      if (size < steps[i][0]) {
+        node.textContent = relative.format(Math.round(seconds / steps[i][1]), steps[i][2]);
+        return;
+      }
+    }
+  }
+
+  function timeNode(iso) {
+    var node = el("time", "bec-time");
+    node.dateTime = iso;
+    setTime(node);
+    return node;
+  }
+
+  // --- counts on index and tag pages: one request for the whole page ---------------------------
+
+  var counters = document.querySelectorAll(".comment-count[data-thread]");
+  if (counters.length) {
+    var paths = [];
+    counters.forEach(function (node) {
+      var path = node.getAttribute("data-thread");
+      if (paths.indexOf(path) < 0) paths.push(path);
+    });
+    api("GET", "/api/counts?" + paths.slice(0, 100).map(function (path) {
+      return "thread=" + encodeURIComponent(path);
+    }).join("&")).then(function (result) {
+      counters.forEach(function (node) {
+        var n = result.data[node.getAttribute("data-thread")];
+        if (typeof n === "number") node.textContent = countText(n);
+      });
+    }, function () { /* the baked text stays */ });
+  }
+
+  // --- the conversation ----------------------------------------------------------------------
+
+  var box = document.querySelector(opt.target || "#comments");
+  if (!box) return;
+  var thread = box.getAttribute("data-thread") || location.pathname;
+  var bakedTrap = box.querySelector(".bec-hp input");
+  var honeypot = opt.honeypot != null ? opt.honeypot : (bakedTrap ? bakedTrap.name : "website");
+  var state = {token: null, open: true, count: 0};
+  var own = load(OWN), formCount = 0;
+
+  if (!document.querySelector("link[data-bec-css]")) {
+    var css = el("link");
+    css.rel = "stylesheet";
+    css.href = base + "/embed.css";
+    css.setAttribute("data-bec-css", "");
+    document.head.appendChild(css);
+  }
+  box.classList.add("bec");
+
+  // Forget edit tokens whose window has closed.
+  Object.keys(own).forEach(function (id) {
+    if (own[id].until && Date.parse(own[id].until) < Date.now()) delete own[id];
+  });
+  save(OWN, own);
+
+  // The section's parts, in this order; the baked page may hold some or all of them already.
+  var PARTS = ["bec-summary", "bec-thread", "bec-status", "bec-new"];
+  function part(cls, tag) {
+    var node = box.querySelector(":scope > ." + cls), later = null;
+    for (var i = PARTS.indexOf(cls) + 1; i < PARTS.length && !later; i++) later = box.querySelector(":scope > ." + PARTS[i]);
+    if (!node) box.insertBefore(node = el(tag, cls), later);
+    return node;
+  }
+
+  var summary = part("bec-summary", "p");
+  var list = part("bec-thread", "ol");
+  var status = part("bec-status", "div");
+  status.setAttribute("role", "status");
+  var newArea = part("bec-new", "div");
+
+  function announce(text) {
+    status.textContent = text;
+  }
+
+  function setCount(n) {
+    state.count = Math.max(0, n);
+    summary.textContent = countText(state.count);
+  }
+
+  function isOwn(id) {
+    var mine = own[id];
+    return mine && (!mine.until || Date.parse(mine.until) > Date.now()) ? mine : null;
+  }
+
+  function renderComment(c, depth) {
+    var li = el("li", "bec-comment" + (c.is_author ? " bec-by-author" : "") + (c.deleted ? " bec-deleted" : ""));
+    var item = el("article", "bec-item"), meta = el("header", "bec-meta"), name;
+    li.id = "comment-" + c.id;
+    li.bec = {comment: c, depth: depth};
+    if (c.author_url && !c.deleted && /^https?:\/\//i.test(c.author_url)) {
+      name = el("a", "bec-author", c.author_name);
+      name.href = c.author_url;
+      name.rel = "nofollow ugc noopener";
+    } else {
+      name = el("span", "bec-author", c.deleted ? t("deleted") : c.author_name);
+    }
+    meta.appendChild(name);
+    if (c.is_author) meta.appendChild(el("span", "bec-badge", t("author")));
+    var link = el("a", "bec-permalink");
+    link.href = "#comment-" + c.id;
+    link.appendChild(timeNode(c.created_at));
+    meta.appendChild(link);
+    if (c.edited_at) meta.appendChild(editedNode(c.edited_at));
+    var text = el("div", "bec-text");
+    if (c.deleted) {
+      text.appendChild(el("p", null, t("deleted_text")));
+    } else {
+      text.innerHTML = c.body_html;  // sanitised by the server when the comment was stored
+    }
+    item.appendChild(meta);
+    item.appendChild(text);
+    item.appendChild(el("div", "bec-actions"));
+    li.appendChild(item);
+    fillActions(li);
+    if (c.replies && c.replies.length) {
+      var replies = el("ol", "bec-replies");
+      c.replies.forEach(function (reply) { replies.appendChild(renderComment(reply, depth + 1)); });
+      li.appendChild(replies);
+    }
+    return li;
+  }
+
+  function editedNode(iso) {
+    var node = el("span", "bec-edited", t("edited"));
+    node.title = exact.format(new Date(iso));
+    return node;
+  }
+
+  function button(text, cls, onClick, label) {
+    var node = el("button", "bec-button " + cls, text);
+    node.type = "button";
+    if (label) node.setAttribute("aria-label", label);
+    node.addEventListener("click", onClick);
+    return node;
+  }
+
+  function fillActions(li) {
+    var c = li.bec.comment, actions = li.querySelector(".bec-actions"), mine = isOwn(c.id);
+    actions.textContent = "";
+    if (c.deleted) return;
+    if (state.open) {
+      var reply = button(t("reply"), "bec-reply", function () { openReply(li, reply); },
+        t("reply_to", {name: c.author_name}));
+      reply.setAttribute("aria-expanded", "false");
+      actions.appendChild(reply);
+    }
+    if (mine) {
+      actions.appendChild(button(t("edit"), "bec-edit", function () { openEdit(li); }, t("edit_label")));
+      actions.appendChild(button(t("delete"), "bec-delete", function () { askDelete(li); }, t("delete_label")));
+      if (mine.until) {
+        clearTimeout(li.becTimer);
+        li.becTimer = setTimeout(function () { if (li.isConnected) fillActions(li); },
+          Math.min(Date.parse(mine.until) - Date.now() + 500, 2147483000));
+      }
+    }
+  }
+
+  function focusOn(node) {
+    if (!node.hasAttribute("tabindex")) node.tabIndex = -1;
+    node.focus({preventScroll: true});
+    node.scrollIntoView({block: "nearest"});
+  }
+
+  function highlight(li) {
+    var old = box.querySelector(".bec-highlight");
+    if (old) old.classList.remove("bec-highlight");
+    li.classList.add("bec-highlight");
+  }
+
+  function showTarget() {
+    var match = /^#comment-(\d+)$/.exec(location.hash);
+    var li = match && document.getElementById("comment-" + match[1]);
+    if (li && box.contains(li)) {
+      highlight(li);
+      focusOn(li);
+      li.scrollIntoView({block: "center"});
+    }
+  }
+
+  // --- forms -------------------------------------------------------------------------------
+
+  function field(form, n, name, type, label, attrs) {
+    var wrap = el("p", "bec-field bec-field-" + name);
+    var input = el(type === "textarea" ? "textarea" : "input"), lab = el("label", null, label);
+    input.id = lab.htmlFor = "bec-" + n + "-" + name;
+    input.name = name;
+    if (type !== "textarea") input.type = type;
+    Object.keys(attrs || {}).forEach(function (key) { input.setAttribute(key, attrs[key]); });
+    if (type === "checkbox") {
+      wrap.appendChild(input);
+      wrap.appendChild(lab);
+    } else {
+      wrap.appendChild(lab);
+      wrap.appendChild(input);
+    }
+    form.appendChild(wrap);
+    return input;
+  }
+
+  function helpNode() {
+    var details = el("details", "bec-help"), items = el("ul");
+    details.appendChild(el("summary", null, t("help")));
+    t("help_items").forEach(function (pair) {
+      var item = el("li");
+      item.appendChild(el("code", null, pair[0]));
+      item.appendChild(document.createTextNode(" → " + pair[1]));
+      items.appendChild(item);
+    });
+    details.appendChild(items);
+    details.appendChild(el("p", null, t("help_note")));
+    return details;
+  }
+
+  // A form for a new comment (kind "new"), a reply (kind "reply", li = the parent) or an edit.
+  function buildForm(kind, li, onDone) {
+    var form = el("form", "bec-form bec-form-" + kind), n = ++formCount, reader = load(READER);
+    var bodyLabel = kind === "reply" ? t("reply_to", {name: li.bec.comment.author_name}) :
+      kind === "edit" ? t("edit_label") : t("body");
+    form.noValidate = true;
+    form.id = "bec-form-" + n;
+    var body = field(form, n, "body", "textarea", bodyLabel, {rows: kind === "new" ? 5 : 4, required: ""});
+    form.appendChild(helpNode());
+    var preview = el("div", "bec-preview");
+    preview.hidden = true;
+    preview.appendChild(el("p", "bec-preview-title", t("preview")));
+    var previewText = el("div", "bec-text");
+    preview.appendChild(previewText);
+    form.appendChild(preview);
+    if (kind !== "edit") {
+      var name = field(form, n, "author_name", "text", t("author_name"), {autocomplete: "name", required: ""});
+      var email = field(form, n, "author_email", "email", t("author_email"), {autocomplete: "email"});
+      var site = field(form, n, "author_url", "url", t("author_url"), {autocomplete: "url"});
+      var notify = field(form, n, "notify_replies", "checkbox", t("notify"));
+      name.value = reader.author_name || "";
+      email.value = reader.author_email || "";
+      site.value = reader.author_url || "";
+      notify.checked = !!reader.notify_replies;
+      if (honeypot) {
+        var trap = el("div", "bec-hp"), trapLabel = el("label", null, t("honeypot") + " ");
+        var trapInput = el("input");
+        trap.setAttribute("aria-hidden", "true");
+        trapInput.type = "text";
+        trapInput.name = honeypot;
+        trapInput.tabIndex = -1;
+        trapInput.autocomplete = "off";
+        trapLabel.appendChild(trapInput);
+        trap.appendChild(trapLabel);
+        form.appendChild(trap);
+      }
+    }
+    var message = el("p", "bec-msg");
+    message.setAttribute("role", "alert");
+    form.appendChild(message);
+    var buttons = el("p", "bec-buttons");
+    var submit = el("button", "bec-button bec-primary",
+      kind === "edit" ? t("save") : kind === "reply" ? t("post_reply") : t("post"));
+    submit.type = "submit";
+    buttons.appendChild(submit);
+    if (kind !== "new") buttons.appendChild(button(t("cancel"), "bec-cancel", function () { onDone(null); }));
+    form.appendChild(buttons);
+
+    var previewTimer, previewSeq = 0;
+    body.addEventListener("input", function () {
+      clearTimeout(previewTimer);
+      previewTimer = setTimeout(function () {
+        var text = body.value, seq = ++previewSeq;
+        if (!text.trim()) {
+          preview.hidden = true;
+          return;
+        }
+        api("POST", "/api/preview", {body: text}).then(function (result) {
+          if (seq !== previewSeq) return;
+          previewText.innerHTML = result.data.body_html;  // sanitised by the server
+          preview.hidden = false;
+        }, function () { if (seq === previewSeq) preview.hidden = true; });
+      }, 400);
+    });
+    body.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+
+    function fail(error) {
+      var input = error.field && form.elements[error.field];
+      message.textContent = errorText(error, form);
+      if (input && input.focus) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", message.id = "bec-" + n + "-msg");
+        input.focus();
+      }
+      if (error.field === "form_token") refreshToken();
+    }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (form.becBusy) return;
+      Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), function (input) {
+        input.removeAttribute("aria-invalid");
+        input.removeAttribute("aria-describedby");
+      });
+      message.textContent = "";
+      var missing = !body.value.trim() ? "body" : kind !== "edit" && !name.value.trim() ? "author_name" : null;
+      if (missing) return fail({code: "missing", field: missing});
+      var request;
+      if (kind === "edit") {
+        request = api("PATCH", "/api/comments/" + li.bec.comment.id, {body: body.value}, isOwn(li.bec.comment.id).token);
+      } else {
+        var url = site.value.trim();
+        if (url && !/^[a-z][a-z0-9+.-]*:/i.test(url)) site.value = url = "https://" + url;
+        var data = {
+          thread: thread, parent_id: kind === "reply" ? li.bec.comment.id : null,
+          author_name: name.value, author_email: email.value.trim() || null, author_url: url || null,
+          body: body.value, notify_replies: notify.checked, form_token: state.token
+        };
+        if (honeypot) data[honeypot] = form.elements[honeypot].value;
+        request = api("POST", "/api/comments", data);
+      }
+      var sent = body.value;
+      form.becBusy = true;
+      form.setAttribute("aria-busy", "true");
+      submit.disabled = true;
+      submit.textContent = t("sending");
+      function done() {
+        form.becBusy = false;
+        form.removeAttribute("aria-busy");
+        submit.disabled = false;
+        submit.textContent = kind === "edit" ? t("save") : kind === "reply" ? t("post_reply") : t("post");
+      }
+      request.then(function (result) {
+        done();
+        if (kind !== "edit") {
+          save(READER, {author_name: name.value.trim(), author_email: email.value.trim(),
+            author_url: url, notify_replies: notify.checked});
+        }
+        body.value = "";
+        preview.hidden = true;
+        onDone(result, sent);
+      }, function (error) {
+        done();
+        fail(error);
+      });
+    });
+    form.becBody = body;
+    return form;
+  }
+
+  function refreshToken() {
+    return api("GET", "/api/comments?thread=" + encodeURIComponent(thread)).then(function (result) {
+      state.token = result.data.form_token;
+    }, function () {});
+  }
+
+  // Where a new comment goes: the end of the thread, or under its parent, or beside the parent
+  // when the parent is already at the server's display depth (as the server will show it).
+  function insert(c, parent) {
+    var depth = 0, target = list;
+    if (parent) {
+      depth = Math.min(parent.bec.depth + 1, maxDepth);
+      if (parent.bec.depth < maxDepth) {
+        target = parent.querySelector(":scope > .bec-replies");
+        if (!target) target = parent.appendChild(el("ol", "bec-replies"));
+      } else {
+        target = parent.parentNode;
+      }
+    }
+    var li = renderComment(c, depth);
+    target.appendChild(li);
+    return li;
+  }
+
+  function posted(result, parent, sentBody) {
+    if (result.status === 202) {
+      announce(t("pending"));
+      return null;
+    }
+    var c = result.data;
+    own[c.id] = {token: c.edit_token, until: c.editable_until, body: sentBody};
+    save(OWN, own);
+    var li = insert(c, parent);
+    setCount(state.count + 1);
+    highlight(li);
+    focusOn(li);
+    announce(t("posted"));
+    return li;
+  }
+
+  function mainForm() {
+    var old = newArea.querySelector("form");
+    if (!state.open) {
+      newArea.textContent = "";
+      newArea.appendChild(el("p", "bec-closed", t("closed")));
+      return;
+    }
+    var form = buildForm("new", null, function (result, sent) {
+      posted(result, null, sent);
+    });
+    if (old) {
+      // Keep anything the reader typed into the baked form before the widget took over.
+      var focused = old.contains(document.activeElement) ? document.activeElement.name : null;
+      Array.prototype.forEach.call(old.elements, function (input) {
+        var twin = input.name && form.elements[input.name];
+        if (!twin || input.type === "hidden" || input.name === honeypot) return;
+        if (input.type === "checkbox") {
+          if (input.checked) twin.checked = true;
+        } else if (input.value) {
+          twin.value = input.value;
+        }
+      });
+      old.parentNode.replaceChild(form, old);
+      if (focused && form.elements[focused]) form.elements[focused].focus();
+    } else {
+      if (!newArea.querySelector("h3")) newArea.appendChild(el("h3", "bec-new-title", t("leave")));
+      newArea.appendChild(form);
+    }
+  }
+
+  function openReply(li, opener) {
+    var existing = li.querySelector(":scope > .bec-item > .bec-form-reply");
+    if (existing) {
+      existing.becBody.focus();
+      return;
+    }
+    var form = buildForm("reply", li, function (result, sent) {
+      form.remove();
+      opener.setAttribute("aria-expanded", "false");
+      if (!result) {
+        opener.focus();
+        return;
+      }
+      if (!posted(result, li, sent)) {
+        var note = el("p", "bec-note", t("pending"));
+        li.querySelector(".bec-item").appendChild(note);
+        focusOn(note);
+      }
+    });
+    li.querySelector(".bec-item").appendChild(form);
+    opener.setAttribute("aria-expanded", "true");
+    opener.setAttribute("aria-controls", form.id);
+    form.becBody.focus();
+  }
+
+  function openEdit(li) {
+    var item = li.querySelector(".bec-item"), text = item.querySelector(":scope > .bec-text");
+    var actions = item.querySelector(":scope > .bec-actions"), mine = isOwn(li.bec.comment.id);
+    if (!mine) return fillActions(li);
+    var form = buildForm("edit", li, function (result, sent) {
+      form.remove();
+      text.hidden = actions.hidden = false;
+      if (result) {
+        var c = result.data;
+        li.bec.comment.body_html = c.body_html;
+        li.bec.comment.edited_at = c.edited_at;
+        text.innerHTML = c.body_html;  // sanitised by the server
+        var old = item.querySelector(".bec-edited");
+        var edited = editedNode(c.edited_at);
+        if (old) old.replaceWith(edited); else item.querySelector(".bec-meta").appendChild(edited);
+        own[c.id].body = sent;
+        save(OWN, own);
+        fillActions(li);
+        announce(t("updated"));
+        focusOn(li);
+      } else {
+        (actions.querySelector(".bec-edit") || li).focus();
+      }
+    });
+    form.becBody.value = mine.body || "";
+    text.hidden = actions.hidden = true;
+    item.insertBefore(form, actions);
+    form.becBody.focus();
+  }
+
+  function askDelete(li) {
+    var actions = li.querySelector(".bec-actions"), c = li.bec.comment;
+    var message = el("p", "bec-msg");
+    actions.textContent = "";
+    actions.appendChild(el("span", "bec-confirm", t("delete_confirm") + " "));
+    var yes = button(t("delete_yes"), "bec-delete", function () {
+      api("DELETE", "/api/comments/" + c.id, null, (isOwn(c.id) || {}).token).then(function () {
+        delete own[c.id];
+        save(OWN, own);
+        setCount(state.count - 1);
+        announce(t("removed"));
+        var replies = li.querySelector(":scope > .bec-replies");
+        if (replies && replies.children.length) {
+          c.deleted = true;
+          var placeholder = renderComment({id: c.id, deleted: true, created_at: c.created_at, replies: []}, li.bec.depth);
+          li.replaceChild(placeholder.querySelector(".bec-item"), li.querySelector(".bec-item"));
+          li.className = placeholder.className;
+          li.bec = placeholder.bec;
+          focusOn(li);
+        } else {
+          var parent = li.parentNode.closest(".bec-comment");
+          var siblings = li.parentNode;
+          li.remove();
+          if (siblings !== list && !siblings.children.length) siblings.remove();
+          focusOn(parent || box.querySelector("h2, h3") || summary);
+        }
+      }, function (error) {
+        fillActions(li);
+        actions.appendChild(message);
+        message.setAttribute("role", "alert");
+        message.textContent = errorText(error, null);
+      });
+    });
+    actions.appendChild(yes);
+    actions.appendChild(button(t("cancel"), "bec-cancel", function () {
+      fillActions(li);
+      (li.querySelector(".bec-delete") || li).focus();
+    }));
+    yes.focus();
+  }
+
+  // --- start --------------------------------------------------------------------------------
+
+  api("GET", "/api/comments?thread=" + encodeURIComponent(thread)).then(function (result) {
+    var d = result.data, fresh = el("ol", "bec-thread");
+    state.token = d.form_token;
+    state.open = d.open;
+    d.comments.forEach(function (c) { fresh.appendChild(renderComment(c, 0)); });
+    list.replaceWith(fresh);
+    list = fresh;
+    setCount(d.count);
+    mainForm();
+    box.classList.add("bec-live");
+    showTarget();
+  }, function (error) {
+    announce(t("load_failed", {reason: errorText(error, null)}));
+  });
+  window.addEventListener("hashchange", showTarget);
+  setInterval(function () {
+    Array.prototype.forEach.call(box.querySelectorAll("time.bec-time"), setTime);
+  }, 60000);
+})();

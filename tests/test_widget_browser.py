@@ -1,0 +1,355 @@
+"""The comment widget in a real Chromium: built fixture sites served over HTTP, a real comment server
+started in a subprocess on a free port with a SQLite file, and the default theme's comment section."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from blogengine.build import BuildOptions, build
+from blogengine.config import load_config
+from tests.browser import axe_violations, browser, serve_folder  # noqa: F401  (fixture)
+from tests.conftest import NOW, REPO, post, read_html, write_files
+from tests.server.conftest import AUTHOR_TOKEN, SECRET, LiveServer, free_port, server_env, start_server
+
+ARTIFACTS = REPO / "test-artifacts"
+SITE_CONFIG = """
+title = "Widget Blog"
+base_url = "https://blog.example.com/"
+language = "{language}"
+timezone = "UTC"
+posts_per_page = 10
+
+[author]
+name = "Ann Author"
+
+[comments]
+url = "{server}"
+"""
+TITLES = ["A conversation", "Posting", "Editing", "Errors", "No script", "Keyboard", "French", "Limits",
+          "Looks"]
+FILES = {f"content/posts/{i}.md": post(title, f"2024-01-{i + 1:02d}", tags="[talk]",
+                                       body=f"The post called {title}.")
+         for i, title in enumerate(TITLES)}
+
+
+def thread_of(title: str) -> str:
+    return f"/2024/01/{title.lower().replace(' ', '-')}/"
+
+
+@dataclass
+class Site:
+    root: Path
+    url: str = ""
+
+    def rebuild(self) -> None:
+        build(load_config(self.root), BuildOptions(now=NOW))
+
+    def page_url(self, title: str) -> str:
+        return self.url + thread_of(title)
+
+    def html(self, title: str) -> Any:
+        return read_html(self.root / "public" / thread_of(title).strip("/") / "index.html")
+
+
+@dataclass
+class World:
+    server: LiveServer
+    sites: dict[str, Site] = field(default_factory=dict)
+
+    def comment(self, title: str, *, author: bool = False, **fields: Any) -> dict[str, Any]:
+        """Post a comment through the API (as the author with the Bearer token); its JSON."""
+        data = {"thread": thread_of(title), "author_name": "Reader", "body": "A comment.", **fields}
+        headers = {"Authorization": f"Bearer {AUTHOR_TOKEN}"} if author else {}
+        status, _, body = self.server.request("POST", "/api/comments", data, headers)
+        assert status == 201, body
+        return json.loads(body)
+
+    def thread(self, title: str) -> dict[str, Any]:
+        status, _, body = self.server.request("GET", f"/api/comments?thread={thread_of(title)}")
+        assert status == 200, body
+        return json.loads(body)
+
+
+def make_site(root: Path, language: str, server_url: str) -> Site:
+    root.mkdir(parents=True)
+    (root / "blogengine.toml").write_text(SITE_CONFIG.format(language=language, server=server_url))
+    write_files(root, FILES)
+    site = Site(root)
+    site.rebuild()  # the server is not up yet: the pages get the form alone (and threads.json)
+    return site
+
+
+def start_comment_server(tmp: Path, port: int, manifest: Path, origins: list[str], site_url: str,
+                         **limits: str) -> LiveServer:
+    db_url = f"sqlite:///{tmp / 'comments.sqlite3'}"
+    config = {"SECRET_KEY": SECRET, "DATABASE_URL": db_url, "THREADS_MANIFEST": str(manifest),
+              "CORS_ORIGINS": ",".join(origins), "SITE_URL": site_url, "AUTHOR_TOKENS": AUTHOR_TOKEN,
+              "RATE_LIMIT": "off", "READ_RATE_LIMIT": "off", "MIN_SUBMIT_SECONDS": "off", **limits}
+    command = [sys.executable, "-m", "comments_server", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    return start_server(command, server_env(**config), tmp / "server.log", tmp,
+                        f"http://127.0.0.1:{port}", db_url)
+
+
+def stop(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """An English and a French site on one comment server, limits off."""
+    tmp = tmp_path_factory.mktemp("widget")
+    port = free_port()
+    server_url = f"http://127.0.0.1:{port}"
+    en = make_site(tmp / "en", "en", server_url)
+    fr = make_site(tmp / "fr", "fr", server_url)
+    with serve_folder(en.root / "public") as en.url, serve_folder(fr.root / "public") as fr.url:
+        server = start_comment_server(tmp, port, en.root / "public/threads.json", [en.url, fr.url], en.url + "/")
+        try:
+            yield World(server, {"en": en, "fr": fr})
+        finally:
+            stop(server)
+            log = server.output()
+            if "Traceback" in log:
+                print(f"--- comment server output ---\n{log}")
+
+
+@pytest.fixture
+def page(browser, world):
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
+def open_post(page: Any, site: Site, title: str) -> None:
+    page.goto(site.page_url(title))
+    page.wait_for_selector("#comments.bec-live")
+
+
+def comment_ids(page: Any) -> list[int]:
+    return [int(i.removeprefix("comment-")) for i in page.eval_on_selector_all(
+        "#comments li.bec-comment", "nodes => nodes.map(n => n.id)")]
+
+
+def focused(page: Any) -> str:
+    return page.evaluate("document.activeElement.name || document.activeElement.id || ''")
+
+
+def main_form(page: Any) -> Any:
+    return page.locator("#comments .bec-form-new")
+
+
+def write_comment(form: Any, body: str, name: str | None = "Rosa", **fields: str) -> None:
+    form.locator("textarea[name=body]").fill(body)
+    if name is not None:
+        form.locator("input[name=author_name]").fill(name)
+    for key, value in fields.items():
+        form.locator(f"input[name={key}]").fill(value)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def test_baked_conversation_is_there_without_javascript_and_the_widget_takes_it_over(world, browser):
+    en = world.sites["en"]
+    question = world.comment("A conversation", author_name="Tomás", body="Why *this* way?")
+    answer = world.comment("A conversation", author=True, parent_id=question["id"], body="Because it **lasts**.")
+    thanks = world.comment("A conversation", author_name="Rosa <b>", author_url="https://rosa.example/",
+                           parent_id=answer["id"], body="Thanks!")
+    en.rebuild()
+    ids = [question["id"], answer["id"], thanks["id"]]
+
+    soup = en.html("A conversation")
+    baked = soup.select("#comments li.bec-comment")
+    assert [li["id"] for li in baked] == [f"comment-{i}" for i in ids]
+    assert soup.select_one("#comments .bec-summary").get_text() == "3 comments"
+    assert soup.select_one(f"#comment-{question['id']} > .bec-replies > #comment-{answer['id']}")
+    assert soup.select_one(f"#comment-{answer['id']} > .bec-replies > #comment-{thanks['id']}")
+    assert [b.find_parent("li")["id"] for b in soup.select(".bec-badge")] == [f"comment-{answer['id']}"]
+    assert soup.select_one(f"#comment-{question['id']} .bec-text em").get_text() == "this"
+    rosa = soup.select_one(f"#comment-{thanks['id']} .bec-author")
+    assert rosa.get_text() == "Rosa <b>" and rosa["href"] == "https://rosa.example/"
+    assert soup.select_one(f"#comment-{thanks['id']} time")["datetime"] == thanks["created_at"]
+    reply_link = soup.select_one(f"#comment-{thanks['id']} a.bec-reply")["href"]
+    assert reply_link.startswith(world.server.url + "/comments/form?thread=") and \
+        reply_link.endswith(f"parent_id={thanks['id']}")
+
+    context = browser.new_context(java_script_enabled=False)
+    nojs = context.new_page()
+    nojs.goto(en.page_url("A conversation"))
+    assert nojs.locator(f"#comment-{answer['id']} .bec-badge").inner_text() == "AUTHOR"  # CSS uppercases
+    assert nojs.locator(f"#comment-{thanks['id']} .bec-text").inner_text() == "Thanks!"
+    context.close()
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(en.page_url("A conversation") + f"#comment-{thanks['id']}")
+    page.wait_for_selector("#comments.bec-live")
+    assert comment_ids(page) == ids  # the same tree, each comment once
+    assert page.locator(f"#comment-{question['id']} > .bec-replies > #comment-{answer['id']}").count() == 1
+    assert page.locator(f"#comment-{answer['id']} > .bec-replies > #comment-{thanks['id']}").count() == 1
+    assert page.locator(".bec-badge").count() == 1
+    assert page.locator(f"#comment-{answer['id']} .bec-badge").text_content() == "Author"
+    time = page.locator(f"#comment-{thanks['id']} time")
+    assert time.text_content() == "just now"
+    assert time.get_attribute("datetime") == thanks["created_at"] and "20" in time.get_attribute("title")
+    assert page.locator(f"#comment-{thanks['id']} .bec-author").text_content() == "Rosa <b>"
+    assert page.locator("#comments button.bec-reply").count() == 3 and page.locator("a.bec-reply").count() == 0
+    # A permalink in the address: that comment is highlighted and focused.
+    assert focused(page) == f"comment-{thanks['id']}"
+    assert "bec-highlight" in page.locator(f"#comment-{thanks['id']}").get_attribute("class")
+    page.locator(f"#comment-{question['id']} > .bec-item .bec-permalink").click()
+    assert page.evaluate("location.hash") == f"#comment-{question['id']}"
+    assert focused(page) == f"comment-{question['id']}"
+    assert "bec-highlight" in page.locator(f"#comment-{question['id']}").get_attribute("class")
+    context.close()
+
+
+# --- posting, replying, editing, deleting ----------------------------------------------------
+
+
+def test_reader_posts_with_a_live_preview_then_replies_and_sees_the_nesting(world, page):
+    en = world.sites["en"]
+    open_post(page, en, "Posting")
+    assert page.locator("#comments .bec-summary").text_content() == "No comments yet"
+    form = main_form(page)
+    write_comment(form, "Hello **world**", author_email="rosa@example.com", author_url="rosa.example")
+    assert form.locator(".bec-preview .bec-text strong").text_content() == "world"  # waits for /api/preview
+    form.locator("button[type=submit]").click()
+    first = page.locator("#comments .bec-thread > li.bec-comment")
+    first.wait_for()
+    first_id = first.get_attribute("id")
+    assert focused(page) == first_id
+    assert page.locator("#comments .bec-status").text_content() == "Your comment has been posted."
+    assert page.locator("#comments .bec-summary").text_content() == "1 comment"
+    assert first.locator(".bec-text strong").text_content() == "world"
+    assert first.locator("a.bec-author").get_attribute("href") == "https://rosa.example"
+    assert form.locator("textarea").input_value() == ""
+
+    reply_button = first.locator("> .bec-item button.bec-reply")
+    assert reply_button.get_attribute("aria-label") == "Reply to Rosa"
+    reply_button.click()
+    assert reply_button.get_attribute("aria-expanded") == "true"
+    reply_form = first.locator(".bec-form-reply")
+    assert focused(page) == "body"  # the reply's text box
+    assert reply_form.locator("input[name=author_name]").input_value() == "Rosa"  # remembered
+    reply_form.locator("textarea").fill("Replying to myself.")
+    reply_form.locator("button[type=submit]").click()
+    reply = first.locator("> .bec-replies > li.bec-comment")
+    reply.wait_for()
+    assert focused(page) == reply.get_attribute("id")
+    assert reply_form.count() == 0
+    assert page.locator("#comments .bec-summary").text_content() == "2 comments"
+
+    page.reload()
+    page.wait_for_selector("#comments.bec-live")
+    assert page.locator(f"#{first_id} > .bec-replies > li").get_attribute("id") == reply.get_attribute("id")
+    assert main_form(page).locator("input[name=author_name]").input_value() == "Rosa"
+    assert main_form(page).locator("input[name=author_email]").input_value() == "rosa@example.com"
+    stored = world.thread("Posting")
+    assert stored["count"] == 2 and stored["comments"][0]["replies"][0]["body_html"] == "<p>Replying to myself.</p>"
+
+
+def test_reader_edits_then_deletes_their_own_comment(world, page):
+    en = world.sites["en"]
+    open_post(page, en, "Editing")
+    write_comment(main_form(page), "First draft.")
+    main_form(page).locator("button[type=submit]").click()
+    mine = page.locator("#comments .bec-thread > li.bec-comment").first
+    mine.wait_for()
+    mine_id = int(mine.get_attribute("id").removeprefix("comment-"))
+
+    mine.locator("button.bec-edit").click()
+    editor = mine.locator(".bec-form-edit textarea")
+    assert editor.input_value() == "First draft." and focused(page) == "body"
+    editor.fill("Second *draft*.")
+    mine.locator(".bec-form-edit button[type=submit]").click()
+    mine.locator(".bec-edited").wait_for()
+    assert mine.locator("> .bec-item > .bec-text").inner_html() == "<p>Second <em>draft</em>.</p>"
+    assert page.locator("#comments .bec-status").text_content() == "Your comment has been updated."
+    assert focused(page) == f"comment-{mine_id}"
+    assert world.thread("Editing")["comments"][0]["body_html"] == "<p>Second <em>draft</em>.</p>"
+
+    # Someone answers; deleting now leaves a placeholder above the answer.
+    answer = world.comment("Editing", author_name="Tomás", parent_id=mine_id, body="An answer.")
+    page.reload()
+    page.wait_for_selector("#comments.bec-live")
+    assert page.locator(f"#comment-{answer['id']} button.bec-edit").count() == 0  # not mine
+    mine.locator("> .bec-item button.bec-delete").click()
+    confirm = mine.locator("> .bec-item .bec-actions")
+    assert confirm.locator(".bec-confirm").text_content().strip() == "Delete this comment?"
+    assert page.evaluate("document.activeElement.textContent") == "Yes, delete"
+    confirm.locator("button", has_text="Yes, delete").click()
+    page.wait_for_selector(f"#comment-{mine_id}.bec-deleted")
+    assert mine.locator("> .bec-item .bec-author").text_content() == "[deleted]"
+    assert mine.locator("> .bec-item .bec-text").text_content() == "This comment was deleted."
+    assert mine.locator(f"> .bec-replies > #comment-{answer['id']}").count() == 1
+    assert page.locator("#comments .bec-status").text_content() == "Your comment has been deleted."
+    assert page.locator("#comments .bec-summary").text_content() == "1 comment"
+    assert world.thread("Editing")["comments"][0]["deleted"] is True
+
+    # Without replies, a deleted comment goes away altogether.
+    write_comment(main_form(page), "Short-lived.")
+    main_form(page).locator("button[type=submit]").click()
+    page.wait_for_function("document.querySelectorAll('#comments .bec-thread > li').length === 2")
+    last = page.locator("#comments .bec-thread > li").last
+    last_id = last.get_attribute("id")
+    last.locator("button.bec-delete").click()
+    last.locator("button", has_text="Yes, delete").click()
+    page.wait_for_selector(f"#{last_id}", state="detached")
+    assert [c["id"] for c in world.thread("Editing")["comments"]] == [mine_id]
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+def test_api_errors_are_explained_next_to_the_field(world, page):
+    en = world.sites["en"]
+    open_post(page, en, "Errors")
+    form = main_form(page)
+    message = form.locator(".bec-msg")
+    write_comment(form, "x" * 10001)
+    form.locator("button[type=submit]").click()
+    message.filter(has_text="too long").wait_for()
+    assert message.text_content() == "“Comment” is too long: at most 10000 characters."
+    assert message.get_attribute("role") == "alert"
+    assert form.locator("textarea").get_attribute("aria-invalid") == "true"
+    assert focused(page) == "body"
+
+    write_comment(form, "Fine text.", author_email="not-an-address")
+    form.locator("button[type=submit]").click()
+    message.filter(has_text="name@example.com").wait_for()
+    assert message.text_content() == "“Email (optional, never shown)” should look like name@example.com."
+    assert form.locator("textarea").get_attribute("aria-invalid") is None
+    assert focused(page) == "author_email"
+
+    form.locator("input[name=author_email]").fill("")
+    form.locator("input[name=author_name]").fill("")
+    form.locator("button[type=submit]").click()
+    assert message.text_content() == "Please fill in “Name”."
+
+    page.route(world.server.url + "/api/comments", lambda route: route.abort("connectionrefused"))
+    form.locator("input[name=author_name]").fill("Rosa")
+    form.locator("button[type=submit]").click()
+    message.filter(has_text="could not be reached").wait_for()
+    assert message.text_content() == \
+        "The comment server could not be reached. Check your connection and try again."
+    page.unroute(world.server.url + "/api/comments")
+    form.locator("button[type=submit]").click()
+    page.locator("#comments .bec-thread > li").wait_for()
+    assert message.text_content() == ""
+    assert world.thread("Errors")["count"] == 1
