@@ -27,7 +27,7 @@ title = "Widget Blog"
 base_url = "https://blog.example.com/"
 language = "{language}"
 timezone = "UTC"
-posts_per_page = 10
+posts_per_page = 20
 
 [author]
 name = "Ann Author"
@@ -36,7 +36,7 @@ name = "Ann Author"
 url = "{server}"
 """
 TITLES = ["A conversation", "Posting", "Editing", "Errors", "No script", "Keyboard", "French", "Limits",
-          "Looks"]
+          "Counted", "Light", "Dark"]
 FILES = {f"content/posts/{i}.md": post(title, f"2024-01-{i + 1:02d}", tags="[talk]",
                                        body=f"The post called {title}.")
          for i, title in enumerate(TITLES)}
@@ -68,7 +68,9 @@ class World:
 
     def comment(self, title: str, *, author: bool = False, **fields: Any) -> dict[str, Any]:
         """Post a comment through the API (as the author with the Bearer token); its JSON."""
-        data = {"thread": thread_of(title), "author_name": "Reader", "body": "A comment.", **fields}
+        data = {"thread": thread_of(title), "body": "A comment.", **fields}
+        if not author:  # the author's name comes from the post
+            data.setdefault("author_name", "Reader")
         headers = {"Authorization": f"Bearer {AUTHOR_TOKEN}"} if author else {}
         status, _, body = self.server.request("POST", "/api/comments", data, headers)
         assert status == 201, body
@@ -353,3 +355,220 @@ def test_api_errors_are_explained_next_to_the_field(world, page):
     page.locator("#comments .bec-thread > li").wait_for()
     assert message.text_content() == ""
     assert world.thread("Errors")["count"] == 1
+
+    # The server down when the page loads: the baked page and its plain form stay, with a note.
+    page.route(world.server.url + "/api/comments?*", lambda route: route.abort("connectionrefused"))
+    page.reload()
+    status = page.locator("#comments .bec-status")
+    status.filter(has_text="could not be loaded").wait_for()
+    assert status.text_content() == "The latest comments could not be loaded. " \
+        "The comment server could not be reached. Check your connection and try again."
+    assert page.locator("#comments form").get_attribute("action") == world.server.url + "/comments/form"
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, LiveServer]]:
+    """A site whose comment server holds every comment and allows two writes a minute."""
+    tmp = tmp_path_factory.mktemp("limited")
+    port = free_port()
+    site = make_site(tmp / "site", "en", f"http://127.0.0.1:{port}")
+    with serve_folder(site.root / "public") as site.url:
+        server = start_comment_server(tmp, port, site.root / "public/threads.json", [site.url], site.url + "/",
+                                      MODERATION="all", RATE_LIMIT="2/minute")
+        try:
+            yield site, server
+        finally:
+            stop(server)
+
+
+def test_held_comments_and_the_rate_limit_are_explained(limited, page):
+    site, server = limited
+    open_post(page, site, "Limits")
+    form = main_form(page)
+    status = page.locator("#comments .bec-status")
+    for n in (1, 2):
+        write_comment(form, f"Held comment {n}.")
+        form.locator("button[type=submit]").click()
+        status.filter(has_text="held for moderation").wait_for()
+        assert status.text_content() == \
+            "Thank you! Your comment is held for moderation and will appear once the author approves it."
+        assert form.locator("textarea").input_value() == ""
+        assert page.locator("#comments li.bec-comment").count() == 0
+        page.evaluate("document.querySelector('#comments .bec-status').textContent = ''")
+    write_comment(form, "One too many.")
+    form.locator("button[type=submit]").click()
+    form.locator(".bec-msg").filter(has_text="too quickly").wait_for()
+    assert form.locator(".bec-msg").text_content() == \
+        "You are sending comments too quickly. Please wait a minute and try again."
+    assert form.locator("textarea").input_value() == "One too many."  # nothing lost
+
+
+# --- without JavaScript, with the keyboard alone, in French ------------------------------------
+
+
+def test_the_form_works_without_javascript(world, browser):
+    en = world.sites["en"]
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(en.page_url("No script"))
+    assert page.locator("#comments form").get_attribute("action") == world.server.url + "/comments/form"
+    page.fill("#bec-body", "Posted without *JavaScript*.")
+    page.fill("#bec-author_name", "Noah")
+    page.click("#comments button[type=submit]")
+    page.wait_for_url(en.page_url("No script") + "#comment-*")
+    comment_id = int(page.url.rsplit("#comment-", 1)[1])
+    assert world.thread("No script")["comments"][0]["id"] == comment_id
+
+    en.rebuild()
+    page.reload()
+    baked = page.locator(f"#comment-{comment_id}")
+    assert baked.locator(".bec-text").inner_html() == "<p>Posted without <em>JavaScript</em>.</p>"
+    assert baked.locator(".bec-author").text_content() == "Noah"
+    assert page.locator("#comments .bec-summary").text_content() == "1 comment"
+
+    # Reply links lead to the server's own form, which knows the parent.
+    baked.locator("a.bec-reply").click()
+    page.wait_for_url(lambda url: url.startswith(world.server.url + "/comments/form?"))
+    assert page.locator("input[name=parent_id]").input_value() == str(comment_id)
+    page.fill("textarea[name=body]", "A reply, still without JavaScript.")
+    page.fill("input[name=author_name]", "Noah")
+    page.click("button[type=submit]")
+    page.wait_for_url(en.page_url("No script") + "#comment-*")
+    reply_id = int(page.url.rsplit("#comment-", 1)[1])
+    assert world.thread("No script")["comments"][0]["replies"][0]["id"] == reply_id
+    context.close()
+
+
+def test_a_reader_can_post_and_reply_with_the_keyboard_alone(world, page):
+    open_post(page, world.sites["en"], "Keyboard")
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        if focused(page) == "body":
+            break
+    assert focused(page) == "body"
+    page.keyboard.type("Typed with the keyboard.")
+    page.keyboard.press("Tab")  # the Markdown help
+    page.keyboard.press("Tab")
+    assert focused(page) == "author_name"
+    page.keyboard.type("Kim")
+    page.keyboard.press("Enter")
+    page.locator("#comments .bec-thread > li").wait_for()
+    comment_id = page.locator("#comments .bec-thread > li").get_attribute("id")
+    assert focused(page) == comment_id
+
+    page.keyboard.press("Tab")  # the permalink
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Reply to Kim"
+    page.keyboard.press("Enter")
+    assert focused(page) == "body"
+    page.keyboard.type("And a reply.")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert focused(page) == "author_name"  # already filled in: Kim
+    page.keyboard.press("Enter")
+    reply = page.locator(f"#{comment_id} > .bec-replies > li")
+    reply.wait_for()
+    assert focused(page) == reply.get_attribute("id")
+    assert reply.locator(".bec-text").text_content() == "And a reply."
+
+
+def test_text_follows_the_site_language(world, page):
+    fr = world.sites["fr"]
+    open_post(page, fr, "French")
+    assert page.locator("#comments-title").text_content() == "Commentaires"
+    assert page.locator("#comments .bec-summary").text_content() == "Aucun commentaire pour l’instant"
+    form = main_form(page)
+    assert form.locator("label[for$=author_name]").text_content() == "Nom"
+    form.locator("textarea").fill("Bonjour !")
+    form.locator("button[type=submit]").click()
+    assert form.locator(".bec-msg").text_content() == "Veuillez remplir « Nom »."
+    form.locator("input[name=author_name]").fill("Camille")
+    assert form.locator("button[type=submit]").text_content() == "Publier le commentaire"
+    form.locator("button[type=submit]").click()
+    comment = page.locator("#comments .bec-thread > li")
+    comment.wait_for()
+    assert page.locator("#comments .bec-status").text_content() == "Votre commentaire a été publié."
+    assert page.locator("#comments .bec-summary").text_content() == "1 commentaire"
+    assert comment.locator("time").text_content() == "à l’instant"
+    assert comment.locator("button.bec-reply").text_content() == "Répondre"
+    assert comment.locator("button.bec-edit").get_attribute("aria-label") == "Modifier votre commentaire"
+    page.goto(fr.url + "/")
+    counter = page.locator(f".comment-count[data-thread='{thread_of('French')}']")
+    counter.filter(has_text="1 commentaire").wait_for()
+
+
+# --- counts, requests, size ------------------------------------------------------------------
+
+
+def test_listings_fill_counts_with_one_request_and_nothing_leaves_the_two_origins(world, page):
+    en = world.sites["en"]
+    world.comment("Counted", body="Counted.")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    expected = {thread_of(title): None for title in TITLES}
+    status, _, body = world.server.request("GET", "/api/counts?" + "&".join(f"thread={t}" for t in expected))
+    counts = json.loads(body)
+    for path in ("/", "/tags/talk/"):
+        requests.clear()
+        page.goto(en.url + path)
+        page.wait_for_function("""() => [...document.querySelectorAll('.comment-count')]
+                                          .some(a => a.textContent.includes('1 comment'))""")
+        count_requests = [u for u in requests if "/api/counts" in u]
+        assert len(count_requests) == 1, count_requests
+        assert sorted(urlsplit(count_requests[0]).query.split("&")) == \
+            sorted(f"thread={t.replace('/', '%2F')}" for t in expected)
+        texts = {a.get_attribute("data-thread"): a.text_content() for a in page.locator(".comment-count").all()}
+        assert texts[thread_of("Counted")] == "1 comment" and counts[thread_of("Counted")] == 1
+        assert texts[thread_of("Limits")] == "No comments yet" and counts[thread_of("Limits")] == 0
+
+    open_post(page, en, "Counted")
+    form = main_form(page)
+    write_comment(form, "Checking **requests**.")
+    form.locator(".bec-preview strong").wait_for()
+    form.locator("button[type=submit]").click()
+    page.locator("#comments .bec-status").filter(has_text="posted").wait_for()
+    origins = {f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in requests}
+    assert origins == {en.url, world.server.url}
+    assert any(u.endswith("/embed.js") for u in requests) and any(u.endswith("/api/preview") for u in requests)
+
+
+# --- accessibility and looks -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_axe_violations_and_screenshots_light_and_dark(world, browser, scheme):
+    en = world.sites["en"]
+    title = scheme.title()
+    question = world.comment(title, author_name="Tomás", author_url="https://tomas.example/",
+                             body="Does the *widget* really fit in **12 KB**?")
+    answer = world.comment(title, author=True, parent_id=question["id"],
+                           body="It does, with room to spare. See `embed.js`.")
+    world.comment(title, author_name="Rosa", parent_id=answer["id"],
+                  body="> room to spare\n\nNice. Light *and* dark?")
+    gone = world.comment(title, author_name="Sam", body="Never mind.")
+    world.comment(title, author_name="Lee", parent_id=gone["id"], body="Too late, I read it.")
+    status, _, _ = world.server.request("DELETE", f"/api/comments/{gone['id']}",
+                                        headers={"X-Edit-Token": gone["edit_token"]})
+    assert status == 204
+    en.rebuild()
+
+    context = browser.new_context(color_scheme=scheme, viewport={"width": 900, "height": 900})
+    page = context.new_page()
+    found = {}
+    for path in ("/", "/tags/talk/"):
+        page.goto(en.url + path)
+        page.wait_for_function("document.querySelector('.comment-count').textContent !== 'Comments'")
+        found[path] = axe_violations(page)
+    open_post(page, en, title)
+    write_comment(main_form(page), "My own comment, still editable.", name="Kim")
+    main_form(page).locator("button[type=submit]").click()
+    page.locator("#comments .bec-status").filter(has_text="posted").wait_for()
+    first = page.locator("#comments .bec-thread > li").first
+    first.locator("> .bec-item button.bec-reply").click()
+    first.locator(".bec-form-reply textarea").fill("A reply with a *preview*.")
+    first.locator(".bec-form-reply .bec-preview em").wait_for()
+    found["post"] = axe_violations(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#comments").screenshot(path=str(ARTIFACTS / f"widget-conversation-{scheme}.png"))
+    context.close()
+    assert found == {"/": [], "/tags/talk/": [], "post": []}

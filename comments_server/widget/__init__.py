@@ -9,7 +9,7 @@ from flask import Blueprint, Response, send_from_directory
 STATIC = Path(__file__).parent / "static"
 # An hour in caches, then a cheap revalidation (ETag / Last-Modified): upgrades reach readers the same day.
 MAX_AGE = 3600
-FILES = {"embed.js": "text/javascript; charset=utf-8", "embed.css": "text/css; charset=utf-8"}
+FILES = {"embed.js": "text/javascript", "embed.css": "text/css"}  # Flask adds "; charset=utf-8"
 
 bp = Blueprint("widget", __name__)
 
