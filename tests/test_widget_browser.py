@@ -15,11 +15,17 @@ from urllib.parse import urlsplit
 
 import pytest
 
+import tests.conftest
 from blogengine.build import BuildOptions, build
 from blogengine.config import load_config
-from tests.browser import axe_violations, browser, serve_folder  # noqa: F401  (fixture)
+from tests.browser import axe_violations, serve_folder
 from tests.conftest import NOW, REPO, post, read_html, write_files
 from tests.server.conftest import AUTHOR_TOKEN, SECRET, LiveServer, free_port, server_env, start_server
+
+# One Playwright per session: a second sync_playwright() while another is open fails. So this module
+# takes `browser` from tests/conftest.py when it is there, and brings its own only when it is not.
+if not hasattr(tests.conftest, "browser"):
+    from tests.browser import browser  # noqa: F401  (fixture)
 
 ARTIFACTS = REPO / "test-artifacts"
 SITE_CONFIG = """
@@ -36,7 +42,7 @@ name = "Ann Author"
 url = "{server}"
 """
 TITLES = ["A conversation", "Posting", "Editing", "Errors", "No script", "Keyboard", "French", "Limits",
-          "Counted", "Light", "Dark"]
+          "Counted", "Light", "Dark", "Closing"]
 FILES = {f"content/posts/{i}.md": post(title, f"2024-01-{i + 1:02d}", tags="[talk]",
                                        body=f"The post called {title}.")
          for i, title in enumerate(TITLES)}
@@ -364,6 +370,37 @@ def test_api_errors_are_explained_next_to_the_field(world, page):
     assert status.text_content() == "The latest comments could not be loaded. " \
         "The comment server could not be reached. Check your connection and try again."
     assert page.locator("#comments form").get_attribute("action") == world.server.url + "/comments/form"
+
+
+def set_open(site: Site, title: str, is_open: bool) -> None:
+    """Open or close a thread in the manifest the server reads (as a rebuild would)."""
+    manifest = site.root / "public/threads.json"
+    data = json.loads(manifest.read_text())
+    for thread in data["threads"]:
+        if thread["path"] == thread_of(title):
+            thread["open"] = is_open
+    manifest.write_text(json.dumps(data))
+
+
+def test_a_thread_closed_after_the_build_says_so(world, page):
+    en = world.sites["en"]
+    world.comment("Closing", body="Before closing.")
+    open_post(page, en, "Closing")
+    form = main_form(page)
+    write_comment(form, "Just in time?")
+    try:
+        set_open(en, "Closing", False)
+        form.locator("button[type=submit]").click()
+        form.locator(".bec-msg").filter(has_text="closed").wait_for()
+        assert form.locator(".bec-msg").text_content() == "Comments on this post are closed."
+        page.reload()
+        page.wait_for_selector("#comments.bec-live")
+        assert page.locator("#comments .bec-closed").text_content() == "Comments on this post are closed."
+        assert page.locator("#comments form").count() == 0
+        assert page.locator("#comments li.bec-comment").count() == 1
+        assert page.locator("#comments button.bec-reply").count() == 0
+    finally:
+        set_open(en, "Closing", True)
 
 
 @pytest.fixture(scope="module")
