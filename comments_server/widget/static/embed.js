@@ -96,16 +96,13 @@
   var T = STRINGS[lang.toLowerCase()] || STRINGS[lang.toLowerCase().split(/[-_]/)[0]] || STRINGS.en;
   var maxDepth = isNaN(parseInt(opt.maxDepth, 10)) ? 5 : parseInt(opt.maxDepth, 10);
   var OWN = "bec-own", READER = "bec-reader";
-  var plural, relative, exact;
-  try {
-    plural = new Intl.PluralRules(lang);
-    relative = new Intl.RelativeTimeFormat(lang, {numeric: "auto"});
-    exact = new Intl.DateTimeFormat(lang, {dateStyle: "long", timeStyle: "short"});
-  } catch (e) {
-    plural = new Intl.PluralRules("en");
-    relative = new Intl.RelativeTimeFormat("en", {numeric: "auto"});
-    exact = new Intl.DateTimeFormat("en", {dateStyle: "long", timeStyle: "short"});
+  function formats(tag) {
+    return [new Intl.PluralRules(tag), new Intl.RelativeTimeFormat(tag, {numeric: "auto"}),
+      new Intl.DateTimeFormat(tag, {dateStyle: "long", timeStyle: "short"})];
   }
+  var intl;
+  try { intl = formats(lang); } catch (e) { intl = formats("en"); }  // not a valid language tag
+  var plural = intl[0], relative = intl[1], exact = intl[2];
 
   function t(key, vars) {
     var text = T[key] != null ? T[key] : STRINGS.en[key];
@@ -272,7 +269,9 @@
   var newArea = part("bec-new", "div");
 
   function announce(text) {
-    status.textContent = text;
+    // The same words twice in a row are only read out again if the region changes in between.
+    status.textContent = status.textContent === text ? "" : text;
+    if (!status.textContent) setTimeout(function () { status.textContent = text; }, 100);
   }
 
   function setCount(n) {
