@@ -43,7 +43,7 @@ name = "Ann Author"
 url = "{server}"
 """
 TITLES = ["A conversation", "Posting", "Editing", "Errors", "No script", "Keyboard", "French", "Limits",
-          "Counted", "Light", "Dark", "Closing"]
+          "Counted", "Light", "Dark", "Closing", "Deep"]
 FILES = {f"content/posts/{i}.md": post(title, f"2024-01-{i + 1:02d}", tags="[talk]",
                                        body=f"The post called {title}.")
          for i, title in enumerate(TITLES)}
@@ -321,6 +321,26 @@ def test_reader_edits_then_deletes_their_own_comment(world, page):
     last.locator("button", has_text="Yes, delete").click()
     page.wait_for_selector(f"#{last_id}", state="detached")
     assert [c["id"] for c in world.thread("Editing")["comments"]] == [mine_id]
+
+
+def test_replies_deeper_than_the_display_depth_go_where_the_server_puts_them(world, page):
+    parent = None
+    chain = []
+    for level in range(6):  # levels 0 to 5: the server's default DISPLAY_DEPTH is 5
+        parent = world.comment("Deep", author_name=f"Level {level}", parent_id=parent and parent["id"])
+        chain.append(parent["id"])
+    open_post(page, world.sites["en"], "Deep")
+    deepest = page.locator(f"#comment-{chain[5]}")
+    deepest.locator("> .bec-item button.bec-reply").click()
+    write_comment(deepest.locator(".bec-form-reply"), "Deeper still.")
+    deepest.locator(".bec-form-reply button[type=submit]").click()
+    expect(page.locator("#comments li.bec-comment")).to_have_count(7)
+    layout = "nodes => nodes.map(n => [n.id, n.parentNode.closest('li') && n.parentNode.closest('li').id])"
+    shown = page.eval_on_selector_all("#comments li.bec-comment", layout)
+    assert shown[-1][1] == f"comment-{chain[4]}"  # beside its parent, as the server shows it
+    page.reload()
+    page.wait_for_selector("#comments.bec-live")
+    assert page.eval_on_selector_all("#comments li.bec-comment", layout) == shown
 
 
 # --- errors -----------------------------------------------------------------------------------
