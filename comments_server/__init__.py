@@ -38,7 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
         raise ConfigError([f"THREADS_MANIFEST: {exc}"]) from None
 
     storage = open_storage(app.config["DATABASE_URL"], auto_migrate=app.config["AUTO_MIGRATE"])
-    app.extensions["comments_server"] = CommentService(
+    service = CommentService(
         storage,
         threads,
         secret_key=app.config["SECRET_KEY"],
@@ -47,12 +47,31 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
         site_url=app.config["SITE_URL"],
         clock=clock,
     )
+    app.extensions["comments_server"] = service
+
+    from comments_server.accounts import Accounts
+    from comments_server.auth import CONVERSATIONS
+    from comments_server.conversation import Conversations
+    from comments_server.mail import MailSettings
+    from comments_server.notify import init_sender, server_url
+    from comments_server.notify.compose import Notifier
+
+    mail = MailSettings.from_config(app.config)
+    notifier = Notifier(
+        secret_key=app.config["SECRET_KEY"], enabled=mail.enabled, notify_authors=app.config["NOTIFY_AUTHORS"],
+        reply_link_max_age=app.config["REPLY_LINK_MAX_AGE"], server_url=server_url(app.config["PUBLIC_URL"], service),
+        post_url=service.post_url, site_title=lambda: service.site_title, clock=clock,
+    )
+    service.accounts, service.notifier = Accounts(storage, clock), notifier
+    app.extensions[CONVERSATIONS] = Conversations(service, service.accounts, notifier)
+    if mail.enabled and app.config["MAIL_SEND_IN_BACKGROUND"]:
+        init_sender(app, storage, mail, notifier, clock)
 
     if app.config["TRUSTED_PROXY_COUNT"]:
         n = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from comments_server import api, comments, feeds, widget
+    from comments_server import api, comments, dashboard, feeds, notify, widget
     from comments_server.cors import init_cors
     from comments_server.ratelimit import init_rate_limits
     from comments_server.web import register_error_handlers
@@ -61,6 +80,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
     app.register_blueprint(comments.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(widget.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(notify.bp)
+    dashboard.init_app(app)
     register_error_handlers(app)
     init_cors(app, app.config["CORS_ORIGINS"], app.config["PUBLIC_URL"])
     init_rate_limits(app, app.config)

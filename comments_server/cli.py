@@ -216,3 +216,7 @@ def import_(source: Path, site: Path | None) -> None:
         storage.close()
     click.echo(f"Imported {report.added} comments from {source}"
                + (f"; {report.skipped} were already there" if report.skipped else "") + ".")
+
+
+# Author accounts, the unanswered queue and email (registered on the group above).
+from comments_server import cli_dashboard  # noqa: E402,F401

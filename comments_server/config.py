@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from limits import parse_many
 
-from comments_server.settings import MODERATION_MODES, SETTINGS, SETTINGS_BY_NAME, Kind, Setting
+from comments_server.settings import MAIL_TLS_MODES, MODERATION_MODES, SETTINGS, SETTINGS_BY_NAME, Kind, Setting
 
 SITE_CONFIG_NAME = "blogengine.toml"
 OFF_WORDS = ("off", "none", "false", "no", "")
@@ -319,7 +319,7 @@ def validate(cfg: LoadedConfig) -> list[str]:
         )
     if not 0 <= v["DISPLAY_DEPTH"] <= MAX_DISPLAY_DEPTH:
         bad("DISPLAY_DEPTH", f"{v['DISPLAY_DEPTH']} is out of range (expected 0 to {MAX_DISPLAY_DEPTH})")
-    for key in ("RATE_LIMIT", "READ_RATE_LIMIT"):
+    for key in ("RATE_LIMIT", "READ_RATE_LIMIT", "LOGIN_RATE_LIMIT"):
         if v[key] is not None:
             try:
                 if not parse_many(v[key]):
@@ -347,4 +347,22 @@ def validate(cfg: LoadedConfig) -> list[str]:
     for token in v["AUTHOR_TOKENS"]:
         if len(token) < 16:
             bad("AUTHOR_TOKENS", "a token is shorter than 16 characters (too easy to guess)")
+    _validate_mail(v, bad)
     return problems
+
+
+def _validate_mail(v: Mapping[str, Any], bad: Callable[[str, str], None]) -> None:
+    """The dashboard and notification settings."""
+    if v["MAIL_TLS"] not in MAIL_TLS_MODES:
+        bad("MAIL_TLS", f"{v['MAIL_TLS']!r} is not one of {', '.join(MAIL_TLS_MODES)}")
+    if not 1 <= v["MAIL_PORT"] <= 65535:
+        bad("MAIL_PORT", f"{v['MAIL_PORT']} is not a port (expected 1 to 65535)")
+    for key in ("MAIL_TIMEOUT", "MAIL_RETRY_SECONDS", "REPLY_LINK_MAX_AGE"):
+        if v[key] < 1:
+            bad(key, f"{v[key]} is out of range (expected 1 or more)")
+    for key in ("MAIL_HOST", "MAIL_FROM", "MAIL_USERNAME"):
+        if any(char in v[key] for char in "\r\n\0"):
+            bad(key, "contains a line break")
+    if v["MAIL_HOST"] and not re.search(r"[^@\s<>]+@[^@\s<>]+", v["MAIL_FROM"]):
+        bad("MAIL_FROM", f"{v['MAIL_FROM']!r} is not an email address (required when MAIL_HOST is set, "
+                         "e.g. 'Blog comments <comments@example.com>')")

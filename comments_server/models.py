@@ -58,6 +58,7 @@ class NewComment:
     ip: str | None
     edit_token_hash: str | None
     uid: str = ""            # empty: the store gives the comment a fresh one
+    author_id: int | None = None   # the author account that posted it (dashboard or its API token)
 
 
 @dataclass(frozen=True)
@@ -299,3 +300,79 @@ def assemble_tree(comments: list[Comment], display_depth: int) -> list[CommentNo
         target = display_parent[c.id]
         (nodes[target].replies if target is not None else roots).append(nodes[c.id])
     return roots
+
+
+# Authors, conversation state and mail (the dashboard and notifications) ------------------------
+
+
+@dataclass(frozen=True)
+class Author:
+    """An author account: logs in to the dashboard, replies with the badge, gets notifications."""
+
+    id: int
+    name: str
+    email: str
+    password_hash: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """An author's API token for scripts; only its hash is stored."""
+
+    id: int
+    author_id: int
+    label: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+
+
+class State(str, Enum):
+    """Where a comment stands in the conversation (storage.sql computes it in one query)."""
+
+    ANSWERED = "answered"
+    UNANSWERED = "unanswered"
+    DISMISSED = "dismissed"
+    HELD = "held"
+    SPAM = "spam"
+    DELETED = "deleted"
+    AUTHOR = "author"
+
+
+@dataclass(frozen=True)
+class TrackedComment:
+    """A comment with its conversation state and, when answered, its first author reply's time."""
+
+    comment: Comment
+    state: State
+    first_reply_at: datetime | None
+    dismissed_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    parent: Comment | None = None    # the comment it replies to, for context
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """An email to put in the outbox; `dedupe_key` makes enqueuing the same notification twice a no-op."""
+
+    kind: str
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    comment_id: int | None = None
+    dedupe_key: str | None = None
+
+
+@dataclass(frozen=True)
+class QueuedMail(OutgoingMail):
+    """An outbox row."""
+
+    id: int = 0
+    created_at: datetime | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    failed_at: datetime | None = None
+    last_error: str | None = None

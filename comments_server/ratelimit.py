@@ -9,9 +9,10 @@ from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from comments_server.web import has_valid_author_token
+from comments_server.auth import has_valid_author_token
 
 WRITE_ENDPOINTS = ("api.post_comment", "api.edit_comment", "api.delete_comment", "comments.post_form")
+LOGIN_ENDPOINT = "dashboard.login"
 READ_ENDPOINTS = ("api.list_thread", "api.counts", "api.preview", "feeds.comments_feed", "comments.show_form")
 
 
@@ -35,4 +36,8 @@ def init_rate_limits(app: Flask, config: Mapping[str, Any]) -> Limiter:
         for endpoint in endpoints:
             if endpoint in app.view_functions:
                 app.view_functions[endpoint] = decorate(app.view_functions[endpoint])  # type: ignore[assignment]
+    # Password guessing: failed or not, each login attempt counts (showing the form does not).
+    if config["LOGIN_RATE_LIMIT"] is not None and LOGIN_ENDPOINT in app.view_functions:
+        guard = limiter.limit(config["LOGIN_RATE_LIMIT"], methods=["POST"], scope="login")
+        app.view_functions[LOGIN_ENDPOINT] = guard(app.view_functions[LOGIN_ENDPOINT])  # type: ignore[assignment]
     return limiter

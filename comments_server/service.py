@@ -13,12 +13,13 @@ import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from comments_server.errors import ApiError
 from comments_server.manifest import ThreadIndex
 from comments_server.models import (
+    Author,
     Comment,
     CommentInput,
     CommentNode,
@@ -32,7 +33,11 @@ from comments_server.models import (
     validate_thread_path,
 )
 from comments_server.sanitize import count_links, render_comment
-from comments_server.storage import Storage
+from comments_server.storage import MailBuilder, Storage
+
+if TYPE_CHECKING:
+    from comments_server.accounts import Accounts
+    from comments_server.notify.compose import Notifier
 
 
 def utcnow() -> datetime:
@@ -121,6 +126,9 @@ class CommentService:
         self._secret = secret_key.encode("utf-8")
         self._site_url = site_url
         self.clock = clock
+        # Set by create_app once they exist (they need this service's URLs and clock).
+        self.accounts: Accounts | None = None
+        self.notifier: Notifier | None = None
 
     # Threads -----------------------------------------------------------------------------
 
@@ -204,9 +212,16 @@ class CommentService:
 
     # Writes ---------------------------------------------------------------------------------
 
-    def post(self, data: Mapping[str, Any], *, is_author: bool = False, ip: str | None = None) -> PostResult:
-        """Validate and store a new comment; the result says whether it was published or held."""
-        if is_author:
+    def post(self, data: Mapping[str, Any], *, is_author: bool = False, author: Author | None = None,
+             ip: str | None = None) -> PostResult:
+        """Validate and store a new comment; the result says whether it was published or held.
+
+        `is_author` (an AUTHOR_TOKENS token) or `author` (an account's token) posts with the badge;
+        an account's comment carries the account's name, whatever `author_name` says."""
+        is_author = is_author or author is not None
+        if author is not None:
+            fields = self._author_fields({**data, "author_name": author.name, "author_email": author.email})
+        elif is_author:
             fields = self._author_fields(data)
         else:
             fields = validate_new_comment(data, self.limits, honeypot_field=self.policy.honeypot_field)
@@ -220,6 +235,8 @@ class CommentService:
                     400, "parent_in_other_thread",
                     f"comment {fields.parent_id} belongs to another thread", "parent_id",
                 )
+        else:
+            parent = None
         body_html = render_comment(fields.body)
         status = Status.PUBLISHED
         if not is_author:
@@ -234,8 +251,17 @@ class CommentService:
                 )
             status = self._moderate(fields)
         token = secrets.token_urlsafe(32) if status == Status.PUBLISHED else None
-        comment = self._store(fields, thread, body_html, status, is_author, ip, token)
+        comment = self._store(fields, thread, body_html, status, is_author, ip, token,
+                              author_id=author.id if author else None, mail=self._mail(thread, parent))
+        if self.notifier is not None:
+            self.notifier.wake()
         return PostResult(comment, token)
+
+    def _mail(self, thread: Thread, parent: Comment | None) -> MailBuilder | None:
+        """The notifications a new comment causes, enqueued with it (None when email is off)."""
+        if self.notifier is None or self.accounts is None or not self.notifier.enabled:
+            return None
+        return self.notifier.for_new_comment(thread, parent, self.accounts.authors_of(thread))
 
     def _author_fields(self, data: Mapping[str, Any]) -> CommentInput:
         """The author may leave out the name (the post's author is used)."""
@@ -257,7 +283,8 @@ class CommentService:
 
     def _store(
         self, fields: CommentInput, thread: Thread, body_html: str, status: Status,
-        is_author: bool, ip: str | None, token: str | None,
+        is_author: bool, ip: str | None, token: str | None, *, author_id: int | None = None,
+        mail: MailBuilder | None = None,
     ) -> Comment:
         return self.storage.add_comment(
             NewComment(
@@ -266,8 +293,9 @@ class CommentService:
                 author_url=fields.author_url, is_author=is_author,
                 notify_replies=fields.notify_replies, body=fields.body, body_html=body_html,
                 created_at=self.clock(), ip=clean_ip(ip),
-                edit_token_hash=hash_token(token) if token else None,
-            )
+                edit_token_hash=hash_token(token) if token else None, author_id=author_id,
+            ),
+            mail,
         )
 
     def _editable(self, comment_id: int, token: str | None) -> Comment:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 MODERATION_MODES = ("none", "first-time", "all")
+MAIL_TLS_MODES = ("starttls", "ssl", "off")
 
 
 class Kind:
@@ -88,5 +89,29 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FEED_ITEMS", 50, Kind.INT, "Entries in a comments feed."),
     Setting("AUTHOR_TOKENS", [], Kind.LIST,
             "Secret API tokens (16+ characters) that post as the site's author."),
+    # The dashboard and author accounts.
+    Setting("LOGIN_RATE_LIMIT", "5/minute;20/hour", Kind.LIMIT_OFF,
+            "Dashboard login attempts per client IP, or off."),
+    Setting("SECURE_COOKIES", True, Kind.BOOL,
+            "Send the dashboard's session cookie over HTTPS only (browsers also allow http://localhost)."),
+    Setting("REPLY_LINK_MAX_AGE", 604800, Kind.INT,
+            "Seconds the one-click reply link in a notification email stays valid."),
+    # Email notifications.
+    Setting("MAIL_HOST", "", Kind.STR, "SMTP server for notifications; '' sends no email."),
+    Setting("MAIL_PORT", 587, Kind.INT, "SMTP port (587 for STARTTLS, 465 for SSL, 25 plain)."),
+    Setting("MAIL_TLS", "starttls", Kind.CHOICE,
+            "starttls: upgrade the connection; ssl: TLS from the start; off: plain (local relays only).",
+            MAIL_TLS_MODES),
+    Setting("MAIL_USERNAME", "", Kind.STR, "SMTP login name; '' for a server without login."),
+    Setting("MAIL_PASSWORD", "", Kind.STR, "SMTP password."),
+    Setting("MAIL_FROM", "", Kind.STR,
+            "Sender of notifications, e.g. 'Blog comments <comments@example.com>'. Required with MAIL_HOST."),
+    Setting("MAIL_TIMEOUT", 10, Kind.INT, "Seconds to wait for the SMTP server."),
+    Setting("MAIL_RETRY_SECONDS", 60, Kind.INT,
+            "First retry of an email the SMTP server did not take; the wait doubles, up to an hour."),
+    Setting("MAIL_SEND_IN_BACKGROUND", True, Kind.BOOL,
+            "Each server process sends the outbox from a background thread; false: only `comments send-mail`."),
+    Setting("NOTIFY_AUTHORS", True, Kind.BOOL,
+            "Email the post's author about each new reader comment (and each held one)."),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

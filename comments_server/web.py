@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -57,26 +56,6 @@ def bearer_token() -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
-
-
-def is_author_request() -> bool:
-    """True for a valid author API token; 401 for a wrong one (never guess from cookies or names)."""
-    token = bearer_token()
-    if token is None:
-        if request.headers.get("Authorization"):
-            raise ApiError(401, "invalid_author_token", "Authorization must be 'Bearer <author token>'", None)
-        return False
-    tokens: list[str] = current_app.config["AUTHOR_TOKENS"]
-    if any(hmac.compare_digest(token.encode(), known.encode()) for known in tokens):
-        return True
-    raise ApiError(401, "invalid_author_token", "the author token is not valid", None)
-
-
-def has_valid_author_token() -> bool:
-    """Like is_author_request, but never raises (used to exempt authors from rate limits)."""
-    token = bearer_token()
-    tokens: list[str] = current_app.config["AUTHOR_TOKENS"]
-    return token is not None and any(hmac.compare_digest(token.encode(), t.encode()) for t in tokens)
 
 
 def comment_json(comment: Comment) -> dict[str, Any]:

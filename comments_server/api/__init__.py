@@ -7,10 +7,11 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from comments_server.api.openapi import openapi_document
+from comments_server.auth import bearer_identity, conversations, request_identity
 from comments_server.errors import ApiError
 from comments_server.sanitize import render_comment
 from comments_server.service import PostResult
-from comments_server.web import comment_json, is_author_request, json_body, rfc3339, service, tree_json
+from comments_server.web import comment_json, json_body, rfc3339, service, tree_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -40,6 +41,7 @@ def list_thread() -> Response:
         "count": view.count,
         "comments": tree_json(view.comments),
         "form_token": view.form_token,
+        "author_reply_median_seconds": conversations().reply_median(view.thread),
     })
     # The form token inside is time-stamped; a cached copy would only be older, never invalid early.
     response.headers["Cache-Control"] = "no-cache"
@@ -50,8 +52,9 @@ def list_thread() -> Response:
 def post_comment() -> Response:
     """A new comment: 201 published (with its edit token), 202 held for moderation."""
     data = json_body()
-    is_author = is_author_request()
-    return _created(service().post(data, is_author=is_author, ip=request.remote_addr))
+    identity = bearer_identity()
+    author = identity.author if identity else None
+    return _created(service().post(data, is_author=identity is not None, author=author, ip=request.remote_addr))
 
 
 @bp.get("/comments/<int:comment_id>")
@@ -94,6 +97,21 @@ def preview() -> Response:
     if limit is not None and len(body) > limit:
         raise ApiError(413, "too_long", f"body must be at most {limit} characters (got {len(body)})", "body")
     return jsonify({"body_html": render_comment(body)})
+
+
+@bp.get("/unanswered")
+def unanswered() -> Response:
+    """The author's queue: reader comments waiting for an answer (dashboard session or author token)."""
+    from comments_server.api.queue import queue_json
+
+    identity = request_identity()
+    if identity is None:
+        raise ApiError(401, "unauthorized", "log in to the dashboard or send 'Authorization: Bearer <author token>'")
+    desk = conversations()
+    queue = desk.queue(identity.author, questions_first=request.args.get("sort") == "questions")
+    response = jsonify(queue_json(queue, desk.notifier.url))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/openapi.json")

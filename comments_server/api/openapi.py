@@ -87,6 +87,59 @@ SCHEMAS: dict[str, Any] = {
             "count": {"type": "integer", "minimum": 0, "description": "Published comments."},
             "comments": {"type": "array", "items": _ref("Comment")},
             "form_token": {"type": "string", "description": "Send back with a new comment."},
+            "author_reply_median_seconds": {
+                "type": ["integer", "null"], "minimum": 0,
+                "description": "How soon the post's author usually answers: the median seconds to the first "
+                               "author reply over the last 90 days on their posts; null with fewer than 3 "
+                               "answers. Optional: older servers leave it out.",
+            },
+        },
+    },
+    "UnansweredComment": {
+        "type": "object",
+        "required": ["id", "thread", "title", "post_url", "mine", "author_name", "body_html", "created_at",
+                     "waiting_seconds", "is_question", "parent", "reply_url"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "integer", "minimum": 1},
+            "thread": {"type": "string"},
+            "title": {"type": "string"},
+            "post_url": {"type": "string", "description": "The post on the site."},
+            "mine": {"type": "boolean", "description": "The post's author is the caller's account."},
+            "author_name": {"type": "string", "description": "The reader's name, plain text."},
+            "body_html": {"type": "string", "description": "Sanitised HTML."},
+            "created_at": TIMESTAMP,
+            "waiting_seconds": {"type": "integer", "minimum": 0},
+            "is_question": {"type": "boolean", "description": "Has a question mark, or opens like a question."},
+            "parent": {
+                "oneOf": [
+                    {"type": "null"},
+                    {
+                        "type": "object",
+                        "required": ["id", "author_name", "is_author", "body_html"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "id": {"type": "integer", "minimum": 1},
+                            "author_name": {"type": "string"},
+                            "is_author": {"type": "boolean"},
+                            "body_html": {"type": "string"},
+                        },
+                    },
+                ],
+                "description": "The comment it replies to, for context.",
+            },
+            "reply_url": {"type": "string", "description": "Its reply box in the dashboard."},
+        },
+    },
+    "Unanswered": {
+        "type": "object",
+        "required": ["count", "oldest_waiting_seconds", "snoozed", "comments"],
+        "additionalProperties": False,
+        "properties": {
+            "count": {"type": "integer", "minimum": 0, "description": "Comments in the queue."},
+            "oldest_waiting_seconds": {"type": ["integer", "null"], "minimum": 0},
+            "snoozed": {"type": "integer", "minimum": 0, "description": "Unanswered but snoozed (not listed)."},
+            "comments": {"type": "array", "items": _ref("UnansweredComment")},
         },
     },
     "NewComment": {
@@ -223,6 +276,22 @@ PATHS: dict[str, Any] = {
                 "413": _error("Body too long."),
                 "415": _error("Not application/json."),
                 **_RATE,
+            },
+        },
+    },
+    "/api/unanswered": {
+        "get": {
+            "operationId": "unanswered",
+            "summary": "Reader comments waiting for an author's answer, grouped by post, oldest first.",
+            "description": "Needs a dashboard login (session cookie) or `Authorization: Bearer <author token>`. "
+                           "A comment is unanswered while it is published, not marked \"no reply needed\", "
+                           "and no author has replied anywhere beneath it.",
+            "parameters": [{"name": "sort", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": ["oldest", "questions"]},
+                            "description": "`questions`: questions first within each post."}],
+            "responses": {
+                "200": _json(_ref("Unanswered"), "The queue."),
+                "401": _error("Not logged in, or a wrong author token."),
             },
         },
     },

@@ -117,6 +117,13 @@ def ensure_schema(engine: Engine, *, auto_migrate: bool) -> None:
     state = schema_state(engine)
     if state.is_current:
         return
+    if not state.is_empty:
+        # Another process may be migrating this database right now (one revision committed, the
+        # next under way): wait for its lock, then look again.
+        with _migration_lock(engine):
+            state = schema_state(engine)
+        if state.is_current:
+            return
     if state.is_empty:
         if not auto_migrate:
             raise SchemaError(f"the database is empty; run `{MIGRATE_COMMAND}` to create the tables")

@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import fields
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Row, create_engine, event, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import ColumnElement, Engine, Row, Select, Subquery, case, create_engine, event, func, or_, select, text
+from sqlalchemy.engine import Connection, make_url
 
-from comments_server.models import MAX_ID, Comment, ImportedComment, NewComment, Status
+from comments_server.models import (
+    MAX_ID,
+    Comment,
+    ImportedComment,
+    NewComment,
+    OutgoingMail,
+    State,
+    Status,
+    TrackedComment,
+)
+from comments_server.storage.accounts import AccountStore
+from comments_server.storage.outbox import OutboxStore, enqueue
 from comments_server.storage.tables import comments
+
+# Builds the emails about a comment once it has its id; they are enqueued in the same transaction.
+MailBuilder = Callable[[Comment], Sequence[OutgoingMail]]
 
 _NEW_FIELDS = [f.name for f in fields(NewComment)]
 # Seconds a writer waits for SQLite's lock before giving up; generous, since giving up loses a comment.
@@ -37,6 +53,21 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL; several processes opening a brand-new file at once may find it
+    locked (switching takes an exclusive lock and ignores the busy timeout), so retry a while."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def make_engine(url: str) -> Engine:
     """An Engine set up for concurrent web use: WAL, foreign keys, busy timeout on SQLite."""
     url = normalize_url(url)
@@ -53,9 +84,9 @@ def make_engine(url: str) -> Engine:
             # Take transaction control away from pysqlite so BEGIN is ours (see _on_begin).
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            _enable_wal(cursor)
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -81,6 +112,8 @@ class SqlStorage:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._writer = engine.execution_options(sqlite_write=True)
+        self.accounts = AccountStore(engine)
+        self.outbox = OutboxStore(engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -90,15 +123,18 @@ class SqlStorage:
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
-    def add_comment(self, new: NewComment) -> Comment:
-        """Insert a comment; it is committed when this returns."""
+    def add_comment(self, new: NewComment, mail: MailBuilder | None = None) -> Comment:
+        """Insert a comment, and the emails `mail` makes about it; all committed when this returns."""
         values = {name: getattr(new, name) for name in _NEW_FIELDS}
         values["uid"] = new.uid or uuid.uuid4().hex
         with self._writer.begin() as conn:
             result = conn.execute(comments.insert().values(**values))
             new_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
-        assert new_id is not None
-        return Comment(**values, id=int(new_id))
+            assert new_id is not None
+            comment = Comment(**values, id=int(new_id))
+            if mail is not None:
+                enqueue(conn, mail(comment), new.created_at)
+        return comment
 
     def get_comment(self, comment_id: int) -> Comment | None:
         if not 1 <= comment_id <= MAX_ID:
@@ -132,9 +168,60 @@ class SqlStorage:
             row = conn.execute(select(comments).where(comments.c.id == comment_id)).first()
         return _row_to_comment(row) if row is not None else None
 
-    def set_status(self, comment_id: int, status: Status) -> None:
+    def set_status(self, comment_id: int, status: Status, mail: MailBuilder | None = None,
+                   now: datetime | None = None) -> Comment | None:
+        """Change a comment's status (and enqueue the emails `mail` makes about it, at `now`)."""
         with self._writer.begin() as conn:
             conn.execute(comments.update().where(comments.c.id == comment_id).values(status=status))
+            row = conn.execute(select(comments).where(comments.c.id == comment_id)).first()
+            comment = _row_to_comment(row) if row is not None else None
+            if comment is not None and mail is not None:
+                enqueue(conn, mail(comment), now or comment.created_at)
+        return comment
+
+    def set_marks(self, comment_id: int, **marks: datetime | None) -> None:
+        """Set the author's marks on a comment: dismissed_at and/or snoozed_until (None clears)."""
+        allowed = {"dismissed_at", "snoozed_until"}
+        assert marks and set(marks) <= allowed, marks
+        with self._writer.begin() as conn:
+            conn.execute(comments.update().where(comments.c.id == comment_id).values(**marks))
+
+    def unsubscribe(self, author_email: str) -> int:
+        """Stop reply notifications to this email on every comment; how many comments asked for them."""
+        with self._writer.begin() as conn:
+            result = conn.execute(
+                comments.update()
+                .where(func.lower(comments.c.author_email) == author_email.lower(), comments.c.notify_replies)
+                .values(notify_replies=False)
+            )
+            return int(result.rowcount)
+
+    def get_comments(self, ids: Iterable[int]) -> dict[int, Comment]:
+        """Several comments by id, in one query."""
+        wanted = sorted({i for i in ids if 1 <= i <= MAX_ID})
+        found: dict[int, Comment] = {}
+        with self.engine.begin() as conn:
+            for start in range(0, len(wanted), 500):
+                query = select(comments).where(comments.c.id.in_(wanted[start:start + 500]))
+                found.update({c.id: c for c in map(_row_to_comment, conn.execute(query))})
+        return found
+
+    # Conversations: the unanswered rule ------------------------------------------------------
+
+    def conversation(self, query: ConversationQuery | None = None) -> list[TrackedComment]:
+        """Comments with their conversation state, oldest first, each with its parent for context."""
+        query = query or ConversationQuery()
+        with self.engine.begin() as conn:
+            tracked = [_tracked(row) for row in conn.execute(_conversation_select(query))]
+            parents = _parents(conn, [t.comment.parent_id for t in tracked if t.comment.parent_id])
+        return [TrackedComment(t.comment, t.state, t.first_reply_at, t.dismissed_at, t.snoozed_until,
+                               parents.get(t.comment.parent_id or 0)) for t in tracked]
+
+    def unanswered(self, now: datetime, threads: Sequence[str] | None = None, *,
+                   include_snoozed: bool = False) -> list[TrackedComment]:
+        """Reader comments waiting for an author's answer, oldest first (snoozed ones only if asked)."""
+        return self.conversation(ConversationQuery(
+            states=(State.UNANSWERED,), threads=threads, awake_at=None if include_snoozed else now))
 
     def delete_comment(self, comment_id: int) -> None:
         """Mark DELETED and forget what the reader wrote and who they are; the row keeps replies attached."""
@@ -211,3 +298,111 @@ class SqlStorage:
                 known[record.comment.uid] = int(result.inserted_primary_key[0])
                 added += 1
         return added, skipped
+
+
+@dataclass(frozen=True)
+class ConversationQuery:
+    """Which comments `SqlStorage.conversation` returns; every filter is optional."""
+
+    states: Sequence[State] | None = None
+    threads: Sequence[str] | None = None
+    search: str = ""                      # in the body or the commenter's name, any case
+    since: datetime | None = None         # created at or after
+    until: datetime | None = None         # created before
+    awake_at: datetime | None = None      # leave out comments snoozed beyond this time
+    newest_first: bool = False
+    limit: int | None = None
+    offset: int = 0
+
+
+def _first_author_replies(threads: Sequence[str] | None = None) -> Subquery:
+    """For each comment, when an author first replied anywhere beneath it: THE rule, in one query.
+
+    Every published author comment answers its parent and, walking up parent links, every comment
+    above it on its branch. A recursive CTE carries (comment, reply time) up the tree; the earliest
+    time per comment is its first author reply. Comments missing here are not answered. A reply
+    answers only within its own thread, so `threads` can narrow the walk without changing a result.
+    """
+    reply = comments.alias("reply")
+    answers = (
+        select(reply.c.parent_id.label("id"), reply.c.created_at.label("reply_at"))
+        .where(reply.c.is_author, reply.c.status == Status.PUBLISHED, reply.c.parent_id.is_not(None),
+               *([reply.c.thread.in_(list(threads))] if threads is not None else []))
+        .cte("answers", recursive=True)
+    )
+    above = comments.alias("above")
+    answers = answers.union(
+        select(above.c.parent_id, answers.c.reply_at)
+        .where(above.c.id == answers.c.id, above.c.parent_id.is_not(None))
+    )
+    return (
+        select(answers.c.id, func.min(answers.c.reply_at).label("first_reply_at"))
+        .group_by(answers.c.id)
+        .subquery("first_replies")
+    )
+
+
+def _state(first_reply_at: ColumnElement[Any]) -> ColumnElement[str]:
+    """A comment's State: held, spam and deleted by status; author comments; then a reader comment is
+    answered (an author replied beneath it), dismissed ("no reply needed"), or else unanswered."""
+    c = comments.c
+    return case(
+        (c.status == Status.PENDING, State.HELD.value),
+        (c.status == Status.SPAM, State.SPAM.value),
+        (c.status == Status.DELETED, State.DELETED.value),
+        (c.is_author, State.AUTHOR.value),
+        (first_reply_at.is_not(None), State.ANSWERED.value),
+        (c.dismissed_at.is_not(None), State.DISMISSED.value),
+        else_=State.UNANSWERED.value,
+    )
+
+
+def _conversation_select(q: ConversationQuery) -> Select[Any]:
+    first = _first_author_replies(q.threads)
+    state = _state(first.c.first_reply_at).label("state")
+    query = (
+        select(comments, first.c.first_reply_at, state)
+        .select_from(comments.outerjoin(first, first.c.id == comments.c.id))
+    )
+    if q.states is not None:
+        query = query.where(state.in_([State(s).value for s in q.states]))
+    if q.threads is not None:
+        query = query.where(comments.c.thread.in_(list(q.threads)))
+    if q.search:
+        needle = q.search.lower()
+        query = query.where(or_(func.lower(comments.c.body).contains(needle, autoescape=True),
+                                func.lower(comments.c.author_name).contains(needle, autoescape=True)))
+    if q.since is not None:
+        query = query.where(comments.c.created_at >= q.since)
+    if q.until is not None:
+        query = query.where(comments.c.created_at < q.until)
+    if q.awake_at is not None:
+        query = query.where(or_(comments.c.snoozed_until.is_(None), comments.c.snoozed_until <= q.awake_at))
+    order = (comments.c.created_at.desc(), comments.c.id.desc()) if q.newest_first else (
+        comments.c.created_at, comments.c.id)
+    query = query.order_by(*order)
+    if q.limit is not None:
+        query = query.limit(q.limit)
+    if q.offset:
+        query = query.offset(q.offset)
+    return query
+
+
+def _tracked(row: Row[Any]) -> TrackedComment:
+    data = row._mapping
+    first = data["first_reply_at"]
+    if isinstance(first, str):  # SQLite hands back MIN() over a CTE column as text
+        first = datetime.fromisoformat(first)
+    if first is not None and first.tzinfo is None:
+        first = first.replace(tzinfo=UTC)
+    return TrackedComment(_row_to_comment(row), State(data["state"]), first,
+                          data["dismissed_at"], data["snoozed_until"])
+
+
+def _parents(conn: Connection, ids: list[int]) -> dict[int, Comment]:
+    found: dict[int, Comment] = {}
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), 500):
+        query = select(comments).where(comments.c.id.in_(wanted[start:start + 500]))
+        found.update({c.id: c for c in map(_row_to_comment, conn.execute(query))})
+    return found

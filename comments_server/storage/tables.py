@@ -93,9 +93,87 @@ comments = Table(
     Column("edit_token_hash", String(64), nullable=True),
     # Stable across databases: exports carry it, so importing one twice adds nothing twice.
     Column("uid", String(200), nullable=False),
+    # The author account behind an author comment (NULL for readers and for AUTHOR_TOKENS posts).
+    Column("author_id", Id, ForeignKey("authors.id", ondelete="SET NULL"), nullable=True),
+    # "No reply needed" and "snooze until": the author's marks on a reader comment.
+    Column("dismissed_at", UTCDateTime, nullable=True),
+    Column("snoozed_until", UTCDateTime, nullable=True),
     CheckConstraint("status IN ('published', 'pending', 'spam', 'deleted')", name="status"),
     Index(None, "thread", "status", "created_at"),
     Index(None, "parent_id"),
     Index(None, "author_email"),
     Index(None, "uid", unique=True),
+    Index(None, "author_id"),
+    # The unanswered query starts from published author comments and walks up their parents.
+    Index(None, "is_author", "status", "parent_id"),
+)
+
+authors = Table(
+    "authors",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    # casefold(name): names are unique and looked up regardless of case.
+    Column("name_key", String(200), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "name_key", unique=True),
+    Index(None, "email", unique=True),
+)
+
+author_tokens = Table(
+    "author_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("author_id", Id, ForeignKey("authors.id", ondelete="CASCADE"), nullable=False),
+    Column("label", Text, nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Index(None, "token_hash", unique=True),
+    Index(None, "author_id"),
+)
+
+# Dashboard logins: the cookie holds a random id, the table its hash, so logout really ends it.
+author_sessions = Table(
+    "author_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("author_id", Id, ForeignKey("authors.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "author_id"),
+)
+
+# Email waiting to be sent: written in the same transaction as the comment it is about.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("comment_id", Id, nullable=True),
+    Column("recipient", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("headers", Text, nullable=False),
+    Column("dedupe_key", String(200), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("failed_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index(None, "dedupe_key", unique=True),
+    Index(None, "sent_at", "failed_at", "next_attempt_at"),
+)
+
+# Single-use reply links: the nonce of each link that has been used.
+used_links = Table(
+    "used_links",
+    metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("used_at", UTCDateTime, nullable=False),
 )

@@ -40,10 +40,11 @@ def engine(db_url):
 
 
 def test_revisions_are_a_single_line_with_telling_names():
-    assert [r.revision for r in REVISIONS] == ["0001", "0002"]
+    assert [r.revision for r in REVISIONS] == ["0001", "0002", "0003", "0004"]
     assert all(r.doc for r in REVISIONS)
     files = sorted(p.name for p in (schema.MIGRATIONS_DIR / "versions").glob("*.py"))
-    assert files == ["0001_create_comments.py", "0002_add_comment_uid.py"]
+    assert files == ["0001_create_comments.py", "0002_add_comment_uid.py",
+                     "0003_add_authors_and_dismissals.py", "0004_add_outbox.py"]
 
 
 # Rows as the first schema had them; every later revision must keep them readable.
@@ -51,6 +52,19 @@ INSERT_V1 = text(
     "INSERT INTO comments (thread, status, author_name, is_author, notify_replies, body, body_html, created_at)"
     " VALUES ('/a/', 'published', 'R', :author, :notify, :body, '<p>x</p>', :created)"
 )
+# From 0002 on, every comment has a uid.
+INSERT_V2 = text(
+    "INSERT INTO comments (thread, status, author_name, is_author, notify_replies, body, body_html, created_at,"
+    " uid) VALUES ('/a/', 'published', 'R', :author, :notify, :body, '<p>x</p>', :created, :uid)"
+)
+
+
+def insert_old_row(conn, revision: str | None, **values) -> None:
+    """A row in the shape the schema at `revision` takes."""
+    if revision == "0001":
+        conn.execute(INSERT_V1, values)
+    else:
+        conn.execute(INSERT_V2, {"uid": f"uid-{values['body']}", **values})
 
 
 @pytest.mark.parametrize("revision", REVISIONS, ids=lambda r: r.revision)
@@ -62,8 +76,8 @@ def test_each_migration_upgrades_from_the_schema_before_it_keeping_rows(engine, 
     if schema.schema_state(engine).has_tables:
         with engine.begin() as conn:
             for n in range(3):
-                conn.execute(INSERT_V1, {"author": False, "notify": False, "body": f"old {n}",
-                                         "created": datetime(2026, 1, 1, tzinfo=UTC)})
+                insert_old_row(conn, before, author=False, notify=False, body=f"old {n}",
+                               created=datetime(2026, 1, 1, tzinfo=UTC))
                 old_bodies.append(f"old {n}")
     assert schema.upgrade(engine, revision.revision) == revision.revision
     with engine.begin() as conn:
@@ -82,7 +96,8 @@ def test_0002_gives_existing_comments_distinct_uids(engine):
             conn.execute(INSERT_V1, {"author": False, "notify": False, "body": f"b{n}",
                                      "created": datetime(2026, 1, 1, tzinfo=UTC)})
     schema.upgrade(engine, "0002")
-    uids = [c.uid for c in SqlStorage(engine).all_comments()]
+    with engine.begin() as conn:
+        uids = [r[0] for r in conn.execute(text("SELECT uid FROM comments"))]
     assert len(set(uids)) == 3 and all(uids)
 
 

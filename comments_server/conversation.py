@@ -1,0 +1,257 @@
+"""The author's side of the conversation, without HTTP: the unanswered queue, replying, dismissing,
+snoozing, moderating, and the digest. The dashboard, the API and the CLI all call this."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from comments_server.accounts import Accounts, Identity, owners
+from comments_server.errors import ApiError
+from comments_server.health import Health, compute_health, median_seconds, response_seconds
+from comments_server.models import (
+    Author,
+    Comment,
+    NewComment,
+    State,
+    Status,
+    Thread,
+    TrackedComment,
+    validate_body,
+)
+from comments_server.notify.compose import Notifier
+from comments_server.sanitize import render_comment
+from comments_server.service import CommentService
+from comments_server.storage import ConversationQuery
+
+# "Usually replies within": the median over this many days, from at least this many answers.
+MEDIAN_DAYS = 90
+MEDIAN_MIN_ANSWERS = 3
+MEDIAN_CACHE_SECONDS = 60.0
+
+# Openings that make a comment a question even without a question mark.
+QUESTION_OPENINGS = (
+    "how", "why", "what", "when", "where", "which", "who", "whom", "whose", "is there", "are there",
+    "could you", "can you", "would you", "will you", "should", "do you", "does", "did you", "have you",
+    "has anyone", "is it", "are you", "any idea", "any ideas", "any tips", "wondering", "i wonder",
+)
+_OPENING = re.compile(r"^(?:" + "|".join(re.escape(o) for o in QUESTION_OPENINGS) + r")\b", re.IGNORECASE)
+_SENTENCE_START = re.compile(r"(?:^|[.!\n]\s*)([^.!\n]+)")
+_GREETING = re.compile(r"^(?:hi|hey|hello|thanks|thank you|great post|nice post)\b[^,.!\n]*[,.!]?\s*", re.IGNORECASE)
+
+
+def is_question(text: str) -> bool:
+    """A question mark (outside code), or a sentence that opens like a question ("how", "could you")."""
+    prose = re.sub(r"```.*?```|`[^`\n]*`", " ", text, flags=re.DOTALL)
+    if "?" in prose:
+        return True
+    for match in _SENTENCE_START.finditer(prose):
+        sentence = _GREETING.sub("", match.group(1).strip().lstrip("> ").strip())
+        if _OPENING.match(sentence):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One unanswered comment as the dashboard shows it."""
+
+    tracked: TrackedComment
+    waiting: timedelta
+    question: bool
+
+    @property
+    def comment(self) -> Comment:
+        return self.tracked.comment
+
+
+@dataclass
+class PostGroup:
+    """The queue's comments on one post."""
+
+    thread: Thread
+    post_url: str
+    mine: bool
+    items: list[QueueItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Queue:
+    groups: list[PostGroup]
+    count: int
+    oldest_waiting: timedelta | None
+    snoozed: int
+    questions: int
+
+
+class Conversations:
+    """The author's desk over the comment service (storage, manifest, notifier)."""
+
+    def __init__(self, service: CommentService, accounts: Accounts, notifier: Notifier) -> None:
+        self.service = service
+        self.storage = service.storage
+        self.accounts = accounts
+        self.notifier = notifier
+        self._medians: dict[str, tuple[float, int | None]] = {}
+
+    def thread_of(self, path: str) -> Thread:
+        """The manifest's entry, or a stand-in for a post no longer in it (its comments still count)."""
+        return self.service.threads.get(path) or Thread(path=path, title=path)
+
+    def is_mine(self, thread: Thread, author: Author | None, authors: Sequence[Author]) -> bool:
+        return author is not None and any(a.id == author.id for a in owners(thread, authors))
+
+    # The queue -------------------------------------------------------------------------------
+
+    def queue(self, author: Author | None, *, questions_first: bool = False) -> Queue:
+        """Unanswered reader comments grouped by post: the author's own posts first, then the post
+        whose reader has waited longest; in a post, oldest first (questions first if asked)."""
+        now = self.service.clock()
+        waiting = self.storage.unanswered(now, include_snoozed=True)
+        awake = [t for t in waiting if t.snoozed_until is None or t.snoozed_until <= now]
+        authors = self.accounts.all()
+        groups: dict[str, PostGroup] = {}
+        for tracked in awake:
+            path = tracked.comment.thread
+            if path not in groups:
+                thread = self.thread_of(path)
+                groups[path] = PostGroup(thread, self.service.post_url(path) or path,
+                                         self.is_mine(thread, author, authors))
+            groups[path].items.append(QueueItem(tracked, now - tracked.comment.created_at,
+                                                is_question(tracked.comment.body)))
+        for group in groups.values():
+            if questions_first:
+                group.items.sort(key=lambda i: (not i.question, i.comment.created_at, i.comment.id))
+        ordered = sorted(groups.values(), key=lambda g: (not g.mine, min(i.comment.created_at for i in g.items)))
+        oldest = max((now - t.comment.created_at for t in awake), default=None)
+        return Queue(groups=ordered, count=len(awake), oldest_waiting=oldest, snoozed=len(waiting) - len(awake),
+                     questions=sum(1 for g in ordered for i in g.items if i.question))
+
+    # Health ----------------------------------------------------------------------------------
+
+    def health(self, author: Author | None, days: int | None) -> Health:
+        """Conversation health over the last `days` days (None: all time), `author`'s posts first."""
+        now = self.service.clock()
+        authors = self.accounts.all()
+        tracked = self.storage.conversation(ConversationQuery(
+            states=(State.ANSWERED, State.UNANSWERED, State.DISMISSED, State.AUTHOR)))
+        return compute_health(
+            tracked, now=now, since=now - timedelta(days=days) if days else None, thread_of=self.thread_of,
+            post_url=lambda path: self.service.post_url(path) or path,
+            is_mine=lambda thread: self.is_mine(thread, author, authors), series_days=min(days or 90, 90),
+        )
+
+    # How soon authors reply -----------------------------------------------------------------------
+
+    def reply_median(self, thread: Thread) -> int | None:
+        """Seconds the post's author usually takes to answer: the median time to the first author
+        reply over the last 90 days on the posts with the same byline; None with fewer than 3 answers.
+
+        Cached for a minute per byline: the thread read that shows it is the busiest request."""
+        byline = " ".join(thread.author.split()).casefold()
+        cached = self._medians.get(byline)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        posts = [t.path for t in self.service.threads.manifest.threads.values()
+                 if " ".join(t.author.split()).casefold() == byline] or [thread.path]
+        now = self.service.clock()
+        answered = self.storage.conversation(ConversationQuery(
+            states=(State.ANSWERED,), threads=posts, since=now - timedelta(days=MEDIAN_DAYS)))
+        times = response_seconds(answered)
+        median = median_seconds(times)
+        value = round(median) if median is not None and len(times) >= MEDIAN_MIN_ANSWERS else None
+        self._medians[byline] = (time.monotonic() + MEDIAN_CACHE_SECONDS, value)
+        return value
+
+    # Acting on a comment -----------------------------------------------------------------------
+
+    def _comment(self, comment_id: int) -> Comment:
+        comment = self.storage.get_comment(comment_id)
+        if comment is None:
+            raise ApiError(404, "not_found", f"comment {comment_id} does not exist")
+        return comment
+
+    def reply(self, identity: Identity, parent_id: int, body: str) -> Comment:
+        """Publish an author comment under `parent_id`: no moderation, no spam checks, the badge.
+
+        Replying to a held comment approves it first."""
+        parent = self._comment(parent_id)
+        text = validate_body(body, self.service.limits)
+        if parent.status == Status.PENDING:
+            self.approve(parent.id)
+            parent = self._comment(parent_id)
+        if parent.status != Status.PUBLISHED:
+            raise ApiError(409, "not_published", "this comment was deleted or marked as spam; it takes no replies")
+        thread = self.thread_of(parent.thread)
+        author = identity.author
+        name = author.name if author else (thread.author or "Author")
+        new = NewComment(
+            thread=parent.thread, parent_id=parent.id, status=Status.PUBLISHED, author_name=name,
+            author_email=author.email if author else None, author_url=None, is_author=True,
+            notify_replies=False, body=text, body_html=render_comment(text), created_at=self.service.clock(),
+            ip=None, edit_token_hash=None, author_id=author.id if author else None,
+        )
+        comment = self.storage.add_comment(new, self.notifier.for_new_comment(thread, parent, []))
+        self.notifier.wake()
+        self._medians.clear()
+        return comment
+
+    def approve(self, comment_id: int) -> Comment:
+        comment = self._comment(comment_id)
+        if comment.status != Status.PENDING:
+            return comment
+        parent = self.storage.get_comment(comment.parent_id) if comment.parent_id else None
+        mail = self.notifier.for_published(self.thread_of(comment.thread), parent)
+        updated = self.storage.set_status(comment_id, Status.PUBLISHED, mail, self.service.clock())
+        self.notifier.wake()
+        assert updated is not None
+        return updated
+
+    def mark_spam(self, comment_id: int) -> None:
+        self._comment(comment_id)
+        self.storage.set_status(comment_id, Status.SPAM)
+
+    def delete(self, comment_id: int) -> None:
+        self._comment(comment_id)
+        self.storage.delete_comment(comment_id)
+
+    def dismiss(self, comment_id: int) -> None:
+        """"No reply needed": off the queue (answered comments stay answered)."""
+        self._comment(comment_id)
+        self.storage.set_marks(comment_id, dismissed_at=self.service.clock())
+
+    def undismiss(self, comment_id: int) -> None:
+        self._comment(comment_id)
+        self.storage.set_marks(comment_id, dismissed_at=None)
+
+    def snooze(self, comment_id: int, until: datetime | None) -> None:
+        """Hide from the queue until `until` (None wakes it now)."""
+        self._comment(comment_id)
+        if until is not None and until <= self.service.clock():
+            raise ApiError(400, "invalid", "pick a day after today", "until")
+        self.storage.set_marks(comment_id, snoozed_until=until)
+
+    # Digest ----------------------------------------------------------------------------------
+
+    def enqueue_digests(self) -> int:
+        """Queue one digest email per author with comments waiting on their posts; how many."""
+        now = self.service.clock()
+        day = now.date().isoformat()
+        authors = self.accounts.all()
+        waiting = self.storage.unanswered(now)
+        mails = []
+        for author in authors:
+            items = []
+            for tracked in waiting:
+                thread = self.thread_of(tracked.comment.thread)
+                if any(a.id == author.id for a in self.accounts.authors_of(thread, authors)):
+                    items.append((tracked, thread))
+            mail = self.notifier.digest(author, items, day)
+            if mail is not None:
+                mails.append(mail)
+        self.storage.outbox.add(mails, now)
+        self.notifier.wake()
+        return len(mails)
