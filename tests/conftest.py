@@ -86,3 +86,8 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.longrepr = f"skipped in CI, where nothing may skip: {reason}"
+
+
+# One Playwright for the whole session (a second sync_playwright() while one is open fails),
+# so the browser fixture is defined once, here, for every test module.
+from tests.browser import browser  # noqa: E402, F401

@@ -8,7 +8,7 @@ import pytest
 
 from blogengine.build import BuildOptions, build
 from blogengine.config import load_config
-from tests.browser import axe_violations, browser, serve_folder  # noqa: F401  (fixture)
+from tests.browser import axe_violations, serve_folder
 from tests.conftest import REPO
 
 PAGES = ["/", "/page/2/", "/tags/", "/tags/comments/", "/categories/essays/", "/archive/",

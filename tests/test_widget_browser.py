@@ -15,17 +15,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-import tests.conftest
 from blogengine.build import BuildOptions, build
 from blogengine.config import load_config
 from tests.browser import axe_violations, serve_folder
 from tests.conftest import NOW, REPO, post, read_html, write_files
 from tests.server.conftest import AUTHOR_TOKEN, SECRET, LiveServer, free_port, server_env, start_server
-
-# One Playwright per session: a second sync_playwright() while another is open fails. So this module
-# takes `browser` from tests/conftest.py when it is there, and brings its own only when it is not.
-if not hasattr(tests.conftest, "browser"):
-    from tests.browser import browser  # noqa: F401  (fixture)
 
 expect = pytest.importorskip("playwright.sync_api", reason="needs the playwright package").expect
 ARTIFACTS = REPO / "test-artifacts"
