@@ -5,6 +5,7 @@ This is the only module that prints errors or sets exit codes."""
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import sys
 import traceback
@@ -56,7 +57,24 @@ def handle_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose `comments` subcommands are imported only when used: the comment server
+    pulls in Flask and SQLAlchemy, which `build` and `new` do not need."""
+
+    lazy = {"comments": "comments_server.cli:comments"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            module, _, attribute = self.lazy[name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="blogengine")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def main(debug: bool) -> None:
@@ -205,15 +223,3 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
         server.serve_forever()
     except KeyboardInterrupt:
         click.echo("Stopped.", err=True)
-
-
-def _mount_comments() -> None:
-    """Add `blogengine comments ...` from the comment server package."""
-    try:
-        from comments_server.cli import comments
-    except ImportError:  # the comment server is not built yet
-        return
-    main.add_command(comments)
-
-
-_mount_comments()

@@ -18,22 +18,40 @@ KNOWN_FIELDS = ("title", "date", "updated", "tags", "category", "summary", "slug
 SLUG_PATTERN = re.compile(r"^[\w][\w.~-]*$")
 
 
-class _SafeLoader(yaml.SafeLoader):
-    """SafeLoader without aliases (no alias bombs) and without implicit timestamps,
-    so every date goes through one parser with one clear error message."""
+# libyaml's parser when PyYAML has it (several times faster), else the pure-Python one.
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(
-                None, None, "YAML aliases (*name) are not allowed in front matter", event.start_mark)
-        return super().compose_node(parent, index)
+
+class _SafeLoader(_Base):  # type: ignore[misc]
+    """A safe loader without implicit timestamps, so every date goes through one parser with
+    one clear error message. Aliases are refused after composing (see _refuse_aliases)."""
 
 
 _SafeLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _alias_line(root: Node) -> int | None:
+    """The line (0-based) of the first alias: a node reached a second time, which is what an
+    alias composes to. Refusing them rules out alias bombs, whose node graph is small but whose
+    constructed data is huge. An alias's own position is lost in composing, so the line is that
+    of the innermost key above it."""
+    seen: set[int] = set()
+    stack: list[tuple[Node, int]] = [(root, root.start_mark.line)]
+    while stack:
+        node, line = stack.pop()
+        if id(node) in seen:
+            return line
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key, value in reversed(node.value):  # reversed: visit in document order
+                stack.append((value, key.start_mark.line))
+                stack.append((key, key.start_mark.line))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, line) for item in reversed(node.value))
+    return None
 
 
 @dataclass(frozen=True)
@@ -70,6 +88,10 @@ def read_front_matter(text: str, *, first_line: int, display_path: str, tz: Zone
         if not isinstance(node, MappingNode):
             raise error("front matter must be a mapping of `key: value` lines",
                         first_line + node.start_mark.line)
+        alias_line = _alias_line(node)
+        if alias_line is not None:
+            raise error("YAML aliases (*name) are not allowed in front matter",
+                        first_line + alias_line)
         lines: dict[str, int] = {k.value: first_line + k.start_mark.line for k, _ in node.value
                                  if isinstance(k.value, str)}
         data = loader.construct_document(node)

@@ -38,9 +38,10 @@ def write_outputs(outputs: Iterable[Output], out_dir: Path) -> int:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     written: dict[str, str] = {}
+    folders: set[str] = set()
     try:
         for output in outputs:
-            _write_one(output, staging, written)
+            _write_one(output, staging, written, folders)
         (staging / MARKER).write_text("built by blogengine; this folder is replaced on every build\n",
                                       encoding="utf-8")
         _swap(staging, out_dir)
@@ -50,17 +51,21 @@ def write_outputs(outputs: Iterable[Output], out_dir: Path) -> int:
     return len(written)
 
 
-def _write_one(output: Output, staging: Path, written: dict[str, str]) -> None:
+def _write_one(output: Output, staging: Path, written: dict[str, str], folders: set[str]) -> None:
     rel = output.path
     origin = str(output.copy_from) if output.copy_from else output.url
     if rel in written:
         raise BlogError(f"two outputs want {rel}: {written[rel]} and {origin}; rename one")
-    target = (staging / rel).resolve()
-    if not target.is_relative_to(staging.resolve()) or target == staging.resolve():
+    parts = rel.split("/")
+    if not rel or rel.startswith("/") or any(part in ("", ".", "..") for part in parts):
         raise BlogError(f"refusing to write {rel!r} outside the output folder")
+    target = staging / rel
     written[rel] = origin
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        folder = rel.rpartition("/")[0]
+        if folder and folder not in folders:  # one mkdir per folder, not per file
+            (staging / folder).mkdir(parents=True, exist_ok=True)
+            folders.add(folder)
         if output.copy_from is not None:
             shutil.copy2(output.copy_from, target)
         else:

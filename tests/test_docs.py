@@ -34,7 +34,10 @@ def test_every_front_matter_field_is_documented():
 
 
 def test_every_command_is_documented():
-    assert [name for name in main.commands if f"blogengine {name}" not in README] == []
+    import click
+    names = main.list_commands(click.Context(main))
+    assert "comments" in names
+    assert [name for name in names if f"blogengine {name}" not in README] == []
 
 
 def test_ci_runs_the_readme_test_command():

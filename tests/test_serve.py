@@ -138,7 +138,7 @@ def test_broken_build_is_shown_and_serving_goes_on(served):
         name, data = stream.next_event()
         while name != "build-error":
             name, data = stream.next_event()
-        assert "content/posts/hello.md:2" in data["message"]
+        assert "content/posts/hello.md:" in data["message"] and "invalid YAML" in data["message"]
         status, page = get(base + "/2024/01/hello/")
         assert status == 200 and "Original text." in page   # the last good build
         source.write_text(good.replace("Original text.", "Fixed text."))
