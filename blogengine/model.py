@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -261,20 +261,42 @@ def _terms(posts: list[Entry], kind: str, prefix: str, names: Any,
 
 
 def _relate(posts: list[Entry], limit: int) -> None:
-    """Related posts: most shared tags first, then the newest."""
+    """Related posts: most shared tags first, then the newest.
+
+    Each tag is a bitset over the posts (bit i = the i-th newest), and a post's shared-tag
+    counts are added up bit-sliced, so ten thousand posts take a fraction of a second instead
+    of tens of millions of dictionary updates."""
     if limit <= 0:
         return
-    order = {id(p): i for i, p in enumerate(posts)}
+    index = {id(p): i for i, p in enumerate(posts)}
+    masks: dict[int, int] = {}
     for post in posts:
-        shared: Counter[int] = Counter()
-        by_id: dict[int, Entry] = {}
         for term in post.tags:
-            for other in term.posts:
-                if other is not post:
-                    shared[id(other)] += 1
-                    by_id[id(other)] = other
-        ranked = sorted(shared, key=lambda k: (-shared[k], order[k]))
-        post.related = [by_id[k] for k in ranked[:limit]]
+            if id(term) not in masks:
+                masks[id(term)] = sum(1 << index[id(other)] for other in term.posts)
+    everyone = (1 << len(posts)) - 1
+    for i, post in enumerate(posts):
+        counter: list[int] = []   # counter[j]: bit j of each post's shared-tag count
+        for term in post.tags:
+            carry = masks[id(term)]
+            for j, bits in enumerate(counter):
+                counter[j], carry = bits ^ carry, bits & carry
+                if not carry:
+                    break
+            if carry:
+                counter.append(carry)
+        chosen: list[Entry] = []
+        for shared in range(len(post.tags), 0, -1):
+            exactly = everyone & ~(1 << i)
+            for j, bits in enumerate(counter):
+                exactly &= bits if shared >> j & 1 else ~bits
+            while exactly and len(chosen) < limit:
+                lowest = exactly & -exactly
+                chosen.append(posts[lowest.bit_length() - 1])
+                exactly ^= lowest
+            if len(chosen) == limit:
+                break
+        post.related = chosen
 
 
 def _paginate(kind: str, title: str, base: str, posts: list[Entry], per_page: int,
