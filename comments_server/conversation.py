@@ -237,7 +237,8 @@ class Conversations:
     # Digest ----------------------------------------------------------------------------------
 
     def enqueue_digests(self) -> int:
-        """Queue one digest email per author with comments waiting on their posts; how many."""
+        """Queue one digest email per author with comments waiting on their posts; how many (an
+        author's digest is queued once a day, however often this runs)."""
         now = self.service.clock()
         day = now.date().isoformat()
         authors = self.accounts.all()
@@ -252,6 +253,6 @@ class Conversations:
             mail = self.notifier.digest(author, items, day)
             if mail is not None:
                 mails.append(mail)
-        self.storage.outbox.add(mails, now)
+        added = self.storage.outbox.add(mails, now)
         self.notifier.wake()
-        return len(mails)
+        return added

@@ -108,10 +108,11 @@ def _envelope_sender(sender: str) -> str:
 
 
 def _is_permanent(error: Exception) -> bool:
-    """5xx answers about this message (bad recipient, refused content) will not change on a retry."""
+    """5xx answers about this message (an unknown recipient, refused content) will not change on a
+    retry. A refused sender or login is the server's configuration: fixed, the mail goes out."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in error.recipients.values())
-    if isinstance(error, (smtplib.SMTPSenderRefused, smtplib.SMTPDataError)):
+    if isinstance(error, smtplib.SMTPDataError):
         return 500 <= error.smtp_code < 600
     return False
 

@@ -25,17 +25,18 @@ def _insert(conn: Connection, table: Any) -> Any:
     return dialect.insert(table).on_conflict_do_nothing()
 
 
-def enqueue(conn: Connection, mails: Sequence[OutgoingMail], now: datetime) -> None:
-    """Add mails in the caller's transaction; one whose dedupe_key is already there is skipped."""
-    if not mails:
-        return
+def enqueue(conn: Connection, mails: Sequence[OutgoingMail], now: datetime) -> int:
+    """Add mails in the caller's transaction; one whose dedupe_key is already there is skipped.
+
+    Returns how many were added."""
     rows = [{
         "kind": m.kind, "comment_id": m.comment_id, "recipient": m.recipient, "subject": m.subject,
         "body_text": m.body_text, "body_html": m.body_html, "headers": json.dumps(dict(m.headers)),
         "dedupe_key": m.dedupe_key, "created_at": now, "attempts": 0, "next_attempt_at": now,
         "claimed_until": None, "sent_at": None, "failed_at": None, "last_error": None,
     } for m in mails]
-    conn.execute(_insert(conn, outbox), rows)
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT whose primary key SQLAlchemy fetched.
+    return sum(len(conn.execute(_insert(conn, outbox).values(**row).returning(outbox.c.id)).all()) for row in rows)
 
 
 def _row_to_mail(row: Row[Any]) -> QueuedMail:
@@ -56,10 +57,12 @@ class OutboxStore:
         self.engine = engine
         self._writer = engine.execution_options(sqlite_write=True)
 
-    def add(self, mails: Sequence[OutgoingMail], now: datetime) -> None:
-        """Enqueue mails on their own (digests); notifications about a comment go in with it."""
+    def add(self, mails: Sequence[OutgoingMail], now: datetime) -> int:
+        """Enqueue mails on their own (digests), skipping those already queued; how many were added.
+
+        Notifications about a comment are enqueued with the comment instead (SqlStorage)."""
         with self._writer.begin() as conn:
-            enqueue(conn, mails, now)
+            return enqueue(conn, mails, now)
 
     def claim_due(self, now: datetime, limit: int = 20) -> list[QueuedMail]:
         """Reserve up to `limit` messages that are due and not claimed by another sender."""
@@ -121,8 +124,9 @@ class OutboxStore:
     def use_link(self, nonce: str, now: datetime) -> bool:
         """Record a single-use link as used; False if it had been used already."""
         with self._writer.begin() as conn:
-            result = conn.execute(_insert(conn, used_links).values(nonce=nonce, used_at=now))
-            return bool(result.rowcount == 1)
+            inserted = conn.execute(_insert(conn, used_links).values(nonce=nonce, used_at=now)
+                                    .returning(used_links.c.nonce)).first()
+            return inserted is not None
 
     def link_used(self, nonce: str) -> bool:
         with self.engine.begin() as conn:

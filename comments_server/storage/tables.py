@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
+from sqlalchemy.sql.elements import conv
 
 from comments_server.models import Status
 
@@ -98,7 +99,10 @@ comments = Table(
     # "No reply needed" and "snooze until": the author's marks on a reader comment.
     Column("dismissed_at", UTCDateTime, nullable=True),
     Column("snoozed_until", UTCDateTime, nullable=True),
-    CheckConstraint("status IN ('published', 'pending', 'spam', 'deleted')", name="status"),
+    # Migration 0001 passed an already-prefixed name through the naming convention; every migrated
+    # database has this doubled name, so databases created from this table must have it too.
+    CheckConstraint("status IN ('published', 'pending', 'spam', 'deleted')",
+                    name=conv("ck_comments_ck_comments_status")),
     Index(None, "thread", "status", "created_at"),
     Index(None, "parent_id"),
     Index(None, "author_email"),

@@ -3,10 +3,12 @@ CSRF tokens, reader comments through the API and author replies through the dash
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
 from bs4 import BeautifulSoup
+from werkzeug.security import generate_password_hash
 
 from comments_server.accounts import Accounts
 from comments_server.auth import CONVERSATIONS
@@ -21,9 +23,16 @@ def desk(app):
     return app.extensions[CONVERSATIONS]
 
 
+@functools.cache
+def password_hash(password: str) -> str:
+    """scrypt is slow on purpose; hash each test password once per session (logins still check it)."""
+    return generate_password_hash(password, method="scrypt")
+
+
 def add_author(app, name: str = ANN["name"], email: str = ANN["email"], password: str = PASSWORD):
+    """An account as `Accounts.add` makes it (test_account_rules and the CLI tests cover that path)."""
     accounts: Accounts = desk(app).accounts
-    return accounts.add(name, email, password)
+    return accounts.store.add_author(name, email, password_hash(password), accounts.clock())
 
 
 def csrf_token(client, path: str = "/dashboard/login") -> str:
