@@ -117,10 +117,12 @@ def init(directory: Path, title: str, author: str, base_url: str) -> None:
 @click.option("--future", is_flag=True, help="Include posts dated in the future.")
 @click.option("--explain-templates", is_flag=True,
               help="List which file each template was loaded from.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes for big builds [default: one per CPU].")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @handle_errors
 def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
-                  explain_templates: bool, debug: bool) -> None:
+                  explain_templates: bool, jobs: int | None, debug: bool) -> None:
     """Build the site into a folder ready for any static host.
 
     The new site replaces the output folder only once it is complete: a failed build
@@ -142,11 +144,11 @@ def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
             bar = click.progressbar(length=total, label="Rendering", file=sys.stderr)
             bar.__enter__()
         if bar is not None:
-            bar.update(1)
+            bar.update(done - bar.pos)  # `done` counts pages, reported a slice at a time
 
     try:
         options = BuildOptions(output_dir=output, drafts=drafts, future=future,
-                               explain_templates=explain_templates)
+                               explain_templates=explain_templates, jobs=jobs)
         report = build(config, options, progress=progress)
     finally:
         if bar is not None:

@@ -14,6 +14,10 @@ class BlogError(Exception):
         self.path = Path(path) if path is not None else None
         self.line = line
 
+    def __reduce__(self) -> tuple[type, tuple[str, Path | None, int | None]]:
+        # Errors cross from build workers to the main process: keep path and line.
+        return (type(self), (self.message, self.path, self.line))
+
     def location(self) -> str:
         if self.path is None:
             return ""
@@ -49,3 +53,6 @@ class BuildFailed(BlogError):
     def __init__(self, errors: list[BlogError]) -> None:
         self.errors = sorted(errors, key=BlogError.sort_key)
         super().__init__(f"{len(self.errors)} error(s)")
+
+    def __reduce__(self) -> tuple[type, tuple[list[BlogError]]]:  # type: ignore[override]
+        return (type(self), (self.errors,))

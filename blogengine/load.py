@@ -13,17 +13,40 @@ MARKDOWN_SUFFIXES = (".md", ".markdown")
 
 
 @dataclass(frozen=True)
-class SourceFile:
-    """One Markdown file: where it is, its text, and a digest of its bytes."""
+class SourceInfo:
+    """Which Markdown file a document came from, and a digest of its bytes."""
 
     path: Path            # absolute path on disk
     rel: PurePosixPath    # path under content/, e.g. posts/hello.md
-    text: str
     digest: str
 
     @property
     def display_path(self) -> str:
         return f"content/{self.rel}"
+
+
+@dataclass(frozen=True)
+class SourceFile(SourceInfo):
+    """A Markdown file read from disk, with its text."""
+
+    text: str = ""
+
+    def info(self) -> SourceInfo:
+        """The same file without its text (documents keep only this)."""
+        return SourceInfo(path=self.path, rel=self.rel, digest=self.digest)
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """What a stat says of a file: enough to tell, cheaply, that it has not changed."""
+
+    mtime_ns: int
+    size: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileStamp:
+        stat = path.stat()
+        return cls(mtime_ns=stat.st_mtime_ns, size=stat.st_size)
 
 
 @dataclass(frozen=True)
@@ -35,27 +58,49 @@ class Asset:
 
 
 @dataclass
+class ScannedContent:
+    """Every file under content/, found and stat-ed but not read."""
+
+    markdown: list[tuple[Path, PurePosixPath, FileStamp]] = field(default_factory=list)
+    assets: list[Asset] = field(default_factory=list)
+    errors: list[ContentError] = field(default_factory=list)
+
+
+@dataclass
 class LoadedContent:
     sources: list[SourceFile] = field(default_factory=list)
     assets: list[Asset] = field(default_factory=list)
     errors: list[ContentError] = field(default_factory=list)
 
 
-def load_sources(content_dir: Path) -> LoadedContent:
+def scan_content(content_dir: Path) -> ScannedContent:
     """Walk content_dir (following links that stay inside it) in sorted order."""
-    loaded = LoadedContent()
+    scanned = ScannedContent()
     if not content_dir.is_dir():
-        loaded.errors.append(ContentError("no content/ folder here (expected content/posts/*.md)",
-                                          path=content_dir))
-        return loaded
+        scanned.errors.append(ContentError("no content/ folder here (expected content/posts/*.md)",
+                                           path=content_dir))
+        return scanned
     root = content_dir.resolve()
-    for path, rel in _walk(content_dir, root, PurePosixPath(), {root}, loaded.errors):
+    for path, rel in _walk(content_dir, root, PurePosixPath(), {root}, scanned.errors):
         if path.suffix.lower() in MARKDOWN_SUFFIXES:
-            source = _read_source(path, rel, loaded.errors)
-            if source is not None:
-                loaded.sources.append(source)
+            try:
+                scanned.markdown.append((path, rel, FileStamp.of(path)))
+            except OSError as exc:
+                scanned.errors.append(ContentError(f"cannot read file: {exc.strerror}",
+                                                   path=f"content/{rel}"))
         else:
-            loaded.assets.append(Asset(path=path, rel=rel))
+            scanned.assets.append(Asset(path=path, rel=rel))
+    return scanned
+
+
+def load_sources(content_dir: Path) -> LoadedContent:
+    """Scan content_dir and read every Markdown source."""
+    scanned = scan_content(content_dir)
+    loaded = LoadedContent(assets=scanned.assets, errors=scanned.errors)
+    for path, rel, _stamp in scanned.markdown:
+        source = read_source(path, rel, loaded.errors)
+        if source is not None:
+            loaded.sources.append(source)
     return loaded
 
 
@@ -96,7 +141,8 @@ def _walk(folder: Path, root: Path, rel: PurePosixPath, visited: set[Path],
     return found
 
 
-def _read_source(path: Path, rel: PurePosixPath, errors: list[ContentError]) -> SourceFile | None:
+def read_source(path: Path, rel: PurePosixPath, errors: list[ContentError]) -> SourceFile | None:
+    """Read and decode one Markdown file; a problem is appended to `errors`."""
     display = f"content/{rel}"
     try:
         data = path.read_bytes()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from markdown_it import MarkdownIt
@@ -12,7 +13,7 @@ from markdown_it.token import Token
 
 from blogengine.errors import ContentError
 from blogengine.frontmatter import FrontMatter, read_front_matter
-from blogengine.load import SourceFile
+from blogengine.load import SourceFile, SourceInfo
 
 WORDS_PER_MINUTE = 220
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
@@ -27,16 +28,27 @@ class TocEntry:
 
 @dataclass(frozen=True)
 class Document:
-    """A parsed source: what the model needs to place it and what templates need to show it."""
+    """A parsed source: what the model needs to place it and what templates need to show it.
 
-    source: SourceFile
+    The body's HTML is either held (`body`) or fetched on demand (`loader`), so a rebuild can
+    place ten thousand cached documents without reading every body back."""
+
+    source: SourceInfo
     kind: str                  # "post" or "page"
     meta: FrontMatter
-    html: str
     summary_html: str
     summary_text: str
     toc: tuple[TocEntry, ...]
     word_count: int
+    body: str | None = None
+    loader: Callable[[], str] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def html(self) -> str:
+        if self.body is not None:
+            return self.body
+        assert self.loader is not None, f"{self.source.display_path}: no HTML and no loader"
+        return self.loader()
 
     @property
     def reading_time(self) -> int:
@@ -63,8 +75,9 @@ def parse_document(source: SourceFile, md: MarkdownIt, tz: ZoneInfo) -> Document
     body = tokens[1:]
     html = md.renderer.render(body, md.options, {})
     summary_html, summary_text = _summary(body, md, meta)
-    return Document(source=source, kind=kind, meta=meta, html=html, summary_html=summary_html,
-                    summary_text=summary_text, toc=_toc(body), word_count=_word_count(body))
+    return Document(source=source.info(), kind=kind, meta=meta, body=html,
+                    summary_html=summary_html, summary_text=summary_text, toc=_toc(body),
+                    word_count=_word_count(body))
 
 
 def _inline_text(token: Token) -> str:

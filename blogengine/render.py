@@ -1,9 +1,10 @@
-"""Render stage: Site + Jinja environment -> a stream of Output files."""
+"""Render stage: pages through Jinja templates, and the site's other files (feeds, sitemap, ...)."""
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,8 +12,9 @@ from types import TracebackType
 
 import jinja2
 
+from blogengine import parallel
 from blogengine.config import SiteConfig
-from blogengine.errors import BlogError, BuildFailed, ThemeError
+from blogengine.errors import BlogError, ThemeError
 from blogengine.feeds import absolute_url, atom_feed, rss_feed
 from blogengine.load import Asset
 from blogengine.markup import pygments_css
@@ -20,6 +22,7 @@ from blogengine.model import (ATOM_URL, ROBOTS_URL, RSS_URL, SITEMAP_URL, THEME_
                               THREADS_URL, Entry, Listing, Site, output_path)
 from blogengine.sitefiles import robots_txt, sitemap_xml, threads_manifest
 from blogengine.themes import Theme
+from blogengine.write import Staging
 
 TEMPLATES = {"post": "post.html", "page": "page.html", "index": "index.html",
              "tag": "term.html", "category": "term.html", "tags": "tags.html",
@@ -29,10 +32,10 @@ HIGHLIGHT_CSS_URL = THEME_PREFIX + "pygments.css"
 
 @dataclass(frozen=True)
 class Output:
-    """One file of the built site: bytes to write, or a file to copy."""
+    """One file of the built site besides the pages: bytes made on demand, or a file to copy."""
 
     url: str
-    body: bytes | None = None
+    make: Callable[[], bytes] | None = None
     copy_from: Path | None = None
 
     @property
@@ -66,34 +69,80 @@ def register_filters(env: jinja2.Environment, config: SiteConfig) -> None:
     env.filters.update(date=format_date, isodate=isodate)
 
 
-def render_site(site: Site, env: jinja2.Environment, chain: list[Theme],
-                assets: list[Asset]) -> Iterator[Output]:
-    """Yield every output file; template errors are collected and raised together at the end."""
-    errors: dict[tuple[str, int, str], BlogError] = {}
+def prepare_environment(env: jinja2.Environment, site: Site) -> None:
+    """Give templates the site and the helpers (before any page renders, or workers fork)."""
     register_filters(env, site.config)
     env.globals["site"] = site
-    pages: list[Entry | Listing] = [*site.entries, *site.listings]
-    for page in pages:
-        body = _render_page(env, page, errors)
-        if body is not None:
-            yield Output(url=page.url, body=body)
-    yield Output(url=ATOM_URL, body=atom_feed(site))
-    yield Output(url=RSS_URL, body=rss_feed(site))
+
+
+def site_pages(site: Site) -> list[Entry | Listing]:
+    """Every page a template renders: posts and pages, then listings."""
+    return [*site.entries, *site.listings]
+
+
+def render_page(env: jinja2.Environment, page: Entry | Listing) -> bytes:
+    """One page through its template; any template problem is a ThemeError naming file and line."""
+    try:
+        return env.get_template(TEMPLATES[page.kind]).render(page=page).encode("utf-8")
+    except jinja2.TemplateSyntaxError as exc:
+        raise ThemeError(f"template syntax error: {exc.message}",
+                         path=exc.filename or exc.name, line=exc.lineno) from None
+    except jinja2.TemplateNotFound as exc:
+        raise ThemeError(f"template {exc.name!r} not found in the theme chain "
+                         f"(needed for {page.url})") from None
+    except Exception as exc:  # any error raised while a template runs is the template's
+        path, line = _template_position(exc.__traceback__)
+        raise ThemeError(f"template error while rendering {page.url}: {exc}", path=path,
+                         line=line) from None
+
+
+def render_pages(indexes: Sequence[int]) -> list[ThemeError]:
+    """Render pages (by index into parallel.shared["pages"]) straight into the staging folder.
+
+    Runs in a build worker or in the main process; returns the template errors met."""
+    env: jinja2.Environment = parallel.shared["env"]
+    pages: list[Entry | Listing] = parallel.shared["pages"]
+    staging: Staging = parallel.shared["staging"]
+    errors: list[ThemeError] = []
+    for index in indexes:
+        page = pages[index]
+        try:
+            staging.write(output_path(page.url), render_page(env, page))
+        except ThemeError as exc:
+            errors.append(exc)
+    return errors
+
+
+def unique_errors(errors: Iterable[BlogError]) -> list[BlogError]:
+    """One error per template problem, however many pages met it."""
+    found: dict[tuple[str, int, str], BlogError] = {}
+    for error in errors:
+        key = (str(error.path or ""), error.line or 0, error.message.split(" while rendering")[0])
+        found.setdefault(key, error)
+    return list(found.values())
+
+
+def data_outputs(site: Site, chain: list[Theme], assets: list[Asset]) -> list[Output]:
+    """Every file besides the pages: feeds, sitemap, robots.txt, the thread manifest, the
+    highlighting stylesheet, theme static files and content assets."""
+    config = site.config
+    outputs = [
+        Output(url=ATOM_URL, make=lambda: atom_feed(site)),
+        Output(url=RSS_URL, make=lambda: rss_feed(site)),
+    ]
     for tag in site.tags:
-        yield Output(url=tag.feed_url, body=atom_feed(
-            site, title=f"{site.config.title}: {tag.name}", page_url=tag.url,
-            feed_url=tag.feed_url, posts=tag.posts))
-    yield Output(url=SITEMAP_URL, body=sitemap_xml(site))
+        outputs.append(Output(url=tag.feed_url, make=functools.partial(
+            atom_feed, site, title=f"{config.title}: {tag.name}", page_url=tag.url,
+            feed_url=tag.feed_url, posts=tag.posts)))
+    outputs.append(Output(url=SITEMAP_URL, make=lambda: sitemap_xml(site)))
     if not any(str(asset.rel) == "robots.txt" for asset in assets):  # the author's own wins
-        yield Output(url=ROBOTS_URL, body=robots_txt(site))
-    yield Output(url=THREADS_URL, body=threads_manifest(site))
-    yield Output(url=HIGHLIGHT_CSS_URL, body=pygments_css(
-        site.config.pygments_style, site.config.pygments_dark_style).encode("utf-8"))
-    yield from theme_static(chain)
-    for asset in assets:
-        yield Output(url="/" + str(asset.rel), copy_from=asset.path)
-    if errors:
-        raise BuildFailed(list(errors.values()))
+        outputs.append(Output(url=ROBOTS_URL, make=lambda: robots_txt(site)))
+    outputs.append(Output(url=THREADS_URL, make=lambda: threads_manifest(site)))
+    outputs.append(Output(url=HIGHLIGHT_CSS_URL, make=lambda: pygments_css(
+        config.pygments_style, config.pygments_dark_style).encode("utf-8")))
+    outputs.extend(theme_static(chain))
+    outputs.extend(Output(url="/" + str(asset.rel), copy_from=asset.path) for asset in assets)
+    return outputs
 
 
 def theme_static(chain: list[Theme]) -> Iterator[Output]:
@@ -108,27 +157,6 @@ def theme_static(chain: list[Theme]) -> Iterator[Output]:
                 files[path.relative_to(theme.static).as_posix()] = path
     for rel in sorted(files):
         yield Output(url=f"{THEME_PREFIX}{rel}", copy_from=files[rel])
-
-
-def _render_page(env: jinja2.Environment, page: Entry | Listing,
-                 errors: dict[tuple[str, int, str], BlogError]) -> bytes | None:
-    name = TEMPLATES[page.kind]
-    try:
-        template = env.get_template(name)
-        return template.render(page=page).encode("utf-8")
-    except jinja2.TemplateSyntaxError as exc:
-        error = ThemeError(f"template syntax error: {exc.message}",
-                           path=exc.filename or exc.name, line=exc.lineno)
-    except jinja2.TemplateNotFound as exc:
-        error = ThemeError(f"template {exc.name!r} not found in the theme chain "
-                           f"(needed for {page.url})")
-    except Exception as exc:  # any error raised while a template runs is the template's
-        path, line = _template_position(exc.__traceback__)
-        error = ThemeError(f"template error while rendering {page.url}: {exc}", path=path,
-                           line=line)
-    key = (str(error.path or ""), error.line or 0, error.message.split(" while rendering")[0])
-    errors.setdefault(key, error)
-    return None
 
 
 def _template_position(tb: TracebackType | None) -> tuple[str | None, int | None]:

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from blogengine.errors import BlogError
-from blogengine.render import Output
 
 MARKER = ".blogengine-build"
 
@@ -27,69 +26,70 @@ def check_output_dir(out_dir: Path, site_root: Path) -> None:
                         "remove it or choose another --output")
 
 
-def write_outputs(outputs: Iterable[Output], out_dir: Path) -> int:
-    """Write every output into a fresh staging folder, then swap it in for out_dir.
+def check_paths(planned: Iterable[tuple[str, str]]) -> None:
+    """Every output path once, none inside another's file, none leaving the output folder.
 
-    If anything fails (including an error raised by the outputs iterator), the staging
-    folder is removed and the previous out_dir is left exactly as it was."""
-    out_dir = out_dir.absolute()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    written: dict[str, str] = {}
-    folders: set[str] = set()
-    try:
-        for output in outputs:
-            _write_one(output, staging, written, folders)
-        (staging / MARKER).write_text("built by blogengine; this folder is replaced on every build\n",
-                                      encoding="utf-8")
-        _swap(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return len(written)
+    `planned` holds (relative path, what writes it); problems are raised before anything is
+    written, naming both sides."""
+    owners: dict[str, str] = {}
+    for rel, origin in planned:
+        parts = rel.split("/")
+        if not rel or rel.startswith("/") or any(part in ("", ".", "..") for part in parts):
+            raise BlogError(f"refusing to write {rel!r} outside the output folder ({origin})")
+        if rel in owners:
+            raise BlogError(f"two outputs want {rel}: {owners[rel]} and {origin}; rename one")
+        owners[rel] = origin
+    folders = {"/".join(rel.split("/")[:n]) for rel in owners for n in range(1, rel.count("/") + 1)}
+    for rel in sorted(folders & owners.keys()):
+        inside = next(other for other in sorted(owners) if other.startswith(rel + "/"))
+        raise BlogError(f"{owners[inside]} ({inside}) and {owners[rel]} ({rel}) need the same path "
+                        "as a file and as a folder; rename one")
 
 
-def _write_one(output: Output, staging: Path, written: dict[str, str], folders: set[str]) -> None:
-    rel = output.path
-    origin = str(output.copy_from) if output.copy_from else output.url
-    if rel in written:
-        raise BlogError(f"two outputs want {rel}: {written[rel]} and {origin}; rename one")
-    parts = rel.split("/")
-    if not rel or rel.startswith("/") or any(part in ("", ".", "..") for part in parts):
-        raise BlogError(f"refusing to write {rel!r} outside the output folder")
-    target = staging / rel
-    written[rel] = origin
-    try:
+class Staging:
+    """A folder beside the output folder, filled by the build and swapped in when complete.
+
+    If the build fails, `abort()` removes it and the previous output stays exactly as it was.
+    Workers in other processes may write into it at the same time (distinct files)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir.absolute()
+        self.out_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.root = self.out_dir.parent / f".{self.out_dir.name}.tmp-{os.getpid()}"
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root.mkdir()
+        self._folders: set[str] = set()
+
+    def _target(self, rel: str) -> Path:
         folder = rel.rpartition("/")[0]
-        if folder and folder not in folders:  # one mkdir per folder, not per file
-            (staging / folder).mkdir(parents=True, exist_ok=True)
-            folders.add(folder)
-        if output.copy_from is not None:
-            shutil.copy2(output.copy_from, target)
-        else:
-            assert output.body is not None
-            target.write_bytes(output.body)
-    except (IsADirectoryError, NotADirectoryError, FileExistsError):
-        # one output is a folder on another's path, e.g. content/x.html/ and a page at /x.html
-        clash = next((w for w in written if w != rel and
-                      (w.startswith(rel + "/") or rel.startswith(w + "/"))), "another output")
-        raise BlogError(f"{origin} ({rel}) and {written.get(clash, clash)} ({clash}) "
-                        "need the same path as a file and as a folder; rename one") from None
+        if folder and folder not in self._folders:  # one mkdir per folder, not per file
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        return self.root / rel
 
+    def write(self, rel: str, data: bytes) -> None:
+        self._target(rel).write_bytes(data)
 
-def _swap(staging: Path, out_dir: Path) -> None:
-    """Put the finished build in place; the old one is moved aside first, then deleted."""
-    if not out_dir.exists():
-        staging.rename(out_dir)
-        return
-    old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-    shutil.rmtree(old, ignore_errors=True)
-    out_dir.rename(old)
-    try:
-        staging.rename(out_dir)
-    except BaseException:
-        old.rename(out_dir)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+    def copy(self, rel: str, source: Path) -> None:
+        shutil.copy2(source, self._target(rel))
+
+    def commit(self) -> None:
+        """Put the finished build in place; the old one is moved aside first, then deleted."""
+        (self.root / MARKER).write_text(
+            "built by blogengine; this folder is replaced on every build\n", encoding="utf-8")
+        out_dir = self.out_dir
+        if not out_dir.exists():
+            self.root.rename(out_dir)
+            return
+        old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+        shutil.rmtree(old, ignore_errors=True)
+        out_dir.rename(old)
+        try:
+            self.root.rename(out_dir)
+        except BaseException:
+            old.rename(out_dir)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)

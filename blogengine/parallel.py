@@ -1,0 +1,55 @@
+"""Spread a build stage over worker processes (fork: workers inherit the site model as it is)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# What the parent hands its forked workers without pickling (set just before the pool starts).
+shared: dict[str, Any] = {}
+
+
+def worker_count(requested: int | None) -> int:
+    """The workers to use: as asked, else one per CPU this process may run on."""
+    if requested is not None and requested > 0:
+        return requested
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def chunks(items: Sequence[T], count: int) -> list[Sequence[T]]:
+    """About `count` slices of items, in order, none empty."""
+    size = max(1, -(-len(items) // max(1, count)))
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def run_chunks(work: Callable[[Sequence[T]], R], items: Sequence[T], *, jobs: int,
+               minimum: int, **state: Any) -> Iterator[tuple[int, R]]:
+    """Apply `work` to slices of items, in this process when there is little to do or one job,
+    else in `jobs` forked workers; yields (items done in that slice, result) as slices finish.
+
+    `state` is made available to the workers as `parallel.shared` without being pickled."""
+    shared.clear()
+    shared.update(state)
+    if jobs <= 1 or len(items) < minimum:
+        for piece in chunks(items, 20):  # slices only so that progress can be shown
+            yield len(piece), work(piece)
+        return
+    # Several slices per worker, so one slow slice does not leave the other workers idle.
+    pieces = chunks(items, jobs * 4)
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes=jobs) as pool:
+        for size, result in pool.imap_unordered(_call, [(work, piece) for piece in pieces]):
+            yield size, result
+
+
+def _call(task: tuple[Callable[[Sequence[Any]], Any], Sequence[Any]]) -> tuple[int, Any]:
+    work, piece = task
+    return len(piece), work(piece)
