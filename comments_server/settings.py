@@ -33,7 +33,8 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("SECRET_KEY", None, Kind.STR,
-            "Signs form tokens. Required; `comments serve` makes one for development."),
+            "Signs form tokens, dashboard sessions and email links. Required; `comments serve` makes one "
+            "for development."),
     Setting("SITE", "", Kind.STR,
             "A site folder: read its blogengine.toml [comments] settings and thread manifest."),
     Setting("DATABASE_URL", "sqlite:///comments.sqlite3", Kind.STR,
