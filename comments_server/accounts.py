@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from comments_server.models import ApiToken, Author, Thread
-from comments_server.storage import Storage
+from comments_server.storage import DuplicateAuthor, Storage
 
 MIN_PASSWORD_LENGTH = 10
 MAX_NAME_LENGTH = 80
@@ -79,8 +79,6 @@ class Accounts:
 
     def add(self, name: str, email: str, password: str) -> Author:
         """A new account; AccountError for a bad or taken name or email, or a short password."""
-        from comments_server.storage import DuplicateAuthor
-
         name, email, password = check_name(name), check_email(email), check_password(password)
         try:
             return self.store.add_author(name, email, generate_password_hash(password, method="scrypt"),

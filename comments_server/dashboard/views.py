@@ -25,12 +25,14 @@ FILTER_STATES = (State.UNANSWERED, State.ANSWERED, State.DISMISSED, State.HELD, 
 
 
 def duration(seconds: float | None) -> str:
-    """A response time for people: '45 min', '3 h 20 min', '2 d 4 h'."""
+    """A response time for people: 'under a minute', '45 min', '3 h 20 min', '2 d 4 h'."""
     if seconds is None:
         return "–"
+    if seconds < 60:
+        return "under a minute"
     minutes = int(round(seconds / 60))
     if minutes < 60:
-        return f"{max(minutes, 1) if seconds >= 30 else 0} min" if minutes else "under a minute"
+        return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"

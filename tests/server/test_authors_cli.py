@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from comments_server.accounts import Accounts
 from comments_server.cli import comments
-from comments_server.storage import open_storage
 from comments_server.service import utcnow
+from comments_server.storage import open_storage
 from tests.server.conftest import REPO, server_env, write_manifest
 
 PASSWORD = "correct horse battery"

@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
 
+from comments_server import create_app
 from comments_server.cli import comments
 from comments_server.mail import MailSettings, send_pending
 from comments_server.transfer import import_document
@@ -31,7 +32,6 @@ from tests.server.authoring import (
     reader,
     thread_comments,
 )
-from comments_server import create_app
 from tests.server.conftest import NO_LIMITS, POST, SECRET, free_port, write_manifest
 
 SENDER = "Test Blog <comments@blog.example.com>"
