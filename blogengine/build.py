@@ -1,34 +1,40 @@
-"""The build: load -> parse -> model -> render -> write, top to bottom."""
+"""The build: load -> parse -> model -> render -> write, top to bottom, re-doing only what
+changed since the last build (see cache.py and deps.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
+from typing import Any
 
-import jinja2
 from markdown_it import MarkdownIt
 
-from blogengine import parallel
+from blogengine import __version__, parallel
+from blogengine.cache import RACY_NS, BuildCache
 from blogengine.config import SiteConfig
-from blogengine.conversations import bake_conversations
+from blogengine.conversations import bake_conversations, conversations_version
+from blogengine.deps import Dependency, Digests, RecordingEnvironment, digest
 from blogengine.errors import BlogError, BuildFailed, ContentError
-from blogengine.load import read_source, scan_content
+from blogengine.load import FileStamp, ScannedContent, read_source, scan_content
 from blogengine.markup import make_markdown
 from blogengine.model import Entry, Listing, Site, build_site, output_path
 from blogengine.parse import Document, parse_document
-from blogengine.render import (data_outputs, prepare_environment, render_pages, site_pages,
-                               unique_errors)
-from blogengine.themes import loaded_templates, make_environment, theme_chain
+from blogengine.render import (RenderedSlice, data_outputs, prepare_environment, render_pages,
+                               site_pages, unique_errors)
+from blogengine.themes import (Theme, loaded_templates, make_environment, template_dirs,
+                               theme_chain)
 from blogengine.write import Staging, check_output_dir, check_paths
 
 Progress = Callable[[int, int], None]
 # Below these counts a stage runs in the main process: forking workers would cost more.
 PARALLEL_SOURCES = 200
 PARALLEL_PAGES = 300
+CACHE_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class BuildOptions:
     now: datetime | None = None      # the clock, for future-dated posts; tests pin it
     explain_templates: bool = False  # report which file each template came from
     jobs: int | None = None          # worker processes; None: one per CPU
+    incremental: bool = True         # reuse .blogengine/ (False: a clean build, cache rewritten)
 
 
 @dataclass
@@ -50,29 +57,63 @@ class BuildReport:
     seconds: float
     warnings: list[str] = field(default_factory=list)
     template_sources: dict[str, str] = field(default_factory=dict)
+    pages_rendered: int = 0
+    up_to_date: bool = False
 
 
 def default_output_dir(config: SiteConfig) -> Path:
     return config.root / "public"
 
 
+@dataclass
+class _Inputs:
+    """Every input of a build, as stamps: enough to see that nothing changed at all."""
+
+    fingerprint: str
+    scan_ns: int                     # when the scan started (stamps newer than this are racy)
+    sources: dict[str, FileStamp]
+    files: dict[str, FileStamp]      # assets, templates, theme files and the config file
+    comments: str
+
+
 def build(config: SiteConfig, options: BuildOptions = BuildOptions(),
           progress: Progress | None = None) -> BuildReport:
-    """Build the whole site into the output folder, or raise BuildFailed and leave it untouched."""
+    """Build the site into the output folder, or raise BuildFailed and leave it untouched."""
     started = time.perf_counter()
     out_dir = options.output_dir or default_output_dir(config)
     check_output_dir(out_dir, config.root)
     jobs = parallel.worker_count(options.jobs)
     chain = theme_chain(config)
     env = make_environment(config, chain)
+    now = options.now or datetime.now(config.tz)
 
+    scan_ns = time.time_ns()
     scanned = scan_content(config.content_dir)
+    inputs = _Inputs(fingerprint=_fingerprint(config, options, chain), scan_ns=scan_ns,
+                     sources={str(rel): stamp for _path, rel, stamp in scanned.markdown},
+                     files=_input_files(config, chain, scanned), comments=_comments(config))
+    cache = BuildCache.for_output(config.root, out_dir)
+    try:
+        previous = _previous_state(cache, inputs, out_dir, options)
+        if previous is not None and _unchanged(previous, inputs, now):
+            return BuildReport(output_dir=out_dir, files_written=0, pages_written=0,
+                               posts=previous["posts"], seconds=time.perf_counter() - started,
+                               up_to_date=True)
+        return _build(config, options, progress, out_dir, jobs, chain, env, now, scanned, inputs,
+                      cache, previous, started)
+    finally:
+        cache.close()
+
+
+def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None, out_dir: Path,
+           jobs: int, chain: list[Theme], env: RecordingEnvironment, now: datetime,
+           scanned: ScannedContent, inputs: _Inputs, cache: BuildCache,
+           previous: dict[str, Any] | None, started: float) -> BuildReport:
     errors: list[BlogError] = list(scanned.errors)
-    sources = [(path, rel) for path, rel, _stamp in scanned.markdown]
-    documents = parse_sources(sources, config, jobs, errors)
+    fresh, documents = _documents(scanned, config, jobs, cache, previous, errors)
     try:
         site = build_site(documents, config, drafts=options.drafts, future=options.future,
-                          now=options.now)
+                          now=now)
     except BuildFailed as exc:
         raise BuildFailed(errors + exc.errors) from None
     if errors:
@@ -83,31 +124,136 @@ def build(config: SiteConfig, options: BuildOptions = BuildOptions(),
     extras = data_outputs(site, chain, scanned.assets)
     check_paths([(output_path(page.url), _origin(page)) for page in pages]
                 + [(out.path, str(out.copy_from or out.url)) for out in extras])
-    staging = Staging(out_dir)
+    prepare_environment(env, site)
+    digests = Digests(site, env)
+    old_outputs = cache.outputs() if previous is not None else {}
+    staging = Staging(out_dir, reuse=previous is not None)
     try:
-        prepare_environment(env, site)
-        _render_all(pages, env, staging, jobs, progress)
+        outputs: dict[str, tuple[str, tuple[Dependency, ...] | None]] = {}
+        stale = []
+        for index, page in enumerate(pages):
+            rel = output_path(page.url)
+            old = old_outputs.get(rel)
+            if old is not None and old[1] is not None and rel in staging.existing \
+                    and digests.key(old[1], inputs.fingerprint) == old[0]:
+                outputs[rel] = old
+            else:
+                stale.append(index)
+        rendered = _render(stale, pages, env, staging, jobs, progress)
+        outputs.update({rel: (digests.key(used, inputs.fingerprint), used)
+                        for rel, used in rendered.inputs.items()})
+        written = rendered.written
         for out in extras:
+            key = digest(inputs.fingerprint, out.key)
+            old = old_outputs.get(out.path)
+            outputs[out.path] = (key, None)
+            if old is not None and old[0] == key and out.path in staging.existing:
+                continue
             if out.copy_from is not None:
                 staging.copy(out.path, out.copy_from)
+                written += 1
             else:
                 assert out.make is not None
-                staging.write(out.path, out.make())
+                written += staging.write(out.path, out.make())
+        written += staging.remove_except(set(outputs))
         staging.commit()
     except BaseException:
         staging.abort()
         raise
-    report = BuildReport(output_dir=out_dir, files_written=len(pages) + len(extras),
-                         pages_written=len(pages), posts=len(site.posts),
-                         seconds=time.perf_counter() - started, warnings=warnings)
+    if options.incremental:
+        _save(cache, inputs, out_dir, site, documents, fresh, outputs, now, options)
+    report = BuildReport(output_dir=out_dir, files_written=written, pages_written=len(pages),
+                         posts=len(site.posts), seconds=time.perf_counter() - started,
+                         warnings=warnings, pages_rendered=len(stale))
     if options.explain_templates:
         report.template_sources = loaded_templates(env)
     return report
 
 
+def _fingerprint(config: SiteConfig, options: BuildOptions, chain: list[Theme]) -> str:
+    """What every output depends on: engine, settings, options and the theme chain."""
+    return digest(__version__, CACHE_FORMAT, repr(config), options.drafts, options.future,
+                  [str(theme.path) for theme in chain])
+
+
+def _input_files(config: SiteConfig, chain: list[Theme], scanned: ScannedContent
+                 ) -> dict[str, FileStamp]:
+    files = {str(asset.path): FileStamp.of(asset.path) for asset in scanned.assets}
+    folders = template_dirs(config, chain) + [theme.static for theme in chain]
+    for folder in folders:
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    files[str(path)] = FileStamp.of(path)
+    files[str(config.config_path)] = FileStamp.of(config.config_path)
+    return files
+
+
+def _comments(config: SiteConfig) -> str:
+    """A cheap version of the comments the pages would carry ("" when they cannot be told)."""
+    if not config.comments.enabled:
+        return "off"
+    return conversations_version(config)
+
+
+def _previous_state(cache: BuildCache, inputs: _Inputs, out_dir: Path,
+                    options: BuildOptions) -> dict[str, Any] | None:
+    """The last build's state, if it can be built upon: same fingerprint, same output folder."""
+    if not options.incremental or options.explain_templates:
+        return None
+    try:
+        state = cache.get_state("build")
+    except Exception:  # a broken cache is no cache: start it again
+        cache.reset()
+        return None
+    if not isinstance(state, dict) or state.get("fingerprint") != inputs.fingerprint:
+        return None
+    try:
+        if out_dir.stat().st_ino != state.get("output_inode"):
+            return None   # the output folder was replaced or removed since
+    except OSError:
+        return None
+    return state
+
+
+def _unchanged(previous: dict[str, Any], inputs: _Inputs, now: datetime) -> bool:
+    """Nothing to do: same inputs, no racy stamps, no future post come due, same comments."""
+    if previous["sources"] != inputs.sources or previous["files"] != inputs.files:
+        return False
+    if not inputs.comments or previous["comments"] != inputs.comments:
+        return False
+    due = previous.get("next_due")
+    if due is not None and now >= due:
+        return False
+    scan = previous["scan_ns"]
+    return all(stamp.mtime_ns < scan - RACY_NS for stamp in inputs.sources.values())
+
+
+def _documents(scanned: ScannedContent, config: SiteConfig, jobs: int, cache: BuildCache,
+               previous: dict[str, Any] | None, errors: list[BlogError]
+               ) -> tuple[list[tuple[Document, FileStamp]], list[Document]]:
+    """Parse what changed, take the rest from the cache; (fresh documents, all documents)."""
+    known = cache.sources() if previous is not None else {}
+    scan = previous["scan_ns"] if previous is not None else 0
+    stamps = {rel: stamp for _path, rel, stamp in scanned.markdown}
+    reuse: set[str] = set()
+    parse: list[tuple[Path, PurePosixPath]] = []
+    for path, rel, stamp in scanned.markdown:
+        cached = known.get(str(rel))
+        if cached is not None and cached[0] == stamp and stamp.mtime_ns < scan - RACY_NS:
+            reuse.add(str(rel))
+        else:
+            parse.append((path, rel))
+    fresh = [(doc, stamps[doc.source.rel]) for doc in parse_sources(parse, config, jobs, errors)]
+    by_rel = {str(doc.source.rel): doc for doc, _stamp in fresh}
+    by_rel.update(cache.documents(reuse) if reuse else {})
+    ordered = [by_rel[str(rel)] for _path, rel, _stamp in scanned.markdown if str(rel) in by_rel]
+    return fresh, ordered
+
+
 def parse_sources(sources: Sequence[tuple[Path, PurePosixPath]], config: SiteConfig, jobs: int,
                   errors: list[BlogError]) -> list[Document]:
-    """Read and parse every source, in workers when there are many; documents in source order."""
+    """Read and parse sources, in workers when there are many; documents in source order."""
     found: dict[int, Document] = {}
     numbered = list(enumerate(sources))
     for _count, results in parallel.run_chunks(_parse_slice, numbered, jobs=jobs,
@@ -143,20 +289,42 @@ def _markdown(allow_html: bool) -> MarkdownIt:
     return make_markdown(allow_html=allow_html)
 
 
-def _render_all(pages: list[Entry | Listing], env: jinja2.Environment, staging: Staging,
-                jobs: int, progress: Progress | None) -> None:
-    """Render every page into staging (in workers when there are many); errors all at once."""
+def _render(indexes: list[int], pages: list[Entry | Listing], env: RecordingEnvironment,
+            staging: Staging, jobs: int, progress: Progress | None) -> RenderedSlice:
+    """Render the given pages into staging (in workers when there are many), recording what
+    each one read; template errors are raised together."""
     done = 0
-    problems: list[BlogError] = []
-    for count, errors in parallel.run_chunks(render_pages, range(len(pages)), jobs=jobs,
-                                             minimum=PARALLEL_PAGES, env=env, pages=pages,
-                                             staging=staging):
-        problems.extend(errors)
+    total = RenderedSlice(inputs={}, written=0, errors=[])
+    for count, part in parallel.run_chunks(render_pages, indexes, jobs=jobs,
+                                           minimum=PARALLEL_PAGES, env=env, pages=pages,
+                                           staging=staging):
+        total.inputs.update(part.inputs)
+        total.errors.extend(part.errors)
+        total = dataclasses.replace(total, written=total.written + part.written)
         done += count
         if progress is not None:
-            progress(done, len(pages))
-    if problems:
-        raise BuildFailed(unique_errors(problems))
+            progress(done, len(indexes))
+    if total.errors:
+        raise BuildFailed(unique_errors(total.errors))
+    return total
+
+
+def _save(cache: BuildCache, inputs: _Inputs, out_dir: Path, site: Site,
+          documents: list[Document], fresh: list[tuple[Document, FileStamp]],
+          outputs: dict[str, tuple[str, tuple[Dependency, ...] | None]], now: datetime,
+          options: BuildOptions) -> None:
+    """Remember this build; a cache that cannot be written only costs the next build time."""
+    excluded = [doc.meta.date for doc in documents if doc.kind == "post" and doc.meta.date
+                and doc.meta.date > now and not options.future]
+    state = {"fingerprint": inputs.fingerprint, "sources": inputs.sources, "files": inputs.files,
+             "comments": inputs.comments, "scan_ns": inputs.scan_ns,
+             "output_inode": out_dir.stat().st_ino, "posts": len(site.posts),
+             "next_due": min(excluded, default=None)}
+    try:
+        cache.save(state={"build": state}, documents=fresh,
+                   kept_sources=[str(doc.source.rel) for doc in documents], outputs=outputs)
+    except Exception:  # a full disk or a locked cache: the site itself is already written
+        cache.reset()
 
 
 def _origin(page: Entry | Listing) -> str:

@@ -47,6 +47,18 @@ def bake_conversations(config: SiteConfig, threads: list[str]) -> BakedConversat
                                          for path, item in data.items()})
 
 
+def conversations_version(config: SiteConfig) -> str:
+    """A cheap digest that changes whenever the published comments may have changed; "" when
+    it cannot be told without reading them all (comments read over the API)."""
+    if config.comments.url and not config.comments.database_url:
+        return ""
+    from comments_server.baking import BakeError, comments_version
+    try:
+        return comments_version(config.root)
+    except BakeError:
+        return ""
+
+
 def _from_api(server: str, threads: list[str]) -> BakedConversations:
     base = server.rstrip("/")
     found: dict[str, Conversation] = {}

@@ -16,7 +16,8 @@ from blogengine import parallel
 from blogengine.config import SiteConfig
 from blogengine.errors import BlogError, ThemeError
 from blogengine.feeds import absolute_url, atom_feed, rss_feed
-from blogengine.load import Asset
+from blogengine.deps import Dependency, Recorder, RecordingEnvironment, digest, entry_digest
+from blogengine.load import Asset, FileStamp
 from blogengine.markup import pygments_css
 from blogengine.model import (ATOM_URL, ROBOTS_URL, RSS_URL, SITEMAP_URL, THEME_PREFIX,
                               THREADS_URL, Entry, Listing, Site, output_path)
@@ -37,6 +38,7 @@ class Output:
     url: str
     make: Callable[[], bytes] | None = None
     copy_from: Path | None = None
+    key: str = ""       # a digest of what the file is made from (with the build's fingerprint)
 
     @property
     def path(self) -> str:
@@ -96,21 +98,38 @@ def render_page(env: jinja2.Environment, page: Entry | Listing) -> bytes:
                          line=line) from None
 
 
-def render_pages(indexes: Sequence[int]) -> list[ThemeError]:
-    """Render pages (by index into parallel.shared["pages"]) straight into the staging folder.
+@dataclass(frozen=True)
+class RenderedSlice:
+    """What a slice of pages produced: each page's inputs, files changed, template errors."""
 
-    Runs in a build worker or in the main process; returns the template errors met."""
-    env: jinja2.Environment = parallel.shared["env"]
+    inputs: dict[str, tuple[Dependency, ...]]
+    written: int
+    errors: list[ThemeError]
+
+
+def render_pages(indexes: Sequence[int]) -> RenderedSlice:
+    """Render pages (by index into parallel.shared["pages"]) straight into the staging folder,
+    recording what each one read. Runs in a build worker or in the main process."""
+    env: RecordingEnvironment = parallel.shared["env"]
     pages: list[Entry | Listing] = parallel.shared["pages"]
     staging: Staging = parallel.shared["staging"]
+    inputs: dict[str, tuple[Dependency, ...]] = {}
     errors: list[ThemeError] = []
+    written = 0
     for index in indexes:
         page = pages[index]
+        rel = output_path(page.url)
+        recorder = env.recorder = Recorder()
         try:
-            staging.write(output_path(page.url), render_page(env, page))
+            body = render_page(env, page)
         except ThemeError as exc:
             errors.append(exc)
-    return errors
+            continue
+        finally:
+            env.recorder = None
+        written += staging.write(rel, body)
+        inputs[rel] = tuple(sorted(recorder.inputs))
+    return RenderedSlice(inputs=inputs, written=written, errors=errors)
 
 
 def unique_errors(errors: Iterable[BlogError]) -> list[BlogError]:
@@ -124,25 +143,39 @@ def unique_errors(errors: Iterable[BlogError]) -> list[BlogError]:
 
 def data_outputs(site: Site, chain: list[Theme], assets: list[Asset]) -> list[Output]:
     """Every file besides the pages: feeds, sitemap, robots.txt, the thread manifest, the
-    highlighting stylesheet, theme static files and content assets."""
+    highlighting stylesheet, theme static files and content assets, each with its input key."""
     config = site.config
+    latest = config.feed_items
+
+    def feed_key(kind: str, posts: list[Entry]) -> str:
+        newest = max((p.updated or p.published for p in posts), default=site.updated)
+        return digest(kind, newest, [entry_digest(p) for p in posts[:latest]])
+
     outputs = [
-        Output(url=ATOM_URL, make=lambda: atom_feed(site)),
-        Output(url=RSS_URL, make=lambda: rss_feed(site)),
+        Output(url=ATOM_URL, make=lambda: atom_feed(site), key=feed_key("atom", site.posts)),
+        Output(url=RSS_URL, make=lambda: rss_feed(site), key=feed_key("rss", site.posts)),
     ]
     for tag in site.tags:
         outputs.append(Output(url=tag.feed_url, make=functools.partial(
             atom_feed, site, title=f"{config.title}: {tag.name}", page_url=tag.url,
-            feed_url=tag.feed_url, posts=tag.posts)))
-    outputs.append(Output(url=SITEMAP_URL, make=lambda: sitemap_xml(site)))
+            feed_url=tag.feed_url, posts=tag.posts), key=feed_key(tag.name, tag.posts)))
+    outputs.append(Output(url=SITEMAP_URL, make=lambda: sitemap_xml(site), key=digest(
+        [(e.url, e.updated or e.date) for e in site.entries],
+        [listing.url for listing in site.listings])))
     if not any(str(asset.rel) == "robots.txt" for asset in assets):  # the author's own wins
-        outputs.append(Output(url=ROBOTS_URL, make=lambda: robots_txt(site)))
-    outputs.append(Output(url=THREADS_URL, make=lambda: threads_manifest(site)))
+        outputs.append(Output(url=ROBOTS_URL, make=lambda: robots_txt(site), key="robots"))
+    outputs.append(Output(url=THREADS_URL, make=lambda: threads_manifest(site), key=digest(
+        [(e.thread, e.title, e.author, e.comments, e.kind) for e in site.entries])))
     outputs.append(Output(url=HIGHLIGHT_CSS_URL, make=lambda: pygments_css(
-        config.pygments_style, config.pygments_dark_style).encode("utf-8")))
+        config.pygments_style, config.pygments_dark_style).encode("utf-8"), key="pygments"))
     outputs.extend(theme_static(chain))
-    outputs.extend(Output(url="/" + str(asset.rel), copy_from=asset.path) for asset in assets)
+    outputs.extend(_copied("/" + str(asset.rel), asset.path) for asset in assets)
     return outputs
+
+
+def _copied(url: str, path: Path) -> Output:
+    stamp = FileStamp.of(path)
+    return Output(url=url, copy_from=path, key=digest(str(path), stamp.mtime_ns, stamp.size))
 
 
 def theme_static(chain: list[Theme]) -> Iterator[Output]:
@@ -156,7 +189,7 @@ def theme_static(chain: list[Theme]) -> Iterator[Output]:
                 path = Path(folder) / name
                 files[path.relative_to(theme.static).as_posix()] = path
     for rel in sorted(files):
-        yield Output(url=f"{THEME_PREFIX}{rel}", copy_from=files[rel])
+        yield _copied(f"{THEME_PREFIX}{rel}", files[rel])
 
 
 def _template_position(tb: TracebackType | None) -> tuple[str | None, int | None]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import jinja2
 
 from blogengine.config import SiteConfig
+from blogengine.deps import RecordingEnvironment
 from blogengine.errors import ThemeError
 
 THEME_FILE = "theme.toml"
@@ -92,13 +93,13 @@ def template_dirs(config: SiteConfig, chain: list[Theme]) -> list[Path]:
     return dirs + [t.templates for t in chain]
 
 
-def make_environment(config: SiteConfig, chain: list[Theme]) -> jinja2.Environment:
+def make_environment(config: SiteConfig, chain: list[Theme]) -> RecordingEnvironment:
     """Jinja2 with autoescape and StrictUndefined; `theme:name.html` reaches one theme's copy."""
     search = jinja2.FileSystemLoader([str(d) for d in template_dirs(config, chain)])
     by_theme = jinja2.PrefixLoader(
         {t.name: jinja2.FileSystemLoader(str(t.templates)) for t in chain},
         delimiter=":")
-    return jinja2.Environment(
+    return RecordingEnvironment(
         loader=jinja2.ChoiceLoader([by_theme, search]),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
         undefined=jinja2.StrictUndefined,

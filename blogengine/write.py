@@ -52,13 +52,32 @@ class Staging:
     If the build fails, `abort()` removes it and the previous output stays exactly as it was.
     Workers in other processes may write into it at the same time (distinct files)."""
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, *, reuse: bool = False) -> None:
+        """With `reuse`, the staging folder starts as a copy of the previous output made of hard
+        links (no bytes copied); every write then replaces a link, never the shared file."""
         self.out_dir = out_dir.absolute()
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         self.root = self.out_dir.parent / f".{self.out_dir.name}.tmp-{os.getpid()}"
         shutil.rmtree(self.root, ignore_errors=True)
         self.root.mkdir()
         self._folders: set[str] = set()
+        self.existing: set[str] = set()
+        self.reused = reuse and self.out_dir.is_dir()
+        if self.reused:
+            self._link_previous()
+
+    def _link_previous(self) -> None:
+        source = str(self.out_dir)
+        for folder, dirs, files in os.walk(source):
+            rel_folder = os.path.relpath(folder, source)
+            target_folder = self.root if rel_folder == "." else self.root / rel_folder
+            if rel_folder != ".":
+                target_folder.mkdir()
+                self._folders.add(rel_folder.replace(os.sep, "/"))
+            for name in files:
+                os.link(os.path.join(folder, name), target_folder / name)
+                rel = name if rel_folder == "." else f"{rel_folder}/{name}".replace(os.sep, "/")
+                self.existing.add(rel)
 
     def _target(self, rel: str) -> Path:
         folder = rel.rpartition("/")[0]
@@ -67,16 +86,52 @@ class Staging:
             self._folders.add(folder)
         return self.root / rel
 
-    def write(self, rel: str, data: bytes) -> None:
-        self._target(rel).write_bytes(data)
+    def write(self, rel: str, data: bytes) -> bool:
+        """Write a file; False when it already held exactly these bytes (left untouched)."""
+        target = self._target(rel)
+        if rel in self.existing:
+            try:
+                if target.stat().st_size == len(data) and target.read_bytes() == data:
+                    return False
+            except OSError:
+                pass
+            temporary = target.with_name(f".{target.name}.new")
+            temporary.write_bytes(data)
+            os.replace(temporary, target)   # replaces the link; the previous build keeps its file
+        else:
+            target.write_bytes(data)
+        return True
 
     def copy(self, rel: str, source: Path) -> None:
-        shutil.copy2(source, self._target(rel))
+        target = self._target(rel)
+        if rel in self.existing:
+            temporary = target.with_name(f".{target.name}.new")
+            shutil.copy2(source, temporary)
+            os.replace(temporary, target)
+        else:
+            shutil.copy2(source, target)
+
+    def remove_except(self, keep: set[str]) -> int:
+        """Delete files of the previous build that this build no longer has; returns how many."""
+        stale = [rel for rel in self.existing if rel not in keep and rel != MARKER]
+        for rel in stale:
+            (self.root / rel).unlink(missing_ok=True)
+        for rel in sorted({r.rpartition("/")[0] for r in stale if "/" in r}, reverse=True):
+            try:
+                (self.root / rel).rmdir()       # only if nothing else is left in it
+                while "/" in rel:
+                    rel = rel.rpartition("/")[0]
+                    (self.root / rel).rmdir()
+            except OSError:
+                pass
+        return len(stale)
 
     def commit(self) -> None:
         """Put the finished build in place; the old one is moved aside first, then deleted."""
-        (self.root / MARKER).write_text(
-            "built by blogengine; this folder is replaced on every build\n", encoding="utf-8")
+        marker = self.root / MARKER
+        marker.unlink(missing_ok=True)
+        marker.write_text("built by blogengine; this folder is replaced on every build\n",
+                          encoding="utf-8")
         out_dir = self.out_dir
         if not out_dir.exists():
             self.root.rename(out_dir)

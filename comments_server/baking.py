@@ -5,6 +5,7 @@ search engines and archives see them."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -20,17 +21,40 @@ class BakeError(Exception):
     """The comments could not be read (bad settings, unreachable or outdated database)."""
 
 
+def _site_database(site_root: Path) -> tuple[str, dict[str, Any]]:
+    cfg = load_config({"SITE": str(site_root.resolve())})
+    database_problems = [p for p in cfg.problems if "DATABASE_URL" in p or "SITE" in p]
+    if database_problems:
+        raise BakeError("; ".join(database_problems))
+    return str(cfg.values["DATABASE_URL"]), cfg.values
+
+
+def comments_version(site_root: Path) -> str:
+    """A digest of the comment table's state in one aggregate query: it changes when a comment
+    is added, edited, deleted or changes status ("none" before the database exists)."""
+    url, _values = _site_database(site_root)
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return "none"
+    try:
+        storage = open_storage(url, auto_migrate=False)
+    except Exception as exc:  # reported by the build as "cannot tell": a full rebuild
+        raise BakeError(str(exc)) from exc
+    try:
+        return hashlib.sha256(repr(storage.change_summary()).encode()).hexdigest()
+    except Exception as exc:  # a database gone mid-read
+        raise BakeError(str(exc)) from exc
+    finally:
+        storage.close()
+
+
 def read_site_conversations(site_root: Path, threads: Iterable[str]) -> dict[str, dict[str, Any]]:
     """For each thread: {"count": published comments, "comments": nested API comment JSON}.
 
     The database and display depth come from the same settings the server uses for this site
     (its [comments] table, COMMENTS_* variables). A SQLite file that does not exist yet means
     no comments yet, not an error."""
-    cfg = load_config({"SITE": str(site_root.resolve())})
-    database_problems = [p for p in cfg.problems if "DATABASE_URL" in p or "SITE" in p]
-    if database_problems:
-        raise BakeError("; ".join(database_problems))
-    url = str(cfg.values["DATABASE_URL"])
+    url, values = _site_database(site_root)
     wanted = list(dict.fromkeys(threads))
     path = sqlite_path(url)
     if path is not None and not path.exists():
@@ -39,7 +63,7 @@ def read_site_conversations(site_root: Path, threads: Iterable[str]) -> dict[str
         storage = open_storage(url, auto_migrate=False)
     except Exception as exc:  # any failure to open is reported as one warning by the build
         raise BakeError(str(exc)) from exc
-    depth = int(cfg.values["DISPLAY_DEPTH"])
+    depth = int(values["DISPLAY_DEPTH"])
     try:
         result = {}
         for thread in wanted:

@@ -270,6 +270,14 @@ class SqlStorage:
         with self.engine.begin() as conn:
             return conn.execute(query).first() is not None
 
+    def change_summary(self) -> list[tuple[Any, ...]]:
+        """Per status: how many comments, the newest id, the latest edit. It changes whenever a
+        comment is added, edited, deleted or moderated (the static build's cheap check)."""
+        query = select(comments.c.status, func.count(), func.max(comments.c.id),
+                       func.max(comments.c.edited_at)).group_by(comments.c.status)
+        with self.engine.begin() as conn:
+            return sorted(tuple(row) for row in conn.execute(query))
+
     def all_comments(self) -> list[Comment]:
         """Every comment in every state, parents before their replies (for exports)."""
         with self.engine.begin() as conn:

@@ -1,0 +1,123 @@
+"""The incremental build cache under `.blogengine/` (safe to delete at any time): parsed
+documents, what each output was built from, and the state of every input file."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from blogengine.deps import Dependency
+from blogengine.load import FileStamp
+from blogengine.parse import Document
+
+CACHE_DIR = ".blogengine"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB);
+CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,
+                                    digest TEXT, doc BLOB, html TEXT);
+CREATE TABLE IF NOT EXISTS outputs (rel TEXT PRIMARY KEY, key TEXT, inputs BLOB);
+"""
+# A file changed within this long of the scan that saw it may change again within the same
+# timestamp tick; such "racy" stamps are checked by content next time (as git does).
+RACY_NS = 2_000_000_000
+
+
+class BuildCache:
+    """One SQLite file per output folder; every read tolerates a missing or broken cache."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._pid = -1
+        self._db: sqlite3.Connection | None = None
+
+    @classmethod
+    def for_output(cls, site_root: Path, out_dir: Path) -> BuildCache:
+        name = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:16]
+        return cls(site_root / CACHE_DIR / f"build-{name}.sqlite3")
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        # A forked build worker must not share its parent's connection.
+        if self._db is None or self._pid != os.getpid():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
+            self._pid = os.getpid()
+        return self._db
+
+    def reset(self) -> None:
+        """Forget everything (a broken cache is simply started again)."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def get_state(self, name: str) -> Any:
+        row = self.db.execute("SELECT value FROM state WHERE name = ?", (name,)).fetchone()
+        return pickle.loads(row[0]) if row else None
+
+    def sources(self) -> dict[str, tuple[FileStamp, str]]:
+        """rel -> (stamp, digest) of every cached source."""
+        rows = self.db.execute("SELECT rel, mtime_ns, size, digest FROM sources")
+        return {rel: (FileStamp(mtime_ns, size), digest) for rel, mtime_ns, size, digest in rows}
+
+    def documents(self, rels: Iterable[str]) -> dict[str, Document]:
+        """Cached documents, their HTML left in the cache until a page needs it."""
+        wanted = set(rels)
+        found = {}
+        for rel, blob in self.db.execute("SELECT rel, doc FROM sources"):
+            if rel in wanted:
+                found[rel] = replace(pickle.loads(blob), loader=partial(self.html, rel))
+        return found
+
+    def html(self, rel: str) -> str:
+        row = self.db.execute("SELECT html FROM sources WHERE rel = ?", (rel,)).fetchone()
+        if row is None:
+            raise LookupError(f"{rel} is missing from the build cache")
+        return str(row[0])
+
+    def outputs(self) -> dict[str, tuple[str, tuple[Dependency, ...] | None]]:
+        """rel -> (key, inputs) of every output of the last build (inputs for pages only)."""
+        return {rel: (key, pickle.loads(inputs) if inputs is not None else None)
+                for rel, key, inputs in self.db.execute("SELECT rel, key, inputs FROM outputs")}
+
+    def save(self, *, state: dict[str, Any], documents: Iterable[tuple[Document, FileStamp]],
+             kept_sources: Iterable[str],
+             outputs: dict[str, tuple[str, tuple[Dependency, ...] | None]]) -> None:
+        """Record a finished build in one transaction: new documents, what stayed, outputs."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            kept = set(kept_sources)
+            for (rel,) in db.execute("SELECT rel FROM sources").fetchall():
+                if rel not in kept:
+                    db.execute("DELETE FROM sources WHERE rel = ?", (rel,))
+            db.executemany(
+                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
+                ((str(doc.source.rel), stamp.mtime_ns, stamp.size, doc.source.digest,
+                  pickle.dumps(replace(doc, body=None, loader=None), pickle.HIGHEST_PROTOCOL),
+                  doc.html) for doc, stamp in documents))
+            db.execute("DELETE FROM outputs")
+            db.executemany("INSERT INTO outputs VALUES (?, ?, ?)",
+                           ((rel, key, pickle.dumps(inputs) if inputs is not None else None)
+                            for rel, (key, inputs) in outputs.items()))
+            db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)",
+                           ((name, pickle.dumps(value)) for name, value in state.items()))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        if self._db is not None and self._pid == os.getpid():
+            self._db.close()
+        self._db = None

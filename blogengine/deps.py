@@ -1,0 +1,159 @@
+"""What each page was built from: templates record what they read, and every such input has a
+digest, so a rebuild re-renders exactly the pages whose inputs changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import fields, is_dataclass
+from typing import Any
+
+import jinja2
+
+from blogengine.model import Entry, Listing, Site, Term
+
+Dependency = tuple[str, str, str]   # (kind, url, attribute): ("entry", "/a/", "title"),
+                                    # ("listing", "/", "posts"), ("site", "", "pages"),
+                                    # ("template", "post.html", "")
+
+
+class Recorder:
+    """The inputs one page's rendering read, attribute by attribute."""
+
+    def __init__(self) -> None:
+        self.inputs: set[Dependency] = set()
+
+    def saw(self, obj: Any, name: str) -> None:
+        if isinstance(obj, Entry):
+            self.inputs.add(("entry", obj.url, name))
+        elif isinstance(obj, Listing):
+            self.inputs.add(("listing", obj.url, name))
+        elif isinstance(obj, Term):
+            self.inputs.add(("term", obj.url, name))
+        elif isinstance(obj, Site):
+            self.inputs.add(("site", "", name))
+
+
+class RecordingEnvironment(jinja2.Environment):
+    """A Jinja environment that tells the current Recorder every model object a template reads
+    (templates reach attributes only through getattr/getitem) and every template it loads."""
+
+    recorder: Recorder | None = None
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if self.recorder is not None:
+            self.recorder.saw(obj, attribute)
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if self.recorder is not None and isinstance(argument, str):
+            self.recorder.saw(obj, argument)
+        return super().getitem(obj, argument)
+
+    def _load_template(self, name: str, globals: Any) -> jinja2.Template:
+        if self.recorder is not None:
+            self.recorder.inputs.add(("template", name, ""))
+        return super()._load_template(name, globals)
+
+
+def digest(*parts: Any) -> str:
+    data = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def _urls(items: Iterable[Any]) -> list[str]:
+    return [item.url for item in items]
+
+
+# Entry attributes whose value is the parsed body: their digest is the source's, so checking a
+# page never has to read a cached body back.
+_BODY_ATTRIBUTES = frozenset({"content", "doc"})
+
+
+def _summary(value: Any) -> Any:
+    """A JSON-able stand-in for what a template read: other pages only by URL."""
+    if isinstance(value, (Entry, Listing, Term)):
+        return ["ref", value.url]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_summary(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _summary(item) for key, item in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _summary(getattr(value, f.name)) for f in fields(value)}
+    return str(value)
+
+
+class Digests:
+    """The current digest of each input a page may have read, computed on demand."""
+
+    def __init__(self, site: Site, env: jinja2.Environment) -> None:
+        self.site = site
+        self.env = env
+        self.entries = {e.url: e for e in site.entries}
+        self.listings = {page.url: page for page in site.listings}
+        self.terms = {t.url: t for t in [*site.tags, *site.categories]}
+        self._known: dict[Dependency, str] = {}
+
+    def of(self, dependency: Dependency) -> str:
+        found = self._known.get(dependency)
+        if found is None:
+            found = self._known[dependency] = self._compute(dependency)
+        return found
+
+    def key(self, inputs: Iterable[Dependency], base: str) -> str:
+        """A page's key: the build's fingerprint and the digest of every input it read."""
+        hasher = hashlib.sha256(base.encode())
+        for dependency in sorted(inputs):
+            hasher.update("\0".join(dependency).encode())
+            hasher.update(self.of(dependency).encode())
+        return hasher.hexdigest()
+
+    def _compute(self, dependency: Dependency) -> str:
+        kind, url, name = dependency
+        if kind == "template":
+            try:
+                template = self.env.get_template(url)
+            except jinja2.TemplateError:
+                return "gone"
+            with open(str(template.filename), "rb") as handle:
+                return hashlib.sha256(handle.read()).hexdigest()
+        tables: dict[str, dict[str, Any]] = {"entry": self.entries, "listing": self.listings,
+                                             "term": self.terms}
+        owner: Any = self.site if kind == "site" else tables.get(kind, {}).get(url)
+        if owner is None:
+            return "gone"
+        if kind == "entry" and name in _BODY_ATTRIBUTES:
+            return owner.doc.source.digest  # type: ignore[no-any-return]
+        if kind == "site" and name == "config":
+            return "config"   # part of every key's fingerprint already
+        try:
+            value = getattr(owner, name)
+        except AttributeError:
+            return "missing"
+        return digest(_summary(value))
+
+
+def entry_digest(entry: Entry) -> str:
+    """Everything a template can read from one post or page (other entries only by URL)."""
+    conversation = entry.conversation
+    return digest(
+        entry.doc.source.digest, entry.kind, entry.url, entry.slug, entry.author, entry.comments,
+        entry.date, entry.updated, _urls(entry.tags), entry.category.url if entry.category else None,
+        entry.previous.url if entry.previous else None, entry.next.url if entry.next else None,
+        _urls(entry.related),
+        None if conversation is None else [conversation.count, conversation.comments])
+
+
+def listing_digest(listing: Listing) -> str:
+    pagination = listing.pagination
+    return digest(listing.kind, listing.title, listing.url, _urls(listing.posts),
+                  None if pagination is None else [pagination.number, pagination.count,
+                                                   list(pagination.urls)],
+                  listing.term.url if listing.term else None, listing.year, listing.month)
+
+
+def term_digest(term: Term) -> str:
+    return digest(term.kind, term.name, term.slug, term.url, _urls(term.posts))
