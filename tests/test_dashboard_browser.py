@@ -20,7 +20,7 @@ from comments_server.accounts import Accounts
 from comments_server.service import utcnow
 from comments_server.storage import open_storage
 from comments_server.transfer import import_document
-from tests.browser import axe_violations, browser, serve_folder  # noqa: F401  (fixture)
+from tests.browser import axe_violations, serve_folder
 from tests.conftest import NOW, REPO, post, write_files
 from tests.server.conftest import SECRET, LiveServer, free_port, server_env, start_server
 
