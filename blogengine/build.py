@@ -18,14 +18,15 @@ from blogengine import __version__, parallel
 from blogengine.cache import RACY_NS, BuildCache
 from blogengine.config import SiteConfig
 from blogengine.conversations import bake_conversations, conversations_version
-from blogengine.deps import Dependency, Digests, RecordingEnvironment, digest
+from blogengine.deps import (Dependency, Digests, RecordingEnvironment, digest, object_digests,
+                             touched_objects)
 from blogengine.errors import BlogError, BuildFailed, ContentError
 from blogengine.load import FileStamp, ScannedContent, read_source, scan_content
 from blogengine.markup import make_markdown
 from blogengine.model import Entry, Listing, Site, build_site, output_path
 from blogengine.parse import Document, parse_document
-from blogengine.render import (RenderedSlice, data_outputs, prepare_environment, render_pages,
-                               site_pages, unique_errors)
+from blogengine.render import (Output, RenderedSlice, data_outputs, prepare_environment,
+                               render_pages, site_pages, unique_errors)
 from blogengine.themes import (Theme, loaded_templates, make_environment, template_dirs,
                                theme_chain)
 from blogengine.write import Staging, check_output_dir, check_paths
@@ -126,28 +127,19 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
                 + [(out.path, str(out.copy_from or out.url)) for out in extras])
     prepare_environment(env, site)
     digests = Digests(site, env)
+    objects = object_digests(site)
     old_outputs = cache.outputs() if previous is not None else {}
-    staging = Staging(out_dir, reuse=previous is not None)
+    plan = _plan(pages, extras, old_outputs, objects, previous, digests, inputs.fingerprint)
+    staging = Staging(out_dir, patch=plan.patch)
     try:
-        outputs: dict[str, tuple[str, tuple[Dependency, ...] | None]] = {}
-        stale = []
-        for index, page in enumerate(pages):
-            rel = output_path(page.url)
-            old = old_outputs.get(rel)
-            if old is not None and old[1] is not None and rel in staging.existing \
-                    and digests.key(old[1], inputs.fingerprint) == old[0]:
-                outputs[rel] = old
-            else:
-                stale.append(index)
-        rendered = _render(stale, pages, env, staging, jobs, progress)
-        outputs.update({rel: (digests.key(used, inputs.fingerprint), used)
-                        for rel, used in rendered.inputs.items()})
+        rendered = _render(plan.render, pages, env, staging, jobs, progress, digests=digests,
+                           fingerprint=inputs.fingerprint)
+        outputs = dict(plan.kept)
+        outputs.update(rendered.inputs)
         written = rendered.written
         for out in extras:
-            key = digest(inputs.fingerprint, out.key)
-            old = old_outputs.get(out.path)
-            outputs[out.path] = (key, None)
-            if old is not None and old[0] == key and out.path in staging.existing:
+            outputs[out.path] = (plan.extra_keys[out.path], None)
+            if out.path not in plan.extras:
                 continue
             if out.copy_from is not None:
                 staging.copy(out.path, out.copy_from)
@@ -155,19 +147,72 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
             else:
                 assert out.make is not None
                 written += staging.write(out.path, out.make())
-        written += staging.remove_except(set(outputs))
+        for rel in old_outputs.keys() - outputs.keys():
+            staging.remove(rel)
+            written += 1
         staging.commit()
     except BaseException:
         staging.abort()
         raise
+    for kind, name, _attribute in {i for _key, used in outputs.values() if used for i in used}:
+        if kind == "template":
+            objects[("template", name)] = digests.of(("template", name, ""))
     if options.incremental:
-        _save(cache, inputs, out_dir, site, documents, fresh, outputs, now, options)
+        _save(cache, inputs, out_dir, site, documents, fresh, outputs, objects, now, options)
     report = BuildReport(output_dir=out_dir, files_written=written, pages_written=len(pages),
                          posts=len(site.posts), seconds=time.perf_counter() - started,
-                         warnings=warnings, pages_rendered=len(stale))
+                         warnings=warnings, pages_rendered=len(plan.render))
     if options.explain_templates:
         report.template_sources = loaded_templates(env)
     return report
+
+
+# Past this share of changed pages, a fresh folder swapped in beats patching the old one.
+PATCH_LIMIT = 0.3
+
+
+@dataclass
+class _Plan:
+    """What this build must write: pages to render, other files to make, what stays."""
+
+    render: list[int]
+    extras: set[str]
+    extra_keys: dict[str, str]
+    kept: dict[str, tuple[str, tuple[Dependency, ...] | None]]
+    patch: bool
+
+
+def _plan(pages: list[Entry | Listing], extras: list[Output],
+          old_outputs: dict[str, tuple[str, tuple[Dependency, ...] | None]],
+          objects: dict[tuple[str, str], str], previous: dict[str, Any] | None,
+          digests: Digests, fingerprint: str) -> _Plan:
+    """Compare with the last build: a page is kept when nothing it read has changed (first by
+    whole objects, then, for pages that read a changed object, attribute by attribute)."""
+    old_objects: dict[tuple[str, str], str] = previous["objects"] if previous is not None else {}
+    changed = {key for key in objects.keys() | old_objects.keys()
+               if key[0] != "template" and objects.get(key) != old_objects.get(key)}
+    changed |= {key for key in old_objects if key[0] == "template"
+                and digests.of(("template", key[1], "")) != old_objects[key]}
+    render: list[int] = []
+    kept: dict[str, tuple[str, tuple[Dependency, ...] | None]] = {}
+    for index, page in enumerate(pages):
+        rel = output_path(page.url)
+        old = old_outputs.get(rel)
+        if old is not None and old[1] is not None and (
+                not any(obj in changed for obj in touched_objects(old[1]))
+                or digests.key(old[1], fingerprint) == old[0]):
+            kept[rel] = old
+        else:
+            render.append(index)
+    extra_keys = {out.path: digest(fingerprint, out.key) for out in extras}
+    stale_extras = {out.path for out in extras
+                    if old_outputs.get(out.path, ("", None))[0] != extra_keys[out.path]}
+    total = len(pages) + len(extras)
+    patch = previous is not None and len(render) + len(stale_extras) <= PATCH_LIMIT * total
+    if not patch:   # a fresh folder needs every file
+        return _Plan(render=list(range(len(pages))), extras={out.path for out in extras},
+                     extra_keys=extra_keys, kept={}, patch=False)
+    return _Plan(render=render, extras=stale_extras, extra_keys=extra_keys, kept=kept, patch=True)
 
 
 def _fingerprint(config: SiteConfig, options: BuildOptions, chain: list[Theme]) -> str:
@@ -290,14 +335,16 @@ def _markdown(allow_html: bool) -> MarkdownIt:
 
 
 def _render(indexes: list[int], pages: list[Entry | Listing], env: RecordingEnvironment,
-            staging: Staging, jobs: int, progress: Progress | None) -> RenderedSlice:
+            staging: Staging, jobs: int, progress: Progress | None, *, digests: Digests,
+            fingerprint: str) -> RenderedSlice:
     """Render the given pages into staging (in workers when there are many), recording what
     each one read; template errors are raised together."""
     done = 0
     total = RenderedSlice(inputs={}, written=0, errors=[])
     for count, part in parallel.run_chunks(render_pages, indexes, jobs=jobs,
                                            minimum=PARALLEL_PAGES, env=env, pages=pages,
-                                           staging=staging):
+                                           staging=staging, digests=digests,
+                                           fingerprint=fingerprint):
         total.inputs.update(part.inputs)
         total.errors.extend(part.errors)
         total = dataclasses.replace(total, written=total.written + part.written)
@@ -311,15 +358,15 @@ def _render(indexes: list[int], pages: list[Entry | Listing], env: RecordingEnvi
 
 def _save(cache: BuildCache, inputs: _Inputs, out_dir: Path, site: Site,
           documents: list[Document], fresh: list[tuple[Document, FileStamp]],
-          outputs: dict[str, tuple[str, tuple[Dependency, ...] | None]], now: datetime,
-          options: BuildOptions) -> None:
+          outputs: dict[str, tuple[str, tuple[Dependency, ...] | None]],
+          objects: dict[tuple[str, str], str], now: datetime, options: BuildOptions) -> None:
     """Remember this build; a cache that cannot be written only costs the next build time."""
     excluded = [doc.meta.date for doc in documents if doc.kind == "post" and doc.meta.date
                 and doc.meta.date > now and not options.future]
     state = {"fingerprint": inputs.fingerprint, "sources": inputs.sources, "files": inputs.files,
              "comments": inputs.comments, "scan_ns": inputs.scan_ns,
              "output_inode": out_dir.stat().st_ino, "posts": len(site.posts),
-             "next_due": min(excluded, default=None)}
+             "next_due": min(excluded, default=None), "objects": objects}
     try:
         cache.save(state={"build": state}, documents=fresh,
                    kept_sources=[str(doc.source.rel) for doc in documents], outputs=outputs)

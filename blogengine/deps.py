@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import fields, is_dataclass
 from typing import Any
 
@@ -157,3 +157,28 @@ def listing_digest(listing: Listing) -> str:
 
 def term_digest(term: Term) -> str:
     return digest(term.kind, term.name, term.slug, term.url, _urls(term.posts))
+
+
+SITE_ATTRIBUTES = ("posts", "pages", "entries", "tags", "categories", "listings", "archive_years",
+                   "updated")
+
+
+def object_digests(site: Site) -> dict[tuple[str, str], str]:
+    """One coarse digest per model object (covering every attribute a template can read), so a
+    rebuild finds the few objects that changed before looking at any page's inputs."""
+    found: dict[tuple[str, str], str] = {}
+    for entry in site.entries:
+        found[("entry", entry.url)] = entry_digest(entry)
+    for listing in site.listings:
+        found[("listing", listing.url)] = listing_digest(listing)
+    for term in [*site.tags, *site.categories]:
+        found[("term", term.url)] = term_digest(term)
+    for name in SITE_ATTRIBUTES:
+        found[("site", name)] = digest(_summary(getattr(site, name)))
+    return found
+
+
+def touched_objects(inputs: Iterable[Dependency]) -> Iterator[tuple[str, str]]:
+    """The model objects (and templates) a page's inputs belong to."""
+    for kind, url, name in inputs:
+        yield (kind, name) if kind == "site" else (kind, url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +17,12 @@ from blogengine.errors import BlogError, BuildFailed, ContentError
 from blogengine.parse import Document, TocEntry
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Term:
     """A tag or a category, with the posts that carry it (newest first)."""
+
+    def __repr__(self) -> str:  # short: the model is a graph, a full repr never ends
+        return f"<{self.kind} {self.url}>"
 
     kind: str            # "tag" or "category"
     name: str
@@ -31,9 +35,12 @@ class Term:
         return self.url + "atom.xml"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Entry:
     """A post or a page: one document placed on the site."""
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} {self.url}>"
 
     doc: Document
     kind: str            # "post" or "page"
@@ -100,9 +107,12 @@ class Pagination:
         return self.urls[self.number] if self.number < self.count else None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Listing:
     """A generated page that lists posts: index, tag, category, archive, tag overview, 404."""
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} listing {self.url}>"
 
     kind: str            # "index", "tag", "category", "archive", "tags", "404"
     title: str
@@ -122,7 +132,7 @@ class Listing:
         return sorted(years.items(), reverse=True)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Site:
     config: SiteConfig
     posts: list[Entry]
@@ -131,6 +141,9 @@ class Site:
     categories: list[Term]
     listings: list[Listing]
     archive_years: list[Listing]
+
+    def __repr__(self) -> str:  # short: the model is a graph, a full repr never ends
+        return f"<site {self.config.title!r}: {len(self.posts)} posts>"
 
     @property
     def entries(self) -> list[Entry]:
@@ -202,7 +215,9 @@ def build_site(documents: list[Document], config: SiteConfig, *, drafts: bool = 
                 categories=category_list, listings=listings, archive_years=years)
 
 
+@lru_cache(maxsize=65536)
 def _slug(text: str) -> str:
+    # Cached: the same tags and categories come back on thousands of posts.
     return slugify(text, max_length=80, word_boundary=True)
 
 

@@ -16,7 +16,8 @@ from blogengine import parallel
 from blogengine.config import SiteConfig
 from blogengine.errors import BlogError, ThemeError
 from blogengine.feeds import absolute_url, atom_feed, rss_feed
-from blogengine.deps import Dependency, Recorder, RecordingEnvironment, digest, entry_digest
+from blogengine.deps import (Dependency, Digests, Recorder, RecordingEnvironment, digest,
+                             entry_digest)
 from blogengine.load import Asset, FileStamp
 from blogengine.markup import pygments_css
 from blogengine.model import (ATOM_URL, ROBOTS_URL, RSS_URL, SITEMAP_URL, THEME_PREFIX,
@@ -100,9 +101,9 @@ def render_page(env: jinja2.Environment, page: Entry | Listing) -> bytes:
 
 @dataclass(frozen=True)
 class RenderedSlice:
-    """What a slice of pages produced: each page's inputs, files changed, template errors."""
+    """What a slice of pages produced: each page's key and inputs, files changed, errors."""
 
-    inputs: dict[str, tuple[Dependency, ...]]
+    inputs: dict[str, tuple[str, tuple[Dependency, ...]]]
     written: int
     errors: list[ThemeError]
 
@@ -113,7 +114,9 @@ def render_pages(indexes: Sequence[int]) -> RenderedSlice:
     env: RecordingEnvironment = parallel.shared["env"]
     pages: list[Entry | Listing] = parallel.shared["pages"]
     staging: Staging = parallel.shared["staging"]
-    inputs: dict[str, tuple[Dependency, ...]] = {}
+    digests: Digests = parallel.shared["digests"]
+    fingerprint: str = parallel.shared["fingerprint"]
+    inputs: dict[str, tuple[str, tuple[Dependency, ...]]] = {}
     errors: list[ThemeError] = []
     written = 0
     for index in indexes:
@@ -128,7 +131,9 @@ def render_pages(indexes: Sequence[int]) -> RenderedSlice:
         finally:
             env.recorder = None
         written += staging.write(rel, body)
-        inputs[rel] = tuple(sorted(recorder.inputs))
+        # The key is worked out here, in the worker, where the digests are at hand.
+        used = tuple(sorted(recorder.inputs))
+        inputs[rel] = (digests.key(used, fingerprint), used)
     return RenderedSlice(inputs=inputs, written=written, errors=errors)
 
 

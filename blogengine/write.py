@@ -1,15 +1,23 @@
-"""Write stage: outputs go to a staging folder that replaces the output folder only when whole."""
+"""Write stage: a build never changes the published output folder until it is complete.
+
+A clean build fills a fresh folder and swaps it in. An incremental build stages only the files
+that changed, then applies them with renames from a journal, which a later build finishes if
+this one is killed while applying; killed any earlier, it leaves the output untouched."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 from blogengine.errors import BlogError
 
 MARKER = ".blogengine-build"
+JOURNAL = ".blogengine-journal"
 
 
 def check_output_dir(out_dir: Path, site_root: Path) -> None:
@@ -47,37 +55,22 @@ def check_paths(planned: Iterable[tuple[str, str]]) -> None:
 
 
 class Staging:
-    """A folder beside the output folder, filled by the build and swapped in when complete.
+    """Where a build writes before anything is published.
 
-    If the build fails, `abort()` removes it and the previous output stays exactly as it was.
-    Workers in other processes may write into it at the same time (distinct files)."""
+    `patch=False`: a complete new output folder, swapped in by `commit()`.
+    `patch=True`: only changed files; `commit()` moves them into the output folder and deletes
+    what `remove()` named. Workers in other processes may write into it at once (distinct files)."""
 
-    def __init__(self, out_dir: Path, *, reuse: bool = False) -> None:
-        """With `reuse`, the staging folder starts as a copy of the previous output made of hard
-        links (no bytes copied); every write then replaces a link, never the shared file."""
+    def __init__(self, out_dir: Path, *, patch: bool = False) -> None:
         self.out_dir = out_dir.absolute()
+        self.patch = patch and self.out_dir.is_dir()
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
+        recover(self.out_dir)
         self.root = self.out_dir.parent / f".{self.out_dir.name}.tmp-{os.getpid()}"
         shutil.rmtree(self.root, ignore_errors=True)
         self.root.mkdir()
         self._folders: set[str] = set()
-        self.existing: set[str] = set()
-        self.reused = reuse and self.out_dir.is_dir()
-        if self.reused:
-            self._link_previous()
-
-    def _link_previous(self) -> None:
-        source = str(self.out_dir)
-        for folder, dirs, files in os.walk(source):
-            rel_folder = os.path.relpath(folder, source)
-            target_folder = self.root if rel_folder == "." else self.root / rel_folder
-            if rel_folder != ".":
-                target_folder.mkdir()
-                self._folders.add(rel_folder.replace(os.sep, "/"))
-            for name in files:
-                os.link(os.path.join(folder, name), target_folder / name)
-                rel = name if rel_folder == "." else f"{rel_folder}/{name}".replace(os.sep, "/")
-                self.existing.add(rel)
+        self._removed: list[str] = []
 
     def _target(self, rel: str) -> Path:
         folder = rel.rpartition("/")[0]
@@ -87,51 +80,41 @@ class Staging:
         return self.root / rel
 
     def write(self, rel: str, data: bytes) -> bool:
-        """Write a file; False when it already held exactly these bytes (left untouched)."""
-        target = self._target(rel)
-        if rel in self.existing:
+        """Stage a file; False when the published file already holds exactly these bytes."""
+        if self.patch:
             try:
-                if target.stat().st_size == len(data) and target.read_bytes() == data:
+                current = self.out_dir / rel
+                if current.stat().st_size == len(data) and current.read_bytes() == data:
                     return False
             except OSError:
                 pass
-            temporary = target.with_name(f".{target.name}.new")
-            temporary.write_bytes(data)
-            os.replace(temporary, target)   # replaces the link; the previous build keeps its file
-        else:
-            target.write_bytes(data)
+        self._target(rel).write_bytes(data)
         return True
 
     def copy(self, rel: str, source: Path) -> None:
-        target = self._target(rel)
-        if rel in self.existing:
-            temporary = target.with_name(f".{target.name}.new")
-            shutil.copy2(source, temporary)
-            os.replace(temporary, target)
-        else:
-            shutil.copy2(source, target)
+        shutil.copy2(source, self._target(rel))
 
-    def remove_except(self, keep: set[str]) -> int:
-        """Delete files of the previous build that this build no longer has; returns how many."""
-        stale = [rel for rel in self.existing if rel not in keep and rel != MARKER]
-        for rel in stale:
-            (self.root / rel).unlink(missing_ok=True)
-        for rel in sorted({r.rpartition("/")[0] for r in stale if "/" in r}, reverse=True):
-            try:
-                (self.root / rel).rmdir()       # only if nothing else is left in it
-                while "/" in rel:
-                    rel = rel.rpartition("/")[0]
-                    (self.root / rel).rmdir()
-            except OSError:
-                pass
-        return len(stale)
+    def remove(self, rel: str) -> None:
+        """Delete a published file at commit (patch mode; a fresh folder simply lacks it)."""
+        self._removed.append(rel)
 
     def commit(self) -> None:
-        """Put the finished build in place; the old one is moved aside first, then deleted."""
-        marker = self.root / MARKER
-        marker.unlink(missing_ok=True)
-        marker.write_text("built by blogengine; this folder is replaced on every build\n",
-                          encoding="utf-8")
+        if not self.patch:
+            self._swap()
+            return
+        journal = {"removed": self._removed}
+        temporary = self.root / f"{JOURNAL}.new"
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(journal, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.root / JOURNAL)   # from here on, the change is decided
+        _apply(self.root, self.out_dir)
+
+    def _swap(self) -> None:
+        """Put the finished folder in place; the old one is moved aside, then deleted."""
+        (self.root / MARKER).write_text(
+            "built by blogengine; this folder is replaced on every build\n", encoding="utf-8")
         out_dir = self.out_dir
         if not out_dir.exists():
             self.root.rename(out_dir)
@@ -144,7 +127,68 @@ class Staging:
         except BaseException:
             old.rename(out_dir)
             raise
-        shutil.rmtree(old, ignore_errors=True)
+        _delete_later(old)
 
     def abort(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _apply(staged: Path, out_dir: Path) -> None:
+    """Move staged files into the output folder and delete the removed ones (idempotent: a
+    later build calls it again for a journal left by a killed one)."""
+    journal = json.loads((staged / JOURNAL).read_text(encoding="utf-8"))
+    for folder, _dirs, files in os.walk(staged):
+        rel_folder = os.path.relpath(folder, staged)
+        for name in files:
+            if rel_folder == "." and name.startswith(JOURNAL):
+                continue
+            target_folder = out_dir if rel_folder == "." else out_dir / rel_folder
+            target_folder.mkdir(parents=True, exist_ok=True)
+            os.replace(os.path.join(folder, name), target_folder / name)
+    for rel in journal["removed"]:
+        (out_dir / rel).unlink(missing_ok=True)
+        parent = (out_dir / rel).parent
+        while parent != out_dir:
+            try:
+                parent.rmdir()          # only an emptied folder goes
+            except OSError:
+                break
+            parent = parent.parent
+    shutil.rmtree(staged, ignore_errors=True)
+
+
+def recover(out_dir: Path) -> None:
+    """Finish what a killed build decided (a journal) and drop what it had only staged."""
+    for leftover in out_dir.parent.glob(f".{out_dir.name}.tmp-*"):
+        if _running(leftover.name.rpartition("-")[2]):
+            continue                      # another build of the same site, still at work
+        if (leftover / JOURNAL).is_file() and out_dir.is_dir():
+            _apply(leftover, out_dir)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in out_dir.parent.glob(f".{out_dir.name}.old-*"):
+        _delete_later(leftover)
+
+
+def _running(pid_text: str) -> bool:
+    if not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _delete_later(folder: Path) -> None:
+    """Delete a replaced output folder without making the build wait for it (ten thousand
+    folders take seconds to delete); in the foreground where there is no `rm`."""
+    rm = shutil.which("rm")
+    if rm is None or sys.platform == "win32":
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    subprocess.Popen([rm, "-rf", "--", str(folder)], stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     start_new_session=True)

@@ -215,3 +215,22 @@ def test_explicit_slug_cannot_escape_output(make_site, build_at):
         build_at(root)
     assert "slug" in str(caught.value.errors[0])
     assert not (root.parent / "etc").exists()
+
+
+def test_a_journal_left_by_a_killed_build_is_finished(make_site, build_at):
+    from blogengine.write import JOURNAL, recover
+    root = make_site(three_posts())
+    build_at(root)
+    out = root / "public"
+    staged = root / ".public.tmp-999999"          # a build that died after deciding its change
+    (staged / "2024/01/first-post").mkdir(parents=True)
+    (staged / "2024/01/first-post/index.html").write_text("new page")
+    (staged / JOURNAL).write_text('{"removed": ["files/notes.txt"]}')
+    unfinished = root / ".public.tmp-999998"       # one that died while still rendering
+    unfinished.mkdir()
+    (unfinished / "index.html").write_text("half a site")
+    recover(out)
+    assert (out / "2024/01/first-post/index.html").read_text() == "new page"
+    assert not (out / "files/notes.txt").exists()
+    assert "half a site" not in (out / "index.html").read_text()
+    assert not staged.exists() and not unfinished.exists()
