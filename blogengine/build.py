@@ -46,7 +46,8 @@ class BuildOptions:
     now: datetime | None = None      # the clock, for future-dated posts; tests pin it
     explain_templates: bool = False  # report which file each template came from
     jobs: int | None = None          # worker processes; None: one per CPU
-    incremental: bool = True         # reuse .blogengine/ (False: a clean build, cache rewritten)
+    incremental: bool = True         # build on the last build (False: from scratch; the cache
+                                     # is then written anew)
 
 
 @dataclass
@@ -157,8 +158,7 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
     for kind, name, _attribute in {i for _key, used in outputs.values() if used for i in used}:
         if kind == "template":
             objects[("template", name)] = digests.of(("template", name, ""))
-    if options.incremental:
-        _save(cache, inputs, out_dir, site, documents, fresh, outputs, objects, now, options)
+    _save(cache, inputs, out_dir, site, documents, fresh, outputs, objects, now, options)
     report = BuildReport(output_dir=out_dir, files_written=written, pages_written=len(pages),
                          posts=len(site.posts), seconds=time.perf_counter() - started,
                          warnings=warnings, pages_rendered=len(plan.render))

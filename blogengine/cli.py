@@ -119,14 +119,17 @@ def init(directory: Path, title: str, author: str, base_url: str) -> None:
               help="List which file each template was loaded from.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes for big builds [default: one per CPU].")
+@click.option("--clean", is_flag=True,
+              help="Ignore the build cache (.blogengine/) and build everything again.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @handle_errors
 def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
-                  explain_templates: bool, jobs: int | None, debug: bool) -> None:
+                  explain_templates: bool, jobs: int | None, clean: bool, debug: bool) -> None:
     """Build the site into a folder ready for any static host.
 
-    The new site replaces the output folder only once it is complete: a failed build
-    leaves the previous one untouched.
+    Only what changed since the last build is parsed, rendered and written (the cache in
+    .blogengine/ is safe to delete); the output folder changes only once the build is
+    complete, so a failed build leaves the previous one untouched.
 
     \b
     Examples:
@@ -148,7 +151,8 @@ def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
 
     try:
         options = BuildOptions(output_dir=output, drafts=drafts, future=future,
-                               explain_templates=explain_templates, jobs=jobs)
+                               explain_templates=explain_templates, jobs=jobs,
+                               incremental=not clean)
         report = build(config, options, progress=progress)
     finally:
         if bar is not None:
@@ -157,8 +161,13 @@ def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
         click.echo(f"template {name} <- {filename}")
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
-    click.echo(f"Built {report.pages_written} pages ({report.posts} posts, "
-               f"{report.files_written} files) in {report.seconds:.2f} s -> {report.output_dir}")
+    if report.up_to_date:
+        click.echo(f"Up to date ({report.posts} posts; nothing changed since the last build) "
+                   f"in {report.seconds:.2f} s -> {report.output_dir}")
+    else:
+        click.echo(f"Built {report.pages_written} pages ({report.posts} posts; "
+                   f"{report.pages_rendered} rendered, {report.files_written} files written) "
+                   f"in {report.seconds:.2f} s -> {report.output_dir}")
 
 
 @main.command()

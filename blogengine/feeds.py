@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 from urllib.parse import urljoin
 
 import lxml.html
@@ -20,9 +21,11 @@ def absolute_url(config: SiteConfig, path: str) -> str:
     return urljoin(config.base_url, path.lstrip("/"))
 
 
+@lru_cache(maxsize=4096)
 def absolutize_links(html: str, page_url: str) -> str:
     """Rewrite relative href/src in post HTML against the page's absolute URL (feed readers
-    have no base to resolve them against)."""
+    have no base to resolve them against). Cached: a post is in the site's feeds and in each
+    of its tags' feeds."""
     if not html.strip():
         return html
     wrapper = lxml.html.fragment_fromstring(html, create_parent="div")

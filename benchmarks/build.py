@@ -1,0 +1,194 @@
+"""Build benchmark: blogengine against Hugo on the same synthetic corpus, in the same run.
+
+For each size (default 1,000 and 10,000 posts) it measures, as whole processes, the wall time,
+CPU time and peak memory of: a clean build, a rebuild with nothing changed, one edited post,
+one new post and a template change; and Hugo's clean build (Hugo has no cache, so its rebuild
+costs the same). Clean builds of both are paired and repeated; the ratio is of the medians.
+
+    python benchmarks/build.py                  # 1,000 and 10,000 posts, results printed
+    python benchmarks/build.py --sizes 1000 --write benchmarks/RESULTS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import write_corpus  # noqa: E402
+
+BLOGENGINE = [sys.executable, "-m", "blogengine"]
+
+
+@dataclass
+class Measure:
+    wall: float
+    cpu: float
+    peak_mib: float      # the largest sum of resident memory of the process and its workers
+
+
+def _tree_rss(root_pid: int) -> int:
+    """Resident bytes of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry), int(fields[1])
+        children.setdefault(ppid, []).append(pid)
+        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run(command: list[str], cwd: Path) -> Measure:
+    """Run a command to completion; wall time, CPU of it and its children, peak tree memory."""
+    before = os.times()
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(process.pid))
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = process.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    after = os.times()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{stderr.decode(errors='replace')}")
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return Measure(wall=wall, cpu=cpu, peak_mib=peak / 2**20)
+
+
+def clean(site: Path) -> None:
+    for name in ("public", ".blogengine"):
+        shutil.rmtree(site / name, ignore_errors=True)
+    for leftover in site.glob(".public.*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def settle() -> None:
+    # Files written less than two seconds before a build are re-checked by content ("racy"
+    # stamps); wait so that a no-change rebuild measures the usual case.
+    time.sleep(2.2)
+
+
+def bench_size(posts: int, root: Path, repeat: int) -> dict[str, object]:
+    write_corpus(posts, root)
+    site, hugo_site = root / "site", root / "hugo"
+    hugo = shutil.which("hugo")
+    ours: list[Measure] = []
+    theirs: list[Measure] = []
+    for _ in range(repeat):   # paired: the machine's state is the same for both
+        clean(site)
+        ours.append(run([*BLOGENGINE, "build"], site))
+        if hugo:
+            shutil.rmtree(hugo_site / "public", ignore_errors=True)
+            theirs.append(run([hugo, "--quiet"], hugo_site))
+    results: dict[str, object] = {"posts": posts, "clean": ours, "hugo": theirs}
+    settle()
+    results["no change"] = run([*BLOGENGINE, "build"], site)
+    edited = site / "content/posts" / f"post-{posts // 2:05d}.md"
+    edited.write_text(edited.read_text() + "\nOne more sentence, added for the benchmark.\n")
+    results["one edited post"] = run([*BLOGENGINE, "build"], site)
+    (site / "content/posts/zz-benchmark-new.md").write_text(
+        '---\ntitle: "A new post"\ndate: 2025-12-31 12:00\ntags: [topic-01, topic-02]\n---\n\n'
+        "A new post, written for the benchmark.\n")
+    results["one new post"] = run([*BLOGENGINE, "build"], site)
+    override = site / "templates/partials"
+    override.mkdir(parents=True, exist_ok=True)
+    meta = Path(__file__).resolve().parent.parent / "themes/default/templates/partials/post_meta.html"
+    (override / "post_meta.html").write_text(meta.read_text().replace("min read", "minutes"))
+    results["template change"] = run([*BLOGENGINE, "build"], site)
+    return results
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    hugo = subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout.split()[:2] \
+        if shutil.which("hugo") else ["no hugo"]
+    return (f"{os.cpu_count()} × {model}, {memory:.0f} GiB, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}, {' '.join(hugo)}")
+
+
+def median(measures: list[Measure]) -> Measure:
+    return Measure(wall=statistics.median(m.wall for m in measures),
+                   cpu=statistics.median(m.cpu for m in measures),
+                   peak_mib=max(m.peak_mib for m in measures))
+
+
+def report(all_results: list[dict[str, object]]) -> str:
+    lines = [f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}.", "",
+             "| posts | scenario | wall s | CPU s | peak MiB | vs Hugo (wall) |",
+             "| ---: | --- | ---: | ---: | ---: | ---: |"]
+    for result in all_results:
+        posts = result["posts"]
+        ours = median(result["clean"])  # type: ignore[arg-type]
+        theirs = median(result["hugo"]) if result["hugo"] else None  # type: ignore[arg-type]
+        ratio = f"{ours.wall / theirs.wall:.2f} ×" if theirs else "n/a"
+        rows = [("blogengine clean build", ours, ratio)]
+        if theirs:
+            rows.append(("Hugo clean build (also its rebuild)", theirs, "1.00 ×"))
+        for name in ("no change", "one edited post", "one new post", "template change"):
+            m = result[name]
+            assert isinstance(m, Measure)
+            rows.append((f"blogengine {name}", m, f"{m.wall / theirs.wall:.2f} ×" if theirs else "n/a"))
+        for name, m, versus in rows:
+            lines.append(f"| {posts:,} | {name} | {m.wall:.2f} | {m.cpu:.2f} | {m.peak_mib:.0f} | {versus} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--repeat", type=int, default=3, help="paired clean builds per size")
+    parser.add_argument("--dir", type=Path, default=None, help="where to write the corpora")
+    parser.add_argument("--write", type=Path, default=None, help="also write the table to this file")
+    args = parser.parse_args()
+    base = args.dir or Path(tempfile.mkdtemp(prefix="blogengine-bench-"))
+    results = [bench_size(size, base / f"corpus-{size}", args.repeat) for size in args.sizes]
+    table = report(results)
+    print(table)
+    if args.write:
+        args.write.write_text("# Build benchmark results\n\nWritten by `python benchmarks/build.py "
+                              f"--write {args.write}`.\n\n{table}", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
