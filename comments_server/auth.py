@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import current_app, g, session
+from flask import current_app, g, request, session
 
 from comments_server.accounts import Accounts, Identity
 from comments_server.conversation import Conversations
@@ -37,8 +37,6 @@ def bearer_identity() -> Identity | None:
     """The author behind `Authorization: Bearer <token>`; 401 for a wrong token, None for none."""
     token = bearer_token()
     if token is None:
-        from flask import request
-
         if request.headers.get("Authorization"):
             raise ApiError(401, "invalid_author_token", "Authorization must be 'Bearer <author token>'", None)
         return None
