@@ -90,7 +90,9 @@ def served(make_site):
                                cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: _answers(base), what="blogengine serve to answer")
+        wait_for(lambda: process.poll() is not None or _answers(base),
+                 what="blogengine serve to answer")
+        assert process.poll() is None, "blogengine serve exited at start"
         yield root, port, base
     finally:
         process.terminate()
