@@ -18,15 +18,14 @@ from blogengine import __version__, parallel
 from blogengine.cache import RACY_NS, BuildCache
 from blogengine.config import SiteConfig
 from blogengine.conversations import bake_conversations, conversations_version
-from blogengine.deps import (Dependency, Digests, RecordingEnvironment, digest, object_digests,
-                             touched_objects)
+from blogengine.deps import Digests, RecordingEnvironment, digest, object_digests, object_id
 from blogengine.errors import BlogError, BuildFailed, ContentError
 from blogengine.load import FileStamp, ScannedContent, read_source, scan_content
 from blogengine.markup import make_markdown
 from blogengine.model import Entry, Listing, Site, build_site, output_path
 from blogengine.parse import Document, parse_document
-from blogengine.render import (Output, RenderedSlice, data_outputs, prepare_environment,
-                               render_pages, site_pages, unique_errors)
+from blogengine.render import (Output, OutputRecord, RenderedSlice, data_outputs,
+                               prepare_environment, render_pages, site_pages, unique_errors)
 from blogengine.themes import (Theme, loaded_templates, make_environment, template_dirs,
                                theme_chain)
 from blogengine.write import Staging, check_output_dir, check_paths
@@ -123,42 +122,48 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
 
     warnings = _bake_comments(site, config)
     pages = site_pages(site)
-    extras = data_outputs(site, chain, scanned.assets)
+    objects = object_digests(site)
+    extras = data_outputs(site, chain, scanned.assets, objects)
     check_paths([(output_path(page.url), _origin(page)) for page in pages]
                 + [(out.path, str(out.copy_from or out.url)) for out in extras])
     prepare_environment(env, site)
     digests = Digests(site, env)
-    objects = object_digests(site)
-    old_outputs = cache.outputs() if previous is not None else {}
-    plan = _plan(pages, extras, old_outputs, objects, previous, digests, inputs.fingerprint)
+    plan = _plan(pages, extras, cache, objects, previous, digests, inputs.fingerprint)
     staging = Staging(out_dir, patch=plan.patch)
     try:
         rendered = _render(plan.render, pages, env, staging, jobs, progress, digests=digests,
                            fingerprint=inputs.fingerprint)
-        outputs = dict(plan.kept)
-        outputs.update(rendered.inputs)
+        changed: dict[str, OutputRecord] = dict(rendered.outputs)
         written = rendered.written
         for out in extras:
-            outputs[out.path] = (plan.extra_keys[out.path], None)
             if out.path not in plan.extras:
                 continue
+            changed[out.path] = OutputRecord(plan.extra_keys[out.path])
             if out.copy_from is not None:
                 staging.copy(out.path, out.copy_from)
                 written += 1
             else:
                 assert out.make is not None
                 written += staging.write(out.path, out.make())
-        for rel in old_outputs.keys() - outputs.keys():
+        current = {output_path(page.url) for page in pages} | {out.path for out in extras}
+        removed = plan.previous_outputs - current
+        for rel in removed:
             staging.remove(rel)
-            written += 1
+        written += len(removed)
         staging.commit()
     except BaseException:
         staging.abort()
         raise
-    for kind, name, _attribute in {i for _key, used in outputs.values() if used for i in used}:
-        if kind == "template":
-            objects[("template", name)] = digests.of(("template", name, ""))
-    _save(cache, inputs, out_dir, site, documents, fresh, outputs, objects, now, options)
+    # Templates are objects too: remember the digest of each one any page has used.
+    for oid in plan.old_objects:
+        if oid.startswith("template\t"):
+            objects[oid] = digests.of(("template", oid.split("\t", 1)[1], ""))
+    for record in rendered.outputs.values():
+        for kind, name, _attribute in record.inputs or ():
+            if kind == "template":
+                objects[object_id("template", name)] = digests.of(("template", name, ""))
+    _save(cache, inputs, out_dir, site, documents, fresh, changed, removed, not plan.patch,
+          objects, now, options)
     report = BuildReport(output_dir=out_dir, files_written=written, pages_written=len(pages),
                          posts=len(site.posts), seconds=time.perf_counter() - started,
                          warnings=warnings, pages_rendered=len(plan.render))
@@ -178,41 +183,46 @@ class _Plan:
     render: list[int]
     extras: set[str]
     extra_keys: dict[str, str]
-    kept: dict[str, tuple[str, tuple[Dependency, ...] | None]]
     patch: bool
+    previous_outputs: set[str]
+    old_objects: dict[str, str]
 
 
-def _plan(pages: list[Entry | Listing], extras: list[Output],
-          old_outputs: dict[str, tuple[str, tuple[Dependency, ...] | None]],
-          objects: dict[tuple[str, str], str], previous: dict[str, Any] | None,
-          digests: Digests, fingerprint: str) -> _Plan:
-    """Compare with the last build: a page is kept when nothing it read has changed (first by
-    whole objects, then, for pages that read a changed object, attribute by attribute)."""
-    old_objects: dict[tuple[str, str], str] = previous["objects"] if previous is not None else {}
-    changed = {key for key in objects.keys() | old_objects.keys()
-               if key[0] != "template" and objects.get(key) != old_objects.get(key)}
-    changed |= {key for key in old_objects if key[0] == "template"
-                and digests.of(("template", key[1], "")) != old_objects[key]}
+def _plan(pages: list[Entry | Listing], extras: list[Output], cache: BuildCache,
+          objects: dict[str, str], previous: dict[str, Any] | None, digests: Digests,
+          fingerprint: str) -> _Plan:
+    """Compare with the last build. A page is kept when no object it read has changed; for a
+    page that read a changed object, its inputs are compared attribute by attribute."""
+    old_objects: dict[str, str] = previous["objects"] if previous is not None else {}
+    old_outputs = cache.outputs() if previous is not None else {}
+    changed = {oid for oid in objects.keys() | old_objects.keys()
+               if not oid.startswith("template\t") and objects.get(oid) != old_objects.get(oid)}
+    changed |= {oid for oid in old_objects if oid.startswith("template\t")
+                and digests.of(("template", oid.split("\t", 1)[1], "")) != old_objects[oid]}
     render: list[int] = []
-    kept: dict[str, tuple[str, tuple[Dependency, ...] | None]] = {}
+    maybe: dict[str, int] = {}
     for index, page in enumerate(pages):
         rel = output_path(page.url)
         old = old_outputs.get(rel)
-        if old is not None and old[1] is not None and (
-                not any(obj in changed for obj in touched_objects(old[1]))
-                or digests.key(old[1], fingerprint) == old[0]):
-            kept[rel] = old
-        else:
+        if old is None or old[1] is None:
             render.append(index)
+        elif not changed.isdisjoint(old[1].split("\n")):
+            maybe[rel] = index
+    read = cache.inputs(maybe) if maybe else {}
+    for rel, index in maybe.items():
+        inputs = read.get(rel)
+        if inputs is None or digests.key(inputs, fingerprint) != old_outputs[rel][0]:
+            render.append(index)
+    render.sort()
     extra_keys = {out.path: digest(fingerprint, out.key) for out in extras}
     stale_extras = {out.path for out in extras
                     if old_outputs.get(out.path, ("", None))[0] != extra_keys[out.path]}
     total = len(pages) + len(extras)
     patch = previous is not None and len(render) + len(stale_extras) <= PATCH_LIMIT * total
     if not patch:   # a fresh folder needs every file
-        return _Plan(render=list(range(len(pages))), extras={out.path for out in extras},
-                     extra_keys=extra_keys, kept={}, patch=False)
-    return _Plan(render=render, extras=stale_extras, extra_keys=extra_keys, kept=kept, patch=True)
+        render, stale_extras = list(range(len(pages))), {out.path for out in extras}
+    return _Plan(render=render, extras=stale_extras, extra_keys=extra_keys, patch=patch,
+                 previous_outputs=set(old_outputs), old_objects=old_objects)
 
 
 def _fingerprint(config: SiteConfig, options: BuildOptions, chain: list[Theme]) -> str:
@@ -289,8 +299,9 @@ def _documents(scanned: ScannedContent, config: SiteConfig, jobs: int, cache: Bu
             reuse.add(str(rel))
         else:
             parse.append((path, rel))
-    fresh = [(doc, stamps[doc.source.rel]) for doc in parse_sources(parse, config, jobs, errors)]
-    by_rel = {str(doc.source.rel): doc for doc, _stamp in fresh}
+    fresh = [(doc, stamps[PurePosixPath(doc.source.rel)])
+             for doc in parse_sources(parse, config, jobs, errors)]
+    by_rel = {doc.source.rel: doc for doc, _stamp in fresh}
     by_rel.update(cache.documents(reuse) if reuse else {})
     ordered = [by_rel[str(rel)] for _path, rel, _stamp in scanned.markdown if str(rel) in by_rel]
     return fresh, ordered
@@ -340,12 +351,12 @@ def _render(indexes: list[int], pages: list[Entry | Listing], env: RecordingEnvi
     """Render the given pages into staging (in workers when there are many), recording what
     each one read; template errors are raised together."""
     done = 0
-    total = RenderedSlice(inputs={}, written=0, errors=[])
+    total = RenderedSlice(outputs={}, written=0, errors=[])
     for count, part in parallel.run_chunks(render_pages, indexes, jobs=jobs,
                                            minimum=PARALLEL_PAGES, env=env, pages=pages,
                                            staging=staging, digests=digests,
                                            fingerprint=fingerprint):
-        total.inputs.update(part.inputs)
+        total.outputs.update(part.outputs)
         total.errors.extend(part.errors)
         total = dataclasses.replace(total, written=total.written + part.written)
         done += count
@@ -358,8 +369,8 @@ def _render(indexes: list[int], pages: list[Entry | Listing], env: RecordingEnvi
 
 def _save(cache: BuildCache, inputs: _Inputs, out_dir: Path, site: Site,
           documents: list[Document], fresh: list[tuple[Document, FileStamp]],
-          outputs: dict[str, tuple[str, tuple[Dependency, ...] | None]],
-          objects: dict[tuple[str, str], str], now: datetime, options: BuildOptions) -> None:
+          changed: dict[str, OutputRecord], removed: set[str], full: bool,
+          objects: dict[str, str], now: datetime, options: BuildOptions) -> None:
     """Remember this build; a cache that cannot be written only costs the next build time."""
     excluded = [doc.meta.date for doc in documents if doc.kind == "post" and doc.meta.date
                 and doc.meta.date > now and not options.future]
@@ -369,7 +380,8 @@ def _save(cache: BuildCache, inputs: _Inputs, out_dir: Path, site: Site,
              "next_due": min(excluded, default=None), "objects": objects}
     try:
         cache.save(state={"build": state}, documents=fresh,
-                   kept_sources=[str(doc.source.rel) for doc in documents], outputs=outputs)
+                   kept_sources=[doc.source.rel for doc in documents], changed=changed,
+                   removed=removed, full=full)
     except Exception:  # a full disk or a locked cache: the site itself is already written
         cache.reset()
 

@@ -16,13 +16,15 @@ from typing import Any
 from blogengine.deps import Dependency
 from blogengine.load import FileStamp
 from blogengine.parse import Document
+from blogengine.render import OutputRecord
 
 CACHE_DIR = ".blogengine"
+FORMAT = 2   # bump when the tables change: an older cache is then simply started again
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB);
 CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,
                                     digest TEXT, doc BLOB, html TEXT);
-CREATE TABLE IF NOT EXISTS outputs (rel TEXT PRIMARY KEY, key TEXT, inputs BLOB);
+CREATE TABLE IF NOT EXISTS outputs (rel TEXT PRIMARY KEY, key TEXT, objects TEXT, inputs BLOB);
 """
 # A file changed within this long of the scan that saw it may change again within the same
 # timestamp tick; such "racy" stamps are checked by content next time (as git does).
@@ -49,6 +51,10 @@ class BuildCache:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
+            if self._db.execute("PRAGMA user_version").fetchone()[0] != FORMAT:
+                self._db.executescript("DROP TABLE IF EXISTS state; DROP TABLE IF EXISTS sources;"
+                                       " DROP TABLE IF EXISTS outputs;")
+                self._db.execute(f"PRAGMA user_version = {FORMAT}")
             self._db.executescript(SCHEMA)
             self._pid = os.getpid()
         return self._db
@@ -85,15 +91,30 @@ class BuildCache:
             raise LookupError(f"{rel} is missing from the build cache")
         return str(row[0])
 
-    def outputs(self) -> dict[str, tuple[str, tuple[Dependency, ...] | None]]:
-        """rel -> (key, inputs) of every output of the last build (inputs for pages only)."""
-        return {rel: (key, pickle.loads(inputs) if inputs is not None else None)
-                for rel, key, inputs in self.db.execute("SELECT rel, key, inputs FROM outputs")}
+    def outputs(self) -> dict[str, tuple[str, str | None]]:
+        """rel -> (key, objects read) of every output of the last build (objects: pages only)."""
+        return {rel: (key, objects) for rel, key, objects
+                in self.db.execute("SELECT rel, key, objects FROM outputs")}
+
+    def inputs(self, rels: Iterable[str]) -> dict[str, tuple[Dependency, ...]]:
+        """What these pages read, attribute by attribute (loaded only for pages that may
+        have changed)."""
+        found = {}
+        wanted = list(rels)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for rel, blob in self.db.execute(
+                    f"SELECT rel, inputs FROM outputs WHERE rel IN ({marks})", chunk):
+                if blob is not None:
+                    found[rel] = pickle.loads(blob)
+        return found
 
     def save(self, *, state: dict[str, Any], documents: Iterable[tuple[Document, FileStamp]],
-             kept_sources: Iterable[str],
-             outputs: dict[str, tuple[str, tuple[Dependency, ...] | None]]) -> None:
-        """Record a finished build in one transaction: new documents, what stayed, outputs."""
+             kept_sources: Iterable[str], changed: dict[str, OutputRecord], removed: Iterable[str],
+             full: bool) -> None:
+        """Record a finished build in one transaction: new documents, what stayed, and the
+        outputs that changed (`full`: every output, replacing the old list)."""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -103,13 +124,19 @@ class BuildCache:
                     db.execute("DELETE FROM sources WHERE rel = ?", (rel,))
             db.executemany(
                 "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
-                ((str(doc.source.rel), stamp.mtime_ns, stamp.size, doc.source.digest,
+                ((doc.source.rel, stamp.mtime_ns, stamp.size, doc.source.digest,
                   pickle.dumps(replace(doc, body=None, loader=None), pickle.HIGHEST_PROTOCOL),
                   doc.html) for doc, stamp in documents))
-            db.execute("DELETE FROM outputs")
-            db.executemany("INSERT INTO outputs VALUES (?, ?, ?)",
-                           ((rel, key, pickle.dumps(inputs) if inputs is not None else None)
-                            for rel, (key, inputs) in outputs.items()))
+            if full:
+                db.execute("DELETE FROM outputs")
+            else:
+                db.executemany("DELETE FROM outputs WHERE rel = ?", ((rel,) for rel in removed))
+            db.executemany(
+                "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)",
+                ((rel, record.key, record.objects,
+                  pickle.dumps(record.inputs, pickle.HIGHEST_PROTOCOL)
+                  if record.inputs is not None else None)
+                 for rel, record in changed.items()))
             db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)",
                            ((name, pickle.dumps(value)) for name, value in state.items()))
             db.execute("COMMIT")

@@ -45,6 +45,53 @@ class CommentsConfig:
     server: dict[str, Any] = field(default_factory=dict)
 
 
+DEPLOY_TARGETS = ("dir", "rsync", "github-pages", "s3")
+
+
+@dataclass(frozen=True)
+class DirTargetConfig:
+    path: str = ""           # a local folder, relative to the site folder
+    delete: bool = True      # remove files the build no longer has
+
+
+@dataclass(frozen=True)
+class RsyncTargetConfig:
+    destination: str = ""    # a path or user@host:path
+    delete: bool = True
+    checksum: bool = True    # compare contents, not size and time: a clean build rewrites every mtime
+    options: list[str] = field(default_factory=list)   # extra rsync arguments, e.g. ["-e", "ssh -p 2222"]
+
+
+@dataclass(frozen=True)
+class GithubPagesTargetConfig:
+    remote: str = "origin"   # a remote of the site's git repository, a URL or a path
+    branch: str = "gh-pages"
+    cname: str = ""          # written as CNAME (a custom domain)
+    nojekyll: bool = True    # add .nojekyll so GitHub serves files as they are
+
+
+@dataclass(frozen=True)
+class S3TargetConfig:
+    bucket: str = ""
+    prefix: str = ""
+    region: str = ""
+    endpoint_url: str = ""   # any S3-compatible service; empty means AWS
+    profile: str = ""
+    delete: bool = False     # objects the build no longer has are removed only when asked
+    cache_control: str = "public, max-age=300"            # pages, feeds and other text
+    cache_control_assets: str = "public, max-age=86400"   # images, styles, scripts, fonts
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    target: str = ""         # one of DEPLOY_TARGETS; empty means --target must say
+    reload_comments: bool = False   # ask the comment server to reload threads.json afterwards
+    dir: DirTargetConfig = field(default_factory=DirTargetConfig)
+    rsync: RsyncTargetConfig = field(default_factory=RsyncTargetConfig)
+    github_pages: GithubPagesTargetConfig = field(default_factory=GithubPagesTargetConfig)
+    s3: S3TargetConfig = field(default_factory=S3TargetConfig)
+
+
 @dataclass(frozen=True)
 class SiteConfig:
     """Everything `blogengine.toml` can set; the defaults here are the only defaults."""
@@ -67,6 +114,7 @@ class SiteConfig:
     pygments_dark_style: str = "github-dark"
     author: AuthorConfig = field(default_factory=AuthorConfig)
     comments: CommentsConfig = field(default_factory=CommentsConfig)
+    deploy: DeployConfig = field(default_factory=DeployConfig)
 
     @property
     def content_dir(self) -> Path:
@@ -194,6 +242,38 @@ def _check_values(config: SiteConfig, path: Path | None, text: str) -> list[Conf
         curl = urlsplit(config.comments.url)
         if curl.scheme not in ("http", "https") or not curl.netloc:
             fail("comments.url", f"must be an absolute http(s) URL, got {config.comments.url!r}")
+    errors.extend(_check_deploy(config.deploy, path, text))
+    return errors
+
+
+def _check_deploy(deploy: DeployConfig, path: Path | None, text: str) -> list[ConfigError]:
+    errors: list[ConfigError] = []
+
+    def fail(key: str, message: str) -> None:
+        table, _, name = key.rpartition(".")
+        errors.append(ConfigError(f"'{key}' {message}", path, _line_of(text, table, name)))
+
+    if deploy.target and deploy.target not in DEPLOY_TARGETS:
+        hint = difflib.get_close_matches(deploy.target, DEPLOY_TARGETS, n=1)
+        fail("deploy.target", f"is not a deploy target, got {deploy.target!r} (expected one of "
+                              f"{', '.join(DEPLOY_TARGETS)})"
+                              + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+    bad = [option for option in deploy.rsync.options if not isinstance(option, str)]
+    if bad:
+        fail("deploy.rsync.options", f"must be a list of strings, got {bad[0]!r}")
+    branch = deploy.github_pages.branch
+    if not re.fullmatch(r"[A-Za-z0-9._/-]+", branch) or ".." in branch or branch.startswith(("-", "/")) \
+            or branch.endswith(("/", ".lock")):
+        fail("deploy.github_pages.branch", f"is not a branch name, got {branch!r}")
+    if not deploy.github_pages.remote:
+        fail("deploy.github_pages.remote", "must not be empty (a remote name, URL or path)")
+    if deploy.s3.endpoint_url:
+        url = urlsplit(deploy.s3.endpoint_url)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            fail("deploy.s3.endpoint_url",
+                 f"must be an absolute http(s) URL, got {deploy.s3.endpoint_url!r}")
+    if ".." in deploy.s3.prefix.split("/"):
+        fail("deploy.s3.prefix", f"must not climb out of the bucket, got {deploy.s3.prefix!r}")
     return errors
 
 

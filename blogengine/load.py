@@ -13,27 +13,38 @@ MARKDOWN_SUFFIXES = (".md", ".markdown")
 
 
 @dataclass(frozen=True)
-class SourceInfo:
-    """Which Markdown file a document came from, and a digest of its bytes."""
+class SourceRef:
+    """Which Markdown file a document came from (plain strings: ten thousand of these are
+    unpickled from the build cache on every rebuild), and a digest of its bytes."""
 
-    path: Path            # absolute path on disk
-    rel: PurePosixPath    # path under content/, e.g. posts/hello.md
+    rel: str              # path under content/, e.g. posts/hello.md
     digest: str
 
     @property
     def display_path(self) -> str:
         return f"content/{self.rel}"
 
+    @property
+    def parts(self) -> list[str]:
+        return self.rel.split("/")
+
 
 @dataclass(frozen=True)
-class SourceFile(SourceInfo):
-    """A Markdown file read from disk, with its text."""
+class SourceFile:
+    """A Markdown file read from disk, with its text and a digest of its bytes."""
 
-    text: str = ""
+    path: Path            # absolute path on disk
+    rel: PurePosixPath    # path under content/, e.g. posts/hello.md
+    text: str
+    digest: str
 
-    def info(self) -> SourceInfo:
+    @property
+    def display_path(self) -> str:
+        return f"content/{self.rel}"
+
+    def ref(self) -> SourceRef:
         """The same file without its text (documents keep only this)."""
-        return SourceInfo(path=self.path, rel=self.rel, digest=self.digest)
+        return SourceRef(rel=str(self.rel), digest=self.digest)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import PurePosixPath
 from datetime import datetime
 from typing import Any
 
@@ -223,7 +224,7 @@ def _slug(text: str) -> str:
 
 def _place(doc: Document, config: SiteConfig) -> Entry:
     meta = doc.meta
-    slug = meta.slug or _slug(meta.title) or _slug(doc.source.rel.stem)
+    slug = meta.slug or _slug(meta.title) or _slug(PurePosixPath(doc.source.rel).stem)
     if not slug:
         raise ContentError("cannot make a URL slug from the title; add `slug: ...`",
                            path=doc.source.display_path, line=1)
@@ -236,8 +237,8 @@ def _place(doc: Document, config: SiteConfig) -> Entry:
                                       day=f"{local.day:02d}", slug=slug, category=category)
         comments = meta.comments if meta.comments is not None else config.comments.enabled
     else:
-        folders = doc.source.rel.parts[1:-1] if doc.source.rel.parts[0] == "pages" \
-            else doc.source.rel.parts[:-1]
+        parts = doc.source.parts
+        folders = parts[1:-1] if parts[0] == "pages" else parts[:-1]
         url = config.page_permalink.format(slug="/".join([*(_slug(f) for f in folders), slug]))
         comments = bool(meta.comments) and config.comments.enabled
     url = _safe_url(url, doc)

@@ -13,7 +13,7 @@ from markdown_it.token import Token
 
 from blogengine.errors import ContentError
 from blogengine.frontmatter import FrontMatter, read_front_matter
-from blogengine.load import SourceFile, SourceInfo
+from blogengine.load import SourceFile, SourceRef
 
 WORDS_PER_MINUTE = 220
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
@@ -33,7 +33,7 @@ class Document:
     The body's HTML is either held (`body`) or fetched on demand (`loader`), so a rebuild can
     place ten thousand cached documents without reading every body back."""
 
-    source: SourceInfo
+    source: SourceRef
     kind: str                  # "post" or "page"
     meta: FrontMatter
     summary_html: str
@@ -75,7 +75,7 @@ def parse_document(source: SourceFile, md: MarkdownIt, tz: ZoneInfo) -> Document
     body = tokens[1:]
     html = md.renderer.render(body, md.options, {})
     summary_html, summary_text = _summary(body, md, meta)
-    return Document(source=source.info(), kind=kind, meta=meta, body=html,
+    return Document(source=source.ref(), kind=kind, meta=meta, body=html,
                     summary_html=summary_html, summary_text=summary_text, toc=_toc(body),
                     word_count=_word_count(body))
 

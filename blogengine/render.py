@@ -17,7 +17,7 @@ from blogengine.config import SiteConfig
 from blogengine.errors import BlogError, ThemeError
 from blogengine.feeds import absolute_url, atom_feed, rss_feed
 from blogengine.deps import (Dependency, Digests, Recorder, RecordingEnvironment, digest,
-                             entry_digest)
+                             object_id, touched_objects)
 from blogengine.load import Asset, FileStamp
 from blogengine.markup import pygments_css
 from blogengine.model import (ATOM_URL, ROBOTS_URL, RSS_URL, SITEMAP_URL, THEME_PREFIX,
@@ -100,10 +100,19 @@ def render_page(env: jinja2.Environment, page: Entry | Listing) -> bytes:
 
 
 @dataclass(frozen=True)
+class OutputRecord:
+    """What the cache keeps of one output: its key and, for pages, what it read."""
+
+    key: str
+    inputs: tuple[Dependency, ...] | None = None   # pages only
+    objects: str = ""                               # the objects those inputs belong to
+
+
+@dataclass(frozen=True)
 class RenderedSlice:
     """What a slice of pages produced: each page's key and inputs, files changed, errors."""
 
-    inputs: dict[str, tuple[str, tuple[Dependency, ...]]]
+    outputs: dict[str, OutputRecord]
     written: int
     errors: list[ThemeError]
 
@@ -116,7 +125,7 @@ def render_pages(indexes: Sequence[int]) -> RenderedSlice:
     staging: Staging = parallel.shared["staging"]
     digests: Digests = parallel.shared["digests"]
     fingerprint: str = parallel.shared["fingerprint"]
-    inputs: dict[str, tuple[str, tuple[Dependency, ...]]] = {}
+    outputs: dict[str, OutputRecord] = {}
     errors: list[ThemeError] = []
     written = 0
     for index in indexes:
@@ -133,8 +142,8 @@ def render_pages(indexes: Sequence[int]) -> RenderedSlice:
         written += staging.write(rel, body)
         # The key is worked out here, in the worker, where the digests are at hand.
         used = tuple(sorted(recorder.inputs))
-        inputs[rel] = (digests.key(used, fingerprint), used)
-    return RenderedSlice(inputs=inputs, written=written, errors=errors)
+        outputs[rel] = OutputRecord(digests.key(used, fingerprint), used, touched_objects(used))
+    return RenderedSlice(outputs=outputs, written=written, errors=errors)
 
 
 def unique_errors(errors: Iterable[BlogError]) -> list[BlogError]:
@@ -146,7 +155,8 @@ def unique_errors(errors: Iterable[BlogError]) -> list[BlogError]:
     return list(found.values())
 
 
-def data_outputs(site: Site, chain: list[Theme], assets: list[Asset]) -> list[Output]:
+def data_outputs(site: Site, chain: list[Theme], assets: list[Asset],
+                 objects: dict[str, str]) -> list[Output]:
     """Every file besides the pages: feeds, sitemap, robots.txt, the thread manifest, the
     highlighting stylesheet, theme static files and content assets, each with its input key."""
     config = site.config
@@ -154,7 +164,7 @@ def data_outputs(site: Site, chain: list[Theme], assets: list[Asset]) -> list[Ou
 
     def feed_key(kind: str, posts: list[Entry]) -> str:
         newest = max((p.updated or p.published for p in posts), default=site.updated)
-        return digest(kind, newest, [entry_digest(p) for p in posts[:latest]])
+        return digest(kind, newest, [objects[object_id("entry", p.url)] for p in posts[:latest]])
 
     outputs = [
         Output(url=ATOM_URL, make=lambda: atom_feed(site), key=feed_key("atom", site.posts)),
