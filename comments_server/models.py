@@ -376,3 +376,18 @@ class QueuedMail(OutgoingMail):
     sent_at: datetime | None = None
     failed_at: datetime | None = None
     last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A pingback, trackback or webmention: another page that links to a post. Kept apart from
+    comments, so it is never in the unanswered queue nor shown as a reader's comment."""
+
+    thread: str
+    kind: str                 # "pingback", "trackback" or "webmention"
+    source_url: str
+    title: str
+    excerpt: str
+    created_at: datetime
+    uid: str
+    id: int = 0

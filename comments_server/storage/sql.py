@@ -19,6 +19,7 @@ from comments_server.models import (
     MAX_ID,
     Comment,
     ImportedComment,
+    Mention,
     NewComment,
     OutgoingMail,
     State,
@@ -26,6 +27,7 @@ from comments_server.models import (
     TrackedComment,
 )
 from comments_server.storage.accounts import AccountStore
+from comments_server.storage.mentions import MentionStore, insert_mentions
 from comments_server.storage.outbox import OutboxStore, enqueue
 from comments_server.storage.tables import comments
 
@@ -114,6 +116,7 @@ class SqlStorage:
         self._writer = engine.execution_options(sqlite_write=True)
         self.accounts = AccountStore(engine)
         self.outbox = OutboxStore(engine)
+        self.mentions = MentionStore(engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -287,25 +290,37 @@ class SqlStorage:
         """Insert records (parents first) in one transaction, skipping uids already stored.
 
         Returns (added, skipped). A parent uid must be stored already or come earlier."""
-        added = skipped = 0
         with self._writer.begin() as conn:
-            known: dict[str, int] = {}
-            uids = [r.comment.uid for r in records] + [r.parent_uid for r in records if r.parent_uid]
-            for start in range(0, len(uids), 500):
-                query = select(comments.c.uid, comments.c.id).where(comments.c.uid.in_(uids[start:start + 500]))
-                known.update({uid: int(cid) for uid, cid in conn.execute(query)})
-            for record in records:
-                if record.comment.uid in known:
-                    skipped += 1
-                    continue
-                values = {name: getattr(record.comment, name) for name in _NEW_FIELDS}
-                values["parent_id"] = known[record.parent_uid] if record.parent_uid else None
-                values["edited_at"] = record.edited_at
-                result = conn.execute(comments.insert().values(**values))
-                assert result.inserted_primary_key is not None
-                known[record.comment.uid] = int(result.inserted_primary_key[0])
-                added += 1
-        return added, skipped
+            return _import_comment_rows(conn, records)
+
+    def import_conversations(self, records: Sequence[ImportedComment], mentions: Sequence[Mention]
+                             ) -> tuple[tuple[int, int], tuple[int, int]]:
+        """Comments (as import_comments) and mentions, all in one transaction; re-running adds
+        nothing. Returns (added, skipped) for each."""
+        with self._writer.begin() as conn:
+            return _import_comment_rows(conn, records), insert_mentions(conn, mentions)
+
+
+def _import_comment_rows(conn: Connection, records: Sequence[ImportedComment]) -> tuple[int, int]:
+    """import_comments in the caller's transaction."""
+    added = skipped = 0
+    known: dict[str, int] = {}
+    uids = [r.comment.uid for r in records] + [r.parent_uid for r in records if r.parent_uid]
+    for start in range(0, len(uids), 500):
+        query = select(comments.c.uid, comments.c.id).where(comments.c.uid.in_(uids[start:start + 500]))
+        known.update({uid: int(cid) for uid, cid in conn.execute(query)})
+    for record in records:
+        if record.comment.uid in known:
+            skipped += 1
+            continue
+        values = {name: getattr(record.comment, name) for name in _NEW_FIELDS}
+        values["parent_id"] = known[record.parent_uid] if record.parent_uid else None
+        values["edited_at"] = record.edited_at
+        result = conn.execute(comments.insert().values(**values))
+        assert result.inserted_primary_key is not None
+        known[record.comment.uid] = int(result.inserted_primary_key[0])
+        added += 1
+    return added, skipped
 
 
 @dataclass(frozen=True)

@@ -181,3 +181,20 @@ used_links = Table(
     Column("nonce", String(64), primary_key=True),
     Column("used_at", UTCDateTime, nullable=False),
 )
+
+# Pingbacks, trackbacks and webmentions brought in by importers: links to a post from elsewhere,
+# kept out of `comments` so they never wait for an answer nor show as a reader's comment.
+mentions = Table(
+    "mentions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("uid", String(200), nullable=False),
+    Column("thread", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("source_url", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("excerpt", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "uid", unique=True),
+    Index(None, "thread", "created_at"),
+)
