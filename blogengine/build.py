@@ -123,7 +123,7 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
     warnings = _bake_comments(site, config)
     pages = site_pages(site)
     objects = object_digests(site)
-    extras = data_outputs(site, chain, scanned.assets, objects)
+    extras = data_outputs(site, chain, scanned.assets)
     check_paths([(output_path(page.url), _origin(page)) for page in pages]
                 + [(out.path, str(out.copy_from or out.url)) for out in extras])
     prepare_environment(env, site)
@@ -150,7 +150,7 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
         for rel in removed:
             staging.remove(rel)
         written += len(removed)
-        staging.commit()
+        staging.commit(candidates=[output_path(pages[i].url) for i in plan.render] + sorted(plan.extras))
     except BaseException:
         staging.abort()
         raise

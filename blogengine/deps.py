@@ -135,15 +135,39 @@ class Digests:
         return digest(_summary(value))
 
 
+# Attributes kept apart from the rest of their object, so that a change to them (a new post
+# shifts its neighbours' links and its tags' post lists) marks only the pages that read them.
+_ATTRIBUTE_GROUPS = {
+    "entry": {"previous": "entry.links", "next": "entry.links", "related": "entry.links",
+              "conversation": "entry.talk"},
+    "term": {"posts": "term.posts"},
+}
+
+
+def group_of(kind: str, attribute: str) -> str:
+    """The object kind an attribute belongs to ("entry", "entry.links", "term.posts", ...)."""
+    return _ATTRIBUTE_GROUPS.get(kind, {}).get(attribute, kind)
+
+
 def entry_digest(entry: Entry) -> str:
     """Everything a template can read from one post or page (other entries only by URL)."""
+    return digest(_entry_core(entry), _entry_links(entry), _entry_talk(entry))
+
+
+def _entry_core(entry: Entry) -> tuple[Any, ...]:
+    return (entry.doc.source.digest, entry.kind, entry.url, entry.slug, entry.author,
+            entry.comments, entry.date, entry.updated, _urls(entry.tags),
+            entry.category.url if entry.category else None)
+
+
+def _entry_links(entry: Entry) -> tuple[Any, ...]:
+    return (entry.previous.url if entry.previous else None,
+            entry.next.url if entry.next else None, _urls(entry.related))
+
+
+def _entry_talk(entry: Entry) -> Any:
     conversation = entry.conversation
-    return digest(
-        entry.doc.source.digest, entry.kind, entry.url, entry.slug, entry.author, entry.comments,
-        entry.date, entry.updated, _urls(entry.tags), entry.category.url if entry.category else None,
-        entry.previous.url if entry.previous else None, entry.next.url if entry.next else None,
-        _urls(entry.related),
-        None if conversation is None else [conversation.count, conversation.comments])
+    return None if conversation is None else [conversation.count, conversation.comments]
 
 
 def listing_digest(listing: Listing) -> str:
@@ -168,15 +192,19 @@ def object_id(kind: str, name: str) -> str:
 
 
 def object_digests(site: Site) -> dict[str, str]:
-    """One coarse digest per model object (covering every attribute a template can read), so a
-    rebuild finds the few objects that changed before looking at any page's inputs."""
+    """One coarse digest per model object (per attribute group), covering every attribute a
+    template can read, so a rebuild finds the few objects that changed before looking at any
+    page's inputs."""
     found: dict[str, str] = {}
     for entry in site.entries:
-        found[object_id("entry", entry.url)] = entry_digest(entry)
+        found[object_id("entry", entry.url)] = digest(_entry_core(entry))
+        found[object_id("entry.links", entry.url)] = digest(_entry_links(entry))
+        found[object_id("entry.talk", entry.url)] = digest(_entry_talk(entry))
     for listing in site.listings:
         found[object_id("listing", listing.url)] = listing_digest(listing)
     for term in [*site.tags, *site.categories]:
-        found[object_id("term", term.url)] = term_digest(term)
+        found[object_id("term", term.url)] = digest(term.kind, term.name, term.slug, term.url)
+        found[object_id("term.posts", term.url)] = digest(_urls(term.posts))
     for name in SITE_ATTRIBUTES:
         found[object_id("site", name)] = digest(_summary(getattr(site, name)))
     return found
@@ -184,5 +212,5 @@ def object_digests(site: Site) -> dict[str, str]:
 
 def touched_objects(inputs: Iterable[Dependency]) -> str:
     """The objects (and templates) a page's inputs belong to, as one newline-joined string."""
-    return "\n".join(sorted({object_id(kind, name if kind == "site" else url)
+    return "\n".join(sorted({object_id(group_of(kind, name), name if kind == "site" else url)
                               for kind, url, name in inputs}))

@@ -107,6 +107,19 @@ class Pagination:
     def next_url(self) -> str | None:
         return self.urls[self.number] if self.number < self.count else None
 
+    @property
+    def nearby(self) -> list[tuple[int, str] | None]:
+        """(number, url) of the first and last pages and those around this one; None where
+        pages are left out. A thousand-page blog must not list a thousand links on each page."""
+        shown = sorted({1, self.count, *range(max(1, self.number - 2),
+                                               min(self.count, self.number + 2) + 1)})
+        window: list[tuple[int, str] | None] = []
+        for number in shown:
+            if window and window[-1] is not None and number - window[-1][0] > 1:
+                window.append(None)
+            window.append((number, self.urls[number - 1]))
+        return window
+
 
 @dataclass(eq=False, repr=False)
 class Listing:

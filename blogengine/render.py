@@ -17,7 +17,7 @@ from blogengine.config import SiteConfig
 from blogengine.errors import BlogError, ThemeError
 from blogengine.feeds import absolute_url, atom_feed, rss_feed
 from blogengine.deps import (Dependency, Digests, Recorder, RecordingEnvironment, digest,
-                             object_id, touched_objects)
+                             entry_digest, touched_objects)
 from blogengine.load import Asset, FileStamp
 from blogengine.markup import pygments_css
 from blogengine.model import (ATOM_URL, ROBOTS_URL, RSS_URL, SITEMAP_URL, THEME_PREFIX,
@@ -155,8 +155,7 @@ def unique_errors(errors: Iterable[BlogError]) -> list[BlogError]:
     return list(found.values())
 
 
-def data_outputs(site: Site, chain: list[Theme], assets: list[Asset],
-                 objects: dict[str, str]) -> list[Output]:
+def data_outputs(site: Site, chain: list[Theme], assets: list[Asset]) -> list[Output]:
     """Every file besides the pages: feeds, sitemap, robots.txt, the thread manifest, the
     highlighting stylesheet, theme static files and content assets, each with its input key."""
     config = site.config
@@ -164,7 +163,7 @@ def data_outputs(site: Site, chain: list[Theme], assets: list[Asset],
 
     def feed_key(kind: str, posts: list[Entry]) -> str:
         newest = max((p.updated or p.published for p in posts), default=site.updated)
-        return digest(kind, newest, [objects[object_id("entry", p.url)] for p in posts[:latest]])
+        return digest(kind, newest, [entry_digest(p) for p in posts[:latest]])
 
     outputs = [
         Output(url=ATOM_URL, make=lambda: atom_feed(site), key=feed_key("atom", site.posts)),

@@ -6,6 +6,7 @@ this one is killed while applying; killed any earlier, it leaves the output unto
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -73,6 +74,10 @@ class Staging:
         self._removed: list[str] = []
 
     def _target(self, rel: str) -> Path:
+        if self.patch:
+            # Flat, by name digest: no folder to make per page (folders cost here), and
+            # workers in other processes never collide.
+            return self.root / _flat_name(rel)
         folder = rel.rpartition("/")[0]
         if folder and folder not in self._folders:  # one mkdir per folder, not per file
             (self.root / folder).mkdir(parents=True, exist_ok=True)
@@ -98,11 +103,14 @@ class Staging:
         """Delete a published file at commit (patch mode; a fresh folder simply lacks it)."""
         self._removed.append(rel)
 
-    def commit(self) -> None:
+    def commit(self, candidates: Iterable[str] = ()) -> None:
+        """Publish: swap in the fresh folder, or move in the staged files among `candidates`
+        (every path this build may have staged) and delete the removed ones."""
         if not self.patch:
             self._swap()
             return
-        journal = {"removed": self._removed}
+        moved = [rel for rel in candidates if (self.root / _flat_name(rel)).exists()]
+        journal = {"moved": moved, "removed": self._removed}
         temporary = self.root / f"{JOURNAL}.new"
         with open(temporary, "w", encoding="utf-8") as handle:
             json.dump(journal, handle)
@@ -137,14 +145,16 @@ def _apply(staged: Path, out_dir: Path) -> None:
     """Move staged files into the output folder and delete the removed ones (idempotent: a
     later build calls it again for a journal left by a killed one)."""
     journal = json.loads((staged / JOURNAL).read_text(encoding="utf-8"))
-    for folder, _dirs, files in os.walk(staged):
-        rel_folder = os.path.relpath(folder, staged)
-        for name in files:
-            if rel_folder == "." and name.startswith(JOURNAL):
-                continue
-            target_folder = out_dir if rel_folder == "." else out_dir / rel_folder
-            target_folder.mkdir(parents=True, exist_ok=True)
-            os.replace(os.path.join(folder, name), target_folder / name)
+    folders: set[Path] = set()
+    for rel in journal["moved"]:
+        source = staged / _flat_name(rel)
+        if not source.exists():
+            continue                     # moved already, by the build that wrote the journal
+        target = out_dir / rel
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
+        os.replace(source, target)
     for rel in journal["removed"]:
         (out_dir / rel).unlink(missing_ok=True)
         parent = (out_dir / rel).parent
@@ -155,6 +165,10 @@ def _apply(staged: Path, out_dir: Path) -> None:
                 break
             parent = parent.parent
     shutil.rmtree(staged, ignore_errors=True)
+
+
+def _flat_name(rel: str) -> str:
+    return hashlib.sha1(rel.encode("utf-8")).hexdigest()
 
 
 def recover(out_dir: Path) -> None:

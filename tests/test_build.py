@@ -218,14 +218,19 @@ def test_explicit_slug_cannot_escape_output(make_site, build_at):
 
 
 def test_a_journal_left_by_a_killed_build_is_finished(make_site, build_at):
-    from blogengine.write import JOURNAL, recover
+    from blogengine.write import JOURNAL, Staging, recover
     root = make_site(three_posts())
     build_at(root)
     out = root / "public"
-    staged = root / ".public.tmp-999999"          # a build that died after deciding its change
-    (staged / "2024/01/first-post").mkdir(parents=True)
-    (staged / "2024/01/first-post/index.html").write_text("new page")
-    (staged / JOURNAL).write_text('{"removed": ["files/notes.txt"]}')
+    # A build that died after deciding its change (its journal is written) but before moving:
+    staging = Staging(out, patch=True)
+    staging.write("2024/01/first-post/index.html", b"new page")
+    staging.remove("files/notes.txt")
+    staging.commit = lambda candidates=(): None      # dies here
+    journal = staging.root / JOURNAL
+    moved = ["2024/01/first-post/index.html"]
+    journal.write_text('{"moved": %s, "removed": ["files/notes.txt"]}' % str(moved).replace("'", '"'))
+    staged = staging.root.rename(root / ".public.tmp-999999")
     unfinished = root / ".public.tmp-999998"       # one that died while still rendering
     unfinished.mkdir()
     (unfinished / "index.html").write_text("half a site")

@@ -135,3 +135,13 @@ def test_images_in_posts_keep_alt_text(make_site, build_at):
     build_at(root)
     img = read_html(root / "public/2024/01/alpha/index.html").find("main").find("img")
     assert img["alt"] == "Two cups on a table"
+
+
+def test_pagination_shows_first_last_and_nearby_pages(make_site, build_at):
+    files = {f"content/posts/p{i:02d}.md": post(f"Post {i}", f"2024-01-{i + 1:02d}") for i in range(26)}
+    root = make_site(files)   # two posts a page: 13 index pages
+    build_at(root)
+    nav = read_html(root / "public/page/7/index.html").find("nav", class_="pagination")
+    items = [li.get_text(strip=True) for li in nav.find_all("li")]
+    assert items == ["← Newer posts", "1", "…", "5", "6", "7", "8", "9", "…", "13", "Older posts →"]
+    assert nav.find("a", attrs={"aria-current": "page"})["href"] == "/page/7/"
