@@ -204,8 +204,9 @@ def _plan(pages: list[Entry | Listing], extras: list[Output], cache: BuildCache,
     for index, page in enumerate(pages):
         rel = output_path(page.url)
         old = old_outputs.get(rel)
-        if old is None or old[1] is None:
-            render.append(index)
+        own = object_id("entry" if isinstance(page, Entry) else "listing", page.url)
+        if old is None or old[1] is None or own in changed:
+            render.append(index)     # new, or its own content changed: no need to look closer
         elif not changed.isdisjoint(old[1].split("\n")):
             maybe[rel] = index
     read = cache.inputs(maybe) if maybe else {}
