@@ -17,7 +17,7 @@ import click
 
 from blogengine import __version__
 from blogengine.build import BuildOptions, build
-from blogengine.config import load_config
+from blogengine.config import DEPLOY_TARGETS, load_config
 from blogengine.errors import BlogError, BuildFailed
 from blogengine.scaffold import init_site, new_document
 
@@ -194,6 +194,69 @@ def new(title: str, source: Path, page: bool, tags: tuple[str, ...], draft: bool
     if draft and not page:
         click.echo("It is a draft: `blogengine build --drafts` shows it; "
                    "set `draft: false` to publish.")
+
+
+@main.command()
+@click.option("--source", "-s", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The site folder.")
+@click.option("--target", "-t", type=click.Choice(DEPLOY_TARGETS), default=None,
+              help="Where to deploy [default: [deploy] target in blogengine.toml].")
+@click.option("--to", "destination", default=None, metavar="DEST",
+              help="Override the target's folder, rsync destination, git remote or s3 bucket[/prefix].")
+@click.option("--dry-run", "-n", is_flag=True, help="List what would change; change nothing.")
+@click.option("--delete/--no-delete", default=None,
+              help="Remove files the build no longer has [default: the target's `delete`].")
+@click.option("--clean", is_flag=True, help="Build everything again (ignore the build cache).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes for big builds [default: one per CPU].")
+@click.option("--comments-token", envvar="BLOGENGINE_COMMENTS_TOKEN", default="", show_envvar=True,
+              help="An author API token, for [deploy] reload_comments.")
+@handle_errors
+def deploy(source: Path, target: str | None, destination: str | None, dry_run: bool,
+           delete: bool | None, clean: bool, jobs: int | None, comments_token: str) -> None:
+    """Build the site, then publish it to a folder, rsync, GitHub Pages or S3.
+
+    Only a complete, successful build is deployed, and only what changed is sent. Each
+    changed file is listed (new, changed, removed).
+
+    \b
+    Examples:
+      blogengine deploy                          # the target in [deploy] of blogengine.toml
+      blogengine deploy --dry-run                # what would change, changing nothing
+      blogengine deploy --target dir --to /var/www/blog
+      blogengine deploy --target rsync --to me@example.com:/var/www/blog/
+      blogengine deploy --target github-pages    # branch gh-pages of the remote origin
+      blogengine deploy --target s3 --to my-bucket/blog
+    """
+    from blogengine.deploy import DeployOptions, deploy_site
+
+    config = load_config(source)
+    options = DeployOptions(target=target, destination=destination, dry_run=dry_run,
+                            delete=delete, comments_token=comments_token,
+                            build=BuildOptions(jobs=jobs, incremental=not clean))
+    report = deploy_site(config, options)
+    for warning in report.build.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    built = report.build
+    click.echo("Build up to date" if built.up_to_date else
+               f"Built {built.pages_written} pages ({built.files_written} files written)", nl=False)
+    click.echo(f" -> {built.output_dir}")
+    changes = report.changes
+    for label, paths in (("new", changes.new), ("changed", changes.changed),
+                         ("removed", changes.removed)):
+        for path in paths:
+            click.echo(f"  {label:<8} {path}")
+    counts = (f"{len(changes.new)} new, {len(changes.changed)} changed, "
+              f"{len(changes.removed)} removed")
+    if dry_run:
+        click.echo(f"Dry run, nothing was changed: deploying to {report.target} {report.destination} "
+                   f"would make {counts}.")
+    elif changes.count == 0:
+        click.echo(f"Nothing to deploy: {report.target} {report.destination} is up to date.")
+    else:
+        click.echo(f"Deployed to {report.target} {report.destination}: {counts}.")
+    if report.threads_reloaded is not None:
+        click.echo(f"The comment server reloaded threads.json ({report.threads_reloaded} threads).")
 
 
 @main.command()

@@ -108,6 +108,22 @@ class ThreadIndex:
         self._refresh()
         return self._manifest
 
+    def reload(self) -> Manifest:
+        """Read the manifest again now, whatever the TTL (`POST /api/threads/reload`, after a deploy).
+
+        A manifest that cannot be read or parsed raises, and the previous one stays."""
+        if not self.source:
+            raise ManifestError("no THREADS_MANIFEST is configured")
+        with self._lock:
+            if self._is_url:
+                self._manifest = parse_manifest(self._fetch(), self.source)
+                self._fetched_at = time.monotonic()
+            else:
+                stat = os.stat(self.source)
+                self._manifest = parse_manifest(Path(self.source).read_text(encoding="utf-8"), self.source)
+                self._stamp = (stat.st_mtime_ns, stat.st_size)
+            return self._manifest
+
     def get(self, path: str) -> Thread | None:
         return self.manifest.threads.get(path)
 

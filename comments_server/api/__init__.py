@@ -114,6 +114,22 @@ def unanswered() -> Response:
     return response
 
 
+@bp.post("/threads/reload")
+def reload_threads() -> Response:
+    """Re-read the thread manifest now instead of after its TTL (`blogengine deploy`); author token only."""
+    from comments_server.manifest import ManifestError
+
+    if bearer_identity() is None:
+        raise ApiError(401, "unauthorized", "send 'Authorization: Bearer <author token>'")
+    try:
+        manifest = service().threads.reload()
+    except (OSError, UnicodeDecodeError, ManifestError) as exc:
+        raise ApiError(502, "manifest_unavailable", f"the thread manifest was not reloaded, the previous one stays: {exc}") from None
+    response = jsonify({"threads": len(manifest.threads)})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """This API, described in OpenAPI 3.1."""

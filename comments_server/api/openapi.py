@@ -178,6 +178,12 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": {"type": "integer", "minimum": 0},
         "description": "Thread path -> published comments.",
     },
+    "ThreadsReloaded": {
+        "type": "object",
+        "required": ["threads"],
+        "additionalProperties": False,
+        "properties": {"threads": {"type": "integer", "minimum": 0, "description": "Threads in the reloaded manifest."}},
+    },
 }
 
 _THREAD_PARAM = {"name": "thread", "in": "query", "required": True, "schema": {"type": "string"},
@@ -292,6 +298,19 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json(_ref("Unanswered"), "The queue."),
                 "401": _error("Not logged in, or a wrong author token."),
+            },
+        },
+    },
+    "/api/threads/reload": {
+        "post": {
+            "operationId": "reload_threads",
+            "summary": "Read the thread manifest (THREADS_MANIFEST) again now, instead of when its TTL runs out.",
+            "description": "Called by `blogengine deploy` when `[deploy] reload_comments` is on, so new posts take "
+                           "comments at once. Needs `Authorization: Bearer <author token>`; no body.",
+            "responses": {
+                "200": _json(_ref("ThreadsReloaded"), "The manifest was reloaded."),
+                "401": _error("No author token, or a wrong one."),
+                "502": _error("The manifest could not be read or is broken; the previous one stays."),
             },
         },
     },
