@@ -104,11 +104,10 @@ class Digests:
 
     def key(self, inputs: Iterable[Dependency], base: str) -> str:
         """A page's key: the build's fingerprint and the digest of every input it read."""
-        hasher = hashlib.sha256(base.encode())
-        for dependency in sorted(inputs):
-            hasher.update("\0".join(dependency).encode())
-            hasher.update(self.of(dependency).encode())
-        return hasher.hexdigest()
+        of = self.of
+        text = "\n".join(f"{kind}\0{url}\0{name}\0{of((kind, url, name))}"
+                         for kind, url, name in sorted(inputs))
+        return hashlib.sha256(f"{base}\n{text}".encode()).hexdigest()
 
     def _compute(self, dependency: Dependency) -> str:
         kind, url, name = dependency
@@ -132,6 +131,13 @@ class Digests:
             value = getattr(owner, name)
         except AttributeError:
             return "missing"
+        # Most values are short strings or other pages: they stand for themselves, unhashed.
+        if isinstance(value, str) and len(value) < 120:
+            return "s:" + repr(value)   # repr: no newline or NUL can blur the key
+        if isinstance(value, (Entry, Listing, Term)):
+            return "r:" + value.url
+        if value is None or isinstance(value, (bool, int)):
+            return "v:" + repr(value)
         return digest(_summary(value))
 
 
