@@ -61,7 +61,8 @@ class LazyGroup(click.Group):
     """A group whose `comments` subcommands are imported only when used: the comment server
     pulls in Flask and SQLAlchemy, which `build` and `new` do not need."""
 
-    lazy = {"comments": "comments_server.cli:comments"}
+    lazy = {"comments": "comments_server.cli:comments",
+            "import": "blogengine.importers.cli:import_group"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy])

@@ -88,8 +88,8 @@ def front_matter_text(front: dict[str, Any], body: str) -> str:
     for key, value in front.items():
         if value is None or value == [] or value == "":
             continue
-        lines.append(yaml.safe_dump({key: value}, default_flow_style=None, allow_unicode=True,
-                                    width=10**6, sort_keys=False).rstrip("\n"))
+        dumped = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**6)
+        lines.append(f"{key}: {dumped.removesuffix(chr(10)).removesuffix('...').strip()}")
     text = "---\n" + "\n".join(lines) + "\n---\n"
     body = body.strip("\n")
     return text + ("\n" + body + "\n" if body else "")

@@ -1,0 +1,374 @@
+"""Writing a Plan into a site: files staged in a temporary folder and moved in, posts placed by
+the site model (so each comment thread is the post's real path), comments in one transaction."""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from blogengine.config import SiteConfig
+from blogengine.errors import BlogError, ContentError
+from blogengine.importers.plan import CommentItem, Entry, MentionItem, Plan, front_matter_text
+from blogengine.importers.rethread import rethread
+from blogengine.load import load_sources, read_source
+from blogengine.markup import make_markdown
+from blogengine.model import GENERATED_URLS, Site, build_site, output_path
+from blogengine.parse import Document, parse_document
+
+REDIRECT_MARK = '<meta name="generator" content="blogengine import: redirect">'
+_NAMELESS = "Anonymous"
+
+
+@dataclass
+class ImportReport:
+    """What an import did, for the CLI to print."""
+
+    system: str
+    source: Path
+    site: Path
+    written: Counter[str] = field(default_factory=Counter)    # "posts", "pages", "assets", ...
+    already: Counter[str] = field(default_factory=Counter)    # identical file already there
+    kept: list[str] = field(default_factory=list)             # another file already there
+    comments_added: int = 0
+    comments_already: int = 0
+    held: int = 0
+    authored: int = 0
+    mentions_added: int = 0
+    mentions_already: int = 0
+    comments_off: bool = False
+    skipped: Counter[str] = field(default_factory=Counter)
+    skipped_details: list[str] = field(default_factory=list)
+    rethreaded: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    threads: dict[str, str] = field(default_factory=dict)     # entry label -> its path
+
+
+def normalize_path(url: str) -> str | None:
+    """The path of an old URL as a site path ('/2019/05/17/hello/'), or None when it names no
+    page of its own (the front page, a ?p=12 link, a path climbing out)."""
+    parts = urlsplit(url.strip())
+    if parts.query or not parts.path or parts.path == "/":
+        return None
+    path = unquote(parts.path)
+    segments = path.split("/")
+    if any(s in (".", "..") for s in segments) or "\\" in path or "\x00" in path:
+        return None
+    return "/" + "/".join(s for s in segments if s) + ("/" if path.endswith("/") else "")
+
+
+def redirect_file(path: str) -> str:
+    """Where a redirect for an old path goes in the output: '/a/b/' and '/a/b' become
+    a/b/index.html, '/a/b.html' stays a/b.html."""
+    rel = path.strip("/")
+    if not path.endswith("/") and PurePosixPath(rel).suffix.lower() in (".html", ".htm"):
+        return rel
+    return rel + "/index.html"
+
+
+def redirect_page(config: SiteConfig, url: str, title: str) -> str:
+    """A small page that sends browsers and search engines to `url` (a path on the new site)."""
+    target = config.base_path.rstrip("/") + url
+    absolute = config.base_url.rstrip("/") + url
+    t, a = html.escape(target, quote=True), html.escape(absolute, quote=True)
+    return (f'<!DOCTYPE html>\n<html lang="{html.escape(config.language, quote=True)}">\n<head>\n'
+            f'<meta charset="utf-8">\n{REDIRECT_MARK}\n'
+            f"<title>{html.escape(title or 'Moved')}</title>\n"
+            f'<meta http-equiv="refresh" content="0; url={t}">\n'
+            f'<link rel="canonical" href="{a}">\n<meta name="robots" content="noindex">\n'
+            f'</head>\n<body>\n<p>This page has moved to <a href="{t}">{a}</a>.</p>\n'
+            "</body>\n</html>\n")
+
+
+def redirect_target(text: str) -> str | None:
+    """The new path an imported redirect page points to, or None if it is not one of ours."""
+    if REDIRECT_MARK not in text:
+        return None
+    start = text.find('http-equiv="refresh" content="0; url=')
+    if start < 0:
+        return None
+    start = text.index("url=", start) + 4
+    return html.unescape(text[start:text.index('"', start)])
+
+
+def read_site(config: SiteConfig, staged: dict[str, Path] | None = None) -> Site:
+    """The site model of the site's content plus staged files (content rel -> file), drafts and
+    future posts included. Existing files that do not parse are left out: they are not ours."""
+    md = make_markdown(allow_html=not config.escape_html)
+    staged = staged or {}
+    documents: list[Document] = []
+    for source in load_sources(config.content_dir).sources:
+        if str(source.rel) in staged:
+            continue
+        try:
+            documents.append(parse_document(source, md, config.tz))
+        except ContentError:
+            continue
+    for rel, path in sorted(staged.items()):
+        errors: list[ContentError] = []
+        staged_source = read_source(path, PurePosixPath(rel), errors)
+        if staged_source is None:
+            raise errors[0]
+        documents.append(parse_document(staged_source, md, config.tz))
+    return build_site(documents, config, drafts=True, future=True)
+
+
+def site_redirects(config: SiteConfig) -> dict[str, str]:
+    """Old path -> new path, from the redirect pages earlier imports wrote under content/."""
+    found: dict[str, str] = {}
+    if not config.content_dir.is_dir():
+        return found
+    for path in sorted(config.content_dir.rglob("*.htm*")):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        target = redirect_target(text)
+        if target is None:
+            continue
+        rel = path.relative_to(config.content_dir).as_posix()
+        old = "/" + (rel[: -len("index.html")] if rel.endswith("index.html") else rel)
+        base = config.base_path.rstrip("/")
+        found[old] = target[len(base):] if base and target.startswith(base) else target
+    return found
+
+
+class _Stage:
+    """Files to add to the site, written first into a temporary folder inside it."""
+
+    def __init__(self, root: Path, report: ImportReport) -> None:
+        self.root = root
+        self.report = report
+        self.folder = Path(tempfile.mkdtemp(prefix=".blogengine-import-", dir=root))
+        self.files: list[str] = []      # relative to the site root
+
+    def add(self, rel: str, data: bytes, kind: str) -> Path:
+        """Stage `data` for root/rel unless that file exists; returns the file to read it from."""
+        target = self.root / rel
+        if target.exists():
+            if target.is_file() and target.read_bytes() == data:
+                self.report.already[kind] += 1
+            else:
+                self.report.kept.append(rel)
+            return target
+        staged = self.folder / rel
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        staged.write_bytes(data)
+        self.files.append(rel)
+        self.report.written[kind] += 1
+        return staged
+
+    def copy(self, rel: str, source: Path, kind: str) -> None:
+        try:
+            data = source.read_bytes()
+        except OSError as exc:
+            raise BlogError(f"cannot read the file ({exc.strerror})", path=source) from None
+        self.add(rel, data, kind)
+
+    def move_in(self) -> list[Path]:
+        """Move every staged file into the site; returns what was added, to undo it on failure."""
+        added: list[Path] = []
+        try:
+            for rel in self.files:
+                target = self.root / rel
+                for parent in reversed(target.relative_to(self.root).parents[:-1]):
+                    folder = self.root / parent
+                    if not folder.exists():
+                        folder.mkdir()
+                        added.append(folder)
+                os.replace(self.folder / rel, target)
+                added.append(target)
+        except BaseException:
+            undo(added)
+            raise
+        return added
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def undo(added: list[Path]) -> None:
+    """Remove files and folders an import added (newest first)."""
+    for path in reversed(added):
+        try:
+            path.rmdir() if path.is_dir() else path.unlink()
+        except OSError:
+            pass
+
+
+def _open_storage(config: SiteConfig) -> Any:
+    """The site's comment store (as `blogengine comments` finds it), opened before anything is
+    written so a bad database setting stops the import at once."""
+    from comments_server.config import load_config as load_server_config
+    from comments_server.config import validate
+    from comments_server.errors import SchemaError
+    from comments_server.storage import open_storage
+
+    cfg = load_server_config({"SITE": str(config.root.resolve())})
+    problems = cfg.problems + [p for p in validate(cfg) if "DATABASE_URL" in p]
+    if problems:
+        raise BlogError(f"comment database: {'; '.join(problems)}")
+    try:
+        return open_storage(str(cfg.values["DATABASE_URL"]))
+    except SchemaError as exc:
+        raise BlogError(f"comment database: {exc}") from None
+    except Exception as exc:  # an unreachable server or bad URL: one line, no traceback
+        raise BlogError(f"comment database: cannot open it ({exc})") from None
+
+
+def apply_plan(config: SiteConfig, plan: Plan) -> ImportReport:
+    """Write the plan's files and store its comments; on any failure the site is left as it was."""
+    report = ImportReport(system=plan.system, source=plan.source, site=config.root,
+                          skipped=Counter(plan.skipped), skipped_details=list(plan.skipped_details),
+                          notes=list(plan.notes))
+    has_comments = any(e.comments or e.mentions for e in plan.entries) or any(
+        plan.thread_comments.values()) or any(plan.thread_mentions.values())
+    storage = None
+    if has_comments and not config.comments.enabled:
+        report.comments_off = True
+    elif has_comments:
+        storage = _open_storage(config)
+    stage = _Stage(config.root, report)
+    try:
+        _apply(config, plan, stage, storage, report)
+    finally:
+        stage.discard()
+        if storage is not None:
+            storage.close()
+    return report
+
+
+def _apply(config: SiteConfig, plan: Plan, stage: _Stage, storage: Any, report: ImportReport) -> None:
+    staged: dict[str, Path] = {}
+    for entry in plan.entries:
+        text = front_matter_text(entry.front, entry.body)
+        staged[str(entry.rel)] = stage.add(f"content/{entry.rel}", text.encode("utf-8"),
+                                           entry.kind + "s")
+    site = read_site(config, staged)
+    by_rel = {e.doc.source.rel: e for e in site.entries}
+    owners = {output_path(e.url) for e in site.entries} | {output_path(x.url) for x in site.listings}
+    owners |= {output_path(url) for url in GENERATED_URLS}
+    redirected: set[str] = set()
+    threads: dict[str, list[CommentItem]] = {k: list(v) for k, v in plan.thread_comments.items()}
+    mentions: dict[str, list[MentionItem]] = {k: list(v) for k, v in plan.thread_mentions.items()}
+    for entry in plan.entries:
+        placed = by_rel[str(entry.rel)]
+        report.threads[entry.label] = placed.url
+        threads.setdefault(placed.url, []).extend(entry.comments)
+        mentions.setdefault(placed.url, []).extend(entry.mentions)
+        for rel, source in entry.resources:
+            stage.copy(f"content/{placed.url.strip('/')}/{rel}".replace("content//", "content/"),
+                       source, "assets")
+        for old in entry.old_urls:
+            _redirect(config, stage, report, entry, placed.url, old, owners, redirected)
+    for asset_rel, source in plan.assets:
+        stage.copy(f"content/{asset_rel}", source, "assets")
+    records, mention_rows = _comment_records(threads, mentions, report)
+    if storage is None:
+        if report.comments_off:
+            report.notes.append(f"comments are off for this site ([comments] enabled = false): "
+                                f"{len(records)} comments and {len(mention_rows)} mentions "
+                                "were not imported")
+        stage.move_in()
+        return
+    added = stage.move_in()
+    try:
+        (report.comments_added, report.comments_already), (report.mentions_added,
+                                                           report.mentions_already) = \
+            storage.import_conversations(records, mention_rows)
+    except BaseException:
+        undo(added)
+        raise
+
+
+def _redirect(config: SiteConfig, stage: _Stage, report: ImportReport, entry: Entry, url: str,
+              old: str, owners: set[str], redirected: set[str]) -> None:
+    base = config.base_path.rstrip("/")
+    if base and old.startswith(base + "/"):
+        old = old[len(base):]
+    elif base:
+        report.skipped["redirects (old URL outside the new site's base path)"] += 1
+        report.skipped_details.append(f"{entry.label}: no redirect from {old}: outside {base}/")
+        return
+    if old.rstrip("/") == url.rstrip("/") or old in (url + "index.html",):
+        return
+    rel = redirect_file(old)
+    if rel in owners:
+        report.skipped["redirects (the new site has a page there)"] += 1
+        report.skipped_details.append(f"{entry.label}: no redirect from {old}: "
+                                      f"the new site writes {rel}")
+        return
+    if rel in redirected:
+        return
+    redirected.add(rel)
+    title = str(entry.front.get("title") or "")
+    stage.add(f"content/{rel}", redirect_page(config, url, title).encode("utf-8"), "redirects")
+
+
+def _comment_records(threads: dict[str, list[CommentItem]], mentions: dict[str, list[MentionItem]],
+                     report: ImportReport) -> tuple[list[Any], list[Any]]:
+    from comments_server.models import ImportedComment, Mention, NewComment, Status
+    from comments_server.sanitize import render_comment
+
+    records: list[ImportedComment] = []
+    for thread in sorted(threads):
+        items = [c for c in threads[thread] if c.body.strip()]
+        if len(items) < len(threads[thread]):
+            report.skipped["comments (empty)"] += len(threads[thread]) - len(items)
+        ordered, moves = rethread(items)
+        for move in moves:
+            report.rethreaded.append(
+                f"{thread}: {move.comment.author_name}'s comment of "
+                f"{move.comment.created_at:%Y-%m-%d %H:%M} now answers {move.reader.author_name}'s "
+                f"of {move.reader.created_at:%Y-%m-%d %H:%M}")
+        for item in _parents_first(ordered, report, thread):
+            url = item.author_url if item.author_url and item.author_url.startswith(
+                ("http://", "https://")) and not any(ch in item.author_url for ch in ' "<>\\`') \
+                else None
+            report.held += item.pending
+            report.authored += item.is_author
+            records.append(ImportedComment(comment=NewComment(
+                thread=thread, parent_id=None,
+                status=Status.PENDING if item.pending else Status.PUBLISHED,
+                author_name=item.author_name.strip()[:200] or _NAMELESS,
+                author_email=(item.author_email or "").strip().lower() or None,
+                author_url=url, is_author=item.is_author, notify_replies=False, body=item.body,
+                body_html=render_comment(item.body), created_at=item.created_at, ip=item.ip or None,
+                edit_token_hash=None, uid=item.uid), parent_uid=item.parent_uid))
+    rows = [Mention(thread=thread, kind=m.kind, source_url=m.source_url, title=m.title,
+                    excerpt=m.excerpt, created_at=m.created_at, uid=m.uid)
+            for thread in sorted(mentions) for m in mentions[thread]]
+    return records, rows
+
+
+def _parents_first(ordered: list[CommentItem], report: ImportReport, thread: str) -> list[CommentItem]:
+    """Oldest first, but every reply after its parent; a reply whose parent was skipped (spam,
+    trash, another post) stays, at the top level."""
+    uids = {c.uid for c in ordered}
+    children: dict[str | None, list[CommentItem]] = {}
+    for comment in ordered:
+        parent = comment.parent_uid
+        if parent is not None and (parent not in uids or parent == comment.uid):
+            report.notes.append(f"{thread}: a reply by {comment.author_name} answers a comment "
+                                "that was not imported; it is kept at the top level")
+            comment = replace(comment, parent_uid=None)
+            parent = None
+        children.setdefault(parent, []).append(comment)
+    result: list[CommentItem] = []
+    stack = list(reversed(children.get(None, [])))
+    while stack:
+        comment = stack.pop()
+        result.append(comment)
+        stack.extend(reversed(children.get(comment.uid, [])))
+    placed = {c.uid for c in result}
+    for comment in ordered:  # a cycle of parents (broken data): each at the top level
+        if comment.uid not in placed:
+            result.append(replace(comment, parent_uid=None))
+            placed.add(comment.uid)
+    return result

@@ -1,0 +1,107 @@
+"""The `blogengine import ...` click group: reads options, runs one importer, prints its report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from blogengine.cli import handle_errors
+from blogengine.config import load_config
+from blogengine.importers.apply import ImportReport, apply_plan
+
+site_option = click.option(
+    "--site", "-s", type=click.Path(file_okay=False, path_type=Path), default=".",
+    show_default=True,
+    help="The blogengine site to import into (the folder holding blogengine.toml; "
+         "start one with `blogengine init DIR`).")
+
+
+@click.group("import")
+def import_group() -> None:
+    """Bring posts, pages and comments over from another blog.
+
+    Files are written under the site's content/ (nothing that is already there is
+    overwritten) and comments go into the site's comment database in one transaction.
+    Running an import again adds nothing it already added.
+
+    \b
+    Examples:
+      blogengine import wordpress wordpress-export.xml --site my-blog
+      blogengine import disqus disqus-export.xml --moderator ann@example.com
+      blogengine import jekyll ../old-jekyll-site
+      blogengine import hugo ../old-hugo-site
+    """
+
+
+@import_group.command("wordpress")
+@click.argument("export", type=click.Path(path_type=Path))
+@site_option
+@handle_errors
+def wordpress(export: Path, site: Path) -> None:
+    """Import a WordPress export (the WXR file from Tools > Export).
+
+    Posts and pages become Markdown with front matter; approved comments keep their nesting
+    and the post author's comments are author comments; pingbacks and trackbacks become
+    mentions; spam and trash are skipped and counted. A flat author comment that opens by
+    naming a reader ("Bob, ..." or "@Bob ...") is put under that reader's comment.
+
+    \b
+    Examples:
+      blogengine import wordpress myblog.WordPress.2024-05-01.xml
+      blogengine import wordpress export.xml --site my-blog
+    """
+    from blogengine.importers.wordpress import read_wordpress
+
+    config = load_config(site)
+    report = apply_plan(config, read_wordpress(export, config))
+    _print_report(report)
+
+
+def _count(counter_value: int, noun: str) -> str:
+    return f"{counter_value} {noun if counter_value == 1 else noun + 's'}"
+
+
+def _print_report(report: ImportReport) -> None:
+    """What the import did: counts, what was skipped and why, re-threaded replies, notes."""
+    click.echo(f"Imported {report.source} ({report.system}) into {report.site}:")
+    nouns = {"posts": "post", "pages": "page", "redirects": "redirect page", "assets": "asset"}
+    for key, noun in nouns.items():
+        written, already = report.written[key], report.already[key]
+        if written or already:
+            line = f"  {_count(written, noun)} written"
+            if already:
+                line += f", {already} already there"
+            click.echo(line)
+    if report.comments_off:
+        click.echo("  comments: not imported (comments are off for this site)")
+    elif report.comments_added or report.comments_already:
+        total = report.comments_added + report.comments_already
+        details = [f"{report.authored} by the author" if report.authored else "",
+                   f"{report.held} held for moderation" if report.held else ""]
+        extra = ", ".join(d for d in details if d)
+        line = f"  {_count(total, 'comment')}" + (f" ({extra})" if extra else "")
+        line += f": {report.comments_added} added"
+        if report.comments_already:
+            line += f", {report.comments_already} already there"
+        click.echo(line)
+    if report.mentions_added or report.mentions_already:
+        line = f"  {_count(report.mentions_added, 'mention')} added (pingbacks and trackbacks)"
+        if report.mentions_already:
+            line += f", {report.mentions_already} already there"
+        click.echo(line)
+    for rel in report.kept:
+        click.echo(f"  kept {rel}: a different file is already there (not overwritten)")
+    if report.skipped:
+        click.echo("  skipped: " + ", ".join(f"{n} {what}" for what, n in sorted(report.skipped.items())))
+        for detail in report.skipped_details:
+            click.echo(f"    {detail}")
+    if report.rethreaded:
+        click.echo(f"  re-threaded {_count(len(report.rethreaded), 'flat author reply')}"
+                   .replace("replys", "replies") + ":")
+        for line in report.rethreaded:
+            click.echo(f"    {line}")
+    for note in report.notes:
+        click.echo(f"  note: {note}")
+    if not (sum(report.written.values()) or report.comments_added or report.mentions_added):
+        click.echo("Nothing new: everything in it was already imported.")

@@ -1,0 +1,252 @@
+"""WordPress: a WXR export (Tools -> Export) read into a Plan of posts, pages and comments."""
+
+from __future__ import annotations
+
+import html
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+from slugify import slugify
+
+from blogengine.config import SiteConfig
+from blogengine.frontmatter import SLUG_PATTERN
+from blogengine.importers.html import html_to_text, wordpress_to_markdown
+from blogengine.importers.plan import (CommentItem, Entry, MentionItem, Plan, SourceError,
+                                       local_date)
+from blogengine.importers.apply import normalize_path
+from blogengine.importers.xmlsafe import local_name, namespace, read_xml
+
+EXPECTED = "a WordPress export (WXR) from Tools > Export"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+MENTION_TYPES = ("pingback", "trackback", "webmention")
+DRAFT_STATUSES = ("draft", "pending", "private")
+_ZERO_DATE = "0000-00-00 00:00:00"
+
+
+@dataclass(frozen=True)
+class _Author:
+    id: str
+    login: str
+    name: str
+
+
+class _Item:
+    """One <item>: reads its wp:, content: and dc: children by name."""
+
+    def __init__(self, element: ET.Element, wp: str) -> None:
+        self.element = element
+        self.wp = wp
+
+    def wp_text(self, name: str, element: ET.Element | None = None) -> str:
+        return ((element if element is not None else self.element).findtext(f"{{{self.wp}}}{name}")
+                or "").strip()
+
+    def text(self, tag: str) -> str:
+        return self.element.findtext(tag) or ""
+
+
+def _wp_namespace(channel: ET.Element) -> str | None:
+    for element in channel.iter():
+        ns = namespace(element)
+        if ns.startswith("http://wordpress.org/export/") and not ns.rstrip("/").endswith("excerpt"):
+            return ns
+    return None
+
+
+def _when(gmt: str, local: str, tz: ZoneInfo) -> datetime | None:
+    """A WordPress time: the GMT column when it is set (drafts have zeros), else the local one,
+    read in the site's time zone (a WXR file does not say the blog's zone)."""
+    for value, zone in ((gmt, UTC), (local, tz)):
+        if value and value != _ZERO_DATE:
+            try:
+                return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone)
+            except ValueError:
+                continue
+    return None
+
+
+def _site_id(channel: ET.Element, wp: str) -> str:
+    base = (channel.findtext(f"{{{wp}}}base_site_url") or channel.findtext("link") or "").strip()
+    parts = urlsplit(base)
+    return (parts.netloc + parts.path.rstrip("/")) or "site"
+
+
+def _slug(raw: str, title: str, fallback: str) -> str:
+    slug = unquote(raw).strip()
+    if slug and SLUG_PATTERN.match(slug):
+        return slug
+    return slugify(slug or title, max_length=80, word_boundary=True) or fallback
+
+
+def read_wordpress(path: Path, config: SiteConfig) -> Plan:
+    """Read a WXR file: posts and pages (drafts kept as drafts), comments with their nesting and
+    author status, pingbacks and trackbacks as mentions; spam and trash skipped and counted."""
+    root = read_xml(path, EXPECTED)
+    channel = root.find("channel")
+    wp = _wp_namespace(channel) if channel is not None else None
+    if local_name(root) != "rss" or channel is None or wp is None:
+        raise SourceError(f"not a WordPress export: found <{local_name(root)}> without WordPress "
+                          f"(wp:) elements (expected {EXPECTED})", path=path)
+    tz = config.tz
+    site = _site_id(channel, wp)
+    plan = Plan(system="wordpress", source=path)
+    authors: dict[str, _Author] = {}
+    for element in channel.findall(f"{{{wp}}}author"):
+        login = (element.findtext(f"{{{wp}}}author_login") or "").strip()
+        authors[login] = _Author(
+            id=(element.findtext(f"{{{wp}}}author_id") or "").strip(), login=login,
+            name=(element.findtext(f"{{{wp}}}author_display_name") or login).strip())
+    items = [_Item(e, wp) for e in channel.findall("item")]
+    attachments: dict[str, tuple[str, str]] = {}
+    by_parent: dict[str, list[tuple[str, str]]] = {}
+    pages: dict[str, tuple[str, str]] = {}      # page id -> (slug, parent id)
+    for item in items:
+        kind = item.wp_text("post_type")
+        post_id = item.wp_text("post_id")
+        if kind == "attachment":
+            found = (item.wp_text("attachment_url"), item.text("title").strip())
+            attachments[post_id] = found
+            by_parent.setdefault(item.wp_text("post_parent"), []).append(found)
+        elif kind == "page":
+            pages[post_id] = (_slug(item.wp_text("post_name"), item.text("title"), f"page-{post_id}"),
+                              item.wp_text("post_parent"))
+    used: set[PurePosixPath] = set()
+    for item in items:
+        entry = _entry(item, plan, site, tz, authors, attachments, by_parent, pages, used)
+        if entry is not None:
+            plan.entries.append(entry)
+    if attachments:
+        plan.notes.append(f"{len(attachments)} attachments (images and files) stay where they are: "
+                          "posts link to their URLs on the old site")
+    return plan
+
+
+def _entry(item: _Item, plan: Plan, site: str, tz: ZoneInfo, authors: dict[str, _Author],
+           attachments: dict[str, tuple[str, str]], by_parent: dict[str, list[tuple[str, str]]],
+           pages: dict[str, tuple[str, str]], used: set[PurePosixPath]) -> Entry | None:
+    kind = item.wp_text("post_type")
+    post_id = item.wp_text("post_id")
+    title = html.unescape(item.text("title").strip())
+    label = f"{kind} {post_id} {title!r}"
+    comments = item.element.findall(f"{{{item.wp}}}comment")
+    if kind == "attachment":
+        return None
+    if kind not in ("post", "page"):
+        plan.skip(f"items of type {kind or '?'}", "not a post or page")
+        return None
+    status = item.wp_text("status")
+    if status in ("trash", "auto-draft", "inherit"):
+        plan.skip(f"{kind}s", status, f"{label}: skipped ({status})")
+        if comments:
+            plan.skipped[f"comments (on a skipped {kind})"] += len(comments)
+        return None
+    when = _when(item.wp_text("post_date_gmt"), item.wp_text("post_date"), tz)
+    if when is None:
+        raise SourceError(f"{label}: no valid wp:post_date (expected YYYY-MM-DD HH:MM:SS)",
+                          path=plan.source)
+    slug = _slug(item.wp_text("post_name"), title, f"{kind}-{post_id}")
+    if kind == "page":
+        folders: list[str] = []
+        parent, seen = item.wp_text("post_parent"), {post_id}
+        while parent in pages and parent not in seen:
+            seen.add(parent)
+            folders.insert(0, pages[parent][0])
+            parent = pages[parent][1]
+        rel = PurePosixPath("pages", *folders, f"{slug}.md")
+    else:
+        rel = PurePosixPath("posts", f"{slug}.md")
+    if rel in used:
+        rel = rel.with_name(f"{slug}-{post_id}.md")
+    used.add(rel)
+    login = item.text(f"{{{DC_NS}}}creator").strip()
+    author = authors.get(login, _Author(id="", login=login, name=login))
+    tags, categories = [], []
+    for category in item.element.findall("category"):
+        name = (category.text or "").strip()
+        if not name:
+            continue
+        if category.get("domain") == "post_tag":
+            tags.append(name)
+        elif category.get("domain") == "category" and category.get("nicename") != "uncategorized":
+            categories.append(name)
+    draft = status in DRAFT_STATUSES
+    if item.wp_text("post_password"):
+        draft = True
+        plan.notes.append(f"{label}: password-protected on WordPress; imported as a draft")
+    leftovers: set[str] = set()
+    body = wordpress_to_markdown(item.text(f"{{{CONTENT_NS}}}encoded"), attachments,
+                                 by_parent.get(post_id, []), leftovers.add)
+    if leftovers:
+        plan.notes.append(f"{label}: shortcodes left as text: "
+                          + ", ".join(f"[{name}]" for name in sorted(leftovers)))
+    excerpt = next((e.text or "" for e in item.element if local_name(e) == "encoded"
+                    and namespace(e).rstrip("/").endswith("excerpt")), "")
+    updated = _when(item.wp_text("post_modified_gmt"), item.wp_text("post_modified"), tz)
+    front: dict[str, Any] = {
+        "title": title or slug,
+        "date": local_date(when.astimezone(tz)),
+        "updated": local_date(updated.astimezone(tz)) if updated and updated > when else None,
+        "slug": slug,
+        "author": author.name or None,
+        "category": categories[0] if categories else None,
+        # blogengine has one category per post; the others become tags, so nothing is lost.
+        "tags": list(dict.fromkeys(tags + categories[1:])),
+        "summary": html_to_text(excerpt) or None,
+        "draft": True if draft else None,
+    }
+    entry = Entry(label=label, kind=kind, rel=rel, front=front, body=body, slugs=(slug,))
+    link = normalize_path(item.text("link"))
+    if link and not draft:
+        entry.old_urls.append(link)
+    for element in comments:
+        _comment(element, item, plan, site, tz, author, entry, label)
+    if kind == "page" and entry.comments:
+        front["comments"] = True
+    return entry
+
+
+def _comment(element: ET.Element, item: _Item, plan: Plan, site: str, tz: ZoneInfo,
+             post_author: _Author, entry: Entry, label: str) -> None:
+    def get(name: str) -> str:
+        return item.wp_text(name, element)
+
+    comment_id = get("comment_id")
+    approved = get("comment_approved")
+    kind = get("comment_type") or "comment"
+    what = "mentions" if kind in MENTION_TYPES else "comments"
+    if approved == "spam":
+        plan.skip(what, "spam")
+        return
+    if approved in ("trash", "post-trashed"):
+        plan.skip(what, "trash")
+        return
+    when = _when(get("comment_date_gmt"), get("comment_date"), tz)
+    if when is None:
+        plan.skip(what, "no valid date", f"{label}: comment {comment_id} has no valid date")
+        return
+    uid = f"wordpress:{site}:{comment_id}"
+    content = element.findtext(f"{{{item.wp}}}comment_content") or ""
+    if kind in MENTION_TYPES:
+        if approved != "1":
+            plan.skip(what, "not approved")
+            return
+        entry.mentions.append(MentionItem(
+            uid=uid, kind=kind, source_url=get("comment_author_url"),
+            title=html.unescape(get("comment_author")), excerpt=html_to_text(content), created_at=when.astimezone(UTC)))
+        return
+    parent = get("comment_parent")
+    user = get("comment_user_id")
+    entry.comments.append(CommentItem(
+        uid=uid, parent_uid=f"wordpress:{site}:{parent}" if parent not in ("", "0") else None,
+        author_name=html.unescape(get("comment_author")), author_email=get("comment_author_email") or None,
+        author_url=get("comment_author_url") or None,
+        is_author=bool(post_author.id) and user == post_author.id and user != "0",
+        body=wordpress_to_markdown(content), created_at=when.astimezone(UTC),
+        pending=approved != "1", ip=get("comment_author_IP") or None))
