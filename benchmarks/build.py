@@ -35,13 +35,24 @@ BLOGENGINE = [sys.executable, "-m", "blogengine"]
 class Measure:
     wall: float
     cpu: float
-    peak_mib: float      # the largest sum of resident memory of the process and its workers
+    peak_mib: float      # the largest total memory of the process and its workers (PSS: pages
+                         # shared after fork are counted once, split between the sharers)
 
 
-def _tree_rss(root_pid: int) -> int:
-    """Resident bytes of a process and all its descendants, from /proc."""
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _tree_memory(root_pid: int) -> int:
+    """Proportional set size of a process and all its descendants, from /proc."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -52,11 +63,10 @@ def _tree_rss(root_pid: int) -> int:
             continue
         pid, ppid = int(entry), int(fields[1])
         children.setdefault(ppid, []).append(pid)
-        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
     total, stack = 0, [root_pid]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        total += _pss(pid)
         stack.extend(children.get(pid, []))
     return total
 
@@ -72,7 +82,7 @@ def run(command: list[str], cwd: Path) -> Measure:
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss(process.pid))
+            peak = max(peak, _tree_memory(process.pid))
             done.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
