@@ -65,7 +65,7 @@ class GithubPagesTarget:
         local = (self.base / self.remote).expanduser()
         if local.exists():
             self.url = str(local.absolute())
-        elif ":" not in self.remote:
+        elif ":" not in self.remote and "/" not in self.remote:   # a name, not a URL or path
             where = "the site's git repository has no such remote" if names or repo.returncode == 0 \
                 else "the site is not in a git repository"
             raise DeployError(f"git remote {self.remote!r} not found ({where}); set `remote` in "
