@@ -194,6 +194,7 @@ class SiteServer:
         self.output = config.root / SERVE_OUTPUT / "public"
         self.source_config = config
         self._stop = threading.Event()
+        self._builds = 0
         self._watcher: threading.Thread | None = None
         _check_port(options.host, options.port)
         self.http: BaseWSGIServer = make_server(options.host, options.port, self._app_placeholder,
@@ -212,10 +213,16 @@ class SiteServer:
         return [b"starting"]
 
     def rebuild(self) -> BuildReport | None:
-        """Build into the serve folder; on failure keep serving the last good build."""
+        """Build into the serve folder; on failure keep serving the last good build.
+
+        Only the first build may fork workers: later ones run while the server's and the
+        watcher's threads are alive, and forking a threaded process is unsafe. They are
+        incremental anyway."""
+        jobs = None if self._builds == 0 else 1
+        self._builds += 1
         try:
             report = build(self.config, BuildOptions(output_dir=self.output, drafts=self.options.drafts,
-                                                     future=self.options.future))
+                                                     future=self.options.future, jobs=jobs))
         except BuildFailed as exc:
             message = "\n".join(str(error) for error in exc.errors)
             self.state.failed(message)
