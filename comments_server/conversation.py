@@ -212,11 +212,11 @@ class Conversations:
 
     def mark_spam(self, comment_id: int) -> None:
         self._comment(comment_id)
-        self.storage.set_status(comment_id, Status.SPAM)
+        self.storage.set_status(comment_id, Status.SPAM, now=self.service.clock())
 
     def delete(self, comment_id: int) -> None:
         self._comment(comment_id)
-        self.storage.delete_comment(comment_id)
+        self.storage.delete_comment(comment_id, self.service.clock())
 
     def dismiss(self, comment_id: int) -> None:
         """"No reply needed": off the queue (answered comments stay answered)."""

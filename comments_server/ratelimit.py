@@ -13,7 +13,8 @@ from comments_server.auth import has_valid_author_token
 
 WRITE_ENDPOINTS = ("api.post_comment", "api.edit_comment", "api.delete_comment", "comments.post_form")
 LOGIN_ENDPOINT = "dashboard.login"
-READ_ENDPOINTS = ("api.list_thread", "api.counts", "api.preview", "feeds.comments_feed", "comments.show_form")
+READ_ENDPOINTS = ("api.list_thread", "api.form_token", "api.counts", "api.preview", "feeds.comments_feed",
+                  "comments.show_form")
 
 
 def init_rate_limits(app: Flask, config: Mapping[str, Any]) -> Limiter:

@@ -33,7 +33,7 @@ from comments_server.models import (
     validate_thread_path,
 )
 from comments_server.sanitize import count_links, render_comment
-from comments_server.storage import MailBuilder, Storage
+from comments_server.storage import MailBuilder, Storage, ThreadCounts
 
 if TYPE_CHECKING:
     from comments_server.accounts import Accounts
@@ -85,10 +85,13 @@ class PostResult:
 
 @dataclass(frozen=True)
 class ThreadView:
+    """A thread as the API shows it; `comments` is None when the caller's `known_version` is current."""
+
     thread: Thread
+    version: int
+    changed_at: datetime | None
     count: int
-    comments: list[CommentNode]
-    form_token: str
+    comments: list[CommentNode] | None
 
 
 def hash_token(token: str) -> str:
@@ -165,21 +168,25 @@ class CommentService:
             return origin + path
         return base.rstrip("/") + path
 
-    def read_thread(self, path: Any) -> ThreadView:
+    def read_thread(self, path: Any, known_version: int | None = None) -> ThreadView:
+        """A thread's comments as a tree, from one query; only its version if `known_version` is current."""
         thread = self.resolve_thread(path)
-        comments = self.storage.list_thread(thread.path)
-        count = sum(1 for c in comments if c.status == Status.PUBLISHED)
-        tree = assemble_tree(comments, self.policy.display_depth)
-        return ThreadView(thread=thread, count=count, comments=tree, form_token=self.form_token(thread.path))
+        snapshot = self.storage.thread_snapshot(thread.path, known_version)
+        if snapshot.comments is None:
+            return ThreadView(thread, snapshot.version, snapshot.changed_at, 0, None)
+        count = sum(1 for c in snapshot.comments if c.status == Status.PUBLISHED)
+        tree = assemble_tree(snapshot.comments, self.policy.display_depth)
+        return ThreadView(thread, snapshot.version, snapshot.changed_at, count, tree)
 
-    def counts(self, paths: list[Any]) -> dict[str, int]:
+    def counts(self, paths: list[Any]) -> ThreadCounts:
+        """Published comments per thread, and when the latest of them changed."""
         if not paths:
             raise ApiError(400, "missing", "give at least one thread parameter", "thread")
         limit = self.policy.counts_max_threads
         if limit is not None and len(paths) > limit:
             raise ApiError(400, "too_many", f"at most {limit} thread parameters per request", "thread")
         checked = [validate_thread_path(p) for p in paths]
-        return self.storage.counts(checked)
+        return self.storage.thread_counts(checked)
 
     # Form tokens: a signed "form loaded at" time, to refuse bots that post in a blink ------------
 
@@ -197,7 +204,7 @@ class CommentService:
         if wait is None:
             return
         if not token:
-            raise ApiError(400, "missing", "form_token is required (it comes with GET /api/comments)", "form_token")
+            raise ApiError(400, "missing", "form_token is required (it comes from GET /api/form-token)", "form_token")
         stamp, _, signature = token.partition(".")
         if not stamp.isdigit() or len(stamp) > 12 or not hmac.compare_digest(signature, self._sign(thread, stamp)):
             raise ApiError(400, "invalid", "form_token is not valid for this thread; reload the page", "form_token")
@@ -326,7 +333,7 @@ class CommentService:
 
     def delete(self, comment_id: int, token: str | None) -> None:
         comment = self._editable(comment_id, token)
-        self.storage.delete_comment(comment.id)
+        self.storage.delete_comment(comment.id, self.clock())
 
     def editable_until(self, comment: Comment) -> datetime | None:
         window = self.policy.edit_window_seconds

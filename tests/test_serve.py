@@ -168,7 +168,9 @@ def test_comment_server_shares_the_origin_with_seeded_conversations(served):
     request = urllib.request.Request(
         base + "/api/comments", method="POST", headers={"Content-Type": "application/json"},
         data=json.dumps({"thread": "/2024/01/hello/", "author_name": "Visitor",
-                         "body": "Posting through serve", "form_token": thread["form_token"]}).encode())
+                         "body": "Posting through serve",
+                         "form_token": json.loads(get(base + "/api/form-token?thread=/2024/01/hello/")[1])["form_token"]}
+                        ).encode())
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 201
     assert (root / "comments.sqlite3").is_file()

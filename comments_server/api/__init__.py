@@ -6,12 +6,13 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from comments_server.api.caching import counts_response, thread_response
 from comments_server.api.openapi import openapi_document
 from comments_server.auth import bearer_identity, conversations, request_identity
 from comments_server.errors import ApiError
 from comments_server.sanitize import render_comment
 from comments_server.service import PostResult
-from comments_server.web import comment_json, json_body, rfc3339, service, tree_json
+from comments_server.web import comment_json, json_body, rfc3339, service
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -32,19 +33,17 @@ def _created(result: PostResult) -> Response:
 
 @bp.get("/comments")
 def list_thread() -> Response:
-    """A thread's published comments as a tree."""
-    view = service().read_thread(request.args.get("thread"))
-    response = jsonify({
-        "thread": view.thread.path,
-        "title": view.thread.title,
-        "open": view.thread.open,
-        "count": view.count,
-        "comments": tree_json(view.comments),
-        "form_token": view.form_token,
-        "author_reply_median_seconds": conversations().reply_median(view.thread),
-    })
-    # The form token inside is time-stamped; a cached copy would only be older, never invalid early.
-    response.headers["Cache-Control"] = "no-cache"
+    """A thread's published comments as a tree; ETag and Last-Modified, 304 when unchanged."""
+    return thread_response(service(), request.args.get("thread"), conversations().reply_median)
+
+
+@bp.get("/form-token")
+def form_token() -> Response:
+    """A fresh form token for a thread, sent back with a new comment (it records when the form loaded)."""
+    svc = service()
+    thread = svc.resolve_thread(request.args.get("thread"))
+    response = jsonify({"thread": thread.path, "form_token": svc.form_token(thread.path)})
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -83,8 +82,8 @@ def delete_comment(comment_id: int) -> Response:
 
 @bp.get("/counts")
 def counts() -> Response:
-    """Published comment counts for several threads (for index pages)."""
-    return jsonify(service().counts(request.args.getlist("thread")))
+    """Published comment counts for several threads (for index pages); ETag and Last-Modified, 304."""
+    return counts_response(service(), request.args.getlist("thread"))
 
 
 @bp.post("/preview")

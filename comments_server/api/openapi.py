@@ -78,7 +78,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "Thread": {
         "type": "object",
-        "required": ["thread", "title", "open", "count", "comments", "form_token"],
+        "required": ["thread", "title", "open", "count", "comments"],
         "additionalProperties": False,
         "properties": {
             "thread": {"type": "string", "description": "The post's path."},
@@ -86,13 +86,21 @@ SCHEMAS: dict[str, Any] = {
             "open": {"type": "boolean", "description": "Whether new comments are accepted."},
             "count": {"type": "integer", "minimum": 0, "description": "Published comments."},
             "comments": {"type": "array", "items": _ref("Comment")},
-            "form_token": {"type": "string", "description": "Send back with a new comment."},
             "author_reply_median_seconds": {
                 "type": ["integer", "null"], "minimum": 0,
                 "description": "How soon the post's author usually answers: the median seconds to the first "
                                "author reply over the last 90 days on their posts; null with fewer than 3 "
                                "answers. Optional: older servers leave it out.",
             },
+        },
+    },
+    "FormToken": {
+        "type": "object",
+        "required": ["thread", "form_token"],
+        "additionalProperties": False,
+        "properties": {
+            "thread": {"type": "string", "description": "The post's path."},
+            "form_token": {"type": "string", "description": "Send back as form_token with the new comment."},
         },
     },
     "UnansweredComment": {
@@ -153,7 +161,7 @@ SCHEMAS: dict[str, Any] = {
             "author_url": {**NULLABLE_STRING, "description": "http(s) only."},
             "body": {"type": "string", "description": "Markdown, MIN_BODY_LENGTH to MAX_BODY_LENGTH."},
             "notify_replies": {"type": ["boolean", "null"], "description": "Needs author_email."},
-            "form_token": {**NULLABLE_STRING, "description": "From GET /api/comments (MIN_SUBMIT_SECONDS)."},
+            "form_token": {**NULLABLE_STRING, "description": "From GET /api/form-token (MIN_SUBMIT_SECONDS)."},
             "website": {**NULLABLE_STRING, "description": "Honeypot (HONEYPOT_FIELD): leave empty."},
         },
     },
@@ -191,15 +199,31 @@ _THREAD_PARAM = {"name": "thread", "in": "query", "required": True, "schema": {"
 _ID_PARAM = {"name": "comment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _EDIT_TOKEN = {"name": "X-Edit-Token", "in": "header", "required": True, "schema": {"type": "string"}}
 _RATE = {"429": _error("Too many requests from this address.")}
+_VALIDATORS = {
+    "ETag": {"schema": {"type": "string"}, "description": "Changes whenever the body does."},
+    "Last-Modified": {"schema": {"type": "string"},
+                      "description": "Sent once the latest change is two seconds old."},
+    "Cache-Control": {"schema": {"const": "no-cache"}, "description": "Revalidate before each use."},
+}
+
+
+def _cached(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    """A 200 with validators, and the 304 a conditional request (If-None-Match, If-Modified-Since) gets."""
+    return {
+        "200": {**_json(schema, description), "headers": _VALIDATORS},
+        "304": {"description": "Not modified: the copy the client holds is current. No body.",
+                "headers": _VALIDATORS},
+    }
 
 PATHS: dict[str, Any] = {
     "/api/comments": {
         "get": {
             "operationId": "list_thread",
             "summary": "A thread's published comments, nested.",
+            "description": "Cacheable: send If-None-Match (or If-Modified-Since) to get 304 while nothing changed.",
             "parameters": [_THREAD_PARAM],
             "responses": {
-                "200": _json(_ref("Thread"), "The thread."),
+                **_cached(_ref("Thread"), "The thread."),
                 "400": _error("Missing or malformed thread."),
                 "404": _error("No such thread in the manifest."),
                 **_RATE,
@@ -259,13 +283,29 @@ PATHS: dict[str, Any] = {
             },
         },
     },
+    "/api/form-token": {
+        "get": {
+            "operationId": "form_token",
+            "summary": "A fresh form token for a thread: it records when the form loaded (MIN_SUBMIT_SECONDS).",
+            "description": "Fetch it when the form is shown and send it back as form_token with the new comment. "
+                           "Never cached (Cache-Control: no-store).",
+            "parameters": [_THREAD_PARAM],
+            "responses": {
+                "200": _json(_ref("FormToken"), "The token."),
+                "400": _error("Missing or malformed thread."),
+                "404": _error("No such thread in the manifest."),
+                **_RATE,
+            },
+        },
+    },
     "/api/counts": {
         "get": {
             "operationId": "counts",
             "summary": "Published comment counts for several threads.",
+            "description": "Cacheable: send If-None-Match (or If-Modified-Since) to get 304 while nothing changed.",
             "parameters": [{**_THREAD_PARAM, "description": "Repeat for each thread."}],
             "responses": {
-                "200": _json(_ref("Counts"), "Counts by thread."),
+                **_cached(_ref("Counts"), "Counts by thread."),
                 "400": _error("No thread, too many, or a malformed one."),
                 **_RATE,
             },

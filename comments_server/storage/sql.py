@@ -8,11 +8,28 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Row, Select, Subquery, case, create_engine, event, func, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Row,
+    Select,
+    Subquery,
+    and_,
+    case,
+    create_engine,
+    event,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 
 from comments_server.models import (
@@ -29,7 +46,7 @@ from comments_server.models import (
 from comments_server.storage.accounts import AccountStore
 from comments_server.storage.mentions import MentionStore, insert_mentions
 from comments_server.storage.outbox import OutboxStore, enqueue
-from comments_server.storage.tables import comments
+from comments_server.storage.tables import comments, thread_versions
 
 # Builds the emails about a comment once it has its id; they are enqueued in the same transaction.
 MailBuilder = Callable[[Comment], Sequence[OutgoingMail]]
@@ -135,6 +152,7 @@ class SqlStorage:
             new_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
             assert new_id is not None
             comment = Comment(**values, id=int(new_id))
+            _touch(conn, [new.thread], new.created_at)
             if mail is not None:
                 enqueue(conn, mail(comment), new.created_at)
         return comment
@@ -158,6 +176,30 @@ class SqlStorage:
         with self.engine.begin() as conn:
             return [_row_to_comment(row) for row in conn.execute(query)]
 
+    def thread_snapshot(self, thread: str, known_version: int | None = None,
+                        statuses: Sequence[Status] = (Status.PUBLISHED, Status.DELETED)) -> ThreadSnapshot:
+        """The thread's version and change time and, unless its version is still `known_version`, its
+        comments (as list_thread would list them): one indexed statement, whatever the thread's size."""
+        versions = thread_versions
+        # A thread without a version row lists its comments every time, so a missed bump costs speed only.
+        fresh = true() if known_version is None else or_(versions.c.version.is_(None),
+                                                          versions.c.version != known_version)
+        anchor = select(literal(1).label("one")).subquery("anchor")
+        query = (
+            select(versions.c.version, versions.c.changed_at, comments)
+            .select_from(
+                anchor.outerjoin(versions, versions.c.thread == thread)
+                .outerjoin(comments, and_(comments.c.thread == thread, comments.c.status.in_(list(statuses)), fresh))
+            )
+            .order_by(comments.c.created_at, comments.c.id)
+        )
+        with self.engine.begin() as conn:
+            rows = conn.execute(query).all()
+        first = rows[0]._mapping
+        listed = [_row_to_comment(row) for row in rows if row._mapping["id"] is not None]
+        unchanged = known_version is not None and first["version"] == known_version
+        return ThreadSnapshot(first["version"] or 0, first["changed_at"], None if unchanged else listed)
+
     def update_body(self, comment_id: int, body: str, body_html: str, edited_at: datetime) -> Comment | None:
         """Replace a comment's text; None if it does not exist."""
         if not 1 <= comment_id <= MAX_ID:
@@ -169,6 +211,8 @@ class SqlStorage:
                 .values(body=body, body_html=body_html, edited_at=edited_at)
             )
             row = conn.execute(select(comments).where(comments.c.id == comment_id)).first()
+            if row is not None:
+                _touch(conn, [row._mapping["thread"]], edited_at)
         return _row_to_comment(row) if row is not None else None
 
     def set_status(self, comment_id: int, status: Status, mail: MailBuilder | None = None,
@@ -178,6 +222,8 @@ class SqlStorage:
             conn.execute(comments.update().where(comments.c.id == comment_id).values(status=status))
             row = conn.execute(select(comments).where(comments.c.id == comment_id)).first()
             comment = _row_to_comment(row) if row is not None else None
+            if comment is not None:
+                _touch(conn, [comment.thread], now)
             if comment is not None and mail is not None:
                 enqueue(conn, mail(comment), now or comment.created_at)
         return comment
@@ -226,33 +272,42 @@ class SqlStorage:
         return self.conversation(ConversationQuery(
             states=(State.UNANSWERED,), threads=threads, awake_at=None if include_snoozed else now))
 
-    def delete_comment(self, comment_id: int) -> None:
+    def delete_comment(self, comment_id: int, now: datetime | None = None) -> None:
         """Mark DELETED and forget what the reader wrote and who they are; the row keeps replies attached."""
         with self._writer.begin() as conn:
-            conn.execute(
+            result = conn.execute(
                 comments.update()
                 .where(comments.c.id == comment_id)
                 .values(
                     status=Status.DELETED, author_name="", author_email=None, author_url=None,
                     body="", body_html="", ip=None, edit_token_hash=None, notify_replies=False,
                 )
+                .returning(comments.c.thread)
             )
+            _touch(conn, [thread for (thread,) in result], now)
 
     def counts(self, threads: Iterable[str]) -> dict[str, int]:
         """Published comments per thread; threads without any get 0."""
+        return self.thread_counts(threads).counts
+
+    def thread_counts(self, threads: Iterable[str]) -> ThreadCounts:
+        """Published comments per thread (0 for none) and the threads' latest change, in one statement."""
         wanted = list(dict.fromkeys(threads))
         result = dict.fromkeys(wanted, 0)
         if not wanted:
-            return result
+            return ThreadCounts(result, None)
+        changed = select(func.max(thread_versions.c.changed_at)).where(thread_versions.c.thread.in_(wanted))
         query = (
-            select(comments.c.thread, func.count())
+            select(comments.c.thread, func.count(), changed.scalar_subquery().label("changed_at"))
             .where(comments.c.thread.in_(wanted), comments.c.status == Status.PUBLISHED)
             .group_by(comments.c.thread)
         )
+        # With no published comment at all there is no row, hence no time: callers then send no Last-Modified.
+        changed_at = None
         with self.engine.begin() as conn:
-            for thread, count in conn.execute(query):
+            for thread, count, changed_at in conn.execute(query):
                 result[thread] = int(count)
-        return result
+        return ThreadCounts(result, changed_at)
 
     def recent(self, limit: int, thread: str | None = None) -> list[Comment]:
         """The newest published comments, newest first (for feeds)."""
@@ -305,6 +360,7 @@ def _import_comment_rows(conn: Connection, records: Sequence[ImportedComment]) -
     """import_comments in the caller's transaction."""
     added = skipped = 0
     known: dict[str, int] = {}
+    touched: set[str] = set()
     uids = [r.comment.uid for r in records] + [r.parent_uid for r in records if r.parent_uid]
     for start in range(0, len(uids), 500):
         query = select(comments.c.uid, comments.c.id).where(comments.c.uid.in_(uids[start:start + 500]))
@@ -319,8 +375,48 @@ def _import_comment_rows(conn: Connection, records: Sequence[ImportedComment]) -
         result = conn.execute(comments.insert().values(**values))
         assert result.inserted_primary_key is not None
         known[record.comment.uid] = int(result.inserted_primary_key[0])
+        touched.add(record.comment.thread)
         added += 1
+    _touch(conn, touched, None)  # imported comments carry their old times; the change is now
     return added, skipped
+
+
+def _touch(conn: Connection, threads: Iterable[str], now: datetime | None) -> None:
+    """Bump each thread's version in the caller's write transaction (every write readers can see).
+
+    changed_at moves to `now` (default: the real time), and always into a later second than before:
+    HTTP dates have whole seconds, and two versions sharing one would look alike to If-Modified-Since.
+    Under more than one write a second it runs ahead of the clock; Last-Modified is then left out."""
+    now = now or datetime.now(UTC)
+    versions = thread_versions
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    for thread in sorted(set(threads)):
+        conn.execute(insert(versions).values(thread=thread, version=0, changed_at=now)
+                     .on_conflict_do_nothing(index_elements=[versions.c.thread]))
+        version, changed_at = conn.execute(
+            select(versions.c.version, versions.c.changed_at).where(versions.c.thread == thread).with_for_update()
+        ).one()
+        if version:
+            changed_at = max(now, changed_at.replace(microsecond=0) + timedelta(seconds=1))
+        conn.execute(versions.update().where(versions.c.thread == thread)
+                     .values(version=version + 1, changed_at=changed_at))
+
+
+@dataclass(frozen=True)
+class ThreadSnapshot:
+    """What `SqlStorage.thread_snapshot` read: `comments` is None when the caller's version is current."""
+
+    version: int                 # 0: the thread never had a comment
+    changed_at: datetime | None
+    comments: list[Comment] | None
+
+
+@dataclass(frozen=True)
+class ThreadCounts:
+    """Published comments per thread, and when the latest of those threads changed (None: unknown)."""
+
+    counts: dict[str, int]
+    changed_at: datetime | None
 
 
 @dataclass(frozen=True)

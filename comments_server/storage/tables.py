@@ -198,3 +198,14 @@ mentions = Table(
     Index(None, "uid", unique=True),
     Index(None, "thread", "created_at"),
 )
+
+# One row per thread that has ever had a comment: a counter bumped, in the same transaction, by
+# every write that can change what the thread's readers see. The read path compares it with its
+# cached copy (one primary-key lookup); changed_at never goes back and gives Last-Modified.
+thread_versions = Table(
+    "thread_versions",
+    metadata,
+    Column("thread", Text, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+)

@@ -90,6 +90,7 @@ def test_serve_from_a_site_folder_with_no_flags(tmp_path):
         status, headers, body = server.request("GET", f"/api/comments?thread={POST}",
                                                headers={"Origin": "https://blog.example.com"})
         assert status == 200 and headers["Access-Control-Allow-Origin"] == "https://blog.example.com"
+        status, _, body = server.request("GET", f"/api/form-token?thread={POST}")
         form_token = json.loads(body)["form_token"]
         assert form_token
         # The site's default limits are on: posting at once is refused as too fast.

@@ -11,6 +11,7 @@ from sqlalchemy import inspect, text
 from comments_server.models import OutgoingMail, State
 from comments_server.storage import schema
 from comments_server.storage.sql import SqlStorage, make_engine
+from comments_server.storage.tables import metadata
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
 INSERT_V2 = text(
@@ -149,8 +150,7 @@ def test_a_fresh_database_gets_exactly_the_migrated_schema(db_url):
     created.close()
     engine = make_engine(db_url)
     with engine.begin() as conn:
-        for table in ("used_links", "outbox", "author_sessions", "author_tokens", "comments", "authors",
-                      "alembic_version"):
+        for table in [*(t.name for t in reversed(metadata.sorted_tables)), "alembic_version"]:
             conn.execute(text(f"DROP TABLE {table}"))
     assert schema.upgrade(engine) == schema.head_revision()
     assert reflected(engine) == fresh

@@ -43,7 +43,7 @@ def timed(make_app, clock):
 
 
 def form_token(client, thread=POST):
-    return client.get("/api/comments", query_string={"thread": thread}).get_json()["form_token"]
+    return client.get("/api/form-token", query_string={"thread": thread}).get_json()["form_token"]
 
 
 def test_form_token_is_required(timed):

@@ -548,8 +548,9 @@
     return form;
   }
 
+  // The form token records when the form was shown; the thread itself comes from the HTTP cache.
   function refreshToken() {
-    return api("GET", "/api/comments?thread=" + encodeURIComponent(thread)).then(function (result) {
+    return api("GET", "/api/form-token?thread=" + encodeURIComponent(thread)).then(function (result) {
       state.token = result.data.form_token;
     }, function () {});
   }
@@ -716,9 +717,9 @@
 
   // --- start --------------------------------------------------------------------------------
 
+  refreshToken();
   api("GET", "/api/comments?thread=" + encodeURIComponent(thread)).then(function (result) {
     var d = result.data, fresh = el("ol", "bec-thread");
-    state.token = d.form_token;
     state.open = d.open;
     d.comments.forEach(function (c) { fresh.appendChild(renderComment(c, 0)); });
     list.replaceWith(fresh);

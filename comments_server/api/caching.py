@@ -1,0 +1,166 @@
+"""HTTP caching for the API's reads: each process keeps threads serialised, keyed by their version;
+responses carry ETag and Last-Modified, and a matching If-None-Match / If-Modified-Since gets 304."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Response, current_app, request
+
+from comments_server.manifest import Manifest, ThreadIndex
+from comments_server.models import Thread
+from comments_server.service import CommentService
+from comments_server.web import tree_json
+
+# Readers revalidate every time (a new comment shows at once); a 304 costs one primary-key lookup.
+CACHE_CONTROL = "no-cache"
+# Threads kept serialised per process; the least recently read go first.
+CACHED_THREADS = 2000
+# Last-Modified is sent only for changes at least this old. A write still in flight when a reader
+# looked (its time taken up to a second earlier) then lands in a later second than the date sent,
+# so If-Modified-Since cannot hide it. Browsers send If-None-Match, which is exact, anyway.
+SETTLED = timedelta(seconds=2)
+EXTENSION = "comments_server.thread_cache"
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON, as jsonify writes it."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+def etag_of(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=12).hexdigest()
+
+
+@dataclass(frozen=True)
+class CachedThread:
+    """One thread's response body, for one version of its comments and one manifest entry."""
+
+    version: int
+    changed_at: datetime | None
+    count: int
+    comments_json: str                       # the tree, serialised once per version
+    head: tuple[str, bool, int | None]       # title, open, author_reply_median_seconds
+    body: bytes
+    etag: str
+
+
+def build_body(thread: Thread, count: int, comments_json: str, median: int | None) -> bytes:
+    """The GET /api/comments body, with the tree already serialised."""
+    head = dumps({"thread": thread.path, "title": thread.title, "open": thread.open, "count": count})
+    return f'{head[:-1]},"comments":{comments_json},"author_reply_median_seconds":{dumps(median)}}}\n'.encode()
+
+
+class ThreadCache:
+    """Serialised threads of this process, least recently read dropped first; safe across threads."""
+
+    def __init__(self, size: int = CACHED_THREADS) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, CachedThread] = OrderedDict()
+        self._lock = threading.Lock()
+        self._manifest_seen: tuple[Manifest, datetime] | None = None
+
+    def get(self, path: str) -> CachedThread | None:
+        with self._lock:
+            entry = self._entries.get(path)
+            if entry is not None:
+                self._entries.move_to_end(path)
+            return entry
+
+    def put(self, path: str, entry: CachedThread) -> None:
+        with self._lock:
+            self._entries[path] = entry
+            self._entries.move_to_end(path)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def manifest_time(self, threads: ThreadIndex) -> datetime | None:
+        """When the manifest (titles, open or closed) last changed: a file's mtime, else when this
+        process first saw the manifest it holds (later than the truth, so never a wrong 304)."""
+        if not threads.source:
+            return None
+        if not threads.source.startswith(("http://", "https://")):
+            try:
+                return datetime.fromtimestamp(os.stat(threads.source).st_mtime, UTC)
+            except OSError:
+                return None
+        manifest = threads.manifest
+        with self._lock:
+            if self._manifest_seen is None or self._manifest_seen[0] is not manifest:
+                self._manifest_seen = (manifest, datetime.now(UTC))
+            return self._manifest_seen[1]
+
+
+def thread_cache() -> ThreadCache:
+    cache = current_app.extensions.get(EXTENSION)
+    if cache is None:
+        cache = current_app.extensions.setdefault(EXTENSION, ThreadCache())
+    assert isinstance(cache, ThreadCache)
+    return cache
+
+
+def thread_response(svc: CommentService, path: Any, median_of: Any) -> Response:
+    """GET /api/comments: one query for the thread's version (and its comments only if they changed
+    since this process cached them), then the cached bytes or a 304."""
+    now = svc.clock()
+    cache = thread_cache()
+    thread = svc.resolve_thread(path)
+    entry = cache.get(thread.path)
+    view = svc.read_thread(thread.path, entry.version if entry is not None else None)
+    median: int | None = median_of(view.thread)
+    head = (view.thread.title, view.thread.open, median)
+    if view.comments is not None or entry is None:
+        comments_json = dumps(tree_json(view.comments or []))
+        body = build_body(view.thread, view.count, comments_json, median)
+        entry = CachedThread(view.version, view.changed_at, view.count, comments_json, head, body, etag_of(body))
+        cache.put(thread.path, entry)
+    elif entry.head != head:
+        body = build_body(view.thread, entry.count, entry.comments_json, median)
+        entry = CachedThread(entry.version, entry.changed_at, entry.count, entry.comments_json, head, body,
+                             etag_of(body))
+        cache.put(thread.path, entry)
+    changed = [t for t in (view.changed_at, cache.manifest_time(svc.threads)) if t is not None]
+    return conditional_response(entry.body, entry.etag, settled(max(changed, default=None), now))
+
+
+def settled(changed_at: datetime | None, now: datetime) -> datetime | None:
+    """The Last-Modified to send for a change at `changed_at`: whole seconds, and only once settled."""
+    if changed_at is None or changed_at > now - SETTLED:
+        return None
+    return changed_at.replace(microsecond=0)
+
+
+def not_modified(etag: str, last_modified: datetime | None) -> bool:
+    """Whether the client's copy is current. If-None-Match, when sent, decides alone (RFC 9110 13.2.2)."""
+    if request.if_none_match:
+        return request.if_none_match.contains_weak(etag)
+    since = request.if_modified_since
+    return last_modified is not None and since is not None and last_modified <= since
+
+
+def conditional_response(body: bytes, etag: str, last_modified: datetime | None) -> Response:
+    """200 with `body`, or 304 with no body when the client's copy is current; both with validators."""
+    if not_modified(etag, last_modified):
+        response = Response(status=304)
+    else:
+        response = Response(body, mimetype="application/json")
+    response.set_etag(etag)
+    if last_modified is not None:
+        response.last_modified = last_modified
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+def counts_response(svc: CommentService, paths: list[Any]) -> Response:
+    """GET /api/counts: one query; the ETag is the body's hash."""
+    now = svc.clock()
+    result = svc.counts(paths)
+    body = (dumps(result.counts) + "\n").encode()
+    return conditional_response(body, etag_of(body), settled(result.changed_at, now))
