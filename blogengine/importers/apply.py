@@ -318,7 +318,7 @@ def _comment_records(threads: dict[str, list[CommentItem]], mentions: dict[str, 
 
     records: list[ImportedComment] = []
     for thread in sorted(threads):
-        items = [c for c in threads[thread] if c.body.strip()]
+        items = [c for c in threads[thread] if c.body.strip() or c.deleted]
         if len(items) < len(threads[thread]):
             report.skipped["comments (empty)"] += len(threads[thread]) - len(items)
         ordered, moves = rethread(items)
@@ -333,6 +333,13 @@ def _comment_records(threads: dict[str, list[CommentItem]], mentions: dict[str, 
                 else None
             report.held += item.pending
             report.authored += item.is_author
+            if item.deleted:  # only who replied to it survives: nothing of what it said
+                records.append(ImportedComment(comment=NewComment(
+                    thread=thread, parent_id=None, status=Status.DELETED, author_name="",
+                    author_email=None, author_url=None, is_author=False, notify_replies=False,
+                    body="", body_html="", created_at=item.created_at, ip=None,
+                    edit_token_hash=None, uid=item.uid), parent_uid=item.parent_uid))
+                continue
             records.append(ImportedComment(comment=NewComment(
                 thread=thread, parent_id=None,
                 status=Status.PENDING if item.pending else Status.PUBLISHED,

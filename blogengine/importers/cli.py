@@ -58,6 +58,34 @@ def wordpress(export: Path, site: Path) -> None:
     _print_report(report)
 
 
+
+@import_group.command("disqus")
+@click.argument("export", type=click.Path(path_type=Path))
+@click.option("--moderator", "-m", "moderators", multiple=True, metavar="NAME_OR_EMAIL",
+              help="A Disqus name, username or email whose comments are the author's; repeat "
+                   "for more.")
+@site_option
+@handle_errors
+def disqus(export: Path, moderators: tuple[str, ...], site: Path) -> None:
+    """Import the comments of a Disqus export into the site's comment database.
+
+    Each Disqus thread goes to the post at the same URL path on this site (or at the new
+    path of an old URL that an earlier import redirects); import the posts first. Replies
+    keep their nesting; deleted and spam comments are skipped. Disqus does not say who the
+    author is: name yourself with --moderator.
+
+    \b
+    Examples:
+      blogengine import disqus myblog-2024-05-01T09:30:00-all.xml --moderator ann@example.com
+      blogengine import disqus export.xml --moderator "Ann Author" --moderator ann_writes
+    """
+    from blogengine.importers.disqus import read_disqus
+
+    config = load_config(site)
+    report = apply_plan(config, read_disqus(export, config, moderators))
+    _print_report(report)
+
+
 def _count(counter_value: int, noun: str) -> str:
     return f"{counter_value} {noun if counter_value == 1 else noun + 's'}"
 

@@ -30,6 +30,7 @@ class CommentItem:
     body: str                     # Markdown
     created_at: datetime          # aware
     pending: bool = False         # held for moderation on the old site
+    deleted: bool = False         # a deleted comment kept as a placeholder for its replies
     ip: str | None = None
 
 

@@ -36,7 +36,7 @@ def addressed_reader(body: str, earlier: list[CommentItem]) -> CommentItem | Non
     """The reader a flat author comment opens by naming, as their latest comment in `earlier`
     (oldest first): full names first, then a first name that only one earlier reader has."""
     text = _LEAD.sub("", body)
-    readers = [c for c in earlier if not c.is_author and c.author_name.strip()]
+    readers = [c for c in earlier if not c.is_author and not c.deleted and c.author_name.strip()]
     names = sorted({c.author_name.strip() for c in readers}, key=len, reverse=True)
     chosen = next((n for n in names if _opens_with(text, n)), None)
     if chosen is None:
