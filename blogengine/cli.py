@@ -258,6 +258,8 @@ def deploy(source: Path, target: str | None, destination: str | None, dry_run: b
         click.echo(f"Deployed to {report.target} {report.destination}: {counts}.")
     if report.threads_reloaded is not None:
         click.echo(f"The comment server reloaded threads.json ({report.threads_reloaded} threads).")
+    if report.comments_error is not None:
+        raise report.comments_error
 
 
 @main.command()

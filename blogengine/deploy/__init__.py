@@ -51,6 +51,7 @@ class DeployReport:
     changes: Changes
     notes: list[str] = field(default_factory=list)
     threads_reloaded: int | None = None   # threads the comment server knows after the reload
+    comments_error: DeployError | None = None   # the site is deployed, but the reload failed
 
 
 class Target(Protocol):
@@ -85,7 +86,10 @@ def deploy_site(config: SiteConfig, options: DeployOptions = DeployOptions()) ->
                           dry_run=options.dry_run, build=report, changes=changes)
     if config.deploy.reload_comments and not options.dry_run:
         from blogengine.deploy.comments import comments_url, reload_threads
-        result.threads_reloaded = reload_threads(comments_url(config), token)
+        try:
+            result.threads_reloaded = reload_threads(comments_url(config), token)
+        except DeployError as exc:   # reported after what was deployed
+            result.comments_error = exc
     return result
 
 
