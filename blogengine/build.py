@@ -4,6 +4,7 @@ changed since the last build (see cache.py and deps.py)."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -111,7 +112,7 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
            scanned: ScannedContent, inputs: _Inputs, cache: BuildCache,
            previous: dict[str, Any] | None, started: float) -> BuildReport:
     errors: list[BlogError] = list(scanned.errors)
-    fresh, documents = _documents(scanned, config, jobs, cache, previous, errors)
+    documents = _documents(scanned, config, jobs, cache, previous, errors)
     try:
         site = build_site(documents, config, drafts=options.drafts, future=options.future,
                           now=now)
@@ -162,8 +163,8 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
         for kind, name, _attribute in record.inputs or ():
             if kind == "template":
                 objects[object_id("template", name)] = digests.of(("template", name, ""))
-    _save(cache, inputs, out_dir, site, documents, fresh, changed, removed, not plan.patch,
-          objects, now, options)
+    _save(cache, inputs, out_dir, site, documents, changed, removed, not plan.patch, objects,
+          now, options)
     report = BuildReport(output_dir=out_dir, files_written=written, pages_written=len(pages),
                          posts=len(site.posts), seconds=time.perf_counter() - started,
                          warnings=warnings, pages_rendered=len(plan.render))
@@ -286,59 +287,71 @@ def _unchanged(previous: dict[str, Any], inputs: _Inputs, now: datetime) -> bool
 
 
 def _documents(scanned: ScannedContent, config: SiteConfig, jobs: int, cache: BuildCache,
-               previous: dict[str, Any] | None, errors: list[BlogError]
-               ) -> tuple[list[tuple[Document, FileStamp]], list[Document]]:
-    """Parse what changed, take the rest from the cache; (fresh documents, all documents)."""
+               previous: dict[str, Any] | None, errors: list[BlogError]) -> list[Document]:
+    """Parse what changed, take the rest from the cache; documents in source order."""
     known = cache.sources() if previous is not None else {}
     scan = previous["scan_ns"] if previous is not None else 0
-    stamps = {rel: stamp for _path, rel, stamp in scanned.markdown}
     reuse: set[str] = set()
-    parse: list[tuple[Path, PurePosixPath]] = []
+    parse: list[tuple[Path, PurePosixPath, FileStamp]] = []
     for path, rel, stamp in scanned.markdown:
         cached = known.get(str(rel))
         if cached is not None and cached[0] == stamp and stamp.mtime_ns < scan - RACY_NS:
             reuse.add(str(rel))
         else:
-            parse.append((path, rel))
-    fresh = [(doc, stamps[PurePosixPath(doc.source.rel)])
-             for doc in parse_sources(parse, config, jobs, errors)]
-    by_rel = {doc.source.rel: doc for doc, _stamp in fresh}
+            parse.append((path, rel, stamp))
+    by_rel = {doc.source.rel: doc for doc in parse_sources(parse, config, jobs, errors, cache)}
     by_rel.update(cache.documents(reuse) if reuse else {})
-    ordered = [by_rel[str(rel)] for _path, rel, _stamp in scanned.markdown if str(rel) in by_rel]
-    return fresh, ordered
+    return [by_rel[str(rel)] for _path, rel, _stamp in scanned.markdown if str(rel) in by_rel]
 
 
-def parse_sources(sources: Sequence[tuple[Path, PurePosixPath]], config: SiteConfig, jobs: int,
-                  errors: list[BlogError]) -> list[Document]:
-    """Read and parse sources, in workers when there are many; documents in source order."""
+def parse_sources(sources: Sequence[tuple[Path, PurePosixPath, FileStamp]], config: SiteConfig,
+                  jobs: int, errors: list[BlogError], cache: BuildCache) -> list[Document]:
+    """Read and parse sources, in workers when there are many; documents in source order.
+
+    The workers store each document in the build cache themselves, and hand back only what
+    the model needs: bodies are read back from the cache by the pages that show them."""
     found: dict[int, Document] = {}
     numbered = list(enumerate(sources))
     for _count, results in parallel.run_chunks(_parse_slice, numbered, jobs=jobs,
-                                               minimum=PARALLEL_SOURCES, config=config):
+                                               minimum=PARALLEL_SOURCES, config=config,
+                                               cache=cache):
         for position, result in results:
             if isinstance(result, Document):
+                if result.body is None:
+                    result = dataclasses.replace(result,
+                                                 loader=functools.partial(cache.html, result.source.rel))
                 found[position] = result
             else:
                 errors.append(result)
     return [found[position] for position in sorted(found)]
 
 
-def _parse_slice(items: Sequence[tuple[int, tuple[Path, PurePosixPath]]]
+def _parse_slice(items: Sequence[tuple[int, tuple[Path, PurePosixPath, FileStamp]]]
                  ) -> list[tuple[int, Document | BlogError]]:
     config: SiteConfig = parallel.shared["config"]
+    cache: BuildCache = parallel.shared["cache"]
     md = _markdown(not config.escape_html)
     results: list[tuple[int, Document | BlogError]] = []
-    for position, (path, rel) in items:
+    parsed: list[tuple[Document, FileStamp]] = []
+    for position, (path, rel, stamp) in items:
         problems: list[ContentError] = []
         source = read_source(path, rel, problems)
         if source is None:
             results.extend((position, problem) for problem in problems)
             continue
         try:
-            results.append((position, parse_document(source, md, config.tz)))
+            document = parse_document(source, md, config.tz)
         except BlogError as exc:
             results.append((position, exc))
-    return results
+            continue
+        parsed.append((document, stamp))
+        results.append((position, document))
+    try:
+        cache.put_documents(parsed)
+    except Exception:  # no cache (read-only, locked): the bodies travel back instead
+        return results
+    return [(position, dataclasses.replace(result, body=None) if isinstance(result, Document)
+             else result) for position, result in results]
 
 
 @lru_cache(maxsize=2)
@@ -369,8 +382,8 @@ def _render(indexes: list[int], pages: list[Entry | Listing], env: RecordingEnvi
 
 
 def _save(cache: BuildCache, inputs: _Inputs, out_dir: Path, site: Site,
-          documents: list[Document], fresh: list[tuple[Document, FileStamp]],
-          changed: dict[str, OutputRecord], removed: set[str], full: bool,
+          documents: list[Document], changed: dict[str, OutputRecord], removed: set[str],
+          full: bool,
           objects: dict[str, str], now: datetime, options: BuildOptions) -> None:
     """Remember this build; a cache that cannot be written only costs the next build time."""
     excluded = [doc.meta.date for doc in documents if doc.kind == "post" and doc.meta.date
@@ -380,7 +393,7 @@ def _save(cache: BuildCache, inputs: _Inputs, out_dir: Path, site: Site,
              "output_inode": out_dir.stat().st_ino, "posts": len(site.posts),
              "next_due": min(excluded, default=None), "objects": objects}
     try:
-        cache.save(state={"build": state}, documents=fresh,
+        cache.save(state={"build": state},
                    kept_sources=[doc.source.rel for doc in documents], changed=changed,
                    removed=removed, full=full)
     except Exception:  # a full disk or a locked cache: the site itself is already written

@@ -7,7 +7,7 @@ import hashlib
 import os
 import pickle
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -110,11 +110,27 @@ class BuildCache:
                     found[rel] = pickle.loads(blob)
         return found
 
-    def save(self, *, state: dict[str, Any], documents: Iterable[tuple[Document, FileStamp]],
-             kept_sources: Iterable[str], changed: dict[str, OutputRecord], removed: Iterable[str],
-             full: bool) -> None:
-        """Record a finished build in one transaction: new documents, what stayed, and the
-        outputs that changed (`full`: every output, replacing the old list)."""
+    def put_documents(self, documents: Sequence[tuple[Document, FileStamp]]) -> None:
+        """Store freshly parsed documents with their bodies (build workers call this)."""
+        if not documents:
+            return
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(
+                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
+                ((doc.source.rel, stamp.mtime_ns, stamp.size, doc.source.digest,
+                  pickle.dumps(replace(doc, body=None, loader=None), pickle.HIGHEST_PROTOCOL),
+                  doc.html) for doc, stamp in documents))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def save(self, *, state: dict[str, Any], kept_sources: Iterable[str],
+             changed: dict[str, OutputRecord], removed: Iterable[str], full: bool) -> None:
+        """Record a finished build in one transaction: which sources remain, the outputs that
+        changed (`full`: every output, replacing the old list), and the build's state."""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -122,11 +138,6 @@ class BuildCache:
             for (rel,) in db.execute("SELECT rel FROM sources").fetchall():
                 if rel not in kept:
                     db.execute("DELETE FROM sources WHERE rel = ?", (rel,))
-            db.executemany(
-                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
-                ((doc.source.rel, stamp.mtime_ns, stamp.size, doc.source.digest,
-                  pickle.dumps(replace(doc, body=None, loader=None), pickle.HIGHEST_PROTOCOL),
-                  doc.html) for doc, stamp in documents))
             if full:
                 db.execute("DELETE FROM outputs")
             else:
