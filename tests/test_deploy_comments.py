@@ -27,7 +27,8 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def serve_in_thread(server):
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     return server
 

@@ -26,7 +26,8 @@ def site_server(tmp_path):
     write_manifest(folder / "threads.json")
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     yield folder, f"http://127.0.0.1:{server.server_address[1]}/threads.json"
     server.shutdown()
