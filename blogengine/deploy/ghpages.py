@@ -62,11 +62,11 @@ class GithubPagesTarget:
             names = []
         if self.remote in names:
             return
-        local = (self.base / self.remote).expanduser()
+        local = self.base / Path(self.remote).expanduser()
         if local.exists():
             self.url = str(local.absolute())
         elif ":" not in self.remote and "/" not in self.remote:   # a name, not a URL or path
-            where = "the site's git repository has no such remote" if names or repo.returncode == 0 \
+            where = "the site's git repository has no such remote" if repo.returncode == 0 \
                 else "the site is not in a git repository"
             raise DeployError(f"git remote {self.remote!r} not found ({where}); set `remote` in "
                               "[deploy.github_pages] to a remote name, a URL or a path")
