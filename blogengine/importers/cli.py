@@ -86,6 +86,58 @@ def disqus(export: Path, moderators: tuple[str, ...], site: Path) -> None:
     _print_report(report)
 
 
+
+author_option = click.option(
+    "--author", "-a", "authors", multiple=True, metavar="NAME_OR_EMAIL",
+    help="A name or email (or its MD5) whose Staticman comments are the author's; repeat for more.")
+
+
+@import_group.command("jekyll")
+@click.argument("folder", type=click.Path(path_type=Path))
+@author_option
+@site_option
+@handle_errors
+def jekyll(folder: Path, authors: tuple[str, ...], site: Path) -> None:
+    """Import a Jekyll site: posts, pages, assets and Staticman comments.
+
+    Posts keep their dates (from the file name or front matter, in the Jekyll site's
+    timezone), categories, tags and drafts; every old URL that changes gets a redirect page.
+    Comments kept by Disqus come next with `blogengine import disqus`.
+
+    \b
+    Examples:
+      blogengine import jekyll ../old-site
+      blogengine import jekyll ../old-site --author ann@example.com --site my-blog
+    """
+    from blogengine.importers.jekyll import read_jekyll
+
+    config = load_config(site)
+    _print_report(apply_plan(config, read_jekyll(folder, config, authors)))
+
+
+@import_group.command("hugo")
+@click.argument("folder", type=click.Path(path_type=Path))
+@author_option
+@site_option
+@handle_errors
+def hugo(folder: Path, authors: tuple[str, ...], site: Path) -> None:
+    """Import a Hugo site: posts, pages, bundles, static files and Staticman comments.
+
+    Front matter in YAML, TOML or JSON; `draft` kept; `aliases` and every old URL that
+    changes get redirect pages; figure, highlight, youtube, vimeo, gist and ref shortcodes
+    become Markdown.
+
+    \b
+    Examples:
+      blogengine import hugo ../old-site
+      blogengine import hugo ../old-site --author "Ann Author" --site my-blog
+    """
+    from blogengine.importers.hugo import read_hugo
+
+    config = load_config(site)
+    _print_report(apply_plan(config, read_hugo(folder, config, authors)))
+
+
 def _count(counter_value: int, noun: str) -> str:
     return f"{counter_value} {noun if counter_value == 1 else noun + 's'}"
 
