@@ -277,11 +277,18 @@ def _apply(config: SiteConfig, plan: Plan, stage: _Stage, storage: Any, report: 
                                 "were not imported")
         stage.move_in()
         return
+    from sqlalchemy.exc import SQLAlchemyError
+
     added = stage.move_in()
     try:
         (report.comments_added, report.comments_already), (report.mentions_added,
                                                            report.mentions_already) = \
             storage.import_conversations(records, mention_rows)
+    except SQLAlchemyError as exc:
+        undo(added)
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise BlogError(f"comment database: storing the comments failed ({reason}); "
+                        "nothing was imported") from None
     except BaseException:
         undo(added)
         raise
