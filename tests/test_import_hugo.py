@@ -73,7 +73,7 @@ def test_shortcodes_bundles_static_files_and_refs(imported):
     assert "![Logo](/images/logo.png)\n\n*Our logo*" in answering
     bundle = (site / "content/posts/bundle.md").read_text(encoding="utf-8")
     assert '```go\nfmt.Println("hi")\n```' in bundle
-    assert "See [the answer](/blog/2019/06/answering/)." in bundle
+    assert "See [the answer](/2019/06/answering/)." in bundle   # its new URL
     assert "{{< newsletter >}}" in bundle and "shortcodes left as text: newsletter" in output
     # The bundle's photo sits beside the post's new URL, so `photo.jpg` still finds it.
     assert (site / "content/2019/07/bundle/photo.jpg").read_bytes() == \

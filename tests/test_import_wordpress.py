@@ -114,6 +114,7 @@ def test_posts_and_pages_have_front_matter_in_the_site_timezone(imported):
             "(https://old.example.com/wp-content/uploads/2019/05/cat.jpg)\n\n*My cat, who answers nobody*") in post
     assert '```python\ndef answer(comment):\n    return "Thank you, " + comment.author\n```' in post
     assert '[contact-form-7 id="3" title="Contact"]' in post
+    assert "Read more on [the about page](/about/)." in post   # links to old pages follow them
     draft = read_front(site / "content/posts/unfinished-thoughts.md")
     # No GMT date for a draft: its local date is read in the site's zone.
     assert "date: '2019-07-01 10:00:00+02:00'" in draft and "draft: true" in draft

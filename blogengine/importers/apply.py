@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from blogengine.config import SiteConfig
 from blogengine.errors import BlogError, ContentError
@@ -245,13 +246,28 @@ def apply_plan(config: SiteConfig, plan: Plan) -> ImportReport:
 
 
 def _apply(config: SiteConfig, plan: Plan, stage: _Stage, storage: Any, report: ImportReport) -> None:
+    # Place every entry first (from a scratch copy: where a post lands depends on its front
+    # matter only), so links between imported posts can then be pointed at their new URLs.
+    scratch = stage.folder / ".placing"
     staged: dict[str, Path] = {}
     for entry in plan.entries:
-        text = front_matter_text(entry.front, entry.body)
-        staged[str(entry.rel)] = stage.add(f"content/{entry.rel}", text.encode("utf-8"),
-                                           entry.kind + "s")
+        if not (config.content_dir / entry.rel).exists():
+            path = scratch / entry.rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(front_matter_text(entry.front, entry.body), encoding="utf-8")
+            staged[str(entry.rel)] = path
     site = read_site(config, staged)
+    shutil.rmtree(scratch, ignore_errors=True)
     by_rel = {e.doc.source.rel: e for e in site.entries}
+    for entry in plan.entries:
+        if str(entry.rel) not in by_rel:
+            raise ContentError("already there but it does not build; fix it or move it away, "
+                               "then import again", path=f"content/{entry.rel}")
+    moved = {old: by_rel[str(e.rel)].url for e in plan.entries for old in e.old_urls}
+    for entry in plan.entries:
+        body = rewrite_links(entry.body, moved, plan.hosts, config.base_path)
+        stage.add(f"content/{entry.rel}", front_matter_text(entry.front, body).encode("utf-8"),
+                  entry.kind + "s")
     owners = {output_path(e.url) for e in site.entries} | {output_path(x.url) for x in site.listings}
     owners |= {output_path(url) for url in GENERATED_URLS}
     redirected: set[str] = set()
@@ -292,6 +308,27 @@ def _apply(config: SiteConfig, plan: Plan, stage: _Stage, storage: Any, report: 
     except BaseException:
         undo(added)
         raise
+
+
+_LINK = re.compile(r"(\]\(<?)([^()\s<>]+)(>?(?:\s+\"[^\"]*\")?\))")
+
+
+def rewrite_links(body: str, moved: dict[str, str], hosts: set[str], base_path: str) -> str:
+    """Point Markdown links and images at an imported post's old URL (on the old site's host, or
+    site-relative) to its new URL; every other link is left as it is."""
+    def replace(match: re.Match[str]) -> str:
+        url = match.group(2)
+        parts = urlsplit(url)
+        if (parts.netloc and parts.netloc.lower() not in hosts) or (
+                not parts.netloc and not url.startswith("/")) or parts.scheme not in ("", "http", "https"):
+            return match.group(0)
+        path = normalize_path(urlunsplit(("", "", parts.path, parts.query, "")))
+        if path is None or path not in moved:
+            return match.group(0)
+        new = base_path.rstrip("/") + moved[path] + (f"#{parts.fragment}" if parts.fragment else "")
+        return match.group(1) + new + match.group(3)
+
+    return _LINK.sub(replace, body)
 
 
 def _redirect(config: SiteConfig, stage: _Stage, report: ImportReport, entry: Entry, url: str,

@@ -7,6 +7,7 @@ import html
 import re
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from slugify import slugify
@@ -64,6 +65,7 @@ def read_hugo(folder: Path, config: SiteConfig, authors: tuple[str, ...] = ()) -
     if not content.is_dir():
         raise SourceError(f"not a Hugo site: no {content.name}/ folder", path=folder)
     plan = Plan(system="hugo", source=folder)
+    plan.hosts = {urlsplit(str(settings.get("baseurl") or "")).netloc.lower()} - {""}
     used: set[PurePosixPath] = set()
     bundles = {p.parent for p in content.rglob("index.*") if p.suffix in CONTENT_SUFFIXES}
     for path, rel in walk(content, lambda r: r.name.startswith(".")):

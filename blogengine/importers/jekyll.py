@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from slugify import slugify
@@ -59,6 +59,7 @@ def read_jekyll(folder: Path, config: SiteConfig, authors: tuple[str, ...] = ())
     pattern = STYLES.get(permalink, permalink)
     baseurl = "/" + str(site_config.get("baseurl") or "").strip("/")
     plan = Plan(system="jekyll", source=folder)
+    plan.hosts = {urlsplit(str(site_config.get("url") or "")).netloc.lower()} - {""}
     posts = sorted(p for p in folder.rglob("*") if p.is_file() and "_posts" in
                    p.relative_to(folder).parts[:-1] and p.suffix.lower() in CONTENT_SUFFIXES
                    and not p.name.startswith("."))

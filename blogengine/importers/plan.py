@@ -73,6 +73,9 @@ class Plan:
     assets: list[tuple[PurePosixPath, Path]] = field(default_factory=list)  # content/<rel> <- file
     thread_comments: dict[str, list[CommentItem]] = field(default_factory=dict)  # by thread path
     thread_mentions: dict[str, list[MentionItem]] = field(default_factory=dict)
+    # The old site's hosts: links to them whose path is an imported post's old URL are made to
+    # point at its new URL.
+    hosts: set[str] = field(default_factory=set)
     skipped: Counter[str] = field(default_factory=Counter)   # "comments (spam)" -> count
     skipped_details: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -97,6 +97,8 @@ def read_wordpress(path: Path, config: SiteConfig) -> Plan:
     tz = config.tz
     site = _site_id(channel, wp)
     plan = Plan(system="wordpress", source=path)
+    plan.hosts = {urlsplit((channel.findtext(f"{{{wp}}}{key}") or channel.findtext("link") or "")
+                           .strip()).netloc.lower() for key in ("base_site_url", "base_blog_url")} - {""}
     authors: dict[str, _Author] = {}
     for element in channel.findall(f"{{{wp}}}author"):
         login = (element.findtext(f"{{{wp}}}author_login") or "").strip()
