@@ -76,3 +76,8 @@ def test_shortcodes_become_markdown_or_stay_readable():
     assert converted == ("<https://a.example/x.mp3>\n\n<https://youtu.be/abc>\n\n<https://vimeo.com/1>\n\n"
                          "![P](https://o.example/p.jpg)\n\n[pullquote]Said[/pullquote]")
     assert names == {"pullquote"}
+
+
+def test_embedded_frames_become_links():
+    assert wordpress_to_markdown('<p>Watch:</p><iframe src="https://www.youtube.com/embed/abc"></iframe>') == \
+        "Watch:\n\n<https://www.youtube.com/embed/abc>"
