@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from blogengine.config import load_config
-from blogengine.importers.apply import redirect_page
+from blogengine.importers.redirects import redirect_page
 from comments_server.models import State, Status
 from tests.importing import DATA, LATER, depth, make_site, run, snapshot, storage
 from tests.server.conftest import db_url  # noqa: F401  (SQLite and PostgreSQL)

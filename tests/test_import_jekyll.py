@@ -9,7 +9,7 @@ import pytest
 
 from blogengine.build import BuildOptions, build
 from blogengine.config import load_config
-from blogengine.importers.apply import redirect_target
+from blogengine.importers.redirects import redirect_target
 from comments_server.models import State
 from tests.conftest import NOW
 from tests.importing import DATA, LATER, depth, make_site, read_front, run, snapshot, storage

@@ -3,8 +3,6 @@ whose comment database is SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime
 
 import pytest

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from blogengine.config import SiteConfig
-from blogengine.importers.apply import normalize_path, read_site, site_redirects
+from blogengine.importers.apply import read_site
+from blogengine.importers.redirects import normalize_path, site_redirects
 from blogengine.importers.html import html_to_markdown
 from blogengine.importers.plan import CommentItem, Plan, SourceError
 from blogengine.importers.xmlsafe import local_name, read_xml

@@ -13,7 +13,7 @@ from slugify import slugify
 
 from blogengine.config import SiteConfig
 from blogengine.frontmatter import SLUG_PATTERN
-from blogengine.importers.apply import normalize_path
+from blogengine.importers.redirects import normalize_path
 from blogengine.importers.html import html_to_markdown
 from blogengine.importers.plan import Entry, Plan, SourceError, local_date
 from blogengine.importers.staticsite import (load_data_file, parse_date, permalink_path,

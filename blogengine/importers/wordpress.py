@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from blogengine.frontmatter import SLUG_PATTERN
 from blogengine.importers.html import html_to_text, wordpress_to_markdown
 from blogengine.importers.plan import (CommentItem, Entry, MentionItem, Plan, SourceError,
                                        local_date)
-from blogengine.importers.apply import normalize_path
+from blogengine.importers.redirects import normalize_path
 from blogengine.importers.xmlsafe import local_name, namespace, read_xml
 
 EXPECTED = "a WordPress export (WXR) from Tools > Export"
