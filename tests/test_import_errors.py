@@ -155,3 +155,17 @@ def test_real_process_exits_1_with_one_line_on_stderr(site, tmp_path):
     assert proc.stderr.strip().splitlines() == [
         f"error: {bad}:1: not well-formed XML (no element found); is the file complete? "
         "(expected a WordPress export (WXR) from Tools > Export)"]
+
+
+def test_a_post_landing_on_an_existing_url_stops_the_import(site):
+    (site / "content/posts/mine.md").write_text(
+        "---\ntitle: Mine\nslug: why-i-answer\ndate: 2019-06-20 10:00\n---\n\nMine.\n", encoding="utf-8")
+    before = snapshot(site)
+    result = run("import", "wordpress", str(WXR), "--site", str(site))
+    assert result.exit_code == 1
+    assert "writes /2019/06/why-i-answer/" in result.output
+    assert result.output.strip().splitlines()[-1] == "1 error(s); nothing was written."
+    assert snapshot(site) == before
+    store = storage(f"sqlite:///{site / 'comments.sqlite3'}")
+    assert store.all_comments() == []
+    store.close()
