@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -17,8 +18,10 @@ from sqlalchemy import (
     Engine,
     Row,
     Select,
+    String,
     Subquery,
     and_,
+    bindparam,
     case,
     create_engine,
     event,
@@ -27,7 +30,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    true,
+    type_coerce,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
@@ -46,7 +49,7 @@ from comments_server.models import (
 from comments_server.storage.accounts import AccountStore
 from comments_server.storage.mentions import MentionStore, insert_mentions
 from comments_server.storage.outbox import OutboxStore, enqueue
-from comments_server.storage.tables import comments, thread_versions
+from comments_server.storage.tables import Id, comments, thread_versions
 
 # Builds the emails about a comment once it has its id; they are enqueued in the same transaction.
 MailBuilder = Callable[[Comment], Sequence[OutgoingMail]]
@@ -97,6 +100,7 @@ def make_engine(url: str) -> Engine:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+        writers = _WriterLock(Path(f"{path}-writer.lock")) if path is not None and _WriterLock.available() else None
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -113,11 +117,65 @@ def make_engine(url: str) -> Engine:
             # A write transaction that starts as a reader can fail with SQLITE_BUSY at once when it
             # upgrades; taking the write lock up front makes it wait for the busy timeout instead.
             immediate = conn.get_execution_options().get("sqlite_write", False)
+            if immediate and writers is not None:
+                writers.acquire()
+                conn.connection.info["writer_lock"] = True  # released when the connection is checked in
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        if writers is not None:
+            @event.listens_for(engine, "checkin")
+            def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+                if record.info.pop("writer_lock", False):
+                    writers.release()
 
     # Forked workers (gunicorn --preload) must not share the parent's connections.
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     return engine
+
+
+class _WriterLock:
+    """Writers of one SQLite file wait here, in turn, across threads and processes (flock), rather
+    than in SQLite's busy handler: that one polls with sleeps of up to 100 ms, so two gunicorn
+    workers writing at once would lose most of their time sleeping. Held until after the commit."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._threads = threading.RLock()
+        self._depth = 0
+        self._fd = -1
+        self._pid = 0
+
+    @staticmethod
+    def available() -> bool:
+        try:
+            import fcntl  # noqa: F401
+        except ImportError:  # not on POSIX: SQLite's own locking only
+            return False
+        return True
+
+    def acquire(self) -> None:
+        import fcntl
+
+        self._threads.acquire()
+        try:
+            if self._depth == 0:
+                if self._pid != os.getpid():
+                    # A descriptor opened before a fork shares its lock with the parent: open our own.
+                    self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                    self._pid = os.getpid()
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            self._depth += 1
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def release(self) -> None:
+        import fcntl
+
+        self._depth -= 1
+        if self._depth == 0:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
 
 
 def _row_to_comment(row: Row[Any]) -> Comment:
@@ -148,7 +206,7 @@ class SqlStorage:
         values = {name: getattr(new, name) for name in _NEW_FIELDS}
         values["uid"] = new.uid or uuid.uuid4().hex
         with self._writer.begin() as conn:
-            result = conn.execute(comments.insert().values(**values))
+            result = conn.execute(comments.insert(), values)
             new_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
             assert new_id is not None
             comment = Comment(**values, id=int(new_id))
@@ -180,21 +238,10 @@ class SqlStorage:
                         statuses: Sequence[Status] = (Status.PUBLISHED, Status.DELETED)) -> ThreadSnapshot:
         """The thread's version and change time and, unless its version is still `known_version`, its
         comments (as list_thread would list them): one indexed statement, whatever the thread's size."""
-        versions = thread_versions
-        # A thread without a version row lists its comments every time, so a missed bump costs speed only.
-        fresh = true() if known_version is None else or_(versions.c.version.is_(None),
-                                                          versions.c.version != known_version)
-        anchor = select(literal(1).label("one")).subquery("anchor")
-        query = (
-            select(versions.c.version, versions.c.changed_at, comments)
-            .select_from(
-                anchor.outerjoin(versions, versions.c.thread == thread)
-                .outerjoin(comments, and_(comments.c.thread == thread, comments.c.status.in_(list(statuses)), fresh))
-            )
-            .order_by(comments.c.created_at, comments.c.id)
-        )
+        query = _snapshot_select(tuple(statuses))
         with self.engine.begin() as conn:
-            rows = conn.execute(query).all()
+            rows = conn.execute(query, {"thread": thread, "known": -1 if known_version is None else known_version}
+                                ).all()
         first = rows[0]._mapping
         listed = [_row_to_comment(row) for row in rows if row._mapping["id"] is not None]
         unchanged = known_version is not None and first["version"] == known_version
@@ -298,16 +345,17 @@ class SqlStorage:
             return ThreadCounts(result, None)
         changed = select(func.max(thread_versions.c.changed_at)).where(thread_versions.c.thread.in_(wanted))
         query = (
-            select(comments.c.thread, func.count(), changed.scalar_subquery().label("changed_at"))
+            # Every row repeats the time: left raw, so that only one of them is converted.
+            select(comments.c.thread, func.count(), type_coerce(changed.scalar_subquery(), String))
             .where(comments.c.thread.in_(wanted), comments.c.status == Status.PUBLISHED)
             .group_by(comments.c.thread)
         )
         # With no published comment at all there is no row, hence no time: callers then send no Last-Modified.
-        changed_at = None
+        raw: Any = None
         with self.engine.begin() as conn:
-            for thread, count, changed_at in conn.execute(query):
+            for thread, count, raw in conn.execute(query):
                 result[thread] = int(count)
-        return ThreadCounts(result, changed_at)
+        return ThreadCounts(result, _aware(raw))
 
     def recent(self, limit: int, thread: str | None = None) -> list[Comment]:
         """The newest published comments, newest first (for feeds)."""
@@ -381,6 +429,30 @@ def _import_comment_rows(conn: Connection, records: Sequence[ImportedComment]) -
     return added, skipped
 
 
+_SNAPSHOTS: dict[tuple[Status, ...], Select[Any]] = {}
+
+
+def _snapshot_select(statuses: tuple[Status, ...]) -> Select[Any]:
+    """thread_snapshot's statement (params: thread, known), built once: building it costs more than
+    running it. A thread without a version row lists its comments every time (a missed bump costs
+    speed, never freshness); known = -1 asks for the comments whatever the version."""
+    query = _SNAPSHOTS.get(statuses)
+    if query is None:
+        versions = thread_versions
+        thread = bindparam("thread", type_=comments.c.thread.type)
+        fresh = or_(versions.c.version.is_(None), versions.c.version != bindparam("known", type_=Id))
+        anchor = select(literal(1).label("one")).subquery("anchor")
+        query = _SNAPSHOTS[statuses] = (
+            select(versions.c.version, versions.c.changed_at, comments)
+            .select_from(
+                anchor.outerjoin(versions, versions.c.thread == thread)
+                .outerjoin(comments, and_(comments.c.thread == thread, comments.c.status.in_(list(statuses)), fresh))
+            )
+            .order_by(comments.c.created_at, comments.c.id)
+        )
+    return query
+
+
 def _touch(conn: Connection, threads: Iterable[str], now: datetime | None) -> None:
     """Bump each thread's version in the caller's write transaction (every write readers can see).
 
@@ -388,18 +460,30 @@ def _touch(conn: Connection, threads: Iterable[str], now: datetime | None) -> No
     HTTP dates have whole seconds, and two versions sharing one would look alike to If-Modified-Since.
     Under more than one write a second it runs ahead of the clock; Last-Modified is then left out."""
     now = now or datetime.now(UTC)
-    versions = thread_versions
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    insert, read, update = _TOUCH_POSTGRESQL if conn.dialect.name == "postgresql" else _TOUCH_SQLITE
     for thread in sorted(set(threads)):
-        conn.execute(insert(versions).values(thread=thread, version=0, changed_at=now)
-                     .on_conflict_do_nothing(index_elements=[versions.c.thread]))
-        version, changed_at = conn.execute(
-            select(versions.c.version, versions.c.changed_at).where(versions.c.thread == thread).with_for_update()
-        ).one()
+        conn.execute(insert, {"thread": thread, "version": 0, "changed_at": now})
+        version, changed_at = conn.execute(read, {"b_thread": thread}).one()
         if version:
             changed_at = max(now, changed_at.replace(microsecond=0) + timedelta(seconds=1))
-        conn.execute(versions.update().where(versions.c.thread == thread)
-                     .values(version=version + 1, changed_at=changed_at))
+        conn.execute(update, {"b_thread": thread, "new_version": version + 1, "new_changed_at": changed_at})
+
+
+def _touch_statements(insert: Any) -> tuple[Any, Select[Any], Any]:
+    """_touch's statements, built once: a row for a new thread, the current row (locked), the bump."""
+    versions = thread_versions
+    thread = bindparam("b_thread", type_=versions.c.thread.type)
+    return (
+        insert(versions).on_conflict_do_nothing(index_elements=[versions.c.thread]),
+        select(versions.c.version, versions.c.changed_at).where(versions.c.thread == thread).with_for_update(),
+        versions.update().where(versions.c.thread == thread).values(
+            version=bindparam("new_version", type_=versions.c.version.type),
+            changed_at=bindparam("new_changed_at", type_=versions.c.changed_at.type)),
+    )
+
+
+_TOUCH_SQLITE = _touch_statements(sqlite.insert)
+_TOUCH_POSTGRESQL = _touch_statements(postgresql.insert)
 
 
 @dataclass(frozen=True)
@@ -505,6 +589,15 @@ def _conversation_select(q: ConversationQuery) -> Select[Any]:
     if q.offset:
         query = query.offset(q.offset)
     return query
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    """A time as the driver returned it (SQLite: text in UTC) as an aware datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC) if value is not None else None
 
 
 def _tracked(row: Row[Any]) -> TrackedComment:

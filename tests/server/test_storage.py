@@ -201,3 +201,25 @@ def test_sqlite_uses_wal_and_foreign_keys(tmp_path):
 def test_comment_is_a_new_comment_with_id():
     stored = Comment(**vars(new()), id=7)
     assert replace(stored, body="x").id == 7
+
+
+def test_sqlite_writers_take_turns_on_a_lock_file(tmp_path):
+    """Writers of one SQLite file queue on `<file>-writer.lock` (flock, across processes) rather than
+    in SQLite's busy handler, which sleeps up to 100 ms between tries."""
+    import fcntl
+
+    path = tmp_path / "turns.sqlite3"
+    storage = open_storage(f"sqlite:///{path}")
+    written = threading.Event()
+    with open(f"{path}-writer.lock", "a+") as other_process:  # its own open file: as another process's
+        fcntl.flock(other_process, fcntl.LOCK_EX)
+        writer = threading.Thread(target=lambda: (storage.add_comment(new()), written.set()))
+        writer.start()
+        assert not written.wait(0.5)
+        assert storage.list_thread("/a/") == []  # readers do not wait
+        fcntl.flock(other_process, fcntl.LOCK_UN)
+        assert written.wait(10)
+    writer.join()
+    storage.add_comment(new())  # the lock is free again once a write is over
+    assert len(storage.list_thread("/a/")) == 2
+    storage.close()
