@@ -229,7 +229,10 @@ def _plan(pages: list[Entry | Listing], extras: list[Output], cache: BuildCache,
 
 def _fingerprint(config: SiteConfig, options: BuildOptions, chain: list[Theme]) -> str:
     """What every output depends on: engine, settings, options and the theme chain."""
-    return digest(__version__, CACHE_FORMAT, repr(config), options.drafts, options.future,
+    # Every setting but where to deploy: that does not change a byte of the site.
+    settings = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
+                if f.name != "deploy"}
+    return digest(__version__, CACHE_FORMAT, repr(settings), options.drafts, options.future,
                   [str(theme.path) for theme in chain])
 
 
