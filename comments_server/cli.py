@@ -109,6 +109,15 @@ def _display_url(url: str) -> str:
         return "?"
 
 
+def _database_url(site: Path | None) -> str:
+    """DATABASE_URL from the settings; only its own problems stop a database command."""
+    cfg = load_config(_site_overrides(site))
+    problems = cfg.problems + [p for p in validate(cfg) if "DATABASE_URL" in p]
+    if problems:
+        raise _fail(problems)
+    return str(cfg.values["DATABASE_URL"])
+
+
 @comments.command("migrate")
 @site_option
 def migrate(site: Path | None) -> None:
@@ -116,11 +125,7 @@ def migrate(site: Path | None) -> None:
     from comments_server.storage.schema import schema_state, upgrade
     from comments_server.storage.sql import make_engine
 
-    cfg = load_config(_site_overrides(site))
-    problems = cfg.problems + [p for p in validate(cfg) if "DATABASE_URL" in p]
-    if problems:
-        raise _fail(problems)
-    url = str(cfg.values["DATABASE_URL"])
+    url = _database_url(site)
     try:
         engine = make_engine(url)
         before = schema_state(engine).current
@@ -141,11 +146,7 @@ def _open_site_storage(site: Path | None) -> Any:
     """The storage named by the settings (site folder, COMMENTS_* variables), migrated if empty."""
     from comments_server.storage import open_storage
 
-    cfg = load_config(_site_overrides(site))
-    problems = cfg.problems + [p for p in validate(cfg) if "DATABASE_URL" in p]
-    if problems:
-        raise _fail(problems)
-    url = str(cfg.values["DATABASE_URL"])
+    url = _database_url(site)
     try:
         return open_storage(url)
     except SchemaError as exc:
