@@ -221,3 +221,31 @@ def import_(source: Path, site: Path | None) -> None:
 
 # Author accounts, the unanswered queue and email (registered on the group above).
 from comments_server import cli_dashboard  # noqa: E402,F401
+
+
+@comments.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+@site_option
+def backup(destination: Path, site: Path | None) -> None:
+    """Copy the live SQLite comment database to DESTINATION, consistently, while the server runs.
+
+    To restore, stop the server and put the copy in place of the database file (or point
+    DATABASE_URL at it). For PostgreSQL use pg_dump, or `comments export`.
+
+    \b
+    Examples:
+      blogengine comments backup backups/comments-$(date +%F).sqlite3
+    """
+    from comments_server.backup import BackupError, backup_sqlite
+    from comments_server.storage.sql import sqlite_path
+
+    url = _database_url(site)
+    path = sqlite_path(url)
+    if path is None:
+        raise click.ClickException(f"{_display_url(url)} is not a SQLite file; use pg_dump or "
+                                   "`blogengine comments export` for PostgreSQL")
+    try:
+        count = backup_sqlite(path, destination)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backed up {count} comments from {path} to {destination} (integrity check ok).")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from comments_server.errors import ApiError
@@ -116,6 +117,18 @@ def register_error_handlers(app: Flask) -> None:
         valid_methods = getattr(error, "valid_methods", None)
         if status == 405 and valid_methods:
             response.headers["Allow"] = ", ".join(valid_methods)
+        return response
+
+    @app.errorhandler(OperationalError)
+    def _store_unavailable(error: OperationalError) -> Response:
+        # A full disk, a read-only or locked database, a lost connection: the request was
+        # fine, the store cannot take it now. Nothing was half-written (one transaction).
+        log.error("comment store unavailable on %s %s: %s", request.method, request.path,
+                  error.orig if error.orig is not None else error)
+        response = error_response(ApiError(
+            503, "unavailable", "the comment store cannot take this right now (for instance a "
+            "full disk or a read-only database); nothing was saved, try again later"))
+        response.headers["Retry-After"] = "60"
         return response
 
     @app.errorhandler(Exception)
