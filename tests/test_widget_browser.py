@@ -453,6 +453,69 @@ def test_held_comments_and_the_rate_limit_are_explained(limited, page):
     assert form.locator("textarea").input_value() == "One too many."  # nothing lost
 
 
+@pytest.fixture(scope="module")
+def timed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, LiveServer]]:
+    """A site whose comment server refuses comments sent within 2 seconds of the form's token."""
+    tmp = tmp_path_factory.mktemp("timed")
+    port = free_port()
+    site = make_site(tmp / "site", "en", f"http://127.0.0.1:{port}")
+    with serve_folder(site.root / "public") as site.url:
+        server = start_comment_server(tmp, port, site.root / "public/threads.json", [site.url], site.url + "/",
+                                      MIN_SUBMIT_SECONDS="2")
+        try:
+            yield site, server
+        finally:
+            stop(server)
+
+
+def test_the_widget_posts_with_a_form_token_while_the_thread_comes_from_the_http_cache(timed, page):
+    site, server = timed
+    calls: list[tuple[str, int, str | None]] = []
+
+    def record(response: Any) -> None:
+        parts = urlsplit(response.url)
+        if parts.path.startswith("/api/"):
+            calls.append((parts.path, response.status, response.request.all_headers().get("if-none-match")))
+
+    page.on("response", record)
+    open_post(page, site, "Posting")
+    form = main_form(page)
+    page.locator("#comments.bec-live").wait_for()
+    assert sorted(c[:2] for c in calls) == [("/api/comments", 200), ("/api/form-token", 200)]
+    # Sent too soon after the form was shown: refused, explained, and the text kept.
+    write_comment(form, "Sent at once.")
+    form.locator("button[type=submit]").click()
+    form.locator(".bec-msg").filter(has_text="quick").wait_for()
+    assert form.locator(".bec-msg").text_content() == \
+        "That was quick! Please wait a few seconds, then send your comment again."
+    assert form.locator("textarea").input_value() == "Sent at once."
+    page.wait_for_timeout(2500)
+    form.locator("button[type=submit]").click()
+    page.locator("#comments .bec-thread > li").wait_for()
+    assert [c[1] for c in calls if c[0] == "/api/comments" and c[1] != 200] == [400, 201]
+
+    # Back on the page, twice: the browser revalidates its copy of the thread (If-None-Match), the
+    # first time getting the new comment, the second time a 304; each time a new token.
+    page.reload()
+    page.wait_for_selector("#comments.bec-live")
+    calls.clear()
+    page.reload()
+    page.wait_for_selector("#comments.bec-live")
+    assert sorted(c[0] for c in calls) == ["/api/comments", "/api/form-token"]
+    reads = [c for c in calls if c[0] == "/api/comments"]
+    _, headers, _ = server.request("GET", f"/api/comments?thread={thread_of('Posting')}")
+    assert reads and reads[0][2] == headers["ETag"], calls  # the current ETag: the server answered 304
+    assert page.locator("#comments li.bec-comment").count() == 1
+    form = main_form(page)
+    write_comment(form, "Second visit, after a pause.")
+    page.wait_for_timeout(2500)
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#comments li.bec-comment")).to_have_count(2)
+    status, _, body = server.request("GET", f"/api/comments?thread={thread_of('Posting')}")
+    assert [c["body_html"] for c in json.loads(body)["comments"]] == \
+        ["<p>Sent at once.</p>", "<p>Second visit, after a pause.</p>"]
+
+
 # --- without JavaScript, with the keyboard alone, in French ------------------------------------
 
 
