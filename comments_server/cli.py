@@ -217,6 +217,9 @@ def import_(source: Path, site: Path | None) -> None:
         storage.close()
     click.echo(f"Imported {report.added} comments from {source}"
                + (f"; {report.skipped} were already there" if report.skipped else "") + ".")
+    if report.mentions_added or report.mentions_skipped:
+        click.echo(f"Imported {report.mentions_added} mentions (pingbacks and trackbacks)"
+                   + (f"; {report.mentions_skipped} were already there" if report.mentions_skipped else "") + ".")
 
 
 # Author accounts, the unanswered queue and email (registered on the group above).

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from comments_server.errors import ApiError
-from comments_server.models import ImportedComment, NewComment, Status, validate_thread_path
+from comments_server.models import ImportedComment, Mention, NewComment, Status, validate_thread_path
 from comments_server.sanitize import render_comment
 from comments_server.storage import Storage
 
@@ -26,6 +26,10 @@ class TransferError(Exception):
 class ImportReport:
     added: int
     skipped: int      # already in the database (same uid)
+    mentions_added: int = 0
+    mentions_skipped: int = 0
+
+MENTION_KINDS = ("pingback", "trackback", "webmention")
 
 
 def export_document(storage: Storage, *, now: datetime | None = None) -> dict[str, Any]:
@@ -51,15 +55,57 @@ def export_document(storage: Storage, *, now: datetime | None = None) -> dict[st
             "ip": comment.ip,
         })
     exported = (now or datetime.now(UTC)).astimezone(UTC)
-    return {"format": FORMAT, "version": VERSION, "exported_at": _rfc3339(exported),
-            "comments": records}
+    document: dict[str, Any] = {"format": FORMAT, "version": VERSION, "exported_at": _rfc3339(exported),
+                                "comments": records}
+    # Pingbacks and trackbacks brought in by `blogengine import`; the key is there only when
+    # some exist, so other exports read as before.
+    mentions = [{"uid": m.uid, "thread": m.thread, "kind": m.kind, "source_url": m.source_url,
+                 "title": m.title, "excerpt": m.excerpt, "created_at": _rfc3339(m.created_at)}
+                for m in storage.mentions.all_mentions()]
+    if mentions:
+        document["mentions"] = mentions
+    return document
 
 
 def import_document(storage: Storage, text: str) -> ImportReport:
     """Validate a whole export, then store it in one transaction; re-importing adds nothing."""
     records = parse_document(text)
-    added, skipped = storage.import_comments(records)
-    return ImportReport(added=added, skipped=skipped)
+    mentions = parse_mentions(json.loads(text))
+    (added, skipped), (mentions_added, mentions_skipped) = storage.import_conversations(records, mentions)
+    return ImportReport(added=added, skipped=skipped, mentions_added=mentions_added,
+                        mentions_skipped=mentions_skipped)
+
+
+def parse_mentions(data: dict[str, Any]) -> list[Mention]:
+    """The optional "mentions" list of an export already checked by parse_document."""
+    items = data.get("mentions", [])
+    if not isinstance(items, list):
+        raise TransferError('"mentions" must be a list')
+    found: list[Mention] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        where = f"mentions[{index}]"
+        if not isinstance(item, dict):
+            raise TransferError(f"{where}: must be an object")
+        values: dict[str, str] = {}
+        for name in ("uid", "kind", "source_url", "title", "excerpt"):
+            value = item.get(name, "")
+            if not isinstance(value, str):
+                raise TransferError(f"{where}.{name}: must be a string")
+            values[name] = value
+        if not values["uid"] or len(values["uid"]) > UID_MAX or values["uid"] in seen:
+            raise TransferError(f"{where}.uid: must be a unique string of 1 to {UID_MAX} characters")
+        if values["kind"] not in MENTION_KINDS:
+            raise TransferError(f"{where}.kind: must be one of {', '.join(MENTION_KINDS)}")
+        try:
+            thread = validate_thread_path(item.get("thread"))
+        except ApiError as exc:
+            raise TransferError(f"{where}.thread: {exc.message}") from None
+        seen.add(values["uid"])
+        found.append(Mention(thread=thread, kind=values["kind"], source_url=values["source_url"],
+                             title=values["title"], excerpt=values["excerpt"], uid=values["uid"],
+                             created_at=_time(item.get("created_at"), f"{where}.created_at", required=True)))
+    return found
 
 
 def parse_document(text: str) -> list[ImportedComment]:

@@ -86,3 +86,32 @@ def test_a_failing_import_stores_neither_comments_nor_mentions(engine):
         store.import_conversations([reader("c1"), orphan], [mention("m1")])
     assert store.all_comments() == []
     assert store.mentions.list_thread("/a/") == []
+
+
+def test_export_and_import_carry_mentions_losslessly(tmp_path, engine, db_url):  # noqa: F811
+    import json
+
+    from comments_server.storage import open_storage
+    from comments_server.transfer import TransferError, export_document, import_document
+
+    schema.upgrade(engine)
+    source = SqlStorage(engine)
+    source.import_conversations([reader("c1")], [mention("m1"), mention("m2", kind="webmention")])
+    document = export_document(source, now=T)
+    assert [m["uid"] for m in document["mentions"]] == ["m1", "m2"]
+    # Into a SQLite file from whichever backend this is, and back again.
+    target = open_storage(f"sqlite:///{tmp_path / 'copy.sqlite3'}")
+    report = import_document(target, json.dumps(document))
+    assert (report.added, report.mentions_added) == (1, 2)
+    assert target.mentions.list_thread("/a/") == [
+        Mention(**{**m.__dict__, "id": n}) for n, m in enumerate(source.mentions.list_thread("/a/"), 1)]
+    again = import_document(target, json.dumps(document))
+    assert (again.added, again.skipped, again.mentions_added, again.mentions_skipped) == (0, 1, 0, 2)
+    assert export_document(target, now=T) == document
+    # An export without mentions reads as before; a bad mention is named.
+    del document["mentions"]
+    assert import_document(target, json.dumps(document)).mentions_added == 0
+    document["mentions"] = [{"uid": "m9", "thread": "/a/", "kind": "like", "created_at": "2026-01-01T00:00:00Z"}]
+    with pytest.raises(TransferError, match=r"mentions\[0\]\.kind: must be one of pingback"):
+        import_document(target, json.dumps(document))
+    target.close()

@@ -6,8 +6,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from comments_server.models import Comment, ImportedComment, NewComment, Status, TrackedComment
+from comments_server.models import Comment, ImportedComment, Mention, NewComment, Status, TrackedComment
 from comments_server.storage.accounts import AccountStore, DuplicateAuthor
+from comments_server.storage.mentions import MentionStore
 from comments_server.storage.outbox import OutboxStore
 from comments_server.storage.schema import ensure_schema
 from comments_server.storage.sql import (
@@ -25,6 +26,7 @@ class Storage(Protocol):
 
     accounts: AccountStore
     outbox: OutboxStore
+    mentions: MentionStore
 
     def add_comment(self, new: NewComment, mail: MailBuilder | None = None) -> Comment: ...
     def get_comment(self, comment_id: int) -> Comment | None: ...
@@ -47,6 +49,8 @@ class Storage(Protocol):
     def has_published(self, author_email: str) -> bool: ...
     def all_comments(self) -> list[Comment]: ...
     def import_comments(self, records: Sequence[ImportedComment]) -> tuple[int, int]: ...
+    def import_conversations(self, records: Sequence[ImportedComment], mentions: Sequence[Mention]
+                             ) -> tuple[tuple[int, int], tuple[int, int]]: ...
     def ping(self) -> None: ...
     def close(self) -> None: ...
 

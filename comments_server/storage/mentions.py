@@ -48,3 +48,8 @@ class MentionStore:
                  .order_by(mentions.c.created_at, mentions.c.id))
         with self.engine.begin() as conn:
             return [_row_to_mention(row) for row in conn.execute(query)]
+
+    def all_mentions(self) -> list[Mention]:
+        """Every mention, in the order stored (for exports)."""
+        with self.engine.begin() as conn:
+            return [_row_to_mention(row) for row in conn.execute(select(mentions).order_by(mentions.c.id))]
