@@ -167,3 +167,32 @@ def test_a_file_edited_after_import_is_kept(imported):
     assert result.exit_code == 0
     assert "kept content/posts/why-i-answer.md: a different file is already there" in result.output
     assert path.read_text(encoding="utf-8").endswith("An afterword.\n")
+
+
+def test_uploads_folder_makes_attachments_local(tmp_path):
+    site = make_site(tmp_path / "site", f"sqlite:///{tmp_path / 'comments.sqlite3'}")
+    uploads = DATA / "wordpress-uploads"
+    args = ("import", "wordpress", str(WXR), "--site", str(site), "--uploads", str(uploads))
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert "2 assets written" in result.output
+    post = (site / "content/posts/why-i-answer.md").read_text(encoding="utf-8")
+    assert ("[![A sleeping cat](/wp-content/uploads/2019/05/cat-300x200.jpg)]"
+            "(/wp-content/uploads/2019/05/cat.jpg)") in post
+    for name in ("cat.jpg", "cat-300x200.jpg"):
+        assert (site / "content/wp-content/uploads/2019/05" / name).read_bytes() == \
+            (uploads / "2019/05" / name).read_bytes()
+    files = snapshot(site)
+    assert "Nothing new" in run(*args).output
+    assert snapshot(site) == files
+    build(load_config(site), BuildOptions(now=NOW))
+    assert (site / "public/wp-content/uploads/2019/05/cat.jpg").is_file()
+
+
+def test_missing_uploads_folder_is_one_line(tmp_path):
+    site = make_site(tmp_path / "site", f"sqlite:///{tmp_path / 'comments.sqlite3'}")
+    result = run("import", "wordpress", str(WXR), "--site", str(site), "--uploads", str(tmp_path / "nope"))
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"error: {tmp_path / 'nope'}: no such folder (expected a copy of wp-content/uploads)"]
+    assert not (site / "content/posts/why-i-answer.md").exists()

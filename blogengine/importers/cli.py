@@ -36,9 +36,12 @@ def import_group() -> None:
 
 @import_group.command("wordpress")
 @click.argument("export", type=click.Path(path_type=Path))
+@click.option("--uploads", type=click.Path(path_type=Path), default=None, metavar="DIR",
+              help="A copy of the blog's wp-content/uploads: attachments are copied into the "
+                   "site and links to them made local [default: links keep the old URLs].")
 @site_option
 @handle_errors
-def wordpress(export: Path, site: Path) -> None:
+def wordpress(export: Path, uploads: Path | None, site: Path) -> None:
     """Import a WordPress export (the WXR file from Tools > Export).
 
     Posts and pages become Markdown with front matter; approved comments keep their nesting
@@ -50,11 +53,12 @@ def wordpress(export: Path, site: Path) -> None:
     Examples:
       blogengine import wordpress myblog.WordPress.2024-05-01.xml
       blogengine import wordpress export.xml --site my-blog
+      blogengine import wordpress export.xml --uploads ~/backup/wp-content/uploads
     """
     from blogengine.importers.wordpress import read_wordpress
 
     config = load_config(site)
-    report = apply_plan(config, read_wordpress(export, config))
+    report = apply_plan(config, read_wordpress(export, config, uploads))
     _print_report(report)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,9 +85,12 @@ def _slug(raw: str, title: str, fallback: str) -> str:
     return slugify(slug or title, max_length=80, word_boundary=True) or fallback
 
 
-def read_wordpress(path: Path, config: SiteConfig) -> Plan:
+def read_wordpress(path: Path, config: SiteConfig, uploads: Path | None = None) -> Plan:
     """Read a WXR file: posts and pages (drafts kept as drafts), comments with their nesting and
-    author status, pingbacks and trackbacks as mentions; spam and trash skipped and counted."""
+    author status, pingbacks and trackbacks as mentions; spam and trash skipped and counted.
+
+    With `uploads` (a copy of the blog's wp-content/uploads folder), attachments and the files
+    posts link to there are copied into the site and the links made local."""
     root = read_xml(path, EXPECTED)
     channel = root.find("channel")
     wp = _wp_namespace(channel) if channel is not None else None
@@ -123,10 +127,47 @@ def read_wordpress(path: Path, config: SiteConfig) -> Plan:
         entry = _entry(item, plan, site, tz, authors, attachments, by_parent, pages, used)
         if entry is not None:
             plan.entries.append(entry)
-    if attachments:
+    if uploads is not None:
+        _copy_uploads(plan, uploads, [url for url, _title in attachments.values()], config.base_path)
+    elif attachments:
         plan.notes.append(f"{len(attachments)} attachments (images and files) stay where they are: "
-                          "posts link to their URLs on the old site")
+                          "posts link to their URLs on the old site (--uploads copies them)")
     return plan
+
+
+_UPLOAD = re.compile(r"https?://([^/\s()<>\"']+)/(?:[^\s()<>\"']*/)?wp-content/uploads/([^\s()<>\"'?#]+)")
+
+
+def _copy_uploads(plan: Plan, uploads: Path, attachment_urls: list[str], base_path: str) -> None:
+    """Copy attachments and linked upload files from `uploads` to content/wp-content/uploads/
+    (so they keep their paths) and point the posts' links at them."""
+    if not uploads.is_dir():
+        raise SourceError("no such folder (expected a copy of wp-content/uploads)", path=uploads)
+    root = uploads.resolve()
+    found: dict[str, str] = {}      # old URL -> new site path
+    missing: set[str] = set()
+
+    def local(match: re.Match[str]) -> str:
+        url, rel = match.group(0), unquote(match.group(2))
+        if match.group(1).lower() not in plan.hosts:
+            return url
+        if url not in found:
+            source = (uploads / rel).resolve()
+            if not source.is_relative_to(root) or not source.is_file():
+                missing.add(rel)
+                return url
+            plan.assets.append((PurePosixPath("wp-content/uploads", rel), source))
+            found[url] = base_path.rstrip("/") + "/wp-content/uploads/" + rel
+        return found[url]
+
+    for entry in plan.entries:
+        entry.body = _UPLOAD.sub(local, entry.body)
+    for url in attachment_urls:
+        _UPLOAD.sub(local, url)
+    plan.assets = list(dict.fromkeys(plan.assets))
+    if missing:
+        plan.notes.append(f"{len(missing)} uploaded files are not in {uploads} and keep their old "
+                          "URLs: " + ", ".join(sorted(missing)[:5]) + (" …" if len(missing) > 5 else ""))
 
 
 def _entry(item: _Item, plan: Plan, site: str, tz: ZoneInfo, authors: dict[str, _Author],
