@@ -196,3 +196,18 @@ def test_missing_uploads_folder_is_one_line(tmp_path):
     assert result.output.strip().splitlines() == [
         f"error: {tmp_path / 'nope'}: no such folder (expected a copy of wp-content/uploads)"]
     assert not (site / "content/posts/why-i-answer.md").exists()
+
+
+def test_dashboard_api_queue_after_import_and_build(imported, db_url):  # noqa: F811
+    from comments_server import create_app
+
+    site, _store, _output = imported
+    build(load_config(site), BuildOptions(now=NOW))
+    token = "import-test-author-token-0123456789"
+    app = create_app({"SECRET_KEY": "import-test-secret-0123456789", "DATABASE_URL": db_url,
+                      "THREADS_MANIFEST": str(site / "public/threads.json"), "AUTHOR_TOKENS": [token]})
+    response = app.test_client().get("/api/unanswered", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    queue = response.get_json()["comments"]
+    assert [(item["thread"], item["author_name"], item["title"]) for item in queue] == [
+        (POST, "Carol", "Why I answer every comment")]
