@@ -34,7 +34,7 @@ class ImportReport:
     site: Path
     written: Counter[str] = field(default_factory=Counter)    # "posts", "pages", "assets", ...
     already: Counter[str] = field(default_factory=Counter)    # identical file already there
-    kept: list[str] = field(default_factory=list)             # another file already there
+    kept: list[str] = field(default_factory=list)             # files not written, and why
     comments_added: int = 0
     comments_already: int = 0
     held: int = 0
@@ -79,20 +79,25 @@ class _Stage:
         self.report = report
         self.folder = Path(tempfile.mkdtemp(prefix=".blogengine-import-", dir=root))
         self.files: list[str] = []      # relative to the site root
+        self.staged: set[str] = set()
 
     def add(self, rel: str, data: bytes, kind: str) -> Path:
         """Stage `data` for root/rel unless that file exists; returns the file to read it from."""
         target = self.root / rel
+        if rel in self.staged:   # two things of the import want one file: the first wins
+            self.report.kept.append(f"{rel}: wanted twice by this import; the first was written")
+            return self.folder / rel
         if target.exists():
             if target.is_file() and target.read_bytes() == data:
                 self.report.already[kind] += 1
             else:
-                self.report.kept.append(rel)
+                self.report.kept.append(f"{rel}: a different file is already there (not overwritten)")
             return target
         staged = self.folder / rel
         staged.parent.mkdir(parents=True, exist_ok=True)
         staged.write_bytes(data)
         self.files.append(rel)
+        self.staged.add(rel)
         self.report.written[kind] += 1
         return staged
 

@@ -174,8 +174,8 @@ def _print_report(report: ImportReport) -> None:
         if report.mentions_already:
             line += f", {report.mentions_already} already there"
         click.echo(line)
-    for rel in report.kept:
-        click.echo(f"  kept {rel}: a different file is already there (not overwritten)")
+    for line in report.kept:
+        click.echo(f"  kept {line}")
     if report.skipped:
         click.echo("  skipped: " + ", ".join(f"{n} {what}" for what, n in sorted(report.skipped.items())))
         for detail in report.skipped_details:
