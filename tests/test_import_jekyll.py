@@ -106,3 +106,19 @@ def test_reimport_changes_nothing(imported):
     assert "Nothing new" in result.output and "0 added, 7 already there" in result.output
     assert snapshot(site) == files
     assert [(c.uid, c.parent_id) for c in store.all_comments()] == comments
+
+
+def test_tags_that_cannot_make_a_url_are_dropped_so_the_site_builds(tmp_path):
+    import shutil
+
+    source = tmp_path / "jekyll"
+    shutil.copytree(SOURCE, source)
+    (source / "_posts/2019-09-01-symbols.md").write_text(
+        "---\ntitle: Symbols\ncategories: ['???']\ntags: ['!!', ok]\n---\n\nText.\n", encoding="utf-8")
+    site = make_site(tmp_path / "site", f"sqlite:///{tmp_path / 'comments.sqlite3'}")
+    result = run("import", "jekyll", str(source), "--site", str(site))
+    assert result.exit_code == 0, result.output
+    assert "_posts/2019-09-01-symbols.md: dropped tags or categories without letters or digits: !!, ???" \
+        in result.output
+    assert "tags: [ok]" in read_front(site / "content/posts/symbols.md")
+    assert build(load_config(site), BuildOptions(now=NOW)).warnings == []

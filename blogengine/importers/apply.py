@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from slugify import slugify
+
 from blogengine.config import SiteConfig
 from blogengine.errors import BlogError, ContentError
 from blogengine.importers.plan import CommentItem, Entry, MentionItem, Plan, front_matter_text
@@ -187,6 +189,7 @@ def _apply(config: SiteConfig, plan: Plan, stage: _Stage, storage: Any, report: 
     scratch = stage.folder / ".placing"
     staged: dict[str, Path] = {}
     for entry in plan.entries:
+        _usable_terms(entry, report)
         if not (config.content_dir / entry.rel).exists():
             path = scratch / entry.rel
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -244,6 +247,24 @@ def _apply(config: SiteConfig, plan: Plan, stage: _Stage, storage: Any, report: 
     except BaseException:
         undo(added)
         raise
+
+
+def _usable_terms(entry: Entry, report: ImportReport) -> None:
+    """Drop tags and categories that cannot make a URL (no letters or digits): the site would
+    not build with them."""
+    def usable(name: Any) -> bool:
+        return bool(slugify(str(name), max_length=80, word_boundary=True))
+
+    dropped = [t for t in entry.front.get("tags") or [] if not usable(t)]
+    if dropped:
+        entry.front["tags"] = [t for t in entry.front["tags"] if usable(t)]
+    category = entry.front.get("category")
+    if category is not None and not usable(category):
+        dropped.append(category)
+        entry.front["category"] = None
+    if dropped:
+        report.notes.append(f"{entry.label}: dropped tags or categories without letters or "
+                            f"digits: {', '.join(map(str, dropped))}")
 
 
 def _redirect(config: SiteConfig, stage: _Stage, report: ImportReport, entry: Entry, url: str,
