@@ -380,3 +380,19 @@ def test_the_thread_query_uses_the_indexes(make_app):
         plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
     assert "SCAN comments" not in plan and "SCAN thread_versions" not in plan, plan
     assert "ix_comments_thread_status_created_at" in plan, plan
+
+
+# --- sanitised once, at write time -------------------------------------------------------------
+
+
+def test_reads_serve_the_html_stored_when_the_comment_was_written(client, app):
+    """Bodies are sanitised once, when stored: a read sends the stored HTML as it is, re-rendering nothing."""
+    created = post_comment(client, body="Plain *Markdown*.").get_json()
+    assert created["body_html"] == "<p>Plain <em>Markdown</em>.</p>"
+    stored = storage_of(app).add_comment(NewComment(
+        thread=POST, parent_id=None, status=Status.PUBLISHED, author_name="Imported", author_email=None,
+        author_url=None, is_author=False, notify_replies=False, body="*not what is shown*",
+        body_html="<p>kept as stored</p>", created_at=datetime(2026, 6, 1, 11, tzinfo=UTC), ip=None,
+        edit_token_hash=None))
+    shown = {c["id"]: c["body_html"] for c in read(client).get_json()["comments"]}
+    assert shown == {created["id"]: "<p>Plain <em>Markdown</em>.</p>", stored.id: "<p>kept as stored</p>"}
