@@ -9,16 +9,29 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Any
-from urllib.parse import urlsplit
 
 from comments_server.errors import ApiError
 
 THREAD_PATH_MAX = 512
 # Database integers are signed 64-bit; a larger id can only be unknown.
 MAX_ID = 2**63 - 1
+
+# Field shapes, shared with the OpenAPI document (api/openapi.py) so it says exactly what is
+# accepted. Written so Python's re and ECMA-262 read them alike: whitespace that is not a control
+# character spelled out (what str.strip() removes, with the controls), controls by code point.
+BLANK = r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+CONTROL = r"\u0000-\u001f\u007f-\u009f"
 # No "//" start: a protocol-relative path would turn redirects to the post into open redirects.
-_THREAD_PATH = re.compile(r"^/(?!/)[^\s?#\\]*$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+THREAD_PATTERN = rf"^/(?!/)[^{BLANK}{CONTROL}?#\\]*$"
+_ADDRESS_PART = rf"[^@{BLANK}{CONTROL}]+"
+EMAIL_PATTERN = rf"{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}"
+# An absolute http(s) URL: a host without user info or brackets; no quotes, angle brackets,
+# backslashes or backticks anywhere, which only help break out of markup.
+_URL_CHAR = rf'[^{BLANK}{CONTROL}"<>\\`]'
+URL_PATTERN = rf'[Hh][Tt][Tt][Pp][Ss]?://[^{BLANK}{CONTROL}"<>\\`/?#@\[\]]+(?:[/?#]{_URL_CHAR}*)?'
+_THREAD_PATH = re.compile(THREAD_PATTERN)
+_EMAIL = re.compile(f"^{EMAIL_PATTERN}$")
+_URL = re.compile(f"^{URL_PATTERN}$")
 
 
 class Status(str, Enum):
@@ -120,8 +133,11 @@ def _bad(field_name: str, code: str, message: str, status: int = 400) -> ApiErro
     return ApiError(status, code, message, field_name)
 
 
-def _text(data: Mapping[str, Any], name: str, *, required: bool) -> str | None:
-    """A string field, stripped; None when absent or blank and not required."""
+def _text(data: Mapping[str, Any], name: str, *, required: bool, limit: int | None = None,
+          status: int = 400) -> str | None:
+    """A string field, stripped; None when absent or blank and not required.
+
+    `limit` counts the characters as sent, surrounding spaces included (the document's maxLength)."""
     value = data.get(name)
     if value is None:
         if required:
@@ -130,6 +146,7 @@ def _text(data: Mapping[str, Any], name: str, *, required: bool) -> str | None:
     if not isinstance(value, str):
         raise _bad(name, "wrong_type", f"{name} must be a string (got {type_name(value)})")
     _check_characters(name, value, multiline=name == "body")
+    _check_length(name, value, limit, status=status)
     value = value.strip()
     if not value:
         if required:
@@ -183,9 +200,11 @@ def validate_thread_path(value: Any, field_name: str = "thread") -> str:
 
 
 def validate_id(value: Any, field_name: str) -> int | None:
-    """An optional positive integer id; JSON booleans and floats are not ids."""
+    """An optional positive integer id; JSON booleans and fractions are not ids (2.0 is, as in JSON Schema)."""
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise _bad(field_name, "wrong_type", f"{field_name} must be an integer or null (got {type_name(value)})")
     if not 1 <= value <= MAX_ID:
@@ -195,26 +214,19 @@ def validate_id(value: Any, field_name: str) -> int | None:
 
 def validate_body(value: Any, limits: Limits) -> str:
     """The Markdown source of a comment; over the length limit is 413."""
-    body = _text({"body": value}, "body", required=True)
+    body = _text({"body": value}, "body", required=True, limit=limits.max_body_length, status=413)
     assert body is not None
-    _check_length("body", body, limits.max_body_length, status=413)
     if limits.min_body_length is not None and len(body) < limits.min_body_length:
         raise _bad("body", "too_short", f"body must be at least {limits.min_body_length} characters")
     return body
 
 
 def validate_author_url(value: str | None, limits: Limits) -> str | None:
-    """Author URLs are shown as links, so only absolute http(s) URLs pass."""
+    """Author URLs are shown as links, so only absolute http(s) URLs pass (URL_PATTERN)."""
     if value is None:
         return None
     _check_length("author_url", value, limits.max_url_length)
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        parts = None
-    # Quotes and angle brackets have no business in a homepage URL and only help break out of markup.
-    if (parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc
-            or any(char in value for char in ' "<>\\`')):
+    if not _URL.match(value):
         raise _bad("author_url", "invalid", "author_url must be an http:// or https:// URL")
     return value
 
@@ -223,16 +235,14 @@ def validate_new_comment(data: Mapping[str, Any], limits: Limits, *, honeypot_fi
     """Check every field of a new comment in a fixed order; raise ApiError for the first problem."""
     thread = validate_thread_path(data.get("thread"))
     parent_id = validate_id(data.get("parent_id"), "parent_id")
-    author_name = _text(data, "author_name", required=True)
+    author_name = _text(data, "author_name", required=True, limit=limits.max_name_length)
     assert author_name is not None
-    _check_length("author_name", author_name, limits.max_name_length)
-    author_email = _text(data, "author_email", required=False)
+    author_email = _text(data, "author_email", required=False, limit=limits.max_email_length)
     if author_email is not None:
-        _check_length("author_email", author_email, limits.max_email_length)
         if not _EMAIL.match(author_email):
             raise _bad("author_email", "invalid", "author_email must look like name@example.com")
         author_email = author_email.lower()
-    author_url = validate_author_url(_text(data, "author_url", required=False), limits)
+    author_url = validate_author_url(_text(data, "author_url", required=False, limit=limits.max_url_length), limits)
     body = validate_body(data.get("body"), limits)
     notify = data.get("notify_replies", False)
     if notify is None:
@@ -244,7 +254,9 @@ def validate_new_comment(data: Mapping[str, Any], limits: Limits, *, honeypot_fi
     honeypot = ""
     if honeypot_field:
         raw = data.get(honeypot_field)
-        honeypot = raw if isinstance(raw, str) else ("" if raw is None else "x")
+        if raw is not None and not isinstance(raw, str):
+            raise _bad(honeypot_field, "wrong_type", f"{honeypot_field} must be a string (got {type_name(raw)})")
+        honeypot = raw or ""
     form_token = data.get("form_token")
     if form_token is not None and not isinstance(form_token, str):
         raise _bad("form_token", "wrong_type", f"form_token must be a string (got {type_name(form_token)})")

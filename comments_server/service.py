@@ -239,7 +239,7 @@ class CommentService:
                 raise ApiError(404, "unknown_parent", f"comment {fields.parent_id} does not exist", "parent_id")
             if parent.thread != thread.path:
                 raise ApiError(
-                    400, "parent_in_other_thread",
+                    409, "parent_in_other_thread",
                     f"comment {fields.parent_id} belongs to another thread", "parent_id",
                 )
         else:

@@ -106,8 +106,11 @@ def unanswered() -> Response:
     identity = request_identity()
     if identity is None:
         raise ApiError(401, "unauthorized", "log in to the dashboard or send 'Authorization: Bearer <author token>'")
+    sort = request.args.get("sort", "oldest")
+    if sort not in ("oldest", "questions"):
+        raise ApiError(400, "invalid", f"sort must be oldest or questions (got {sort!r})", "sort")
     desk = conversations()
-    queue = desk.queue(identity.author, questions_first=request.args.get("sort") == "questions")
+    queue = desk.queue(identity.author, questions_first=sort == "questions")
     response = jsonify(queue_json(queue, desk.notifier.url))
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -131,5 +134,6 @@ def reload_threads() -> Response:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    """This API, described in OpenAPI 3.1."""
-    return jsonify(openapi_document())
+    """This API, described in OpenAPI 3.1, with this server's limits."""
+    svc = service()
+    return jsonify(openapi_document(svc.limits, svc.policy))

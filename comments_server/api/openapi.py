@@ -1,9 +1,16 @@
-"""The OpenAPI 3.1 document of the /api blueprint; tests validate real responses against it."""
+"""The OpenAPI 3.1 document of the /api blueprint; tests validate real responses against it, and
+schemathesis fuzzes a real server from it (tests/server/test_schemathesis.py).
+
+Request schemas say exactly what the server accepts, with the server's own limits: the field
+patterns come from models.py, which validates with the same expressions."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
+
+from comments_server.models import BLANK, CONTROL, EMAIL_PATTERN, MAX_ID, THREAD_PATH_MAX, THREAD_PATTERN, URL_PATTERN, Limits
+from comments_server.service import Policy
 
 VERSION = "1"
 
@@ -150,31 +157,7 @@ SCHEMAS: dict[str, Any] = {
             "comments": {"type": "array", "items": _ref("UnansweredComment")},
         },
     },
-    "NewComment": {
-        "type": "object",
-        "required": ["thread", "author_name", "body"],
-        "properties": {
-            "thread": {"type": "string", "maxLength": 512, "pattern": "^/"},
-            "parent_id": {"type": ["integer", "null"], "minimum": 1},
-            "author_name": {"type": "string", "description": "Plain text, MAX_NAME_LENGTH."},
-            "author_email": {**NULLABLE_STRING, "description": "Never shown; for reply notifications."},
-            "author_url": {**NULLABLE_STRING, "description": "http(s) only."},
-            "body": {"type": "string", "description": "Markdown, MIN_BODY_LENGTH to MAX_BODY_LENGTH."},
-            "notify_replies": {"type": ["boolean", "null"], "description": "Needs author_email."},
-            "form_token": {**NULLABLE_STRING, "description": "From GET /api/form-token (MIN_SUBMIT_SECONDS)."},
-            "website": {**NULLABLE_STRING, "description": "Honeypot (HONEYPOT_FIELD): leave empty."},
-        },
-    },
-    "EditComment": {
-        "type": "object",
-        "required": ["body"],
-        "properties": {"body": {"type": "string"}},
-    },
-    "Preview": {
-        "type": "object",
-        "required": ["body"],
-        "properties": {"body": {"type": "string", "description": "Markdown, at most MAX_BODY_LENGTH."}},
-    },
+    # NewComment, EditComment and Preview depend on the server's limits: see request_schemas().
     "PreviewResult": {
         "type": "object",
         "required": ["body_html"],
@@ -194,9 +177,11 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
-_THREAD_PARAM = {"name": "thread", "in": "query", "required": True, "schema": {"type": "string"},
+THREAD = {"type": "string", "maxLength": THREAD_PATH_MAX, "pattern": THREAD_PATTERN}
+_THREAD_PARAM = {"name": "thread", "in": "query", "required": True, "schema": THREAD,
                  "description": "A post's path, e.g. /2024/05/a-post/."}
-_ID_PARAM = {"name": "comment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_ID_PARAM = {"name": "comment_id", "in": "path", "required": True,
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 _EDIT_TOKEN = {"name": "X-Edit-Token", "in": "header", "required": True, "schema": {"type": "string"}}
 _RATE = {"429": _error("Too many requests from this address.")}
 _VALIDATORS = {
@@ -235,12 +220,20 @@ PATHS: dict[str, Any] = {
             "description": "An `Authorization: Bearer <author token>` header posts as the site's author.",
             "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewComment")}}},
             "responses": {
-                "201": _json(_ref("CommentCreated"), "Published."),
+                "201": {**_json(_ref("CommentCreated"), "Published."), "links": {
+                    "GetComment": {"operationId": "get_comment", "parameters": {"comment_id": "$response.body#/id"}},
+                    "EditComment": {"operationId": "edit_comment", "parameters": {
+                        "comment_id": "$response.body#/id", "header.X-Edit-Token": "$response.body#/edit_token"}},
+                    "DeleteComment": {"operationId": "delete_comment", "parameters": {
+                        "comment_id": "$response.body#/id", "header.X-Edit-Token": "$response.body#/edit_token"}},
+                    "ListThread": {"operationId": "list_thread", "parameters": {"thread": "$request.body#/thread"}},
+                }},
                 "202": _json(_ref("Pending"), "Held for moderation."),
                 "400": _error("A field is missing, of the wrong type, malformed or over a limit."),
                 "401": _error("A wrong author token."),
                 "403": _error("Comments are closed, or a foreign origin."),
                 "404": _error("Unknown thread or parent."),
+                "409": _error("The parent comment is in another thread."),
                 "413": _error("Body (or the whole request) too long."),
                 "415": _error("Not application/json."),
                 **_RATE,
@@ -303,7 +296,8 @@ PATHS: dict[str, Any] = {
             "operationId": "counts",
             "summary": "Published comment counts for several threads.",
             "description": "Cacheable: send If-None-Match (or If-Modified-Since) to get 304 while nothing changed.",
-            "parameters": [{**_THREAD_PARAM, "description": "Repeat for each thread."}],
+            "parameters": [{**_THREAD_PARAM, "description": "Repeat for each thread.", "style": "form",
+                            "explode": True, "schema": {"type": "array", "items": THREAD, "minItems": 1}}],
             "responses": {
                 **_cached(_ref("Counts"), "Counts by thread."),
                 "400": _error("No thread, too many, or a malformed one."),
@@ -335,8 +329,10 @@ PATHS: dict[str, Any] = {
             "parameters": [{"name": "sort", "in": "query", "required": False,
                             "schema": {"type": "string", "enum": ["oldest", "questions"]},
                             "description": "`questions`: questions first within each post."}],
+            "security": [{"authorToken": []}, {"dashboardSession": []}],
             "responses": {
                 "200": _json(_ref("Unanswered"), "The queue."),
+                "400": _error("An unknown sort."),
                 "401": _error("Not logged in, or a wrong author token."),
             },
         },
@@ -347,6 +343,7 @@ PATHS: dict[str, Any] = {
             "summary": "Read the thread manifest (THREADS_MANIFEST) again now, instead of when its TTL runs out.",
             "description": "Called by `blogengine deploy` when `[deploy] reload_comments` is on, so new posts take "
                            "comments at once. Needs `Authorization: Bearer <author token>`; no body.",
+            "security": [{"authorToken": []}],
             "responses": {
                 "200": _json(_ref("ThreadsReloaded"), "The manifest was reloaded."),
                 "401": _error("No author token, or a wrong one."),
@@ -364,12 +361,99 @@ PATHS: dict[str, Any] = {
 }
 
 
-def openapi_document() -> dict[str, Any]:
-    """A fresh copy of the whole document; every operation also lists a `default` error."""
+SECURITY_SCHEMES = {
+    "authorToken": {"type": "http", "scheme": "bearer",
+                    "description": "An author's API token (`blogengine comments add-token`) or an AUTHOR_TOKENS entry."},
+    "dashboardSession": {"type": "apiKey", "in": "cookie", "name": "blogengine_dashboard",
+                         "description": "The dashboard's session cookie, after logging in at /dashboard/login."},
+}
+
+# Parts of the request patterns (see models.py for BLANK, CONTROL and the field patterns).
+NO_CONTROL = f"^[^{CONTROL}]*$"
+# Controls except tab, line feed and carriage return, which a body may hold.
+BODY_CHARACTERS = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+NOT_BLANK = f"[^{BLANK}{CONTROL}]"
+
+
+def _string(description: str, *, max_length: int | None, patterns: tuple[str, ...] = (),
+            nullable: bool = False) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": ["string", "null"] if nullable else "string", "description": description}
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    if len(patterns) == 1:
+        schema["pattern"] = patterns[0]
+    elif patterns:
+        schema["allOf"] = [{"pattern": p} for p in patterns]
+    return schema
+
+
+def _optional(pattern: str) -> str:
+    """Blank, or `pattern`, with blanks around it (the server strips them)."""
+    return f"^[{BLANK}]*(?:{pattern})?[{BLANK}]*$"
+
+
+def _body(limits: Limits) -> dict[str, Any]:
+    """Markdown: the length as sent, the shortest length once surrounding spaces are stripped."""
+    patterns = [BODY_CHARACTERS]
+    shortest = limits.min_body_length or 0
+    if shortest == 1:
+        patterns.append(NOT_BLANK)
+    elif shortest > 1:
+        patterns.append(f"{NOT_BLANK}[\\s\\S]{{{shortest - 2},}}{NOT_BLANK}")
+    return _string(f"Markdown: at most {limits.max_body_length or 'any number of'} characters (413 beyond), and "
+                   f"at least {shortest} once surrounding spaces are stripped.",
+                   max_length=limits.max_body_length, patterns=tuple(patterns))
+
+
+def request_schemas(limits: Limits, policy: Policy) -> dict[str, Any]:
+    """NewComment, EditComment and Preview with this server's limits and honeypot field."""
+    properties: dict[str, Any] = {
+        "thread": {**THREAD, "description": "The post's path; no spaces, controls, ? # or \\; not //."},
+        "parent_id": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID},
+        "author_name": _string("Plain text, not blank.", max_length=limits.max_name_length,
+                               patterns=(NO_CONTROL, NOT_BLANK)),
+        "author_email": _string("Never shown; for reply notifications. Blank means none.",
+                                max_length=limits.max_email_length, patterns=(_optional(EMAIL_PATTERN),),
+                                nullable=True),
+        "author_url": _string("An absolute http(s) URL, without user info; blank means none.",
+                              max_length=limits.max_url_length, patterns=(_optional(URL_PATTERN),), nullable=True),
+        "body": _body(limits),
+        "notify_replies": {"type": ["boolean", "null"], "description": "Needs author_email."},
+        "form_token": {**NULLABLE_STRING, "description": "From GET /api/form-token; required while "
+                       "MIN_SUBMIT_SECONDS is on" + (" (it is)." if policy.min_submit_seconds is not None else
+                                                      " (it is off).")},
+    }
+    if policy.honeypot_field:
+        properties[policy.honeypot_field] = {**NULLABLE_STRING, "description": "A honeypot: leave it empty."}
+    new_comment = {
+        "type": "object",
+        "required": ["thread", "author_name", "body"],
+        "properties": properties,
+        # Being notified needs an address.
+        "if": {"required": ["notify_replies"], "properties": {"notify_replies": {"const": True}}},
+        "then": {"required": ["author_email"], "properties": {"author_email": {"type": "string", "pattern": NOT_BLANK}}},
+    }
+    return {
+        "NewComment": new_comment,
+        "EditComment": {"type": "object", "required": ["body"], "properties": {"body": _body(limits)}},
+        "Preview": {"type": "object", "required": ["body"], "properties": {"body": _string(
+            f"Markdown, at most {limits.max_body_length or 'any number of'} characters (413 beyond).",
+            max_length=limits.max_body_length)}},
+    }
+
+
+def openapi_document(limits: Limits | None = None, policy: Policy | None = None) -> dict[str, Any]:
+    """A fresh copy of the whole document for a server with these limits and policy (default: the
+    default settings); every operation also lists a `default` error."""
+    limits = limits or Limits()
+    policy = policy or Policy()
     paths = copy.deepcopy(PATHS)
     for operations in paths.values():
         for operation in operations.values():
             operation["responses"]["default"] = _error("Any other error (405, 403 cross-origin, 413, 429).")
+    counts = paths["/api/counts"]["get"]["parameters"][0]["schema"]
+    if policy.counts_max_threads is not None:
+        counts["maxItems"] = policy.counts_max_threads
     return copy.deepcopy({
         "openapi": "3.1.0",
         "info": {
@@ -378,5 +462,6 @@ def openapi_document() -> dict[str, Any]:
             "description": "Every error answers {\"error\": {\"code\", \"message\", \"field\"}} with a 4xx status.",
         },
         "paths": paths,
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": {**SCHEMAS, **request_schemas(limits, policy)},
+                       "securitySchemes": SECURITY_SCHEMES},
     })

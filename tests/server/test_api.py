@@ -287,9 +287,11 @@ def test_post_with_out_of_range_parent_is_400(client, parent_id):
     assert_error(post_comment(client, parent_id=parent_id), 400, "out_of_range", "parent_id")
 
 
-def test_post_with_parent_in_other_thread_is_400(client):
+def test_post_with_parent_in_other_thread_is_409(client):
+    # 409, not 400: the request is well formed (schemathesis found the document could not say
+    # otherwise); it conflicts with where the parent is.
     other = post_comment(client, thread=OTHER).get_json()
-    assert_error(post_comment(client, parent_id=other["id"]), 400, "parent_in_other_thread", "parent_id")
+    assert_error(post_comment(client, parent_id=other["id"]), 409, "parent_in_other_thread", "parent_id")
 
 
 def test_post_reply_to_held_comment_is_404(make_app):
