@@ -21,8 +21,8 @@ from comments_server.web import tree_json
 
 # Readers revalidate every time (a new comment shows at once); a 304 costs one primary-key lookup.
 CACHE_CONTROL = "no-cache"
-# Threads kept serialised per process; the least recently read go first.
-CACHED_THREADS = 2000
+# Bytes of serialised threads kept per process; the least recently read go first.
+CACHE_BYTES = 32 * 1024 * 1024
 # Last-Modified is sent only for changes at least this old. A write still in flight when a reader
 # looked (its time taken up to a second earlier) then lands in a later second than the date sent,
 # so If-Modified-Since cannot hide it. Browsers send If-None-Match, which is exact, anyway.
@@ -46,23 +46,28 @@ class CachedThread:
     version: int
     changed_at: datetime | None
     count: int
-    comments_json: str                       # the tree, serialised once per version
     head: tuple[str, bool, int | None]       # title, open, author_reply_median_seconds
     body: bytes
+    tree: slice                              # where the serialised comments lie in `body`
     etag: str
 
-
-def build_body(thread: Thread, count: int, comments_json: str, median: int | None) -> bytes:
-    """The GET /api/comments body, with the tree already serialised."""
-    head = dumps({"thread": thread.path, "title": thread.title, "open": thread.open, "count": count})
-    return f'{head[:-1]},"comments":{comments_json},"author_reply_median_seconds":{dumps(median)}}}\n'.encode()
+    @classmethod
+    def build(cls, thread: Thread, version: int, changed_at: datetime | None, count: int, tree: bytes,
+              median: int | None) -> CachedThread:
+        """The GET /api/comments body around the already serialised comment tree."""
+        start = dumps({"thread": thread.path, "title": thread.title, "open": thread.open, "count": count})
+        before = f'{start[:-1]},"comments":'.encode()
+        body = before + tree + f',"author_reply_median_seconds":{dumps(median)}}}\n'.encode()
+        return cls(version, changed_at, count, (thread.title, thread.open, median), body,
+                   slice(len(before), len(before) + len(tree)), etag_of(body))
 
 
 class ThreadCache:
     """Serialised threads of this process, least recently read dropped first; safe across threads."""
 
-    def __init__(self, size: int = CACHED_THREADS) -> None:
+    def __init__(self, size: int = CACHE_BYTES) -> None:
         self.size = size
+        self.used = 0
         self._entries: OrderedDict[str, CachedThread] = OrderedDict()
         self._lock = threading.Lock()
         self._manifest_seen: tuple[Manifest, datetime] | None = None
@@ -76,10 +81,13 @@ class ThreadCache:
 
     def put(self, path: str, entry: CachedThread) -> None:
         with self._lock:
+            old = self._entries.pop(path, None)
+            self.used -= len(old.body) if old is not None else 0
             self._entries[path] = entry
-            self._entries.move_to_end(path)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            self.used += len(entry.body)
+            while self.used > self.size and len(self._entries) > 1:
+                _, dropped = self._entries.popitem(last=False)
+                self.used -= len(dropped.body)
 
     def manifest_time(self, threads: ThreadIndex) -> datetime | None:
         """When the manifest (titles, open or closed) last changed: a file's mtime, else when this
@@ -117,14 +125,12 @@ def thread_response(svc: CommentService, path: Any, median_of: Any) -> Response:
     median: int | None = median_of(view.thread)
     head = (view.thread.title, view.thread.open, median)
     if view.comments is not None or entry is None:
-        comments_json = dumps(tree_json(view.comments or []))
-        body = build_body(view.thread, view.count, comments_json, median)
-        entry = CachedThread(view.version, view.changed_at, view.count, comments_json, head, body, etag_of(body))
+        tree = dumps(tree_json(view.comments or [])).encode()
+        entry = CachedThread.build(view.thread, view.version, view.changed_at, view.count, tree, median)
         cache.put(thread.path, entry)
     elif entry.head != head:
-        body = build_body(view.thread, entry.count, entry.comments_json, median)
-        entry = CachedThread(entry.version, entry.changed_at, entry.count, entry.comments_json, head, body,
-                             etag_of(body))
+        entry = CachedThread.build(view.thread, entry.version, entry.changed_at, entry.count,
+                                   entry.body[entry.tree], median)
         cache.put(thread.path, entry)
     changed = [t for t in (view.changed_at, cache.manifest_time(svc.threads)) if t is not None]
     return conditional_response(entry.body, entry.etag, settled(max(changed, default=None), now))

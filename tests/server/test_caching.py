@@ -142,9 +142,10 @@ def test_writes_nobody_sees_keep_the_etag(client, app):
     assert read(client, **{"If-None-Match": before.headers["ETag"]}).status_code == 304
 
 
-def test_a_manifest_change_changes_the_etag(client, manifest):
+def test_a_manifest_change_changes_the_etag(client, app, manifest):
     import json
 
+    post_comment(client)
     before = read(client)
     data = json.loads(manifest.read_text())
     data["threads"][0]["title"] = "A renamed post"
@@ -155,6 +156,27 @@ def test_a_manifest_change_changes_the_etag(client, manifest):
     after = read(client, **{"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200
     assert after.get_json()["title"] == "A renamed post" and after.get_json()["open"] is False
+    assert after.get_json()["comments"] == before.get_json()["comments"]
+    app.extensions.pop("comments_server.thread_cache")
+    assert read(client).get_data() == after.get_data()
+
+
+def test_the_cache_keeps_the_recently_read_threads_within_its_budget():
+    from comments_server.api.caching import CachedThread, ThreadCache
+    from comments_server.models import Thread
+
+    def entry(path: str, size: int) -> CachedThread:
+        return CachedThread.build(Thread(path=path, title=path), 1, None, 0, b"[" + b" " * size + b"]", None)
+
+    cache = ThreadCache(size=3100)
+    for path in ("/a/", "/b/", "/c/"):
+        cache.put(path, entry(path, 900))
+    assert cache.get("/a/") is not None  # read: now the most recent
+    cache.put("/d/", entry("/d/", 900))
+    assert cache.get("/b/") is None and all(cache.get(p) for p in ("/a/", "/c/", "/d/"))
+    assert cache.used <= 3100
+    cache.put("/a/", entry("/a/", 100))  # replacing an entry counts it once
+    assert cache.used == sum(len(cache.get(p).body) for p in ("/a/", "/c/", "/d/"))
 
 
 def test_every_process_makes_the_same_etag_for_the_same_thread(make_app, client, app):
