@@ -43,7 +43,10 @@ def json_body() -> dict[str, Any]:
     if request.mimetype != "application/json":
         raise ApiError(415, "unsupported_media_type", "send the comment as application/json", None)
     raw = request.get_data(cache=True)
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # "[[[[...": the decoder recurses once per level
+        raise ApiError(400, "invalid_json", "the request body is nested too deeply", None) from None
     if data is None and raw.strip() != b"null":
         raise ApiError(400, "invalid_json", "the request body is not valid JSON", None)
     if not isinstance(data, dict):

@@ -6,6 +6,7 @@ comment's anchor, or shows the form again with the error and what the reader typ
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request
@@ -19,6 +20,7 @@ from comments_server.web import service
 bp = Blueprint("comments", __name__, url_prefix="/comments", template_folder="templates")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 TEXT_FIELDS = ("thread", "author_name", "author_email", "author_url", "body", "form_token")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _page(template: str, status: int, **context: Any) -> Response:
@@ -36,6 +38,12 @@ def _form_page(thread: Thread | None, values: dict[str, Any], error: ApiError | 
         "comments/form.html", status, thread=thread, values=values, error=error,
         honeypot=svc.policy.honeypot_field, post_url=svc.post_url(thread.path) if thread else "",
     )
+
+
+def _shown(value: str) -> str:
+    """A typed value to show in the form again: control characters (a NUL byte) as U+FFFD, as a
+    browser would read them; tabs and line breaks kept."""
+    return _CONTROLS.sub("\ufffd", value)
 
 
 def _form_data() -> dict[str, Any]:
@@ -87,7 +95,7 @@ def post_form() -> BaseResponse:
     if request.mimetype not in FORM_TYPES:
         raise ApiError(415, "unsupported_media_type", "this endpoint takes an HTML form submission")
     svc = service()
-    values = {name: request.form.get(name, "") for name in (*TEXT_FIELDS, "parent_id")}
+    values = {name: _shown(request.form.get(name, "")) for name in (*TEXT_FIELDS, "parent_id")}
     values["notify_replies"] = request.form.get("notify_replies", "")
     try:
         result = svc.post(_form_data(), ip=request.remote_addr)

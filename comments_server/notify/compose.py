@@ -30,12 +30,13 @@ class LinkError(Exception):
 
 
 def header_text(value: str, limit: int = MAX_SUBJECT) -> str:
-    """Text safe for a header: no line breaks or control characters (no header injection)."""
+    """Text safe for a header: no line breaks or control characters (no header injection), and no
+    RFC 2047 encoded word, which the email library would decode, line breaks and all ("=?" -> "= ?")."""
     cleaned = "".join(
         " " if char in _LINE_BREAKS or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") else char
         for char in value
     )
-    cleaned = " ".join(cleaned.split())
+    cleaned = " ".join(cleaned.split()).replace("=?", "= ?")
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
