@@ -119,9 +119,9 @@ def thread_response(svc: CommentService, path: Any, median_of: Any) -> Response:
     since this process cached them), then the cached bytes or a 304."""
     now = svc.clock()
     cache = thread_cache()
-    thread = svc.resolve_thread(path)
-    entry = cache.get(thread.path)
-    view = svc.read_thread(thread.path, entry.version if entry is not None else None)
+    entry = cache.get(path) if isinstance(path, str) else None  # read_thread checks the path
+    view = svc.read_thread(path, entry.version if entry is not None else None)
+    thread = view.thread
     median: int | None = median_of(view.thread)
     head = (view.thread.title, view.thread.open, median)
     if view.comments is not None or entry is None:
