@@ -74,6 +74,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
     from comments_server import api, comments, dashboard, feeds, notify, widget
     from comments_server.cors import init_cors
     from comments_server.ratelimit import init_rate_limits
+    from comments_server.security import init_security_headers
     from comments_server.web import register_error_handlers
 
     app.register_blueprint(api.bp)
@@ -86,6 +87,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
     register_error_handlers(app)
     init_cors(app, app.config["CORS_ORIGINS"], app.config["PUBLIC_URL"])
     init_rate_limits(app, app.config)
+    init_security_headers(app)
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=None,
     )
     csrf.init_app(app)
+    app.after_request(_dashboard_headers)
 
 
 def security_headers(response: Response) -> Response:
@@ -56,7 +57,11 @@ def security_headers(response: Response) -> Response:
     return response
 
 
-bp.after_request(security_headers)
+def _dashboard_headers(response: Response) -> Response:
+    """Every answer under /dashboard/, also those no dashboard view made (a 404, a 405)."""
+    if request.path == bp.url_prefix or request.path.startswith(f"{bp.url_prefix}/"):
+        return security_headers(response)
+    return response
 
 
 @bp.before_request
