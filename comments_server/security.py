@@ -1,5 +1,5 @@
 """Security headers on every response the server sends: no MIME sniffing, no framing, no referrer
-leaks. The API, feeds and health check are data, so their policy allows nothing; reader pages (the
+sent to other origins. The API, feeds and health check are data, so their policy allows nothing; reader pages (the
 no-JavaScript form) get one without script. The dashboard sets its own, stricter, policy."""
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ def init_security_headers(app: Flask) -> None:
         headers.setdefault("X-Content-Type-Options", "nosniff")
         if request.path.startswith(EMBEDDED_PREFIXES):
             return response
-        headers.setdefault("Referrer-Policy", "no-referrer")
+        # Not "no-referrer": with it, a browser sends "Origin: null" with the form's own POST, and
+        # the server refuses writes from foreign origins (cors.py). Nothing leaves the origin.
+        headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         if "Content-Security-Policy" not in headers:
             html = response.mimetype == "text/html"
