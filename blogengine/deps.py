@@ -76,6 +76,8 @@ def _summary(value: Any) -> Any:
         return ["ref", value.url]
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
+    if isinstance(value, tuple) and all(type(item) is str for item in value):
+        return value          # a thousand page URLs: repr handles them in one go
     if isinstance(value, (list, tuple)):
         return [_summary(item) for item in value]
     if isinstance(value, dict):
