@@ -16,7 +16,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from blogengine import __version__, parallel
-from blogengine.cache import RACY_NS, BuildCache
+from blogengine.cache import RACY_NS, BuildCache, OutputRecord
 from blogengine.config import SiteConfig
 from blogengine.conversations import bake_conversations, conversations_version
 from blogengine.deps import Digests, RecordingEnvironment, digest, object_digests, object_id
@@ -25,7 +25,7 @@ from blogengine.load import FileStamp, ScannedContent, read_source, scan_content
 from blogengine.markup import make_markdown
 from blogengine.model import Entry, Listing, Site, build_site, output_path
 from blogengine.parse import Document, parse_document
-from blogengine.render import (Output, OutputRecord, RenderedSlice, data_outputs,
+from blogengine.render import (Output, RenderedSlice, data_outputs,
                                prepare_environment, render_pages, site_pages, unique_errors)
 from blogengine.themes import (Theme, loaded_templates, make_environment, template_dirs,
                                theme_chain)
@@ -132,9 +132,10 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
     plan = _plan(pages, extras, cache, objects, previous, digests, inputs.fingerprint)
     staging = Staging(out_dir, patch=plan.patch)
     try:
+        cache.clear_pending()
         rendered = _render(plan.render, pages, env, staging, jobs, progress, digests=digests,
-                           fingerprint=inputs.fingerprint)
-        changed: dict[str, OutputRecord] = dict(rendered.outputs)
+                           fingerprint=inputs.fingerprint, cache=cache)
+        changed: dict[str, OutputRecord] = dict(rendered.outputs)   # what workers could not store
         written = rendered.written
         for out in extras:
             if out.path not in plan.extras:
@@ -159,10 +160,8 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
     for oid in plan.old_objects:
         if oid.startswith("template\t"):
             objects[oid] = digests.of(("template", oid.split("\t", 1)[1], ""))
-    for record in rendered.outputs.values():
-        for kind, name, _attribute in record.inputs or ():
-            if kind == "template":
-                objects[object_id("template", name)] = digests.of(("template", name, ""))
+    for name in rendered.templates:
+        objects[object_id("template", name)] = digests.of(("template", name, ""))
     _save(cache, inputs, out_dir, site, documents, changed, removed, not plan.patch, objects,
           now, options)
     report = BuildReport(output_dir=out_dir, files_written=written, pages_written=len(pages),
@@ -364,16 +363,17 @@ def _markdown(allow_html: bool) -> MarkdownIt:
 
 def _render(indexes: list[int], pages: list[Entry | Listing], env: RecordingEnvironment,
             staging: Staging, jobs: int, progress: Progress | None, *, digests: Digests,
-            fingerprint: str) -> RenderedSlice:
+            fingerprint: str, cache: BuildCache) -> RenderedSlice:
     """Render the given pages into staging (in workers when there are many), recording what
     each one read; template errors are raised together."""
     done = 0
-    total = RenderedSlice(outputs={}, written=0, errors=[])
+    total = RenderedSlice(templates=set(), written=0, errors=[], outputs={})
     for count, part in parallel.run_chunks(render_pages, indexes, jobs=jobs,
                                            minimum=PARALLEL_PAGES, env=env, pages=pages,
                                            staging=staging, digests=digests,
-                                           fingerprint=fingerprint):
+                                           fingerprint=fingerprint, cache=cache):
         total.outputs.update(part.outputs)
+        total.templates.update(part.templates)
         total.errors.extend(part.errors)
         total = dataclasses.replace(total, written=total.written + part.written)
         done += count

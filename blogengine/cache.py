@@ -8,7 +8,7 @@ import os
 import pickle
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -16,15 +16,25 @@ from typing import Any
 from blogengine.deps import Dependency
 from blogengine.load import FileStamp
 from blogengine.parse import Document
-from blogengine.render import OutputRecord
+
+
+@dataclass(frozen=True)
+class OutputRecord:
+    """What the cache keeps of one output: its key and, for pages, what it read."""
+
+    key: str
+    inputs: tuple[Dependency, ...] | None = None   # pages only
+    objects: str = ""                               # the objects those inputs belong to
+
 
 CACHE_DIR = ".blogengine"
-FORMAT = 2   # bump when the tables change: an older cache is then simply started again
+FORMAT = 3   # bump when the tables change: an older cache is then simply started again
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB);
 CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,
                                     digest TEXT, doc BLOB, html TEXT);
 CREATE TABLE IF NOT EXISTS outputs (rel TEXT PRIMARY KEY, key TEXT, objects TEXT, inputs BLOB);
+CREATE TABLE IF NOT EXISTS pending (rel TEXT PRIMARY KEY, key TEXT, objects TEXT, inputs BLOB);
 """
 # A file changed within this long of the scan that saw it may change again within the same
 # timestamp tick; such "racy" stamps are checked by content next time (as git does).
@@ -53,7 +63,8 @@ class BuildCache:
             self._db.execute("PRAGMA journal_mode=WAL")
             if self._db.execute("PRAGMA user_version").fetchone()[0] != FORMAT:
                 self._db.executescript("DROP TABLE IF EXISTS state; DROP TABLE IF EXISTS sources;"
-                                       " DROP TABLE IF EXISTS outputs;")
+                                       " DROP TABLE IF EXISTS outputs;"
+                                       " DROP TABLE IF EXISTS pending;")
                 self._db.execute(f"PRAGMA user_version = {FORMAT}")
             self._db.executescript(SCHEMA)
             self._pid = os.getpid()
@@ -142,14 +153,33 @@ class BuildCache:
                 db.execute("DELETE FROM outputs")
             else:
                 db.executemany("DELETE FROM outputs WHERE rel = ?", ((rel,) for rel in removed))
-            db.executemany(
-                "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)",
-                ((rel, record.key, record.objects,
-                  pickle.dumps(record.inputs, pickle.HIGHEST_PROTOCOL)
-                  if record.inputs is not None else None)
-                 for rel, record in changed.items()))
+            # The pages the workers rendered, written there by the workers themselves.
+            db.execute("INSERT OR REPLACE INTO outputs SELECT * FROM pending")
+            db.execute("DELETE FROM pending")
+            db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)",
+                           _rows(changed))
             db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)",
                            ((name, pickle.dumps(value)) for name, value in state.items()))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def clear_pending(self) -> None:
+        """Forget records a failed or killed build left unconfirmed."""
+        try:
+            self.db.execute("DELETE FROM pending")
+        except sqlite3.Error:
+            pass    # an unusable cache only costs time; `save` will start it again
+
+    def put_pending(self, records: dict[str, OutputRecord]) -> None:
+        """Store rendered pages' records; the build confirms them in `save` once it is whole."""
+        if not records:
+            return
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany("INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?)", _rows(records))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -159,3 +189,9 @@ class BuildCache:
         if self._db is not None and self._pid == os.getpid():
             self._db.close()
         self._db = None
+
+
+def _rows(records: dict[str, OutputRecord]) -> Iterable[tuple[str, str, str, bytes | None]]:
+    for rel, record in records.items():
+        inputs = None if record.inputs is None else pickle.dumps(record.inputs, pickle.HIGHEST_PROTOCOL)
+        yield rel, record.key, record.objects, inputs

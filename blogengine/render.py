@@ -13,6 +13,7 @@ from types import TracebackType
 import jinja2
 
 from blogengine import parallel
+from blogengine.cache import BuildCache, OutputRecord
 from blogengine.config import SiteConfig
 from blogengine.errors import BlogError, ThemeError
 from blogengine.feeds import absolute_url, atom_feed, rss_feed
@@ -100,21 +101,14 @@ def render_page(env: jinja2.Environment, page: Entry | Listing) -> bytes:
 
 
 @dataclass(frozen=True)
-class OutputRecord:
-    """What the cache keeps of one output: its key and, for pages, what it read."""
-
-    key: str
-    inputs: tuple[Dependency, ...] | None = None   # pages only
-    objects: str = ""                               # the objects those inputs belong to
-
-
-@dataclass(frozen=True)
 class RenderedSlice:
-    """What a slice of pages produced: each page's key and inputs, files changed, errors."""
+    """What a slice of pages produced: the templates it used, files changed, template errors,
+    and the pages' records when the worker could not store them in the cache itself."""
 
-    outputs: dict[str, OutputRecord]
+    templates: set[str]
     written: int
     errors: list[ThemeError]
+    outputs: dict[str, OutputRecord]
 
 
 def render_pages(indexes: Sequence[int]) -> RenderedSlice:
@@ -125,6 +119,7 @@ def render_pages(indexes: Sequence[int]) -> RenderedSlice:
     staging: Staging = parallel.shared["staging"]
     digests: Digests = parallel.shared["digests"]
     fingerprint: str = parallel.shared["fingerprint"]
+    cache: BuildCache = parallel.shared["cache"]
     outputs: dict[str, OutputRecord] = {}
     errors: list[ThemeError] = []
     written = 0
@@ -143,7 +138,13 @@ def render_pages(indexes: Sequence[int]) -> RenderedSlice:
         # The key is worked out here, in the worker, where the digests are at hand.
         used = tuple(sorted(recorder.inputs))
         outputs[rel] = OutputRecord(digests.key(used, fingerprint), used, touched_objects(used))
-    return RenderedSlice(outputs=outputs, written=written, errors=errors)
+    templates = {name for record in outputs.values() for kind, name, _ in record.inputs or ()
+                 if kind == "template"}
+    try:
+        cache.put_pending(outputs)   # the main process only has to confirm them
+    except Exception:  # no cache (read-only, locked): the records travel back instead
+        return RenderedSlice(templates=templates, written=written, errors=errors, outputs=outputs)
+    return RenderedSlice(templates=templates, written=written, errors=errors, outputs={})
 
 
 def unique_errors(errors: Iterable[BlogError]) -> list[BlogError]:

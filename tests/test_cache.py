@@ -220,3 +220,16 @@ def test_failed_incremental_build_keeps_the_previous_output(site):
     with pytest.raises(Exception):
         site.incremental()
     assert tree(site.root / "public") == before
+
+
+def test_a_build_that_fails_midway_leaves_nothing_half_remembered(site):
+    templates = site.root / "templates/partials"
+    templates.mkdir(parents=True)
+    meta = (Path(__file__).parent.parent / "themes/default/templates/partials/post_meta.html").read_text()
+    # Some pages render (and their records reach the cache's pending list), one fails.
+    broken = meta.replace("min read", "min read{% if post.title == 'Post 6' %}{{ nope.x }}{% endif %}")
+    (templates / "post_meta.html").write_text(broken)
+    with pytest.raises(Exception):
+        site.incremental()
+    (templates / "post_meta.html").write_text(meta.replace("min read", "minutes"))
+    site.check()
