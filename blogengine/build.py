@@ -133,20 +133,26 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
     staging = Staging(out_dir, patch=plan.patch)
     try:
         cache.clear_pending()
+        extras_written = 0
+
+        def write_extras() -> None:
+            """Feeds, sitemap and the other files: made while the workers render the pages."""
+            nonlocal extras_written
+            for out in extras:
+                if out.path not in plan.extras:
+                    continue
+                if out.copy_from is not None:
+                    staging.copy(out.path, out.copy_from)
+                    extras_written += 1
+                else:
+                    assert out.make is not None
+                    extras_written += staging.write(out.path, out.make())
+
         rendered = _render(plan.render, pages, env, staging, jobs, progress, digests=digests,
-                           fingerprint=inputs.fingerprint, cache=cache)
+                           fingerprint=inputs.fingerprint, cache=cache, meanwhile=write_extras)
         changed: dict[str, OutputRecord] = dict(rendered.outputs)   # what workers could not store
-        written = rendered.written
-        for out in extras:
-            if out.path not in plan.extras:
-                continue
-            changed[out.path] = OutputRecord(plan.extra_keys[out.path])
-            if out.copy_from is not None:
-                staging.copy(out.path, out.copy_from)
-                written += 1
-            else:
-                assert out.make is not None
-                written += staging.write(out.path, out.make())
+        changed.update({path: OutputRecord(plan.extra_keys[path]) for path in plan.extras})
+        written = rendered.written + extras_written
         current = {output_path(page.url) for page in pages} | {out.path for out in extras}
         removed = plan.previous_outputs - current
         for rel in removed:
@@ -363,13 +369,15 @@ def _markdown(allow_html: bool) -> MarkdownIt:
 
 def _render(indexes: list[int], pages: list[Entry | Listing], env: RecordingEnvironment,
             staging: Staging, jobs: int, progress: Progress | None, *, digests: Digests,
-            fingerprint: str, cache: BuildCache) -> RenderedSlice:
+            fingerprint: str, cache: BuildCache,
+            meanwhile: Callable[[], None] | None = None) -> RenderedSlice:
     """Render the given pages into staging (in workers when there are many), recording what
     each one read; template errors are raised together."""
     done = 0
     total = RenderedSlice(templates=set(), written=0, errors=[], outputs={})
     for count, part in parallel.run_chunks(render_pages, indexes, jobs=jobs,
-                                           minimum=PARALLEL_PAGES, env=env, pages=pages,
+                                           minimum=PARALLEL_PAGES, meanwhile=meanwhile,
+                                           env=env, pages=pages,
                                            staging=staging, digests=digests,
                                            fingerprint=fingerprint, cache=cache):
         total.outputs.update(part.outputs)

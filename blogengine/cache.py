@@ -7,6 +7,7 @@ import hashlib
 import os
 import pickle
 import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -46,8 +47,7 @@ class BuildCache:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._pid = -1
-        self._db: sqlite3.Connection | None = None
+        self._connections: dict[tuple[int, int], sqlite3.Connection] = {}
 
     @classmethod
     def for_output(cls, site_root: Path, out_dir: Path) -> BuildCache:
@@ -56,25 +56,28 @@ class BuildCache:
 
     @property
     def db(self) -> sqlite3.Connection:
-        # A forked build worker must not share its parent's connection.
-        if self._db is None or self._pid != os.getpid():
+        # One connection per process and thread: a forked build worker must not share its
+        # parent's, and SQLite connections stay in the thread that made them.
+        key = (os.getpid(), threading.get_ident())
+        connection = self._connections.get(key)
+        if connection is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            if self._db.execute("PRAGMA user_version").fetchone()[0] != FORMAT:
-                self._db.executescript("DROP TABLE IF EXISTS state; DROP TABLE IF EXISTS sources;"
-                                       " DROP TABLE IF EXISTS outputs;"
-                                       " DROP TABLE IF EXISTS pending;")
-                self._db.execute(f"PRAGMA user_version = {FORMAT}")
-            self._db.executescript(SCHEMA)
-            self._pid = os.getpid()
-        return self._db
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                         check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            if connection.execute("PRAGMA user_version").fetchone()[0] != FORMAT:
+                connection.executescript("DROP TABLE IF EXISTS state; DROP TABLE IF EXISTS sources;"
+                                         " DROP TABLE IF EXISTS outputs;"
+                                         " DROP TABLE IF EXISTS pending;")
+                connection.execute(f"PRAGMA user_version = {FORMAT}")
+            connection.executescript(SCHEMA)
+            self._connections = {k: c for k, c in self._connections.items() if k[0] == key[0]}
+            self._connections[key] = connection
+        return connection
 
     def reset(self) -> None:
         """Forget everything (a broken cache is simply started again)."""
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        self.close()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
@@ -186,9 +189,10 @@ class BuildCache:
             raise
 
     def close(self) -> None:
-        if self._db is not None and self._pid == os.getpid():
-            self._db.close()
-        self._db = None
+        for (pid, _thread), connection in self._connections.items():
+            if pid == os.getpid():
+                connection.close()
+        self._connections = {}
 
 
 def _rows(records: dict[str, OutputRecord]) -> Iterable[tuple[str, str, str, bytes | None]]:

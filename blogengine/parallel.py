@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -31,23 +32,54 @@ def chunks(items: Sequence[T], count: int) -> list[Sequence[T]]:
 
 
 def run_chunks(work: Callable[[Sequence[T]], R], items: Sequence[T], *, jobs: int,
-               minimum: int, **state: Any) -> Iterator[tuple[int, R]]:
+               minimum: int, meanwhile: Callable[[], None] | None = None,
+               **state: Any) -> Iterator[tuple[int, R]]:
     """Apply `work` to slices of items, in this process when there is little to do or one job,
     else in `jobs` forked workers; yields (items done in that slice, result) as slices finish.
 
-    `state` is made available to the workers as `parallel.shared` without being pickled."""
+    `state` is made available to the workers as `parallel.shared` without being pickled.
+    `meanwhile` runs in this process while the workers work (in a thread started only after
+    they are forked: forking a process with a busy thread is unsafe), or after, without them."""
     shared.clear()
     shared.update(state)
     if jobs <= 1 or len(items) < minimum:
         for piece in chunks(items, 20):  # slices only so that progress can be shown
             yield len(piece), work(piece)
+        if meanwhile is not None:
+            meanwhile()
         return
     # Several slices per worker, so one slow slice does not leave the other workers idle.
     pieces = chunks(items, jobs * 4)
     context = multiprocessing.get_context("fork")
     with context.Pool(processes=jobs) as pool:
-        for size, result in pool.imap_unordered(_call, [(work, piece) for piece in pieces]):
-            yield size, result
+        side = _Side(meanwhile) if meanwhile is not None else None
+        try:
+            for size, result in pool.imap_unordered(_call, [(work, piece) for piece in pieces]):
+                yield size, result
+        finally:
+            if side is not None:
+                side.join()
+
+
+class _Side:
+    """A function run in a thread; its exception is raised again on join."""
+
+    def __init__(self, function: Callable[[], None]) -> None:
+        self.error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                function()
+            except BaseException as exc:  # handed to the caller by join()
+                self.error = exc
+
+        self.thread = threading.Thread(target=run, name="blogengine-meanwhile", daemon=True)
+        self.thread.start()
+
+    def join(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def _call(task: tuple[Callable[[Sequence[Any]], Any], Sequence[Any]]) -> tuple[int, Any]:
