@@ -71,8 +71,9 @@ def _tree_memory(root_pid: int) -> int:
     return total
 
 
-def run(command: list[str], cwd: Path) -> Measure:
-    """Run a command to completion; wall time, CPU of it and its children, peak tree memory."""
+def run(command: list[str], cwd: Path, *, memory: bool = False) -> Measure:
+    """Run a command to completion: wall time and CPU of it and its children, and with
+    `memory` its peak memory (sampled from /proc, which costs CPU: timed runs do without)."""
     before = os.times()
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -81,7 +82,7 @@ def run(command: list[str], cwd: Path) -> Measure:
 
     def sample() -> None:
         nonlocal peak
-        while not done.is_set():
+        while memory and not done.is_set():
             peak = max(peak, _tree_memory(process.pid))
             done.wait(0.05)
 
@@ -111,33 +112,51 @@ def settle() -> None:
     time.sleep(2.2)
 
 
+def with_memory(timed: Measure, sampled: Measure) -> Measure:
+    return Measure(wall=timed.wall, cpu=timed.cpu, peak_mib=sampled.peak_mib)
+
+
 def bench_size(posts: int, root: Path, repeat: int) -> dict[str, object]:
     write_corpus(posts, root)
     site, hugo_site = root / "site", root / "hugo"
     hugo = shutil.which("hugo")
     ours: list[Measure] = []
     theirs: list[Measure] = []
-    for _ in range(repeat):   # paired: the machine's state is the same for both
+    # Paired, so the machine's state is the same for both; the last pair also samples memory.
+    for n in range(repeat + 1):
         clean(site)
-        ours.append(run([*BLOGENGINE, "build"], site))
+        ours.append(run([*BLOGENGINE, "build"], site, memory=n == repeat))
         if hugo:
             shutil.rmtree(hugo_site / "public", ignore_errors=True)
-            theirs.append(run([hugo, "--quiet"], hugo_site))
+            theirs.append(run([hugo, "--quiet"], hugo_site, memory=n == repeat))
     results: dict[str, object] = {"posts": posts, "clean": ours, "hugo": theirs}
-    settle()
-    results["no change"] = run([*BLOGENGINE, "build"], site)
-    edited = site / "content/posts" / f"post-{posts // 2:05d}.md"
-    edited.write_text(edited.read_text() + "\nOne more sentence, added for the benchmark.\n")
-    results["one edited post"] = run([*BLOGENGINE, "build"], site)
-    (site / "content/posts/zz-benchmark-new.md").write_text(
-        '---\ntitle: "A new post"\ndate: 2025-12-31 12:00\ntags: [topic-01, topic-02]\n---\n\n'
-        "A new post, written for the benchmark.\n")
-    results["one new post"] = run([*BLOGENGINE, "build"], site)
+    build = [*BLOGENGINE, "build"]
+    meta = Path(__file__).resolve().parent.parent / "themes/default/templates/partials/post_meta.html"
     override = site / "templates/partials"
     override.mkdir(parents=True, exist_ok=True)
-    meta = Path(__file__).resolve().parent.parent / "themes/default/templates/partials/post_meta.html"
-    (override / "post_meta.html").write_text(meta.read_text().replace("min read", "minutes"))
-    results["template change"] = run([*BLOGENGINE, "build"], site)
+
+    # Each change is made twice: once timed, once with memory sampled.
+    def changes(step: int) -> dict[str, object]:
+        measured: dict[str, object] = {}
+        settle()
+        measured["no change"] = run(build, site, memory=step == 1)
+        edited = site / "content/posts" / f"post-{posts // 2 + step:05d}.md"
+        edited.write_text(edited.read_text() + "\nOne more sentence, added for the benchmark.\n")
+        measured["one edited post"] = run(build, site, memory=step == 1)
+        (site / f"content/posts/zz-benchmark-new-{step}.md").write_text(
+            f'---\ntitle: "A new post {step}"\ndate: 2025-12-31 12:0{step}\n'
+            "tags: [topic-01, topic-02]\n---\n\nA new post, written for the benchmark.\n")
+        measured["one new post"] = run(build, site, memory=step == 1)
+        (override / "post_meta.html").write_text(meta.read_text().replace("min read", f"minutes {step}"))
+        measured["template change"] = run(build, site, memory=step == 1)
+        return measured
+
+    timed, sampled = changes(0), changes(1)
+    for name, measure in timed.items():
+        assert isinstance(measure, Measure)
+        other = sampled[name]
+        assert isinstance(other, Measure)
+        results[name] = with_memory(measure, other)
     return results
 
 
@@ -158,13 +177,19 @@ def machine() -> str:
 
 
 def median(measures: list[Measure]) -> Measure:
-    return Measure(wall=statistics.median(m.wall for m in measures),
-                   cpu=statistics.median(m.cpu for m in measures),
-                   peak_mib=max(m.peak_mib for m in measures))
+    """The median of the timed runs; the memory of the one sampled run (the last)."""
+    timed = measures[:-1] or measures
+    return Measure(wall=statistics.median(m.wall for m in timed),
+                   cpu=statistics.median(m.cpu for m in timed),
+                   peak_mib=measures[-1].peak_mib)
 
 
 def report(all_results: list[dict[str, object]]) -> str:
     lines = [f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}.", "",
+             "Clean builds: the median of paired runs (blogengine, then Hugo, on the same corpus); "
+             "the changes: one timed run each. Peak memory (PSS of the process and its workers) "
+             "comes from one more run of each, sampled: sampling costs CPU, so timed runs go "
+             "without. Every build is a whole `blogengine build` process, startup included.", "",
              "| posts | scenario | wall s | CPU s | peak MiB | vs Hugo (wall) |",
              "| ---: | --- | ---: | ---: | ---: | ---: |"]
     for result in all_results:
