@@ -4,7 +4,7 @@ digest, so a rebuild re-renders exactly the pages whose inputs changed."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import fields, is_dataclass
 from typing import Any
 
@@ -184,10 +184,6 @@ def listing_digest(listing: Listing) -> str:
                   None if pagination is None else [pagination.number, pagination.count,
                                                    list(pagination.urls)],
                   listing.term.url if listing.term else None, listing.year, listing.month)
-
-
-def term_digest(term: Term) -> str:
-    return digest(term.kind, term.name, term.slug, term.url, _urls(term.posts))
 
 
 SITE_ATTRIBUTES = ("posts", "pages", "entries", "tags", "categories", "listings", "archive_years",

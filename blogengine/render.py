@@ -17,7 +17,7 @@ from blogengine.cache import BuildCache, OutputRecord
 from blogengine.config import SiteConfig
 from blogengine.errors import BlogError, ThemeError
 from blogengine.feeds import absolute_url, atom_feed, rss_feed
-from blogengine.deps import (Dependency, Digests, Recorder, RecordingEnvironment, digest,
+from blogengine.deps import (Digests, Recorder, RecordingEnvironment, digest,
                              entry_digest, touched_objects)
 from blogengine.load import Asset, FileStamp
 from blogengine.markup import pygments_css

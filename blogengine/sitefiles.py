@@ -6,7 +6,7 @@ import json
 from xml.sax.saxutils import escape
 
 from blogengine.feeds import absolute_url
-from blogengine.model import ROBOTS_URL, SITEMAP_URL, THREADS_URL, Site
+from blogengine.model import SITEMAP_URL, Site
 
 THREADS_VERSION = 1
 

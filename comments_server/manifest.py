@@ -14,7 +14,6 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from comments_server.models import Thread
 
