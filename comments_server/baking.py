@@ -66,8 +66,7 @@ def read_site_conversations(site_root: Path, threads: Iterable[str]) -> dict[str
     depth = int(values["DISPLAY_DEPTH"])
     try:
         result = {}
-        for thread in wanted:
-            comments = storage.list_thread(thread)
+        for thread, comments in storage.list_threads(wanted).items():
             count = sum(1 for c in comments if c.status == Status.PUBLISHED)
             result[thread] = {"count": count, "comments": tree_json(assemble_tree(comments, depth))}
         return result

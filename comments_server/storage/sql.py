@@ -234,6 +234,25 @@ class SqlStorage:
         with self.engine.begin() as conn:
             return [_row_to_comment(row) for row in conn.execute(query)]
 
+    def list_threads(self, threads: Iterable[str]) -> dict[str, list[Comment]]:
+        """The published and deleted comments of many threads, oldest first, a few hundred
+        threads a query (the static build reads every post's conversation this way)."""
+        wanted = list(dict.fromkeys(threads))
+        found: dict[str, list[Comment]] = {thread: [] for thread in wanted}
+        visible = [Status.PUBLISHED, Status.DELETED]
+        with self.engine.begin() as conn:
+            for start in range(0, len(wanted), 500):
+                query = (
+                    select(comments)
+                    .where(comments.c.thread.in_(wanted[start:start + 500]),
+                           comments.c.status.in_(visible))
+                    .order_by(comments.c.created_at, comments.c.id)
+                )
+                for row in conn.execute(query):
+                    comment = _row_to_comment(row)
+                    found[comment.thread].append(comment)
+        return found
+
     def thread_snapshot(self, thread: str, known_version: int | None = None,
                         statuses: Sequence[Status] = (Status.PUBLISHED, Status.DELETED)) -> ThreadSnapshot:
         """The thread's version and change time and, unless its version is still `known_version`, its

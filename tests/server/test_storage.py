@@ -223,3 +223,14 @@ def test_sqlite_writers_take_turns_on_a_lock_file(tmp_path):
     storage.add_comment(new())  # the lock is free again once a write is over
     assert len(storage.list_thread("/a/")) == 2
     storage.close()
+
+
+def test_list_threads_reads_many_threads_visible_comments_oldest_first(store):
+    first = store.add_comment(new("/a/", body="a1"))
+    store.add_comment(new("/b/", body="b1"))
+    store.add_comment(new("/a/", body="held", status=Status.PENDING))
+    later = store.add_comment(new("/a/", body="a2"))
+    found = store.list_threads(["/a/", "/b/", "/none/", "/a/"])
+    assert list(found) == ["/a/", "/b/", "/none/"]
+    assert [c.id for c in found["/a/"]] == [first.id, later.id]
+    assert [c.body for c in found["/b/"]] == ["b1"] and found["/none/"] == []
