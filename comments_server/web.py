@@ -1,9 +1,9 @@
-"""Request helpers shared by the blueprints: the service, JSON bodies, tokens, comment JSON, error pages."""
+"""Request helpers shared by the blueprints: the service, JSON bodies, tokens, error pages.
+(Comments become JSON in serialize.py, which the static build shares.)"""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
@@ -11,13 +11,10 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from comments_server.errors import ApiError
-from comments_server.models import Comment, CommentNode, Status
 from comments_server.service import CommentService
 
 log = logging.getLogger(__name__)
 EXTENSION = "comments_server"
-DELETED_NAME = "[deleted]"
-DELETED_HTML = "<p>[deleted]</p>"
 
 # One code per HTTP error Flask or Werkzeug can raise before a view runs.
 HTTP_CODES = {
@@ -30,12 +27,6 @@ def service() -> CommentService:
     svc = current_app.extensions[EXTENSION]
     assert isinstance(svc, CommentService)
     return svc
-
-
-def rfc3339(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def json_body() -> dict[str, Any]:
@@ -60,37 +51,6 @@ def bearer_token() -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
-
-
-def comment_json(comment: Comment) -> dict[str, Any]:
-    """The public view of a comment: never the email, IP address or token hash."""
-    deleted = comment.status == Status.DELETED
-    return {
-        "id": comment.id,
-        "parent_id": comment.parent_id,
-        "author_name": DELETED_NAME if deleted else comment.author_name,
-        "author_url": None if deleted else comment.author_url,
-        "is_author": False if deleted else comment.is_author,
-        "body_html": DELETED_HTML if deleted else comment.body_html,
-        "created_at": rfc3339(comment.created_at),
-        "edited_at": None if deleted else rfc3339(comment.edited_at),
-        "deleted": deleted,
-        "replies": [],
-    }
-
-
-def tree_json(nodes: list[CommentNode]) -> list[dict[str, Any]]:
-    """Nested comment JSON; iterative, though display depth keeps nesting shallow anyway."""
-    out: list[dict[str, Any]] = []
-    stack: list[tuple[list[CommentNode], list[dict[str, Any]]]] = [(nodes, out)]
-    while stack:
-        level, target = stack.pop()
-        for node in level:
-            item = comment_json(node.comment)
-            target.append(item)
-            if node.replies:
-                stack.append((node.replies, item["replies"]))
-    return out
 
 
 def error_response(error: ApiError) -> Response:

@@ -12,7 +12,8 @@ from comments_server.auth import bearer_identity, conversations, request_identit
 from comments_server.errors import ApiError
 from comments_server.sanitize import render_comment
 from comments_server.service import PostResult
-from comments_server.web import comment_json, json_body, rfc3339, service
+from comments_server.serialize import comment_json, rfc3339
+from comments_server.web import json_body, service
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -17,7 +17,7 @@ from flask import Response, current_app, request
 from comments_server.manifest import Manifest, ThreadIndex
 from comments_server.models import Thread
 from comments_server.service import CommentService
-from comments_server.web import tree_json
+from comments_server.serialize import tree_json
 
 # Readers revalidate every time (a new comment shows at once); a 304 costs one primary-key lookup.
 CACHE_CONTROL = "no-cache"

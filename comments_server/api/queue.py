@@ -6,16 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from comments_server.conversation import Queue
-from comments_server.models import Comment
-from comments_server.web import rfc3339
-
-
-def _parent_json(parent: Comment | None) -> dict[str, Any] | None:
-    if parent is None:
-        return None
-    deleted = parent.status.value == "deleted"
-    return {"id": parent.id, "author_name": "[deleted]" if deleted else parent.author_name,
-            "is_author": parent.is_author and not deleted, "body_html": "<p>[deleted]</p>" if deleted else parent.body_html}
+from comments_server.serialize import parent_json, rfc3339
 
 
 def queue_json(queue: Queue, url: Callable[[str], str]) -> dict[str, Any]:
@@ -35,7 +26,7 @@ def queue_json(queue: Queue, url: Callable[[str], str]) -> dict[str, Any]:
                 "created_at": rfc3339(c.created_at),
                 "waiting_seconds": int(item.waiting.total_seconds()),
                 "is_question": item.question,
-                "parent": _parent_json(item.tracked.parent),
+                "parent": parent_json(item.tracked.parent),
                 "reply_url": url(f"/dashboard/#comment-{c.id}"),
             })
     oldest = queue.oldest_waiting

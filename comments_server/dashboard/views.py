@@ -17,7 +17,7 @@ from comments_server.errors import ApiError
 from comments_server.models import State, validate_body
 from comments_server.notify.compose import LinkError, excerpt, waiting_text
 from comments_server.storage import ConversationQuery
-from comments_server.web import rfc3339
+from comments_server.serialize import rfc3339
 
 PAGE_SIZE = 50
 PERIODS = {"30": 30, "90": 90, "365": 365, "all": None}
