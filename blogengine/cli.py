@@ -61,7 +61,7 @@ class LazyGroup(click.Group):
     """A group whose `comments` subcommands are imported only when used: the comment server
     pulls in Flask and SQLAlchemy, which `build` and `new` do not need."""
 
-    lazy = {"comments": "comments_server.cli:comments",
+    lazy = {"comments": "blogengine.comments:command_group",
             "import": "blogengine.importers.cli:import_group"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -70,7 +70,8 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.lazy:
             module, _, attribute = self.lazy[name].partition(":")
-            command: click.Command = getattr(importlib.import_module(module), attribute)
+            found = getattr(importlib.import_module(module), attribute)
+            command: click.Command = found if isinstance(found, click.Command) else found()
             return command
         return super().get_command(ctx, name)
 

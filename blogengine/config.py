@@ -125,6 +125,11 @@ class SiteConfig:
         return self.root / CONFIG_NAME
 
     @property
+    def output_dir(self) -> Path:
+        """Where the site is built unless told otherwise: public/ beside content/."""
+        return self.root / "public"
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 

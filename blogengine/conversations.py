@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from blogengine.comments import CommentStoreError, comments_version, read_conversations
 from blogengine.config import SiteConfig
 
 API_TIMEOUT_SECONDS = 5
@@ -36,15 +37,13 @@ def bake_conversations(config: SiteConfig, threads: list[str]) -> BakedConversat
         return BakedConversations(by_thread={})
     if config.comments.url and not config.comments.database_url:
         return _from_api(config.comments.url, threads)
-    from comments_server.baking import BakeError, read_site_conversations
     try:
-        data = read_site_conversations(config.root, threads)
-    except BakeError as exc:
+        data = read_conversations(config, threads)
+    except CommentStoreError as exc:
         return BakedConversations(by_thread={}, warning=(
             f"comments not included: cannot read the comment database ({exc})"))
-    return BakedConversations(by_thread={path: Conversation(count=item["count"],
-                                                            comments=item["comments"])
-                                         for path, item in data.items()})
+    return BakedConversations(by_thread={path: Conversation(count=count, comments=comments)
+                                         for path, (count, comments) in data.items()})
 
 
 def conversations_version(config: SiteConfig) -> str:
@@ -52,11 +51,7 @@ def conversations_version(config: SiteConfig) -> str:
     it cannot be told without reading them all (comments read over the API)."""
     if config.comments.url and not config.comments.database_url:
         return ""
-    from comments_server.baking import BakeError, comments_version
-    try:
-        return comments_version(config.root)
-    except BakeError:
-        return ""
+    return comments_version(config)
 
 
 def _from_api(server: str, threads: list[str]) -> BakedConversations:

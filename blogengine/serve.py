@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import wrap_file
 
 from blogengine.build import BuildOptions, BuildReport, build
+from blogengine.comments import development_app
 from blogengine.config import CONFIG_NAME, SiteConfig
 from blogengine.errors import BlogError, BuildFailed
 
@@ -243,11 +244,9 @@ class SiteServer:
         manifest); returns the dashboard URL, or None when comments are off."""
         if not self.config.comments.enabled:
             return None
-        from comments_server.dev import create_site_app
         try:
-            app, seeded = create_site_app(self.config.root, manifest=self.output / "threads.json",
-                                          site_url=self.url, seed=self.config.comments.seed)
-        except Exception as exc:  # the site still serves; comments say why they are missing
+            app, seeded = development_app(self.config, output_dir=self.output, site_url=self.url)
+        except BlogError as exc:  # the site still serves; comments say why they are missing
             self.report(f"warning: comments are off for this session: {exc}")
             return None
         self.app.comments_app = app

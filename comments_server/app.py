@@ -1,11 +1,11 @@
-"""The comment server: create_app() assembles config, storage, thread manifest, blueprints and errors."""
+"""The app factory: create_app() assembles config, storage, thread manifest, blueprints and errors."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, jsonify
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -17,14 +17,20 @@ from comments_server.models import Limits
 from comments_server.service import CommentService, Policy, utcnow
 from comments_server.storage import open_storage
 
+if TYPE_CHECKING:
+    from comments_server.site import SiteLayer
+
 __all__ = ["create_app", "ApiError", "ConfigError", "SchemaError"]
 log = logging.getLogger(__name__)
 
 
-def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[[], datetime] = utcnow) -> Flask:
-    """Build the app; ConfigError lists every config problem, SchemaError says to migrate."""
-    app = Flask(__name__)
-    cfg = load_config(test_config, extra_keys=frozenset(app.config))
+def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[[], datetime] = utcnow,
+               site: SiteLayer | None = None) -> Flask:
+    """Build the app; ConfigError lists every config problem, SchemaError says to migrate.
+
+    `site` is a site's settings as the generator gives them (`blogengine serve`)."""
+    app = Flask("comments_server")
+    cfg = load_config(test_config, extra_keys=frozenset(app.config), site=site)
     problems = cfg.problems + validate(cfg)
     if problems:
         raise ConfigError(problems)

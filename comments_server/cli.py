@@ -10,8 +10,11 @@ from typing import Any
 
 import click
 
-from comments_server.config import SITE_CONFIG_NAME, LoadedConfig, load_config, site_comments_enabled, validate
+from blogengine.comments import find_site_folder
+from blogengine.config import CONFIG_NAME as SITE_CONFIG_NAME
+from comments_server.config import LoadedConfig, load_config, validate
 from comments_server.errors import ConfigError, SchemaError
+from comments_server.site import Access, StoreError, display_url, open_store
 
 DEFAULT_PORT = 8001
 
@@ -24,20 +27,12 @@ site_option = click.option(
 )
 
 
-def find_site(start: Path) -> Path | None:
-    """The nearest folder at or above `start` holding blogengine.toml."""
-    for folder in (start, *start.parents):
-        if (folder / SITE_CONFIG_NAME).is_file():
-            return folder
-    return None
-
-
 def _site_overrides(site: Path | None) -> dict[str, Any]:
     if site is not None and not (site / SITE_CONFIG_NAME).is_file():
         raise click.ClickException(f"{site}: not a site folder (no {SITE_CONFIG_NAME}); check --site")
     if site is None and os.environ.get("COMMENTS_SITE"):
         return {}
-    site = site or find_site(Path.cwd())
+    site = site or find_site_folder(Path.cwd())
     return {"SITE": str(site.resolve())} if site else {}
 
 
@@ -48,7 +43,7 @@ def _fail(problems: list[str]) -> click.ClickException:
 
 def dev_secret(cfg: LoadedConfig) -> tuple[str, str]:
     """A SECRET_KEY for development, kept beside the SQLite database so restarts keep form tokens valid."""
-    from comments_server.storage.sql import sqlite_path
+    from comments_server.dburl import sqlite_path
 
     path = sqlite_path(str(cfg.values["DATABASE_URL"]))
     if path is None:
@@ -75,14 +70,14 @@ def comments() -> None:
 @site_option
 def serve(host: str, port: int, site: Path | None) -> None:
     """Run the comment server for development (use gunicorn in production)."""
-    from comments_server import create_app
+    from comments_server.app import create_app
 
     overrides = _site_overrides(site)
-    if overrides.get("SITE") and not site_comments_enabled(Path(overrides["SITE"])):
+    cfg = load_config(overrides)
+    if cfg.site is not None and not cfg.site.enabled:
         raise click.ClickException(
             f"comments are off for this site ([comments] enabled = false in {SITE_CONFIG_NAME})"
         )
-    cfg = load_config(overrides)
     if not cfg.values.get("SECRET_KEY"):
         key, where = dev_secret(cfg)
         overrides["SECRET_KEY"] = key
@@ -94,28 +89,23 @@ def serve(host: str, port: int, site: Path | None) -> None:
     except SchemaError as exc:
         raise click.ClickException(str(exc)) from None
     manifest = app.config["THREADS_MANIFEST"] or "none (ALLOW_UNKNOWN_THREADS)"
-    click.echo(f"Database: {_display_url(app.config['DATABASE_URL'])}", err=True)
+    click.echo(f"Database: {display_url(app.config['DATABASE_URL'])}", err=True)
     click.echo(f"Thread manifest: {manifest}", err=True)
     click.echo(f"Comment server on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)
 
 
-def _display_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL is shown as "?" rather than crash the banner
-        return "?"
-
-
-def _database_url(site: Path | None) -> str:
-    """DATABASE_URL from the settings; only its own problems stop a database command."""
+def _database_config(site: Path | None) -> LoadedConfig:
+    """The settings for a database command; only the database's own problems stop it."""
     cfg = load_config(_site_overrides(site))
     problems = cfg.problems + [p for p in validate(cfg) if "DATABASE_URL" in p]
     if problems:
         raise _fail(problems)
-    return str(cfg.values["DATABASE_URL"])
+    return cfg
+
+
+def _database_url(site: Path | None) -> str:
+    return str(_database_config(site).values["DATABASE_URL"])
 
 
 @comments.command("migrate")
@@ -131,28 +121,23 @@ def migrate(site: Path | None) -> None:
         before = schema_state(engine).current
         after = upgrade(engine)
     except Exception as exc:  # a bad URL or unreachable server: say which, without a traceback
-        raise click.ClickException(f"cannot migrate {_display_url(url)}: {exc}") from None
+        raise click.ClickException(f"cannot migrate {display_url(url)}: {exc}") from None
     engine.dispose()
     if before == after:
-        click.echo(f"{_display_url(url)} is up to date (revision {after}).")
+        click.echo(f"{display_url(url)} is up to date (revision {after}).")
     else:
-        click.echo(f"{_display_url(url)} migrated from {before or 'empty'} to revision {after}.")
+        click.echo(f"{display_url(url)} migrated from {before or 'empty'} to revision {after}.")
 
 
 migrate_command = migrate
 
 
 def _open_site_storage(site: Path | None) -> Any:
-    """The storage named by the settings (site folder, COMMENTS_* variables), migrated if empty."""
-    from comments_server.storage import open_storage
-
-    url = _database_url(site)
+    """The store named by the settings (site folder, COMMENTS_* variables), as imports open it."""
     try:
-        return open_storage(url)
-    except SchemaError as exc:
+        return open_store(_database_config(site), Access.WRITE)
+    except StoreError as exc:
         raise click.ClickException(str(exc)) from None
-    except Exception as exc:  # a bad URL or unreachable server: say which, without a traceback
-        raise click.ClickException(f"cannot open {_display_url(url)}: {exc}") from None
 
 
 @comments.command("export")
@@ -240,12 +225,12 @@ def backup(destination: Path, site: Path | None) -> None:
       blogengine comments backup backups/comments-$(date +%F).sqlite3
     """
     from comments_server.backup import BackupError, backup_sqlite
-    from comments_server.storage.sql import sqlite_path
+    from comments_server.dburl import sqlite_path
 
     url = _database_url(site)
     path = sqlite_path(url)
     if path is None:
-        raise click.ClickException(f"{_display_url(url)} is not a SQLite file; use pg_dump or "
+        raise click.ClickException(f"{display_url(url)} is not a SQLite file; use pg_dump or "
                                    "`blogengine comments export` for PostgreSQL")
     try:
         count = backup_sqlite(path, destination)

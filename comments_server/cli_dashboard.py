@@ -41,7 +41,7 @@ def _password(from_stdin: bool) -> str:
 
 def _app(site: Path | None) -> Flask:
     """The whole app, for commands that need its settings (mail, URLs, the thread manifest)."""
-    from comments_server import create_app
+    from comments_server.app import create_app
 
     overrides = _site_overrides(site)
     cfg = load_config(overrides)

@@ -1,4 +1,4 @@
-"""Server configuration: defaults -> site settings -> COMMENTS_CONFIG file -> COMMENTS_* env -> overrides.
+"""Server configuration: defaults -> a site's settings -> COMMENTS_CONFIG file -> COMMENTS_* env -> overrides.
 
 Every key is UPPER_SNAKE; a TOML file may spell it in lower case. `load_config` merges the layers
 and records where each value came from, so `validate` can name the file or variable to fix.
@@ -14,14 +14,14 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from limits import parse_many
 
 from comments_server.settings import MAIL_TLS_MODES, MODERATION_MODES, SETTINGS, SETTINGS_BY_NAME, Kind, Setting
 
-SITE_CONFIG_NAME = "blogengine.toml"
+if TYPE_CHECKING:
+    from comments_server.site import SiteLayer
+
 OFF_WORDS = ("off", "none", "false", "no", "")
 MAX_DISPLAY_DEPTH = 50
 
@@ -33,6 +33,7 @@ class LoadedConfig:
     values: dict[str, Any]
     sources: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    site: SiteLayer | None = None     # the site read as the lowest layer, if any
 
     def where(self, key: str) -> str:
         return self.sources.get(key, "default")
@@ -48,8 +49,12 @@ def load_config(
     environ: Mapping[str, str] | None = None,
     *,
     extra_keys: frozenset[str] = frozenset(),
+    site: SiteLayer | None = None,
 ) -> LoadedConfig:
-    """Merge every layer; `extra_keys` are non-server keys (Flask's) allowed in `overrides`."""
+    """Merge every layer; `extra_keys` are non-server keys (Flask's) allowed in `overrides`.
+
+    `site` is the lowest layer, a site as the generator describes it; without one, a site
+    folder named by SITE in any layer is read instead."""
     env = os.environ if environ is None else environ
     overrides = dict(overrides or {})
     cfg = LoadedConfig(values=defaults())
@@ -61,10 +66,12 @@ def load_config(
         file_values = _toml_layer(Path(file_name), cfg.problems)
 
     # The site folder can be named in any layer above it; it is read as the lowest layer.
-    site = overrides.get("SITE") or env_values.get("SITE") or file_values.get("SITE") or ""
-    if site:
-        site_values, site_label = site_layer(Path(str(site)), cfg.problems)
-        _merge(cfg, site_values, site_label)
+    folder = overrides.get("SITE") or env_values.get("SITE") or file_values.get("SITE") or ""
+    if site is None and folder:
+        site = read_site_folder(Path(str(folder)), cfg.problems)
+    if site is not None:
+        cfg.site = site
+        _merge(cfg, _site_values(site, cfg.problems), site.label)
     _merge(cfg, file_values, str(file_name))
     _merge(cfg, env_values, "environment")
     test_values = {}
@@ -167,64 +174,38 @@ def sqlite_url_relative_to(url: str, base: Path) -> str:
     return url
 
 
-def site_layer(site_dir: Path, problems: list[str]) -> tuple[dict[str, Any], str]:
-    """Server settings implied by a site folder's blogengine.toml."""
-    path = site_dir / SITE_CONFIG_NAME
-    label = f"{path} [comments.server]"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        problems.append(f"{site_dir}: not a site folder (no {SITE_CONFIG_NAME} in it)")
-        return {}, label
-    except OSError as exc:
-        problems.append(f"{path}: cannot read ({exc.strerror})")
-        return {}, label
-    except tomllib.TOMLDecodeError as exc:
-        problems.append(f"{path}: {exc}")
-        return {}, label
-    site_root = site_dir.resolve()
-    comments = data.get("comments", {})
-    if not isinstance(comments, dict):
-        problems.append(f"{path}: comments: expected a table")
-        return {}, label
+def _site_values(layer: SiteLayer, problems: list[str]) -> dict[str, Any]:
+    """The server settings a site implies: its database and thread manifest, its address (and
+    so the one origin always allowed to call the API), then its [comments.server] table."""
     values: dict[str, Any] = {
-        "DATABASE_URL": "sqlite:///" + str(site_root / "comments.sqlite3"),
-        "THREADS_MANIFEST": str(site_root / "public" / "threads.json"),
+        "DATABASE_URL": sqlite_url_relative_to(layer.database_url, layer.root),
+        "THREADS_MANIFEST": str(layer.manifest),
     }
-    base_url = data.get("base_url")
-    if isinstance(base_url, str) and base_url:
-        values["SITE_URL"] = base_url
-        origin = origin_of(base_url)
+    if layer.base_url:
+        values["SITE_URL"] = layer.base_url
+        origin = origin_of(layer.base_url)
         if origin:
             values["CORS_ORIGINS"] = [origin]
-    url = comments.get("url")
-    if isinstance(url, str) and url:
-        values["PUBLIC_URL"] = url
-    database_url = comments.get("database_url")
-    if isinstance(database_url, str) and database_url:
-        values["DATABASE_URL"] = sqlite_url_relative_to(database_url, site_root)
-    server = comments.get("server", {})
-    if not isinstance(server, dict):
-        problems.append(f"{path}: comments.server: expected a table")
-        server = {}
-    server_values = _table_values(server, label, site_root, problems)
+    if layer.public_url:
+        values["PUBLIC_URL"] = layer.public_url
+    server_values = _table_values(layer.server, layer.label, layer.root, problems)
     if "CORS_ORIGINS" in server_values and "CORS_ORIGINS" in values:
         # Extra origins add to the site's own; the site must always be able to call its server.
         server_values["CORS_ORIGINS"] = values["CORS_ORIGINS"] + [
             o for o in server_values["CORS_ORIGINS"] if o not in values["CORS_ORIGINS"]
         ]
     values.update(server_values)
-    return values, label
+    return values
 
 
-def site_comments_enabled(site_dir: Path) -> bool:
-    """Whether blogengine.toml leaves comments on (`[comments] enabled`, default true)."""
-    try:
-        data = tomllib.loads((site_dir / SITE_CONFIG_NAME).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return True
-    comments = data.get("comments", {})
-    return not (isinstance(comments, dict) and comments.get("enabled") is False)
+def read_site_folder(site_dir: Path, problems: list[str]) -> SiteLayer | None:
+    """The layer of a site folder named by SITE: the generator reads its blogengine.toml (the
+    only reader of that file, with the only defaults), the server maps it to settings."""
+    from blogengine.comments import site_layer_of_folder
+
+    layer, found = site_layer_of_folder(site_dir)
+    problems.extend(found)
+    return layer
 
 
 def parse_env(setting: Setting, text: str) -> Any:
@@ -295,6 +276,8 @@ def origin_of(url: str) -> str | None:
 
 def validate(cfg: LoadedConfig) -> list[str]:
     """Cross-check the merged values; each problem names where the value came from."""
+    from limits import parse_many  # slow to import; only a starting server needs it
+
     v = cfg.values
     problems: list[str] = []
 

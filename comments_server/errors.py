@@ -1,4 +1,5 @@
-"""Errors of the comment server: ApiError for requests, ConfigError for start-up."""
+"""Errors of the comment server: ApiError for requests, ConfigError for start-up, SchemaError for
+the database, TransferError for an export that cannot be imported."""
 
 from __future__ import annotations
 
@@ -29,3 +30,7 @@ class ConfigError(Exception):
 
 class SchemaError(Exception):
     """The database schema is not the one this code expects; the message says what to run."""
+
+
+class TransferError(Exception):
+    """An export document that cannot be imported; the message names the record and field."""

@@ -8,18 +8,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from comments_server.errors import ApiError
+from comments_server.errors import ApiError, TransferError
 from comments_server.models import ImportedComment, Mention, NewComment, Status, validate_thread_path
 from comments_server.sanitize import render_comment
 from comments_server.storage import Storage
 
+__all__ = ["TransferError", "export_document", "import_data", "import_document", "parse_document"]
+
 FORMAT = "blogengine-comments"
 VERSION = 1
 UID_MAX = 200
-
-
-class TransferError(Exception):
-    """An export file that cannot be imported; the message names the record and field."""
 
 
 @dataclass(frozen=True)
@@ -68,16 +66,21 @@ def export_document(storage: Storage, *, now: datetime | None = None) -> dict[st
 
 
 def import_document(storage: Storage, text: str) -> ImportReport:
-    """Validate a whole export, then store it in one transaction; re-importing adds nothing."""
-    records = parse_document(text)
-    mentions = parse_mentions(json.loads(text))
+    """Validate a whole export file, then store it in one transaction; re-importing adds nothing."""
+    return import_data(storage, _json(text))
+
+
+def import_data(storage: Storage, data: Any) -> ImportReport:
+    """Validate a whole export document (as parsed JSON), then store it in one transaction."""
+    records = parse_records(data)
+    mentions = parse_mentions(data)
     (added, skipped), (mentions_added, mentions_skipped) = storage.import_conversations(records, mentions)
     return ImportReport(added=added, skipped=skipped, mentions_added=mentions_added,
                         mentions_skipped=mentions_skipped)
 
 
 def parse_mentions(data: dict[str, Any]) -> list[Mention]:
-    """The optional "mentions" list of an export already checked by parse_document."""
+    """The optional "mentions" list of an export already checked by parse_records."""
     items = data.get("mentions", [])
     if not isinstance(items, list):
         raise TransferError('"mentions" must be a list')
@@ -108,12 +111,20 @@ def parse_mentions(data: dict[str, Any]) -> list[Mention]:
     return found
 
 
-def parse_document(text: str) -> list[ImportedComment]:
-    """Read and check an export; parents must come before their replies (exports are in that order)."""
+def _json(text: str) -> Any:
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise TransferError(f"line {exc.lineno}: not valid JSON ({exc.msg})") from None
+
+
+def parse_document(text: str) -> list[ImportedComment]:
+    """Read and check an export file's comments."""
+    return parse_records(_json(text))
+
+
+def parse_records(data: Any) -> list[ImportedComment]:
+    """Check an export's comments; parents must come before their replies (exports are in that order)."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise TransferError(f'not a blogengine comments export (expected "format": "{FORMAT}")')
     if data.get("version") != VERSION:

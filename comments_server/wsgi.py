@@ -1,5 +1,5 @@
 """WSGI entry for production: `gunicorn comments_server.wsgi:app`, configured by COMMENTS_* variables."""
 
-from comments_server import create_app
+from comments_server.app import create_app
 
 app = create_app()

@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 from werkzeug.serving import make_server
 
-from comments_server import create_app
+from comments_server.app import create_app
 from tests.conftest import post, write_files
 from tests.deploy_support import deploy, make_deploy_site, one_line_error, snapshot
 

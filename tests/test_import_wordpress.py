@@ -199,7 +199,7 @@ def test_missing_uploads_folder_is_one_line(tmp_path):
 
 
 def test_dashboard_api_queue_after_import_and_build(imported, db_url):  # noqa: F811
-    from comments_server import create_app
+    from comments_server.app import create_app
 
     site, _store, _output = imported
     build(load_config(site), BuildOptions(now=NOW))

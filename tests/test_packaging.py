@@ -54,5 +54,5 @@ def test_installed_command_inits_and_builds_a_site(installed, tmp_path):
 
 
 def test_comment_server_package_is_installed_too(installed, tmp_path):
-    result = _run(installed, "python", "-c", "import comments_server", cwd=tmp_path)
+    result = _run(installed, "python", "-c", "from comments_server.app import create_app", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -13,6 +13,7 @@ from typing import Any
 
 from slugify import slugify
 
+from blogengine.comments import import_conversations, open_store
 from blogengine.config import SiteConfig
 from blogengine.errors import BlogError, ContentError
 from blogengine.importers.plan import CommentItem, Entry, MentionItem, Plan, front_matter_text
@@ -141,26 +142,6 @@ def undo(added: list[Path]) -> None:
             pass
 
 
-def _open_storage(config: SiteConfig) -> Any:
-    """The site's comment store (as `blogengine comments` finds it), opened before anything is
-    written so a bad database setting stops the import at once."""
-    from comments_server.config import load_config as load_server_config
-    from comments_server.config import validate
-    from comments_server.errors import SchemaError
-    from comments_server.storage import open_storage
-
-    cfg = load_server_config({"SITE": str(config.root.resolve())})
-    problems = cfg.problems + [p for p in validate(cfg) if "DATABASE_URL" in p]
-    if problems:
-        raise BlogError(f"comment database: {'; '.join(problems)}")
-    try:
-        return open_storage(str(cfg.values["DATABASE_URL"]))
-    except SchemaError as exc:
-        raise BlogError(f"comment database: {exc}") from None
-    except Exception as exc:  # an unreachable server or bad URL: one line, no traceback
-        raise BlogError(f"comment database: cannot open it ({exc})") from None
-
-
 def apply_plan(config: SiteConfig, plan: Plan) -> ImportReport:
     """Write the plan's files and store its comments; on any failure the site is left as it was."""
     report = ImportReport(system=plan.system, source=plan.source, site=config.root,
@@ -172,7 +153,7 @@ def apply_plan(config: SiteConfig, plan: Plan) -> ImportReport:
     if has_comments and not config.comments.enabled:
         report.comments_off = True
     elif has_comments:
-        storage = _open_storage(config)
+        storage = open_store(config)
     stage = _Stage(config.root, report)
     try:
         _apply(config, plan, stage, storage, report)
@@ -232,18 +213,11 @@ def _apply(config: SiteConfig, plan: Plan, stage: _Stage, storage: Any, report: 
                                 "were not imported")
         stage.move_in()
         return
-    from sqlalchemy.exc import SQLAlchemyError
-
     added = stage.move_in()
     try:
         (report.comments_added, report.comments_already), (report.mentions_added,
                                                            report.mentions_already) = \
-            storage.import_conversations(records, mention_rows)
-    except SQLAlchemyError as exc:
-        undo(added)
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise BlogError(f"comment database: storing the comments failed ({reason}); "
-                        "nothing was imported") from None
+            import_conversations(storage, records, mention_rows)
     except BaseException:
         undo(added)
         raise
@@ -292,11 +266,10 @@ def _redirect(config: SiteConfig, stage: _Stage, report: ImportReport, entry: En
 
 
 def _comment_records(threads: dict[str, list[CommentItem]], mentions: dict[str, list[MentionItem]],
-                     report: ImportReport) -> tuple[list[Any], list[Any]]:
-    from comments_server.models import ImportedComment, Mention, NewComment, Status
-    from comments_server.sanitize import render_comment
-
-    records: list[ImportedComment] = []
+                     report: ImportReport) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The comments and mentions as records of the comment server's export format (parents
+    first), which the server checks and sanitises like any export file."""
+    records: list[dict[str, Any]] = []
     for thread in sorted(threads):
         items = [c for c in threads[thread] if c.body.strip() or c.deleted]
         if len(items) < len(threads[thread]):
@@ -308,30 +281,27 @@ def _comment_records(threads: dict[str, list[CommentItem]], mentions: dict[str, 
                 f"{move.comment.created_at:%Y-%m-%d %H:%M} now answers {move.reader.author_name}'s "
                 f"of {move.reader.created_at:%Y-%m-%d %H:%M}")
         for item in _parents_first(ordered, report, thread):
-            url = item.author_url if item.author_url and item.author_url.startswith(
-                ("http://", "https://")) and not any(ch in item.author_url for ch in ' "<>\\`') \
-                else None
             report.held += item.pending
             report.authored += item.is_author
-            if item.deleted:  # only who replied to it survives: nothing of what it said
-                records.append(ImportedComment(comment=NewComment(
-                    thread=thread, parent_id=None, status=Status.DELETED, author_name="",
-                    author_email=None, author_url=None, is_author=False, notify_replies=False,
-                    body="", body_html="", created_at=item.created_at, ip=None,
-                    edit_token_hash=None, uid=item.uid), parent_uid=item.parent_uid))
-                continue
-            records.append(ImportedComment(comment=NewComment(
-                thread=thread, parent_id=None,
-                status=Status.PENDING if item.pending else Status.PUBLISHED,
-                author_name=item.author_name.strip()[:200] or _NAMELESS,
-                author_email=(item.author_email or "").strip().lower() or None,
-                author_url=url, is_author=item.is_author, notify_replies=False, body=item.body,
-                body_html=render_comment(item.body), created_at=item.created_at, ip=item.ip or None,
-                edit_token_hash=None, uid=item.uid), parent_uid=item.parent_uid))
-    rows = [Mention(thread=thread, kind=m.kind, source_url=m.source_url, title=m.title,
-                    excerpt=m.excerpt, created_at=m.created_at, uid=m.uid)
+            records.append(_comment_record(thread, item))
+    rows = [{"uid": m.uid, "thread": thread, "kind": m.kind, "source_url": m.source_url,
+             "title": m.title, "excerpt": m.excerpt, "created_at": m.created_at.isoformat()}
             for thread in sorted(mentions) for m in mentions[thread]]
     return records, rows
+
+
+def _comment_record(thread: str, item: CommentItem) -> dict[str, Any]:
+    record: dict[str, Any] = {"uid": item.uid, "parent_uid": item.parent_uid, "thread": thread,
+                              "created_at": item.created_at.isoformat()}
+    if item.deleted:  # only who replied to it survives: nothing of what it said
+        return record | {"status": "deleted", "body": ""}
+    url = item.author_url if item.author_url and item.author_url.startswith(
+        ("http://", "https://")) and not any(ch in item.author_url for ch in ' "<>\\`') else None
+    return record | {
+        "status": "pending" if item.pending else "published",
+        "author_name": item.author_name.strip()[:200] or _NAMELESS,
+        "author_email": (item.author_email or "").strip().lower() or None,
+        "author_url": url, "is_author": item.is_author, "body": item.body, "ip": item.ip or None}
 
 
 def _parents_first(ordered: list[CommentItem], report: ImportReport, thread: str) -> list[CommentItem]:

@@ -10,7 +10,7 @@ from comments_server.models import Comment, ImportedComment, Mention, NewComment
 from comments_server.storage.accounts import AccountStore, DuplicateAuthor
 from comments_server.storage.mentions import MentionStore
 from comments_server.storage.outbox import OutboxStore
-from comments_server.storage.schema import ensure_schema
+from comments_server.storage.schema import ensure_schema, upgrade
 from comments_server.storage.sql import (
     ConversationQuery,
     MailBuilder,
@@ -56,10 +56,13 @@ class Storage(Protocol):
     def close(self) -> None: ...
 
 
-def open_storage(url: str, *, auto_migrate: bool = True) -> SqlStorage:
-    """Connect to `url`, migrating an empty database; SchemaError if it needs `comments migrate`."""
+def open_storage(url: str, *, auto_migrate: bool = True, follow_code: bool = False) -> SqlStorage:
+    """Connect to `url`, giving an empty database the schema when `auto_migrate`; SchemaError if
+    it needs `comments migrate`, unless `follow_code` (development) applies its migrations here."""
     engine = make_engine(url)
     try:
+        if follow_code:
+            upgrade(engine)
         ensure_schema(engine, auto_migrate=auto_migrate)
     except BaseException:
         engine.dispose()

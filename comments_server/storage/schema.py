@@ -15,7 +15,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import Connection
 
 from comments_server.errors import SchemaError
-from comments_server.storage.sql import sqlite_path
+from comments_server.dburl import sqlite_path
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MIGRATE_COMMAND = "blogengine comments migrate"

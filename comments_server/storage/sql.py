@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 
+from comments_server.dburl import normalize_url, sqlite_path
 from comments_server.models import (
     MAX_ID,
     Comment,
@@ -57,22 +58,6 @@ MailBuilder = Callable[[Comment], Sequence[OutgoingMail]]
 _NEW_FIELDS = [f.name for f in fields(NewComment)]
 # Seconds a writer waits for SQLite's lock before giving up; generous, since giving up loses a comment.
 SQLITE_BUSY_TIMEOUT = 30
-
-
-def normalize_url(url: str) -> str:
-    """postgres:// and postgresql:// mean psycopg 3, the driver this package installs."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The database file of a sqlite URL, or None for other backends and in-memory databases."""
-    parsed = make_url(normalize_url(url))
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    return Path(parsed.database)
 
 
 def _enable_wal(cursor: Any) -> None:

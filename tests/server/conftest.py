@@ -28,7 +28,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from comments_server import create_app
+from comments_server.app import create_app
 from comments_server.api.openapi import openapi_document
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from comments_server import create_app
+from comments_server.app import create_app
 from comments_server.config import SETTINGS, defaults, load_config, origin_of, validate
 from comments_server.errors import ConfigError
 from tests.server.conftest import SECRET

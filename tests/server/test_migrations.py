@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from comments_server import create_app
+from comments_server.app import create_app
 from comments_server.errors import ConfigError, SchemaError
 from comments_server.models import NewComment, Status
 from comments_server.storage import open_storage, schema

@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
 
-from comments_server import create_app
+from comments_server.app import create_app
 from comments_server.cli import comments
 from comments_server.mail import MailSettings, send_pending
 from comments_server.transfer import import_document

@@ -11,7 +11,7 @@ from sqlalchemy import event
 
 from comments_server.models import Comment, NewComment, Status
 from comments_server.storage import open_storage
-from comments_server.storage.sql import normalize_url, sqlite_path
+from comments_server.dburl import normalize_url, sqlite_path
 
 T0 = datetime(2026, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
 

@@ -1,0 +1,135 @@
+"""The generator's side of the one door to the comment server: what a site tells its server,
+read from SiteConfig (the only reader of blogengine.toml, with the only defaults), and the calls
+the generator makes into `comments_server.site`, the only module of the server it imports.
+
+Importing this module loads nothing of the comment server: each call loads what it needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from blogengine.config import CONFIG_NAME, SiteConfig, load_config
+from blogengine.errors import BlogError
+
+if TYPE_CHECKING:
+    import click
+    from flask import Flask
+
+    from comments_server.site import SiteLayer
+
+# Where the comments live unless [comments] database_url says otherwise: beside blogengine.toml.
+DEFAULT_DATABASE_URL = "sqlite:///comments.sqlite3"
+MANIFEST_NAME = "threads.json"
+
+
+class CommentStoreError(BlogError):
+    """The site's comment store cannot be opened, read or written."""
+
+
+def site_layer(config: SiteConfig, *, output_dir: Path | None = None) -> SiteLayer:
+    """The site as its comment server sees it; `output_dir` is where the build writes (and so
+    the thread manifest), public/ unless told otherwise."""
+    from comments_server.site import SiteLayer
+
+    root = config.root.resolve()
+    return SiteLayer(
+        root=root,
+        manifest=(output_dir or config.output_dir).resolve() / MANIFEST_NAME,
+        database_url=config.comments.database_url or DEFAULT_DATABASE_URL,
+        base_url=config.base_url,
+        public_url=config.comments.url,
+        server=config.comments.server,
+        label=f"{root / CONFIG_NAME} [comments.server]",
+        enabled=config.comments.enabled,
+    )
+
+
+def site_layer_of_folder(folder: Path) -> tuple[SiteLayer | None, list[str]]:
+    """The layer of the site in `folder` (the server's SITE setting), or the problems found."""
+    if not (folder / CONFIG_NAME).is_file():
+        return None, [f"{folder}: not a site folder (no {CONFIG_NAME} in it)"]
+    try:
+        return site_layer(load_config(folder)), []
+    except BlogError as exc:
+        errors = getattr(exc, "errors", [exc])
+        return None, [str(error) for error in errors]
+
+
+def find_site_folder(start: Path) -> Path | None:
+    """The nearest folder at or above `start` holding blogengine.toml."""
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    return None
+
+
+def open_store(config: SiteConfig) -> Any:
+    """The site's comment store for writing (an import), opened before anything is written so
+    that a bad database setting stops the work at once."""
+    from comments_server.site import Access, StoreError, open_store, server_config
+
+    try:
+        store = open_store(server_config(site_layer(config)), Access.WRITE)
+    except StoreError as exc:
+        raise CommentStoreError(f"comment database: {exc}") from None
+    assert store is not None
+    return store
+
+
+def import_conversations(store: Any, comments: list[dict[str, Any]], mentions: list[dict[str, Any]]
+                         ) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Store comments and mentions (records of the comment export format, parents first) in one
+    transaction: ((comments added, already there), (mentions added, already there))."""
+    from comments_server.site import StoreError, TransferError, import_records
+
+    try:
+        report = import_records(store, comments, mentions)
+    except StoreError as exc:
+        raise CommentStoreError(f"comment database: storing the comments failed ({exc}); "
+                                "nothing was imported") from None
+    except TransferError as exc:   # the importer made a record the server refuses: a bug here
+        raise CommentStoreError(f"comment database: the imported comments were refused ({exc}); "
+                                "nothing was imported") from None
+    return (report.added, report.skipped), (report.mentions_added, report.mentions_skipped)
+
+
+def comments_version(config: SiteConfig) -> str:
+    """A digest that changes whenever the published comments may have changed ("none" before
+    the database exists); "" when it cannot be told."""
+    from comments_server.site import StoreError, comments_version
+
+    try:
+        return comments_version(site_layer(config))
+    except StoreError:
+        return ""
+
+
+def read_conversations(config: SiteConfig, threads: list[str]) -> dict[str, tuple[int, list[dict[str, Any]]]]:
+    """Every thread's published conversation: (count, nested comment JSON)."""
+    from comments_server.site import StoreError, read_conversations
+
+    try:
+        return read_conversations(site_layer(config), threads)
+    except StoreError as exc:
+        raise CommentStoreError(str(exc)) from None
+
+
+def development_app(config: SiteConfig, *, output_dir: Path, site_url: str) -> tuple[Flask, int]:
+    """The comment server `blogengine serve` mounts, and how many demo comments it imported."""
+    from comments_server.site import ConfigError, StoreError, development_app
+
+    seed = config.root / config.comments.seed if config.comments.seed else None
+    try:
+        return development_app(site_layer(config, output_dir=output_dir), site_url=site_url, seed=seed)
+    except ConfigError as exc:
+        raise CommentStoreError("; ".join(exc.problems)) from None
+    except StoreError as exc:
+        raise CommentStoreError(str(exc)) from None
+
+
+def command_group() -> click.Group:
+    """The `blogengine comments ...` commands, from the comment server."""
+    from comments_server.site import command_group
+
+    return command_group()

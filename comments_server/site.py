@@ -1,0 +1,194 @@
+"""The one door between the generator and the comment server: everything `blogengine` asks of
+the server for a site (its comment store, the published conversations, imports, the app that
+`blogengine serve` mounts), given as a SiteLayer the generator reads from blogengine.toml.
+
+Importing this module loads neither Flask nor SQLAlchemy: a build with comments on but no
+comment database yet pays for neither. Each function imports what it needs."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from comments_server.config import LoadedConfig, load_config, validate
+from comments_server.dburl import sqlite_path
+from comments_server.errors import ConfigError, SchemaError, TransferError
+
+if TYPE_CHECKING:
+    import click
+    from flask import Flask
+
+    from comments_server.storage.sql import SqlStorage
+    from comments_server.transfer import ImportReport
+
+__all__ = ["Access", "ConfigError", "SiteLayer", "StoreError", "TransferError", "comments_version", "command_group",
+           "development_app", "import_records", "open_store", "read_conversations",
+           "server_config"]
+
+
+@dataclass(frozen=True)
+class SiteLayer:
+    """What the comment server needs to know of a site, as the generator read it from
+    blogengine.toml; the server turns it into settings (config.py) below every other layer."""
+
+    root: Path                   # the site folder
+    manifest: Path               # the threads.json `blogengine build` writes
+    database_url: str            # relative sqlite:/// paths are relative to `root`
+    base_url: str = ""           # where the site lives: SITE_URL, and an origin always allowed
+    public_url: str = ""         # [comments] url: the server's own address when it is elsewhere
+    server: Mapping[str, Any] = field(default_factory=dict)   # [comments.server], as written
+    label: str = ""              # where [comments.server] is, for messages
+    enabled: bool = True         # [comments] enabled
+
+
+class StoreError(Exception):
+    """The site's comment store cannot be opened, read or written; the message says why."""
+
+
+class Access(Enum):
+    """Who opens the store, which decides what may happen to its schema (see open_store)."""
+
+    READ = "read"
+    WRITE = "write"
+    DEVELOP = "develop"
+
+
+def server_config(layer: SiteLayer | None = None,
+                  overrides: Mapping[str, Any] | None = None) -> LoadedConfig:
+    """The server's settings for a site: its layer, under the COMMENTS_CONFIG file, COMMENTS_*
+    variables and `overrides`, as the server itself would read them."""
+    return load_config(overrides, site=layer)
+
+
+def open_store(config: LoadedConfig, access: Access) -> SqlStorage | None:
+    """Open the comment store the settings name. The one migration policy:
+
+    - READ (the static build) never creates a file or a table: a SQLite file that does not
+      exist yet holds no comments (None); an empty or outdated database is a StoreError.
+    - WRITE (imports, exports, the server's own commands; create_app does the same at start-up)
+      gives an empty database the current schema when AUTO_MIGRATE is on (the default); a
+      database behind or ahead of this code is a StoreError naming `blogengine comments migrate`.
+    - DEVELOP (`blogengine serve`): the database follows the code; pending migrations are applied.
+    """
+    problems = config.problems + [p for p in validate(config) if "DATABASE_URL" in p]
+    if problems:
+        raise StoreError("; ".join(problems))
+    url = str(config.values["DATABASE_URL"])
+    path = sqlite_path(url)
+    if access is Access.READ and path is not None and not path.exists():
+        return None
+    from comments_server.storage import open_storage
+
+    try:
+        return open_storage(url, auto_migrate=access is Access.DEVELOP
+                            or (access is Access.WRITE and bool(config.values["AUTO_MIGRATE"])),
+                            follow_code=access is Access.DEVELOP)
+    except SchemaError as exc:
+        raise StoreError(str(exc)) from None
+    except Exception as exc:  # a bad URL or an unreachable server: one line, no traceback
+        raise StoreError(f"cannot open {display_url(url)}: {exc}") from None
+
+
+def display_url(url: str) -> str:
+    """A database URL fit for a message: its password hidden."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is shown as "?" rather than crash a message
+        return "?"
+
+
+def comments_version(layer: SiteLayer) -> str:
+    """A digest of the comment table's state in one aggregate query: it changes when a comment
+    is added, edited, deleted or changes status ("none" before the database exists)."""
+    store = open_store(server_config(layer), Access.READ)
+    if store is None:
+        return "none"
+    try:
+        return hashlib.sha256(repr(store.change_summary()).encode()).hexdigest()
+    except Exception as exc:  # a database gone mid-read
+        raise StoreError(str(exc)) from exc
+    finally:
+        store.close()
+
+
+def read_conversations(layer: SiteLayer, threads: Iterable[str]) -> dict[str, tuple[int, list[dict[str, Any]]]]:
+    """For each thread: (published comments, the nested comment JSON the API serves).
+
+    The database and display depth come from the settings the server uses for this site."""
+    config = server_config(layer)
+    wanted = list(dict.fromkeys(threads))
+    store = open_store(config, Access.READ)
+    if store is None:
+        return {thread: (0, []) for thread in wanted}
+    from comments_server.models import Status, assemble_tree
+    from comments_server.serialize import tree_json
+
+    depth = int(config.values["DISPLAY_DEPTH"])
+    try:
+        return {thread: (sum(1 for c in comments if c.status == Status.PUBLISHED),
+                         tree_json(assemble_tree(comments, depth)))
+                for thread, comments in store.list_threads(wanted).items()}
+    except Exception as exc:  # a database gone mid-read: the build warns and goes on without
+        raise StoreError(str(exc)) from exc
+    finally:
+        store.close()
+
+
+def import_records(store: SqlStorage, comments: Sequence[Mapping[str, Any]],
+                   mentions: Sequence[Mapping[str, Any]] = ()) -> ImportReport:
+    """Store comments and mentions, each a record of the export format (`blogengine comments
+    export`: parents before their replies), in one transaction, through the same checks and
+    sanitiser as an export file; records already there (same uid) are skipped.
+
+    TransferError names a record that is wrong; StoreError says the database refused them."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from comments_server.transfer import FORMAT, VERSION, import_data
+
+    document = {"format": FORMAT, "version": VERSION, "comments": list(comments),
+                "mentions": list(mentions)}
+    try:
+        return import_data(store, document)
+    except SQLAlchemyError as exc:
+        raise StoreError(str(getattr(exc, "orig", None) or exc).splitlines()[0]) from None
+
+
+def development_app(layer: SiteLayer, *, site_url: str, seed: Path | None = None) -> tuple[Flask, int]:
+    """The app `blogengine serve` mounts on the site's own origin (`site_url`), on the site's
+    database migrated to this code, and how many comments it imported from `seed` (a comments
+    export, imported when the database holds none yet). Raises ConfigError or StoreError."""
+    from comments_server.app import create_app
+    from comments_server.cli import dev_secret
+    from comments_server.transfer import import_document as import_text
+
+    overrides: dict[str, Any] = {"SITE_URL": site_url, "PUBLIC_URL": ""}
+    config = server_config(layer, overrides)
+    if config.problems:
+        raise ConfigError(config.problems)
+    if not config.values.get("SECRET_KEY"):
+        overrides["SECRET_KEY"] = dev_secret(config)[0]
+    store = open_store(config, Access.DEVELOP)
+    assert store is not None
+    store.close()
+    app = create_app(overrides, site=layer)
+    imported = 0
+    storage = app.extensions["comments_server"].storage
+    if seed is not None and not storage.all_comments():
+        try:
+            imported = import_text(storage, seed.read_text(encoding="utf-8")).added
+        except (OSError, UnicodeDecodeError, TransferError) as exc:
+            raise ConfigError([f"[comments] seed: cannot import {seed} ({exc})"]) from None
+    return app, imported
+
+
+def command_group() -> click.Group:
+    """The `blogengine comments ...` commands."""
+    from comments_server.cli import comments
+
+    return comments
