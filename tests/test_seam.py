@@ -68,3 +68,13 @@ def test_a_default_build_reading_comments_loads_the_database_but_no_flask(make_s
     modules = build_in_a_fresh_process(site)
     assert "sqlalchemy" in modules
     assert [m for m in modules if m.split(".")[0] in ("flask", "flask_limiter", "flask_wtf")] == []
+
+
+def test_importing_the_package_and_its_door_loads_no_flask():
+    script = ("import json, sys\nimport comments_server, comments_server.site\n"
+              "print(json.dumps(sorted(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    modules = json.loads(result.stdout)
+    assert [m for m in modules if m.split(".")[0] in FLASK_MODULES] == []
+    assert "comments_server.app" not in modules
