@@ -1,10 +1,11 @@
 """Conversation health from tracked comments: reply rate, time to the first author reply, the
 unanswered count over time, and the same per post. Pure functions; the states come from storage.
 
-Definitions (the README's): reader comments are published comments not by an author account;
-reply rate = answered ÷ reader comments (dismissed ones count as reader comments, not as answered);
-response time = first author reply beneath a comment − the comment's time; median is the middle
-value (the mean of the two middle ones for an even count); the 90th percentile is the nearest rank.
+Definitions (as in docs/dashboard.md): reader comments are published comments not by an author
+account; reply rate = answered ÷ reader comments (dismissed ones count as reader comments, not as
+answered); response time = first author reply beneath a comment − the comment's time; median is
+the middle value (the mean of the two middle ones for an even count); the 90th percentile is the
+nearest rank.
 """
 
 from __future__ import annotations

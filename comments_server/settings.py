@@ -1,4 +1,6 @@
-"""Every server setting: its name, default, kind of value and one line of help (the README table)."""
+"""Every server setting: its name, default, kind of value and one line of help.
+
+The help is the settings table of docs/comment-server.md (`python -m tests.docs_tables --write`)."""
 
 from __future__ import annotations
 
@@ -33,18 +35,19 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("SECRET_KEY", None, Kind.STR,
-            "Signs form tokens, dashboard sessions and email links. Required; `comments serve` makes one "
-            "for development."),
+            "Signs form tokens, dashboard sessions and email links. Required; `comments serve` "
+            "makes one for development. Every instance needs the same one."),
     Setting("SITE", "", Kind.STR,
-            "A site folder: read its blogengine.toml [comments] settings and thread manifest."),
+            "A site folder: read its blogengine.toml `[comments]` settings and thread manifest."),
     Setting("DATABASE_URL", "sqlite:///comments.sqlite3", Kind.STR,
-            "sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user@host/db."),
+            "`sqlite:///path/to/file.sqlite3` or `postgresql+psycopg://user@host/db`."),
     Setting("AUTO_MIGRATE", True, Kind.BOOL,
             "Create the schema in an empty database at start-up."),
     Setting("THREADS_MANIFEST", "", Kind.STR,
-            "Path or http(s) URL of the threads.json written by `blogengine build`."),
+            "Path or http(s) URL of the `threads.json` written by `blogengine build`."),
     Setting("THREADS_MANIFEST_TTL", 60, Kind.INT,
-            "Seconds between re-fetches of a manifest given by URL (files are re-read on change)."),
+            "Seconds between fetches of a manifest given by URL "
+            "(a file is re-read when it changes)."),
     Setting("ALLOW_UNKNOWN_THREADS", False, Kind.BOOL,
             "Accept comments on any well-formed path not in the manifest (development only)."),
     Setting("SITE_URL", "", Kind.STR,
@@ -52,29 +55,32 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PUBLIC_URL", "", Kind.STR,
             "The comment server's own public URL, if it differs from the site's."),
     Setting("CORS_ORIGINS", [], Kind.LIST,
-            "Origins (scheme://host[:port]) allowed to call the API from a browser."),
+            "Origins (`scheme://host[:port]`) allowed to call the API from a browser."),
     Setting("MODERATION", "none", Kind.CHOICE,
-            "none: publish at once; first-time: hold new commenters; all: hold everything.",
+            "`none`: publish at once; `first-time`: hold new commenters (by email); "
+            "`all`: hold everything.",
             MODERATION_MODES),
     Setting("DISPLAY_DEPTH", 5, Kind.INT,
-            "Reply levels shown nested; deeper replies are listed under the last level."),
+            "Reply levels shown nested (0 to 50); deeper replies are listed under the last level."),
     Setting("RATE_LIMIT", "5/minute;30/hour", Kind.LIMIT_OFF,
-            "Writes (post, edit, delete) per client IP, e.g. '10/minute;100/hour', or off."),
+            "Writes (post, edit, delete, form) per client IP, e.g. `10/minute;100/hour`, or off."),
     Setting("READ_RATE_LIMIT", "300/minute", Kind.LIMIT_OFF,
-            "Reads (threads, counts, feeds) per client IP, or off."),
+            "Reads (threads, counts, feeds, form) per client IP, or off."),
     Setting("RATE_LIMIT_STORAGE_URL", "memory://", Kind.STR,
-            "memory:// for one process, redis://host:6379/0 shared by several instances."),
+            "`memory://` for one process; `redis://host:6379/0` shared by several instances."),
     Setting("RATE_LIMIT_KEY_PREFIX", "blogengine-comments", Kind.STR,
-            "Prefix of the rate-limit keys in the shared storage."),
+            "Prefix of the rate-limit keys in Redis."),
     Setting("TRUSTED_PROXY_COUNT", 0, Kind.INT,
-            "Reverse proxies in front of the server whose X-Forwarded-For/-Proto/-Host are trusted."),
+            "Reverse proxies whose `X-Forwarded-For`/`-Proto`/`-Host` are trusted "
+            "(1 behind nginx)."),
     Setting("MIN_SUBMIT_SECONDS", 3.0, Kind.FLOAT_OFF,
-            "Least time between loading the form (form_token) and submitting it, or off."),
+            "Least time between loading the form (its form token) and submitting it, or off."),
     Setting("FORM_TOKEN_MAX_AGE", 86400, Kind.INT,
-            "Seconds a form_token stays valid."),
+            "Seconds a form token stays valid."),
     Setting("HONEYPOT_FIELD", "website", Kind.STR,
-            "Name of the hidden field that people leave empty; '' switches it off."),
-    Setting("MAX_LINKS", 3, Kind.INT_OFF, "Links allowed in one comment body, or off."),
+            "Hidden field people leave empty; filled means spam (answered 202, kept as SPAM). "
+            '`""` = off.'),
+    Setting("MAX_LINKS", 3, Kind.INT_OFF, "Links allowed in one body, or off."),
     Setting("MIN_BODY_LENGTH", 2, Kind.INT_OFF, "Shortest body in characters, or off."),
     Setting("MAX_BODY_LENGTH", 10000, Kind.INT_OFF,
             "Longest body in characters (413 beyond it), or off."),
@@ -84,9 +90,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_CONTENT_LENGTH", 262144, Kind.INT_OFF,
             "Largest request body in bytes (413 beyond it), or off."),
     Setting("EDIT_WINDOW_SECONDS", 900, Kind.INT_OFF,
-            "How long the edit token may edit or delete a comment, or off (no limit)."),
+            "How long an edit token may edit or delete its comment, or off (no limit)."),
     Setting("COUNTS_MAX_THREADS", 100, Kind.INT_OFF,
-            "Most `thread` parameters in one /api/counts request, or off."),
+            "Most `thread` parameters in one `/api/counts` request, or off."),
     Setting("FEED_ITEMS", 50, Kind.INT, "Entries in a comments feed."),
     Setting("AUTHOR_TOKENS", [], Kind.LIST,
             "Secret API tokens (16+ characters) that post as the site's author."),
@@ -94,24 +100,28 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOGIN_RATE_LIMIT", "5/minute;20/hour", Kind.LIMIT_OFF,
             "Dashboard login attempts per client IP, or off."),
     Setting("SECURE_COOKIES", True, Kind.BOOL,
-            "Send the dashboard's session cookie over HTTPS only (browsers also allow http://localhost)."),
+            "Send the dashboard's session cookie over HTTPS only (browsers also allow it on "
+            "`http://localhost`); never in debug mode."),
     Setting("REPLY_LINK_MAX_AGE", 604800, Kind.INT,
             "Seconds the one-click reply link in a notification email stays valid."),
     # Email notifications.
-    Setting("MAIL_HOST", "", Kind.STR, "SMTP server for notifications; '' sends no email."),
+    Setting("MAIL_HOST", "", Kind.STR, 'SMTP server for notifications; `""` sends no email.'),
     Setting("MAIL_PORT", 587, Kind.INT, "SMTP port (587 for STARTTLS, 465 for SSL, 25 plain)."),
     Setting("MAIL_TLS", "starttls", Kind.CHOICE,
-            "starttls: upgrade the connection; ssl: TLS from the start; off: plain (local relays only).",
+            "`starttls`: upgrade the connection; `ssl`: TLS from the start; `off`: plain (local "
+            "relays only).",
             MAIL_TLS_MODES),
-    Setting("MAIL_USERNAME", "", Kind.STR, "SMTP login name; '' for a server without login."),
-    Setting("MAIL_PASSWORD", "", Kind.STR, "SMTP password."),
+    Setting("MAIL_USERNAME", "", Kind.STR, 'SMTP login name; `""` for a server without login.'),
+    Setting("MAIL_PASSWORD", "", Kind.STR, "SMTP password (set it in the environment)."),
     Setting("MAIL_FROM", "", Kind.STR,
-            "Sender of notifications, e.g. 'Blog comments <comments@example.com>'. Required with MAIL_HOST."),
+            "Sender of notifications, e.g. `Blog comments <comments@example.com>`. Required with "
+            "`MAIL_HOST`."),
     Setting("MAIL_TIMEOUT", 10, Kind.INT, "Seconds to wait for the SMTP server."),
     Setting("MAIL_RETRY_SECONDS", 60, Kind.INT,
             "First retry of an email the SMTP server did not take; the wait doubles, up to an hour."),
     Setting("MAIL_SEND_IN_BACKGROUND", True, Kind.BOOL,
-            "Each server process sends the outbox from a background thread; false: only `comments send-mail`."),
+            "Each server process sends the outbox from a background thread; `false`: only "
+            "`blogengine comments send-mail` sends."),
     Setting("NOTIFY_AUTHORS", True, Kind.BOOL,
             "Email the post's author about each new reader comment (and each held one)."),
 )

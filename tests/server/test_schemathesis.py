@@ -164,7 +164,7 @@ def test_stateful_links_hold(fuzz_server: Any) -> None:
 
 
 def test_fuzzing_figures(capsys: pytest.CaptureFixture[str]) -> None:
-    """The figures for the README: examples sent and failures (must be 0); runs after the two above."""
+    """The figures in docs/operations-and-security.md: requests sent, failures (must be 0); runs after the above."""
     assert STATS["examples"] > 0, "run with the fuzzing tests above (same module)"
     per_operation = {k.removeprefix("examples "): v for k, v in sorted(STATS.items()) if k.startswith("examples ")}
     report = {"seed": SEED, "examples_per_phase": EXAMPLES, "examples": STATS["examples"],
