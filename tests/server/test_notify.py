@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from comments_server.app import create_app
 from comments_server.cli import comments
 from comments_server.mail import MailSettings, send_pending
+from comments_server.services import services
 from comments_server.transfer import import_document
 from tests.server.authoring import (
     ANN,
@@ -106,8 +107,8 @@ def app(make_app, smtp):
 
 
 def send(app):
-    service = app.extensions["comments_server"]
-    return send_pending(service.storage.outbox, MailSettings.from_config(app.config), service.clock)
+    app_services = services(app)
+    return send_pending(app_services.storage.outbox, MailSettings.from_config(app.config), app_services.clock)
 
 
 def parts(message: EmailMessage) -> tuple[str, str]:
@@ -395,7 +396,7 @@ def test_background_sender_retries_until_the_server_is_back(tmp_path, manifest, 
     add_author(app)
     client = app.test_client()
     reader(client, body="Posted while mail is down")
-    sender = app.extensions["comments_server.sender"]
+    sender = services(app).sender
     try:
         deadline = time.monotonic() + 5
         while not desk(app).storage.outbox.all()[0].attempts and time.monotonic() < deadline:
