@@ -132,6 +132,11 @@ class CommentService:
         self._secret = secret_key.encode("utf-8")
         self.clock = clock
 
+    @property
+    def honeypot_field(self) -> str:
+        """The form field only bots fill in ('' when there is none)."""
+        return self.policy.honeypot_field
+
     # Threads -----------------------------------------------------------------------------
 
     def resolve_thread(self, path: Any, *, for_write: bool = False, field_name: str = "thread") -> Thread:

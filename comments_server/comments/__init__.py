@@ -37,7 +37,7 @@ def _form_page(thread: Thread | None, values: dict[str, Any], error: ApiError | 
         values = {**values, "form_token": svc.form_token(thread.path)}
     return _page(
         "comments/form.html", status, thread=thread, values=values, error=error,
-        honeypot=svc.policy.honeypot_field, post_url=app_services.links.post_url(thread.path) if thread else "",
+        honeypot=svc.honeypot_field, post_url=app_services.links.post_url(thread.path) if thread else "",
     )
 
 
@@ -57,7 +57,7 @@ def _form_data() -> dict[str, Any]:
             raise ApiError(400, "wrong_type", "parent_id must be a comment number", "parent_id")
         data["parent_id"] = int(parent)
     data["notify_replies"] = form.get("notify_replies", "").lower() in ("1", "on", "true", "yes")
-    honeypot = services().comments.policy.honeypot_field
+    honeypot = services().comments.honeypot_field
     if honeypot and honeypot in form:
         data[honeypot] = form.get(honeypot)
     return data
