@@ -173,7 +173,7 @@ class Conversations:
             states=(State.ANSWERED, State.UNANSWERED, State.DISMISSED, State.AUTHOR)))
         return compute_health(
             tracked, now=now, since=now - timedelta(days=days) if days else None, thread_of=self.thread_of,
-            post_url=lambda path: self.links.post_link(path),
+            post_url=self.links.post_link,
             is_mine=lambda thread: self.is_mine(thread, author, authors), series_days=min(days or 90, 90),
         )
 
