@@ -1,27 +1,40 @@
-"""The app factory: create_app() assembles config, storage, thread manifest, blueprints and errors."""
+"""The app factory: create_app() first builds every part of the server, each whole from its
+constructor (config, thread manifest, storage, accounts, mail, notifier, services), then wires
+them into a Flask app (blueprints, error handlers, CORS, rate limits, headers, health check)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from comments_server import api, comments, dashboard, feeds, notify, widget
+from comments_server.accounts import Accounts
+from comments_server.api.caching import ThreadCache
 from comments_server.config import load_config, validate
+from comments_server.conversation import Conversations
+from comments_server.cors import init_cors
 from comments_server.errors import ApiError, ConfigError, SchemaError
+from comments_server.links import SiteLinks
+from comments_server.mail import MailSettings, OutboxSender
 from comments_server.manifest import ManifestError, ThreadIndex
 from comments_server.models import Limits
+from comments_server.notify.compose import Notifier
+from comments_server.ratelimit import init_rate_limits
+from comments_server.security import init_security_headers
 from comments_server.service import CommentService, Policy, utcnow
-from comments_server.storage import open_storage
+from comments_server.services import EXTENSION, Services
+from comments_server.storage import Storage, open_storage
+from comments_server.web import register_error_handlers, register_health_check
 
 if TYPE_CHECKING:
     from comments_server.site import SiteLayer
 
 __all__ = ["create_app", "ApiError", "ConfigError", "SchemaError"]
-log = logging.getLogger(__name__)
+BLUEPRINTS = (api.bp, comments.bp, feeds.bp, widget.bp, dashboard.bp, notify.bp)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[[], datetime] = utcnow,
@@ -29,81 +42,79 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
     """Build the app; ConfigError lists every config problem, SchemaError says to migrate.
 
     `site` is a site's settings as the generator gives them (`blogengine serve`)."""
+    # Construct: each part from the ones above it, whole.
+    config = checked_config(test_config, site)
+    threads = load_threads(config)
+    storage = open_storage(config["DATABASE_URL"], auto_migrate=config["AUTO_MIGRATE"])
+    links = SiteLinks(threads, config["SITE_URL"])
+    accounts = Accounts(storage, clock)
+    mail = MailSettings.from_config(config)
+    sender = background_sender(config, storage, mail, clock)
+    notifier = build_notifier(config, mail, links, sender, clock)
+    service = CommentService(storage, threads, accounts=accounts, notifier=notifier,
+                             secret_key=config["SECRET_KEY"], limits=Limits.from_config(config),
+                             policy=Policy.from_config(config), clock=clock)
+    conversations = Conversations(storage, threads, links, accounts, notifier, limits=service.limits, clock=clock)
+    services = Services(clock=clock, threads=threads, storage=storage, links=links, accounts=accounts, mail=mail,
+                        sender=sender, notifier=notifier, comments=service, conversations=conversations,
+                        thread_cache=ThreadCache())
+
+    # Wire: the app, its routes and the hooks around them.
     app = Flask("comments_server")
-    cfg = load_config(test_config, extra_keys=frozenset(app.config), site=site)
+    app.config.update(config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions[EXTENSION] = services
+    if sender is not None:
+        app.before_request(sender.ensure_started)
+    if config["TRUSTED_PROXY_COUNT"]:
+        n = config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    dashboard.init_app(app)
+    register_error_handlers(app)
+    init_cors(app, config["CORS_ORIGINS"], config["PUBLIC_URL"])
+    init_rate_limits(app, config)
+    init_security_headers(app)
+    register_health_check(app)
+    return app
+
+
+def checked_config(test_config: Mapping[str, Any] | None, site: SiteLayer | None) -> dict[str, Any]:
+    """The merged settings (defaults, file, environment, `test_config`); ConfigError lists every problem.
+
+    `test_config` may also hold Flask's own keys (DEBUG, TESTING, ...)."""
+    cfg = load_config(test_config, extra_keys=frozenset(Flask.default_config), site=site)
     problems = cfg.problems + validate(cfg)
     if problems:
         raise ConfigError(problems)
-    app.config.update(cfg.values)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    return cfg.values
 
-    threads = ThreadIndex(app.config["THREADS_MANIFEST"], ttl=app.config["THREADS_MANIFEST_TTL"])
+
+def load_threads(config: Mapping[str, Any]) -> ThreadIndex:
+    """The thread manifest, read once now: one that exists but is broken is a ConfigError."""
+    threads = ThreadIndex(config["THREADS_MANIFEST"], ttl=config["THREADS_MANIFEST_TTL"])
     try:
         threads.load()
     except (OSError, UnicodeDecodeError, ManifestError) as exc:
         raise ConfigError([f"THREADS_MANIFEST: {exc}"]) from None
+    return threads
 
-    storage = open_storage(app.config["DATABASE_URL"], auto_migrate=app.config["AUTO_MIGRATE"])
-    service = CommentService(
-        storage,
-        threads,
-        secret_key=app.config["SECRET_KEY"],
-        limits=Limits.from_config(app.config),
-        policy=Policy.from_config(app.config),
-        site_url=app.config["SITE_URL"],
-        clock=clock,
+
+def background_sender(config: Mapping[str, Any], storage: Storage, mail: MailSettings,
+                      clock: Callable[[], datetime]) -> OutboxSender | None:
+    """The thread that sends the outbox, when mail is on and MAIL_SEND_IN_BACKGROUND; started by
+    the app's first request in each process."""
+    if not (mail.enabled and config["MAIL_SEND_IN_BACKGROUND"]):
+        return None
+    return OutboxSender(storage.outbox, mail, clock)
+
+
+def build_notifier(config: Mapping[str, Any], mail: MailSettings, links: SiteLinks, sender: OutboxSender | None,
+                   clock: Callable[[], datetime]) -> Notifier:
+    """The notification composer; it wakes `sender` when mail is queued."""
+    return Notifier(
+        secret_key=config["SECRET_KEY"], enabled=mail.enabled, notify_authors=config["NOTIFY_AUTHORS"],
+        reply_link_max_age=config["REPLY_LINK_MAX_AGE"], server_url=notify.server_url(config["PUBLIC_URL"], links),
+        links=links, clock=clock, wake=sender.wake if sender is not None else None,
     )
-    app.extensions["comments_server"] = service
-
-    from comments_server.accounts import Accounts
-    from comments_server.auth import CONVERSATIONS
-    from comments_server.conversation import Conversations
-    from comments_server.mail import MailSettings
-    from comments_server.notify import init_sender, server_url
-    from comments_server.notify.compose import Notifier
-
-    mail = MailSettings.from_config(app.config)
-    notifier = Notifier(
-        secret_key=app.config["SECRET_KEY"], enabled=mail.enabled, notify_authors=app.config["NOTIFY_AUTHORS"],
-        reply_link_max_age=app.config["REPLY_LINK_MAX_AGE"], server_url=server_url(app.config["PUBLIC_URL"], service),
-        post_url=service.post_url, site_title=lambda: service.site_title, clock=clock,
-    )
-    service.accounts, service.notifier = Accounts(storage, clock), notifier
-    app.extensions[CONVERSATIONS] = Conversations(service, service.accounts, notifier)
-    if mail.enabled and app.config["MAIL_SEND_IN_BACKGROUND"]:
-        init_sender(app, storage, mail, notifier, clock)
-
-    if app.config["TRUSTED_PROXY_COUNT"]:
-        n = app.config["TRUSTED_PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
-
-    from comments_server import api, comments, dashboard, feeds, notify, widget
-    from comments_server.cors import init_cors
-    from comments_server.ratelimit import init_rate_limits
-    from comments_server.security import init_security_headers
-    from comments_server.web import register_error_handlers
-
-    app.register_blueprint(api.bp)
-    app.register_blueprint(comments.bp)
-    app.register_blueprint(feeds.bp)
-    app.register_blueprint(widget.bp)
-    app.register_blueprint(dashboard.bp)
-    app.register_blueprint(notify.bp)
-    dashboard.init_app(app)
-    register_error_handlers(app)
-    init_cors(app, app.config["CORS_ORIGINS"], app.config["PUBLIC_URL"])
-    init_rate_limits(app, app.config)
-    init_security_headers(app)
-
-    @app.get("/healthz")
-    def healthz() -> Response:
-        try:
-            storage.ping()
-        except Exception:  # the database, not the request, is at fault: say so with 503
-            log.exception("health check: database unreachable")
-            response = jsonify(ApiError(503, "unavailable", "the database is unreachable").to_dict())
-            response.status_code = 503
-            return response
-        return jsonify({"status": "ok"})
-
-    return app

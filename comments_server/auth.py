@@ -9,23 +9,12 @@ import hmac
 
 from flask import current_app, g, request, session
 
-from comments_server.accounts import Accounts, Identity
-from comments_server.conversation import Conversations
+from comments_server.accounts import Identity
 from comments_server.errors import ApiError
+from comments_server.services import services
 from comments_server.web import bearer_token
 
-CONVERSATIONS = "comments_server.conversations"
 SESSION_KEY = "author_session"
-
-
-def conversations() -> Conversations:
-    desk = current_app.extensions[CONVERSATIONS]
-    assert isinstance(desk, Conversations)
-    return desk
-
-
-def accounts() -> Accounts:
-    return conversations().accounts
 
 
 def _legacy_token(token: str) -> bool:
@@ -40,7 +29,7 @@ def bearer_identity() -> Identity | None:
         if request.headers.get("Authorization"):
             raise ApiError(401, "invalid_author_token", "Authorization must be 'Bearer <author token>'", None)
         return None
-    author = accounts().author_for_token(token)
+    author = services().accounts.author_for_token(token)
     if author is not None:
         return Identity(author)
     if _legacy_token(token):
@@ -53,7 +42,7 @@ def has_valid_author_token() -> bool:
     token = bearer_token()
     if token is None:
         return False
-    return _legacy_token(token) or accounts().author_for_token(token) is not None
+    return _legacy_token(token) or services().accounts.author_for_token(token) is not None
 
 
 def session_identity() -> Identity | None:
@@ -62,7 +51,7 @@ def session_identity() -> Identity | None:
         cached: Identity | None = g.identity
         return cached
     session_id = session.get(SESSION_KEY)
-    author = accounts().session_author(session_id) if isinstance(session_id, str) else None
+    author = services().accounts.session_author(session_id) if isinstance(session_id, str) else None
     g.identity = Identity(author) if author is not None else None
     return g.identity  # type: ignore[no-any-return]
 
@@ -71,7 +60,7 @@ def log_in(identity: Identity) -> None:
     """Start a server-side session; a fresh cookie, so a session id planted before login is useless."""
     assert identity.author is not None
     session.clear()
-    session[SESSION_KEY] = accounts().start_session(identity.author)
+    session[SESSION_KEY] = services().accounts.start_session(identity.author)
     session.permanent = True
     g.identity = identity
 
@@ -79,7 +68,7 @@ def log_in(identity: Identity) -> None:
 def log_out() -> None:
     session_id = session.get(SESSION_KEY)
     if isinstance(session_id, str):
-        accounts().end_session(session_id)
+        services().accounts.end_session(session_id)
     session.clear()
     g.identity = None
 

@@ -17,6 +17,7 @@ from comments_server.config import load_config
 from comments_server.errors import ConfigError, SchemaError
 from comments_server.notify.compose import excerpt, waiting_text
 from comments_server.service import utcnow
+from comments_server.services import services
 
 
 def _accounts(site: Path | None) -> Accounts:
@@ -169,16 +170,15 @@ def remove_token(name: str, label: str, site: Path | None) -> None:
 def unanswered(author_name: str | None, questions_first: bool, as_json: bool, site: Path | None) -> None:
     """Print the reader comments waiting for an answer, oldest first, by post."""
     from comments_server.api.queue import queue_json
-    from comments_server.auth import CONVERSATIONS
 
-    app = _app(site)
-    desk = app.extensions[CONVERSATIONS]
-    author = _author(desk.accounts, author_name) if author_name else None
-    queue = desk.queue(author, questions_first=questions_first)
+    app_services = services(_app(site))
+    author = _author(app_services.accounts, author_name) if author_name else None
+    queue = app_services.conversations.queue(author, questions_first=questions_first)
+    url = app_services.notifier.url
     if as_json:
-        click.echo(json.dumps(queue_json(queue, desk.notifier.url), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(queue_json(queue, url), indent=2, ensure_ascii=False))
         return
-    if not queue.count:
+    if not queue.count or queue.oldest_waiting is None:
         click.echo("Nobody is waiting: every reader has an answer.")
         return
     people = f"{queue.count} reader{'s' if queue.count != 1 else ''}"
@@ -192,7 +192,7 @@ def unanswered(author_name: str | None, questions_first: bool, as_json: bool, si
             mark = "  [question]" if item.question else ""
             click.echo(f"  #{c.id}  {c.author_name}, waiting {waiting_text(item.waiting)}{mark}")
             click.echo(f"        {excerpt(c.body, 100)}")
-            click.echo(f"        reply: {desk.notifier.url(f'/dashboard/#comment-{c.id}')}")
+            click.echo(f"        reply: {url(f'/dashboard/#comment-{c.id}')}")
 
 
 @comments.command("digest")
@@ -207,12 +207,10 @@ def digest(no_send: bool, site: Path | None) -> None:
     Example crontab line:
       0 8 * * *  cd /srv/my-blog && blogengine comments digest
     """
-    from comments_server.auth import CONVERSATIONS
-
     app = _app(site)
     if not app.config["MAIL_HOST"]:
         raise click.ClickException("MAIL_HOST is not set: the digest needs an SMTP server (see the MAIL_* settings)")
-    queued = app.extensions[CONVERSATIONS].enqueue_digests()
+    queued = services(app).conversations.enqueue_digests()
     click.echo(f"Queued {queued} digest{'s' if queued != 1 else ''}.")
     if not no_send:
         _send(app)
@@ -229,13 +227,14 @@ def send_mail(site: Path | None) -> None:
 
 
 def _send(app: Flask) -> None:
-    from comments_server.mail import MailSettings, send_pending
+    from comments_server.mail import send_pending
 
-    service = app.extensions["comments_server"]
-    report = send_pending(service.storage.outbox, MailSettings.from_config(app.config), service.clock)
+    app_services = services(app)
+    outbox = app_services.storage.outbox
+    report = send_pending(outbox, app_services.mail, app_services.clock)
     click.echo(f"Sent {report.sent} email{'s' if report.sent != 1 else ''}"
                + (f"; {report.retrying} will be retried" if report.retrying else "")
                + (f"; {report.failed} refused by the server" if report.failed else "") + ".")
     if report.retrying:
-        waiting, _, error = service.storage.outbox.status()
+        waiting, _, error = outbox.status()
         raise click.ClickException(f"{waiting} emails wait in the outbox: {error}")

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from comments_server.accounts import Accounts, Identity, owners
 from comments_server.errors import ApiError
 from comments_server.health import Health, compute_health, median_seconds, response_seconds
+from comments_server.links import SiteLinks
+from comments_server.manifest import ThreadIndex
 from comments_server.models import (
     Author,
     Comment,
+    Limits,
     NewComment,
     State,
     Status,
@@ -22,10 +25,10 @@ from comments_server.models import (
     TrackedComment,
     validate_body,
 )
-from comments_server.notify.compose import Notifier
+from comments_server.notify.compose import LinkError, Notifier
+from comments_server.reply_links import LinkRefusal, ReplyByLink, ReplyDraft, ReplyLinkRefused
 from comments_server.sanitize import render_comment
-from comments_server.service import CommentService
-from comments_server.storage import ConversationQuery
+from comments_server.storage import ConversationQuery, Storage
 
 # "Usually replies within": the median over this many days, from at least this many answers.
 MEDIAN_DAYS = 90
@@ -87,19 +90,36 @@ class Queue:
     questions: int
 
 
-class Conversations:
-    """The author's desk over the comment service (storage, manifest, notifier)."""
+@dataclass(frozen=True)
+class Listing:
+    """Tracked comments with the post each is on (the moderation and all-comments pages)."""
 
-    def __init__(self, service: CommentService, accounts: Accounts, notifier: Notifier) -> None:
-        self.service = service
-        self.storage = service.storage
+    rows: list[TrackedComment]
+    threads: dict[str, Thread]
+
+
+class Conversations:
+    """The author's desk: the comment store, the manifest's posts and their links, the author
+    accounts and the notifier, with the comment limits and the clock of the comment service."""
+
+    def __init__(self, storage: Storage, threads: ThreadIndex, links: SiteLinks, accounts: Accounts,
+                 notifier: Notifier, *, limits: Limits, clock: Callable[[], datetime]) -> None:
+        self.storage = storage
+        self.threads = threads
+        self.links = links
         self.accounts = accounts
         self.notifier = notifier
+        self.limits = limits
+        self.clock = clock
         self._medians: dict[str, tuple[float, int | None]] = {}
 
     def thread_of(self, path: str) -> Thread:
         """The manifest's entry, or a stand-in for a post no longer in it (its comments still count)."""
-        return self.service.threads.get(path) or Thread(path=path, title=path)
+        return self.threads.get(path) or Thread(path=path, title=path)
+
+    def posts(self) -> list[Thread]:
+        """Every post of the manifest, by title."""
+        return sorted(self.threads.all(), key=lambda t: t.title.casefold())
 
     def is_mine(self, thread: Thread, author: Author | None, authors: Sequence[Author]) -> bool:
         return author is not None and any(a.id == author.id for a in owners(thread, authors))
@@ -109,7 +129,7 @@ class Conversations:
     def queue(self, author: Author | None, *, questions_first: bool = False) -> Queue:
         """Unanswered reader comments grouped by post: the author's own posts first, then the post
         whose reader has waited longest; in a post, oldest first (questions first if asked)."""
-        now = self.service.clock()
+        now = self.clock()
         waiting = self.storage.unanswered(now, include_snoozed=True)
         awake = [t for t in waiting if t.snoozed_until is None or t.snoozed_until <= now]
         authors = self.accounts.all()
@@ -118,7 +138,7 @@ class Conversations:
             path = tracked.comment.thread
             if path not in groups:
                 thread = self.thread_of(path)
-                groups[path] = PostGroup(thread, self.service.post_url(path) or path,
+                groups[path] = PostGroup(thread, self.links.post_link(path),
                                          self.is_mine(thread, author, authors))
             groups[path].items.append(QueueItem(tracked, now - tracked.comment.created_at,
                                                 is_question(tracked.comment.body)))
@@ -130,19 +150,36 @@ class Conversations:
         return Queue(groups=ordered, count=len(awake), oldest_waiting=oldest, snoozed=len(waiting) - len(awake),
                      questions=sum(1 for g in ordered for i in g.items if i.question))
 
+    # Listings ----------------------------------------------------------------------------------
+
+    def held(self) -> Listing:
+        """Comments held for moderation, oldest first."""
+        return self._listing(self.storage.conversation(ConversationQuery(states=(State.HELD,))))
+
+    def search(self, query: ConversationQuery) -> Listing:
+        """The comments a query picks (state, post, words, days, a page of them)."""
+        return self._listing(self.storage.conversation(query))
+
+    def _listing(self, rows: list[TrackedComment]) -> Listing:
+        return Listing(rows, {t.comment.thread: self.thread_of(t.comment.thread) for t in rows})
+
     # Health ----------------------------------------------------------------------------------
 
     def health(self, author: Author | None, days: int | None) -> Health:
         """Conversation health over the last `days` days (None: all time), `author`'s posts first."""
-        now = self.service.clock()
+        now = self.clock()
         authors = self.accounts.all()
         tracked = self.storage.conversation(ConversationQuery(
             states=(State.ANSWERED, State.UNANSWERED, State.DISMISSED, State.AUTHOR)))
         return compute_health(
             tracked, now=now, since=now - timedelta(days=days) if days else None, thread_of=self.thread_of,
-            post_url=lambda path: self.service.post_url(path) or path,
+            post_url=self.links.post_link,
             is_mine=lambda thread: self.is_mine(thread, author, authors), series_days=min(days or 90, 90),
         )
+
+    def outbox_status(self) -> tuple[int, int, str | None] | None:
+        """(waiting, failed, the latest error) of the notification emails; None when mail is off."""
+        return self.storage.outbox.status() if self.notifier.enabled else None
 
     # How soon authors reply -----------------------------------------------------------------------
 
@@ -155,9 +192,9 @@ class Conversations:
         cached = self._medians.get(byline)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        posts = [t.path for t in self.service.threads.manifest.threads.values()
+        posts = [t.path for t in self.threads.all()
                  if " ".join(t.author.split()).casefold() == byline] or [thread.path]
-        now = self.service.clock()
+        now = self.clock()
         answered = self.storage.conversation(ConversationQuery(
             states=(State.ANSWERED,), threads=posts, since=now - timedelta(days=MEDIAN_DAYS)))
         times = response_seconds(answered)
@@ -179,7 +216,7 @@ class Conversations:
 
         Replying to a held comment approves it first."""
         parent = self._comment(parent_id)
-        text = validate_body(body, self.service.limits)
+        text = validate_body(body, self.limits)
         if parent.status == Status.PENDING:
             self.approve(parent.id)
             parent = self._comment(parent_id)
@@ -191,7 +228,7 @@ class Conversations:
         new = NewComment(
             thread=parent.thread, parent_id=parent.id, status=Status.PUBLISHED, author_name=name,
             author_email=author.email if author else None, author_url=None, is_author=True,
-            notify_replies=False, body=text, body_html=render_comment(text), created_at=self.service.clock(),
+            notify_replies=False, body=text, body_html=render_comment(text), created_at=self.clock(),
             ip=None, edit_token_hash=None, author_id=author.id if author else None,
         )
         comment = self.storage.add_comment(new, self.notifier.for_new_comment(thread, parent, []))
@@ -199,29 +236,62 @@ class Conversations:
         self._medians.clear()
         return comment
 
+    def open_reply_link(self, token: str) -> ReplyDraft:
+        """What a reply link opens; ReplyLinkRefused when it is forged, expired or used, or what
+        it was made for is gone."""
+        try:
+            grant = self.notifier.read_reply_link(token)
+        except LinkError as error:
+            raise ReplyLinkRefused(LinkRefusal.INVALID, str(error)) from None
+        if self.storage.outbox.link_used(grant.nonce):
+            raise ReplyLinkRefused(LinkRefusal.USED, "Each reply link works once. Open the dashboard to answer again.")
+        author = self.accounts.get(grant.author_id) if grant.author_id else None
+        if grant.author_id and author is None:
+            raise ReplyLinkRefused(LinkRefusal.AUTHOR_GONE, "The author account it was made for no longer exists.")
+        comment = self.storage.get_comment(grant.comment_id)
+        if comment is None:
+            raise ReplyLinkRefused(LinkRefusal.COMMENT_GONE, f"comment {grant.comment_id} does not exist")
+        thread = self.thread_of(comment.thread)
+        parent = self.storage.get_comment(comment.parent_id) if comment.parent_id else None
+        return ReplyDraft(grant.nonce, comment, parent, thread, self.links.post_link(thread.path), author)
+
+    def reply_by_link(self, token: str, body: str) -> ReplyByLink:
+        """Answer the comment a reply link was made for, as the author it was made for, once.
+
+        A body that does not pass comes back as `problem`, and the link stays unused."""
+        draft = self.open_reply_link(token)
+        try:
+            validate_body(body, self.limits)
+        except ApiError as exc:
+            return ReplyByLink(draft, problem=exc.message)
+        if not self.storage.outbox.use_link(draft.nonce, self.clock()):
+            raise ReplyLinkRefused(LinkRefusal.USED, "Each reply link works once.")
+        reply = self.reply(Identity(draft.author), draft.comment.id, body)
+        return ReplyByLink(draft, reply, f"{self.links.post_link(reply.thread)}#comment-{reply.id}")
+
     def approve(self, comment_id: int) -> Comment:
         comment = self._comment(comment_id)
         if comment.status != Status.PENDING:
             return comment
         parent = self.storage.get_comment(comment.parent_id) if comment.parent_id else None
         mail = self.notifier.for_published(self.thread_of(comment.thread), parent)
-        updated = self.storage.set_status(comment_id, Status.PUBLISHED, mail, self.service.clock())
+        updated = self.storage.set_status(comment_id, Status.PUBLISHED, mail, self.clock())
         self.notifier.wake()
         assert updated is not None
         return updated
 
     def mark_spam(self, comment_id: int) -> None:
         self._comment(comment_id)
-        self.storage.set_status(comment_id, Status.SPAM, now=self.service.clock())
+        self.storage.set_status(comment_id, Status.SPAM, now=self.clock())
 
     def delete(self, comment_id: int) -> None:
         self._comment(comment_id)
-        self.storage.delete_comment(comment_id, self.service.clock())
+        self.storage.delete_comment(comment_id, self.clock())
 
     def dismiss(self, comment_id: int) -> None:
         """"No reply needed": off the queue (answered comments stay answered)."""
         self._comment(comment_id)
-        self.storage.set_marks(comment_id, dismissed_at=self.service.clock())
+        self.storage.set_marks(comment_id, dismissed_at=self.clock())
 
     def undismiss(self, comment_id: int) -> None:
         self._comment(comment_id)
@@ -230,7 +300,7 @@ class Conversations:
     def snooze(self, comment_id: int, until: datetime | None) -> None:
         """Hide from the queue until `until` (None wakes it now)."""
         self._comment(comment_id)
-        if until is not None and until <= self.service.clock():
+        if until is not None and until <= self.clock():
             raise ApiError(400, "invalid", "pick a day after today", "until")
         self.storage.set_marks(comment_id, snoozed_until=until)
 
@@ -239,7 +309,7 @@ class Conversations:
     def enqueue_digests(self) -> int:
         """Queue one digest email per author with comments waiting on their posts; how many (an
         author's digest is queued once a day, however often this runs)."""
-        now = self.service.clock()
+        now = self.clock()
         day = now.date().isoformat()
         authors = self.accounts.all()
         waiting = self.storage.unanswered(now)

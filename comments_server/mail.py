@@ -7,6 +7,7 @@ A comment request only writes outbox rows; `OutboxSender` (one thread per server
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
 import ssl
 import threading
@@ -175,7 +176,10 @@ def _retry(outbox: OutboxStore, settings: MailSettings, mail: QueuedMail, error:
 
 
 class OutboxSender:
-    """A daemon thread that sends the outbox: woken when mail is queued, and on a timer for retries."""
+    """A daemon thread that sends the outbox: woken when mail is queued, and on a timer for retries.
+
+    Made before the app (the notifier wakes it), started by its first request: a server that forks
+    workers after loading the app gets one thread per worker, as threads do not survive a fork."""
 
     def __init__(self, outbox: OutboxStore, settings: MailSettings, clock: Callable[[], datetime],
                  *, poll_seconds: float = 30.0) -> None:
@@ -185,11 +189,22 @@ class OutboxSender:
         self.poll_seconds = min(poll_seconds, float(settings.retry_seconds))
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._starting = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._pid: int | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="comments-outbox", daemon=True)
+        self._pid = os.getpid()
         self._thread.start()
+
+    def ensure_started(self) -> None:
+        """Start the thread unless this process runs it already (a forked worker starts its own)."""
+        if self._pid == os.getpid():
+            return
+        with self._starting:
+            if self._pid != os.getpid():
+                self.start()
 
     def wake(self) -> None:
         self._wake.set()

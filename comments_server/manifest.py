@@ -126,6 +126,10 @@ class ThreadIndex:
     def get(self, path: str) -> Thread | None:
         return self.manifest.threads.get(path)
 
+    def all(self) -> list[Thread]:
+        """Every thread of the manifest, in its order."""
+        return list(self.manifest.threads.values())
+
     def _fetch(self) -> str:
         request = urllib.request.Request(self.source, headers={"Accept": "application/json"})
         with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (http(s) only)

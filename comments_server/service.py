@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from comments_server.errors import ApiError
 from comments_server.manifest import ThreadIndex
@@ -109,29 +108,34 @@ def clean_ip(value: str | None) -> str | None:
 
 
 class CommentService:
-    """The comment server's behaviour over one Storage and one ThreadIndex."""
+    """The comment server's behaviour over one Storage and one ThreadIndex; a new comment's
+    notifications are composed by `notifier` for the accounts that own the post."""
 
     def __init__(
         self,
         storage: Storage,
         threads: ThreadIndex,
         *,
+        accounts: Accounts,
+        notifier: Notifier,
         secret_key: str,
         limits: Limits,
         policy: Policy,
-        site_url: str = "",
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.storage = storage
         self.threads = threads
+        self.accounts = accounts
+        self.notifier = notifier
         self.limits = limits
         self.policy = policy
         self._secret = secret_key.encode("utf-8")
-        self._site_url = site_url
         self.clock = clock
-        # Set by create_app once they exist (they need this service's URLs and clock).
-        self.accounts: Accounts | None = None
-        self.notifier: Notifier | None = None
+
+    @property
+    def honeypot_field(self) -> str:
+        """The form field only bots fill in ('' when there is none)."""
+        return self.policy.honeypot_field
 
     # Threads -----------------------------------------------------------------------------
 
@@ -147,27 +151,6 @@ class CommentService:
             raise ApiError(403, "thread_closed", f"comments on {path} are closed", field_name)
         return thread
 
-    @property
-    def site_url(self) -> str:
-        """The site's base URL: configured, else the manifest's."""
-        return self._site_url or self.threads.manifest.site_url
-
-    @property
-    def site_title(self) -> str:
-        return self.threads.manifest.site_title
-
-    def post_url(self, path: str) -> str:
-        """Absolute URL of a post; '' when the site URL is unknown."""
-        base = self.site_url
-        if not base:
-            return ""
-        parts = urlsplit(base)
-        base_path = parts.path or "/"
-        origin = f"{parts.scheme}://{parts.netloc}"
-        if path.startswith(base_path):
-            return origin + path
-        return base.rstrip("/") + path
-
     def read_thread(self, path: Any, known_version: int | None = None) -> ThreadView:
         """A thread's comments as a tree, from one query; only its version if `known_version` is current."""
         thread = self.resolve_thread(path)
@@ -177,6 +160,17 @@ class CommentService:
         count = sum(1 for c in snapshot.comments if c.status == Status.PUBLISHED)
         tree = assemble_tree(snapshot.comments, self.policy.display_depth)
         return ThreadView(thread, snapshot.version, snapshot.changed_at, count, tree)
+
+    def published_comment(self, comment_id: int) -> Comment:
+        """One published comment; 404 for any other."""
+        comment = self.storage.get_comment(comment_id)
+        if comment is None or comment.status != Status.PUBLISHED:
+            raise ApiError(404, "not_found", f"comment {comment_id} does not exist")
+        return comment
+
+    def recent(self, limit: int, thread: Thread | None = None) -> list[Comment]:
+        """The newest published comments, of one thread or of all; newest first."""
+        return self.storage.recent(limit, thread.path if thread else None)
 
     def counts(self, paths: list[Any]) -> ThreadCounts:
         """Published comments per thread, and when the latest of them changed."""
@@ -260,13 +254,12 @@ class CommentService:
         token = secrets.token_urlsafe(32) if status == Status.PUBLISHED else None
         comment = self._store(fields, thread, body_html, status, is_author, ip, token,
                               author_id=author.id if author else None, mail=self._mail(thread, parent))
-        if self.notifier is not None:
-            self.notifier.wake()
+        self.notifier.wake()
         return PostResult(comment, token)
 
     def _mail(self, thread: Thread, parent: Comment | None) -> MailBuilder | None:
         """The notifications a new comment causes, enqueued with it (None when email is off)."""
-        if self.notifier is None or self.accounts is None or not self.notifier.enabled:
+        if not self.notifier.enabled:
             return None
         return self.notifier.for_new_comment(thread, parent, self.accounts.authors_of(thread))
 
@@ -334,6 +327,19 @@ class CommentService:
     def delete(self, comment_id: int, token: str | None) -> None:
         comment = self._editable(comment_id, token)
         self.storage.delete_comment(comment.id, self.clock())
+
+    def preview(self, body: Any) -> str:
+        """A draft body rendered as it would be stored; nothing is stored."""
+        if not isinstance(body, str):
+            raise ApiError(400, "missing" if body is None else "wrong_type", "body must be a string", "body")
+        limit = self.limits.max_body_length
+        if limit is not None and len(body) > limit:
+            raise ApiError(413, "too_long", f"body must be at most {limit} characters (got {len(body)})", "body")
+        return render_comment(body)
+
+    def unsubscribe(self, email: str) -> None:
+        """No more reply notifications to `email`, for any of its comments."""
+        self.storage.unsubscribe(email)
 
     def editable_until(self, comment: Comment) -> datetime | None:
         window = self.policy.edit_window_seconds

@@ -165,6 +165,7 @@ def development_app(layer: SiteLayer, *, site_url: str, seed: Path | None = None
     export, imported when the database holds none yet). Raises ConfigError or StoreError."""
     from comments_server.app import create_app
     from comments_server.cli import dev_secret
+    from comments_server.services import services
     from comments_server.transfer import import_document as import_text
 
     overrides: dict[str, Any] = {"SITE_URL": site_url, "PUBLIC_URL": ""}
@@ -178,7 +179,7 @@ def development_app(layer: SiteLayer, *, site_url: str, seed: Path | None = None
     store.close()
     app = create_app(overrides, site=layer)
     imported = 0
-    storage = app.extensions["comments_server"].storage
+    storage = services(app).storage
     if seed is not None and not storage.all_comments():
         try:
             imported = import_text(storage, seed.read_text(encoding="utf-8")).added

@@ -1,32 +1,26 @@
-"""Request helpers shared by the blueprints: the service, JSON bodies, tokens, error pages.
-(Comments become JSON in serialize.py, which the static build shares.)"""
+"""Request helpers shared by the blueprints: JSON bodies, tokens, error pages, the health check.
+(Comments become JSON in serialize.py, which the static build shares; the services the views
+call come from services.py.)"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, jsonify, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from comments_server.errors import ApiError
-from comments_server.service import CommentService
+from comments_server.services import services
 
 log = logging.getLogger(__name__)
-EXTENSION = "comments_server"
 
 # One code per HTTP error Flask or Werkzeug can raise before a view runs.
 HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited",
 }
-
-
-def service() -> CommentService:
-    svc = current_app.extensions[EXTENSION]
-    assert isinstance(svc, CommentService)
-    return svc
 
 
 def json_body() -> dict[str, Any]:
@@ -98,3 +92,16 @@ def register_error_handlers(app: Flask) -> None:
     def _unexpected(error: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(ApiError(500, "server_error", "the server could not answer; try again later"))
+
+
+def register_health_check(app: Flask) -> None:
+    """GET /healthz: 200 while the database answers, 503 when it does not."""
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        try:
+            services().storage.ping()
+        except Exception:  # the database, not the request, is at fault: say so with 503
+            log.exception("health check: database unreachable")
+            return error_response(ApiError(503, "unavailable", "the database is unreachable"))
+        return jsonify({"status": "ok"})

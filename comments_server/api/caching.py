@@ -1,5 +1,6 @@
-"""HTTP caching for the API's reads: each process keeps threads serialised, keyed by their version;
-responses carry ETag and Last-Modified, and a matching If-None-Match / If-Modified-Since gets 304."""
+"""HTTP caching for the API's reads: each process keeps threads serialised, keyed by their version
+(a ThreadCache, one of the app's services); responses carry ETag and Last-Modified, and a matching
+If-None-Match / If-Modified-Since gets 304."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import json
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from comments_server.manifest import Manifest, ThreadIndex
 from comments_server.models import Thread
@@ -27,7 +29,6 @@ CACHE_BYTES = 32 * 1024 * 1024
 # looked (its time taken up to a second earlier) then lands in a later second than the date sent,
 # so If-Modified-Since cannot hide it. Browsers send If-None-Match, which is exact, anyway.
 SETTLED = timedelta(seconds=2)
-EXTENSION = "comments_server.thread_cache"
 
 
 def dumps(value: Any) -> str:
@@ -72,6 +73,13 @@ class ThreadCache:
         self._lock = threading.Lock()
         self._manifest_seen: tuple[Manifest, datetime] | None = None
 
+    def clear(self) -> None:
+        """Forget every thread, as a process that never served one."""
+        with self._lock:
+            self._entries.clear()
+            self.used = 0
+            self._manifest_seen = None
+
     def get(self, path: str) -> CachedThread | None:
         with self._lock:
             entry = self._entries.get(path)
@@ -106,23 +114,15 @@ class ThreadCache:
             return self._manifest_seen[1]
 
 
-def thread_cache() -> ThreadCache:
-    cache = current_app.extensions.get(EXTENSION)
-    if cache is None:
-        cache = current_app.extensions.setdefault(EXTENSION, ThreadCache())
-    assert isinstance(cache, ThreadCache)
-    return cache
-
-
-def thread_response(svc: CommentService, path: Any, median_of: Any) -> Response:
+def thread_response(svc: CommentService, cache: ThreadCache, path: Any,
+                    median_of: Callable[[Thread], int | None]) -> Response:
     """GET /api/comments: one query for the thread's version (and its comments only if they changed
     since this process cached them), then the cached bytes or a 304."""
     now = svc.clock()
-    cache = thread_cache()
     entry = cache.get(path) if isinstance(path, str) else None  # read_thread checks the path
     view = svc.read_thread(path, entry.version if entry is not None else None)
     thread = view.thread
-    median: int | None = median_of(view.thread)
+    median = median_of(view.thread)
     head = (view.thread.title, view.thread.open, median)
     if view.comments is not None or entry is None:
         tree = dumps(tree_json(view.comments or [])).encode()

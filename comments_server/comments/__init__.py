@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from comments_server.errors import ApiError
 from comments_server.models import Thread
-from comments_server.web import service
+from comments_server.services import services
 
 bp = Blueprint("comments", __name__, url_prefix="/comments", template_folder="templates")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -30,13 +30,14 @@ def _page(template: str, status: int, **context: Any) -> Response:
 
 
 def _form_page(thread: Thread | None, values: dict[str, Any], error: ApiError | None, status: int) -> Response:
-    svc = service()
+    app_services = services()
+    svc = app_services.comments
     if thread is not None:
         # A fresh token each time: the reader's next submit starts a new "time since load".
         values = {**values, "form_token": svc.form_token(thread.path)}
     return _page(
         "comments/form.html", status, thread=thread, values=values, error=error,
-        honeypot=svc.policy.honeypot_field, post_url=svc.post_url(thread.path) if thread else "",
+        honeypot=svc.honeypot_field, post_url=app_services.links.post_url(thread.path) if thread else "",
     )
 
 
@@ -56,7 +57,7 @@ def _form_data() -> dict[str, Any]:
             raise ApiError(400, "wrong_type", "parent_id must be a comment number", "parent_id")
         data["parent_id"] = int(parent)
     data["notify_replies"] = form.get("notify_replies", "").lower() in ("1", "on", "true", "yes")
-    honeypot = service().policy.honeypot_field
+    honeypot = services().comments.honeypot_field
     if honeypot and honeypot in form:
         data[honeypot] = form.get(honeypot)
     return data
@@ -79,10 +80,11 @@ def _http_error(error: HTTPException) -> Response:
 @bp.get("/form")
 def show_form() -> Response:
     """The comment form for one post (`?thread=PATH`, optional `&parent_id=N`)."""
-    svc = service()
-    thread = svc.resolve_thread(request.args.get("thread"))
+    app_services = services()
+    thread = app_services.comments.resolve_thread(request.args.get("thread"))
     if not thread.open:
-        return _page("comments/message.html", 403, title="Comments are closed", link=svc.post_url(thread.path),
+        return _page("comments/message.html", 403, title="Comments are closed",
+                     link=app_services.links.post_url(thread.path),
                      error=ApiError(403, "thread_closed", f"Comments on “{thread.title}” are closed."))
     parent = request.args.get("parent_id", "")
     values = {"thread": thread.path, "parent_id": parent if parent.isdigit() else ""}
@@ -94,7 +96,8 @@ def post_form() -> BaseResponse:
     """Post a comment from the HTML form."""
     if request.mimetype not in FORM_TYPES:
         raise ApiError(415, "unsupported_media_type", "this endpoint takes an HTML form submission")
-    svc = service()
+    app_services = services()
+    svc = app_services.comments
     values = {name: _shown(request.form.get(name, "")) for name in (*TEXT_FIELDS, "parent_id")}
     values["notify_replies"] = request.form.get("notify_replies", "")
     try:
@@ -108,7 +111,7 @@ def post_form() -> BaseResponse:
             raise
         return _form_page(thread, values, error, error.status)
     thread_path = result.comment.thread
-    post_url = svc.post_url(thread_path) or thread_path
+    post_url = app_services.links.post_link(thread_path)
     if result.published:
         return redirect(f"{post_url}#comment-{result.comment.id}", code=303)
     return _page(

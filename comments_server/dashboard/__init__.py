@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from comments_server.accounts import Identity
 from comments_server.auth import log_in, log_out, session_identity
 from comments_server.errors import ApiError
+from comments_server.services import services
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates",
                static_folder="static", static_url_path="/static")
@@ -128,15 +129,13 @@ def login_required(view: F) -> F:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> BaseResponse:
     """Log in with an author account's name (or email) and password."""
-    from comments_server.auth import accounts
-
     target = safe_next(request.values.get("next"), url_for("dashboard.home"))
     if request.method == "GET":
         if session_identity() is not None:
             return redirect(target)
         return page("login.html", next=target, name="", error="")
     name = request.form.get("name", "")
-    author = accounts().authenticate(name, request.form.get("password", ""))
+    author = services().accounts.authenticate(name, request.form.get("password", ""))
     if author is None:
         return page("login.html", 401, next=target, name=name,
                     error="That name or email and password do not match an author account.")

@@ -9,19 +9,27 @@ from typing import Any
 from flask import abort, flash, get_flashed_messages, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from comments_server.accounts import Identity
-from comments_server.auth import conversations, session_identity
+from comments_server.auth import session_identity
+from comments_server.conversation import Conversations
 from comments_server.dashboard import bp, current_identity, login_required, message, page, safe_next
 from comments_server.dashboard.chart import line_chart
 from comments_server.errors import ApiError
-from comments_server.models import State, validate_body
-from comments_server.notify.compose import LinkError, excerpt, waiting_text
-from comments_server.storage import ConversationQuery
+from comments_server.models import State
+from comments_server.notify.compose import excerpt, waiting_text
+from comments_server.reply_links import LinkRefusal, ReplyByLink, ReplyLinkRefused
 from comments_server.serialize import rfc3339
+from comments_server.services import services
+from comments_server.storage import ConversationQuery
 
 PAGE_SIZE = 50
 PERIODS = {"30": 30, "90": 90, "365": 365, "all": None}
 FILTER_STATES = (State.UNANSWERED, State.ANSWERED, State.DISMISSED, State.HELD, State.SPAM)
+# How the reply page says no: title, status, and whether it offers the dashboard instead.
+REFUSED_LINK = {
+    LinkRefusal.INVALID: ("This link does not work", 403, True),
+    LinkRefusal.USED: ("This link was used already", 410, True),
+    LinkRefusal.AUTHOR_GONE: ("This link does not work", 403, False),
+}
 
 
 def duration(seconds: float | None) -> str:
@@ -44,13 +52,19 @@ def percent(value: float | None) -> str:
     return "–" if value is None else f"{round(value * 100)}%"
 
 
+def desk() -> Conversations:
+    """The author's desk, which every page and action of the dashboard calls."""
+    return services().conversations
+
+
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     identity = session_identity()
+    app_services = services()
     return {"identity": identity, "waiting": waiting_text, "duration": duration, "percent": percent,
-            "rfc3339": rfc3339, "excerpt": excerpt, "now": conversations().service.clock(),
-            "post_url": lambda path: conversations().service.post_url(path) or path,
-            "multi_author": len(conversations().accounts.all()) > 1 if identity else False}
+            "rfc3339": rfc3339, "excerpt": excerpt, "now": app_services.clock(),
+            "post_url": app_services.links.post_link,
+            "multi_author": len(app_services.accounts.all()) > 1 if identity else False}
 
 
 def _back(default_endpoint: str = "dashboard.home") -> str:
@@ -69,9 +83,9 @@ def _undo_flashes() -> list[tuple[str, str]]:
 def home() -> BaseResponse:
     """Unanswered reader comments, grouped by post, oldest first."""
     questions_first = request.args.get("sort") == "questions"
-    queue = conversations().queue(current_identity().author, questions_first=questions_first)
+    queue = desk().queue(current_identity().author, questions_first=questions_first)
     return page("home.html", queue=queue, questions_first=questions_first, flashes=_undo_flashes(),
-                today=conversations().service.clock().date())
+                today=services().clock().date())
 
 
 @bp.post("/comments/<int:comment_id>/reply")
@@ -80,21 +94,20 @@ def reply(comment_id: int) -> BaseResponse:
     """Publish the author's reply; the comment leaves the queue."""
     body = request.form.get("body", "")
     try:
-        comment = conversations().reply(current_identity(), comment_id, body)
+        comment = desk().reply(current_identity(), comment_id, body)
     except ApiError as error:
         if error.field != "body":
             raise
         flash(f"Reply not published: {error.message}.", f"error:{comment_id}")
         return redirect(_back() + f"#comment-{comment_id}", code=303)
-    post_url = conversations().service.post_url(comment.thread) or comment.thread
-    flash(f"{post_url}#comment-{comment.id}", "replied")
+    flash(f"{services().links.post_link(comment.thread)}#comment-{comment.id}", "replied")
     return redirect(_back(), code=303)
 
 
 @bp.post("/comments/<int:comment_id>/dismiss")
 @login_required
 def dismiss(comment_id: int) -> BaseResponse:
-    conversations().dismiss(comment_id)
+    desk().dismiss(comment_id)
     flash(str(comment_id), "dismissed")
     return redirect(_back(), code=303)
 
@@ -102,7 +115,7 @@ def dismiss(comment_id: int) -> BaseResponse:
 @bp.post("/comments/<int:comment_id>/undismiss")
 @login_required
 def undismiss(comment_id: int) -> BaseResponse:
-    conversations().undismiss(comment_id)
+    desk().undismiss(comment_id)
     flash("Back in the queue.", "info")
     return redirect(_back() + f"#comment-{comment_id}", code=303)
 
@@ -116,7 +129,7 @@ def snooze(comment_id: int) -> BaseResponse:
         day = date.fromisoformat(raw)
     except ValueError:
         raise ApiError(400, "invalid", f"{raw!r} is not a day (expected YYYY-MM-DD)", "until") from None
-    conversations().snooze(comment_id, datetime.combine(day, time.min, tzinfo=UTC))
+    desk().snooze(comment_id, datetime.combine(day, time.min, tzinfo=UTC))
     flash(f"Snoozed until {day.isoformat()}.", "info")
     return redirect(_back(), code=303)
 
@@ -124,7 +137,7 @@ def snooze(comment_id: int) -> BaseResponse:
 @bp.post("/comments/<int:comment_id>/wake")
 @login_required
 def wake(comment_id: int) -> BaseResponse:
-    conversations().snooze(comment_id, None)
+    desk().snooze(comment_id, None)
     return redirect(_back(), code=303)
 
 
@@ -135,15 +148,14 @@ def wake(comment_id: int) -> BaseResponse:
 @login_required
 def moderation() -> BaseResponse:
     """Held comments, with the comment each replies to."""
-    held = conversations().storage.conversation(ConversationQuery(states=(State.HELD,)))
-    threads = {t.comment.thread: conversations().thread_of(t.comment.thread) for t in held}
-    return page("moderation.html", held=held, threads=threads, flashes=_undo_flashes())
+    held = desk().held()
+    return page("moderation.html", held=held.rows, threads=held.threads, flashes=_undo_flashes())
 
 
 @bp.post("/comments/<int:comment_id>/approve")
 @login_required
 def approve(comment_id: int) -> BaseResponse:
-    conversations().approve(comment_id)
+    desk().approve(comment_id)
     flash("Approved and published.", "info")
     return redirect(_back("dashboard.moderation"), code=303)
 
@@ -151,7 +163,7 @@ def approve(comment_id: int) -> BaseResponse:
 @bp.post("/comments/<int:comment_id>/spam")
 @login_required
 def spam(comment_id: int) -> BaseResponse:
-    conversations().mark_spam(comment_id)
+    desk().mark_spam(comment_id)
     flash("Marked as spam.", "info")
     return redirect(_back("dashboard.moderation"), code=303)
 
@@ -159,7 +171,7 @@ def spam(comment_id: int) -> BaseResponse:
 @bp.post("/comments/<int:comment_id>/delete")
 @login_required
 def delete(comment_id: int) -> BaseResponse:
-    conversations().delete(comment_id)
+    desk().delete(comment_id)
     flash("Deleted.", "info")
     return redirect(_back("dashboard.moderation"), code=303)
 
@@ -181,7 +193,6 @@ def _day(name: str) -> date | None:
 @login_required
 def all_comments() -> BaseResponse:
     """Every comment, newest first: search, and filter by post, state and day."""
-    desk = conversations()
     search = request.args.get("q", "").strip()[:200]
     thread = request.args.get("thread", "")
     state = request.args.get("state", "")
@@ -196,12 +207,11 @@ def all_comments() -> BaseResponse:
         until=datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC) if until else None,
         newest_first=True, limit=PAGE_SIZE + 1, offset=(page_number - 1) * PAGE_SIZE,
     )
-    rows = desk.storage.conversation(query)
-    posts = sorted(desk.service.threads.manifest.threads.values(), key=lambda t: t.title.casefold())
-    threads = {t.comment.thread: desk.thread_of(t.comment.thread) for t in rows}
+    listing = desk().search(query)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return page("comments.html", rows=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, page_number=page_number,
-                posts=posts, threads=threads, states=FILTER_STATES, args=args,
+    return page("comments.html", rows=listing.rows[:PAGE_SIZE], more=len(listing.rows) > PAGE_SIZE,
+                page_number=page_number, posts=desk().posts(), threads=listing.threads, states=FILTER_STATES,
+                args=args,
                 filters={"q": search, "thread": thread, "state": state, "from": since, "to": until},
                 flashes=_undo_flashes())
 
@@ -213,14 +223,12 @@ def all_comments() -> BaseResponse:
 @login_required
 def health() -> BaseResponse:
     """Reply rate, response times, the unanswered count over time, and each post."""
-    desk = conversations()
     period = request.args.get("period", "90")
     if period not in PERIODS:
         abort(404)
-    report = desk.health(current_identity().author, PERIODS[period])
-    outbox = desk.storage.outbox.status() if desk.notifier.enabled else None
+    report = desk().health(current_identity().author, PERIODS[period])
     return page("health.html", report=report, chart=line_chart(report.series), period=period,
-                periods=list(PERIODS), outbox=outbox)
+                periods=list(PERIODS), outbox=desk().outbox_status())
 
 
 # The reply page of a signed email link -----------------------------------------------------------
@@ -229,38 +237,22 @@ def health() -> BaseResponse:
 @bp.route("/reply/<token>", methods=["GET", "POST"])
 def reply_link(token: str) -> BaseResponse:
     """Answer one comment from an email: no login while the link is valid, and only once."""
-    desk = conversations()
+    body = request.form.get("body", "") if request.method == "POST" else ""
     try:
-        grant = desk.notifier.read_reply_link(token)
-    except LinkError as error:
-        return message("This link does not work", str(error), 403, url_for("dashboard.home"), "Open the dashboard")
-    if desk.storage.outbox.link_used(grant.nonce):
-        return message("This link was used already", "Each reply link works once. Open the dashboard to answer "
-                       "again.", 410, url_for("dashboard.home"), "Open the dashboard")
-    author = desk.accounts.get(grant.author_id) if grant.author_id else None
-    if grant.author_id and author is None:
-        return message("This link does not work", "The author account it was made for no longer exists.", 403)
-    comment = desk.storage.get_comment(grant.comment_id)
-    if comment is None:
-        abort(404)
-    thread = desk.thread_of(comment.thread)
-    parent = desk.storage.get_comment(comment.parent_id) if comment.parent_id else None
-    problem = ""
-    body = ""
-    if request.method == "POST":
-        body = request.form.get("body", "")
-        try:
-            validate_body(body, desk.service.limits)
-        except ApiError as exc:
-            problem = exc.message
+        if request.method == "POST":
+            sent = desk().reply_by_link(token, body)
         else:
-            if not desk.storage.outbox.use_link(grant.nonce, desk.service.clock()):
-                return message("This link was used already", "Each reply link works once.", 410,
-                               url_for("dashboard.home"), "Open the dashboard")
-            reply = desk.reply(Identity(author), comment.id, body)
-            post_url = desk.service.post_url(reply.thread) or reply.thread
-            return message("Reply published", f"Your answer to {comment.author_name} is on the post.", 201,
-                           f"{post_url}#comment-{reply.id}", "See it on the post")
-    return page("reply.html", 422 if problem else 200, comment=comment, parent=parent, thread=thread,
-                post_url=desk.service.post_url(thread.path) or thread.path, error=problem, body=body,
-                author=author, token=token)
+            sent = ReplyByLink(desk().open_reply_link(token))
+    except ReplyLinkRefused as refused:
+        if refused.refusal is LinkRefusal.COMMENT_GONE:
+            abort(404)
+        title, status, offers_dashboard = REFUSED_LINK[refused.refusal]
+        link = (url_for("dashboard.home"), "Open the dashboard") if offers_dashboard else ("", "")
+        return message(title, refused.message, status, *link)
+    draft = sent.draft
+    if sent.reply is not None:
+        return message("Reply published", f"Your answer to {draft.comment.author_name} is on the post.", 201,
+                       sent.reply_url, "See it on the post")
+    return page("reply.html", 422 if sent.problem else 200, comment=draft.comment, parent=draft.parent,
+                thread=draft.thread, post_url=draft.post_link, error=sent.problem, body=body,
+                author=draft.author, token=token)

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 from feedgen.feed import FeedGenerator
 
 from comments_server.service import utcnow
-from comments_server.web import service
+from comments_server.services import services
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
@@ -14,18 +14,19 @@ bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 @bp.get("/comments.atom")
 def comments_feed() -> Response:
     """The newest published comments; `?thread=PATH` for one post."""
-    svc = service()
+    app_services = services()
+    links = app_services.links
     path = request.args.get("thread")
-    thread = svc.resolve_thread(path) if path is not None else None
-    items = svc.storage.recent(current_app.config["FEED_ITEMS"], thread.path if thread else None)
-    site_title = svc.site_title or "Comments"
+    thread = app_services.comments.resolve_thread(path) if path is not None else None
+    items = app_services.comments.recent(current_app.config["FEED_ITEMS"], thread)
+    site_title = links.site_title or "Comments"
     self_url = url_for("feeds.comments_feed", thread=path, _external=True)
 
     feed = FeedGenerator()
     feed.id(self_url)
     feed.title(f"Comments on {thread.title}" if thread else f"{site_title}: comments")
     feed.link(href=self_url, rel="self")
-    alternate = svc.post_url(thread.path) if thread else svc.site_url
+    alternate = links.post_url(thread.path) if thread else links.site_url
     if alternate:
         feed.link(href=alternate, rel="alternate")
     feed.updated((items[0].edited_at or items[0].created_at) if items else utcnow())
@@ -33,9 +34,9 @@ def comments_feed() -> Response:
     for comment in reversed(items):  # feedgen prepends; feed newest first
         post = titles.get(comment.thread)
         if post is None:
-            known = svc.threads.get(comment.thread)
+            known = app_services.threads.get(comment.thread)
             post = titles[comment.thread] = known.title if known else comment.thread
-        link = svc.post_url(comment.thread)
+        link = links.post_url(comment.thread)
         entry = feed.add_entry()
         entry.id(f"{link or comment.thread}#comment-{comment.id}")
         entry.title(f"{comment.author_name} on {post}")

@@ -18,6 +18,7 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from comments_server.links import SiteLinks
 from comments_server.models import Author, Comment, OutgoingMail, Status, Thread, TrackedComment
 
 MAX_SUBJECT = 180
@@ -88,17 +89,17 @@ class Notifier:
         notify_authors: bool,
         reply_link_max_age: int,
         server_url: Callable[[], str],
-        post_url: Callable[[str], str],
-        site_title: Callable[[], str],
+        links: SiteLinks,
         clock: Callable[[], datetime],
+        wake: Callable[[], None] | None = None,
     ) -> None:
         self.enabled = enabled
         self.notify_authors = notify_authors
         self.reply_link_max_age = reply_link_max_age
         self._server_url = server_url
-        self._post_url = post_url
-        self._site_title = site_title
+        self._links = links
         self.clock = clock
+        self._wake = wake
         self._reply_signer = URLSafeSerializer(secret_key, salt="blogengine-reply-link")
         self._unsubscribe_signer = URLSafeSerializer(secret_key, salt="blogengine-unsubscribe")
         self._env = Environment(
@@ -108,7 +109,11 @@ class Notifier:
         )
         self._env.filters["waiting"] = waiting_text
         self._env.filters["excerpt"] = excerpt
-        self.wake: Callable[[], None] = lambda: None   # the app sets it to nudge the sender thread
+
+    def wake(self) -> None:
+        """Mail was queued: nudge the background sender, when the app runs one (`wake` given)."""
+        if self._wake is not None:
+            self._wake()
 
     # Links -----------------------------------------------------------------------------------
 
@@ -161,9 +166,9 @@ class Notifier:
         return lambda comment: self._to_reader(comment, thread, parent)
 
     def _context(self, comment: Comment, thread: Thread, **extra: Any) -> dict[str, Any]:
-        post_url = self._post_url(thread.path) or thread.path
+        post_url = self._links.post_link(thread.path)
         return {"comment": comment, "thread": thread, "post_url": post_url,
-                "comment_url": f"{post_url}#comment-{comment.id}", "site_title": self._site_title(),
+                "comment_url": f"{post_url}#comment-{comment.id}", "site_title": self._links.site_title,
                 "dashboard_url": self.url("/dashboard/"), **extra}
 
     def _render(self, name: str, **context: Any) -> tuple[str, str]:
@@ -226,13 +231,13 @@ class Notifier:
             return None
         now = self.clock()
         entries = [{"comment": t.comment, "parent": t.parent, "thread": thread,
-                    "post_url": self._post_url(thread.path) or thread.path, "waited": now - t.comment.created_at,
+                    "post_url": self._links.post_link(thread.path), "waited": now - t.comment.created_at,
                     "reply_url": self.reply_link(t.comment.id, author)} for t, thread in items]
-        context = {"author": author, "entries": entries, "site_title": self._site_title(),
+        context = {"author": author, "entries": entries, "site_title": self._links.site_title,
                    "dashboard_url": self.url("/dashboard/"), "max_age_days": max(self.reply_link_max_age // 86400, 1)}
         text, html = self._render("digest", **context)
         count = len(entries)
         subject = header_text(f"{count} reader{'s' if count != 1 else ''} waiting for an answer"
-                              + (f" on {self._site_title()}" if self._site_title() else ""))
+                              + (f" on {self._links.site_title}" if self._links.site_title else ""))
         return OutgoingMail(kind="digest", recipient=recipient, subject=subject, body_text=text, body_html=html,
                             headers={"Auto-Submitted": "auto-generated"}, dedupe_key=f"digest:{author.id}:{day}")

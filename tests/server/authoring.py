@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 from werkzeug.security import generate_password_hash
 
 from comments_server.accounts import Accounts
-from comments_server.auth import CONVERSATIONS
+from comments_server.services import services
 from tests.server.conftest import POST, new_comment
 
 PASSWORD = "correct horse battery"
@@ -20,7 +20,7 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def desk(app):
-    return app.extensions[CONVERSATIONS]
+    return services(app).conversations
 
 
 @functools.cache

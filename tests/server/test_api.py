@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from comments_server.models import Status
+from comments_server.services import services
 from tests.server.conftest import (
     AUTHOR_TOKEN,
     CLOSED,
@@ -20,7 +21,7 @@ from tests.server.conftest import (
 
 
 def storage(app):
-    return app.extensions["comments_server"].storage
+    return services(app).storage
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from comments_server.models import Status
+from comments_server.services import services
 
 from tests.server.conftest import OTHER, POST, assert_error, post_comment
 from tests.server.test_api import FUZZ_VALUES
@@ -39,7 +40,7 @@ def test_first_time_moderation(make_app, db_url):
     app = make_app(DATABASE_URL=db_url, MODERATION="first-time")
     client = app.test_client()
     assert post_comment(client, author_email="a@example.org").status_code == 202
-    app.extensions["comments_server"].storage.set_status(1, Status.PUBLISHED)
+    services(app).storage.set_status(1, Status.PUBLISHED)
     assert post_comment(client, author_email="a@example.org").status_code == 201
 
 

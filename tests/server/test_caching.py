@@ -11,7 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import event
 
-from comments_server.auth import CONVERSATIONS
+from comments_server.services import services
 from comments_server.models import ImportedComment, NewComment, Status
 from tests.server.conftest import AUTHOR_TOKEN, OTHER, POST, post_comment
 
@@ -27,7 +27,7 @@ def http_date(value: datetime) -> str:
 
 
 def storage_of(app):
-    return app.extensions["comments_server"].storage
+    return services(app).storage
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def author_reply(client, app):
 
 def moderation(client, app):
     created = post_comment(client).get_json()
-    return lambda: app.extensions[CONVERSATIONS].mark_spam(created["id"])
+    return lambda: services(app).conversations.mark_spam(created["id"])
 
 
 def approval(client, app):
@@ -106,7 +106,7 @@ def approval(client, app):
         thread=POST, parent_id=None, status=Status.PENDING, author_name="Held", author_email=None,
         author_url=None, is_author=False, notify_replies=False, body="Held back.", body_html="<p>Held back.</p>",
         created_at=datetime(2026, 6, 1, 11, tzinfo=UTC), ip=None, edit_token_hash=None))
-    return lambda: app.extensions[CONVERSATIONS].approve(held.id)
+    return lambda: services(app).conversations.approve(held.id)
 
 
 def an_import(client, app):
@@ -130,7 +130,7 @@ def test_every_visible_write_changes_the_etag_and_a_conditional_get_gets_the_new
     assert after.headers["ETag"] != before.headers["ETag"]
     assert after.get_json() != before.get_json()
     # What the cache serves is what a process that never cached the thread builds.
-    app.extensions.pop("comments_server.thread_cache")
+    services(app).thread_cache.clear()
     assert read(client).get_data() == after.get_data()
 
 
@@ -157,7 +157,7 @@ def test_a_manifest_change_changes_the_etag(client, app, manifest):
     assert after.status_code == 200
     assert after.get_json()["title"] == "A renamed post" and after.get_json()["open"] is False
     assert after.get_json()["comments"] == before.get_json()["comments"]
-    app.extensions.pop("comments_server.thread_cache")
+    services(app).thread_cache.clear()
     assert read(client).get_data() == after.get_data()
 
 
@@ -375,7 +375,7 @@ def test_a_thread_read_is_one_query_whatever_its_size(make_app, db_url):
     post_comment(client, body="One more.")
     after, changed = sql.during(lambda: read(client))
     assert after.get_json()["count"] == 62 and len(changed) == 1, changed
-    app.extensions.pop("comments_server.thread_cache")  # a process that never saw this thread
+    services(app).thread_cache.clear()  # a process that never saw this thread
     _, fresh = sql.during(lambda: read(client))
     assert len(fresh) == 1, fresh
 

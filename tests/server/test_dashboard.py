@@ -10,6 +10,7 @@ import pytest
 
 from comments_server.accounts import AccountError
 from comments_server.dashboard import CSP
+from comments_server.services import services
 from tests.server.authoring import (
     ANN,
     PASSWORD,
@@ -219,7 +220,7 @@ def test_replying_to_a_closed_post_still_works_for_the_author(logged_in, app):
     desk(app).storage.add_comment(NewComment(
         thread=CLOSED, parent_id=None, status=Status.PUBLISHED, author_name="Old", author_email=None,
         author_url=None, is_author=False, notify_replies=False, body="Old question?", body_html="<p>x</p>",
-        created_at=desk(app).service.clock(), ip=None, edit_token_hash=None))
+        created_at=services(app).clock(), ip=None, edit_token_hash=None))
     old = queue_ids(logged_in)[0]
     author_reply(logged_in, old)
     assert queue_ids(logged_in) == []
@@ -411,5 +412,5 @@ def test_reply_median_in_the_thread_response(logged_in, clock):
     assert median() == 1200
     # Older than 90 days no longer counts.
     clock.advance(91 * 86400)
-    logged_in.application.extensions["comments_server.conversations"]._medians.clear()
+    services(logged_in.application).conversations._medians.clear()
     assert median() is None

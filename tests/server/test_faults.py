@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from comments_server.backup import backup_sqlite
 from comments_server.cli import comments as comments_cli
+from comments_server.services import services
 from tests.server.conftest import (POST, SECRET, assert_error, free_port, new_comment, server_env,
                                    start_server)
 
@@ -166,7 +167,7 @@ def test_a_full_disk_answers_503_and_recovers(tmp_path, make_app):
             assert "full disk" in response.get_json()["error"]["message"]
         filler.unlink()
         assert client.post("/api/comments", json=new_comment()).status_code == 201
-        app.extensions["comments_server"].storage.close()
+        services(app).storage.close()
         assert len(stored_ids(disk / "comments.sqlite3")) >= 2
 
 
@@ -180,7 +181,7 @@ def test_a_read_only_database_answers_503(tmp_path, make_app):
     if locked.returncode != 0:
         pytest.skip(f"needs chattr on this filesystem: {locked.stderr.strip()}")
     try:
-        app.extensions["comments_server"].storage.engine.dispose()   # connections open anew
+        services(app).storage.engine.dispose()   # connections open anew
         response = client.post("/api/comments", json=new_comment(body="after"))
         assert_error(response, 503, "unavailable")
         assert response.headers["Retry-After"] == "60"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import feedparser
 
 from comments_server.models import Status
+from comments_server.services import services
 from tests.server.conftest import OTHER, POST, assert_error, post_comment
 
 
@@ -14,7 +15,7 @@ def test_site_feed_lists_newest_published_first(client, clock, app):
     post_comment(client, author_name="Bob", body="second", thread=OTHER)
     clock.advance(60)
     held = post_comment(client, author_name="Held", body="held").get_json()
-    app.extensions["comments_server"].storage.set_status(held["id"], Status.PENDING)
+    services(app).storage.set_status(held["id"], Status.PENDING)
     response = client.get("/feeds/comments.atom")
     assert response.status_code == 200 and response.mimetype == "application/atom+xml"
     feed = feedparser.parse(response.data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bs4 import BeautifulSoup
 
 from comments_server.models import Status
+from comments_server.services import services
 from tests.server.conftest import AUTHOR_TOKEN, CLOSED, POST
 
 
@@ -49,7 +50,7 @@ def test_form_reply_and_notify_fields(client, app):
     response = client.post("/comments/form", data=form(parent_id="1", author_email="a@example.org",
                                                          notify_replies="1"))
     assert response.headers["Location"].endswith("#comment-2")
-    stored = app.extensions["comments_server"].storage.get_comment(2)
+    stored = services(app).storage.get_comment(2)
     assert stored.parent_id == 1 and stored.notify_replies is True
 
 
@@ -112,7 +113,7 @@ def test_form_minimum_submit_time(make_app, clock):
 def test_form_honeypot(client, app):
     response = client.post("/comments/form", data=form(website="spam"))
     assert response.status_code == 202
-    assert app.extensions["comments_server"].storage.get_comment(1).status == Status.SPAM
+    assert services(app).storage.get_comment(1).status == Status.SPAM
 
 
 def test_form_rate_limit_shares_the_write_budget(make_app):

@@ -32,6 +32,7 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 
 from comments_server.mail import MailSettings, send_pending
+from comments_server.services import services
 from tests.conftest import BASIC_CONFIG, post
 from tests.server.authoring import PASSWORD, desk, login
 from tests.server.conftest import REPO, assert_error
@@ -448,7 +449,7 @@ def test_header_injection_never_reaches_an_email(make_app, clock):
         kept = client.post("/api/comments", json={"thread": "/2024/05/a-post/", "author_name": "Eve", "body": "Hi",
                                                   "author_email": " eve@example.org\u2029", "notify_replies": True})
         assert desk(app).storage.get_comment(kept.get_json()["id"]).author_email == "eve@example.org"
-        send_pending(desk(app).storage.outbox, MailSettings.from_config(app.config), desk(app).service.clock)
+        send_pending(desk(app).storage.outbox, MailSettings.from_config(app.config), services(app).clock)
         assert smtp.inbox.received, "the replies caused emails"
         for recipients, message in smtp.inbox.received:
             assert set(recipients) <= {"ann@example.com", "rita@example.org"}, recipients
@@ -482,7 +483,7 @@ def test_an_encoded_word_address_cannot_poison_the_outbox(make_app, clock):
         if eve.status_code == 201:  # refused at the door is fine too; if stored, it must stay harmless
             client.post("/api/comments", json={"thread": "/2024/05/a-post/", "author_name": "Sam", "body": "Hello",
                                                "parent_id": eve.get_json()["id"]})
-        report = send_pending(desk(app).storage.outbox, MailSettings.from_config(app.config), desk(app).service.clock)
+        report = send_pending(desk(app).storage.outbox, MailSettings.from_config(app.config), services(app).clock)
         assert report.retrying == 0
         assert sorted(r for rcpt, _ in smtp.inbox.received for r in rcpt) == ["ann@example.com", "ann@example.com"]
         for _, message in smtp.inbox.received:

@@ -21,6 +21,8 @@ from click.testing import CliRunner
 from comments_server.app import create_app
 from comments_server.cli import comments
 from comments_server.mail import MailSettings, send_pending
+from comments_server.reply_links import LinkRefusal, ReplyLinkRefused
+from comments_server.services import services
 from comments_server.transfer import import_document
 from tests.server.authoring import (
     ANN,
@@ -106,8 +108,8 @@ def app(make_app, smtp):
 
 
 def send(app):
-    service = app.extensions["comments_server"]
-    return send_pending(service.storage.outbox, MailSettings.from_config(app.config), service.clock)
+    app_services = services(app)
+    return send_pending(app_services.storage.outbox, MailSettings.from_config(app.config), app_services.clock)
 
 
 def parts(message: EmailMessage) -> tuple[str, str]:
@@ -300,6 +302,39 @@ def test_reply_links_expire_and_cannot_be_forged(app, client, smtp, clock):
     assert expired.status_code == 403 and "expired" in expired.get_data(as_text=True)
 
 
+def test_reply_by_link_without_http_answers_once_as_the_links_author(app, client):
+    question = reader(client, author_name="Rita", body="Can I reply from email?")
+    ann = desk(app).accounts.all()[0]
+    token = desk(app).notifier.reply_link(question["id"], ann).rsplit("/", 1)[1]
+    draft = desk(app).open_reply_link(token)
+    assert (draft.comment.id, draft.author, draft.thread.path) == (question["id"], ann, POST)
+    assert draft.post_link == "https://blog.example.com" + POST
+    refused_body = desk(app).reply_by_link(token, " ")
+    assert refused_body.problem and refused_body.reply is None
+    sent = desk(app).reply_by_link(token, "Yes, like this.")   # the refused body left the link unused
+    assert sent.reply is not None and sent.reply.is_author and sent.reply.author_id == ann.id
+    assert sent.reply_url == f"{draft.post_link}#comment-{sent.reply.id}"
+    for body in ("Twice?", " "):
+        with pytest.raises(ReplyLinkRefused) as used:
+            desk(app).reply_by_link(token, body)
+        assert used.value.refusal is LinkRefusal.USED
+    with pytest.raises(ReplyLinkRefused) as forged:
+        desk(app).open_reply_link(token[:-2] + "xx")
+    assert forged.value.refusal is LinkRefusal.INVALID
+
+
+def test_a_reply_link_of_a_removed_author_is_refused(app, client):
+    question = reader(client, body="Anyone?")
+    ann = desk(app).accounts.all()[0]
+    path = desk(app).notifier.reply_link(question["id"], ann).split("blog.example.com", 1)[1]
+    desk(app).accounts.remove(ann)
+    with pytest.raises(ReplyLinkRefused) as gone:
+        desk(app).open_reply_link(path.rsplit("/", 1)[1])
+    assert gone.value.refusal is LinkRefusal.AUTHOR_GONE
+    page = client.get(path)
+    assert page.status_code == 403 and "no longer exists" in page.get_data(as_text=True)
+
+
 # The digest --------------------------------------------------------------------------------------
 
 
@@ -395,7 +430,7 @@ def test_background_sender_retries_until_the_server_is_back(tmp_path, manifest, 
     add_author(app)
     client = app.test_client()
     reader(client, body="Posted while mail is down")
-    sender = app.extensions["comments_server.sender"]
+    sender = services(app).sender
     try:
         deadline = time.monotonic() + 5
         while not desk(app).storage.outbox.all()[0].attempts and time.monotonic() < deadline:

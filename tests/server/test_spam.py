@@ -7,13 +7,14 @@ import uuid
 import pytest
 
 from comments_server.models import Status
+from comments_server.services import services
 from tests.server.conftest import AUTHOR_TOKEN, OTHER, POST, REDIS_URL, assert_error, new_comment, post_comment
 
 SITE = "https://blog.example.com"
 
 
 def storage(app):
-    return app.extensions["comments_server"].storage
+    return services(app).storage
 
 
 # --- honeypot ---------------------------------------------------------------------------------

@@ -1,0 +1,48 @@
+"""The services object: every dependency the views and commands use, each built once and whole by
+create_app (app.py), kept under one key in `app.extensions` and read back with `services()`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask import Flask, current_app
+
+if TYPE_CHECKING:
+    from comments_server.accounts import Accounts
+    from comments_server.api.caching import ThreadCache
+    from comments_server.conversation import Conversations
+    from comments_server.links import SiteLinks
+    from comments_server.mail import MailSettings, OutboxSender
+    from comments_server.manifest import ThreadIndex
+    from comments_server.notify.compose import Notifier
+    from comments_server.service import CommentService
+    from comments_server.storage import Storage
+
+EXTENSION = "comments_server"
+
+
+@dataclass(frozen=True)
+class Services:
+    """The app's parts, in the order they are built: each needs only those above it."""
+
+    clock: Callable[[], datetime]
+    threads: ThreadIndex             # the thread manifest
+    storage: Storage
+    links: SiteLinks                 # the site's and its posts' URLs
+    accounts: Accounts
+    mail: MailSettings
+    sender: OutboxSender | None      # the background sender, when MAIL_SEND_IN_BACKGROUND
+    notifier: Notifier
+    comments: CommentService         # the readers' side: post, edit, read threads
+    conversations: Conversations     # the author's side: queue, replies, moderation, digest
+    thread_cache: ThreadCache        # serialised threads of this process (GET /api/comments)
+
+
+def services(app: Flask | None = None) -> Services:
+    """The services of `app`, or of the app handling this request or command."""
+    found = (app if app is not None else current_app).extensions[EXTENSION]
+    assert isinstance(found, Services)
+    return found
