@@ -115,6 +115,13 @@ def read_conversations(config: SiteConfig, threads: list[str]) -> dict[str, tupl
         raise CommentStoreError(str(exc)) from None
 
 
+def reader_strings(language: str) -> dict[str, Any]:
+    """The comment section's strings for a site language, from the comment server's catalogue."""
+    from comments_server.site import reader_strings
+
+    return reader_strings(language)
+
+
 def development_app(config: SiteConfig, *, output_dir: Path, site_url: str) -> tuple[Flask, int]:
     """The comment server `blogengine serve` mounts, and how many demo comments it imported."""
     from comments_server.site import ConfigError, StoreError, development_app

@@ -14,6 +14,7 @@ import jinja2
 
 from blogengine import parallel
 from blogengine.cache import BuildCache, OutputRecord
+from blogengine.comments import reader_strings
 from blogengine.config import SiteConfig
 from blogengine.errors import BlogError, ThemeError
 from blogengine.feeds import absolute_url, atom_feed, rss_feed
@@ -62,15 +63,27 @@ def register_filters(env: jinja2.Environment, config: SiteConfig) -> None:
     def isodate(value: datetime | None) -> str:
         return value.astimezone(config.tz).isoformat() if value is not None else ""
 
+    def zoned(value: str) -> datetime:
+        """An RFC 3339 time (a comment's) in the site's time zone."""
+        return datetime.fromisoformat(value).astimezone(config.tz)
+
+    def utc_offset(value: datetime) -> str:
+        """A time's offset as readers see it beside the time: UTC, UTC+2, UTC-3:30."""
+        offset = value.utcoffset()
+        minutes = round(offset.total_seconds() / 60) if offset is not None else 0
+        hours, rest = divmod(abs(minutes), 60)
+        sign = "+" if minutes > 0 else "-"
+        return "UTC" if not minutes else f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
     def comments_url(path: str) -> str:
         """A URL on the comment server; root-relative when it shares the site's origin."""
         return config.comments.url.rstrip("/") + path
 
     env.globals.update(url_for=url_for, absolute_url=lambda p: absolute_url(config, p),
-                       comments_url=comments_url,
+                       comments_url=comments_url, reader_strings=reader_strings,
                        config=config, feeds={"atom": ATOM_URL, "rss": RSS_URL},
                        highlight_css=HIGHLIGHT_CSS_URL)
-    env.filters.update(date=format_date, isodate=isodate)
+    env.filters.update(date=format_date, isodate=isodate, zoned=zoned, utc_offset=utc_offset)
 
 
 def prepare_environment(env: jinja2.Environment, site: Site) -> None:

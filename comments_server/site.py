@@ -1,6 +1,6 @@
 """The one door between the generator and the comment server: everything `blogengine` asks of
 the server for a site (its comment store, the published conversations, imports, the app that
-`blogengine serve` mounts), given as a SiteLayer the generator reads from blogengine.toml.
+`blogengine serve` mounts), given as a SiteLayer the generator reads from blogengine.toml, and the reader-facing strings.
 
 Importing this module loads neither Flask nor SQLAlchemy: a build with comments on but no
 comment database yet pays for neither. Each function imports what it needs."""
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from comments_server.transfer import ImportReport
 
 __all__ = ["Access", "ConfigError", "SiteLayer", "StoreError", "TransferError", "comments_version", "command_group",
-           "development_app", "import_records", "open_store", "read_conversations",
+           "development_app", "import_records", "open_store", "read_conversations", "reader_strings",
            "server_config"]
 
 
@@ -138,6 +138,14 @@ def read_conversations(layer: SiteLayer, threads: Iterable[str]) -> dict[str, tu
         raise StoreError(str(exc)) from exc
     finally:
         store.close()
+
+
+def reader_strings(language: str) -> dict[str, Any]:
+    """What the comment section says to readers in a site language ("fr-CA" reads French; an
+    unknown language, English): the catalogue the widget and the no-JavaScript form use too."""
+    from comments_server.strings import catalogue
+
+    return catalogue(language)
 
 
 def import_records(store: SqlStorage, comments: Sequence[Mapping[str, Any]],
