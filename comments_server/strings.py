@@ -1,7 +1,8 @@
 """Reader-facing strings, one catalogue per language (strings/<language>.json): what the theme's
 baked comments, the widget and the no-JavaScript form say. No Flask here: the build reads it too.
 
-A catalogue maps a key to a string with {named} fields, or to a list (months, Markdown help)."""
+A catalogue maps a key to a string with {named} fields, or to a list (months, Markdown help).
+Keys starting with "form_" are the server's own form pages' alone: the widget goes without them."""
 
 from __future__ import annotations
 
@@ -52,9 +53,11 @@ def catalogue(tag: str | None) -> dict[str, Any]:
     return {**_read(DEFAULT_LANGUAGE), **_read(language)}
 
 
-def catalogues() -> dict[str, dict[str, Any]]:
-    """Every language's catalogue as written (the widget falls back to English by itself)."""
-    return {language: _read(language) for language in languages()}
+def widget_catalogues() -> dict[str, dict[str, Any]]:
+    """Every language's catalogue as written, less the form pages' strings: what embed.js
+    carries (it falls back to English by itself)."""
+    return {language: {key: value for key, value in _read(language).items() if not key.startswith("form_")}
+            for language in languages()}
 
 
 def fill(text: str, **values: Any) -> str:

@@ -7,12 +7,16 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import shutil
+import subprocess
 
 import pytest
 
 from comments_server.sanitize import render_comment
 from comments_server.storage import open_storage
+from comments_server.strings import widget_catalogues
 from comments_server.transfer import FORMAT, import_document
+from comments_server.widget import STRINGS_MARKER, widget_script
 from tests.conftest import BASIC_CONFIG, REPO, post, read_html
 from tests.server.conftest import POST, app, assert_error, clock, client, free_port, make_app, manifest  # noqa: F401
 
@@ -24,9 +28,50 @@ CONFIG = BASIC_CONFIG.replace("posts_per_page = 2", "posts_per_page = 10")
 # --- files and routes ------------------------------------------------------------------------------
 
 
-def test_widget_and_styles_fit_in_12_kb_gzipped():
-    sizes = {name: len(gzip.compress((STATIC / name).read_bytes(), 9)) for name in ("embed.js", "embed.css")}
+def test_widget_and_styles_fit_in_12_kb_gzipped(client):
+    """What readers download: the script as served (every language's strings in it) and the styles."""
+    sizes = {path: len(gzip.compress(client.get(path).get_data(), 9)) for path in ("/embed.js", "/embed.css")}
     assert sum(sizes.values()) < SIZE_LIMIT, sizes
+
+
+def served_script(client) -> str:
+    return client.get("/embed.js").get_data(as_text=True)
+
+
+def test_widget_is_served_with_every_catalogue_at_its_marker_and_without_comments(client):
+    source = (STATIC / "embed.js").read_text()
+    assert source.count(STRINGS_MARKER) == 1
+    body = source[source.index("*/\n") + 3:].splitlines()  # after the opening comment
+    code = [line for line in body if not line.strip().startswith("//")]
+    # No template literal: a line that starts with // is a comment, which the server may leave out.
+    assert not any("`" in line for line in code)
+    served = served_script(client)
+    assert STRINGS_MARKER not in served and "\n  // " not in served
+    start = served.index("var STRINGS = ") + len("var STRINGS = ")
+    inlined, _ = json.JSONDecoder().raw_decode(served, start)
+    assert inlined == widget_catalogues() and {"en", "fr"} <= set(inlined)
+    assert [line for line in served.splitlines()[1:] if STRINGS_MARKER not in line and "var STRINGS" not in line] \
+        == [line for line in code if STRINGS_MARKER not in line]
+
+
+def test_served_widget_is_valid_javascript(client, tmp_path):
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("needs Node.js (apt-get install nodejs)")
+    script = tmp_path / "embed.js"
+    script.write_text(served_script(client))
+    result = subprocess.run([node, "--check", str(script)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_widget_javascript_unit_tests_pass():
+    """tests/js/ under Node's own test runner (the README's test command runs pytest alone)."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("needs Node.js 18 or later for tests/js/ (apt-get install nodejs)")
+    result = subprocess.run([node, "--test", "tests/js/"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert re.search(r"^# pass [1-9]", result.stdout, re.M) and re.search(r"^# fail 0$", result.stdout, re.M)
 
 
 @pytest.mark.parametrize(("path", "mimetype"), [
@@ -39,9 +84,13 @@ def test_widget_files_are_served_typed_and_cacheable(client, path, mimetype):
     assert response.content_type == f"{mimetype}; charset=utf-8"
     assert response.headers["Cache-Control"] == "public, max-age=3600"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.get_data() == (STATIC / path.rsplit("/", 1)[1]).read_bytes()
+    name = path.rsplit("/", 1)[1]
+    assert response.get_data() == (widget_script()[0] if name == "embed.js" else (STATIC / name).read_bytes())
+    assert response.headers["ETag"] and response.headers["Last-Modified"]
     again = client.get(path, headers={"If-None-Match": response.headers["ETag"]})
-    assert again.status_code == 304
+    assert again.status_code == 304 and again.get_data() == b""
+    since = client.get(path, headers={"If-Modified-Since": response.headers["Last-Modified"]})
+    assert since.status_code == 304
 
 
 def test_only_the_widget_files_are_served(client):
@@ -49,16 +98,16 @@ def test_only_the_widget_files_are_served(client):
     assert client.get("/embed.map").status_code == 404
 
 
-def test_widget_sets_html_only_from_the_servers_sanitised_bodies():
-    source = (STATIC / "embed.js").read_text()
+def test_widget_sets_html_only_from_the_servers_sanitised_bodies(client):
+    source = served_script(client)
     assignments = re.findall(r"innerHTML\s*=\s*([^;]+);", source)
     assert assignments and all(value.strip().endswith("body_html") for value in assignments), assignments
     assert "insertAdjacentHTML" not in source and "outerHTML" not in source and "document.write" not in source
     assert "eval(" not in source and "new Function" not in source
 
 
-def test_widget_calls_no_other_origin():
-    source = (STATIC / "embed.js").read_text() + (STATIC / "embed.css").read_text()
+def test_widget_calls_no_other_origin(client):
+    source = served_script(client) + (STATIC / "embed.css").read_text()
     urls = set(re.findall(r"https?://\w[^\s\"')]*", source))
     assert urls <= {"https://comments.example.com/embed.js", "https://example.com"}, urls
     assert "@import" not in source and "url(" not in source

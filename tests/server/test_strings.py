@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from comments_server.strings import (FOLDER, catalogue, catalogues, error_text, fields_of, fill, language_of,
-                                     languages)
+from comments_server.strings import (FOLDER, catalogue, error_text, fields_of, fill, language_of, languages,
+                                     widget_catalogues)
 from tests.conftest import REPO
 
 # The same cases the widget's errorText is checked against (tests/js/embed.test.js).
@@ -19,13 +19,21 @@ def test_every_language_has_every_english_string_with_the_same_fields():
     english = catalogue("en")
     assert languages()[0] == "en" and {"en", "fr"} <= set(languages())
     assert len(english) > 60
-    for language, strings in catalogues().items():
+    for language in languages():
+        strings = catalogue(language)
+        assert set(strings) == set(json.loads((FOLDER / f"{language}.json").read_text())), language
         assert set(strings) == set(english), language
         for key, value in strings.items():
             assert type(value) is type(english[key]), (language, key)
             assert fields_of(value) == fields_of(english[key]), (language, key)
             if isinstance(value, list):
                 assert len(value) == len(english[key]), (language, key)
+
+
+def test_the_widget_gets_every_string_but_the_form_pages():
+    for language, strings in widget_catalogues().items():
+        assert strings == {k: v for k, v in catalogue(language).items() if not k.startswith("form_")}
+        assert "form_title" not in strings and "e_missing" in strings
 
 
 def test_catalogues_are_plain_json_files():

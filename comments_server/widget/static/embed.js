@@ -4,115 +4,158 @@
      <script src="https://comments.example.com/embed.js" defer data-lang="fr"></script>
 
    Settings (data- attributes of this script tag, all optional): data-server (default: where this
-   script comes from), data-lang (default: the page's lang), data-target (default: #comments),
-   data-max-depth (the server's DISPLAY_DEPTH, default 5), data-honeypot (HONEYPOT_FIELD).
-   It renders the thread into the target, taking over the comments and form baked into the page,
-   and fills every .comment-count[data-thread] on the page from one /api/counts request.
-   Reader text only ever goes in with textContent; only the server's sanitised body_html uses innerHTML. */
+   script comes from), data-lang (default: the page's lang), data-timezone (the site's, for dates;
+   default UTC), data-target (default: #comments), data-max-depth (the server's DISPLAY_DEPTH,
+   default 5), data-honeypot (HONEYPOT_FIELD).
+   It renders the thread into the target, taking over the comments and form baked into the page
+   with the same markup (themes/default/templates/partials/comment.html), and fills every
+   .comment-count[data-thread] on the page from one /api/counts request.
+   Reader text only ever goes in with textContent; only the server's sanitised body_html uses innerHTML.
+
+   Sections: strings, formatting (pure functions, exported to Node for tests/js/), settings,
+   helpers and API, counts, the conversation (rendering), forms, start. */
 (function () {
   "use strict";
 
-  // Every string the widget shows, one catalogue per language; {name} fields are filled in.
-  var STRINGS = {
-    en: {
-      comments_0: "No comments yet", comments_1: "{n} comment", comments_n: "{n} comments",
-      author: "Author", edited: "edited", deleted: "[deleted]", deleted_text: "This comment was deleted.",
-      reply: "Reply", reply_to: "Reply to {name}", edit: "Edit", edit_label: "Edit your comment",
-      delete: "Delete", delete_label: "Delete your comment", delete_confirm: "Delete this comment?",
-      delete_yes: "Yes, delete", cancel: "Cancel", save: "Save changes", post: "Post comment",
-      post_reply: "Post reply", sending: "Sending…", leave: "Leave a comment", body: "Comment",
-      author_name: "Name", author_email: "Email (optional, never shown)", author_url: "Website (optional)",
-      notify: "Email me when someone replies", honeypot: "Leave this empty", preview: "Preview",
-      help: "Markdown help", help_note: "A blank line starts a new paragraph. HTML is shown as typed.",
-      help_items: [["*italic*", "italic"], ["**bold**", "bold"], ["[text](https://example.com)", "link"],
-        ["`code`", "code"], ["> text", "quote"], ["- item", "list"]],
-      just_now: "just now", posted: "Your comment has been posted.", updated: "Your comment has been updated.",
-      removed: "Your comment has been deleted.",
-      pending: "Thank you! Your comment is held for moderation and will appear once the author approves it.",
-      closed: "Comments on this post are closed.", load_failed: "The latest comments could not be loaded. {reason}",
-      e_network: "The comment server could not be reached. Check your connection and try again.",
-      e_rate_limited: "You are sending comments too quickly. Please wait a minute and try again.",
-      e_missing: "Please fill in “{label}”.", e_too_long: "“{label}” is too long.",
-      e_too_long_max: "“{label}” is too long: at most {max} characters.",
-      e_too_short: "“{label}” is too short.", e_invalid: "“{label}” is not valid.",
-      e_invalid_email: "“{label}” should look like name@example.com.",
-      e_invalid_url: "“{label}” should be a web address starting with https:// or http://.",
-      e_invalid_characters: "“{label}” contains characters that are not allowed.",
-      e_too_many_links: "Your comment has too many links.",
-      e_too_fast: "That was quick! Please wait a few seconds, then send your comment again.",
-      e_form_token: "The form had expired and has been refreshed. Please send your comment again.",
-      e_thread_closed: "Comments on this post are closed.", e_unknown_thread: "This page does not take comments.",
-      e_unknown_parent: "The comment you are replying to no longer exists.",
-      e_not_found: "This comment no longer exists.",
-      e_locked: "This comment can no longer be changed (the edit window has closed).",
-      e_cross_origin: "This site is not allowed to send comments to the comment server.",
-      e_server: "The comment server has a problem. Please try again later.",
-      e_other: "That did not work: {message}"
-    },
-    fr: {
-      comments_0: "Aucun commentaire pour l’instant", comments_1: "{n} commentaire", comments_n: "{n} commentaires",
-      author: "Auteur", edited: "modifié", deleted: "[supprimé]", deleted_text: "Ce commentaire a été supprimé.",
-      reply: "Répondre", reply_to: "Répondre à {name}", edit: "Modifier", edit_label: "Modifier votre commentaire",
-      delete: "Supprimer", delete_label: "Supprimer votre commentaire", delete_confirm: "Supprimer ce commentaire ?",
-      delete_yes: "Oui, supprimer", cancel: "Annuler", save: "Enregistrer", post: "Publier le commentaire",
-      post_reply: "Publier la réponse", sending: "Envoi…", leave: "Laisser un commentaire", body: "Commentaire",
-      author_name: "Nom", author_email: "E-mail (facultatif, jamais affiché)", author_url: "Site web (facultatif)",
-      notify: "M’avertir par e-mail des réponses", honeypot: "Laisser vide", preview: "Aperçu",
-      help: "Aide Markdown", help_note: "Une ligne vide commence un nouveau paragraphe. Le HTML s’affiche tel quel.",
-      help_items: [["*italique*", "italique"], ["**gras**", "gras"], ["[texte](https://example.com)", "lien"],
-        ["`code`", "code"], ["> texte", "citation"], ["- élément", "liste"]],
-      just_now: "à l’instant", posted: "Votre commentaire a été publié.", updated: "Votre commentaire a été modifié.",
-      removed: "Votre commentaire a été supprimé.",
-      pending: "Merci ! Votre commentaire attend la modération et paraîtra dès que l’auteur l’aura approuvé.",
-      closed: "Les commentaires sont fermés pour cet article.",
-      load_failed: "Les derniers commentaires n’ont pas pu être chargés. {reason}",
-      e_network: "Le serveur de commentaires est injoignable. Vérifiez votre connexion et réessayez.",
-      e_rate_limited: "Vous envoyez des commentaires trop vite. Patientez une minute puis réessayez.",
-      e_missing: "Veuillez remplir « {label} ».", e_too_long: "« {label} » est trop long.",
-      e_too_long_max: "« {label} » est trop long : {max} caractères au plus.",
-      e_too_short: "« {label} » est trop court.", e_invalid: "« {label} » n’est pas valide.",
-      e_invalid_email: "« {label} » doit ressembler à nom@example.com.",
-      e_invalid_url: "« {label} » doit être une adresse web commençant par https:// ou http://.",
-      e_invalid_characters: "« {label} » contient des caractères non autorisés.",
-      e_too_many_links: "Votre commentaire contient trop de liens.",
-      e_too_fast: "C’était rapide ! Patientez quelques secondes, puis renvoyez votre commentaire.",
-      e_form_token: "Le formulaire avait expiré et a été renouvelé. Veuillez renvoyer votre commentaire.",
-      e_thread_closed: "Les commentaires sont fermés pour cet article.",
-      e_unknown_thread: "Cette page n’accepte pas de commentaires.",
-      e_unknown_parent: "Le commentaire auquel vous répondez n’existe plus.",
-      e_not_found: "Ce commentaire n’existe plus.",
-      e_locked: "Ce commentaire ne peut plus être modifié (le délai est écoulé).",
-      e_cross_origin: "Ce site n’a pas le droit d’envoyer des commentaires à ce serveur.",
-      e_server: "Le serveur de commentaires a un problème. Réessayez plus tard.",
-      e_other: "Cela n’a pas fonctionné : {message}"
+  // --- strings -------------------------------------------------------------------------------
+
+  // Every language's catalogue (comments_server/strings/<language>.json), put in by the comment
+  // server when it serves this file: the same strings the theme and the no-JavaScript form use.
+  var STRINGS = {/* @strings */};
+
+  // --- formatting: pure functions --------------------------------------------------------------
+
+  // The strings for a language tag ("fr-CA" reads fr), each missing one in English.
+  function catalogueFor(catalogues, tag) {
+    var lower = String(tag || "").toLowerCase().replace(/_/g, "-");
+    var own = catalogues[lower] || catalogues[lower.split("-")[0]] || {}, all = {}, key;
+    for (key in catalogues.en) all[key] = catalogues.en[key];
+    for (key in own) all[key] = own[key];
+    return all;
+  }
+
+  // A string with its {fields} filled in; a field without a value stays as written.
+  function fill(text, vars) {
+    return typeof text !== "string" ? text : text.replace(/\{(\w+)\}/g, function (all, name) {
+      return vars && vars[name] != null ? vars[name] : all;
+    });
+  }
+
+  function countText(T, plural, n) {
+    return fill(T[n === 0 ? "comments_0" : plural.select(n) === "one" ? "comments_1" : "comments_n"], {n: n});
+  }
+
+  var SIMPLE_ERRORS = {too_short: "e_too_short", invalid: "e_invalid", invalid_characters: "e_invalid_characters",
+    too_many_links: "e_too_many_links", thread_closed: "e_thread_closed", unknown_thread: "e_unknown_thread",
+    unknown_parent: "e_unknown_parent", not_found: "e_not_found", wrong_token: "e_locked",
+    edit_window_closed: "e_locked", missing_token: "e_locked", cross_origin_forbidden: "e_cross_origin"};
+
+  // A clear sentence for any error, from its code, field and status; labelOf(field) names a field
+  // as its form does. The no-JavaScript form says the same (comments_server/strings.py error_text).
+  function errorText(T, error, labelOf) {
+    var code = error.code || "", status = error.status || 0, field = error.field;
+    var vars = {label: labelOf(field), message: error.message || code};
+    var max = /at most (\d+)/.exec(error.message || "");
+    if (code === "network") return T.e_network;
+    if (status === 429 || code === "rate_limited") return T.e_rate_limited;
+    if (status >= 500) return T.e_server;
+    if (field === "form_token") return code === "too_fast" ? T.e_too_fast : T.e_form_token;
+    if (code === "too_long" || status === 413) {
+      vars.max = max && max[1];
+      if (!field) vars.label = labelOf("body");
+      return fill(vars.max ? T.e_too_long_max : T.e_too_long, vars);
     }
-  };
+    if (code === "missing" || code === "empty") return fill(T.e_missing, vars);
+    if (code === "invalid" && (field === "author_email" || field === "author_url")) {
+      return fill(field === "author_email" ? T.e_invalid_email : T.e_invalid_url, vars);
+    }
+    return fill(SIMPLE_ERRORS[code] ? T[SIMPLE_ERRORS[code]] : T.e_other, vars);
+  }
+
+  // Reads a time's calendar fields in one time zone (UTC when the zone is unknown).
+  function zoneFormat(zone) {
+    var options = {timeZone: zone || "UTC", hourCycle: "h23", year: "numeric", month: "numeric",
+      day: "numeric", hour: "numeric", minute: "numeric"};
+    try { return new Intl.DateTimeFormat("en-US", options); } catch (e) { options.timeZone = "UTC"; }
+    return new Intl.DateTimeFormat("en-US", options);
+  }
+
+  // {year, month, day, hour, minute, offset}: a time as the clock in the zone shows it, offset in minutes.
+  function zonedParts(format, date) {
+    var parts = {};
+    format.formatToParts(date).forEach(function (part) {
+      if (part.type !== "literal") parts[part.type] = parseInt(part.value, 10);
+    });
+    var local = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute);
+    parts.offset = Math.round((local - Math.floor(date.getTime() / 60000) * 60000) / 60000);
+    return parts;
+  }
+
+  function pad(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+
+  function utcOffset(minutes) {
+    var size = Math.abs(minutes), rest = size % 60;
+    return minutes === 0 ? "UTC" : "UTC" + (minutes > 0 ? "+" : "-") + Math.floor(size / 60) + (rest ? ":" + pad(rest) : "");
+  }
+
+  // A comment's date in words, then with the time of day, as the theme bakes them.
+  function dateText(T, parts) {
+    return fill(T.date, {day: parts.day, month: T.months[parts.month - 1], year: parts.year});
+  }
+
+  function exactText(T, parts) {
+    return fill(T.date_time, {date: dateText(T, parts), time: pad(parts.hour) + ":" + pad(parts.minute),
+      zone: utcOffset(parts.offset)});
+  }
+
+  // How long ago, in words ("3 days ago"); `seconds` is negative for the past.
+  function relativeText(T, relative, seconds) {
+    var size = Math.abs(seconds), steps = [[3600, 60, "minute"], [86400, 3600, "hour"], [2592000, 86400, "day"],
+      [31536000, 2592000, "month"], [Infinity, 31536000, "year"]];
+    if (size < 60) return T.just_now;
+    for (var i = 0; ; i++) {
+      if (size < steps[i][0]) return relative.format(Math.round(seconds / steps[i][1]), steps[i][2]);
+    }
+  }
+
+  // A thread path in a query string, encoded as the theme's urlencode filter does (slashes kept).
+  function queryValue(text) {
+    return encodeURIComponent(text).replace(/%2F/g, "/").replace(/[!'()*]/g, function (c) {
+      return "%" + c.charCodeAt(0).toString(16).toUpperCase();
+    });
+  }
+
+  if (typeof document === "undefined" && typeof module === "object" && module.exports) {
+    module.exports = {catalogueFor: catalogueFor, fill: fill, countText: countText, errorText: errorText,
+      zoneFormat: zoneFormat, zonedParts: zonedParts, utcOffset: utcOffset, dateText: dateText,
+      exactText: exactText, relativeText: relativeText, queryValue: queryValue};
+    return;
+  }
+
+  // --- settings ------------------------------------------------------------------------------
 
   var me = document.currentScript;
   if (!me || !window.fetch) return;
   var opt = me.dataset;
   var base = (opt.server || me.src.split(/[?#]/)[0].replace(/\/(widget\/)?embed\.js$/, "")).replace(/\/+$/, "");
   var lang = opt.lang || document.documentElement.lang || "en";
-  var T = STRINGS[lang.toLowerCase()] || STRINGS[lang.toLowerCase().split(/[-_]/)[0]] || STRINGS.en;
+  var T = catalogueFor(STRINGS, lang);
   var maxDepth = isNaN(parseInt(opt.maxDepth, 10)) ? 5 : parseInt(opt.maxDepth, 10);
+  var zone = zoneFormat(opt.timezone);
   var OWN = "bec-own", READER = "bec-reader";
   function formats(tag) {
-    return [new Intl.PluralRules(tag), new Intl.RelativeTimeFormat(tag, {numeric: "auto"}),
-      new Intl.DateTimeFormat(tag, {dateStyle: "long", timeStyle: "short"})];
+    return [new Intl.PluralRules(tag), new Intl.RelativeTimeFormat(tag, {numeric: "auto"})];
   }
   var intl;
   try { intl = formats(lang); } catch (e) { intl = formats("en"); }  // not a valid language tag
-  var plural = intl[0], relative = intl[1], exact = intl[2];
+  var plural = intl[0], relative = intl[1];
+
+  // --- helpers and the API -------------------------------------------------------------------
 
   function t(key, vars) {
-    var text = T[key] != null ? T[key] : STRINGS.en[key];
-    return typeof text !== "string" ? text : text.replace(/\{(\w+)\}/g, function (all, name) {
-      return vars && vars[name] != null ? vars[name] : all;
-    });
-  }
-
-  function countText(n) {
-    return t(n === 0 ? "comments_0" : plural.select(n) === "one" ? "comments_1" : "comments_n", {n: n});
+    return fill(T[key], vars);
   }
 
   function el(tag, cls, text) {
@@ -153,53 +196,20 @@
     });
   }
 
-  function labelOf(form, field) {
-    var input = form && form.elements[field];
-    var label = input && input.labels && input.labels[0];
-    return label ? label.textContent : t(field === "body" ? "body" : field);
-  }
-
-  // A clear sentence for any error, from its code, field and status.
-  function errorText(error, form) {
-    var code = error.code || "", status = error.status || 0, field = error.field;
-    var vars = {label: labelOf(form, field), message: error.message || code};
-    var max = /at most (\d+)/.exec(error.message || "");
-    if (code === "network") return t("e_network");
-    if (status === 429 || code === "rate_limited") return t("e_rate_limited");
-    if (status >= 500) return t("e_server");
-    if (field === "form_token") return t(code === "too_fast" ? "e_too_fast" : "e_form_token");
-    if (code === "too_long" || status === 413) {
-      vars.max = max && max[1];
-      if (!field) vars.label = labelOf(form, "body");
-      return t(vars.max ? "e_too_long_max" : "e_too_long", vars);
-    }
-    if (code === "missing" || code === "empty") return t("e_missing", vars);
-    if (code === "invalid" && (field === "author_email" || field === "author_url")) {
-      return t(field === "author_email" ? "e_invalid_email" : "e_invalid_url", vars);
-    }
-    var simple = {too_short: "e_too_short", invalid: "e_invalid", invalid_characters: "e_invalid_characters",
-      too_many_links: "e_too_many_links", thread_closed: "e_thread_closed", unknown_thread: "e_unknown_thread",
-      unknown_parent: "e_unknown_parent", not_found: "e_not_found", wrong_token: "e_locked",
-      edit_window_closed: "e_locked", missing_token: "e_locked", cross_origin_forbidden: "e_cross_origin"};
-    return simple[code] ? t(simple[code], vars) : t("e_other", vars);
+  function explain(error, form) {
+    return errorText(T, error, function (field) {
+      var input = form && form.elements[field];
+      var label = input && input.labels && input.labels[0];
+      return label ? label.textContent : t(field === "body" ? "body" : field);
+    });
   }
 
   function setTime(node) {
-    var when = new Date(node.dateTime), seconds = (when - Date.now()) / 1000, size = Math.abs(seconds);
-    var steps = [[3600, 60, "minute"], [86400, 3600, "hour"], [2592000, 86400, "day"],
-      [31536000, 2592000, "month"], [Infinity, 31536000, "year"]];
+    var when = new Date(node.dateTime);
     if (isNaN(when)) return;
-    node.title = exact.format(when);
-    if (size < 60) {
-      node.textContent = t("just_now");
-      return;
-    }
-    for (var i = 0; i < steps.length; i++) {
-      if (size < steps[i][0]) {
-        node.textContent = relative.format(Math.round(seconds / steps[i][1]), steps[i][2]);
-        return;
-      }
-    }
+    var parts = zonedParts(zone, when);
+    node.textContent = dateText(T, parts);
+    node.title = relativeText(T, relative, (when - Date.now()) / 1000) + " · " + exactText(T, parts);
   }
 
   function timeNode(iso) {
@@ -223,7 +233,7 @@
     }).join("&")).then(function (result) {
       counters.forEach(function (node) {
         var n = result.data[node.getAttribute("data-thread")];
-        if (typeof n === "number") node.textContent = countText(n);
+        if (typeof n === "number") node.textContent = countText(T, plural, n);
       });
     }, function () { /* the baked text stays */ });
   }
@@ -233,7 +243,9 @@
   var box = document.querySelector(opt.target || "#comments");
   if (!box) return;
   var thread = box.getAttribute("data-thread") || location.pathname;
-  var bakedTrap = box.querySelector(".bec-hp input");
+  var bakedTrap = box.querySelector(".bec-hp input"), bakedForm = box.querySelector("form[action]");
+  // Reply links lead to the form the baked page posts to (the server's no-JavaScript form).
+  var formUrl = bakedForm ? bakedForm.getAttribute("action") : base + "/comments/form";
   var honeypot = opt.honeypot != null ? opt.honeypot : (bakedTrap ? bakedTrap.name : "website");
   var state = {token: null, open: true, count: 0};
   var own = load(OWN), formCount = 0;
@@ -276,7 +288,7 @@
 
   function setCount(n) {
     state.count = Math.max(0, n);
-    summary.textContent = countText(state.count);
+    summary.textContent = countText(T, plural, state.count);
   }
 
   function isOwn(id) {
@@ -311,9 +323,11 @@
     }
     item.appendChild(meta);
     item.appendChild(text);
-    item.appendChild(el("div", "bec-actions"));
     li.appendChild(item);
-    fillActions(li);
+    if (!c.deleted) {
+      item.appendChild(el("div", "bec-actions"));
+      fillActions(li);
+    }
     if (c.replies && c.replies.length) {
       var replies = el("ol", "bec-replies");
       c.replies.forEach(function (reply) { replies.appendChild(renderComment(reply, depth + 1)); });
@@ -324,7 +338,7 @@
 
   function editedNode(iso) {
     var node = el("span", "bec-edited", t("edited"));
-    node.title = exact.format(new Date(iso));
+    node.title = exactText(T, zonedParts(zone, new Date(iso)));
     return node;
   }
 
@@ -337,13 +351,19 @@
   }
 
   function fillActions(li) {
-    var c = li.bec.comment, actions = li.querySelector(".bec-actions"), mine = isOwn(c.id);
+    var c = li.bec.comment, actions = li.querySelector(":scope > .bec-item > .bec-actions"), mine = isOwn(c.id);
+    if (c.deleted || !actions) return;
     actions.textContent = "";
-    if (c.deleted) return;
     if (state.open) {
-      var reply = button(t("reply"), "bec-reply", function () { openReply(li, reply); },
-        t("reply_to", {name: c.author_name}));
-      reply.setAttribute("aria-expanded", "false");
+      // The baked page's link to the server's form, opening the form in place instead.
+      var reply = el("a", "bec-reply", t("reply"));
+      reply.href = formUrl + "?thread=" + queryValue(thread) + "&parent_id=" + c.id;
+      reply.setAttribute("aria-label", t("reply_to", {name: c.author_name}));
+      reply.addEventListener("click", function (event) {
+        if (event.button || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;  // a new tab
+        event.preventDefault();
+        openReply(li, reply);
+      });
       actions.appendChild(reply);
     }
     if (mine) {
@@ -486,7 +506,7 @@
 
     function fail(error) {
       var input = error.field && form.elements[error.field];
-      message.textContent = errorText(error, form);
+      message.textContent = explain(error, form);
       if (input && input.focus) {
         input.setAttribute("aria-invalid", "true");
         input.setAttribute("aria-describedby", message.id = "bec-" + n + "-msg");
@@ -704,7 +724,7 @@
         fillActions(li);
         actions.appendChild(message);
         message.setAttribute("role", "alert");
-        message.textContent = errorText(error, null);
+        message.textContent = explain(error, null);
       });
     });
     actions.appendChild(yes);
@@ -729,7 +749,7 @@
     box.classList.add("bec-live");
     showTarget();
   }, function (error) {
-    announce(t("load_failed", {reason: errorText(error, null)}));
+    announce(t("load_failed", {reason: explain(error, null)}));
   });
   window.addEventListener("hashchange", showTarget);
   setInterval(function () {
