@@ -1,5 +1,5 @@
-"""Where the site's posts are: the site URL (configured, else the thread manifest's), its title and
-each post's absolute URL. No Flask; the service, the notifier, the author's desk and the views share it."""
+"""Where the site's posts are: the site URL (configured, else the thread manifest's), its title,
+its language and each post's absolute URL. No Flask; the service, the notifier, the author's desk and the views share it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from comments_server.manifest import ThreadIndex
 
 
 class SiteLinks:
-    """The site's address and title, read from the manifest each time (it may be redeployed)."""
+    """The site's address, title and language, read from the manifest each time (it may be redeployed)."""
 
     def __init__(self, threads: ThreadIndex, site_url: str = "") -> None:
         self._threads = threads
@@ -23,6 +23,11 @@ class SiteLinks:
     @property
     def site_title(self) -> str:
         return self._threads.manifest.site_title
+
+    @property
+    def site_language(self) -> str:
+        """The site's language tag, from the manifest ("" when it does not say: English)."""
+        return self._threads.manifest.site_language
 
     def post_url(self, path: str) -> str:
         """Absolute URL of a post; '' when the site URL is unknown."""

@@ -27,11 +27,12 @@ class ManifestError(Exception):
 
 @dataclass(frozen=True)
 class Manifest:
-    """A parsed manifest: site title and URL, and threads by path."""
+    """A parsed manifest: site title, URL and language, and threads by path."""
 
     site_title: str
     site_url: str
     threads: dict[str, Thread]
+    site_language: str = ""      # a language tag; "" (older manifests) reads as English
 
 
 EMPTY = Manifest(site_title="", site_url="", threads={})
@@ -65,11 +66,12 @@ def parse_manifest(text: str, source: str) -> Manifest:
         if not isinstance(title, str) or not isinstance(author, str) or not isinstance(is_open, bool):
             raise ManifestError(f"{where}: title and author must be strings, open a boolean")
         threads[path] = Thread(path=path, title=title, author=author, open=is_open)
-    title, url = site.get("title", ""), site.get("base_url", "")
+    title, url, language = site.get("title", ""), site.get("base_url", ""), site.get("language", "")
     return Manifest(
         site_title=title if isinstance(title, str) else "",
         site_url=url if isinstance(url, str) else "",
         threads=threads,
+        site_language=language if isinstance(language, str) else "",
     )
 
 

@@ -46,6 +46,12 @@ def language_of(tag: str | None) -> str:
     return primary if primary in languages() else DEFAULT_LANGUAGE
 
 
+def page_language(tag: str | None) -> str:
+    """The language a page in `tag`'s catalogue declares (<html lang>): the tag itself when it has
+    a catalogue ("fr-CA"), else English."""
+    return tag.strip() if tag and language_of(tag) == tag.strip().lower().replace("_", "-").split("-")[0] else "en"
+
+
 @functools.cache
 def catalogue(tag: str | None) -> dict[str, Any]:
     """Every string for a language tag; a key the language lacks is English. Shared: do not change it."""

@@ -1,7 +1,8 @@
 """Blueprint "comments" (/comments): the no-JavaScript fallback, a plain HTML form that posts comments.
 
 POST /comments/form takes the API's fields form-encoded and answers 303 to the post at the new
-comment's anchor, or shows the form again with the error and what the reader typed.
+comment's anchor, or shows the form again with the error and what the reader typed. Every page
+speaks the site's language (the thread manifest says which) from the reader strings catalogue.
 """
 
 from __future__ import annotations
@@ -16,17 +17,38 @@ from werkzeug.wrappers import Response as BaseResponse
 from comments_server.errors import ApiError
 from comments_server.models import Thread
 from comments_server.services import services
+from comments_server.strings import catalogue, error_text, page_language
 
 bp = Blueprint("comments", __name__, url_prefix="/comments", template_folder="templates")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 TEXT_FIELDS = ("thread", "author_name", "author_email", "author_url", "body", "form_token")
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The form's fields and the catalogue key of each one's label, as error sentences name them.
+LABELS = {"body": "form_body", "author_name": "author_name", "author_email": "author_email",
+          "author_url": "author_url"}
+
+
+def _strings() -> dict[str, Any]:
+    """The reader strings in the site's language."""
+    return catalogue(services().links.site_language)
 
 
 def _page(template: str, status: int, **context: Any) -> Response:
+    context.update(t=_strings(), lang=page_language(services().links.site_language))
     response = Response(render_template(template, **context), status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _explain(error: ApiError) -> str:
+    """The error as a reader's sentence in the site's language, fields named by their labels."""
+    strings = _strings()
+    return error_text(strings, error.code, error.status, error.field, error.message,
+                      lambda field: str(strings[LABELS[field]]) if field in LABELS else field or "")
+
+
+def _message_page(status: int, title_key: str, message: str = "", link: str = "") -> Response:
+    return _page("comments/message.html", status, title=_strings()[title_key], message=message, link=link)
 
 
 def _form_page(thread: Thread | None, values: dict[str, Any], error: ApiError | None, status: int) -> Response:
@@ -36,7 +58,7 @@ def _form_page(thread: Thread | None, values: dict[str, Any], error: ApiError | 
         # A fresh token each time: the reader's next submit starts a new "time since load".
         values = {**values, "form_token": svc.form_token(thread.path)}
     return _page(
-        "comments/form.html", status, thread=thread, values=values, error=error,
+        "comments/form.html", status, thread=thread, values=values, message=_explain(error) if error else "",
         honeypot=svc.honeypot_field, post_url=app_services.links.post_url(thread.path) if thread else "",
     )
 
@@ -65,16 +87,14 @@ def _form_data() -> dict[str, Any]:
 
 @bp.errorhandler(ApiError)
 def _api_error(error: ApiError) -> Response:
-    return _page("comments/message.html", error.status, title="Comment not posted", error=error, link="")
+    return _message_page(error.status, "form_not_posted", _explain(error))
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
-    message = "Too many comments from your address; try again later." if status == 429 else (
-        "The comment is too large." if status == 413 else (error.description or error.name))
-    wrapped = ApiError(status, "http_error", message)
-    return _page("comments/message.html", status, title="Comment not posted", error=wrapped, link="")
+    wrapped = ApiError(status, "http_error", error.description or error.name)
+    return _message_page(status, "form_not_posted", _explain(wrapped))
 
 
 @bp.get("/form")
@@ -83,9 +103,8 @@ def show_form() -> Response:
     app_services = services()
     thread = app_services.comments.resolve_thread(request.args.get("thread"))
     if not thread.open:
-        return _page("comments/message.html", 403, title="Comments are closed",
-                     link=app_services.links.post_url(thread.path),
-                     error=ApiError(403, "thread_closed", f"Comments on “{thread.title}” are closed."))
+        return _message_page(403, "form_closed", _explain(ApiError(403, "thread_closed", "")),
+                             link=app_services.links.post_url(thread.path))
     parent = request.args.get("parent_id", "")
     values = {"thread": thread.path, "parent_id": parent if parent.isdigit() else ""}
     return _form_page(thread, values, None, 200)
@@ -114,7 +133,4 @@ def post_form() -> BaseResponse:
     post_url = app_services.links.post_link(thread_path)
     if result.published:
         return redirect(f"{post_url}#comment-{result.comment.id}", code=303)
-    return _page(
-        "comments/message.html", 202, title="Thanks! Your comment is awaiting moderation.",
-        error=None, link=post_url,
-    )
+    return _message_page(202, "form_held", link=post_url)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from bs4 import BeautifulSoup
 
 from comments_server.models import Status
@@ -34,7 +36,7 @@ def test_show_form_has_fields_and_a_fresh_token(client):
 def test_show_form_for_unknown_thread_is_404_html(client):
     response = client.get("/comments/form", query_string={"thread": "/nope/"})
     assert response.status_code == 404 and response.mimetype == "text/html"
-    assert "/nope/" in response.get_data(as_text=True)
+    assert soup(response).find(id="error").text == "This page does not take comments."
 
 
 def test_published_comment_redirects_to_its_anchor(client):
@@ -58,13 +60,14 @@ def test_error_shows_form_again_with_message_and_what_was_typed(client):
     response = client.post("/comments/form", data=form(author_name="", body="My long comment text"))
     assert response.status_code == 400 and response.mimetype == "text/html"
     page = soup(response)
-    assert "author_name" in page.find(id="error").text
+    assert page.find(id="error").text == "Please fill in “Name”."
     assert page.find("textarea", {"name": "body"}).text == "My long comment text"
 
 
 def test_bad_parent_id_in_form(client):
     response = client.post("/comments/form", data=form(parent_id="abc"))
-    assert response.status_code == 400 and "parent_id" in soup(response).find(id="error").text
+    assert response.status_code == 400
+    assert soup(response).find(id="error").text == "That did not work: parent_id must be a comment number"
 
 
 def test_held_comment_gets_a_thank_you_page(make_app):
@@ -141,3 +144,61 @@ def test_form_without_site_url_redirects_to_the_path(make_app, tmp_path):
     client = make_app(THREADS_MANIFEST=str(path)).test_client()
     response = client.post("/comments/form", data=form())
     assert response.headers["Location"] == f"{THREADS[0]['path']}#comment-1"
+
+
+def french_site(make_app, tmp_path, language="fr-CA", **config):
+    from tests.server.conftest import write_manifest
+
+    path = write_manifest(tmp_path / "fr.json")
+    data = json.loads(path.read_text())
+    data["site"]["language"] = language
+    path.write_text(json.dumps(data))
+    return make_app(THREADS_MANIFEST=str(path), **config).test_client()
+
+
+def test_form_pages_speak_the_site_language(make_app, tmp_path):
+    client = french_site(make_app, tmp_path)
+    page = soup(client.get("/comments/form", query_string={"thread": POST}))
+    assert page.html["lang"] == "fr-CA"
+    assert page.title.text == "Commenter « A post »" and page.h1.text == "Commenter « A post »"
+    labels = [" ".join(label.text.split()) for label in page.find_all("label")]
+    assert labels == ["Laisser vide", "Nom", "E-mail (facultatif, jamais affiché)", "Site web (facultatif)",
+                      "Commentaire (Markdown)", "M’avertir par e-mail des réponses"]
+    assert page.find("button").text == "Publier le commentaire"
+
+    again = client.post("/comments/form", data=form(author_name="", body="Mon texte"))
+    assert again.status_code == 400
+    page = soup(again)
+    assert page.find(id="error").text == "Veuillez remplir « Nom »."
+    assert page.find("textarea").text == "Mon texte" and page.html["lang"] == "fr-CA"
+    long = client.post("/comments/form", data=form(body="x" * 20000))
+    assert soup(long).find(id="error").text.startswith("« Commentaire (Markdown) » est trop long")
+
+    closed = soup(client.get("/comments/form", query_string={"thread": CLOSED}))
+    assert closed.h1.text == "Commentaires fermés"
+    assert closed.find(id="error").text == "Les commentaires sont fermés pour cet article."
+    assert closed.find("a").text == "Retour à l’article"
+    unknown = soup(client.post("/comments/form", data=form(thread="/nope/")))
+    assert unknown.h1.text == "Commentaire non publié" and unknown.find("p", id=False).text == "Revenez en arrière et réessayez."
+
+
+def test_held_comment_thanks_in_the_site_language(make_app, tmp_path):
+    client = french_site(make_app, tmp_path, MODERATION="all")
+    page = soup(client.post("/comments/form", data=form()))
+    assert page.h1.text == "Merci ! Votre commentaire attend la modération."
+    assert page.find("a").text == "Retour à l’article"
+
+
+def test_form_pages_of_a_language_without_catalogue_are_english(make_app, tmp_path):
+    client = french_site(make_app, tmp_path, language="de")
+    page = soup(client.get("/comments/form", query_string={"thread": POST}))
+    assert page.html["lang"] == "en" and page.h1.text == "Comment on A post"
+    assert page.find("button").text == "Post comment"
+
+
+def test_form_pages_of_a_manifest_without_language_are_english(client):
+    page = soup(client.get("/comments/form", query_string={"thread": POST}))
+    assert page.html["lang"] == "en" and page.title.text == "Comment on A post"
+    labels = [" ".join(label.text.split()) for label in page.find_all("label")]
+    assert labels == ["Leave this empty", "Name", "Email (optional, never shown)", "Website (optional)",
+                      "Comment (Markdown)", "Email me when someone replies"]

@@ -72,7 +72,15 @@ def test_parse_manifest_errors(data, message):
 def test_parse_manifest_defaults():
     parsed = parse_manifest('{"version": 1, "threads": [{"path": "/a/", "title": "A"}]}', "m")
     assert parsed.threads["/a/"].open is True and parsed.threads["/a/"].author == ""
-    assert parsed.site_url == "" and parsed.site_title == ""
+    assert parsed.site_url == "" and parsed.site_title == "" and parsed.site_language == ""
+
+
+def test_manifest_gives_the_site_language_and_older_manifests_none():
+    text = '{"version": 1, "site": {"title": "T", "language": "fr-CA"}, "threads": []}'
+    assert parse_manifest(text, "m").site_language == "fr-CA"
+    assert parse_manifest(text.replace('"fr-CA"', "3"), "m").site_language == ""
+    older = '{"version": 1, "site": {"title": "T", "base_url": "https://b.example/"}, "threads": []}'
+    assert parse_manifest(older, "m").site_language == ""
 
 
 def test_no_manifest_needs_the_dev_flag(make_app):
