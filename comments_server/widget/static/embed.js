@@ -238,7 +238,7 @@
     }, function () { /* the baked text stays */ });
   }
 
-  // --- the conversation ----------------------------------------------------------------------
+  // --- the conversation: rendering ------------------------------------------------------------
 
   var box = document.querySelector(opt.target || "#comments");
   if (!box) return;
