@@ -22,7 +22,7 @@ from comments_server.links import SiteLinks
 from comments_server.mail import MailSettings, OutboxSender
 from comments_server.manifest import ManifestError, ThreadIndex
 from comments_server.models import Limits
-from comments_server.notify.compose import Notifier
+from comments_server.compose import Notifier
 from comments_server.ratelimit import init_rate_limits
 from comments_server.security import init_security_headers
 from comments_server.service import CommentService, Policy, utcnow

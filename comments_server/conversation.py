@@ -25,7 +25,7 @@ from comments_server.models import (
     TrackedComment,
     validate_body,
 )
-from comments_server.notify.compose import LinkError, Notifier
+from comments_server.compose import LinkError, Notifier
 from comments_server.reply_links import LinkRefusal, ReplyByLink, ReplyDraft, ReplyLinkRefused
 from comments_server.sanitize import render_comment
 from comments_server.storage import ConversationQuery, Storage

@@ -36,7 +36,7 @@ from comments_server.storage import MailBuilder, Storage, ThreadCounts
 
 if TYPE_CHECKING:
     from comments_server.accounts import Accounts
-    from comments_server.notify.compose import Notifier
+    from comments_server.compose import Notifier
 
 
 def utcnow() -> datetime:

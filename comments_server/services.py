@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from comments_server.links import SiteLinks
     from comments_server.mail import MailSettings, OutboxSender
     from comments_server.manifest import ThreadIndex
-    from comments_server.notify.compose import Notifier
+    from comments_server.compose import Notifier
     from comments_server.service import CommentService
     from comments_server.storage import Storage
 

@@ -78,3 +78,17 @@ def test_importing_the_package_and_its_door_loads_no_flask():
     modules = json.loads(result.stdout)
     assert [m for m in modules if m.split(".")[0] in FLASK_MODULES] == []
     assert "comments_server.app" not in modules
+
+
+def test_the_layers_written_without_http_import_no_flask():
+    layers = ["comments_server.service", "comments_server.conversation", "comments_server.compose",
+              "comments_server.mail", "comments_server.models", "comments_server.storage",
+              "comments_server.serialize", "comments_server.transfer", "comments_server.strings"]
+    script = ("import json, sys, importlib\n"
+              f"for name in {layers!r}:\n    importlib.import_module(name)\n"
+              "print(json.dumps(sorted(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    # (werkzeug.security hashes passwords in accounts.py: a library, not HTTP)
+    assert [m for m in json.loads(result.stdout)
+            if m.split(".")[0] in ("flask", "flask_limiter", "flask_wtf")] == []

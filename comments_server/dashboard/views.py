@@ -15,7 +15,7 @@ from comments_server.dashboard import bp, current_identity, login_required, mess
 from comments_server.dashboard.chart import line_chart
 from comments_server.errors import ApiError
 from comments_server.models import State
-from comments_server.notify.compose import excerpt, waiting_text
+from comments_server.compose import excerpt, waiting_text
 from comments_server.reply_links import LinkRefusal, ReplyByLink, ReplyLinkRefused
 from comments_server.serialize import rfc3339
 from comments_server.services import services

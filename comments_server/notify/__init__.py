@@ -1,5 +1,5 @@
 """Blueprint "notify" (/notify): the readers' one-click unsubscribe page; and where links in emails
-point (the notifier's server URL). Composing is in compose.py, sending in mail.py."""
+point (the notifier's server URL). Composing is in comments_server/compose.py (no Flask), sending in mail.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask import Blueprint, Response, has_request_context, render_template, req
 
 from comments_server.config import origin_of
 from comments_server.links import SiteLinks
-from comments_server.notify.compose import LinkError
+from comments_server.compose import LinkError
 from comments_server.services import services
 
 bp = Blueprint("notify", __name__, url_prefix="/notify", template_folder="templates")

@@ -12,7 +12,7 @@ from comments_server.dashboard.chart import line_chart
 from comments_server.dashboard.views import duration
 from comments_server.health import Point, median_seconds, percentile_seconds
 from comments_server.mail import backoff
-from comments_server.notify.compose import header_text, safe_address, waiting_text
+from comments_server.compose import header_text, safe_address, waiting_text
 
 
 @pytest.mark.parametrize(("text", "expected"), [

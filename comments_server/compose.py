@@ -103,7 +103,7 @@ class Notifier:
         self._reply_signer = URLSafeSerializer(secret_key, salt="blogengine-reply-link")
         self._unsubscribe_signer = URLSafeSerializer(secret_key, salt="blogengine-unsubscribe")
         self._env = Environment(
-            loader=PackageLoader("comments_server.notify", "templates/mail"),
+            loader=PackageLoader("comments_server", "notify/templates/mail"),
             autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
             keep_trailing_newline=True,
         )
