@@ -73,7 +73,7 @@ def build(config: SiteConfig, options: BuildOptions = BuildOptions(),
     """Build the site into the output folder, or raise BuildFailed and leave it untouched."""
     run = BuildRun(config, options, progress)
     try:
-        return run.run()
+        return run.execute()
     finally:
         run.cache.close()
 
@@ -117,7 +117,7 @@ class BuildRun:
         self.scanned, self.inputs = self.load()
         self.cache = BuildCache.for_output(config.root, self.out_dir)
 
-    def run(self) -> BuildReport:
+    def execute(self) -> BuildReport:
         """The stages after loading (which the constructor does), top to bottom; none of them
         when nothing changed since the last build."""
         previous = self.last_build()
