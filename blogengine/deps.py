@@ -104,6 +104,10 @@ class Digests:
             found = self._known[dependency] = self._compute(dependency)
         return found
 
+    def template(self, name: str) -> str:
+        """The digest of a template's file ("gone" when the theme chain no longer has it)."""
+        return self.of(("template", name, ""))
+
     def key(self, inputs: Iterable[Dependency], base: str) -> str:
         """A page's key: the build's fingerprint and the digest of every input it read."""
         of = self.of
@@ -195,6 +199,27 @@ def object_id(kind: str, name: str) -> str:
     return f"{kind}\t{name}"
 
 
+def split_object_id(oid: str) -> tuple[str, str]:
+    """The (kind, name) an object id was made from: ("template", "post.html"), ..."""
+    kind, _tab, name = oid.partition("\t")
+    return kind, name
+
+
+def template_ids(oids: Iterable[str]) -> dict[str, str]:
+    """The object ids among `oids` that name templates, each with its template's name."""
+    found: dict[str, str] = {}
+    for oid in oids:
+        kind, name = split_object_id(oid)
+        if kind == "template":
+            found[oid] = name
+    return found
+
+
+def template_id(name: str) -> str:
+    """The object id of a template (templates are objects too: pages read them)."""
+    return object_id("template", name)
+
+
 def object_digests(site: Site) -> dict[str, str]:
     """One coarse digest per model object (per attribute group), covering every attribute a
     template can read, so a rebuild finds the few objects that changed before looking at any
@@ -218,3 +243,8 @@ def touched_objects(inputs: Iterable[Dependency]) -> str:
     """The objects (and templates) a page's inputs belong to, as one newline-joined string."""
     return "\n".join(sorted({object_id(group_of(kind, name), name if kind == "site" else url)
                               for kind, url, name in inputs}))
+
+
+def split_touched(touched: str) -> list[str]:
+    """The object ids a touched_objects() string holds."""
+    return touched.split("\n")

@@ -9,10 +9,12 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+C = TypeVar("C")
 R = TypeVar("R")
 
-# What the parent hands its forked workers without pickling (set just before the pool starts).
-shared: dict[str, Any] = {}
+# The context of the pool being started: forked workers inherit it as it is, where pickling it
+# with every slice would copy the whole site model over and over. Only run_chunks sets it.
+_context: Any = None
 
 
 def worker_count(requested: int | None) -> int:
@@ -31,34 +33,37 @@ def chunks(items: Sequence[T], count: int) -> list[Sequence[T]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def run_chunks(work: Callable[[Sequence[T]], R], items: Sequence[T], *, jobs: int,
-               minimum: int, meanwhile: Callable[[], None] | None = None,
-               **state: Any) -> Iterator[tuple[int, R]]:
-    """Apply `work` to slices of items, in this process when there is little to do or one job,
-    else in `jobs` forked workers; yields (items done in that slice, result) as slices finish.
+def run_chunks(work: Callable[[C, Sequence[T]], R], items: Sequence[T], *, jobs: int,
+               minimum: int, context: C, meanwhile: Callable[[], None] | None = None
+               ) -> Iterator[tuple[int, R]]:
+    """Apply `work(context, slice)` to slices of items, in this process when there is little to
+    do or one job, else in `jobs` forked workers; yields (items done in that slice, result) as
+    slices finish.
 
-    `state` is made available to the workers as `parallel.shared` without being pickled.
+    `context` reaches the workers by fork, never pickled: keep it immutable (a frozen dataclass).
     `meanwhile` runs in this process while the workers work (in a thread started only after
     they are forked: forking a process with a busy thread is unsafe), or after, without them."""
-    shared.clear()
-    shared.update(state)
     if jobs <= 1 or len(items) < minimum:
         for piece in chunks(items, 20):  # slices only so that progress can be shown
-            yield len(piece), work(piece)
+            yield len(piece), work(context, piece)
         if meanwhile is not None:
             meanwhile()
         return
     # Several slices per worker, so one slow slice does not leave the other workers idle.
     pieces = chunks(items, jobs * 4)
-    context = multiprocessing.get_context("fork")
-    with context.Pool(processes=jobs) as pool:
-        side = _Side(meanwhile) if meanwhile is not None else None
-        try:
-            for size, result in pool.imap_unordered(_call, [(work, piece) for piece in pieces]):
-                yield size, result
-        finally:
-            if side is not None:
-                side.join()
+    global _context
+    _context = context   # before the pool forks its workers: they see it from the start
+    try:
+        with multiprocessing.get_context("fork").Pool(processes=jobs) as pool:
+            side = _Side(meanwhile) if meanwhile is not None else None
+            try:
+                for size, result in pool.imap_unordered(_call, [(work, piece) for piece in pieces]):
+                    yield size, result
+            finally:
+                if side is not None:
+                    side.join()
+    finally:
+        _context = None
 
 
 class _Side:
@@ -82,6 +87,7 @@ class _Side:
             raise self.error
 
 
-def _call(task: tuple[Callable[[Sequence[Any]], Any], Sequence[Any]]) -> tuple[int, Any]:
+def _call(task: tuple[Callable[[Any, Sequence[Any]], Any], Sequence[Any]]) -> tuple[int, Any]:
+    """One slice, in a worker: the context is the one inherited from the parent at fork."""
     work, piece = task
-    return len(piece), work(piece)
+    return len(piece), work(_context, piece)

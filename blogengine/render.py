@@ -12,7 +12,6 @@ from types import TracebackType
 
 import jinja2
 
-from blogengine import parallel
 from blogengine.cache import BuildCache, OutputRecord
 from blogengine.comments import reader_strings
 from blogengine.config import SiteConfig
@@ -124,20 +123,27 @@ class RenderedSlice:
     outputs: dict[str, OutputRecord]
 
 
-def render_pages(indexes: Sequence[int]) -> RenderedSlice:
-    """Render pages (by index into parallel.shared["pages"]) straight into the staging folder,
-    recording what each one read. Runs in a build worker or in the main process."""
-    env: RecordingEnvironment = parallel.shared["env"]
-    pages: list[Entry | Listing] = parallel.shared["pages"]
-    staging: Staging = parallel.shared["staging"]
-    digests: Digests = parallel.shared["digests"]
-    fingerprint: str = parallel.shared["fingerprint"]
-    cache: BuildCache = parallel.shared["cache"]
+@dataclass(frozen=True)
+class RenderWork:
+    """What rendering a page needs besides the page's index; build workers inherit it by fork."""
+
+    env: RecordingEnvironment
+    pages: list[Entry | Listing]
+    staging: Staging
+    digests: Digests
+    fingerprint: str
+    cache: BuildCache
+
+
+def render_pages(work: RenderWork, indexes: Sequence[int]) -> RenderedSlice:
+    """Render pages (by index into work.pages) straight into the staging folder, recording
+    what each one read. Runs in a build worker or in the main process."""
+    env, staging, digests, fingerprint = work.env, work.staging, work.digests, work.fingerprint
     outputs: dict[str, OutputRecord] = {}
     errors: list[ThemeError] = []
     written = 0
     for index in indexes:
-        page = pages[index]
+        page = work.pages[index]
         rel = output_path(page.url)
         recorder = env.recorder = Recorder()
         try:
@@ -154,7 +160,7 @@ def render_pages(indexes: Sequence[int]) -> RenderedSlice:
     templates = {name for record in outputs.values() for kind, name, _ in record.inputs or ()
                  if kind == "template"}
     try:
-        cache.put_pending(outputs)   # the main process only has to confirm them
+        work.cache.put_pending(outputs)   # the main process only has to confirm them
     except Exception:  # no cache (read-only, locked): the records travel back instead
         return RenderedSlice(templates=templates, written=written, errors=errors, outputs=outputs)
     return RenderedSlice(templates=templates, written=written, errors=errors, outputs={})

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import threading
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from blogengine import build as build_module
+from blogengine import parallel
 from blogengine.errors import BuildFailed
 from tests.conftest import post
 
@@ -55,3 +60,25 @@ def test_template_errors_from_workers_are_reported_once(many_posts, build_at, mo
     [error] = caught.value.errors
     assert str(error.path).endswith("templates/post.html") and error.line == 1
     assert not (many_posts / "public").exists()
+
+
+@dataclass(frozen=True)
+class Context:
+    label: str
+    lock: Any    # a lock cannot be pickled: it reaches a worker only by fork
+
+
+def tag_items(context, piece):
+    return [(os.getpid(), context.label, item) for item in piece]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_run_chunks_hands_every_slice_the_context_without_pickling_it(jobs):
+    context = Context(label="site", lock=threading.Lock())
+    done = [row for _count, rows in parallel.run_chunks(tag_items, list(range(40)), jobs=jobs,
+                                                        minimum=1, context=context)
+            for row in rows]
+    assert sorted(item for _pid, _label, item in done) == list(range(40))
+    assert {label for _pid, label, _item in done} == {"site"}
+    in_workers = os.getpid() not in {pid for pid, _label, _item in done}
+    assert in_workers == (jobs > 1)

@@ -1,0 +1,162 @@
+"""Incremental planning: a build's inputs as stamps, whether the last build can be built on or
+even stands as it is, and which outputs this build must make again (see cache.py, deps.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from blogengine import __version__
+from blogengine.cache import RACY_NS, BuildCache
+from blogengine.config import SiteConfig
+from blogengine.deps import Digests, digest, object_id, split_touched, template_id, template_ids
+from blogengine.load import FileStamp, ScannedContent
+from blogengine.model import Entry, Listing, output_path
+from blogengine.render import Output
+from blogengine.themes import Theme, template_dirs
+
+CACHE_FORMAT = 1
+# Past this share of changed pages, a fresh folder swapped in beats patching the old one.
+PATCH_LIMIT = 0.3
+
+# What the cache keeps of a finished build (a dict, as cache.py pickles it): the Inputs'
+# fields, plus "output_inode", "posts", "next_due" and "objects".
+LastBuild = dict[str, Any]
+
+
+@dataclass
+class Inputs:
+    """Every input of a build, as stamps: enough to see that nothing changed at all."""
+
+    fingerprint: str
+    scan_ns: int                     # when the scan started (stamps newer than this are racy)
+    sources: dict[str, FileStamp]
+    files: dict[str, FileStamp]      # assets, templates, theme files and the config file
+    comments: str
+
+
+def fingerprint(config: SiteConfig, chain: list[Theme], *, drafts: bool, future: bool) -> str:
+    """What every output depends on: engine, settings, options and the theme chain."""
+    # Every setting but where to deploy: that does not change a byte of the site.
+    settings = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
+                if f.name != "deploy"}
+    return digest(__version__, CACHE_FORMAT, repr(settings), drafts, future,
+                  [str(theme.path) for theme in chain])
+
+
+def input_files(config: SiteConfig, chain: list[Theme], scanned: ScannedContent
+                ) -> dict[str, FileStamp]:
+    """Stamps of every input besides the sources: assets, templates, theme files, the config."""
+    files = {str(asset.path): FileStamp.of(asset.path) for asset in scanned.assets}
+    folders = template_dirs(config, chain) + [theme.static for theme in chain]
+    for folder in folders:
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    files[str(path)] = FileStamp.of(path)
+    files[str(config.config_path)] = FileStamp.of(config.config_path)
+    return files
+
+
+def read_last_build(cache: BuildCache, inputs: Inputs, out_dir: Path) -> LastBuild | None:
+    """The last build's state, if it can be built upon: same fingerprint, same output folder."""
+    try:
+        state = cache.get_state("build")
+    except Exception:  # a broken cache is no cache: start it again
+        cache.reset()
+        return None
+    if not isinstance(state, dict) or state.get("fingerprint") != inputs.fingerprint:
+        return None
+    try:
+        if out_dir.stat().st_ino != state.get("output_inode"):
+            return None   # the output folder was replaced or removed since
+    except OSError:
+        return None
+    return state
+
+
+def unchanged(previous: LastBuild, inputs: Inputs, now: datetime) -> bool:
+    """Nothing to do: same inputs, no racy stamps, no future post come due, same comments."""
+    if previous["sources"] != inputs.sources or previous["files"] != inputs.files:
+        return False
+    if not inputs.comments or previous["comments"] != inputs.comments:
+        return False
+    due = previous.get("next_due")
+    if due is not None and now >= due:
+        return False
+    scan = previous["scan_ns"]
+    return all(stamp.mtime_ns < scan - RACY_NS for stamp in inputs.sources.values())
+
+
+@dataclass
+class Plan:
+    """What this build must write: pages to render, other files to make, what stays."""
+
+    render: list[int]                # indexes of the pages to render
+    extras: set[str]                 # paths of the other files to make
+    extra_keys: dict[str, str]
+    patch: bool                      # patch the output folder (else: a fresh one, every file)
+    previous_outputs: set[str]
+    old_templates: dict[str, str]    # the templates the last build knew: object id -> name
+
+
+def plan_outputs(pages: list[Entry | Listing], extras: list[Output], cache: BuildCache,
+                 objects: dict[str, str], previous: LastBuild | None, digests: Digests,
+                 fingerprint: str) -> Plan:
+    """Compare with the last build. A page is kept when no object it read has changed; for a
+    page that read a changed object, its inputs are compared attribute by attribute."""
+    old_objects: dict[str, str] = previous["objects"] if previous is not None else {}
+    old_outputs = cache.outputs() if previous is not None else {}
+    old_templates = template_ids(old_objects)
+    changed = _changed_objects(objects, old_objects, old_templates, digests)
+    render: list[int] = []
+    maybe: dict[str, int] = {}
+    for index, page in enumerate(pages):
+        rel = output_path(page.url)
+        old = old_outputs.get(rel)
+        own = object_id("entry" if isinstance(page, Entry) else "listing", page.url)
+        if old is None or old[1] is None or own in changed:
+            render.append(index)     # new, or its own content changed: no need to look closer
+        elif not changed.isdisjoint(split_touched(old[1])):
+            maybe[rel] = index
+    read = cache.inputs(maybe) if maybe else {}
+    for rel, index in maybe.items():
+        inputs = read.get(rel)
+        if inputs is None or digests.key(inputs, fingerprint) != old_outputs[rel][0]:
+            render.append(index)
+    render.sort()
+    extra_keys = {out.path: digest(fingerprint, out.key) for out in extras}
+    stale_extras = {out.path for out in extras
+                    if old_outputs.get(out.path, ("", None))[0] != extra_keys[out.path]}
+    total = len(pages) + len(extras)
+    patch = previous is not None and len(render) + len(stale_extras) <= PATCH_LIMIT * total
+    if not patch:   # a fresh folder needs every file
+        render, stale_extras = list(range(len(pages))), {out.path for out in extras}
+    return Plan(render=render, extras=stale_extras, extra_keys=extra_keys, patch=patch,
+                previous_outputs=set(old_outputs), old_templates=old_templates)
+
+
+def _changed_objects(objects: dict[str, str], old_objects: dict[str, str],
+                     old_templates: dict[str, str], digests: Digests) -> set[str]:
+    """The objects whose digest differs from the last build's; templates by their file."""
+    changed = {oid for oid in objects.keys() | old_objects.keys()
+               if oid not in old_templates and objects.get(oid) != old_objects.get(oid)}
+    changed |= {oid for oid, name in old_templates.items()
+                if digests.template(name) != old_objects[oid]}
+    return changed
+
+
+def objects_to_keep(objects: dict[str, str], plan: Plan, used_templates: Iterable[str],
+                    digests: Digests) -> dict[str, str]:
+    """The object digests the next build compares with: the model's, and every template's
+    that a page has used (templates are objects too)."""
+    kept = dict(objects)
+    for oid, name in plan.old_templates.items():
+        kept[oid] = digests.template(name)
+    for name in used_templates:
+        kept[template_id(name)] = digests.template(name)
+    return kept
