@@ -64,10 +64,6 @@ class BuildReport:
     up_to_date: bool = False
 
 
-def default_output_dir(config: SiteConfig) -> Path:
-    return config.root / "public"
-
-
 def build(config: SiteConfig, options: BuildOptions = BuildOptions(),
           progress: Progress | None = None) -> BuildReport:
     """Build the site into the output folder, or raise BuildFailed and leave it untouched."""
@@ -108,7 +104,7 @@ class BuildRun:
         self.config = config
         self.options = options
         self.progress = progress
-        self.out_dir = options.output_dir or default_output_dir(config)
+        self.out_dir = options.output_dir or config.output_dir
         check_output_dir(self.out_dir, config.root)
         self.jobs = parallel.worker_count(options.jobs)
         self.chain = theme_chain(config)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
-from blogengine.build import BuildOptions, BuildReport, build, default_output_dir
+from blogengine.build import BuildOptions, BuildReport, build
 from blogengine.config import DEPLOY_TARGETS, SiteConfig
 from blogengine.errors import DeployError
 from blogengine.write import JOURNAL, MARKER
@@ -102,7 +102,7 @@ def make_target(config: SiteConfig, options: DeployOptions) -> Target:
     if name not in DEPLOY_TARGETS:
         raise DeployError(f"unknown deploy target {name!r} (expected one of {', '.join(DEPLOY_TARGETS)})")
     settings = config.deploy
-    out_dir = (options.build.output_dir or default_output_dir(config))
+    out_dir = (options.build.output_dir or config.output_dir)
     if name == "dir":
         from blogengine.deploy.local import DirTarget
         folder = _local_path(options.destination, settings.dir.path, config.root)
