@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from comments_server import api, comments, dashboard, feeds, notify, widget
 from comments_server.accounts import Accounts
 from comments_server.api.caching import ThreadCache
+from comments_server.compose import Notifier
 from comments_server.config import load_config, validate
 from comments_server.conversation import Conversations
 from comments_server.cors import init_cors
@@ -22,7 +23,6 @@ from comments_server.links import SiteLinks
 from comments_server.mail import MailSettings, OutboxSender
 from comments_server.manifest import ManifestError, ThreadIndex
 from comments_server.models import Limits
-from comments_server.compose import Notifier
 from comments_server.ratelimit import init_rate_limits
 from comments_server.security import init_security_headers
 from comments_server.service import CommentService, Policy, utcnow

@@ -13,9 +13,9 @@ from flask import Flask
 
 from comments_server.accounts import AccountError, Accounts
 from comments_server.cli import _fail, _open_site_storage, _site_overrides, comments, dev_secret, site_option
+from comments_server.compose import excerpt, waiting_text
 from comments_server.config import load_config
 from comments_server.errors import ConfigError, SchemaError
-from comments_server.compose import excerpt, waiting_text
 from comments_server.service import utcnow
 from comments_server.services import services
 

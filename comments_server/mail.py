@@ -18,8 +18,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from comments_server.models import QueuedMail
 from comments_server.compose import header_text, safe_address
+from comments_server.models import QueuedMail
 from comments_server.storage.outbox import OutboxStore
 
 log = logging.getLogger(__name__)

@@ -13,11 +13,11 @@ from flask import Flask, current_app
 if TYPE_CHECKING:
     from comments_server.accounts import Accounts
     from comments_server.api.caching import ThreadCache
+    from comments_server.compose import Notifier
     from comments_server.conversation import Conversations
     from comments_server.links import SiteLinks
     from comments_server.mail import MailSettings, OutboxSender
     from comments_server.manifest import ThreadIndex
-    from comments_server.compose import Notifier
     from comments_server.service import CommentService
     from comments_server.storage import Storage
 

@@ -10,12 +10,12 @@ from flask import abort, flash, get_flashed_messages, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from comments_server.auth import session_identity
+from comments_server.compose import excerpt, waiting_text
 from comments_server.conversation import Conversations
 from comments_server.dashboard import bp, current_identity, login_required, message, page, safe_next
 from comments_server.dashboard.chart import line_chart
 from comments_server.errors import ApiError
 from comments_server.models import State
-from comments_server.compose import excerpt, waiting_text
 from comments_server.reply_links import LinkRefusal, ReplyByLink, ReplyLinkRefused
 from comments_server.serialize import rfc3339
 from comments_server.services import services

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, has_request_context, render_template, request
 
+from comments_server.compose import LinkError
 from comments_server.config import origin_of
 from comments_server.links import SiteLinks
-from comments_server.compose import LinkError
 from comments_server.services import services
 
 bp = Blueprint("notify", __name__, url_prefix="/notify", template_folder="templates")
