@@ -8,7 +8,8 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import BASIC_CONFIG, REPO, post
+from tests.support import REPO
+from tests.support.site import BASIC_CONFIG, post
 
 DOOR = "blogengine/comments.py"
 FLASK_MODULES = ("flask", "flask_limiter", "flask_wtf", "werkzeug", "sqlalchemy", "alembic")

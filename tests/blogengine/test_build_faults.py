@@ -14,7 +14,7 @@ from pathlib import Path
 from blogengine.build import BuildOptions, build
 from blogengine.config import load_config
 from blogengine.write import JOURNAL
-from tests.conftest import NOW, post
+from tests.support.site import NOW, post
 
 
 def tree(root: Path) -> dict[str, bytes]:

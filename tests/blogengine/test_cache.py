@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,8 @@ from blogengine.build import BuildOptions, build
 from blogengine.config import load_config
 from comments_server.storage import open_storage
 from comments_server.transfer import FORMAT, import_document
-from tests.conftest import NOW, post
+from tests.support import REPO
+from tests.support.site import NOW, post
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
@@ -149,7 +150,7 @@ def test_template_change_and_override(site):
     templates = site.root / "templates"
     templates.mkdir()
     (templates / "partials").mkdir()
-    meta = (Path(__file__).parent.parent / "themes/default/templates/partials/post_meta.html").read_text()
+    meta = (REPO / "themes/default/templates/partials/post_meta.html").read_text()
     (templates / "partials/post_meta.html").write_text(meta.replace("min read", "minutes to read"))
     site.check()
     (templates / "partials/post_meta.html").write_text(meta.replace("min read", "min. read"))
@@ -225,7 +226,7 @@ def test_failed_incremental_build_keeps_the_previous_output(site):
 def test_a_build_that_fails_midway_leaves_nothing_half_remembered(site):
     templates = site.root / "templates/partials"
     templates.mkdir(parents=True)
-    meta = (Path(__file__).parent.parent / "themes/default/templates/partials/post_meta.html").read_text()
+    meta = (REPO / "themes/default/templates/partials/post_meta.html").read_text()
     # Some pages render (and their records reach the cache's pending list), one fails.
     broken = meta.replace("min read", "min read{% if post.title == 'Post 6' %}{{ nope.x }}{% endif %}")
     (templates / "post_meta.html").write_text(broken)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from blogengine import __version__
 from blogengine.cli import main
-from tests.conftest import post
+from tests.support.site import post
 
 COMMANDS = [["init"], ["build"], ["new"]]
 

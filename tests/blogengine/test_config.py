@@ -10,7 +10,7 @@ import pytest
 from blogengine.config import (AuthorConfig, CommentsConfig, DeployConfig, SiteConfig,
                                check_permalink, load_config)
 from blogengine.errors import BlogError, BuildFailed, ConfigError
-from tests.conftest import post, read_html
+from tests.support.site import post, read_html
 
 
 def write_config(root: Path, text: str | bytes) -> Path:

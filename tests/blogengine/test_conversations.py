@@ -11,8 +11,8 @@ import pytest
 
 from comments_server.storage import open_storage
 from comments_server.transfer import FORMAT, import_document
-from tests.conftest import BASIC_CONFIG, post, read_html
-from tests.server.conftest import SECRET, free_port, server_env, start_server
+from tests.support.live import free_port
+from tests.support.site import BASIC_CONFIG, post, read_html
 
 # A site template that shows what the build handed the theme, so these tests do not depend on
 # how the default theme draws a conversation.
@@ -76,7 +76,7 @@ def test_unreadable_database_warns_and_still_builds(make_site, build_at):
 
 
 @pytest.fixture
-def comment_server(tmp_path):
+def comment_server(tmp_path, live_servers):
     manifest = tmp_path / "threads.json"
     manifest.write_text(json.dumps({"version": 1, "site": {"title": "T", "base_url": "https://x/"},
                                     "threads": [{"path": "/2024/01/open-post/", "title": "Open post",
@@ -85,18 +85,7 @@ def comment_server(tmp_path):
     storage = open_storage(f"sqlite:///{db}")
     import_document(storage, CONVERSATION)
     storage.close()
-    port = free_port()
-    env = server_env(SECRET_KEY=SECRET, DATABASE_URL=f"sqlite:///{db}", THREADS_MANIFEST=str(manifest),
-                     READ_RATE_LIMIT="off")
-    server = start_server([sys.executable, "-m", "comments_server", "serve", "--port", str(port)],
-                          env, tmp_path / "server.log", tmp_path, f"http://127.0.0.1:{port}",
-                          f"sqlite:///{db}")
-    yield server
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
+    return live_servers.comments(tmp_path, DATABASE_URL=f"sqlite:///{db}", THREADS_MANIFEST=str(manifest))
 
 
 def test_build_reads_the_conversation_over_the_api(make_site, build_at, comment_server):

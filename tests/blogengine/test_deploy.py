@@ -12,8 +12,9 @@ from blogengine.config import (DeployConfig, DirTargetConfig, GithubPagesTargetC
                                RsyncTargetConfig, S3TargetConfig, load_config)
 from blogengine.deploy import Changes, plan_changes, site_files
 from blogengine.errors import BlogError, ConfigError
-from tests.conftest import REPO, post, write_files
-from tests.deploy_support import (BROKEN_POST, NOTES, built_files, deploy, inodes, listed,
+from tests.support import REPO
+from tests.support.site import post, write_files
+from tests.support.deploy import (BROKEN_POST, NOTES, built_files, deploy, inodes, listed,
                                   make_deploy_site, one_line_error, snapshot)
 
 DIR_TOML = """

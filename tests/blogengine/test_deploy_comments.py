@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import re
-import threading
 import urllib.error
 import urllib.request
 
 import pytest
-from werkzeug.serving import make_server
 
 from comments_server.app import create_app
-from tests.conftest import post, write_files
-from tests.deploy_support import deploy, make_deploy_site, one_line_error, snapshot
+from tests.support.deploy import deploy, make_deploy_site, one_line_error, snapshot
+from tests.support.live import serve_folder, serve_wsgi
+from tests.support.site import post, write_files
 
 TOKEN = "deploy-token-0123456789abcdef"
 NEW_THREAD = "/2024/07/third-post/"
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):   # noqa: A002 (the stdlib's name)
-        pass
-
-
-def serve_in_thread(server):
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    return server
 
 
 @pytest.fixture
@@ -39,27 +24,22 @@ def setup(tmp_path):
     www/threads.json by URL, fetched again only every hour."""
     site = make_deploy_site(tmp_path / "site", '[deploy]\ntarget = "dir"\n[deploy.dir]\npath = "../www"\n')
     assert deploy(site).exit_code == 0
-    www = serve_in_thread(http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(tmp_path / "www"))))
-    app = create_app({
-        "SECRET_KEY": "test-secret-key-0123456789",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'comments.sqlite3'}",
-        "THREADS_MANIFEST": f"http://127.0.0.1:{www.server_address[1]}/threads.json",
-        "THREADS_MANIFEST_TTL": 3600,
-        "AUTHOR_TOKENS": [TOKEN],
-        "RATE_LIMIT": None, "READ_RATE_LIMIT": None, "MIN_SUBMIT_SECONDS": None,
-    })
-    comments = serve_in_thread(make_server("127.0.0.1", 0, app, threaded=True))
-    url = f"http://127.0.0.1:{comments.server_port}"
-    config = site / "blogengine.toml"
-    config.write_text(config.read_text().replace(
-        "[deploy]\n", "[deploy]\nreload_comments = true\n")
-        + f'\n[comments]\nurl = "{url}"\n')
-    write_files(site, {"content/posts/third.md": post("Third post", "2024-07-01")})
-    yield site, url
-    comments.shutdown()
-    www.shutdown()
-    www.server_close()
+    with serve_folder(tmp_path / "www") as www:
+        app = create_app({
+            "SECRET_KEY": "test-secret-key-0123456789",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'comments.sqlite3'}",
+            "THREADS_MANIFEST": f"{www}/threads.json",
+            "THREADS_MANIFEST_TTL": 3600,
+            "AUTHOR_TOKENS": [TOKEN],
+            "RATE_LIMIT": None, "READ_RATE_LIMIT": None, "MIN_SUBMIT_SECONDS": None,
+        })
+        with serve_wsgi(app) as url:
+            config = site / "blogengine.toml"
+            config.write_text(config.read_text().replace(
+                "[deploy]\n", "[deploy]\nreload_comments = true\n")
+                + f'\n[comments]\nurl = "{url}"\n')
+            write_files(site, {"content/posts/third.md": post("Third post", "2024-07-01")})
+            yield site, url
 
 
 def thread_status(url, path):

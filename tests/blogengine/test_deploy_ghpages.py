@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from tests.conftest import write_files
-from tests.deploy_support import (BROKEN_POST, NOTES, built_files, deploy, listed,
+from tests.support.site import write_files
+from tests.support.deploy import (BROKEN_POST, NOTES, built_files, deploy, listed,
                                   make_deploy_site, one_line_error)
 
 IDENTITY = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",

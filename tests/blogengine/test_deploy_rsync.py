@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from blogengine.deploy.rsync import is_remote, parse_itemized
-from tests.conftest import write_files
-from tests.deploy_support import (BROKEN_POST, NOTES, built_files, deploy, inodes, listed,
+from tests.support.site import write_files
+from tests.support.deploy import (BROKEN_POST, NOTES, built_files, deploy, inodes, listed,
                                   make_deploy_site, one_line_error, snapshot)
 
 if shutil.which("rsync") is None:   # CI installs it (a skip there is a failure)

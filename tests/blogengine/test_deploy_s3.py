@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 
 import pytest
 
 from blogengine.deploy.s3 import content_type, split_bucket
-from tests.conftest import write_files
-from tests.deploy_support import (BROKEN_POST, NOTES, built_files, deploy, listed,
+from tests.support.live import free_port
+from tests.support.site import write_files
+from tests.support.deploy import (BROKEN_POST, NOTES, built_files, deploy, listed,
                                   make_deploy_site, one_line_error)
 
 boto3 = pytest.importorskip("boto3")
@@ -23,38 +20,13 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing
                "AWS_DEFAULT_REGION": "us-east-1"}
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def endpoint(tmp_path_factory):
+def endpoint(tmp_path_factory, module_live_servers):
     """moto's S3 server in a subprocess on a free port, for this module."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    with log.open("wb") as handle:
-        process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
-                                    "-p", str(port)], stdout=handle, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/", timeout=2):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"moto server did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    port, folder = free_port(), tmp_path_factory.mktemp("moto")
+    server = module_live_servers.process([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                                         port=port, cwd=folder, log=folder / "moto.log", health="/", timeout=60)
+    return server.url
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 from lxml import etree
 
-from tests.conftest import post
+from tests.support.site import post
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT_NS = "{http://purl.org/rss/1.0/modules/content/}"

@@ -10,8 +10,8 @@ import pytest
 from blogengine.config import load_config
 from blogengine.importers.redirects import redirect_page
 from comments_server.models import State, Status
-from tests.importing import DATA, LATER, depth, make_site, run, snapshot, storage
-from tests.server.conftest import db_url  # noqa: F401  (SQLite and PostgreSQL)
+from tests.support.importing import DATA, LATER, depth, make_site, run, snapshot, storage
+
 
 EXPORT = DATA / "disqus.xml"
 ANSWERING = "/2019/05/answering/"

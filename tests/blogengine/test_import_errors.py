@@ -9,7 +9,8 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from tests.importing import DATA, REPO, make_site, run, snapshot, storage
+from tests.support import REPO
+from tests.support.importing import DATA, make_site, run, snapshot, storage
 
 WXR = DATA / "wordpress.xml"
 BOMB = """<?xml version="1.0"?>

@@ -10,9 +10,9 @@ import pytest
 from blogengine.build import BuildOptions, build
 from blogengine.config import load_config
 from blogengine.importers.redirects import redirect_target
-from tests.conftest import NOW
-from tests.importing import DATA, LATER, depth, make_site, read_front, run, snapshot, storage
-from tests.server.conftest import db_url  # noqa: F401  (SQLite and PostgreSQL)
+from tests.support.site import NOW
+from tests.support.importing import DATA, LATER, depth, make_site, read_front, run, snapshot, storage
+
 
 SOURCE = DATA / "hugo"
 POST = "/2019/06/answering/"

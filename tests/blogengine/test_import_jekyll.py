@@ -11,9 +11,9 @@ from blogengine.build import BuildOptions, build
 from blogengine.config import load_config
 from blogengine.importers.redirects import redirect_target
 from comments_server.models import State
-from tests.conftest import NOW
-from tests.importing import DATA, LATER, depth, make_site, read_front, run, snapshot, storage
-from tests.server.conftest import db_url  # noqa: F401  (SQLite and PostgreSQL)
+from tests.support.site import NOW
+from tests.support.importing import DATA, LATER, depth, make_site, read_front, run, snapshot, storage
+
 
 SOURCE = DATA / "jekyll"
 POST = "/2019/06/answering/"   # 20:00 in New York on May 31 is June 1 in Paris

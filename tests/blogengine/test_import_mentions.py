@@ -11,7 +11,7 @@ from sqlalchemy import inspect, text
 from comments_server.models import ImportedComment, Mention, NewComment, State, Status
 from comments_server.storage import schema
 from comments_server.storage.sql import SqlStorage, make_engine
-from tests.server.conftest import db_url  # noqa: F401  (the SQLite/PostgreSQL fixture)
+
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
 INSERT_COMMENT = text(

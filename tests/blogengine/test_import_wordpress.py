@@ -10,9 +10,9 @@ import pytest
 from blogengine.build import BuildOptions, build
 from blogengine.config import load_config
 from comments_server.models import State, Status
-from tests.conftest import NOW
-from tests.importing import DATA, LATER, depth, make_site, read_front, run, snapshot, storage
-from tests.server.conftest import db_url  # noqa: F401  (SQLite and PostgreSQL)
+from tests.support.site import NOW
+from tests.support.importing import DATA, LATER, depth, make_site, read_front, run, snapshot, storage
+
 
 WXR = DATA / "wordpress.xml"
 POST = "/2019/06/why-i-answer/"      # 23:30 UTC on May 31 is June 1 in Paris

@@ -10,7 +10,7 @@ import pytest
 
 from blogengine.errors import BuildFailed
 from blogengine.load import load_sources
-from tests.conftest import post, write_files
+from tests.support.site import post, write_files
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
                     "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")

@@ -13,7 +13,7 @@ from blogengine.load import load_sources
 from blogengine.markup import make_markdown
 from blogengine.model import Site, build_site
 from blogengine.parse import parse_document
-from tests.conftest import NOW, post
+from tests.support.site import NOW, post
 
 CONFIG = 'title = "Model"\nbase_url = "https://blog.example.com/"\ntimezone = "UTC"\n'
 

@@ -13,7 +13,7 @@ import pytest
 from blogengine import build as build_module
 from blogengine import parallel
 from blogengine.errors import BuildFailed
-from tests.conftest import post
+from tests.support.site import post
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 from blogengine.load import load_sources
 from blogengine.markup import make_markdown
 from blogengine.parse import Document, TocEntry, parse_document
-from tests.conftest import post, read_html
+from tests.support.site import post, read_html
 
 FRONT = "---\ntitle: Test\ndate: 2024-05-01\n---\n\n"
 

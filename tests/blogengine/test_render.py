@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import BASIC_CONFIG, post, read_html
+from tests.support.site import BASIC_CONFIG, post, read_html
 
 CODE_BODY = """
 Intro paragraph with a [relative link](../other/).

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import queue
 import subprocess
 import sys
@@ -13,12 +12,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import BASIC_CONFIG, post, write_files
-from tests.server.conftest import free_port
+from tests.support.live import free_port, server_env
+from tests.support.site import BASIC_CONFIG, post
 
 SEED = json.dumps({"format": "blogengine-comments", "version": 1, "comments": [
     {"uid": "s1", "thread": "/2024/01/hello/", "author_name": "Reader", "body": "First!",
@@ -77,39 +75,16 @@ class EventStream:
 
 
 @pytest.fixture
-def served(make_site):
+def served(make_site, live_servers):
     root = make_site({
         "content/posts/hello.md": post("Hello", "2024-01-01", body="Original text."),
         "demo.json": SEED,
     }, config=BASIC_CONFIG + '\n[comments]\nseed = "demo.json"\n')
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENTS_")}
-    env["COMMENTS_MIN_SUBMIT_SECONDS"] = "off"
-    log = (root.parent / "serve.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "blogengine", "serve", "--port", str(port)],
-                               cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: process.poll() is not None or _answers(base),
-                 what="blogengine serve to answer")
-        assert process.poll() is None, "blogengine serve exited at start"
-        yield root, port, base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-        if sys.exc_info()[0] is not None:
-            print((root.parent / "serve.log").read_text())
-
-
-def _answers(base: str) -> bool:
-    try:
-        return get(base + "/")[0] == 200
-    except OSError:
-        return False
+    server = live_servers.process([sys.executable, "-m", "blogengine", "serve", "--port", str(port)],
+                                  port=port, cwd=root, env=server_env(MIN_SUBMIT_SECONDS="off"),
+                                  log=root.parent / "serve.log", health="/")
+    return root, port, server.url
 
 
 def test_serve_rebuilds_on_edit_and_tells_tabs_to_reload(served):

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from blogengine.errors import BlogError
-from tests.conftest import post
+from tests.support.site import post
 
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 

@@ -7,7 +7,7 @@ import pytest
 from blogengine.config import load_config
 from blogengine.errors import BuildFailed, ThemeError
 from blogengine.themes import builtin_themes_dir, theme_chain
-from tests.conftest import BASIC_CONFIG, post, read_html
+from tests.support.site import BASIC_CONFIG, post, read_html
 
 ONE_POST = {"content/posts/a.md": post("A post", "2024-01-01")}
 

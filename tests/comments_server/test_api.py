@@ -9,7 +9,7 @@ import pytest
 
 from comments_server.models import Status
 from comments_server.services import services
-from tests.server.conftest import (
+from tests.support.server import (
     AUTHOR_TOKEN,
     CLOSED,
     OTHER,

@@ -14,7 +14,9 @@ from comments_server.accounts import Accounts
 from comments_server.cli import comments
 from comments_server.service import utcnow
 from comments_server.storage import open_storage
-from tests.server.conftest import REPO, server_env, write_manifest
+from tests.support import REPO
+from tests.support.live import server_env
+from tests.support.server import write_manifest
 
 PASSWORD = "correct horse battery"
 

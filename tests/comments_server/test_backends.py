@@ -7,9 +7,9 @@ import pytest
 from comments_server.models import Status
 from comments_server.services import services
 
-from tests.server.conftest import OTHER, POST, assert_error, post_comment
-from tests.server.test_api import FUZZ_VALUES
-from tests.server.test_hostile import HOSTILE_BODIES, assert_inert
+from tests.support.server import OTHER, POST, assert_error, post_comment
+from tests.comments_server.test_api import FUZZ_VALUES
+from tests.comments_server.test_hostile import HOSTILE_BODIES, assert_inert
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 from comments_server.services import services
 from comments_server.models import ImportedComment, NewComment, Status
-from tests.server.conftest import AUTHOR_TOKEN, OTHER, POST, post_comment
+from tests.support.server import AUTHOR_TOKEN, OTHER, POST, post_comment
 
 COUNTS = {"thread": [POST, OTHER]}
 

@@ -13,7 +13,9 @@ from flask import Flask
 from comments_server.cli import comments
 from comments_server.storage.schema import head_revision, schema_state
 from comments_server.storage.sql import make_engine
-from tests.server.conftest import REPO, SECRET, server_env, write_manifest
+from tests.support import REPO
+from tests.support.live import server_env
+from tests.support.server import SECRET, write_manifest
 
 SITE_TOML = """
 title = "Site"

@@ -11,9 +11,9 @@ import pytest
 from comments_server.app import create_app
 from comments_server.config import SETTINGS, defaults, load_config, origin_of, validate
 from comments_server.errors import ConfigError
-from tests.server.conftest import SECRET
+from tests.support import REPO
+from tests.support.server import SECRET
 
-REPO = Path(__file__).resolve().parents[2]
 SETTINGS_PAGE = REPO / "docs" / "comment-server.md"
 
 

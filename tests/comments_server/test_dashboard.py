@@ -11,7 +11,7 @@ import pytest
 from comments_server.accounts import AccountError
 from comments_server.dashboard import CSP
 from comments_server.services import services
-from tests.server.authoring import (
+from tests.support.authoring import (
     ANN,
     PASSWORD,
     add_author,
@@ -25,7 +25,7 @@ from tests.server.authoring import (
     reader,
     thread_comments,
 )
-from tests.server.conftest import AUTHOR_TOKEN, CLOSED, OTHER, POST, assert_error, write_manifest
+from tests.support.server import AUTHOR_TOKEN, CLOSED, OTHER, POST, assert_error, write_manifest
 
 
 @pytest.fixture

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
-
 import pytest
 
-from tests.server.conftest import AUTHOR_TOKEN, THREADS, assert_error, write_manifest
+from tests.support.live import serve_folder
+from tests.support.server import AUTHOR_TOKEN, THREADS, assert_error, write_manifest
 
 NEW = {"path": "/2026/06/brand-new/", "title": "Brand new", "author": "Ann Author", "open": True}
 AUTH = {"Authorization": f"Bearer {AUTHOR_TOKEN}"}
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):   # noqa: A002 (the stdlib's name)
-        pass
 
 
 @pytest.fixture
@@ -24,14 +16,8 @@ def site_server(tmp_path):
     """The deployed site, served over http from a folder: where the manifest URL points."""
     folder = tmp_path / "www"
     write_manifest(folder / "threads.json")
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    yield folder, f"http://127.0.0.1:{server.server_address[1]}/threads.json"
-    server.shutdown()
-    server.server_close()
+    with serve_folder(folder) as url:
+        yield folder, f"{url}/threads.json"
 
 
 @pytest.fixture

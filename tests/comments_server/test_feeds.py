@@ -6,7 +6,7 @@ import feedparser
 
 from comments_server.models import Status
 from comments_server.services import services
-from tests.server.conftest import OTHER, POST, assert_error, post_comment
+from tests.support.server import OTHER, POST, assert_error, post_comment
 
 
 def test_site_feed_lists_newest_published_first(client, clock, app):

@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup
 
 from comments_server.models import Status
 from comments_server.services import services
-from tests.server.conftest import AUTHOR_TOKEN, CLOSED, POST
+from tests.support.server import AUTHOR_TOKEN, CLOSED, POST
 
 
 def form(**fields):
@@ -134,7 +134,7 @@ def test_form_escapes_what_it_shows(client):
 
 
 def test_form_without_site_url_redirects_to_the_path(make_app, tmp_path):
-    from tests.server.conftest import THREADS, write_manifest
+    from tests.support.server import THREADS, write_manifest
     import json
 
     path = write_manifest(tmp_path / "nosite.json")
@@ -147,7 +147,7 @@ def test_form_without_site_url_redirects_to_the_path(make_app, tmp_path):
 
 
 def french_site(make_app, tmp_path, language="fr-CA", **config):
-    from tests.server.conftest import write_manifest
+    from tests.support.server import write_manifest
 
     path = write_manifest(tmp_path / "fr.json")
     data = json.loads(path.read_text())

@@ -8,7 +8,7 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.server.conftest import POST, assert_error, post_comment
+from tests.support.server import POST, assert_error, post_comment
 
 ALLOWED_TAGS = {"p", "br", "a", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li"}
 ALLOWED_ATTRS = {"a": {"href", "title", "rel"}}

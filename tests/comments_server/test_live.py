@@ -9,7 +9,8 @@ import threading
 
 from sqlalchemy import create_engine, text
 
-from tests.server.conftest import POST, check_against_openapi, free_port, new_comment, server_env, start_server, write_manifest
+from tests.support.live import free_port, server_env
+from tests.support.server import POST, check_against_openapi, new_comment, write_manifest
 
 
 def test_live_server_post_read_and_errors(live_server):
@@ -73,7 +74,7 @@ def test_eight_threads_fifty_posts_each_all_committed(live_server):
     assert set(created) <= stored and len(stored) == 400
 
 
-def test_serve_from_a_site_folder_with_no_flags(tmp_path):
+def test_serve_from_a_site_folder_with_no_flags(tmp_path, live_servers):
     site = tmp_path / "site"
     site.mkdir()
     (site / "blogengine.toml").write_text(textwrap.dedent("""
@@ -82,21 +83,16 @@ def test_serve_from_a_site_folder_with_no_flags(tmp_path):
     """))
     write_manifest(site / "public" / "threads.json")
     port = free_port()
-    env = server_env()
-    server = start_server([sys.executable, "-m", "comments_server", "serve", "--port", str(port)], env,
-                          tmp_path / "site.log", site, f"http://127.0.0.1:{port}",
-                          f"sqlite:///{site / 'comments.sqlite3'}")
-    try:
-        status, headers, body = server.request("GET", f"/api/comments?thread={POST}",
-                                               headers={"Origin": "https://blog.example.com"})
-        assert status == 200 and headers["Access-Control-Allow-Origin"] == "https://blog.example.com"
-        status, _, body = server.request("GET", f"/api/form-token?thread={POST}")
-        form_token = json.loads(body)["form_token"]
-        assert form_token
-        # The site's default limits are on: posting at once is refused as too fast.
-        status, _, body = server.request("POST", "/api/comments", new_comment(form_token=form_token))
-        assert status == 400 and json.loads(body)["error"]["code"] == "too_fast"
-        assert (site / "comments.sqlite3").exists() and (site / "comments.sqlite3-secret").exists()
-    finally:
-        server.process.terminate()
-        server.process.wait(timeout=10)
+    server = live_servers.process([sys.executable, "-m", "comments_server", "serve", "--port", str(port)],
+                                  port=port, env=server_env(), log=tmp_path / "site.log", cwd=site,
+                                  db_url=f"sqlite:///{site / 'comments.sqlite3'}")
+    status, headers, body = server.request("GET", f"/api/comments?thread={POST}",
+                                           headers={"Origin": "https://blog.example.com"})
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == "https://blog.example.com"
+    status, _, body = server.request("GET", f"/api/form-token?thread={POST}")
+    form_token = json.loads(body)["form_token"]
+    assert form_token
+    # The site's default limits are on: posting at once is refused as too fast.
+    status, _, body = server.request("POST", "/api/comments", new_comment(form_token=form_token))
+    assert status == 400 and json.loads(body)["error"]["code"] == "too_fast"
+    assert (site / "comments.sqlite3").exists() and (site / "comments.sqlite3-secret").exists()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import http.server
 import json
 import os
-import threading
 
 import pytest
 
 from comments_server.errors import ConfigError
 from comments_server.manifest import ManifestError, ThreadIndex, parse_manifest
-from tests.server.conftest import POST, THREADS, assert_error, post_comment, write_manifest
+from tests.support.live import serve_in_thread
+from tests.support.server import POST, THREADS, assert_error, post_comment, write_manifest
 
 NEW = {"path": "/2025/new/", "title": "New", "author": "Ann", "open": True}
 
@@ -113,12 +113,8 @@ def manifest_url():
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/threads.json", state
-    server.shutdown()
-    server.server_close()
+    with serve_in_thread(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as url:
+        yield f"{url}/threads.json", state
 
 
 def test_manifest_from_url_is_refetched_after_ttl(manifest_url):

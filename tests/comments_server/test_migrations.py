@@ -17,7 +17,7 @@ from comments_server.models import NewComment, Status
 from comments_server.storage import open_storage, schema
 from comments_server.storage.sql import SqlStorage, make_engine
 from comments_server.storage.tables import metadata
-from tests.server.conftest import SECRET
+from tests.support.server import SECRET
 
 REVISIONS = list(reversed(list(ScriptDirectory.from_config(schema.alembic_config()).walk_revisions())))
 

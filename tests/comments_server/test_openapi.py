@@ -10,7 +10,7 @@ import re
 import pytest
 from jsonschema import Draft202012Validator, ValidationError
 
-from tests.server.conftest import POST, check_against_openapi
+from tests.support.server import POST, check_against_openapi
 
 
 def api_operations(app):

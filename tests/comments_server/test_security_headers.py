@@ -18,17 +18,10 @@ import pytest
 from bs4 import BeautifulSoup
 
 from comments_server.dashboard import bp as dashboard_bp
-from tests.server.authoring import ANN, PASSWORD, add_author, csrf_token, desk, login
-from tests.server.conftest import (
-    AUTHOR_TOKEN,
-    POST,
-    REPO,
-    SECRET,
-    free_port,
-    new_comment,
-    server_env,
-    start_server,
-)
+from tests.support import REPO
+from tests.support.authoring import ANN, PASSWORD, add_author, csrf_token, desk, login
+from tests.support.live import free_port, serve_command, server_env
+from tests.support.server import AUTHOR_TOKEN, POST, SECRET, new_comment
 
 EVIL = "https://evil.example"
 SITE = "https://blog.example.com"
@@ -314,7 +307,7 @@ class Browser:
                          {"Content-Type": "application/x-www-form-urlencoded"})
 
 
-def test_secrets_never_reach_the_servers_log(tmp_path, manifest):
+def test_secrets_never_reach_the_servers_log(tmp_path, manifest, live_servers):
     """Log in, fail to log in, use account and legacy API tokens, a wrong token, an edit token and a
     reply link against a real server (with an SMTP password set and its server down, so the mail
     sender logs), then read everything the server printed."""
@@ -334,10 +327,10 @@ def test_secrets_never_reach_the_servers_log(tmp_path, manifest):
     assert PASSWORD not in cli_output
 
     port = free_port()
-    command = [sys.executable, "-m", "comments_server", "serve", "--host", "127.0.0.1", "--port", str(port)]
     # Werkzeug's access log, the app's log at every level and Python's warnings all go to this file.
     env["PYTHONWARNINGS"] = "default"
-    server = start_server(command, env, tmp_path / "server.log", tmp_path, f"http://127.0.0.1:{port}", db_url)
+    server = live_servers.process(serve_command(port), port=port, env=env, log=tmp_path / "server.log",
+                                  cwd=tmp_path, db_url=db_url)
     secrets = {"SECRET_KEY": SECRET, "password": PASSWORD, "wrong password": "not-the-password-123",
                "API token": api_token, "legacy token": legacy, "wrong token": "bec_wrong-token-value-123456",
                "SMTP password": smtp_password}
@@ -367,12 +360,7 @@ def test_secrets_never_reach_the_servers_log(tmp_path, manifest):
         assert status == 200 and "Edited?" in page
         assert author.open("GET", "/dashboard/health")[0] == 200
     finally:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
+        server.stop()   # so that everything it printed is in the log
     log = server.output()
     assert "POST /dashboard/login" in log and "cannot reach the SMTP server" in log  # the log was written
     leaked = [name for name, value in secrets.items() if value in log]

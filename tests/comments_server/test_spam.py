@@ -8,7 +8,7 @@ import pytest
 
 from comments_server.models import Status
 from comments_server.services import services
-from tests.server.conftest import AUTHOR_TOKEN, OTHER, POST, REDIS_URL, assert_error, new_comment, post_comment
+from tests.support.server import AUTHOR_TOKEN, OTHER, POST, REDIS_URL, assert_error, new_comment, post_comment
 
 SITE = "https://blog.example.com"
 

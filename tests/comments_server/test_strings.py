@@ -9,7 +9,7 @@ import pytest
 
 from comments_server.strings import (FOLDER, catalogue, error_text, fields_of, fill, language_of, languages,
                                      widget_catalogues)
-from tests.conftest import REPO
+from tests.support import REPO
 
 # The same cases the widget's errorText is checked against (tests/js/embed.test.js).
 ERROR_CASES = json.loads((REPO / "tests/js/error_cases.json").read_text(encoding="utf-8"))

@@ -8,14 +8,13 @@ from datetime import UTC, datetime
 import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
-from sqlalchemy import create_engine, text
 
 from comments_server.cli import comments as comments_cli
 from comments_server.models import NewComment, Status
 from comments_server.storage import open_storage
 from comments_server.transfer import (FORMAT, TransferError, export_document, import_document,
                                       parse_document)
-from tests.server.conftest import POSTGRES_URL, postgres_schema_url
+from tests.support.server import POSTGRES_URL, postgres_schema
 
 
 def stored(storage, **fields) -> int:
@@ -52,14 +51,8 @@ def other_db(tmp_path):
     if not POSTGRES_URL:
         yield f"sqlite:///{tmp_path / 'other.sqlite3'}"
         return
-    admin = create_engine(POSTGRES_URL)
-    schema, url = postgres_schema_url(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield url
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with postgres_schema(POSTGRES_URL) as url:
+        yield url
 
 
 def comparable(doc: dict) -> list[dict]:

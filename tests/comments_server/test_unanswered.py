@@ -10,7 +10,7 @@ import pytest
 from comments_server.models import State
 from comments_server.storage import ConversationQuery
 from comments_server.transfer import import_document
-from tests.server.authoring import (
+from tests.support.authoring import (
     ANN,
     add_author,
     author_reply,
@@ -22,7 +22,7 @@ from tests.server.authoring import (
     reader,
     thread_comments,
 )
-from tests.server.conftest import AUTHOR_TOKEN, OTHER, POST
+from tests.support.server import AUTHOR_TOKEN, OTHER, POST
 
 MINUTE = 60
 HOUR = 3600

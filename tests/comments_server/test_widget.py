@@ -1,6 +1,6 @@
 """The comment widget's files and routes, its preview endpoint, its strings, and the default theme's
 comment section as built (baked conversation, no-JavaScript form, counts). Browser tests are in
-test_widget_browser.py."""
+tests/e2e/test_widget_browser.py."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ from comments_server.storage import open_storage
 from comments_server.strings import widget_catalogues
 from comments_server.transfer import FORMAT, import_document
 from comments_server.widget import STRINGS_MARKER, widget_script
-from tests.conftest import BASIC_CONFIG, REPO, post, read_html
-from tests.server.conftest import POST, app, assert_error, clock, client, free_port, make_app, manifest  # noqa: F401
+from tests.support import REPO
+from tests.support.live import free_port
+from tests.support.server import POST, assert_error
+from tests.support.site import BASIC_CONFIG, post, read_html
 
 STATIC = REPO / "comments_server/widget/static"
 SIZE_LIMIT = 12 * 1024

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from blogengine.build import BuildOptions, build
 from blogengine.config import load_config
-from tests.browser import axe_violations, serve_folder
-from tests.conftest import REPO
+from tests.support import REPO
+from tests.support.browser import axe_violations
+from tests.support.live import serve_folder
 
 PAGES = ["/", "/page/2/", "/tags/", "/tags/comments/", "/categories/essays/", "/archive/",
          "/2024/", "/about/", "/404.html"]

@@ -5,8 +5,6 @@ appear with the author badge on the post; CSRF-less posts and wrong passwords re
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,9 +18,10 @@ from comments_server.accounts import Accounts
 from comments_server.service import utcnow
 from comments_server.storage import open_storage
 from comments_server.transfer import import_document
-from tests.browser import axe_violations, serve_folder
-from tests.conftest import NOW, REPO, post, write_files
-from tests.server.conftest import SECRET, LiveServer, free_port, server_env, start_server
+from tests.support import REPO
+from tests.support.browser import axe_violations
+from tests.support.live import LiveServer, LiveServers, free_port, serve_folder
+from tests.support.site import NOW, post, write_files
 
 ARTIFACTS = REPO / "test-artifacts"
 PASSWORD = "correct horse battery"
@@ -93,7 +92,7 @@ def history(now: datetime) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(tmp_path_factory: pytest.TempPathFactory, module_live_servers: LiveServers) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("dashboard")
     port = free_port()
     server_url = f"http://127.0.0.1:{port}"
@@ -109,23 +108,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     import_document(storage, json.dumps(history(datetime.now(UTC))))
     storage.close()
     with serve_folder(root / "public") as site_url:
-        config = {"SECRET_KEY": SECRET, "DATABASE_URL": db_url, "THREADS_MANIFEST": str(root / "public/threads.json"),
-                  "CORS_ORIGINS": site_url, "SITE_URL": site_url + "/", "RATE_LIMIT": "off",
-                  "READ_RATE_LIMIT": "off", "MIN_SUBMIT_SECONDS": "off",
-                  "LOGIN_RATE_LIMIT": "100/minute"}  # these tests log in often
-        command = [sys.executable, "-m", "comments_server", "serve", "--host", "127.0.0.1", "--port", str(port)]
-        server = start_server(command, server_env(**config), tmp / "server.log", tmp, server_url, db_url)
-        try:
-            yield World(server, site_url, db_url)
-        finally:
-            server.process.terminate()
-            try:
-                server.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-                server.process.wait()
-            if "Traceback" in server.output():
-                print(f"--- comment server output ---\n{server.output()}")
+        server = module_live_servers.comments(
+            tmp, port=port, DATABASE_URL=db_url, THREADS_MANIFEST=str(root / "public/threads.json"),
+            CORS_ORIGINS=site_url, SITE_URL=site_url + "/", AUTHOR_TOKENS=None,
+            LOGIN_RATE_LIMIT="100/minute")  # these tests log in often
+        yield World(server, site_url, db_url)
+        server.stop()   # before the site it serves goes
 
 
 @pytest.fixture

@@ -33,9 +33,11 @@ from bs4 import BeautifulSoup, Tag
 
 from comments_server.mail import MailSettings, send_pending
 from comments_server.services import services
-from tests.conftest import BASIC_CONFIG, post
-from tests.server.authoring import PASSWORD, desk, login
-from tests.server.conftest import REPO, assert_error
+from tests.support.site import BASIC_CONFIG, post
+from tests.support.authoring import PASSWORD, desk, login
+from tests.support import REPO
+from tests.support.mail import SmtpServer, mail_config
+from tests.support.server import assert_error
 
 CORPUS_FILE = REPO / "tests" / "data" / "hostile" / "payloads.json"
 CORPUS: list[dict[str, str]] = json.loads(CORPUS_FILE.read_text(encoding="utf-8"))["payloads"]
@@ -419,8 +421,6 @@ ALLOWED_HEADERS = {"from", "to", "subject", "date", "message-id", "auto-submitte
 
 
 def test_header_injection_never_reaches_an_email(make_app, clock):
-    from tests.server.test_notify import SmtpServer, mail_config
-
     smtp = SmtpServer()
     smtp.start()
     try:
@@ -470,8 +470,6 @@ ENCODED_WORD_ADDRESS = "=?utf-8?q?eve=0D=0ABcc=3A_victim=40example.net?=@example
 def test_an_encoded_word_address_cannot_poison_the_outbox(make_app, clock):
     """An address whose local part is an RFC 2047 encoded word (a legal addr-spec) decodes to a line
     break in the email library: it must neither reach a header nor stop the other mails."""
-    from tests.server.test_notify import SmtpServer, mail_config
-
     smtp = SmtpServer()
     smtp.start()
     try:

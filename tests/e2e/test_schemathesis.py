@@ -14,8 +14,6 @@ The figures (examples sent, failures) are printed and written to test-artifacts/
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -28,17 +26,9 @@ from schemathesis import Case, CheckContext, Response
 from comments_server.api.openapi import openapi_document
 from comments_server.models import Limits
 from comments_server.service import Policy
-from tests.server.conftest import (
-    AUTHOR_TOKEN,
-    REPO,
-    SECRET,
-    assert_error,
-    free_port,
-    new_comment,
-    server_env,
-    start_server,
-    write_manifest,
-)
+from tests.support import REPO
+from tests.support.live import LiveServer, LiveServers
+from tests.support.server import AUTHOR_TOKEN, assert_error, new_comment, write_manifest
 
 SEED = 20240501
 # Examples per operation in each generated phase; the state machine runs STATEFUL_SCENARIOS scenarios.
@@ -81,25 +71,13 @@ def fuzz_config() -> schemathesis.Config:
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def fuzz_server(tmp_path_factory: pytest.TempPathFactory, module_live_servers: LiveServers) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp("fuzz")
-    manifest = write_manifest(tmp / "public" / "threads.json")
-    port = free_port()
-    db_url = f"sqlite:///{tmp / 'fuzz.sqlite3'}"
-    env = server_env(
-        SECRET_KEY=SECRET, DATABASE_URL=db_url, THREADS_MANIFEST=str(manifest),
-        RATE_LIMIT="off", READ_RATE_LIMIT="off", MIN_SUBMIT_SECONDS="off", ALLOW_UNKNOWN_THREADS="true",
-        CORS_ORIGINS="https://blog.example.com", AUTHOR_TOKENS=AUTHOR_TOKEN, MAIL_HOST="",
-    )
-    command = [sys.executable, "-m", "comments_server", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    server = start_server(command, env, tmp / "server.log", tmp, f"http://127.0.0.1:{port}", db_url)
+    write_manifest(tmp / "public" / "threads.json")
+    server = module_live_servers.comments(tmp, DATABASE_URL=f"sqlite:///{tmp / 'fuzz.sqlite3'}",
+                                          ALLOW_UNKNOWN_THREADS="true", MAIL_HOST="")
     yield server
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+    server.stop()
     if FAILED:
         print(f"--- fuzzed server output ---\n{server.output()[-20000:]}")
 
@@ -239,7 +217,7 @@ def test_document_patterns_agree_with_the_server(client, field):
     """For each sample value, the document's NewComment schema and the server give the same verdict."""
     from jsonschema import Draft202012Validator
 
-    from tests.server.conftest import OPENAPI, REGISTRY
+    from tests.support.server import OPENAPI, REGISTRY
 
     validator = Draft202012Validator({"$ref": "urn:openapi#/components/schemas/NewComment"}, registry=REGISTRY)
     assert OPENAPI["components"]["schemas"]["NewComment"]["properties"][field]

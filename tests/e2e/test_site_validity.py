@@ -13,7 +13,8 @@ import pytest
 
 from blogengine.build import BuildOptions, build
 from blogengine.config import load_config
-from tests.conftest import REPO, read_html
+from tests.support import REPO
+from tests.support.site import read_html
 
 VNU_JAR = Path(os.environ.get("VNU_JAR", REPO / "node_modules/vnu-jar/build/dist/vnu.jar"))
 

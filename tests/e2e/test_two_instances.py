@@ -4,63 +4,39 @@ concurrent writers through both lose nothing, and the limit counts across both."
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import threading
-import time
 import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.server.conftest import (POST, POSTGRES_URL, REDIS_URL, SECRET, LiveServer, free_port,
-                                   new_comment, postgres_schema_url, server_env)
+from tests.support.live import LiveServer, LiveServers, free_port, server_env
+from tests.support.server import POST, REDIS_URL, SECRET, new_comment, postgres_schema
 
 
-def gunicorn(tmp_path, name: str, env: dict[str, str]) -> LiveServer:
+def gunicorn(live_servers: LiveServers, tmp_path, name: str, env: dict[str, str]) -> LiveServer:
     port = free_port()
-    log = tmp_path / f"{name}.log"
-    process = subprocess.Popen(
+    return live_servers.process(
         [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "comments_server.wsgi:app"], env=env, cwd=tmp_path, stdout=log.open("wb"),
-        stderr=subprocess.STDOUT)
-    server = LiveServer(f"http://127.0.0.1:{port}", process, log, env["COMMENTS_DATABASE_URL"])
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            if server.request("GET", "/healthz")[0] == 200:
-                return server
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    pytest.fail(f"gunicorn {name} did not start:\n{server.output()}")
+         "comments_server.wsgi:app"], port=port, env=env, cwd=tmp_path, log=tmp_path / f"{name}.log",
+        db_url=env["COMMENTS_DATABASE_URL"])
 
 
 @pytest.fixture
-def two_instances(tmp_path, manifest):
-    if not POSTGRES_URL or not REDIS_URL:
+def two_instances(tmp_path, manifest, postgres_url, live_servers):
+    if not REDIS_URL:
         pytest.skip("needs COMMENTS_TEST_POSTGRES_URL and COMMENTS_TEST_REDIS_URL")
-    admin = create_engine(POSTGRES_URL)
-    schema, url = postgres_schema_url(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    prefix = f"test-{uuid.uuid4().hex[:8]}"
-    env = server_env(SECRET_KEY=SECRET, DATABASE_URL=url, THREADS_MANIFEST=str(manifest),
-                     RATE_LIMIT="off", READ_RATE_LIMIT="off", MIN_SUBMIT_SECONDS="off",
-                     RATE_LIMIT_STORAGE_URL=REDIS_URL, RATE_LIMIT_KEY_PREFIX=prefix,
-                     MAIL_SEND_IN_BACKGROUND="false")
-    servers = [gunicorn(tmp_path, "one", env), gunicorn(tmp_path, "two", env)]
-    try:
+    with postgres_schema(postgres_url) as url:
+        prefix = f"test-{uuid.uuid4().hex[:8]}"
+        env = server_env(SECRET_KEY=SECRET, DATABASE_URL=url, THREADS_MANIFEST=str(manifest),
+                         RATE_LIMIT="off", READ_RATE_LIMIT="off", MIN_SUBMIT_SECONDS="off",
+                         RATE_LIMIT_STORAGE_URL=REDIS_URL, RATE_LIMIT_KEY_PREFIX=prefix,
+                         MAIL_SEND_IN_BACKGROUND="false")
+        servers = [gunicorn(live_servers, tmp_path, "one", env), gunicorn(live_servers, tmp_path, "two", env)]
         yield servers, url, env
-    finally:
-        for server in servers:
-            server.process.terminate()
-            server.process.wait(timeout=15)
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        for server in servers:   # before their schema goes
+            server.stop()
 
 
 def test_writers_through_two_instances_lose_nothing(two_instances):
@@ -94,16 +70,16 @@ def test_writers_through_two_instances_lose_nothing(two_instances):
     assert counts == [320, 320]
 
 
-def test_rate_limit_counts_across_instances(tmp_path, two_instances):
+def test_rate_limit_counts_across_instances(tmp_path, two_instances, live_servers):
     servers, _url, env = two_instances
     limited = dict(env, COMMENTS_RATE_LIMIT="4/minute",
                    COMMENTS_RATE_LIMIT_KEY_PREFIX=f"limit-{uuid.uuid4().hex[:8]}")
-    pair = [gunicorn(tmp_path, "limited-one", limited), gunicorn(tmp_path, "limited-two", limited)]
+    pair = [gunicorn(live_servers, tmp_path, "limited-one", limited),
+            gunicorn(live_servers, tmp_path, "limited-two", limited)]
     try:
         statuses = [pair[n % 2].request("POST", "/api/comments", new_comment(body=f"n{n}"))[0]
                     for n in range(6)]
     finally:
-        for server in pair:
-            server.process.terminate()
-            server.process.wait(timeout=15)
+        for server in pair:   # before their schema goes
+            server.stop()
     assert statuses[:4] == [201] * 4 and statuses[4:] == [429, 429]

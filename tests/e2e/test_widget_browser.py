@@ -4,9 +4,6 @@ started in a subprocess on a free port with a SQLite file, and the default theme
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +14,11 @@ import pytest
 
 from blogengine.build import BuildOptions, build
 from blogengine.config import load_config
-from tests.browser import axe_violations, serve_folder
-from tests.conftest import NOW, REPO, post, read_html, write_files
-from tests.server.conftest import AUTHOR_TOKEN, SECRET, LiveServer, free_port, server_env, start_server
+from tests.support import REPO
+from tests.support.browser import axe_violations
+from tests.support.live import LiveServer, LiveServers, free_port, serve_folder
+from tests.support.server import AUTHOR_TOKEN
+from tests.support.site import NOW, post, read_html, write_files
 
 expect = pytest.importorskip("playwright.sync_api", reason="needs the playwright package").expect
 ARTIFACTS = REPO / "test-artifacts"
@@ -92,28 +91,14 @@ def make_site(root: Path, language: str, server_url: str, timezone: str = "UTC")
     return site
 
 
-def start_comment_server(tmp: Path, port: int, manifest: Path, origins: list[str], site_url: str,
-                         **limits: str) -> LiveServer:
-    db_url = f"sqlite:///{tmp / 'comments.sqlite3'}"
-    config = {"SECRET_KEY": SECRET, "DATABASE_URL": db_url, "THREADS_MANIFEST": str(manifest),
-              "CORS_ORIGINS": ",".join(origins), "SITE_URL": site_url, "AUTHOR_TOKENS": AUTHOR_TOKEN,
-              "RATE_LIMIT": "off", "READ_RATE_LIMIT": "off", "MIN_SUBMIT_SECONDS": "off", **limits}
-    command = [sys.executable, "-m", "comments_server", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    return start_server(command, server_env(**config), tmp / "server.log", tmp,
-                        f"http://127.0.0.1:{port}", db_url)
-
-
-def stop(server: LiveServer) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+def start_comment_server(servers: LiveServers, tmp: Path, port: int, manifest: Path, origins: list[str],
+                         site_url: str, **limits: str) -> LiveServer:
+    return servers.comments(tmp, port=port, THREADS_MANIFEST=str(manifest), CORS_ORIGINS=",".join(origins),
+                            SITE_URL=site_url, **limits)
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(tmp_path_factory: pytest.TempPathFactory, module_live_servers: LiveServers) -> Iterator[World]:
     """An English site (in UTC) and a French one (in Paris time) on one comment server, limits off."""
     tmp = tmp_path_factory.mktemp("widget")
     port = free_port()
@@ -121,14 +106,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     en = make_site(tmp / "en", "en", server_url)
     fr = make_site(tmp / "fr", "fr", server_url, timezone="Europe/Paris")
     with serve_folder(en.root / "public") as en.url, serve_folder(fr.root / "public") as fr.url:
-        server = start_comment_server(tmp, port, en.root / "public/threads.json", [en.url, fr.url], en.url + "/")
-        try:
-            yield World(server, {"en": en, "fr": fr})
-        finally:
-            stop(server)
-            log = server.output()
-            if "Traceback" in log:
-                print(f"--- comment server output ---\n{log}")
+        server = start_comment_server(module_live_servers, tmp, port, en.root / "public/threads.json",
+                                      [en.url, fr.url], en.url + "/")
+        yield World(server, {"en": en, "fr": fr})
+        server.stop()   # before the sites it serves go
 
 
 @pytest.fixture
@@ -485,18 +466,17 @@ def test_a_thread_closed_after_the_build_says_so(world, page):
 
 
 @pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, LiveServer]]:
+def limited(tmp_path_factory: pytest.TempPathFactory,
+          module_live_servers: LiveServers) -> Iterator[tuple[Site, LiveServer]]:
     """A site whose comment server holds every comment and allows two writes a minute."""
     tmp = tmp_path_factory.mktemp("limited")
     port = free_port()
     site = make_site(tmp / "site", "en", f"http://127.0.0.1:{port}")
     with serve_folder(site.root / "public") as site.url:
-        server = start_comment_server(tmp, port, site.root / "public/threads.json", [site.url], site.url + "/",
-                                      MODERATION="all", RATE_LIMIT="2/minute")
-        try:
-            yield site, server
-        finally:
-            stop(server)
+        server = start_comment_server(module_live_servers, tmp, port, site.root / "public/threads.json",
+                                      [site.url], site.url + "/", MODERATION="all", RATE_LIMIT="2/minute")
+        yield site, server
+        server.stop()
 
 
 def test_held_comments_and_the_rate_limit_are_explained(limited, page):
@@ -520,18 +500,17 @@ def test_held_comments_and_the_rate_limit_are_explained(limited, page):
 
 
 @pytest.fixture(scope="module")
-def timed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, LiveServer]]:
+def timed(tmp_path_factory: pytest.TempPathFactory,
+          module_live_servers: LiveServers) -> Iterator[tuple[Site, LiveServer]]:
     """A site whose comment server refuses comments sent within 2 seconds of the form's token."""
     tmp = tmp_path_factory.mktemp("timed")
     port = free_port()
     site = make_site(tmp / "site", "en", f"http://127.0.0.1:{port}")
     with serve_folder(site.root / "public") as site.url:
-        server = start_comment_server(tmp, port, site.root / "public/threads.json", [site.url], site.url + "/",
-                                      MIN_SUBMIT_SECONDS="2")
-        try:
-            yield site, server
-        finally:
-            stop(server)
+        server = start_comment_server(module_live_servers, tmp, port, site.root / "public/threads.json",
+                                      [site.url], site.url + "/", MIN_SUBMIT_SECONDS="2")
+        yield site, server
+        server.stop()
 
 
 def test_the_widget_posts_with_a_form_token_while_the_thread_comes_from_the_http_cache(timed, page):

@@ -12,7 +12,7 @@ from werkzeug.security import generate_password_hash
 
 from comments_server.accounts import Accounts
 from comments_server.services import services
-from tests.server.conftest import POST, new_comment
+from tests.support.server import POST, new_comment
 
 PASSWORD = "correct horse battery"
 ANN = {"name": "Ann Author", "email": "ann@example.com"}

@@ -1,19 +1,17 @@
-"""Helpers for tests in a real browser: Debian's Chromium driven by Playwright, axe-core."""
+"""Helpers for tests in a real browser: Debian's Chromium driven by Playwright, axe-core. The
+`browser` fixture is tests/e2e/'s (one Playwright per session); sites are served by
+tests/support/live.py's `serve_folder`."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import REPO
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE_JS = REPO / "node_modules/axe-core/axe.min.js"
@@ -36,25 +34,6 @@ def browser() -> Iterator[Any]:
         chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
-
-
-@contextmanager
-def serve_folder(folder: Path) -> Iterator[str]:
-    """Serve a built site over HTTP on a free local port; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 def axe_violations(page: Any) -> list[str]:

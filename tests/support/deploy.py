@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from blogengine.cli import main
-from tests.conftest import BASIC_CONFIG, post, write_files
+from tests.support.site import BASIC_CONFIG, post, write_files
 
 NOTES = "files/notes.txt"   # an asset: changing it changes exactly one output file
 BROKEN_POST = "---\ntitle: Broken\ndate: 2024-13-45\n---\n\nThe date is impossible.\n"

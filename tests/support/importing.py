@@ -12,8 +12,8 @@ from blogengine.cli import main
 from comments_server.models import Comment
 from comments_server.storage import open_storage
 from comments_server.storage.sql import SqlStorage
+from tests.support import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data" / "import"
 LATER = datetime(2030, 1, 1, tzinfo=UTC)   # a clock after every fixture comment
 

@@ -1,4 +1,5 @@
-"""Fixtures for the comment server tests: manifests, apps on SQLite or PostgreSQL, a live server.
+"""Helpers and fixtures for tests of the comment server: manifests, apps on SQLite or PostgreSQL,
+the one error shape. A real server in a subprocess is tests/support/live.py's.
 
 Every /api response made through the `client` fixture is checked against /api/openapi.json.
 """
@@ -8,14 +9,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,7 +28,6 @@ from referencing.jsonschema import DRAFT202012
 from comments_server.app import create_app
 from comments_server.api.openapi import openapi_document
 
-REPO = Path(__file__).resolve().parents[2]
 SECRET = "test-secret-key-0123456789"
 AUTHOR_TOKEN = "author-token-0123456789abcdef"
 POSTGRES_URL = os.environ.get("COMMENTS_TEST_POSTGRES_URL", "")
@@ -81,11 +77,38 @@ class Clock:
 # --- databases -------------------------------------------------------------------------------
 
 
-def postgres_schema_url(base: str) -> tuple[str, str]:
-    """A fresh schema on the test PostgreSQL and a URL whose connections use it."""
+@contextmanager
+def postgres_schema(base: str) -> Iterator[str]:
+    """A fresh schema on the PostgreSQL at `base`, dropped afterwards; yields a URL whose
+    connections use it."""
+    from sqlalchemy import create_engine, text
+
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    sep = "&" if "?" in base else "?"
-    return schema, f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+    url = f"{base}{'&' if '?' in base else '?'}options={quote(f'-csearch_path={schema}')}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """COMMENTS_TEST_POSTGRES_URL, or a skip that says how to set it (tests using it are marked postgres)."""
+    if not POSTGRES_URL:
+        pytest.skip("needs PostgreSQL: set COMMENTS_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    return POSTGRES_URL
+
+
+def stored_ids(db: Path) -> set[int]:
+    """The ids of the comments in a SQLite file, after its integrity check has passed."""
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return {row[0] for row in conn.execute("SELECT id FROM comments")}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -96,18 +119,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL half: set COMMENTS_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(POSTGRES_URL)
-    schema, url = postgres_schema_url(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
+    with postgres_schema(POSTGRES_URL) as url:
         yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 # --- apps and clients ------------------------------------------------------------------------
@@ -219,97 +232,6 @@ def assert_error(response: Any, status: int, code: str, field: str | None = None
     assert body["error"]["code"] == code, body
     assert body["error"]["field"] == field, body
     assert body["error"]["message"]
-
-
-# --- a real server -------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class LiveServer:
-    def __init__(self, url: str, process: subprocess.Popen[bytes], log: Path, db_url: str) -> None:
-        self.url = url
-        self.process = process
-        self.log = log
-        self.db_url = db_url
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
-                raw: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
-        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        hdrs = {"Content-Type": "application/json"} if body is not None else {}
-        hdrs.update(headers or {})
-        req = urllib.request.Request(self.url + path, data=data, method=method, headers=hdrs)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                return resp.status, dict(resp.headers), resp.read()
-        except urllib.error.HTTPError as err:
-            return err.code, dict(err.headers), err.read()
-
-
-def start_server(command: list[str], env: dict[str, str], log: Path, cwd: Path, url: str,
-                 db_url: str, timeout: float = 30.0) -> LiveServer:
-    """Start a server process and wait until /healthz answers; show its output if it never does."""
-    handle = log.open("wb")
-    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=handle, stderr=subprocess.STDOUT)
-    server = LiveServer(url, process, log, db_url)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as resp:
-                if resp.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    process.wait()
-    pytest.fail(f"server did not start ({' '.join(command)}):\n{server.output()}")
-
-
-def server_env(**config: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENTS_") or k.startswith("COMMENTS_TEST_")}
-    env.update({f"COMMENTS_{k}": v for k, v in config.items()})
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
-    report = outcome.get_result()  # type: ignore[attr-defined]
-    setattr(item, f"rep_{report.when}", report)
-
-
-@pytest.fixture
-def live_server(request: pytest.FixtureRequest, tmp_path: Path, manifest: Path) -> Iterator[LiveServer]:
-    """`python -m comments_server serve` on a free port, SQLite in tmp_path, limits off."""
-    port = free_port()
-    db_url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
-    env = server_env(
-        SECRET_KEY=SECRET, DATABASE_URL=db_url, THREADS_MANIFEST=str(manifest),
-        RATE_LIMIT="off", READ_RATE_LIMIT="off", MIN_SUBMIT_SECONDS="off",
-        CORS_ORIGINS="https://blog.example.com", AUTHOR_TOKENS=AUTHOR_TOKEN,
-    )
-    command = [sys.executable, "-m", "comments_server", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    server = start_server(command, env, tmp_path / "server.log", tmp_path, f"http://127.0.0.1:{port}", db_url)
-    yield server
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        print(f"--- live server output ---\n{server.output()}")
 
 
 def origin(url: str) -> str:
