@@ -1,4 +1,4 @@
-"""The whole suite's conftest: what a skip means in CI, and the
+"""The whole suite's conftest: what a skip means in CI, the markers each test gets by rule, and the
 fixtures every folder uses (fixture sites built for real, live servers). Folder conftests add their
 own: tests/comments_server/ the app and database fixtures, tests/e2e/ the browser.
 
@@ -9,11 +9,16 @@ modules are `tests.<folder>.<name>` and never shadow blogengine or comments_serv
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 from tests.support.live import live_servers, module_live_servers  # noqa: F401  (fixtures)
 from tests.support.site import build_at, make_site  # noqa: F401  (fixtures)
+
+E2E = Path(__file__).resolve().parent / "e2e"
+LIVE_FIXTURES = {"live_server", "live_servers", "module_live_servers"}
+SLOW_MARKERS = ("browser", "live", "postgres")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -30,3 +35,21 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.longrepr = f"skipped in CI, where nothing may skip: {reason}"
     setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.hookimpl(tryfirst=True)   # before -m deselects by these markers
+def pytest_collection_modifyitems(config, items):
+    """Markers by rule: `browser` for tests on the Playwright browser, `live` for tests on live
+    servers, `postgres` for the PostgreSQL half of `db_url` and tests needing `postgres_url`; those
+    three and everything under tests/e2e/ are also `slow`."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "browser" in fixtures:
+            item.add_marker("browser")
+        if fixtures & LIVE_FIXTURES:
+            item.add_marker("live")
+        callspec = getattr(item, "callspec", None)
+        if "postgres_url" in fixtures or (callspec is not None and callspec.params.get("db_url") == "postgresql"):
+            item.add_marker("postgres")
+        if E2E in item.path.parents or any(item.get_closest_marker(name) for name in SLOW_MARKERS):
+            item.add_marker("slow")
