@@ -8,7 +8,9 @@ modules are `tests.<folder>.<name>` and never shadow blogengine or comments_serv
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -53,3 +55,29 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker("postgres")
         if E2E in item.path.parents or any(item.get_closest_marker(name) for name in SLOW_MARKERS):
             item.add_marker("slow")
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Under a -m that selects no slow test (the fast loop's "not slow"), tests/e2e/, all slow,
+    is not even imported: that saves each process (each xdist worker) about 5 seconds."""
+    if collection_path == E2E and selects_no_slow_test(config.option.markexpr):
+        return True
+    return None
+
+
+def selects_no_slow_test(markexpr: str) -> bool:
+    """Whether a -m expression is false for every test marked slow, whatever its other markers."""
+    if not markexpr:
+        return False
+    from _pytest.mark.expression import Expression   # pytest's own -m parser
+
+    try:
+        expression = Expression.compile(markexpr)
+    except SyntaxError:
+        return False   # pytest says what is wrong with it
+    others = sorted(set(re.findall(r"[A-Za-z_][\w.-]*", markexpr)) - {"and", "or", "not", "slow"})
+    for values in itertools.product((False, True), repeat=len(others)):
+        marks = dict(zip(others, values), slow=True)
+        if expression.evaluate(lambda name, **kwargs: marks.get(name, False)):
+            return False
+    return True

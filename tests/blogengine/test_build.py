@@ -113,6 +113,7 @@ def test_authors_robots_txt_replaces_the_generated_one(make_site, build_at):
     assert "Disallow: /private/" in (root / "public/robots.txt").read_text()
 
 
+@pytest.mark.slow
 def test_build_is_deterministic(make_site, build_at, tmp_path):
     root = make_site(three_posts())
     build_at(root, output_dir=tmp_path / "one")

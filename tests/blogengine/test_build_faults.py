@@ -11,10 +11,16 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from blogengine.build import BuildOptions, build
 from blogengine.config import load_config
 from blogengine.write import JOURNAL
 from tests.support.site import NOW, post
+
+
+# Builds killed in a subprocess at chosen moments, 5 to 12 s each: out of the fast loop.
+pytestmark = pytest.mark.slow
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -18,6 +18,9 @@ from comments_server.transfer import FORMAT, import_document
 from tests.support import REPO
 from tests.support.site import NOW, post
 
+# Real builds, several per test (1 to 4 s each on two cores): out of the fast loop.
+pytestmark = pytest.mark.slow
+
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
 

@@ -105,6 +105,7 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_subprocess_build_succeeds_and_prints_summary(make_site):
     root = make_site({"content/posts/a.md": post("A", "2024-01-01")})
     result = _run("build", cwd=root)
@@ -112,6 +113,7 @@ def test_subprocess_build_succeeds_and_prints_summary(make_site):
     assert result.stdout.startswith("Built ") and (root / "public/index.html").is_file()
 
 
+@pytest.mark.slow
 def test_subprocess_build_error_exit_1_no_traceback(make_site):
     root = make_site({"content/posts/a.md": b"---\ntitle: A\ndate: 2024-01-01\n---\n\xff\xfe\n"})
     result = _run("build", cwd=root)
@@ -120,12 +122,14 @@ def test_subprocess_build_error_exit_1_no_traceback(make_site):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_subprocess_debug_shows_traceback(make_site):
     root = make_site({"content/posts/a.md": "---\ntitle: A\n---\n"})
     result = _run("--debug", "build", cwd=root)
     assert result.returncode == 1 and "Traceback" in result.stderr
 
 
+@pytest.mark.slow
 def test_subprocess_init_refuses_existing_site(make_site):
     root = make_site()
     result = _run("init", str(root), cwd=root)
@@ -133,6 +137,7 @@ def test_subprocess_init_refuses_existing_site(make_site):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_subprocess_new_without_site_is_a_clear_error(tmp_path):
     result = _run("new", "Title", cwd=tmp_path)
     assert result.returncode == 1 and "blogengine.toml" in result.stderr
@@ -150,6 +155,7 @@ def test_explain_templates_names_each_templates_file(runner, make_site):
     assert sources["base.html"].endswith("themes/default/templates/base.html")
 
 
+@pytest.mark.slow
 def test_progress_bar_on_a_terminal_for_long_builds(make_site):
     import pty
     files = {f"content/posts/p{i}.md": post(f"Post {i}", "2024-01-01", tags="[a, b]")
@@ -174,6 +180,7 @@ def test_progress_bar_on_a_terminal_for_long_builds(make_site):
     assert text.rstrip().splitlines()[-1].startswith("Built ")
 
 
+@pytest.mark.slow
 def test_no_progress_bar_when_not_a_terminal(make_site):
     files = {f"content/posts/p{i}.md": post(f"Post {i}", "2024-01-01") for i in range(250)}
     result = _run("build", cwd=make_site(files))

@@ -106,6 +106,7 @@ def test_server_down_warns_once_and_pages_still_build(make_site, build_at):
     assert read_html(root / "public/2024/01/open-post/index.html").find(id="state").get_text() == "unavailable"
 
 
+@pytest.mark.slow
 def test_cli_prints_the_warning(make_site):
     config = BASIC_CONFIG + f'\n[comments]\nurl = "http://127.0.0.1:{free_port()}/"\n'
     root = make_site(FILES, config=config)

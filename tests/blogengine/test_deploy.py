@@ -165,6 +165,7 @@ def test_deploy_dir_copies_the_whole_build(site):
         in result.output
 
 
+@pytest.mark.slow
 def test_deploy_dry_run_lists_changes_and_changes_nothing(site):
     result = deploy(site, "--dry-run")
     assert result.exit_code == 0, result.output
@@ -185,6 +186,7 @@ def test_deploy_dry_run_lists_changes_and_changes_nothing(site):
     assert any(p.endswith("third-post/index.html") for p in changes["new"])
 
 
+@pytest.mark.slow
 def test_second_deploy_copies_only_the_changed_file(site):
     assert deploy(site).exit_code == 0
     before = inodes(www(site))
@@ -202,6 +204,7 @@ def test_second_deploy_copies_only_the_changed_file(site):
     assert deployed(site) == built_files(site)
 
 
+@pytest.mark.slow
 def test_deploy_dir_removes_deleted_files_and_empty_folders(site):
     assert deploy(site).exit_code == 0
     (site / "content/pages/about.md").unlink()
@@ -212,6 +215,7 @@ def test_deploy_dir_removes_deleted_files_and_empty_folders(site):
     assert deployed(site) == built_files(site)
 
 
+@pytest.mark.slow
 def test_deploy_no_delete_keeps_removed_files(site):
     assert deploy(site).exit_code == 0
     (site / "content/pages/about.md").unlink()
@@ -303,6 +307,7 @@ def test_deploy_dir_without_a_path(tmp_path):
     assert "needs a folder" in error and "[deploy.dir]" in error
 
 
+@pytest.mark.slow
 def test_deploy_command_runs_as_a_process(site):
     """The real command, as a user runs it: a bad target in the config is one line on stderr."""
     (site / "blogengine.toml").write_text(

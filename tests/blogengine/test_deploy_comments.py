@@ -50,6 +50,7 @@ def thread_status(url, path):
         return exc.code
 
 
+@pytest.mark.slow
 def test_deploy_reloads_the_comment_servers_manifest(setup):
     site, url = setup
     assert thread_status(url, NEW_THREAD) == 404
@@ -62,6 +63,7 @@ def test_deploy_reloads_the_comment_servers_manifest(setup):
     assert thread_status(url, NEW_THREAD) == 200
 
 
+@pytest.mark.slow
 def test_deploy_with_a_wrong_token_deploys_and_says_the_server_was_not_told(setup):
     site, url = setup
     result = deploy(site, "--comments-token", "not-the-token")
@@ -83,6 +85,7 @@ def test_deploy_without_a_token_stops_before_building(setup):
     assert snapshot(site.parent / "www") == before
 
 
+@pytest.mark.slow
 def test_dry_run_does_not_call_the_comment_server(setup):
     site, url = setup
     result = deploy(site, "--dry-run", env={"BLOGENGINE_COMMENTS_TOKEN": ""})
@@ -91,6 +94,7 @@ def test_dry_run_does_not_call_the_comment_server(setup):
     assert thread_status(url, NEW_THREAD) == 404
 
 
+@pytest.mark.slow
 def test_deploy_with_an_unreachable_comment_server(setup):
     site, _url = setup
     config = site / "blogengine.toml"

@@ -67,6 +67,7 @@ def test_github_pages_commits_the_site_to_the_branch(site, bare):
     assert f"Deployed to github-pages {bare} (branch gh-pages)" in result.output
 
 
+@pytest.mark.slow
 def test_github_pages_dry_run_pushes_nothing(site, bare):
     result = deploy(site, "--dry-run")
     assert result.exit_code == 0, result.output
@@ -80,6 +81,7 @@ def test_github_pages_dry_run_pushes_nothing(site, bare):
     assert commits(bare) == tip
 
 
+@pytest.mark.slow
 def test_github_pages_second_deploy_changes_only_the_changed_file(site, bare):
     assert deploy(site).exit_code == 0
     (site / "content" / NOTES).write_text("version 2\n")
@@ -94,6 +96,7 @@ def test_github_pages_second_deploy_changes_only_the_changed_file(site, bare):
     assert branch_files(bare) == expected(site)
 
 
+@pytest.mark.slow
 def test_github_pages_removes_deleted_files_and_skips_empty_commits(site, bare):
     assert deploy(site).exit_code == 0
     result = deploy(site)
@@ -116,6 +119,7 @@ def test_github_pages_failed_build_pushes_nothing(site, bare):
     assert commits(bare) == tip
 
 
+@pytest.mark.slow
 def test_github_pages_keeps_other_branches_and_builds_on_the_remote_tip(site, bare, tmp_path):
     """Someone else's commit on gh-pages becomes the parent; main is left alone."""
     clone = tmp_path / "clone"

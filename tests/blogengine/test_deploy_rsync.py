@@ -33,6 +33,7 @@ def test_rsync_deploys_the_build_to_a_local_path(site):
     assert "Deployed to rsync" in result.output
 
 
+@pytest.mark.slow
 def test_rsync_dry_run_changes_nothing(site):
     result = deploy(site, "--dry-run")
     assert result.exit_code == 0, result.output
@@ -67,6 +68,7 @@ def test_rsync_clean_rebuild_sends_nothing(site):
     assert "Nothing to deploy" in result.output
 
 
+@pytest.mark.slow
 def test_rsync_removes_deleted_files_unless_told_not_to(site):
     assert deploy(site).exit_code == 0
     (site / "content/pages/about.md").unlink()

@@ -146,6 +146,7 @@ def test_comments_off_imports_posts_only(tmp_path):
     assert not (site / "unused.sqlite3").exists()
 
 
+@pytest.mark.slow
 def test_real_process_exits_1_with_one_line_on_stderr(site, tmp_path):
     bad = tmp_path / "bad.xml"
     bad.write_text("<rss><channel>", encoding="utf-8")

@@ -31,6 +31,7 @@ def many_posts(make_site):
     return make_site(files)
 
 
+@pytest.mark.slow
 def test_parallel_build_is_identical_to_single_process(many_posts, build_at, tmp_path, monkeypatch):
     # Thresholds down, so this small site goes through the worker processes.
     monkeypatch.setattr(build_module, "PARALLEL_SOURCES", 1)
@@ -51,6 +52,7 @@ def test_errors_from_workers_keep_file_and_line(many_posts, build_at, monkeypatc
     assert (str(error.path), error.line) == ("content/posts/p007.md", 3)
 
 
+@pytest.mark.slow
 def test_template_errors_from_workers_are_reported_once(many_posts, build_at, monkeypatch):
     monkeypatch.setattr(build_module, "PARALLEL_PAGES", 1)
     (many_posts / "templates").mkdir()

@@ -157,6 +157,7 @@ def test_missing_pages_get_the_sites_404(served):
     assert status == 404 and "Page not found" in page
 
 
+@pytest.mark.slow
 def test_port_in_use_is_a_clear_error(make_site):
     root = make_site({"content/posts/hello.md": post("Hello", "2024-01-01")})
     import socket

@@ -98,6 +98,7 @@ def test_list_thread_nests_to_display_depth_then_lists_flat(make_app):
     assert all(c["replies"] == [] for c in level2)
 
 
+@pytest.mark.slow
 def test_list_thread_handles_unlimited_storage_depth(client):
     parent = None
     for _ in range(300):

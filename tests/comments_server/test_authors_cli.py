@@ -43,6 +43,7 @@ def accounts(site):
     return Accounts(open_storage(f"sqlite:///{site / 'comments.sqlite3'}"), utcnow)
 
 
+@pytest.mark.slow
 def test_add_list_set_password_and_remove(site):
     added = run(site, "add-author", "Ann Author", "--email", "Ann@Example.com", "--password-stdin",
                 input=PASSWORD + "\n")
@@ -68,6 +69,7 @@ def test_password_prompt_asks_twice(site):
     assert "do not match" in mismatch.output.lower()
 
 
+@pytest.mark.slow
 def test_bad_input_is_explained(site):
     short = run(site, "add-author", "Ann", "--email", "ann@example.com", "--password-stdin", input="short\n")
     assert short.exit_code == 1 and "at least 10 characters" in short.output
@@ -100,6 +102,7 @@ def test_digest_and_send_mail_need_a_mail_host(site):
         assert result.exit_code == 1 and "MAIL_HOST is not set" in result.output
 
 
+@pytest.mark.slow
 def test_real_subprocess_add_author(site):
     env = server_env()
     command = [sys.executable, "-m", "comments_server", "add-author", "Ann", "--email", "ann@example.com",

@@ -53,6 +53,7 @@ def test_no_input_causes_a_server_error(backend_client):
         assert backend_client.get("/api/counts", query_string={"thread": thread}).status_code == 400
 
 
+@pytest.mark.slow
 def test_hostile_bodies(backend_client):
     for body in HOSTILE_BODIES:
         assert post_comment(backend_client, body=body).status_code == 201

@@ -355,6 +355,7 @@ class Statements:
         return result, list(self.seen)
 
 
+@pytest.mark.slow
 def test_a_thread_read_is_one_query_whatever_its_size(make_app, db_url):
     app = make_app(DATABASE_URL=db_url)
     client = app.test_client()

@@ -131,6 +131,7 @@ def test_migrate_unreachable_database_is_one_line(runs, monkeypatch, tmp_path):
     assert "secretpw" not in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_real_subprocess_reports_bad_config(tmp_path):
     env = server_env(DATABASE_URL=f"sqlite:///{tmp_path / 'c.sqlite3'}", MODERATION="sometimes",
                      THREADS_MANIFEST=str(tmp_path / "t.json"), SECRET_KEY=SECRET)
@@ -141,6 +142,7 @@ def test_real_subprocess_reports_bad_config(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_real_subprocess_migrate(tmp_path):
     env = server_env(DATABASE_URL=f"sqlite:///{tmp_path / 'c.sqlite3'}")
     result = subprocess.run([sys.executable, "-m", "comments_server", "migrate"], env=env, cwd=tmp_path,
@@ -148,6 +150,7 @@ def test_real_subprocess_migrate(tmp_path):
     assert result.returncode == 0 and f"revision {head_revision()}" in result.stdout
 
 
+@pytest.mark.slow
 def test_wsgi_module_builds_the_app_from_the_environment(tmp_path, manifest):
     env = server_env(SECRET_KEY=SECRET, DATABASE_URL=f"sqlite:///{tmp_path / 'w.sqlite3'}",
                      THREADS_MANIFEST=str(manifest))

@@ -72,6 +72,7 @@ def test_debug_mode_or_the_setting_drops_secure(make_app, config):
     assert "Secure" not in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+@pytest.mark.slow
 def test_wrong_password_and_unknown_name_are_refused_alike(app):
     client = app.test_client()
     wrong = login(client, password="not the password")
@@ -109,6 +110,7 @@ def test_logout_ends_the_session_on_the_server(app, logged_in):
     assert replay.get("/api/unanswered").status_code == 401
 
 
+@pytest.mark.slow
 def test_changing_the_password_ends_sessions(app, logged_in):
     accounts = desk(app).accounts
     accounts.set_password(accounts.find(ANN["name"]), "a brand new password")
@@ -116,6 +118,7 @@ def test_changing_the_password_ends_sessions(app, logged_in):
     assert login(logged_in, password="a brand new password").status_code == 303
 
 
+@pytest.mark.slow
 def test_login_attempts_are_rate_limited(make_app):
     app = make_app(LOGIN_RATE_LIMIT="3/minute")
     add_author(app)
@@ -126,6 +129,7 @@ def test_login_attempts_are_rate_limited(make_app):
     assert client.get("/dashboard/login").status_code == 200  # showing the form is not an attempt
 
 
+@pytest.mark.slow
 def test_next_never_leaves_the_dashboard(app):
     client = app.test_client()
     token = csrf_token(client)
@@ -137,6 +141,7 @@ def test_next_never_leaves_the_dashboard(app):
         token = csrf_token(client)
 
 
+@pytest.mark.slow
 def test_dashboard_pages_send_a_strict_csp_and_no_inline_code(logged_in):
     reader(logged_in, body="Hello <script>alert(1)</script> and `code`?")
     anonymous = logged_in.application.test_client()
@@ -194,6 +199,7 @@ def test_author_replies_skip_moderation_and_spam_checks(make_app):
     assert reply["is_author"] and reply["body_html"].count("<a ") == 2
 
 
+@pytest.mark.slow
 def test_an_empty_reply_is_refused_and_the_comment_stays(logged_in):
     question = reader(logged_in, body="Anyone?")
     response = dashboard_post(logged_in, f"/dashboard/comments/{question['id']}/reply", body="  ", next="/dashboard/")
@@ -250,6 +256,7 @@ def test_snooze_refuses_a_past_day_or_garbage(logged_in, clock):
 # Moderation and all comments ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_moderation_approve_spam_and_delete(make_app):
     app = make_app(MODERATION="all")
     add_author(app)
@@ -269,6 +276,7 @@ def test_moderation_approve_spam_and_delete(make_app):
     assert f'id="comment-{pills}"' in spam and f'id="comment-{keep}"' not in spam
 
 
+@pytest.mark.slow
 def test_all_comments_search_and_filters(logged_in, clock):
     a = reader(logged_in, body="Apples are great")
     clock.advance(86400)
@@ -301,6 +309,7 @@ def test_search_treats_wildcards_literally(logged_in):
 # Health ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_health_page_numbers_chart_and_posts(logged_in, clock):
     q1 = reader(logged_in, body="One?")
     reader(logged_in, thread=OTHER, body="Two?")
@@ -325,6 +334,7 @@ def test_health_counts_unanswered_over_time(logged_in, app, clock):
     assert [p.unanswered for p in report.series][:-3] == [0] * 27
 
 
+@pytest.mark.slow
 def test_each_author_sees_their_own_posts_first(make_app, manifest, clock):
     write_manifest(manifest, [
         {"path": "/a/", "title": "Ann's post", "author": "Ann Author", "open": True},
@@ -401,6 +411,7 @@ def test_unanswered_api_needs_a_login_or_token(client, logged_in):
     assert "email" not in str(item) and "&lt;b&gt;" in item["body_html"]
 
 
+@pytest.mark.slow
 def test_reply_median_in_the_thread_response(logged_in, clock):
     def median():
         return logged_in.get("/api/comments", query_string={"thread": POST}).get_json()["author_reply_median_seconds"]

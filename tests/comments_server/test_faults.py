@@ -46,6 +46,7 @@ def tiny_disk(path: Path, size: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(path)], capture_output=True)
 
 
+@pytest.mark.slow
 def test_a_full_disk_answers_503_and_recovers(tmp_path, make_app):
     with tiny_disk(tmp_path / "disk", "2m") as disk:
         app = make_app(DATABASE_URL=f"sqlite:///{disk / 'comments.sqlite3'}", MAX_BODY_LENGTH=None,

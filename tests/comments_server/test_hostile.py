@@ -93,6 +93,7 @@ def test_hostile_bodies_come_back_inert(client, body):
     assert_inert(listed["body_html"])
 
 
+@pytest.mark.slow
 def test_hostile_bodies_in_feed_are_inert(client):
     for body in HOSTILE_BODIES:
         post_comment(client, body=body)

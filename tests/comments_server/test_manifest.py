@@ -117,6 +117,7 @@ def manifest_url():
         yield f"{url}/threads.json", state
 
 
+@pytest.mark.slow
 def test_manifest_from_url_is_refetched_after_ttl(manifest_url):
     url, state = manifest_url
     index = ThreadIndex(url, ttl=0.2)

@@ -106,6 +106,7 @@ def test_held_comments_email_with_a_moderation_link(make_app, smtp):
     assert "/dashboard/reply/" in text
 
 
+@pytest.mark.slow
 def test_no_author_email_for_author_comments_spam_or_when_switched_off(make_app, smtp, clock):
     app = make_app(**mail_config(smtp))
     add_author(app)
@@ -135,6 +136,7 @@ def test_unmatched_post_author_notifies_every_account(make_app, smtp, manifest):
 # Readers ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_reply_and_author_answered_emails_and_unsubscribe(app, client, smtp, clock):
     login(client)
     rita = reader(client, author_name="Rita", author_email="rita@example.org", notify_replies=True, body="Thoughts?")
@@ -307,6 +309,7 @@ def site(tmp_path, smtp, monkeypatch):
     return root
 
 
+@pytest.mark.slow
 def test_digest_lists_the_waiting_comments_once_a_day(make_app, site, smtp, clock):
     clock.now = datetime.now(UTC) - timedelta(days=2)
     app = make_app(SITE=str(site), DATABASE_URL=f"sqlite:///{site / 'comments.sqlite3'}", NOTIFY_AUTHORS=False)
@@ -367,6 +370,7 @@ def test_smtp_down_then_up_delivers_the_queued_mail(app, client, smtp, clock):
     assert desk(app).storage.outbox.all()[0].sent_at == clock.now
 
 
+@pytest.mark.slow
 def test_background_sender_retries_until_the_server_is_back(tmp_path, manifest, smtp):
     smtp.stop()
     # The real clock: the sender thread has to wait for real.
@@ -389,6 +393,7 @@ def test_background_sender_retries_until_the_server_is_back(tmp_path, manifest, 
         sender.stop()
 
 
+@pytest.mark.slow
 def test_a_refused_recipient_is_given_up_not_retried(app, client, smtp, clock):
     smtp.inbox.refuse.add(ANN["email"])
     reader(client, body="Hi")

@@ -83,6 +83,7 @@ def dashboard_pages(app, client):
     return [client.get(p) for p in pages] + [client.post("/dashboard/logout")]  # the last: a CSRF error page
 
 
+@pytest.mark.slow
 def test_dashboard_pages_send_a_strict_csp_and_no_frame_headers(app, logged_in):
     for response in dashboard_pages(app, logged_in):
         assert response.status_code in (200, 302, 400, 404), (response.request.path, response.status_code)
@@ -95,6 +96,7 @@ def test_dashboard_pages_send_a_strict_csp_and_no_frame_headers(app, logged_in):
         assert response.headers["Cache-Control"] == "no-store"
 
 
+@pytest.mark.slow
 def test_dashboard_html_needs_nothing_the_csp_forbids(app, logged_in):
     """The CSP is only strict if the pages keep to it: no inline script, style or event handlers."""
     for response in dashboard_pages(app, logged_in):
@@ -233,6 +235,7 @@ def state_changing_routes(app, comment_id: int) -> list[str]:
     return sorted(routes)
 
 
+@pytest.mark.slow
 def test_every_state_changing_dashboard_request_needs_its_csrf_token(app, logged_in):
     reader = logged_in.post("/api/comments", json=new_comment(body="Waiting for an answer")).get_json()
     routes = state_changing_routes(app, reader["id"])
@@ -367,6 +370,7 @@ def test_secrets_never_reach_the_servers_log(tmp_path, manifest, live_servers):
     assert leaked == [], f"in the server log: {leaked}\n{log}"
 
 
+@pytest.mark.slow
 def test_secrets_never_reach_the_app_log_even_at_debug_level(app, caplog):
     add_author(app)
     caplog.set_level(logging.DEBUG)

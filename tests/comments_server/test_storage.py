@@ -203,6 +203,7 @@ def test_comment_is_a_new_comment_with_id():
     assert replace(stored, body="x").id == 7
 
 
+@pytest.mark.slow
 def test_sqlite_writers_take_turns_on_a_lock_file(tmp_path):
     """Writers of one SQLite file queue on `<file>-writer.lock` (flock, across processes) rather than
     in SQLite's busy handler, which sleeps up to 100 ms between tries."""

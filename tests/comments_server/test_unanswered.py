@@ -61,6 +61,7 @@ def assert_numbers(client, app, *, queue, reader_comments, answered, median, p90
     assert page_text(page, "waiting-now") == str(len(queue))
 
 
+@pytest.mark.slow
 def test_reader_then_author_reply_is_answered(client, app, clock):
     question = reader(client, body="Does this work on SQLite?")
     author_reply(client, question["id"], clock=clock, advance=10 * MINUTE)
@@ -70,6 +71,7 @@ def test_reader_then_author_reply_is_answered(client, app, clock):
     assert reply["is_author"] is True and reply["author_name"] == ANN["name"]
 
 
+@pytest.mark.slow
 def test_reader_then_reader_leaves_both_unanswered(client, app, clock):
     first = reader(client, body="First thought.")
     second = reader(client, clock, 5 * MINUTE, parent_id=first["id"], author_name="Bea", body="Agreed.")
@@ -78,6 +80,7 @@ def test_reader_then_reader_leaves_both_unanswered(client, app, clock):
     assert page_text(client.get("/dashboard/health?period=all"), "median-response") == "–"
 
 
+@pytest.mark.slow
 def test_follow_up_to_an_author_reply_is_unanswered_again(client, app, clock):
     first = reader(client, body="Why Flask?")
     author_reply(client, first["id"], "Because it is small.", clock=clock, advance=HOUR)
@@ -90,6 +93,7 @@ def test_follow_up_to_an_author_reply_is_unanswered_again(client, app, clock):
     assert_numbers(client, app, queue=[], reader_comments=2, answered=2, median=5400.0, p90=7200.0)
 
 
+@pytest.mark.slow
 def test_reader_using_the_authors_name_is_unanswered_and_has_no_badge(client, app, clock):
     question = reader(client, body="A question?")
     impostor = reader(client, clock, MINUTE, parent_id=question["id"], author_name=ANN["name"],
@@ -100,6 +104,7 @@ def test_reader_using_the_authors_name_is_unanswered_and_has_no_badge(client, ap
     assert all(c["is_author"] is False for c in thread_comments(client))
 
 
+@pytest.mark.slow
 def test_dismissed_leaves_the_queue_and_undo_brings_it_back(client, app, clock):
     thanks = reader(client, body="Thanks, great post!")
     question = reader(client, clock, MINUTE, body="How do I install it?")
@@ -116,6 +121,7 @@ def test_dismissed_leaves_the_queue_and_undo_brings_it_back(client, app, clock):
     assert queue_ids(client) == [thanks["id"], question["id"]]
 
 
+@pytest.mark.slow
 def test_held_comments_are_not_in_the_queue_until_approved(make_app, db_url, clock):
     app = make_app(DATABASE_URL=db_url, MODERATION="all")
     add_author(app)
@@ -130,6 +136,7 @@ def test_held_comments_are_not_in_the_queue_until_approved(make_app, db_url, clo
     assert_numbers(client, app, queue=[held_id], reader_comments=1, answered=0, median=None, p90=None)
 
 
+@pytest.mark.slow
 def test_deleted_comments_leave_the_queue_and_a_deleted_author_reply_answers_nothing(client, app, clock):
     gone = reader(client, body="Never mind.")
     kept = reader(client, clock, MINUTE, body="Is there an RSS feed?")
@@ -143,6 +150,7 @@ def test_deleted_comments_leave_the_queue_and_a_deleted_author_reply_answers_not
     assert_numbers(client, app, queue=[kept["id"]], reader_comments=1, answered=0, median=None, p90=None)
 
 
+@pytest.mark.slow
 def test_a_reply_answers_every_reader_comment_above_it_on_its_branch_only(client, app, clock):
     top = reader(client, body="Top.")
     middle = reader(client, clock, 10 * MINUTE, parent_id=top["id"], body="Middle.")
@@ -156,6 +164,7 @@ def test_a_reply_answers_every_reader_comment_above_it_on_its_branch_only(client
     assert tracked[top["id"]].first_reply_at == tracked[low["id"]].first_reply_at
 
 
+@pytest.mark.slow
 def test_median_and_90th_percentile_of_several_answers(client, app, clock):
     waits = [10 * MINUTE, 20 * MINUTE, 30 * MINUTE, 2 * HOUR]
     for wait in waits:
@@ -166,6 +175,7 @@ def test_median_and_90th_percentile_of_several_answers(client, app, clock):
     assert page_text(client.get("/dashboard/health?period=all"), "p90-response") == "2 h"
 
 
+@pytest.mark.slow
 def test_imported_comments_follow_the_same_rule(client, app):
     def record(uid, parent, author, minute):
         return {"uid": uid, "parent_uid": parent, "thread": OTHER, "status": "published", "author_name": "X",
@@ -180,6 +190,7 @@ def test_imported_comments_follow_the_same_rule(client, app):
     assert (report.reader_comments, report.answered, report.median_response) == (3, 1, 1800.0)
 
 
+@pytest.mark.slow
 def test_queue_groups_by_post_oldest_first_with_questions_first_on_request(client, app, clock):
     remark = reader(client, body="Nice remark.")
     other = reader(client, clock, MINUTE, thread=OTHER, body="Could you add a dark mode")
