@@ -1,6 +1,6 @@
 """Every server setting: its name, default, kind of value and one line of help.
 
-The help is the settings table of docs/comment-server.md (`python -m tests.docs_tables --write`)."""
+The help is the settings table of docs/comment-server.md (`python -m tests.support.docs_tables --write`)."""
 
 from __future__ import annotations
 

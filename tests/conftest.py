@@ -1,84 +1,34 @@
-"""Shared fixtures for the generator tests: fixture sites written to a temp dir, built for real."""
+"""The whole suite's conftest: what a skip means in CI, the markers each test gets by rule, and the
+fixtures every folder uses (fixture sites built for real, live servers). Folder conftests add their
+own: tests/comments_server/ the app and database fixtures, tests/e2e/ the browser.
+
+Every folder of tests/ is a package, so pytest puts only the repository's root on sys.path: test
+modules are `tests.<folder>.<name>` and never shadow blogengine or comments_server.
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
-import textwrap
-from collections.abc import Callable
-from datetime import datetime
+import re
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-from bs4 import BeautifulSoup
 
-from blogengine.build import BuildOptions, BuildReport, build
-from blogengine.config import load_config
+from tests.support.live import live_servers, module_live_servers  # noqa: F401  (fixtures)
+from tests.support.site import build_at, make_site  # noqa: F401  (fixtures)
 
-REPO = Path(__file__).resolve().parent.parent
-# The clock for tests: future-dated posts are judged against this, never the real time.
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=ZoneInfo("UTC"))
-
-BASIC_CONFIG = """
-title = "Test Blog"
-base_url = "https://blog.example.com/"
-posts_per_page = 2
-timezone = "UTC"
-
-[author]
-name = "Ann Author"
-email = "ann@example.com"
-"""
-
-
-def write_files(root: Path, files: dict[str, str | bytes]) -> None:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
-
-
-def post(title: str, date: str, body: str = "Body text.", **fields: str) -> str:
-    """A Markdown post with front matter; extra fields are written verbatim as YAML."""
-    lines = [f"title: {title!r}", f"date: {date}"] + [f"{k}: {v}" for k, v in fields.items()]
-    return "---\n" + "\n".join(lines) + "\n---\n\n" + textwrap.dedent(body).lstrip("\n")
-
-
-@pytest.fixture
-def make_site(tmp_path: Path) -> Callable[..., Path]:
-    """Write a site (config + files) into a temp folder and return its root."""
-    def make(files: dict[str, str | bytes] | None = None, config: str = BASIC_CONFIG,
-             name: str = "site") -> Path:
-        root = tmp_path / name
-        root.mkdir()
-        (root / "blogengine.toml").write_text(textwrap.dedent(config), encoding="utf-8")
-        (root / "content" / "posts").mkdir(parents=True)
-        write_files(root, files or {})
-        return root
-    return make
-
-
-@pytest.fixture
-def build_at() -> Callable[..., BuildReport]:
-    """Build the site at a root with the test clock; options as keyword arguments."""
-    def run(root: Path, **options: object) -> BuildReport:
-        options.setdefault("now", NOW)
-        return build(load_config(root), BuildOptions(**options))  # type: ignore[arg-type]
-    return run
-
-
-def read_html(path: Path) -> BeautifulSoup:
-    """Parse a written page as a browser would (html5lib)."""
-    return BeautifulSoup(path.read_text(encoding="utf-8"), "html5lib")
+E2E = Path(__file__).resolve().parent / "e2e"
+LIVE_FIXTURES = {"live_server", "live_servers", "module_live_servers"}
+SLOW_MARKERS = ("browser", "live", "postgres")
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Under BLOGENGINE_REQUIRE_ALL_TESTS (set by .ci/run), a skip is a failure: CI provides
-    every server and tool the tests need, so a skip there means something is missing."""
+    every server and tool the tests need, so a skip there means something is missing.
+    Each phase's report is also kept on the item (`rep_call`), for fixtures that show a server's
+    output when their test failed."""
     outcome = yield
     report = outcome.get_result()
     if report.skipped and os.environ.get("BLOGENGINE_REQUIRE_ALL_TESTS") \
@@ -86,8 +36,48 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.longrepr = f"skipped in CI, where nothing may skip: {reason}"
+    setattr(item, f"rep_{report.when}", report)
 
 
-# One Playwright for the whole session (a second sync_playwright() while one is open fails),
-# so the browser fixture is defined once, here, for every test module.
-from tests.browser import browser  # noqa: E402, F401
+@pytest.hookimpl(tryfirst=True)   # before -m deselects by these markers
+def pytest_collection_modifyitems(config, items):
+    """Markers by rule: `browser` for tests on the Playwright browser, `live` for tests on live
+    servers, `postgres` for the PostgreSQL half of `db_url` and tests needing `postgres_url`; those
+    three and everything under tests/e2e/ are also `slow`."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "browser" in fixtures:
+            item.add_marker("browser")
+        if fixtures & LIVE_FIXTURES:
+            item.add_marker("live")
+        callspec = getattr(item, "callspec", None)
+        if "postgres_url" in fixtures or (callspec is not None and callspec.params.get("db_url") == "postgresql"):
+            item.add_marker("postgres")
+        if E2E in item.path.parents or any(item.get_closest_marker(name) for name in SLOW_MARKERS):
+            item.add_marker("slow")
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Under a -m that selects no slow test (the fast loop's "not slow"), tests/e2e/, all slow,
+    is not even imported: that saves each process (each xdist worker) about 5 seconds."""
+    if collection_path == E2E and selects_no_slow_test(config.option.markexpr):
+        return True
+    return None
+
+
+def selects_no_slow_test(markexpr: str) -> bool:
+    """Whether a -m expression is false for every test marked slow, whatever its other markers."""
+    if not markexpr:
+        return False
+    from _pytest.mark.expression import Expression   # pytest's own -m parser
+
+    try:
+        expression = Expression.compile(markexpr)
+    except SyntaxError:
+        return False   # pytest says what is wrong with it
+    others = sorted(set(re.findall(r"[A-Za-z_][\w.-]*", markexpr)) - {"and", "or", "not", "slow"})
+    for values in itertools.product((False, True), repeat=len(others)):
+        marks = dict(zip(others, values), slow=True)
+        if expression.evaluate(lambda name, **kwargs: marks.get(name, False)):
+            return False
+    return True

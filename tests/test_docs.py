@@ -15,8 +15,8 @@ import pytest
 from blogengine.cli import main
 from blogengine.config import SiteConfig, config_from_dict
 from blogengine.frontmatter import KNOWN_FIELDS
-from tests import docs_tables
-from tests.conftest import REPO
+from tests.support import docs_tables
+from tests.support import REPO
 
 DOCS = REPO / "docs"
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -82,7 +82,7 @@ def test_settings_table_is_what_the_code_says(page):
     mark, expected = docs_tables.expected_tables()[page]
     actual = docs_tables.generated_block(page.read_text(encoding="utf-8"), mark)
     assert actual == expected, (
-        f"docs/{page.name}: the table differs from the code; run `python -m tests.docs_tables --write`")
+        f"docs/{page.name}: the table differs from the code; run `python -m tests.support.docs_tables --write`")
 
 
 def test_every_config_key_says_what_it_does():
@@ -220,6 +220,17 @@ def test_every_relative_link_leads_to_a_file_and_heading():
             elif anchor and (path.suffix != ".md" or anchor not in anchors(path.read_text(encoding="utf-8"))):
                 broken.append(f"{name}: {target} (no heading #{anchor})")
     assert broken == []
+
+
+def test_every_test_path_and_module_named_in_the_docs_exists():
+    """`tests/...` paths and `python -m tests....` modules in the docs are real: moving a test fails here."""
+    missing = []
+    for name, text in MARKDOWN.items():
+        missing += [f"{name}: {path}" for path in re.findall(r"(?<![\w/])tests/[\w./-]*[\w/]", text)
+                    if not (REPO / path).exists()]
+        missing += [f"{name}: python -m {module}" for module in re.findall(r"python -m (tests(?:\.\w+)+)", text)
+                    if not (REPO / module.replace(".", "/")).with_suffix(".py").is_file()]
+    assert missing == []
 
 
 def test_the_link_check_finds_broken_links():

@@ -8,7 +8,10 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import BASIC_CONFIG, REPO, post
+import pytest
+
+from tests.support import REPO
+from tests.support.site import BASIC_CONFIG, post
 
 DOOR = "blogengine/comments.py"
 FLASK_MODULES = ("flask", "flask_limiter", "flask_wtf", "werkzeug", "sqlalchemy", "alembic")
@@ -51,6 +54,7 @@ def build_in_a_fresh_process(site):
     return json.loads(result.stdout.splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_a_default_build_without_comments_yet_loads_no_web_framework_nor_database(make_site):
     site = make_site({"content/posts/a.md": post("A", "2026-01-01")})
     assert "[comments]" not in BASIC_CONFIG   # comments on: the default
@@ -60,6 +64,7 @@ def test_a_default_build_without_comments_yet_loads_no_web_framework_nor_databas
     assert "comments_server.site" in modules   # the door was asked, and found no database yet
 
 
+@pytest.mark.slow
 def test_a_default_build_reading_comments_loads_the_database_but_no_flask(make_site):
     from comments_server.storage import open_storage
 
@@ -80,6 +85,7 @@ def test_importing_the_package_and_its_door_loads_no_flask():
     assert "comments_server.app" not in modules
 
 
+@pytest.mark.slow
 def test_the_layers_written_without_http_import_no_flask():
     layers = ["comments_server.service", "comments_server.conversation", "comments_server.compose",
               "comments_server.mail", "comments_server.models", "comments_server.storage",

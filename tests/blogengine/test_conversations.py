@@ -1,0 +1,116 @@
+"""Comments baked into pages at build time: from the site's database, over the API, or not at
+all (with a warning) when the server is down."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from comments_server.storage import open_storage
+from comments_server.transfer import FORMAT, import_document
+from tests.support.live import free_port
+from tests.support.site import BASIC_CONFIG, post, read_html
+
+# A site template that shows what the build handed the theme, so these tests do not depend on
+# how the default theme draws a conversation.
+PROBE = """<!DOCTYPE html><title>p</title>
+{% if page.conversation is none %}<p id="state">unavailable</p>
+{% else %}<p id="state">{{ page.conversation.count }}</p>
+{% for c in page.conversation.comments %}<div class="c" data-author="{{ c.is_author }}">{{ c.body_html | safe }}
+{% for r in c.replies %}<div class="r">{{ r.author_name }}</div>{% endfor %}</div>{% endfor %}
+{% endif %}"""
+
+FILES = {
+    "content/posts/open.md": post("Open post", "2024-01-05"),
+    "content/posts/closed.md": post("Closed post", "2024-01-06", comments="false"),
+    "templates/partials/comments.html": PROBE,
+}
+
+
+def export(*records: dict) -> str:
+    return json.dumps({"format": FORMAT, "version": 1, "comments": list(records)})
+
+
+CONVERSATION = export(
+    {"uid": "q", "thread": "/2024/01/open-post/", "author_name": "Tomás",
+     "body": "Why *this*?", "created_at": "2024-01-07T10:00:00Z"},
+    {"uid": "a", "parent_uid": "q", "thread": "/2024/01/open-post/", "author_name": "Ann Author",
+     "is_author": True, "body": "Because.", "created_at": "2024-01-07T12:00:00Z"},
+    {"uid": "held", "thread": "/2024/01/open-post/", "author_name": "Spammer", "status": "pending",
+     "body": "held back", "created_at": "2024-01-07T13:00:00Z"},
+)
+
+
+def test_build_bakes_the_conversation_from_the_sites_database(make_site, build_at):
+    root = make_site(FILES)
+    storage = open_storage(f"sqlite:///{root / 'comments.sqlite3'}")
+    import_document(storage, CONVERSATION)
+    storage.close()
+    report = build_at(root)
+    assert report.warnings == []
+    soup = read_html(root / "public/2024/01/open-post/index.html")
+    assert soup.find(id="state").get_text() == "2"  # the held comment is not counted
+    [comment] = soup.select("div.c")
+    assert comment.find("em").get_text() == "this"
+    assert [r.get_text() for r in comment.select("div.r")] == ["Ann Author"]
+    assert "held back" not in soup.get_text()
+    assert read_html(root / "public/2024/01/closed-post/index.html").find(id="state") is None
+
+
+def test_site_without_a_database_yet_builds_with_empty_conversations(make_site, build_at):
+    root = make_site(FILES)
+    report = build_at(root)
+    assert report.warnings == []
+    assert read_html(root / "public/2024/01/open-post/index.html").find(id="state").get_text() == "0"
+    assert not (root / "comments.sqlite3").exists()  # building never creates the database
+
+
+def test_unreadable_database_warns_and_still_builds(make_site, build_at):
+    root = make_site(FILES, config=BASIC_CONFIG + '\n[comments]\ndatabase_url = "postgresql+psycopg://nobody@127.0.0.1:1/none"\n')
+    report = build_at(root)
+    assert len(report.warnings) == 1 and "comments not included" in report.warnings[0]
+    assert read_html(root / "public/2024/01/open-post/index.html").find(id="state").get_text() == "unavailable"
+
+
+@pytest.fixture
+def comment_server(tmp_path, live_servers):
+    manifest = tmp_path / "threads.json"
+    manifest.write_text(json.dumps({"version": 1, "site": {"title": "T", "base_url": "https://x/"},
+                                    "threads": [{"path": "/2024/01/open-post/", "title": "Open post",
+                                                 "author": "Ann", "open": True}]}))
+    db = tmp_path / "server.sqlite3"
+    storage = open_storage(f"sqlite:///{db}")
+    import_document(storage, CONVERSATION)
+    storage.close()
+    return live_servers.comments(tmp_path, DATABASE_URL=f"sqlite:///{db}", THREADS_MANIFEST=str(manifest))
+
+
+def test_build_reads_the_conversation_over_the_api(make_site, build_at, comment_server):
+    config = BASIC_CONFIG + f'\n[comments]\nurl = "{comment_server.url}/"\n'
+    root = make_site(FILES, config=config)
+    report = build_at(root)
+    assert report.warnings == []
+    soup = read_html(root / "public/2024/01/open-post/index.html")
+    assert soup.find(id="state").get_text() == "2"
+    assert soup.select_one("div.c em").get_text() == "this"
+
+
+def test_server_down_warns_once_and_pages_still_build(make_site, build_at):
+    config = BASIC_CONFIG + f'\n[comments]\nurl = "http://127.0.0.1:{free_port()}/"\n'
+    root = make_site(FILES, config=config)
+    report = build_at(root)
+    assert len(report.warnings) == 1 and "did not answer" in report.warnings[0]
+    assert read_html(root / "public/2024/01/open-post/index.html").find(id="state").get_text() == "unavailable"
+
+
+@pytest.mark.slow
+def test_cli_prints_the_warning(make_site):
+    config = BASIC_CONFIG + f'\n[comments]\nurl = "http://127.0.0.1:{free_port()}/"\n'
+    root = make_site(FILES, config=config)
+    result = subprocess.run([sys.executable, "-m", "blogengine", "build"], cwd=root,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert "warning: comments not included" in result.stderr

@@ -1,0 +1,107 @@
+"""`blogengine import hugo`: YAML, TOML and JSON front matter, drafts, aliases, permalinks,
+bundles, static files, shortcodes, and a Staticman conversation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from blogengine.build import BuildOptions, build
+from blogengine.config import load_config
+from blogengine.importers.redirects import redirect_target
+from tests.support.site import NOW
+from tests.support.importing import DATA, LATER, depth, make_site, read_front, run, snapshot, storage
+
+
+SOURCE = DATA / "hugo"
+POST = "/2019/06/answering/"
+
+
+@pytest.fixture
+def imported(tmp_path, db_url):  # noqa: F811
+    site = make_site(tmp_path / "site", db_url)
+    result = run("import", "hugo", str(SOURCE), "--site", str(site), "--author", "Ann Author")
+    assert result.exit_code == 0, result.output
+    store = storage(db_url)
+    yield site, store, result.output
+    store.close()
+
+
+def test_unanswered_queue_holds_exactly_the_reader_nobody_answered(imported):
+    _site, store, _output = imported
+    assert [(t.comment.thread, t.comment.author_name) for t in store.unanswered(LATER)] == [
+        (POST, "Carol")]
+
+
+def test_conversation_nesting_and_the_first_name_rethreading(imported):
+    _site, store, output = imported
+    comments = store.list_thread(POST)
+    by_id = {c.id: c for c in comments}
+    assert [(c.author_name, c.is_author, depth(c, by_id)) for c in comments[:4]] == [
+        ("Bob Reader", False, 0), ("Ann Author", True, 1), ("Bob Reader", False, 2), ("Ann Author", True, 3)]
+    assert comments[0].created_at == datetime(2019, 6, 1, 0, 0, tzinfo=UTC)
+    dave = next(c for c in comments if c.author_name == "Dave Smith")
+    assert next(c for c in comments if c.body.startswith("Dave, I think")).parent_id == dave.id
+    assert f"{POST}: Ann Author's comment of 2019-06-01 06:00 now answers Dave Smith's" in output
+    assert next(c for c in comments if c.author_name == "Carol").author_url == "https://example.net/"
+
+
+def test_front_matter_in_toml_yaml_and_json(imported):
+    site, _store, _output = imported
+    # TOML, with an offset: 08:30 in Tokyo is 01:30 in Paris.
+    assert read_front(site / "content/posts/answering.md") == (
+        "title: On answering\n"
+        "date: '2019-06-01 01:30:00+02:00'\n"
+        "slug: answering\n"
+        "category: Essays\n"
+        "tags: [comments, etiquette]\n")
+    # YAML without an offset: read in the Hugo site's zone (Tokyo).
+    assert read_front(site / "content/posts/bundle.md") == (
+        "title: A bundle\n"
+        "date: '2019-07-01 03:00:00+02:00'\n"
+        "updated: '2019-07-02 03:00:00+02:00'\n"
+        "slug: bundle\n")
+    assert "draft: true" in read_front(site / "content/posts/draft.md")
+    assert read_front(site / "content/pages/about.md") == (
+        "title: About\nslug: about\nsummary: Who writes here\n")
+
+
+def test_shortcodes_bundles_static_files_and_refs(imported):
+    site, _store, output = imported
+    answering = (site / "content/posts/answering.md").read_text(encoding="utf-8")
+    assert "![Logo](/images/logo.png)\n\n*Our logo*" in answering
+    bundle = (site / "content/posts/bundle.md").read_text(encoding="utf-8")
+    assert '```go\nfmt.Println("hi")\n```' in bundle
+    assert "See [the answer](/2019/06/answering/)." in bundle   # its new URL
+    assert "{{< newsletter >}}" in bundle and "shortcodes left as text: newsletter" in output
+    # The bundle's photo sits beside the post's new URL, so `photo.jpg` still finds it.
+    assert (site / "content/2019/07/bundle/photo.jpg").read_bytes() == \
+        (SOURCE / "content/posts/bundle/photo.jpg").read_bytes()
+    assert (site / "content/images/logo.png").is_file()
+    assert "content/posts/_index.md: a list page" in output
+
+
+def test_permalinks_and_aliases_get_redirects_and_the_site_builds(imported):
+    site, _store, _output = imported
+    assert redirect_target((site / "content/blog/2019/06/answering/index.html").read_text()) == POST
+    assert redirect_target((site / "content/old-answering/index.html").read_text()) == POST
+    assert redirect_target((site / "content/blog/2019/07/a-bundle/index.html").read_text()) == "/2019/07/bundle/"
+    assert not (site / "content/about/index.html").exists()
+    report = build(load_config(site), BuildOptions(now=NOW))
+    assert report.warnings == []
+    public = site / "public"
+    assert (public / "2019/07/bundle/photo.jpg").is_file() and (public / "2019/07/bundle/index.html").is_file()
+    assert (public / "old-answering/index.html").is_file()
+    assert not (public / "2019/08").exists()
+
+
+def test_reimport_changes_nothing(imported):
+    site, store, _output = imported
+    files = snapshot(site)
+    comments = [(c.uid, c.parent_id) for c in store.all_comments()]
+    result = run("import", "hugo", str(SOURCE), "--site", str(site), "--author", "Ann Author")
+    assert result.exit_code == 0
+    assert "Nothing new" in result.output
+    assert snapshot(site) == files
+    assert [(c.uid, c.parent_id) for c in store.all_comments()] == comments

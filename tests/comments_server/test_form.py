@@ -1,0 +1,204 @@
+"""The no-JavaScript fallback: POST /comments/form answers 303 to the post, or the form with the error."""
+
+from __future__ import annotations
+
+import json
+
+from bs4 import BeautifulSoup
+
+from comments_server.models import Status
+from comments_server.services import services
+from tests.support.server import AUTHOR_TOKEN, CLOSED, POST
+
+
+def form(**fields):
+    data = {"thread": POST, "author_name": "Reader", "body": "From the form.", "parent_id": ""}
+    data.update(fields)
+    return data
+
+
+def soup(response):
+    return BeautifulSoup(response.get_data(as_text=True), "html5lib")
+
+
+def test_show_form_has_fields_and_a_fresh_token(client):
+    response = client.get("/comments/form", query_string={"thread": POST, "parent_id": "7"})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    page = soup(response)
+    assert page.find("input", {"name": "thread"})["value"] == POST
+    assert page.find("input", {"name": "parent_id"})["value"] == "7"
+    assert page.find("input", {"name": "form_token"})["value"]
+    assert page.find("input", {"name": "website"}) is not None  # the honeypot
+    assert page.find("form")["action"] == "/comments/form"
+    assert "A post" in page.title.text
+
+
+def test_show_form_for_unknown_thread_is_404_html(client):
+    response = client.get("/comments/form", query_string={"thread": "/nope/"})
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    assert soup(response).find(id="error").text == "This page does not take comments."
+
+
+def test_published_comment_redirects_to_its_anchor(client):
+    response = client.post("/comments/form", data=form())
+    assert response.status_code == 303
+    assert response.headers["Location"] == "https://blog.example.com/2024/05/a-post/#comment-1"
+    data = client.get("/api/comments", query_string={"thread": POST}).get_json()
+    assert data["comments"][0]["body_html"] == "<p>From the form.</p>"
+
+
+def test_form_reply_and_notify_fields(client, app):
+    client.post("/comments/form", data=form())
+    response = client.post("/comments/form", data=form(parent_id="1", author_email="a@example.org",
+                                                         notify_replies="1"))
+    assert response.headers["Location"].endswith("#comment-2")
+    stored = services(app).storage.get_comment(2)
+    assert stored.parent_id == 1 and stored.notify_replies is True
+
+
+def test_error_shows_form_again_with_message_and_what_was_typed(client):
+    response = client.post("/comments/form", data=form(author_name="", body="My long comment text"))
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    page = soup(response)
+    assert page.find(id="error").text == "Please fill in “Name”."
+    assert page.find("textarea", {"name": "body"}).text == "My long comment text"
+
+
+def test_bad_parent_id_in_form(client):
+    response = client.post("/comments/form", data=form(parent_id="abc"))
+    assert response.status_code == 400
+    assert soup(response).find(id="error").text == "That did not work: parent_id must be a comment number"
+
+
+def test_held_comment_gets_a_thank_you_page(make_app):
+    client = make_app(MODERATION="all").test_client()
+    response = client.post("/comments/form", data=form())
+    assert response.status_code == 202
+    page = soup(response)
+    assert "awaiting moderation" in page.h1.text
+    assert page.find("a")["href"] == "https://blog.example.com/2024/05/a-post/"
+
+
+def test_closed_and_unknown_threads(client):
+    shown = client.get("/comments/form", query_string={"thread": CLOSED})
+    assert shown.status_code == 403 and "closed" in shown.get_data(as_text=True)
+    assert soup(shown).find("form") is None
+    response = client.post("/comments/form", data=form(thread=CLOSED))
+    assert response.status_code == 403 and "closed" in response.get_data(as_text=True)
+    response = client.post("/comments/form", data=form(thread="/unknown/"))
+    assert response.status_code == 404
+
+
+def test_form_takes_only_form_encodings(client):
+    response = client.post("/comments/form", json=form())
+    assert response.status_code == 415 and response.mimetype == "text/html"
+
+
+def test_form_never_grants_author_status(client):
+    client.set_cookie("is_author", "1")
+    client.post("/comments/form", data=form(is_author="1"), headers={"Authorization": f"Bearer {AUTHOR_TOKEN}"})
+    data = client.get("/api/comments", query_string={"thread": POST}).get_json()
+    assert data["comments"][0]["is_author"] is False
+
+
+def test_form_minimum_submit_time(make_app, clock):
+    client = make_app(MIN_SUBMIT_SECONDS=3).test_client()
+    # A form embedded in a static page has no token: the reader gets the server's form back, typed text kept.
+    response = client.post("/comments/form", data=form())
+    assert response.status_code == 400
+    page = soup(response)
+    token = page.find("input", {"name": "form_token"})["value"]
+    assert token and page.find("textarea").text == "From the form."
+    clock.advance(5)
+    assert client.post("/comments/form", data=form(form_token=token)).status_code == 303
+
+
+def test_form_honeypot(client, app):
+    response = client.post("/comments/form", data=form(website="spam"))
+    assert response.status_code == 202
+    assert services(app).storage.get_comment(1).status == Status.SPAM
+
+
+def test_form_rate_limit_shares_the_write_budget(make_app):
+    client = make_app(RATE_LIMIT="1/minute").test_client()
+    assert client.post("/api/comments", json={"thread": POST, "author_name": "a", "body": "hello"}).status_code == 201
+    response = client.post("/comments/form", data=form())
+    assert response.status_code == 429 and response.mimetype == "text/html"
+
+
+def test_form_escapes_what_it_shows(client):
+    response = client.post("/comments/form", data=form(author_name="", body="</textarea><script>alert(1)</script>"))
+    page = soup(response)
+    assert page.find("script") is None
+    assert page.find("textarea").text == "</textarea><script>alert(1)</script>"
+
+
+def test_form_without_site_url_redirects_to_the_path(make_app, tmp_path):
+    from tests.support.server import THREADS, write_manifest
+    import json
+
+    path = write_manifest(tmp_path / "nosite.json")
+    data = json.loads(path.read_text())
+    data["site"] = {}
+    path.write_text(json.dumps(data))
+    client = make_app(THREADS_MANIFEST=str(path)).test_client()
+    response = client.post("/comments/form", data=form())
+    assert response.headers["Location"] == f"{THREADS[0]['path']}#comment-1"
+
+
+def french_site(make_app, tmp_path, language="fr-CA", **config):
+    from tests.support.server import write_manifest
+
+    path = write_manifest(tmp_path / "fr.json")
+    data = json.loads(path.read_text())
+    data["site"]["language"] = language
+    path.write_text(json.dumps(data))
+    return make_app(THREADS_MANIFEST=str(path), **config).test_client()
+
+
+def test_form_pages_speak_the_site_language(make_app, tmp_path):
+    client = french_site(make_app, tmp_path)
+    page = soup(client.get("/comments/form", query_string={"thread": POST}))
+    assert page.html["lang"] == "fr-CA"
+    assert page.title.text == "Commenter « A post »" and page.h1.text == "Commenter « A post »"
+    labels = [" ".join(label.text.split()) for label in page.find_all("label")]
+    assert labels == ["Laisser vide", "Nom", "E-mail (facultatif, jamais affiché)", "Site web (facultatif)",
+                      "Commentaire (Markdown)", "M’avertir par e-mail des réponses"]
+    assert page.find("button").text == "Publier le commentaire"
+
+    again = client.post("/comments/form", data=form(author_name="", body="Mon texte"))
+    assert again.status_code == 400
+    page = soup(again)
+    assert page.find(id="error").text == "Veuillez remplir « Nom »."
+    assert page.find("textarea").text == "Mon texte" and page.html["lang"] == "fr-CA"
+    long = client.post("/comments/form", data=form(body="x" * 20000))
+    assert soup(long).find(id="error").text.startswith("« Commentaire (Markdown) » est trop long")
+
+    closed = soup(client.get("/comments/form", query_string={"thread": CLOSED}))
+    assert closed.h1.text == "Commentaires fermés"
+    assert closed.find(id="error").text == "Les commentaires sont fermés pour cet article."
+    assert closed.find("a").text == "Retour à l’article"
+    unknown = soup(client.post("/comments/form", data=form(thread="/nope/")))
+    assert unknown.h1.text == "Commentaire non publié" and unknown.find("p", id=False).text == "Revenez en arrière et réessayez."
+
+
+def test_held_comment_thanks_in_the_site_language(make_app, tmp_path):
+    client = french_site(make_app, tmp_path, MODERATION="all")
+    page = soup(client.post("/comments/form", data=form()))
+    assert page.h1.text == "Merci ! Votre commentaire attend la modération."
+    assert page.find("a").text == "Retour à l’article"
+
+
+def test_form_pages_of_a_language_without_catalogue_are_english(make_app, tmp_path):
+    client = french_site(make_app, tmp_path, language="de")
+    page = soup(client.get("/comments/form", query_string={"thread": POST}))
+    assert page.html["lang"] == "en" and page.h1.text == "Comment on A post"
+    assert page.find("button").text == "Post comment"
+
+
+def test_form_pages_of_a_manifest_without_language_are_english(client):
+    page = soup(client.get("/comments/form", query_string={"thread": POST}))
+    assert page.html["lang"] == "en" and page.title.text == "Comment on A post"
+    labels = [" ".join(label.text.split()) for label in page.find_all("label")]
+    assert labels == ["Leave this empty", "Name", "Email (optional, never shown)", "Website (optional)",
+                      "Comment (Markdown)", "Email me when someone replies"]

@@ -1,0 +1,181 @@
+"""Alembic migrations on SQLite and PostgreSQL: each from the schema before it, with rows in it."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+from comments_server.app import create_app
+from comments_server.errors import ConfigError, SchemaError
+from comments_server.models import NewComment, Status
+from comments_server.storage import open_storage, schema
+from comments_server.storage.sql import SqlStorage, make_engine
+from comments_server.storage.tables import metadata
+from tests.support.server import SECRET
+
+REVISIONS = list(reversed(list(ScriptDirectory.from_config(schema.alembic_config()).walk_revisions())))
+
+
+def row(**fields) -> NewComment:
+    base = dict(
+        thread="/a/", parent_id=None, status=Status.PUBLISHED, author_name="R", author_email=None,
+        author_url=None, is_author=False, notify_replies=False, body="b", body_html="<p>b</p>",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC), ip=None, edit_token_hash=None,
+    )
+    base.update(fields)
+    return NewComment(**base)
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+def test_revisions_are_a_single_line_with_telling_names():
+    assert [r.revision for r in REVISIONS] == ["0001", "0002", "0003", "0004", "0005", "0006"]
+    assert all(r.doc for r in REVISIONS)
+    files = sorted(p.name for p in (schema.MIGRATIONS_DIR / "versions").glob("*.py"))
+    assert files == ["0001_create_comments.py", "0002_add_comment_uid.py",
+                     "0003_add_authors_and_dismissals.py", "0004_add_outbox.py",
+                     "0005_add_mentions.py", "0006_add_thread_versions.py"]
+
+
+# Rows as the first schema had them; every later revision must keep them readable.
+INSERT_V1 = text(
+    "INSERT INTO comments (thread, status, author_name, is_author, notify_replies, body, body_html, created_at)"
+    " VALUES ('/a/', 'published', 'R', :author, :notify, :body, '<p>x</p>', :created)"
+)
+# From 0002 on, every comment has a uid.
+INSERT_V2 = text(
+    "INSERT INTO comments (thread, status, author_name, is_author, notify_replies, body, body_html, created_at,"
+    " uid) VALUES ('/a/', 'published', 'R', :author, :notify, :body, '<p>x</p>', :created, :uid)"
+)
+
+
+def insert_old_row(conn, revision: str | None, **values) -> None:
+    """A row in the shape the schema at `revision` takes."""
+    if revision == "0001":
+        conn.execute(INSERT_V1, values)
+    else:
+        conn.execute(INSERT_V2, {"uid": f"uid-{values['body']}", **values})
+
+
+@pytest.mark.parametrize("revision", REVISIONS, ids=lambda r: r.revision)
+def test_each_migration_upgrades_from_the_schema_before_it_keeping_rows(engine, revision):
+    before = revision.down_revision
+    if before is not None:
+        schema.upgrade(engine, before)
+    old_bodies = []
+    if schema.schema_state(engine).has_tables:
+        with engine.begin() as conn:
+            for n in range(3):
+                insert_old_row(conn, before, author=False, notify=False, body=f"old {n}",
+                               created=datetime(2026, 1, 1, tzinfo=UTC))
+                old_bodies.append(f"old {n}")
+    assert schema.upgrade(engine, revision.revision) == revision.revision
+    with engine.begin() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT body FROM comments ORDER BY id"))] == old_bodies
+    # ...and the current code reads them once the database is at the head.
+    schema.upgrade(engine)
+    store = SqlStorage(engine)
+    assert [c.body for c in store.all_comments()] == old_bodies
+    assert store.add_comment(row()).id >= 1
+
+
+def test_0002_gives_existing_comments_distinct_uids(engine):
+    schema.upgrade(engine, "0001")
+    with engine.begin() as conn:
+        for n in range(3):
+            conn.execute(INSERT_V1, {"author": False, "notify": False, "body": f"b{n}",
+                                     "created": datetime(2026, 1, 1, tzinfo=UTC)})
+    schema.upgrade(engine, "0002")
+    with engine.begin() as conn:
+        uids = [r[0] for r in conn.execute(text("SELECT uid FROM comments"))]
+    assert len(set(uids)) == 3 and all(uids)
+
+
+def test_downgrade_to_base_and_back(engine):
+    schema.upgrade(engine)
+    SqlStorage(engine).add_comment(row())
+    schema.downgrade(engine, "base")
+    assert not inspect(engine).has_table("comments")
+    schema.upgrade(engine)
+    assert SqlStorage(engine).list_thread("/a/") == []
+
+
+def test_migrated_schema_matches_tables_module(engine):
+    schema.upgrade(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_first_start_migrates_an_empty_database(db_url):
+    storage = open_storage(db_url)
+    assert schema.schema_state(storage.engine).is_current
+    storage.close()
+
+
+def test_empty_database_without_auto_migrate_is_refused(db_url):
+    with pytest.raises(SchemaError, match="blogengine comments migrate"):
+        open_storage(db_url, auto_migrate=False)
+
+
+def test_create_app_refuses_pending_migrations(db_url, engine, monkeypatch, manifest):
+    schema.upgrade(engine)
+    # A newer version of the code would ship a revision this database has not had yet.
+    monkeypatch.setattr(schema, "head_revision", lambda: "9000")
+    known = schema.known_revisions()
+    monkeypatch.setattr(schema, "known_revisions", lambda: {*known, "9000"})
+    config = {"SECRET_KEY": SECRET, "DATABASE_URL": db_url, "THREADS_MANIFEST": str(manifest)}
+    with pytest.raises(SchemaError, match=r"pending migrations .*run `blogengine comments migrate`"):
+        create_app(config)
+
+
+def test_unknown_revision_is_refused(db_url, engine):
+    schema.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(SchemaError, match="does not know"):
+        open_storage(db_url)
+
+
+def test_tables_without_migration_record_are_refused(db_url, engine):
+    schema.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
+    with pytest.raises(SchemaError, match="no migration record"):
+        open_storage(db_url)
+
+
+def test_concurrent_first_starts_migrate_once(db_url):
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            open_storage(db_url).close()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    storage = open_storage(db_url)
+    assert schema.schema_state(storage.engine).is_current
+    storage.close()
+
+
+def test_bad_database_url_is_a_config_error(manifest):
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        create_app({"SECRET_KEY": SECRET, "DATABASE_URL": "mysql://x/y", "THREADS_MANIFEST": str(manifest)})
