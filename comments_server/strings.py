@@ -28,10 +28,11 @@ _SIMPLE_ERRORS = {
 }
 
 
-def languages() -> list[str]:
-    """The languages with a catalogue, English first."""
+@functools.cache
+def languages() -> tuple[str, ...]:
+    """The languages with a catalogue, English first (read once: the form asks on every request)."""
     found = sorted(path.stem for path in FOLDER.glob("*.json"))
-    return [DEFAULT_LANGUAGE] + [lang for lang in found if lang != DEFAULT_LANGUAGE]
+    return (DEFAULT_LANGUAGE, *(lang for lang in found if lang != DEFAULT_LANGUAGE))
 
 
 @functools.cache
@@ -40,16 +41,21 @@ def _read(language: str) -> dict[str, Any]:
     return data
 
 
+def _primary(tag: str | None) -> str:
+    """A language tag's primary language: "fr-CA" and "fr_CA" -> "fr"."""
+    return (tag or "").strip().lower().replace("_", "-").split("-")[0]
+
+
 def language_of(tag: str | None) -> str:
     """The catalogue for a language tag: "fr-CA" and "fr_CA" -> "fr"; unknown or empty -> "en"."""
-    primary = (tag or "").strip().lower().replace("_", "-").split("-")[0]
+    primary = _primary(tag)
     return primary if primary in languages() else DEFAULT_LANGUAGE
 
 
 def page_language(tag: str | None) -> str:
     """The language a page in `tag`'s catalogue declares (<html lang>): the tag itself when it has
     a catalogue ("fr-CA"), else English."""
-    return tag.strip() if tag and language_of(tag) == tag.strip().lower().replace("_", "-").split("-")[0] else "en"
+    return tag.strip() if tag and _primary(tag) in languages() else DEFAULT_LANGUAGE
 
 
 @functools.cache
