@@ -57,13 +57,13 @@ def test_a_string_missing_from_a_language_is_english(monkeypatch, tmp_path):
     (tmp_path / "en.json").write_text(json.dumps({"reply": "Reply", "edit": "Edit"}))
     (tmp_path / "xx.json").write_text(json.dumps({"reply": "Antwort"}))
     monkeypatch.setattr(strings, "FOLDER", tmp_path)
-    strings._read.cache_clear()
-    strings.catalogue.cache_clear()
+    for cached in (strings._read, strings.catalogue, strings.languages):
+        cached.cache_clear()
     try:
         assert strings.catalogue("xx-YY") == {"reply": "Antwort", "edit": "Edit"}
     finally:
-        strings._read.cache_clear()
-        strings.catalogue.cache_clear()
+        for cached in (strings._read, strings.catalogue, strings.languages):
+            cached.cache_clear()
 
 
 def test_fill_fills_known_fields_and_keeps_the_others():
