@@ -1,0 +1,119 @@
+"""How faithfully WordPress post bodies survive `wordpress_to_markdown`: for each post of a WXR
+file, the words a reader sees on WordPress against the words of the Markdown we render.
+
+Run `python -m tests.support.wpfidelity FILE.xml ...` for the median and minimum per file."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+
+from blogengine.importers import html as wphtml
+from blogengine.importers.wpautop import wpautop
+from blogengine.markup import make_markdown
+from tests.support.corpora import similarity, visible_words
+
+CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
+# A shortcode's own brackets are never shown by WordPress (what they enclose is).
+_SHORTCODE = re.compile(r"\[/?[a-zA-Z][\w-]*(?:\s[^\]]*)?\]")
+
+
+@dataclass(frozen=True)
+class Post:
+    title: str
+    content: str
+    footnotes: list[dict[str, str]] | None
+
+
+# The blocks a reader tells apart: paragraphs, headings, list items, cells, quotes, code, media.
+_BLOCKS = ["p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "blockquote", "pre", "table",
+           "ul", "ol", "dl", "dt", "dd", "figure", "img", "audio", "video", "hr"]
+
+
+@dataclass(frozen=True)
+class Score:
+    title: str
+    ratio: float          # visible words, in order
+    structure: float      # block elements, in order
+    backslashes: int      # backslashes a reader sees that the source did not show
+
+
+def read_posts(path: Path) -> list[Post]:
+    """The posts and pages of a WXR file with their bodies and footnotes meta."""
+    channel = ET.parse(path).getroot().find("channel")
+    assert channel is not None
+    posts = []
+    for item in channel.findall("item"):
+        fields = {el.tag.rsplit("}", 1)[-1]: (el.text or "") for el in item}
+        if fields.get("post_type", "").strip() not in ("post", "page"):
+            continue
+        footnotes = None
+        for meta in item:
+            if meta.tag.endswith("}postmeta") and \
+                    (meta.findtext("{*}meta_key") or "").strip() == "footnotes":
+                footnotes = json.loads(meta.findtext("{*}meta_value") or "[]")
+        posts.append(Post(item.findtext("title") or "", item.findtext(CONTENT) or "", footnotes))
+    return posts
+
+
+def source_html(content: str) -> str:
+    """What WordPress shows: paragraphs added to classic posts, shortcode brackets hidden."""
+    shown = content if wphtml.has_paragraphs(content) else wpautop(content)
+    return _SHORTCODE.sub(" ", shown)
+
+
+def rendered_html(post: Post) -> str:
+    """What blogengine shows after the import: the converted Markdown rendered to HTML."""
+    try:
+        markdown = wphtml.wordpress_to_markdown(post.content, footnotes=post.footnotes)  # type: ignore[call-arg]
+    except TypeError:       # before `footnotes` was a keyword
+        markdown = wphtml.wordpress_to_markdown(post.content)
+    return str(make_markdown().render(markdown))
+
+
+def blocks(html: str) -> list[str]:
+    """The block elements of an HTML fragment, in document order."""
+    return [el.name for el in BeautifulSoup(html, "html.parser").find_all(_BLOCKS)]
+
+
+def _backslashes(html: str) -> int:
+    return BeautifulSoup(html, "html.parser").get_text().count("\\")
+
+
+def score(post: Post) -> Score:
+    """How much of one post a reader finds after the import, three ways."""
+    source, rendered = source_html(post.content), rendered_html(post)
+    return Score(post.title, similarity(visible_words(source), visible_words(rendered)),
+                 similarity(blocks(source), blocks(rendered)),
+                 max(0, _backslashes(rendered) - _backslashes(source)))
+
+
+def scores(path: Path) -> list[Score]:
+    """One score per post of a WXR file (posts without a body left out)."""
+    return [score(post) for post in read_posts(path) if post.content.strip()]
+
+
+def main(paths: list[str]) -> None:
+    for name in paths:
+        found = scores(Path(name))
+        print(f"{Path(name).name}: {len(found)} posts")
+        for field in ("ratio", "structure"):
+            values = [getattr(s, field) for s in found]
+            worst = min(found, key=lambda s: getattr(s, field))
+            print(f"  {field}: median {statistics.median(values):.3f}, "
+                  f"minimum {min(values):.3f} ({worst.title!r})")
+        print(f"  posts showing backslashes: {sum(1 for s in found if s.backslashes)}"
+              f" ({sum(s.backslashes for s in found)} in all)")
+        for each in sorted(found, key=lambda s: s.ratio + s.structure)[:10]:
+            print(f"    words {each.ratio:.3f} blocks {each.structure:.3f} \\ {each.backslashes}  {each.title}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
