@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -15,7 +16,7 @@ from blogengine.importers import wpblocks, wpshortcodes
 from blogengine.importers.wpautop import shortcode_unautop, wpautop
 from blogengine.importers.wpshortcodes import attributes
 
-__all__ = ["attributes", "has_paragraphs", "html_to_markdown", "html_to_text", "wordpress_to_markdown",
+__all__ = ["attributes", "footnotes_meta", "has_paragraphs", "html_to_markdown", "html_to_text", "wordpress_to_markdown",
            "wpautop"]
 
 _BREAK = "\ue000"               # a <br>: a hard break, unless it ends a paragraph
@@ -44,7 +45,10 @@ _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 def _escape(text: str, in_cell: bool) -> str:
     """Backslash-escape what would turn plain text into Markdown syntax (CommonMark drops the
     backslash before punctuation, so readers never see it)."""
-    text = re.sub(r"([\\`*\[\]])", r"\\\1", text)
+    text = re.sub(r"([\\`*])", r"\\\1", text)
+    # A bracket only matters where it could open a link, footnote or task box.
+    text = re.sub(r"\](?=[(\[:])", r"\\]", text)
+    text = re.sub(r"\[(?=\^|[ xX]\])", r"\\[", text)
     text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
     text = re.sub(r"<(?=[A-Za-z/!?])", r"\\<", text)
     text = re.sub(r"&(?=#?\w+;)", r"\\&", text)
@@ -370,6 +374,18 @@ def wordpress_to_markdown(text: str, attachments: Mapping[str, tuple[str, str]] 
     markdown = re.sub(rf"^[ \t]*{_MORE}[ \t]*$", "<!--more-->", markdown, flags=re.MULTILINE)
     markdown = markdown.replace(_MORE, "")
     return "\n\n".join(part for part in (markdown, "\n".join(definitions)) if part)
+
+
+def footnotes_meta(value: str) -> list[dict[str, str]] | None:
+    """The block editor's `footnotes` post meta (JSON) read leniently: None when unreadable."""
+    try:
+        notes = json.loads(value or "[]")
+    except ValueError:
+        return None
+    if not isinstance(notes, list):
+        return None
+    return [{"id": str(n.get("id", "")), "content": str(n.get("content", ""))}
+            for n in notes if isinstance(n, dict)]
 
 
 def html_to_text(text: str) -> str:

@@ -16,7 +16,7 @@ from slugify import slugify
 
 from blogengine.config import SiteConfig
 from blogengine.frontmatter import SLUG_PATTERN
-from blogengine.importers.html import html_to_text, wordpress_to_markdown
+from blogengine.importers.html import footnotes_meta, html_to_text, wordpress_to_markdown
 from blogengine.importers.plan import (CommentItem, Entry, MentionItem, Plan, SourceError,
                                        local_date)
 from blogengine.importers.redirects import normalize_path
@@ -223,11 +223,13 @@ def _entry(item: _Item, plan: Plan, site: str, tz: ZoneInfo, authors: dict[str, 
         draft = True
         plan.notes.append(f"{label}: password-protected on WordPress; imported as a draft")
     leftovers: set[str] = set()
+    footnotes = next((footnotes_meta(item.wp_text("meta_value", meta))
+                      for meta in item.element.findall(f"{{{item.wp}}}postmeta")
+                      if item.wp_text("meta_key", meta) == "footnotes"), None)
     body = wordpress_to_markdown(item.text(f"{{{CONTENT_NS}}}encoded"), attachments,
-                                 by_parent.get(post_id, []), leftovers.add)
+                                 by_parent.get(post_id, []), leftovers.add, footnotes=footnotes)
     if leftovers:
-        plan.notes.append(f"{label}: shortcodes left as text: "
-                          + ", ".join(f"[{name}]" for name in sorted(leftovers)))
+        plan.notes.append(f"{label}: not carried over: " + "; ".join(sorted(leftovers)))
     excerpt = next((e.text or "" for e in item.element if local_name(e) == "encoded"
                     and namespace(e).rstrip("/").endswith("excerpt")), "")
     updated = _when(item.wp_text("post_modified_gmt"), item.wp_text("post_modified"), tz)

@@ -92,7 +92,7 @@ def test_report_counts_what_was_done_and_skipped(imported):
     for skipped in ("1 comments (spam)", "1 comments (trash)", "1 posts (trash)",
                     "1 comments (on a skipped post)", "1 items of type nav_menu_item (not a post or page)"):
         assert skipped in output
-    assert "shortcodes left as text: [contact-form-7]" in output
+    assert "not carried over: [contact-form-7] left as text" in output
 
 
 def test_posts_and_pages_have_front_matter_in_the_site_timezone(imported):
@@ -108,8 +108,11 @@ def test_posts_and_pages_have_front_matter_in_the_site_timezone(imported):
         "summary: Why every comment deserves an answer.\n")
     # Classic paragraphs and line breaks, [caption], [code], links to attachments kept.
     assert "A blog is a conversation, *not* a broadcast.\\\nSo I answer." in post
-    assert ("[![A sleeping cat](https://old.example.com/wp-content/uploads/2019/05/cat-300x200.jpg)]"
-            "(https://old.example.com/wp-content/uploads/2019/05/cat.jpg)\n\n*My cat, who answers nobody*") in post
+    # [caption] is a figure, as WordPress shows it: the linked image and its caption.
+    assert ('<figure><a href="https://old.example.com/wp-content/uploads/2019/05/cat.jpg">'
+            '<img alt="A sleeping cat" height="200" '
+            'src="https://old.example.com/wp-content/uploads/2019/05/cat-300x200.jpg" width="300"/></a>'
+            "<figcaption>My cat, who answers nobody</figcaption></figure>") in post
     assert '```python\ndef answer(comment):\n    return "Thank you, " + comment.author\n```' in post
     assert '[contact-form-7 id="3" title="Contact"]' in post
     assert "Read more on [the about page](/about/)." in post   # links to old pages follow them
@@ -177,8 +180,8 @@ def test_uploads_folder_makes_attachments_local(tmp_path):
     assert result.exit_code == 0, result.output
     assert "2 assets written" in result.output
     post = (site / "content/posts/why-i-answer.md").read_text(encoding="utf-8")
-    assert ("[![A sleeping cat](/wp-content/uploads/2019/05/cat-300x200.jpg)]"
-            "(/wp-content/uploads/2019/05/cat.jpg)") in post
+    assert ('<a href="/wp-content/uploads/2019/05/cat.jpg"><img alt="A sleeping cat" height="200" '
+            'src="/wp-content/uploads/2019/05/cat-300x200.jpg"') in post
     for name in ("cat.jpg", "cat-300x200.jpg"):
         assert (site / "content/wp-content/uploads/2019/05" / name).read_bytes() == \
             (uploads / "2019/05" / name).read_bytes()
