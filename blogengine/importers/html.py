@@ -53,10 +53,12 @@ def _escape(text: str, in_cell: bool) -> str:
     text = re.sub(r"<(?=[A-Za-z/!?])", r"\\<", text)
     text = re.sub(r"&(?=#?\w+;)", r"\\&", text)
     text = text.replace("~~", r"\~\~")
-    text = re.sub(r"(^|\s)(#{1,6})(?=\s|$)", r"\1\\\2", text)
-    text = re.sub(r"(^|\s)([>:~+=-])", r"\1\\\2", text)
-    text = re.sub(r"(^|\s)(\d{1,9})([.)])(?=\s|$)", r"\1\2\\\3", text)
-    text = re.sub(r"(^|\s)!!!", r"\1\\!!!", text)
+    # Block syntax only counts at the start of a line (a text node may start one).
+    line = r"(^|\n)([ \t]*)"
+    text = re.sub(line + r"(#{1,6}|[-+*:~]|!!!)(?=[ \t]|$)", r"\1\2\\\3", text,
+                  flags=re.MULTILINE)
+    text = re.sub(line + r"([>]|[-=]+[ \t]*$)", r"\1\2\\\3", text, flags=re.MULTILINE)
+    text = re.sub(r"(^|\n)([ \t]*)(\d{1,9})([.)])(?=[ \t]|$)", r"\1\2\3\\\4", text)
     return text.replace("|", r"\|") if in_cell else text
 
 
@@ -85,7 +87,7 @@ def html_block(el: Tag) -> str:
             tag["controls"] = ""
             src = tag.get("src") or next((s.get("src") for s in tag.find_all("source") if s.get("src")), "")
             if src and tag.find("a") is None:      # for browsers without a player
-                link = BeautifulSoup("", "html.parser").new_tag("a", href=src)
+                link = BeautifulSoup("", "html.parser").new_tag("a", href=str(src))
                 link.string = str(src)
                 tag.append(link)
     for span in el.find_all(["span", "div"]):
@@ -139,6 +141,9 @@ def _simple_list(el: Tag) -> bool:
     return True
 
 
+_BASE: Any = MarkdownConverter     # markdownify's own conversions, untyped
+
+
 class _Converter(MarkdownConverter):
     """markdownify, with WordPress's media, tables and lists kept where Markdown cannot hold them."""
 
@@ -183,7 +188,7 @@ class _Converter(MarkdownConverter):
         raw = _text_of(el)
         if "\n" in raw.strip("\n"):       # a multi-line <code> is a code block
             return _fence(raw.strip("\n"), _language(el))
-        return str(super().convert_code(el, raw.replace("\n", " "), parent_tags))
+        return str(_BASE.convert_code(self, el, raw.replace("\n", " "), parent_tags))
 
     def convert_pre(self, el: Any, text: str, parent_tags: Any) -> str:
         if "wp-block-verse" in (el.get("class") or []):     # a poem: its line breaks and emphasis
@@ -193,13 +198,13 @@ class _Converter(MarkdownConverter):
 
     def convert_table(self, el: Any, text: str, parent_tags: Any) -> str:
         if _simple_table(el):
-            return str(super().convert_table(el, text, parent_tags))
+            return str(_BASE.convert_table(self, el, text, parent_tags))
         return html_block(el)
 
     def convert_list(self, el: Any, text: str, parent_tags: Any) -> str:
         if "li" not in parent_tags and not _simple_list(el):
             return html_block(el)
-        return str(super().convert_list(el, text, parent_tags))
+        return str(_BASE.convert_list(self, el, text, parent_tags))
 
     convert_ul = convert_list
     convert_ol = convert_list
@@ -209,7 +214,7 @@ class _Converter(MarkdownConverter):
         if "wp-block-embed" in classes or el.find(class_="wp-block-embed__wrapper"):
             url = _text_of(el.find(class_="wp-block-embed__wrapper") or el).strip().split()
             caption = el.find("figcaption")
-            words = self.process_tag(caption, parent_tags) if caption else ""
+            words = str(_BASE.process_tag(self, caption, parent_tags)) if caption else ""
             return "".join(f"\n\n<{u}>\n\n" for u in url[:1]) + f"\n\n{words.strip()}\n\n"
         if el.find(["audio", "video", "iframe", "object"]) is not None or len(el.find_all("img")) > 1 \
                 or (el.find("figcaption") is not None and el.find("img") is not None) \
@@ -265,6 +270,30 @@ class _Converter(MarkdownConverter):
         attrs = "".join(f' {k}="{v}"' for k, v in el.attrs.items() if k in _KEEP_ATTRS.get(el.name, ()))
         return f"<{el.name}{attrs}>{text}</{el.name}>"
 
+    def _emphasis(self, el: Any, text: str, parent_tags: Any, same: set[str], fn: str) -> str:
+        if same & set(parent_tags):         # <strong>a<strong>b</strong></strong>: one level
+            return text
+        return str(getattr(_BASE, fn)(self, el, text, parent_tags))
+
+    def convert_strong(self, el: Any, text: str, parent_tags: Any) -> str:
+        return self._emphasis(el, text, parent_tags, {"strong", "b"}, "convert_b")
+
+    convert_b = convert_strong
+
+    def convert_em(self, el: Any, text: str, parent_tags: Any) -> str:
+        return self._emphasis(el, text, parent_tags, {"em", "i"}, "convert_em")
+
+    convert_i = convert_em
+
+    def convert_del(self, el: Any, text: str, parent_tags: Any) -> str:
+        return self._emphasis(el, text, parent_tags, {"del", "s", "strike"}, "convert_del")
+
+    convert_s = convert_del
+    convert_strike = convert_del
+
+    def convert_tt(self, el: Any, text: str, parent_tags: Any) -> str:
+        return self.convert_code(el, text, parent_tags)
+
     def convert_address(self, el: Any, text: str, parent_tags: Any) -> str:
         return f"\n\n{text.strip()}\n\n"
 
@@ -318,6 +347,8 @@ def _tidy(markdown: str) -> str:
             continue
         if opener:
             fence = opener.group(1)
+        if _BREAK in line and not line.replace(_BREAK, "").strip():
+            line = ""           # a break opening a paragraph shows nothing
         if _BREAK in line:
             following = next((rest for rest in lines[i + 1:i + 2]), "")
             ends = not following.strip() or _BLOCK_START.match(following) is not None
@@ -360,10 +391,8 @@ def wordpress_to_markdown(text: str, attachments: Mapping[str, tuple[str, str]] 
     text = _MORE_TAG.sub(f"\n\n<p>{_MORE}</p>\n\n", text.replace("\r\n", "\n"))
     if wpblocks.has_blocks(text):
         text = wpblocks.note_blocks(text, leftover)
-    else:
-        classic = not has_paragraphs(text)
-        text = wpshortcodes.expand_early(text)
-        text = shortcode_unautop(wpautop(text), wpshortcodes.REGISTERED) if classic else text
+    else:       # WordPress runs wpautop on every classic body, <p> or not
+        text = shortcode_unautop(wpautop(wpshortcodes.expand_early(text)), wpshortcodes.REGISTERED)
     text = wpshortcodes.expand_shortcodes(text, attachments or {}, post_attachments or [], leftover)
     notes = {str(n.get("id")): str(n.get("content") or "") for n in footnotes or []}
     markdown, converter = _convert(text, notes)

@@ -65,7 +65,8 @@ def read_posts(path: Path) -> list[Post]:
 
 def source_html(content: str) -> str:
     """What WordPress shows: paragraphs added to classic posts, shortcode brackets hidden."""
-    shown = content if wphtml.has_paragraphs(content) else wpautop(content)
+    shown = content if "<!-- wp:" in content else wpautop(content)
+    shown = re.sub(r"\[caption\b[^\]]*?caption=\"([^\"]*)\"[^\]]*\]", r" \1 ", shown)
     return _SHORTCODE.sub(" ", shown)
 
 
@@ -76,6 +77,14 @@ def rendered_html(post: Post) -> str:
     except TypeError:       # before `footnotes` was a keyword
         markdown = wphtml.wordpress_to_markdown(post.content)
     return str(make_markdown().render(markdown))
+
+
+def words(html: str) -> list[str]:
+    """The words a reader sees; what is inside a player only shows where there is no player."""
+    soup = BeautifulSoup(html, "html.parser")
+    for player in soup.find_all(["audio", "video"]):
+        player.clear()
+    return visible_words(str(soup))
 
 
 def blocks(html: str) -> list[str]:
@@ -90,7 +99,7 @@ def _backslashes(html: str) -> int:
 def score(post: Post) -> Score:
     """How much of one post a reader finds after the import, three ways."""
     source, rendered = source_html(post.content), rendered_html(post)
-    return Score(post.title, similarity(visible_words(source), visible_words(rendered)),
+    return Score(post.title, similarity(words(source), words(rendered)),
                  similarity(blocks(source), blocks(rendered)),
                  max(0, _backslashes(rendered) - _backslashes(source)))
 
