@@ -267,6 +267,8 @@ class _Converter(MarkdownConverter):
     def _inline_html(self, el: Any, text: str) -> str:
         if not text.strip():
             return text
+        # Line breaks at its edges go outside: `<cite>` alone on a line would open an HTML block.
+        text = text.strip(" \n" + _BREAK)
         attrs = "".join(f' {k}="{v}"' for k, v in el.attrs.items() if k in _KEEP_ATTRS.get(el.name, ()))
         return f"<{el.name}{attrs}>{text}</{el.name}>"
 
@@ -351,7 +353,7 @@ def _tidy(markdown: str) -> str:
             line = ""           # a break opening a paragraph shows nothing
         if _BREAK in line:
             following = next((rest for rest in lines[i + 1:i + 2]), "")
-            ends = not following.strip() or _BLOCK_START.match(following) is not None
+            ends = not following.replace(_BREAK, "").strip() or _BLOCK_START.match(following) is not None
             line = line.replace(_BREAK, "" if ends else "\\")
         line = line.rstrip()
         if not line and (not out or not out[-1]):

@@ -93,7 +93,9 @@ def expand_shortcodes(text: str, attachments: Mapping[str, tuple[str, str]],
     def media(match: re.Match[str]) -> str:
         kind, attrs = match.group(1).lower(), attributes(match.group(2))
         types = AUDIO_TYPES if kind == "audio" else VIDEO_TYPES
-        url = attrs.get("src") or next((attrs[t] for t in types if t in attrs), "")
+        bare = re.search(r"(?:^|\s)(https?://\S+?)(?=\s|/?$)", match.group(2))   # [audio URL]
+        url = attrs.get("src") or next((attrs[t] for t in types if t in attrs), "") \
+            or (bare.group(1) if bare else "")
         if not url:    # WordPress plays the post's first attached file of that kind
             url = next((u for u, _title in post_attachments if _suffix(u) in types), "")
         if not url:

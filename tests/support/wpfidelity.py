@@ -30,11 +30,14 @@ class Post:
     title: str
     content: str
     footnotes: list[dict[str, str]] | None
+    attachments: dict[str, tuple[str, str]]        # every attachment of the export, by id
+    own: list[tuple[str, str]]                     # this post's attachments
 
 
-# The blocks a reader tells apart: paragraphs, headings, list items, cells, quotes, code, media.
+# The text blocks a reader tells apart. Media are left out: the source side cannot show what a
+# [gallery] or [caption] would become without WordPress itself (the tests check media one by one).
 _BLOCKS = ["p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "blockquote", "pre", "table",
-           "ul", "ol", "dl", "dt", "dd", "figure", "img", "audio", "video", "hr"]
+           "ul", "ol", "dl", "dt", "dd", "hr"]
 
 
 @dataclass(frozen=True)
@@ -50,16 +53,25 @@ def read_posts(path: Path) -> list[Post]:
     channel = ET.parse(path).getroot().find("channel")
     assert channel is not None
     posts = []
-    for item in channel.findall("item"):
-        fields = {el.tag.rsplit("}", 1)[-1]: (el.text or "") for el in item}
-        if fields.get("post_type", "").strip() not in ("post", "page"):
+    attachments: dict[str, tuple[str, str]] = {}
+    by_parent: dict[str, list[tuple[str, str]]] = {}
+    items = [(item, {el.tag.rsplit("}", 1)[-1]: (el.text or "").strip() for el in item})
+             for item in channel.findall("item")]
+    for item, fields in items:
+        if fields.get("post_type") == "attachment":
+            found = (fields.get("attachment_url", ""), fields.get("title", ""))
+            attachments[fields.get("post_id", "")] = found
+            by_parent.setdefault(fields.get("post_parent", ""), []).append(found)
+    for item, fields in items:
+        if fields.get("post_type", "") not in ("post", "page"):
             continue
         footnotes = None
         for meta in item:
             if meta.tag.endswith("}postmeta") and \
                     (meta.findtext("{*}meta_key") or "").strip() == "footnotes":
                 footnotes = json.loads(meta.findtext("{*}meta_value") or "[]")
-        posts.append(Post(item.findtext("title") or "", item.findtext(CONTENT) or "", footnotes))
+        posts.append(Post(item.findtext("title") or "", item.findtext(CONTENT) or "", footnotes,
+                          attachments, by_parent.get(fields.get("post_id", ""), [])))
     return posts
 
 
@@ -73,9 +85,10 @@ def source_html(content: str) -> str:
 def rendered_html(post: Post) -> str:
     """What blogengine shows after the import: the converted Markdown rendered to HTML."""
     try:
-        markdown = wphtml.wordpress_to_markdown(post.content, footnotes=post.footnotes)  # type: ignore[call-arg]
+        markdown = wphtml.wordpress_to_markdown(post.content, post.attachments, post.own,
+                                                footnotes=post.footnotes)  # type: ignore[call-arg]
     except TypeError:       # before `footnotes` was a keyword
-        markdown = wphtml.wordpress_to_markdown(post.content)
+        markdown = wphtml.wordpress_to_markdown(post.content, post.attachments, post.own)
     return str(make_markdown().render(markdown))
 
 
