@@ -390,6 +390,8 @@ def wordpress_to_markdown(text: str, attachments: Mapping[str, tuple[str, str]] 
     Classic posts get WordPress's own paragraphs (wpautop) first. What is not carried over is
     named through `leftover`, one message each (e.g. "[playlist] left as text"). `footnotes` is
     the post's `footnotes` meta: [{"id": ..., "content": ...}] for the block editor's footnotes."""
+    if "<!--nextpage-->" in text:
+        leftover("<!--nextpage--> page breaks dropped: the pages are joined into one")
     text = _MORE_TAG.sub(f"\n\n<p>{_MORE}</p>\n\n", text.replace("\r\n", "\n"))
     if wpblocks.has_blocks(text):
         text = wpblocks.note_blocks(text, leftover)

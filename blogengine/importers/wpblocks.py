@@ -1,5 +1,5 @@
 """Block-editor posts (<!-- wp:name {json} --> marks): the blocks WordPress fills in when a page
-is shown have no HTML in the export; they are named so nothing vanishes without a word."""
+is shown have no HTML in the export: they are named, so nothing vanishes without a word."""
 
 from __future__ import annotations
 
@@ -17,11 +17,9 @@ def has_blocks(text: str) -> bool:
 
 
 def note_blocks(text: str, report: Callable[[str], None]) -> str:
-    """Report the server-rendered (self-closing) blocks and page breaks; drop the block marks."""
+    """Report the server-rendered (self-closing) blocks; drop the block marks."""
     for match in _BLOCK.finditer(text):
         name = match.group(2).removeprefix("core/")
         if match.group(4) and name not in _CARRIED:
             report(f"wp:{name} block dropped (WordPress fills it in when showing the page)")
-    if "<!--nextpage-->" in text:
-        report("<!--nextpage--> page breaks dropped: the pages are joined into one")
     return _BLOCK.sub("", text)
