@@ -17,9 +17,13 @@ def has_blocks(text: str) -> bool:
 
 
 def note_blocks(text: str, report: Callable[[str], None]) -> str:
-    """Report the server-rendered (self-closing) blocks; drop the block marks."""
+    """Report the server-rendered (self-closing) blocks, in one message; drop the block marks."""
+    names = []
     for match in _BLOCK.finditer(text):
         name = match.group(2).removeprefix("core/")
-        if match.group(4) and name not in _CARRIED:
-            report(f"wp:{name} block dropped (WordPress fills it in when showing the page)")
+        if match.group(4) and name not in _CARRIED and f"wp:{name}" not in names:
+            names.append(f"wp:{name}")
+    if names:
+        report(", ".join(names) + (" blocks" if len(names) > 1 else " block")
+               + " dropped (WordPress fills them in when showing the page)")
     return _BLOCK.sub("", text)

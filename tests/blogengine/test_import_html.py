@@ -37,6 +37,26 @@ def test_wpautop_wraps_paragraphs_and_leaves_blocks_and_pre_alone():
                              "<p>After<br />\nnext</p>\n<pre>x\n\n  y</pre>\n")
 
 
+# Behaviours WordPress pins in its own tests (wordpress-develop tests/phpunit/tests/formatting/wpAutop.php).
+@pytest.mark.parametrize("text, shown", [
+    ("a<div>b</div>", "<p>a</p>\n<div>b</div>"),                                   # ticket 4857
+    ("paragraph1<hr>paragraph2", "<p>paragraph1</p>\n<hr>\n<p>paragraph2</p>"),     # ticket 14674
+    ("<blockquote>foo</blockquote>", "<blockquote><p>foo</p></blockquote>"),         # ticket 27268
+    ("one<br>\n<br/>\ntwo<br/>\n<br />\n", "<p>one</p>\n<p>two</p>"),             # ticket 33377
+    ("one<br>\ntwo<br />\nthree\nfour", "<p>one<br />\ntwo<br />\nthree<br />\nfour</p>"),
+    ("Hi <a\nhref='x'>you</a>", "<p>Hi <a\nhref='x'>you</a></p>"),                   # ticket 33106
+    ("Hi <!-- a\nb -->", "<p>Hi <!-- a\nb --></p>"),
+    ("<figure>\n<img src=\"e.jpg\" />\n<figcaption>C</figcaption>\n</figure>",       # ticket 39307
+     "<figure>\n<img src=\"e.jpg\" /><figcaption>C</figcaption></figure>"),
+    ("Code\n\n<pre>L1<br />L2\nL3</pre>\n\nDone", "<p>Code</p>\n<pre>L1<br />L2\nL3</pre>\n<p>Done</p>"),
+    ("<script>\n var a = 1;\n</script>", "<p><script>\n var a = 1;\n</script></p>"),      # ticket 9437
+    ("".join(f"<{b}>x</{b}>" for b in ("table", "dl", "section", "details", "summary", "math")),
+     "\n".join(f"<{b}>x</{b}>" for b in ("table", "dl", "section", "details", "summary", "math"))),
+])
+def test_wpautop_matches_wordpress(text, shown):
+    assert wpautop(text).strip() == shown
+
+
 def test_shortcode_unautop_unwraps_a_lone_shortcode_only():
     text = wpautop('[gallery ids="1,2"]\n\nSee [gallery] here')
     assert shortcode_unautop(text, ["gallery"]) == '[gallery ids="1,2"]\n<p>See [gallery] here</p>\n'
@@ -363,8 +383,7 @@ def test_blocks_wordpress_fills_in_are_reported():
             '<!-- wp:rss {"feedURL":"https://wordpress.org/news/feed/"} /-->\n\n<!-- wp:shortcode /-->')
     markdown, _page, notes = convert(text)
     assert markdown == "Archives block:"
-    assert sorted(notes) == ["wp:archives block dropped (WordPress fills it in when showing the page)",
-                             "wp:rss block dropped (WordPress fills it in when showing the page)"]
+    assert notes == ["wp:archives, wp:rss blocks dropped (WordPress fills them in when showing the page)"]
 
 
 def test_unknown_shortcode_is_left_as_text_and_reported():
