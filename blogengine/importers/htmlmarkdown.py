@@ -67,7 +67,7 @@ def _fence(code: str, lang: str) -> str:
     return f"\n\n{mark}{lang}\n{code.rstrip(chr(10))}\n{mark}\n\n"
 
 
-def html_block(el: Tag) -> str:
+def html_block(el: Tag, css_class: str = "") -> str:
     """An element as a clean CommonMark HTML block: presentational attributes dropped, no blank
     line inside (one would end the block), a blank line around it."""
     el = copy.copy(el)
@@ -86,6 +86,8 @@ def html_block(el: Tag) -> str:
     for span in el.find_all(["span", "div"]):
         if not span.get_text(strip=True) and span.find(["img", "audio", "video", "iframe"]) is None:
             span.decompose()
+    if css_class:
+        el["class"] = css_class
     if el.name in ("audio", "video", "iframe"):
         wrapper = BeautifulSoup("", "html.parser").new_tag("figure")
         wrapper.append(el)
@@ -111,6 +113,8 @@ def _simple_table(el: Tag) -> bool:
                 return False
             if len(cell.find_all("p")) > 1 or cell.find(_CELL_BLOCKS[1:]) is not None:
                 return False
+            if any("\n" in _text_of(code).strip("\n") for code in cell.find_all("code")):
+                return False        # a code block
     first = rows[0].find_all(["td", "th"], recursive=False)
     header = all(c.name == "th" for c in first) or (rows[0].parent is not None and rows[0].parent.name == "thead")
     heads = [r for r in rows[1:] if r.parent is not None and r.parent.name == "thead"]
@@ -181,6 +185,8 @@ class _Converter(MarkdownConverter):
         raw = _text_of(el)
         if "\n" in raw.strip("\n"):       # a multi-line <code> is a code block
             return _fence(raw.strip("\n"), _language(el))
+        if "td" in parent_tags or "th" in parent_tags:    # a table cell ends at a bare pipe
+            raw = raw.replace("|", "\\|")
         return str(_BASE.convert_code(self, el, raw.replace("\n", " "), parent_tags))
 
     def convert_pre(self, el: Any, text: str, parent_tags: Any) -> str:
@@ -209,7 +215,9 @@ class _Converter(MarkdownConverter):
             caption = el.find("figcaption")
             words = str(_BASE.process_tag(self, caption, parent_tags)) if caption else ""
             return "".join(f"\n\n<{u}>\n\n" for u in url[:1]) + f"\n\n{words.strip()}\n\n"
-        if el.find(["audio", "video", "iframe", "object"]) is not None or len(el.find_all("img")) > 1 \
+        if len(el.find_all("img")) > 1:
+            return html_block(el, "gallery")
+        if el.find(["audio", "video", "iframe", "object"]) is not None \
                 or (el.find("figcaption") is not None and el.find("img") is not None) \
                 or (el.find("figcaption") is not None and el.find("table") is not None):
             return html_block(el)

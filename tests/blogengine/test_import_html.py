@@ -211,6 +211,13 @@ def test_table_with_a_header_becomes_a_gfm_table_with_plain_cells():
     assert "\\" not in visible(page)
 
 
+def test_code_in_a_table_cell_keeps_its_pipe():
+    # Markup: HTML Tags and Formatting's Employee table, a cell holding code
+    _markdown, page, _notes = convert(EMPLOYEES.replace("$1", "<code>a | b</code>"))
+    assert page.find("td").find("code").get_text() == "a | b"
+    assert len(page.find("tbody").find("tr").find_all(["td", "th"])) == 3
+
+
 # Edge Case: Nested And Mixed Lists
 NESTED = """Nested and mixed lists are an interesting beast. It's a corner case to make sure that
 <ul>
@@ -306,7 +313,7 @@ def test_gallery_shortcode_shows_the_posts_images_and_page_breaks_are_reported()
     text = ("[gallery]\n\n<!--nextpage-->\n\nYou can use this page to test the Theme's handling of the "
             "gallery shortcode, including the <code>columns</code> parameter.")
     _markdown, page, notes = convert(text, {}, own)
-    assert [img["src"] for img in page.find("figure").find_all("img")] == [u for u, _t in own]
+    assert [img["src"] for img in page.find("figure", class_="gallery").find_all("img")] == [u for u, _t in own]
     assert notes == ["<!--nextpage--> page breaks dropped: the pages are joined into one"]
 
 
