@@ -117,7 +117,8 @@ def _simple_table(el: Tag) -> bool:
                 return False        # a code block
     first = rows[0].find_all(["td", "th"], recursive=False)
     header = all(c.name == "th" for c in first) or (rows[0].parent is not None and rows[0].parent.name == "thead")
-    heads = [r for r in rows[1:] if r.parent is not None and r.parent.name == "thead"]
+    heads = [r for r in rows[1:] if r.parent is not None and r.parent.name == "thead"
+             or r.find("th", recursive=False) is not None]      # row headers: Markdown has none
     return header and not heads and len(widths) == 1
 
 

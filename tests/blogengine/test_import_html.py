@@ -148,7 +148,8 @@ def test_pre_keeps_its_whitespace_exactly():
 
 
 # Markup: Title With Special Characters (a table without a header row), and the Employee table of
-# Markup: HTML Tags and Formatting with a cell made to look like Markdown.
+# Markup: HTML Tags and Formatting (row headers: HTML), then without row headers and with cells
+# made to look like Markdown.
 SPECIAL = """This is a test to see if the fonts used in this theme support basic Latin characters.
 <table>
 <tbody>
@@ -202,8 +203,14 @@ def test_table_cells_never_become_markdown_syntax():
     assert page.find("p").get_text() == "This is a test to see if the fonts used in this theme support basic Latin characters."
 
 
-def test_table_with_a_header_becomes_a_gfm_table_with_plain_cells():
+def test_table_with_row_headers_stays_html():
     markdown, page, _notes = convert(EMPLOYEES)
+    assert markdown.startswith("<table>\n<thead>")
+    assert [th.get_text() for th in page.select("tbody th")] == ["John Doe", "Jane Doe"]
+
+
+def test_table_with_one_header_row_becomes_a_gfm_table_with_plain_cells():
+    markdown, page, _notes = convert(EMPLOYEES.replace("<th><a", "<td><a").replace("</a></th>", "</a></td>"))
     assert markdown.startswith("| Employee | Salary |  |\n| --- | --- | --- |")
     rows = [[c.get_text() for c in tr.find_all(["td", "th"])] for tr in page.find_all("tr")]
     assert rows == [["Employee", "Salary", ""], ["John Doe", "$1", "# not a heading"],
@@ -213,9 +220,11 @@ def test_table_with_a_header_becomes_a_gfm_table_with_plain_cells():
 
 def test_code_in_a_table_cell_keeps_its_pipe():
     # Markup: HTML Tags and Formatting's Employee table, a cell holding code
-    _markdown, page, _notes = convert(EMPLOYEES.replace("$1", "<code>a | b</code>"))
-    assert page.find("td").find("code").get_text() == "a | b"
-    assert len(page.find("tbody").find("tr").find_all(["td", "th"])) == 3
+    text = EMPLOYEES.replace("<th><a", "<td><a").replace("</a></th>", "</a></td>")
+    markdown, page, _notes = convert(text.replace("<td>$1</td>", "<td><code>a | b</code></td>"))
+    assert "| `a \\| b` |" in markdown
+    assert page.find("tbody").find_all("td")[1].find("code").get_text() == "a | b"
+    assert len(page.find("tbody").find("tr").find_all("td")) == 3
 
 
 # Edge Case: Nested And Mixed Lists
