@@ -240,13 +240,29 @@ class _Converter(MarkdownConverter):
         return ""
 
     def convert_object(self, el: Any, text: str, parent_tags: Any) -> str:
-        data = str(el.get("data") or "")
         if "wp-block-file__embed" in (el.get("class") or []):
             return ""        # the file block's preview: its link follows
+        param = el.find("param", attrs={"name": re.compile(r"^(?:movie|src)$", re.IGNORECASE)})
+        inner = el.find("embed")
+        data = str(el.get("data") or (param.get("value") if param else "")
+                   or (inner.get("src") if inner else "") or "")
         if data.startswith(("http://", "https://")):
-            return f"\n\n<{data}>\n\n"
+            return f"\n\n<{data}>\n\n"        # a plugin (Flash) embed: its address
         self.dropped.add("<object> embed dropped")
         return text
+
+    def convert_embed(self, el: Any, text: str, parent_tags: Any) -> str:
+        if el.find_parent("object") is not None:
+            return ""
+        src = str(el.get("src") or "")
+        if src.startswith(("http://", "https://")):
+            return f"\n\n<{src}>\n\n"
+        self.dropped.add("<embed> dropped")
+        return ""
+
+    def convert_svg(self, el: Any, text: str, parent_tags: Any) -> str:
+        self.dropped.add("inline <svg> drawing dropped")
+        return ""
 
     def convert_script(self, el: Any, text: str, parent_tags: Any) -> str:
         self.dropped.add("<script> dropped")

@@ -21,8 +21,8 @@ from blogengine.markup import make_markdown
 from tests.support.corpora import similarity, visible_words
 
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
-# A shortcode's own brackets are never shown by WordPress (what they enclose is).
-_SHORTCODE = re.compile(r"\[/?[a-zA-Z][\w-]*(?:\s[^\]]*)?\]")
+# A (registered) shortcode's own brackets are never shown by WordPress (what they enclose is).
+_SHORTCODE = re.compile(r"\[/?(?:caption|wp_caption|gallery|audio|video|playlist|embed)\b[^\]]*\]")
 
 
 @dataclass(frozen=True)
@@ -75,10 +75,14 @@ def read_posts(path: Path) -> list[Post]:
     return posts
 
 
-def source_html(content: str) -> str:
-    """What WordPress shows: paragraphs added to classic posts, shortcode brackets hidden."""
+def source_html(post: Post) -> str:
+    """What WordPress shows: paragraphs added to classic posts, shortcode brackets hidden, the
+    footnotes block filled in from the post's meta."""
+    content = post.content
     shown = content if "<!-- wp:" in content else wpautop(content)
     shown = re.sub(r"\[caption\b[^\]]*?caption=\"([^\"]*)\"[^\]]*\]", r" \1 ", shown)
+    if "<!-- wp:footnotes" in shown and post.footnotes:
+        shown += "<ol>" + "".join(f"<li>{n['content']}</li>" for n in post.footnotes) + "</ol>"
     return _SHORTCODE.sub(" ", shown)
 
 
@@ -111,7 +115,7 @@ def _backslashes(html: str) -> int:
 
 def score(post: Post) -> Score:
     """How much of one post a reader finds after the import, three ways."""
-    source, rendered = source_html(post.content), rendered_html(post)
+    source, rendered = source_html(post), rendered_html(post)
     return Score(post.title, similarity(words(source), words(rendered)),
                  similarity(blocks(source), blocks(rendered)),
                  max(0, _backslashes(rendered) - _backslashes(source)))
