@@ -5,6 +5,7 @@ the generator renders as they are."""
 from __future__ import annotations
 
 import copy
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,22 +27,25 @@ _KEEP_ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "
                "th": {"colspan", "rowspan", "scope", "headers"},
                "ol": {"start", "type", "reversed"}, "li": {"value"}, "abbr": {"title"},
                "acronym": {"title"}, "time": {"datetime"}, "details": {"open"},
-               "q": {"cite"}, "blockquote": {"cite"}, "col": {"span"}, "colgroup": {"span"}}
+               "q": {"cite"}, "blockquote": {"cite"}, "col": {"span"}, "colgroup": {"span"},
+               "iframe": {"src", "title", "width", "height", "allowfullscreen"}}
 # Inline elements Markdown has no syntax for, kept as inline HTML around Markdown text.
 _INLINE_HTML = ("sup", "sub", "abbr", "acronym", "ins", "u", "mark", "small", "big", "cite", "dfn",
                 "var", "time")
-_BLOCK_START = re.compile(r"^\s*(?:[-+*]\s|\d{1,9}[.)]\s|>|#{1,6}(?:\s|$)|```|~~~|\||"
+_BLOCK_START = re.compile(r"^\s*(?:[-+*]\s|\d{1,9}[.)]\s|>|#{1,6}(?:\s|$)|```|~~~|"
                           r"</?(?:figure|table|ul|ol|details|pre|div|p|blockquote|h\d|hr|dl)\b)")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 
 
-def _escape(text: str, in_cell: bool) -> str:
+def _escape(text: str, in_cell: bool, in_link: bool) -> str:
     """Backslash-escape what would turn plain text into Markdown syntax (CommonMark drops the
     backslash before punctuation, so readers never see it)."""
     text = re.sub(r"([\\`*])", r"\\\1", text)
-    # A bracket only matters where it could open a link, footnote or task box.
-    text = re.sub(r"\](?=[(\[:])", r"\\]", text)
-    text = re.sub(r"\[(?=\^|[ xX]\])", r"\\[", text)
+    if in_link:     # any bracket could end the link's text
+        text = re.sub(r"([\[\]])", r"\\\1", text)
+    # Elsewhere a bracket only matters where it could open a link, footnote or task box.
+    text = re.sub(r"(?<!\\)\](?=[(\[:])", r"\\]", text)
+    text = re.sub(r"(?<!\\)\[(?=\^|[ xX]\])", r"\\[", text)
     text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
     text = re.sub(r"<(?=[A-Za-z/!?])", r"\\<", text)
     text = re.sub(r"&(?=#?\w+;)", r"\\&", text)
@@ -152,7 +156,7 @@ class _Converter(MarkdownConverter):
         self.dropped: set[str] = set()
 
     def escape(self, text: str, parent_tags: Any) -> str:
-        return _escape(text, "td" in parent_tags or "th" in parent_tags) if text else ""
+        return _escape(text, "td" in parent_tags or "th" in parent_tags, "a" in parent_tags) if text else ""
 
     def convert_br(self, el: Any, text: str, parent_tags: Any) -> str:
         if "pre" in parent_tags or "_noformat" in parent_tags:
@@ -218,7 +222,7 @@ class _Converter(MarkdownConverter):
             return "".join(f"\n\n<{u}>\n\n" for u in url[:1]) + f"\n\n{words.strip()}\n\n"
         if len(el.find_all("img")) > 1:
             return html_block(el, "gallery")
-        if el.find(["audio", "video", "iframe", "object"]) is not None \
+        if el.find(["audio", "video"]) is not None \
                 or (el.find("figcaption") is not None and el.find("img") is not None) \
                 or (el.find("figcaption") is not None and el.find("table") is not None):
             return html_block(el)
@@ -287,7 +291,8 @@ class _Converter(MarkdownConverter):
             return text
         # Line breaks at its edges go outside: `<cite>` alone on a line would open an HTML block.
         text = text.strip(" \n" + _BREAK)
-        attrs = "".join(f' {k}="{v}"' for k, v in el.attrs.items() if k in _KEEP_ATTRS.get(el.name, ()))
+        attrs = "".join(f' {k}="{html.escape(str(v), quote=True)}"' for k, v in el.attrs.items()
+                        if k in _KEEP_ATTRS.get(el.name, ()))
         return f"<{el.name}{attrs}>{text}</{el.name}>"
 
     def _emphasis(self, el: Any, text: str, parent_tags: Any, same: set[str], fn: str) -> str:
