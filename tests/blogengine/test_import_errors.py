@@ -159,15 +159,18 @@ def test_real_process_exits_1_with_one_line_on_stderr(site, tmp_path):
         "(expected a WordPress export (WXR) from Tools > Export)"]
 
 
-def test_a_post_landing_on_an_existing_url_stops_the_import(site):
-    (site / "content/posts/mine.md").write_text(
-        "---\ntitle: Mine\nslug: why-i-answer\ndate: 2019-06-20 10:00\n---\n\nMine.\n", encoding="utf-8")
-    before = snapshot(site)
+def test_a_post_landing_on_an_existing_url_gets_a_numbered_slug_and_a_report_line(site):
+    mine = "---\ntitle: Mine\nslug: why-i-answer\ndate: 2019-06-20 10:00\n---\n\nMine.\n"
+    (site / "content/posts/mine.md").write_text(mine, encoding="utf-8")
     result = run("import", "wordpress", str(WXR), "--site", str(site))
-    assert result.exit_code == 1
-    assert "writes /2019/06/why-i-answer/" in result.output
-    assert result.output.strip().splitlines()[-1] == "1 error(s); nothing was written."
-    assert snapshot(site) == before
+    assert result.exit_code == 0, result.output
+    assert ("content/posts/mine.md already has its URL; imported with slug 'why-i-answer-2' at "
+            "/2019/06/why-i-answer-2/") in result.output
+    assert (site / "content/posts/mine.md").read_text(encoding="utf-8") == mine
+    assert "slug: why-i-answer-2" in (site / "content/posts/why-i-answer.md").read_text(encoding="utf-8")
     store = storage(f"sqlite:///{site / 'comments.sqlite3'}")
-    assert store.all_comments() == []
+    assert {c.thread for c in store.all_comments()} >= {"/2019/06/why-i-answer-2/"}
+    assert "/2019/06/why-i-answer/" not in {c.thread for c in store.all_comments()}
     store.close()
+    again = run("import", "wordpress", str(WXR), "--site", str(site))
+    assert again.output.strip().splitlines()[-1] == "Nothing new: everything in it was already imported."
