@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from blogengine.errors import BlogError
 
@@ -32,19 +32,21 @@ class Stage:
         self.files: list[str] = []          # relative to the root, in the order staged
         self.replacing: set[str] = set()    # of those, files that overwrite one already there
 
-    def add(self, rel: str, data: bytes, kind: str, *, replace: bool = False) -> Path:
-        """Stage `data` for root/rel unless a file is there (or `replace` says to overwrite it);
-        returns the file to read it from."""
+    def add(self, rel: str, data: bytes, kind: str, *, replace: bool = False) -> None:
+        """Stage `data` for root/rel unless a file is there (or `replace` says to overwrite it)."""
         target = self.root / rel
+        if not self._inside_content(rel):   # a name from the old site must not write elsewhere
+            self.log.kept.append(f"{rel}: outside the site's content/ folder (not written)")
+            return
         if rel in self.files:   # two things of the import want one file: the first wins
             self.log.kept.append(f"{rel}: wanted twice by this import; the first was written")
-            return self.folder / rel
+            return
         if target.exists() and not replace:
             if target.is_file() and target.read_bytes() == data:
                 self.log.already[kind] += 1
             else:
                 self.log.kept.append(f"{rel}: a different file is already there (not overwritten)")
-            return target
+            return
         staged = self.folder / rel
         staged.parent.mkdir(parents=True, exist_ok=True)
         staged.write_bytes(data)
@@ -52,7 +54,13 @@ class Stage:
         if target.exists():
             self.replacing.add(rel)
         self.log.written[kind] += 1
-        return staged
+
+    def _inside_content(self, rel: str) -> bool:
+        """`rel` names a place under content/: no '..', not absolute, no link leading out."""
+        parts = PurePosixPath(rel).parts
+        if PurePosixPath(rel).is_absolute() or ".." in parts or parts[:1] != ("content",):
+            return False
+        return (self.root / rel).resolve().is_relative_to((self.root / "content").resolve())
 
     def copy(self, rel: str, source: Path, kind: str) -> None:
         try:

@@ -205,3 +205,25 @@ def test_comment_fields_the_server_refuses_are_mended_and_reported(site, tmp_pat
     assert [note.split("'s comment: ")[1].split(" (")[0] for note in notes] == [
         "author_name shortened", "author_email left out", "author_url left out"]
     assert all(note.startswith("  note: /2012/01/first/: Very Long Name") for note in notes)
+
+
+# --- nothing lands outside content/ --------------------------------------------------------------
+
+def test_the_stage_refuses_places_outside_content(tmp_path):
+    from blogengine.importers.stage import Stage, StageLog
+
+    root = tmp_path / "site"
+    (root / "content").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (root / "content" / "link").symlink_to(tmp_path / "elsewhere")
+    log = StageLog()
+    stage = Stage(root, log)
+    for rel in ("content/../escaped.txt", "/etc/escaped.txt", "blogengine.toml",
+                "content/link/escaped.txt", "content/fine.txt"):
+        stage.add(rel, b"x", "assets")
+    stage.move_in()
+    stage.discard()
+    assert [line.split(":")[0] for line in log.kept] == [
+        "content/../escaped.txt", "/etc/escaped.txt", "blogengine.toml", "content/link/escaped.txt"]
+    assert (root / "content/fine.txt").read_bytes() == b"x"
+    assert not (tmp_path / "escaped.txt").exists() and not list((tmp_path / "elsewhere").iterdir())
