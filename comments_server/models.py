@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -244,6 +245,17 @@ def validate_author_fields(data: Mapping[str, Any], limits: Limits, *, name_requ
         author_email = author_email.lower()
     author_url = validate_author_url(_text(data, "author_url", required=False, limit=limits.max_url_length), limits)
     return author_name, author_email, author_url
+
+
+def validate_ip(value: Any) -> str | None:
+    """A comment's stored client address from elsewhere (an export, an import): an IP address
+    or nothing, written the standard way."""
+    if value is None or value == "":
+        return None
+    try:
+        return str(ipaddress.ip_address(str(value).strip()))
+    except ValueError:
+        raise _bad("ip", "invalid", f"ip must be an IPv4 or IPv6 address (got {str(value)[:60]!r})") from None
 
 
 def validate_body_characters(value: str) -> None:

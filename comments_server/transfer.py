@@ -13,7 +13,7 @@ from typing import Any
 from comments_server.errors import ApiError, TransferError
 from comments_server.models import (ImportedComment, Limits, Mention, NewComment, Status,
                                     validate_author_fields, validate_body_characters,
-                                    validate_thread_path)
+                                    validate_ip, validate_thread_path)
 from comments_server.sanitize import render_comment
 from comments_server.storage import Storage
 
@@ -124,6 +124,7 @@ def repair_records(items: list[Any], limits: Limits) -> tuple[list[Any], list[tu
 def _field_problem(item: Mapping[str, Any], limits: Limits) -> tuple[str, str] | None:
     try:
         validate_author_fields(item, limits, name_required=False)
+        validate_ip(item.get("ip"))
         if isinstance(item.get("body"), str):
             validate_body_characters(item["body"])
     except ApiError as exc:
@@ -152,9 +153,9 @@ def _mend_body(value: Any, limits: Limits) -> str:
 
 _MENDS: dict[str, Callable[[Any, Limits], str | None]] = {
     "author_name": _mend_name, "author_email": _leave_out, "author_url": _leave_out,
-    "body": _mend_body}
+    "ip": _leave_out, "body": _mend_body}
 _MENDED = {"author_name": "shortened", "author_email": "left out", "author_url": "left out",
-           "body": "cleaned of control characters"}
+           "ip": "left out", "body": "cleaned of control characters"}
 
 
 def parse_mentions(data: dict[str, Any]) -> list[Mention]:
@@ -261,6 +262,7 @@ def _record(item: Any, where: str, seen: set[str], limits: Limits) -> ImportedCo
         raise TransferError(f"{where}.body: missing")
     try:   # the checks a posted comment passes, so every way in keeps the same promises
         author_name, author_email, author_url = validate_author_fields(item, limits, name_required=False)
+        ip = validate_ip(item.get("ip"))
         validate_body_characters(body)
     except ApiError as exc:
         raise TransferError(f"{where}.{exc.field}: {exc.message}") from None
@@ -272,7 +274,7 @@ def _record(item: Any, where: str, seen: set[str], limits: Limits) -> ImportedCo
         # Never trust HTML from a file: render it again with today's sanitiser.
         body_html=render_comment(body) if body else "",
         created_at=_time(item.get("created_at"), f"{where}.created_at", required=True),
-        ip=text("ip"), edit_token_hash=None, uid=uid,
+        ip=ip, edit_token_hash=None, uid=uid,
     )
     edited = item.get("edited_at")
     return ImportedComment(comment=comment, parent_uid=parent_uid,
