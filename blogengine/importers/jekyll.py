@@ -16,8 +16,9 @@ from blogengine.frontmatter import SLUG_PATTERN
 from blogengine.importers.redirects import normalize_path
 from blogengine.importers.html import html_to_markdown
 from blogengine.importers.plan import Entry, Plan, SourceError, local_date
+from blogengine.importers.staticman import staticman_comments
 from blogengine.importers.staticsite import (load_data_file, parse_date, permalink_path,
-                                             split_front_matter, staticman_comments, text_value,
+                                             split_front_matter, text_value,
                                              walk, words, zone)
 
 CONTENT_SUFFIXES = (".md", ".markdown", ".mkd", ".html", ".htm")
