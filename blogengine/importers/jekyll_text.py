@@ -1,0 +1,92 @@
+"""A Jekyll post's text as plain Markdown: the Liquid Jekyll would have run, Kramdown's attribute
+lists, and links made by `post_url` and `link` pointed at the posts they name."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from blogengine.importers.plan import Entry, Plan
+
+# A marker for a link whose URL is known once every post has been read.
+_LINK_MARK = re.compile(r"\x00(post_url|link):([^\x00]*)\x00")
+_RAW = r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}"
+
+
+def liquid_to_markdown(body: str, leftover: set[str]) -> str:
+    """Liquid that Jekyll would have run: highlight blocks become fenced code, comments vanish,
+    raw/endraw and site.baseurl vanish, post_url and link become markers (see resolve_links);
+    other tags are left as text (blogengine never runs post text) and named in `leftover`."""
+    def fence(match: re.Match[str]) -> str:
+        return f"```{match.group(1)}\n{match.group(2).strip(chr(10))}\n```"
+
+    body = re.sub(r"\{%-?\s*highlight\s+([\w+-]+)[^%]*-?%\}\n?(.*?)\{%-?\s*endhighlight\s*-?%\}",
+                  fence, body, flags=re.DOTALL)
+    body = re.sub(r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}\n?", "", body,
+                  flags=re.DOTALL)
+    body = re.sub(r"\{\{-?\s*(?:site\.baseurl|site\.url|site\.github\.url)\s*-?\}\}", "", body)
+    body = re.sub(r"\{%-?\s*(post_url|link)\s+([^\s%]+)\s*-?%\}",
+                  lambda m: f"\x00{m.group(1)}:{m.group(2)}\x00", body)
+    # Liquid inside {% raw %} is text the author meant to show.
+    outside_raw = re.sub(_RAW, "", body, flags=re.DOTALL)
+    for match in re.finditer(r"\{%-?\s*(\w+)|\{\{", outside_raw):
+        leftover.add(match.group(1) or "{{ }}")
+    return re.sub(r"\{%-?\s*(?:raw|endraw)\s*-?%\}", "", body)
+
+
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_TOC = re.compile(r"^\s*(?:[*+-]|1\.)\s+.*\n\s*\{:\s*(?:\.no_toc\s*)?toc\s*\}[ \t]*$", re.MULTILINE)
+# {: .class}, {:#id}, {:.a target="_blank"}, {:name: .class} (a definition), {::options ... /}
+_ATTRIBUTES = re.compile(r"\{::?[^{}\n]*\}")
+
+
+def kramdown_to_markdown(body: str, found: set[str]) -> str:
+    """Kramdown's extras that CommonMark would show as text: the `* TOC\\n{:toc}` marker and
+    attribute lists go, `{::comment}` blocks go, `{::nomarkdown}` keeps its content; code blocks
+    are left alone. What was removed is named in `found` ("toc", "attribute lists")."""
+    if "{:" not in body:
+        return body
+    if _TOC.search(body):
+        found.add("toc")
+        body = _TOC.sub("", body)
+    body = re.sub(r"\{::comment\}.*?\{:/comment\}\n?", "", body, flags=re.DOTALL)
+    out: list[str] = []
+    fence: str | None = None
+    for line in body.split("\n"):
+        opened = _FENCE.match(line)
+        if fence is not None:
+            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+                fence = None
+            out.append(line)
+            continue
+        if opened:
+            fence = opened.group(1)
+            out.append(line)
+            continue
+        cleaned = re.sub(r"\{:/\w*\}", "", _ATTRIBUTES.sub("", line))
+        if cleaned != line:
+            found.add("attribute lists")
+            if not cleaned.strip():
+                continue     # a line that was only an attribute list
+            cleaned = cleaned.rstrip()
+        out.append(cleaned)
+    return "\n".join(out)
+
+
+def resolve_links(plan: Plan, posts: dict[str, Entry], files: dict[str, Entry]) -> None:
+    """`{% post_url 2016-05-19-name %}` and `{% link _posts/2016-05-19-name.md %}`: the old URL
+    of the post or page they name, which the import then points at its new URL. `posts` is keyed
+    by a post's name under _posts/ without suffix, `files` by its path in the source."""
+    for entry in plan.entries:
+        def resolve(match: re.Match[str], entry: Entry = entry) -> str:
+            kind, name = match.group(1), match.group(2).strip("'\"")
+            if kind == "post_url":
+                target = posts.get(name) or posts.get(PurePosixPath(name).name)
+            else:
+                target = files.get(name.lstrip("/"))
+            if target is None or not target.old_urls:
+                plan.notes.append(f"{entry.label}: {{% {kind} {name} %}} names no published "
+                                  "imported post or page; left as text")
+                return name
+            return target.old_urls[0]
+        entry.body = _LINK_MARK.sub(resolve, entry.body)
