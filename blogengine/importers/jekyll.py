@@ -137,7 +137,8 @@ def _read_collections(run: _Run) -> list[Path]:
                 f"{run.rel(folder)}/: {len(docs)} documents of collection {label!r}, which has "
                 "no `output: true`; Jekyll does not publish them; not imported")
             continue
-        dated = all(POST_NAME.match(p.stem) or _has_date(p) for p in docs)
+        # Named like posts (2019-05-31-name.md), they are a blog; otherwise pages.
+        dated = all(POST_NAME.match(p.stem) for p in docs)
         for path in docs:
             if dated:
                 entry = _post(run, path, draft=False, collection=(label, options))
@@ -146,15 +147,6 @@ def _read_collections(run: _Run) -> list[Path]:
             else:
                 _page(run, path, PurePosixPath(run.rel(path)), collection=(label, options))
     return folders
-
-
-def _has_date(path: Path) -> bool:
-    try:
-        text = path.read_text(encoding="utf-8")
-        parsed = split_front_matter(text, path)
-    except (OSError, UnicodeDecodeError, SourceError):
-        return False
-    return parsed is not None and parsed[0].get("date") is not None
 
 
 def attach_comments(plan: Plan, comments: dict[str, list[Any]]) -> None:
@@ -201,8 +193,12 @@ def _text(run: _Run, path: Path, label: str, body: str) -> str:
     leftover: set[str] = set()
     text = html_to_markdown(body) if path.suffix.lower() in (".html", ".htm") else body
     text = liquid_to_markdown(text, leftover)
-    if leftover:
-        run.plan.notes.append(f"{label}: Liquid left as text: " + ", ".join(sorted(leftover)))
+    kept = sorted(t for t in leftover if t.endswith("(its text kept)"))
+    if kept:
+        run.plan.notes.append(f"{label}: Liquid tags of a plugin removed: " + ", ".join(kept))
+    if leftover - set(kept):
+        run.plan.notes.append(f"{label}: Liquid left as text: "
+                              + ", ".join(sorted(leftover - set(kept))))
     removed: set[str] = set()
     text = kramdown_to_markdown(text, removed)
     if removed:

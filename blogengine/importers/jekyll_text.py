@@ -13,6 +13,24 @@ _LINK_MARK = re.compile(r"\x00(post_url|link):([^\x00]*)\x00")
 _RAW = r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}"
 
 
+# Tags of Liquid itself: their blocks are logic, not text to keep.
+_CORE_BLOCKS = {"if", "unless", "case", "for", "capture", "tablerow", "comment", "raw",
+                "highlight"}
+# A plugin's block tag ({% notice %}...{% endnotice %}, {% figure %}...{% endfigure %}).
+_BLOCK = r"\{%-?\s*(\w+)([^%]*?)-?%\}\n?(.*?)\n?\{%-?\s*end\1\s*-?%\}"
+
+
+def _unwrap(match: re.Match[str], leftover: set[str]) -> str:
+    """A plugin's block keeps its text; a figure's caption follows its image."""
+    name, options, inner = match.group(1), match.group(2), match.group(3)
+    if name in _CORE_BLOCKS:
+        return match.group(0)
+    caption = re.search(r"caption:\s*\"([^\"]*)\"", options) if name == "figure" else None
+    if name != "figure":
+        leftover.add(f"{name} (its text kept)")
+    return inner.strip("\n") + (f"\n\n*{caption.group(1)}*" if caption else "")
+
+
 def liquid_to_markdown(body: str, leftover: set[str]) -> str:
     """Liquid that Jekyll would have run: highlight blocks become fenced code, comments vanish,
     raw/endraw and site.baseurl vanish, post_url and link become markers (see resolve_links);
@@ -24,6 +42,7 @@ def liquid_to_markdown(body: str, leftover: set[str]) -> str:
                   fence, body, flags=re.DOTALL)
     body = re.sub(r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}\n?", "", body,
                   flags=re.DOTALL)
+    body = re.sub(_BLOCK, lambda m: _unwrap(m, leftover), body, flags=re.DOTALL)
     body = re.sub(r"\{\{-?\s*(?:site\.baseurl|site\.url|site\.github\.url)\s*-?\}\}", "", body)
     body = re.sub(r"\{%-?\s*(post_url|link)\s+([^\s%]+)\s*-?%\}",
                   lambda m: f"\x00{m.group(1)}:{m.group(2)}\x00", body)
