@@ -245,7 +245,8 @@ def _post(run: _Run, path: Path, *, draft: bool,
                                     + words(data.get("category"))))
     tags = words(data.get("tags")) + words(data.get("tag"))
     slug = _slug_of(str(data.get("slug") or file_slug)) or "post"
-    title = text_value(data.get("title")) or file_slug.replace("-", " ").capitalize()
+    # Jekyll's own title for a post without one: each word of the file's slug capitalised.
+    title = text_value(data.get("title")) or " ".join(w.capitalize() for w in file_slug.split("-"))
     target = PurePosixPath("posts", f"{slug}.md")
     if target in run.used:
         target = target.with_name(f"{when:%Y-%m-%d}-{slug}.md")
