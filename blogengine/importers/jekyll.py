@@ -192,7 +192,7 @@ def _text(run: _Run, path: Path, label: str, body: str) -> str:
     """The body as Markdown: HTML converted, Liquid and Kramdown extras handled and reported."""
     leftover: set[str] = set()
     text = html_to_markdown(body) if path.suffix.lower() in (".html", ".htm") else body
-    text = liquid_to_markdown(text, leftover)
+    text = liquid_to_markdown(text, leftover, run.settings.source / "_includes")
     kept = sorted(t for t in leftover if t.endswith("(its text kept)"))
     if kept:
         run.plan.notes.append(f"{label}: Liquid tags of a plugin removed: " + ", ".join(kept))

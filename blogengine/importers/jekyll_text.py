@@ -4,13 +4,13 @@ lists, and links made by `post_url` and `link` pointed at the posts they name.""
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from blogengine.importers.plan import Entry, Plan
 
 # A marker for a link whose URL is known once every post has been read.
 _LINK_MARK = re.compile(r"\x00(post_url|link):([^\x00]*)\x00")
-_RAW = r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}"
+_RAW = r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}"
 
 
 # Tags of Liquid itself: their blocks are logic, not text to keep.
@@ -31,26 +31,62 @@ def _unwrap(match: re.Match[str], leftover: set[str]) -> str:
     return inner.strip("\n") + (f"\n\n*{caption.group(1)}*" if caption else "")
 
 
-def liquid_to_markdown(body: str, leftover: set[str]) -> str:
-    """Liquid that Jekyll would have run: highlight blocks become fenced code, comments vanish,
-    raw/endraw and site.baseurl vanish, post_url and link become markers (see resolve_links);
-    other tags are left as text (blogengine never runs post text) and named in `leftover`."""
+def _stash_raw(body: str, raws: list[str]) -> str:
+    """{% raw %} text (Liquid the author meant to show) set aside until the end."""
+    def stash(match: re.Match[str]) -> str:
+        raws.append(match.group(1))
+        return f"\x02{len(raws) - 1}\x02"
+    return re.sub(_RAW, stash, body, flags=re.DOTALL)
+
+
+def _includes(body: str, folder: Path | None, leftover: set[str], raws: list[str],
+              depth: int = 3) -> str:
+    """{% include name %} (and include_cached): the file from _includes/ in its place, as Jekyll
+    puts it, with `{{ include.x }}` filled from the tag's parameters."""
+    def insert(match: re.Match[str]) -> str:
+        path = (folder / match.group(1)).resolve() if folder else None
+        if folder is None or path is None or depth == 0 or not path.is_relative_to(
+                folder.resolve()) or not path.is_file():
+            return match.group(0)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return match.group(0)
+        params = {m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
+                  for m in re.finditer(r"(\w+)=(?:[\"']([^\"']*)[\"']|(\S+))", match.group(2))}
+        text = re.sub(r"\{\{-?\s*include\.(\w+)\s*-?\}\}",
+                      lambda p: params.get(p.group(1), ""), _stash_raw(text, raws))
+        return _includes(text, folder, leftover, raws, depth - 1).strip("\n")
+    return re.sub(r"\{%-?\s*include(?:_cached)?\s+([\w./-]+)([^%]*?)-?%\}", insert, body)
+
+
+def liquid_to_markdown(body: str, leftover: set[str], includes: Path | None = None) -> str:
+    """Liquid that Jekyll would have run: includes put in place (from `includes`, the site's
+    _includes/), highlight blocks become fenced code, comments vanish, a plugin's blocks keep
+    their text, YouTube tags become links, raw/endraw and site.baseurl vanish, post_url and link
+    become markers (see resolve_links); other tags are left as text (blogengine never runs post
+    text) and named in `leftover`. Text inside {% raw %} is left as it is."""
     def fence(match: re.Match[str]) -> str:
         return f"```{match.group(1)}\n{match.group(2).strip(chr(10))}\n```"
 
+    raws: list[str] = []
+    body = _includes(_stash_raw(body, raws), includes, leftover, raws)
     body = re.sub(r"\{%-?\s*highlight\s+([\w+-]+)[^%]*-?%\}\n?(.*?)\{%-?\s*endhighlight\s*-?%\}",
                   fence, body, flags=re.DOTALL)
     body = re.sub(r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}\n?", "", body,
                   flags=re.DOTALL)
     body = re.sub(_BLOCK, lambda m: _unwrap(m, leftover), body, flags=re.DOTALL)
+    body = re.sub(r"\{%-?\s*youtube\s+[\"']?([\w-]+)[\"']?\s*-?%\}",
+                  r"<https://www.youtube.com/watch?v=\1>", body)
     body = re.sub(r"\{\{-?\s*(?:site\.baseurl|site\.url|site\.github\.url)\s*-?\}\}", "", body)
     body = re.sub(r"\{%-?\s*(post_url|link)\s+([^\s%]+)\s*-?%\}",
                   lambda m: f"\x00{m.group(1)}:{m.group(2)}\x00", body)
-    # Liquid inside {% raw %} is text the author meant to show.
-    outside_raw = re.sub(_RAW, "", body, flags=re.DOTALL)
-    for match in re.finditer(r"\{%-?\s*(\w+)|\{\{", outside_raw):
+    for match in re.finditer(r"\{%-?\s*(\w+)|\{\{", body):
         leftover.add(match.group(1) or "{{ }}")
-    return re.sub(r"\{%-?\s*(?:raw|endraw)\s*-?%\}", "", body)
+    body = re.sub(r"\{%-?\s*(?:raw|endraw)\s*-?%\}", "", body)   # a raw never closed
+    for _depth in range(4):   # raw text inside raw text that an include brought
+        body = re.sub(r"\x02(\d+)\x02", lambda m: raws[int(m.group(1))], body)
+    return body
 
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")

@@ -193,3 +193,19 @@ def test_a_bad_file_is_a_skip_line_and_the_rest_is_imported(tmp_path):
     assert "comments/good/broken.yml: invalid YAML" in result.output
     assert "1 added" in result.output
     assert not list((site / "content").rglob("*.yml"))
+
+
+def test_includes_are_put_in_place_and_raw_text_is_left_alone(tmp_path):
+    site, result = _import(tmp_path, {
+        "_config.yml": "title: T\n",
+        "_includes/boilerplate/tools.md": "#### Tools used\n\n- {{ include.pen }}\n",
+        "_posts/2019-05-31-one.md": (
+            "---\ntitle: One\n---\nA drawing.\n\n{% include_cached boilerplate/tools.md pen=\"Pogo\" %}\n\n"
+            "{% youtube gpz8aPXwd18 %}\n\n{% raw %}{% include tools.md %}{% endraw %}\n"
+            "{% include missing.html %}\n")})
+    assert result.exit_code == 0, result.output
+    body = (site / "content/posts/one.md").read_text(encoding="utf-8")
+    assert "#### Tools used\n\n- Pogo\n" in body
+    assert "<https://www.youtube.com/watch?v=gpz8aPXwd18>" in body
+    assert "{% include tools.md %}\n{% include missing.html %}" in body
+    assert "_posts/2019-05-31-one.md: Liquid left as text: include" in result.output
