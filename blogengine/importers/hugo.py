@@ -36,6 +36,8 @@ def _config(folder: Path) -> dict[str, Any]:
         for path in (folder / name, folder / "config" / "_default" / name):
             if path.is_file():
                 data = load_data_file(path)
+                if data is None:    # a YAML config of comments only
+                    data = {}
                 if not isinstance(data, dict):
                     raise SourceError("must be a mapping of settings", path=path)
                 return data
