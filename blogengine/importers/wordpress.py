@@ -251,8 +251,13 @@ def _entry(item: _Item, plan: Plan, site: str, tz: ZoneInfo, authors: dict[str, 
     comments = item.element.findall(f"{{{item.wp}}}comment")
     if kind == "attachment":
         return None
+    if not kind:
+        plan.skip("items", "no wp:post_type", f"item {post_id} {title!r}: skipped (no wp:post_type)")
+        if comments:
+            plan.skipped["comments (on a skipped item)"] += len(comments)
+        return None
     if kind not in ("post", "page"):
-        plan.skip(f"items of type {kind or '?'}", "not a post or page")
+        plan.skip(f"items of type {kind}", "not a post or page")
         return None
     status = item.wp_text("status")
     if status in ("trash", "auto-draft", "inherit"):
