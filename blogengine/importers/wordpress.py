@@ -247,7 +247,7 @@ def _entry(item: _Item, plan: Plan, site: str, tz: ZoneInfo, authors: dict[str, 
     kind = item.wp_text("post_type")
     post_id = item.wp_text("post_id")
     title = html.unescape(item.text("title").strip())
-    label = f"{kind} {post_id} {title!r}"
+    label = " ".join(filter(None, (kind, post_id, repr(title))))
     comments = item.element.findall(f"{{{item.wp}}}comment")
     if kind == "attachment":
         return None
@@ -329,6 +329,22 @@ def _entry(item: _Item, plan: Plan, site: str, tz: ZoneInfo, authors: dict[str, 
     if kind == "page" and entry.comments:
         front["comments"] = True
     return entry
+
+
+def _footnotes(item: _Item) -> list[dict[str, str]]:
+    """A post's footnotes, as the block editor (WordPress 6.3+) keeps them: JSON in the
+    `footnotes` post meta, [{"id": ..., "content": ...}], which the post's marks link to by id.
+    For the content converter, which puts them at the end of the post."""
+    for meta in item.element.findall(f"{{{item.wp}}}postmeta"):
+        if item.wp_text("meta_key", meta) != "footnotes":
+            continue
+        try:
+            notes = json.loads(meta.findtext(f"{{{item.wp}}}meta_value") or "")
+        except ValueError:
+            return []
+        return [{"id": str(note.get("id", "")), "content": str(note.get("content", ""))}
+                for note in notes if isinstance(note, dict)] if isinstance(notes, list) else []
+    return []
 
 
 def _is_authors(user_id: str, email: str, name: str, author: _Author) -> bool:
