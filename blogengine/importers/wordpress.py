@@ -89,7 +89,8 @@ def _rss_when(value: str) -> datetime | None:
         moment = parsedate_to_datetime(value.strip()) if value.strip() else None
     except (TypeError, ValueError, IndexError):
         return None
-    if moment is None or moment.tzinfo is None or moment.year < 1971:
+    # The email parser reads "-0001" as a year of its own making: the year must be written out.
+    if moment is None or moment.tzinfo is None or moment.year < 1971 or str(moment.year) not in value:
         return None
     return moment
 

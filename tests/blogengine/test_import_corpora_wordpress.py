@@ -32,9 +32,10 @@ BLOCK_DATA = CORPUS / "theme-test-data" / "64-block-test-data.xml"
 SCAFFOLD = {("post", "hello-world"), ("page", "about")}
 DISPLAY_DEPTH = 5           # comments_server's DISPLAY_DEPTH default: deeper replies list flat
 MENTIONS = ("pingback", "trackback", "webmention")
-# Measured with html.py as on main (see the report of branch import-wp-structure); the content
-# converter's work raises these, and the floors with them.
-FIDELITY_FLOOR = {THEME_DATA.name: (0.80, 0.40), BLOCK_DATA.name: (0.80, 0.40)}  # median, min
+# (median, minimum) floors. Measured with html.py as on main: theme data median 1.00, minimum
+# 0.60 (Post Format: Image (Caption)); block data (its second "footnotes" renamed) median 1.00,
+# minimum 0.80 (Shortcode). The content converter's work raises them, and the floors with them.
+FIDELITY_FLOOR = {THEME_DATA.name: (0.95, 0.55), BLOCK_DATA.name: (0.95, 0.75)}
 
 # Both "Footnotes" and "Classic" have the slug `footnotes`: apply.py gives the second its own
 # slug in the lead's work; until that is merged the import refuses the clash.
@@ -169,8 +170,11 @@ def test_every_published_item_is_built_under_its_title(imported, export):
     assert not missing, f"not built: {missing}\nbuilt: {built}\n{site.imported.output}"
 
 
+COMMENTED = [p for p in EXPORTS if any(display_parents(i.comments) for i in expected_items(p))]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("export", [_param(p) for p in EXPORTS])
+@pytest.mark.parametrize("export", [_param(p) for p in COMMENTED])
 def test_every_approved_comment_is_baked_under_its_parent(imported, export):
     site = imported(export)
     assert site.imported.exit_code == 0, site.imported.output
