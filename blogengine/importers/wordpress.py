@@ -9,7 +9,6 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -23,6 +22,7 @@ from blogengine.importers.html import html_to_text, wordpress_to_markdown
 from blogengine.importers.plan import (CommentItem, Entry, MentionItem, Plan, SourceError,
                                        local_date)
 from blogengine.importers.redirects import normalize_path
+from blogengine.importers.wxrdates import export_dates, rss_time, wordpress_time
 from blogengine.importers.xmlsafe import local_name, namespace, read_xml
 
 EXPECTED = "a WordPress export (WXR) from Tools > Export"
@@ -30,13 +30,10 @@ CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 MENTION_TYPES = ("pingback", "trackback", "webmention")
 DRAFT_STATUSES = ("draft", "pending", "private")
-_ZERO_DATE = "0000-00-00 00:00:00"
 
 
 # Every WXR version WordPress and WordPress.com have written; https:// since WordPress 6.x.
 _WP_NAMESPACE = re.compile(r"^https?://wordpress\.org/export/1\.\d+/$")
-# The comment WordPress writes at the top of an export: <!-- generator=... created="..." -->
-_CREATED = re.compile(rb'<!--\s*generator="[^"]*"\s+created="(\d{4}-\d\d-\d\d \d\d:\d\d)"')
 
 
 @dataclass(frozen=True)
@@ -69,64 +66,20 @@ def _wp_namespace(channel: ET.Element) -> str | None:
     return found.most_common(1)[0][0] if found else None
 
 
-def _when(gmt: str, local: str, tz: ZoneInfo) -> datetime | None:
-    """A WordPress time: the GMT column when it is set (drafts have zeros), else the local one,
-    read in the site's time zone (a WXR file does not say the blog's zone)."""
-    for value, zone in ((gmt, UTC), (local, tz)):
-        if value and value != _ZERO_DATE:
-            try:
-                moment = datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone)
-            except ValueError:
-                continue
-            if moment.year >= 1000:   # below, a placeholder (0001-...) that no zone can shift
-                return moment
-    return None
-
-
-def _rss_when(value: str) -> datetime | None:
-    """An RSS pubDate; WordPress writes "30 Nov -0001" for posts without a date."""
-    try:
-        moment = parsedate_to_datetime(value.strip()) if value.strip() else None
-    except (TypeError, ValueError, IndexError):
-        return None
-    # The email parser reads "-0001" as a year of its own making: the year must be written out.
-    if moment is None or moment.tzinfo is None or moment.year < 1971 or str(moment.year) not in value:
-        return None
-    return moment
-
-
-def _export_dates(channel: ET.Element, path: Path) -> list[tuple[datetime, str]]:
-    """Dates of the export as a whole, best first, for items that carry none of their own: the
-    channel's pubDate, the creation time in WordPress's header comment, and last the file's
-    modification time (stable, so importing the file again writes the same dates)."""
-    found: list[tuple[datetime, str]] = []
-    published = _rss_when(channel.findtext("pubDate") or "")
-    if published is not None:
-        found.append((published, "the export's pubDate"))
-    with path.open("rb") as head:
-        created = _CREATED.search(head.read(8192))
-    if created:
-        found.append((datetime.strptime(created.group(1).decode(), "%Y-%m-%d %H:%M")
-                      .replace(tzinfo=UTC), "the export's creation date"))
-    found.append((datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0),
-                  "the export file's modification time"))
-    return found
-
-
 def _item_date(item: _Item, tz: ZoneInfo,
-               export_dates: list[tuple[datetime, str]]) -> tuple[datetime, str]:
+               export_wide: list[tuple[datetime, str]]) -> tuple[datetime, str]:
     """When an item was published, and where that came from when not from its wp:post_date:
     the item's RSS pubDate, then its wp:post_modified, then the export's own dates."""
-    own = _when(item.wp_text("post_date_gmt"), item.wp_text("post_date"), tz)
+    own = wordpress_time(item.wp_text("post_date_gmt"), item.wp_text("post_date"), tz)
     if own is not None:
         return own, ""
     candidates: list[tuple[datetime | None, str]] = [
-        (_rss_when(item.text("pubDate")), "its RSS pubDate"),
-        (_when(item.wp_text("post_modified_gmt"), item.wp_text("post_modified"), tz),
+        (rss_time(item.text("pubDate")), "its RSS pubDate"),
+        (wordpress_time(item.wp_text("post_modified_gmt"), item.wp_text("post_modified"), tz),
          "its wp:post_modified"),
-        *export_dates]
+        *export_wide]
     return next(((moment, source) for moment, source in candidates if moment is not None),
-                export_dates[-1])
+                export_wide[-1])
 
 
 def _site_id(channel: ET.Element, wp: str) -> str:
@@ -175,11 +128,11 @@ def read_wordpress(path: Path, config: SiteConfig, uploads: Path | None = None) 
             attachments[item.wp_text("post_id")] = found
             by_parent.setdefault(item.wp_text("post_parent"), []).append(found)
     pages = _page_slugs(items)
-    export_dates = _export_dates(channel, path)
+    export_wide = export_dates(channel, path)
     used: set[PurePosixPath] = set()
     for item in items:
         entry = _entry(item, plan, site, tz, authors, attachments, by_parent, pages, used,
-                       export_dates)
+                       export_wide)
         if entry is not None:
             plan.entries.append(entry)
     if uploads is not None:
@@ -244,7 +197,7 @@ def _copy_uploads(plan: Plan, uploads: Path, attachment_urls: list[str], base_pa
 def _entry(item: _Item, plan: Plan, site: str, tz: ZoneInfo, authors: dict[str, _Author],
            attachments: dict[str, tuple[str, str]], by_parent: dict[str, list[tuple[str, str]]],
            pages: dict[str, tuple[str, str]], used: set[PurePosixPath],
-           export_dates: list[tuple[datetime, str]]) -> Entry | None:
+           export_wide: list[tuple[datetime, str]]) -> Entry | None:
     kind = item.wp_text("post_type")
     post_id = item.wp_text("post_id")
     title = html.unescape(item.text("title").strip())
@@ -266,7 +219,7 @@ def _entry(item: _Item, plan: Plan, site: str, tz: ZoneInfo, authors: dict[str, 
         if comments:
             plan.skipped[f"comments (on a skipped {kind})"] += len(comments)
         return None
-    when, dated_from = _item_date(item, tz, export_dates)
+    when, dated_from = _item_date(item, tz, export_wide)
     if dated_from:
         plan.notes.append(f"{label}: no usable wp:post_date; dated "
                           f"{when.astimezone(tz):%Y-%m-%d %H:%M} from {dated_from}")
@@ -308,7 +261,7 @@ def _entry(item: _Item, plan: Plan, site: str, tz: ZoneInfo, authors: dict[str, 
                           + ", ".join(f"[{name}]" for name in sorted(leftovers)))
     excerpt = next((e.text or "" for e in item.element if local_name(e) == "encoded"
                     and namespace(e).rstrip("/").endswith("excerpt")), "")
-    updated = _when(item.wp_text("post_modified_gmt"), item.wp_text("post_modified"), tz)
+    updated = wordpress_time(item.wp_text("post_modified_gmt"), item.wp_text("post_modified"), tz)
     front: dict[str, Any] = {
         "title": title or slug,
         "date": local_date(when.astimezone(tz)),
@@ -381,7 +334,7 @@ def _comment(element: ET.Element, item: _Item, plan: Plan, site: str, tz: ZoneIn
     if approved in ("trash", "post-trashed"):
         plan.skip(what, "trash")
         return
-    when = _when(get("comment_date_gmt"), get("comment_date"), tz)
+    when = wordpress_time(get("comment_date_gmt"), get("comment_date"), tz)
     if when is None:
         when = post_date    # a comment is no older than its post
         plan.notes.append(f"{label}: comment {comment_id} has no valid date; dated as its post")
