@@ -33,7 +33,7 @@ DRAFT_STATUSES = ("draft", "pending", "private")
 
 
 # Every WXR version WordPress and WordPress.com have written; https:// since WordPress 6.x.
-_WP_NAMESPACE = re.compile(r"^https?://wordpress\.org/export/1\.\d+/$")
+_WP_NAMESPACE = re.compile(r"^https?://wordpress\.org/export/1\.\d+/?$")
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,7 @@ def _entry(item: _Item, plan: Plan, site: str, tz: ZoneInfo, authors: dict[str, 
     if kind == "attachment":
         return None
     if not kind:
-        plan.skip("items", "no wp:post_type", f"item {post_id} {title!r}: skipped (no wp:post_type)")
+        plan.skip("items", "no wp:post_type", f"item {label}: skipped (no wp:post_type)")
         if comments:
             plan.skipped["comments (on a skipped item)"] += len(comments)
         return None
