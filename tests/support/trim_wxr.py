@@ -1,7 +1,8 @@
 """Trim a WXR export to some of its items, byte for byte: the header (channel, authors), the
-chosen <item> blocks as they are, and the footer. Used to make the fixtures beside it:
+chosen <item> blocks as they are, and the footer. Made the fixtures of
+tests/data/import/corpora/wordpress/ (see its SOURCE.md):
 
-    python trim_wxr.py [--no-terms] SOURCE.xml OUT.xml POST_ID [POST_ID ...]
+    python -m tests.support.trim_wxr [--no-terms] SOURCE.xml OUT.xml POST_ID [POST_ID ...]
 
 --no-terms also drops the channel's list of categories, tags and terms (the importer takes a
 post's categories and tags from the post itself).
