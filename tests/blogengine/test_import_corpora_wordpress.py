@@ -9,6 +9,7 @@ import re
 import statistics
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -17,9 +18,9 @@ from slugify import slugify
 
 from blogengine.comments import open_store
 from blogengine.config import load_config
-from tests.support.corpora import (CORPORA, ImportedSite, article_words, baked_comments,
-                                   built_pages, import_and_build, similarity, titles,
-                                   visible_words)
+from tests.support import corpora
+from tests.support.corpora import (CORPORA, ImportedSite, article_words, built_pages,
+                                   import_and_build, similarity, visible_words)
 from tests.support.importing import LATER, run, snapshot
 
 CORPUS = CORPORA / "wordpress"
@@ -153,6 +154,11 @@ def _store_comments(root: Path) -> dict[str, tuple[str, str]]:
         return {c.uid.rsplit(":", 1)[1]: (c.thread, f"comment-{c.id}") for c in store.all_comments()}
     finally:
         store.close()
+
+
+# Each built site is read once: the sites do not change after their import and build.
+titles = cache(corpora.titles)
+baked_comments = cache(corpora.baked_comments)
 
 
 # Tests ---------------------------------------------------------------------------------------
