@@ -301,7 +301,7 @@ def _footnotes(item: _Item) -> list[dict[str, str]]:
     return []
 
 
-def _is_authors(user_id: str, email: str, name: str, author: _Author) -> bool:
+def _by_post_author(user_id: str, email: str, name: str, author: _Author) -> bool:
     """Whether WordPress recorded a comment as the post author's own.
 
     When the export gives the author's wp:author_id, the comment's comment_user_id must be it.
@@ -354,7 +354,7 @@ def _comment(element: ET.Element, item: _Item, plan: Plan, site: str, tz: ZoneIn
         uid=uid, parent_uid=f"wordpress:{site}:{parent}" if parent not in ("", "0") else None,
         author_name=html.unescape(get("comment_author")), author_email=get("comment_author_email") or None,
         author_url=get("comment_author_url") or None,
-        is_author=_is_authors(user, get("comment_author_email"), html.unescape(get("comment_author")),
-                              post_author),
+        is_author=_by_post_author(user, get("comment_author_email"),
+                                  html.unescape(get("comment_author")), post_author),
         body=wordpress_to_markdown(content), created_at=when.astimezone(UTC),
         pending=approved != "1", ip=get("comment_author_IP") or None))
