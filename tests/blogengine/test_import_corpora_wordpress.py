@@ -14,7 +14,6 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from slugify import slugify
 
 from blogengine.comments import open_store
 from blogengine.config import load_config
