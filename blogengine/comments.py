@@ -6,6 +6,7 @@ Importing this module loads nothing of the comment server: each call loads what 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,34 +65,51 @@ def find_site_folder(start: Path) -> Path | None:
     return None
 
 
-def open_store(config: SiteConfig) -> Any:
+def open_store(config: SiteConfig, *, dry_run: bool = False) -> Any:
     """The site's comment store for writing (an import), opened before anything is written so
-    that a bad database setting stops the work at once."""
+    that a bad database setting stops the work at once. A dry run opens it only to read: None
+    when the database does not exist yet (it would be made, and hold nothing)."""
     from comments_server.site import Access, StoreError, open_store, server_config
 
     try:
-        store = open_store(server_config(site_layer(config)), Access.WRITE)
+        store = open_store(server_config(site_layer(config)), Access.READ if dry_run else Access.WRITE)
     except StoreError as exc:
         raise CommentStoreError(f"comment database: {exc}") from None
-    assert store is not None
+    assert store is not None or dry_run
     return store
 
 
-def import_conversations(store: Any, comments: list[dict[str, Any]], mentions: list[dict[str, Any]]
-                         ) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Store comments and mentions (records of the comment export format, parents first) in one
-    transaction: ((comments added, already there), (mentions added, already there))."""
+@dataclass(frozen=True)
+class ImportedConversations:
+    """What storing imported comments and mentions did (or would do, in a dry run)."""
+
+    added: int
+    already: int
+    mentions_added: int
+    mentions_already: int
+    repaired: tuple[tuple[str, str], ...]   # (comment uid, the field mended and why)
+
+
+def import_conversations(config: SiteConfig, store: Any, comments: list[dict[str, Any]],
+                         mentions: list[dict[str, Any]], *, dry_run: bool = False
+                         ) -> ImportedConversations:
+    """Store comments and mentions from another blog (records of the comment export format,
+    parents first) in one transaction, through the server's own field checks, mending a field
+    that fails rather than refusing the lot. `store` None (a dry run on a site with no database
+    yet) checks them and counts every one as new."""
     from comments_server.site import StoreError, TransferError, import_records
 
     try:
-        report = import_records(store, comments, mentions)
+        report = import_records(store, comments, mentions, layer=site_layer(config), repair=True,
+                                dry_run=dry_run)
     except StoreError as exc:
         raise CommentStoreError(f"comment database: storing the comments failed ({exc}); "
                                 "nothing was imported") from None
     except TransferError as exc:   # the importer made a record the server refuses: a bug here
         raise CommentStoreError(f"comment database: the imported comments were refused ({exc}); "
                                 "nothing was imported") from None
-    return (report.added, report.skipped), (report.mentions_added, report.mentions_skipped)
+    return ImportedConversations(report.added, report.skipped, report.mentions_added,
+                                 report.mentions_skipped, report.repaired)
 
 
 def comments_version(config: SiteConfig) -> str:

@@ -261,6 +261,12 @@ def _place(doc: Document, config: SiteConfig) -> Entry:
                  updated=meta.updated.astimezone(config.tz) if meta.updated else None)
 
 
+def document_url(doc: Document, config: SiteConfig) -> str:
+    """Where a document would be placed (ContentError if it cannot be): importers use it to
+    find a free URL before writing."""
+    return _place(doc, config).url
+
+
 def _safe_url(url: str, doc: Document) -> str:
     """Collapse '//' and refuse '.' or '..' segments: no URL may leave the output folder."""
     parts = [part for part in url.split("/") if part]

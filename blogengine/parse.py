@@ -17,6 +17,8 @@ from blogengine.load import SourceFile, SourceRef
 
 WORDS_PER_MINUTE = 220
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
+# The summary break of WordPress, Hugo, Pelican and Jekyll's excerpt_separator convention.
+_MORE = re.compile(r"<!--\s*more\b[^>]*-->", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,9 @@ def parse_document(source: SourceFile, md: MarkdownIt, tz: ZoneInfo) -> Document
                            "`title: ...`, then '---')", path=source.display_path, line=1)
     meta = read_front_matter(tokens[0].content, first_line=2, display_path=source.display_path,
                              tz=tz, date_required=(kind == "post"))
-    body = tokens[1:]
+    body, before_more = _split_at_more(tokens[1:])
     html = md.renderer.render(body, md.options, {})
-    summary_html, summary_text = _summary(body, md, meta)
+    summary_html, summary_text = _summary(body, md, meta, before_more)
     return Document(source=source.ref(), kind=kind, meta=meta, body=html,
                     summary_html=summary_html, summary_text=summary_text, toc=_toc(body),
                     word_count=_word_count(body))
@@ -100,18 +102,44 @@ def _toc(tokens: list[Token]) -> tuple[TocEntry, ...]:
     return tuple(entries)
 
 
-def _summary(tokens: list[Token], md: MarkdownIt, meta: FrontMatter) -> tuple[str, str]:
-    """The front matter's summary, else the first top-level paragraph (without footnote refs)."""
+def _split_at_more(tokens: list[Token]) -> tuple[list[Token], list[Token] | None]:
+    """The body without a `<!--more-->` line, and what came before that line (None without one).
+    The marker is a raw HTML block, or a paragraph of its own where raw HTML is escaped."""
+    for index, token in enumerate(tokens):
+        if token.level != 0:
+            continue
+        if token.type == "html_block" and _MORE.fullmatch(token.content.strip()):
+            return tokens[:index] + tokens[index + 1:], tokens[:index]
+        if (token.type == "paragraph_open" and index + 2 < len(tokens)
+                and _MORE.fullmatch(tokens[index + 1].content.strip())):
+            return tokens[:index] + tokens[index + 3:], tokens[:index]
+    return tokens, None
+
+
+def _summary(tokens: list[Token], md: MarkdownIt, meta: FrontMatter,
+             before_more: list[Token] | None) -> tuple[str, str]:
+    """The front matter's summary, else all that comes before a `<!--more-->` line, else the
+    first top-level paragraph (without footnote refs)."""
     if meta.summary:
         from markupsafe import escape
         return f"<p>{escape(meta.summary)}</p>", meta.summary
+    if before_more:
+        kept = [_without_footnote_refs(t) for t in before_more]
+        text = " ".join(_inline_text(t) for t in kept if t.type == "inline")
+        return md.renderer.render(kept, md.options, {}).strip(), " ".join(text.split())
     for index, token in enumerate(tokens):
         if token.type == "paragraph_open" and token.level == 0:
-            inline = tokens[index + 1]
-            children = [c for c in inline.children or [] if c.type != "footnote_ref"]
-            html = md.renderer.renderInline(children, md.options, {})  # type: ignore[attr-defined]
+            inline = _without_footnote_refs(tokens[index + 1])
+            html = md.renderer.renderInline(inline.children or [], md.options, {})  # type: ignore[attr-defined]
             return f"<p>{html.strip()}</p>", _inline_text(inline)
     return "", ""
+
+
+def _without_footnote_refs(token: Token) -> Token:
+    """A summary stands alone: footnote markers would point at notes it does not hold."""
+    if token.type != "inline" or not token.children:
+        return token
+    return token.copy(children=[c for c in token.children if c.type != "footnote_ref"])
 
 
 def _word_count(tokens: list[Token]) -> int:

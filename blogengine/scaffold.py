@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,20 +41,9 @@ def init_site(root: Path, *, title: str, author: str = "", base_url: str = "",
         '# url = "https://comments.example.com/"   # empty: the comment server shares the site\'s origin',
         "",
     ]
-    files = {
-        CONFIG_NAME: "\n".join(config_lines),
-        "content/posts/hello-world.md": _document(
-            {"title": "Hello, world", "date": when.strftime("%Y-%m-%d %H:%M"),
-             "tags": ["welcome"]},
-            "This is the first post of your new blog. Edit it in `content/posts/hello-world.md`,\n"
-            "or write another with `blogengine new \"My next post\"`.\n\n"
-            "## What next\n\n- [ ] Write about something you care about\n"
-            "- [ ] Answer the first reader who writes back\n"),
-        "content/pages/about.md": _document(
-            {"title": "About"},
-            "Who writes here, and why. Readers can reach you in the comments under every post.\n"),
-        ".gitignore": _GITIGNORE,
-    }
+    files = {CONFIG_NAME: "\n".join(config_lines),
+             **starter_documents(when.strftime("%Y-%m-%d %H:%M")),
+             ".gitignore": _GITIGNORE}
     written = []
     for rel, text in files.items():
         path = root / rel
@@ -63,6 +53,28 @@ def init_site(root: Path, *, title: str, author: str = "", base_url: str = "",
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+def starter_documents(date: str) -> dict[str, str]:
+    """The first post and the about page `init` writes (by path), the post dated `date`."""
+    return {
+        "content/posts/hello-world.md": _document(
+            {"title": "Hello, world", "date": date, "tags": ["welcome"]},
+            "This is the first post of your new blog. Edit it in `content/posts/hello-world.md`,\n"
+            "or write another with `blogengine new \"My next post\"`.\n\n"
+            "## What next\n\n- [ ] Write about something you care about\n"
+            "- [ ] Answer the first reader who writes back\n"),
+        "content/pages/about.md": _document(
+            {"title": "About"},
+            "Who writes here, and why. Readers can reach you in the comments under every post.\n"),
+    }
+
+
+def is_untouched_starter(rel: str, text: str) -> bool:
+    """Whether `text`, found at `rel` (from the site root), is a starter document exactly as
+    `init` wrote it: an import may then put its own post or page there."""
+    dated = re.search(r"^date: '?([^'\n]*)'?$", text, re.MULTILINE)
+    return starter_documents(dated.group(1) if dated else "").get(rel) == text
 
 
 def new_document(config: SiteConfig, title: str, *, page: bool = False, draft: bool = True,

@@ -193,9 +193,12 @@ def import_(source: Path, site: Path | None) -> None:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise click.ClickException(f"{source}: not UTF-8 text") from None
+    from comments_server.models import Limits
+
+    config = _database_config(site)
     storage = _open_site_storage(site)
     try:
-        report = import_document(storage, text)
+        report = import_document(storage, text, limits=Limits.from_config(config.values))
     except TransferError as exc:
         raise click.ClickException(f"{source}: {exc}; nothing was imported") from None
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -231,18 +232,42 @@ def validate_author_url(value: str | None, limits: Limits) -> str | None:
     return value
 
 
-def validate_new_comment(data: Mapping[str, Any], limits: Limits, *, honeypot_field: str = "") -> CommentInput:
-    """Check every field of a new comment in a fixed order; raise ApiError for the first problem."""
-    thread = validate_thread_path(data.get("thread"))
-    parent_id = validate_id(data.get("parent_id"), "parent_id")
-    author_name = _text(data, "author_name", required=True, limit=limits.max_name_length)
-    assert author_name is not None
+def validate_author_fields(data: Mapping[str, Any], limits: Limits, *, name_required: bool = True
+                           ) -> tuple[str, str | None, str | None]:
+    """(author_name, author_email, author_url) of a comment, checked the one way whether it is
+    posted, restored from an export or imported from another blog; the name may be left empty
+    only where a comment comes from elsewhere (a deleted one keeps none)."""
+    author_name = _text(data, "author_name", required=name_required, limit=limits.max_name_length) or ""
     author_email = _text(data, "author_email", required=False, limit=limits.max_email_length)
     if author_email is not None:
         if not _EMAIL.match(author_email):
             raise _bad("author_email", "invalid", "author_email must look like name@example.com")
         author_email = author_email.lower()
     author_url = validate_author_url(_text(data, "author_url", required=False, limit=limits.max_url_length), limits)
+    return author_name, author_email, author_url
+
+
+def validate_ip(value: Any) -> str | None:
+    """A comment's stored client address from elsewhere (an export, an import): an IP address
+    or nothing, written the standard way."""
+    if value is None or value == "":
+        return None
+    try:
+        return str(ipaddress.ip_address(str(value).strip()))
+    except ValueError:
+        raise _bad("ip", "invalid", f"ip must be an IPv4 or IPv6 address (got {str(value)[:60]!r})") from None
+
+
+def validate_body_characters(value: str) -> None:
+    """A body from elsewhere (an export, an import) has no length limit but the same characters."""
+    _check_characters("body", value, multiline=True)
+
+
+def validate_new_comment(data: Mapping[str, Any], limits: Limits, *, honeypot_field: str = "") -> CommentInput:
+    """Check every field of a new comment in a fixed order; raise ApiError for the first problem."""
+    thread = validate_thread_path(data.get("thread"))
+    parent_id = validate_id(data.get("parent_id"), "parent_id")
+    author_name, author_email, author_url = validate_author_fields(data, limits)
     body = validate_body(data.get("body"), limits)
     notify = data.get("notify_replies", False)
     if notify is None:

@@ -148,21 +148,27 @@ def reader_strings(language: str) -> dict[str, Any]:
     return catalogue(language)
 
 
-def import_records(store: SqlStorage, comments: Sequence[Mapping[str, Any]],
-                   mentions: Sequence[Mapping[str, Any]] = ()) -> ImportReport:
+def import_records(store: SqlStorage | None, comments: Sequence[Mapping[str, Any]],
+                   mentions: Sequence[Mapping[str, Any]] = (), *, layer: SiteLayer | None = None,
+                   repair: bool = False, dry_run: bool = False) -> ImportReport:
     """Store comments and mentions, each a record of the export format (`blogengine comments
     export`: parents before their replies), in one transaction, through the same checks and
-    sanitiser as an export file; records already there (same uid) are skipped.
+    sanitiser as an export file, with the field limits of `layer`'s server settings; records
+    already there (same uid) are skipped. `repair` mends a field that fails a check instead
+    of refusing the lot (comments from another blog); `dry_run` stores nothing, and with no
+    store (a dry run before the database exists) the records are checked and all counted new.
 
     TransferError names a record that is wrong; StoreError says the database refused them."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from comments_server.models import Limits
     from comments_server.transfer import FORMAT, VERSION, import_data
 
     document = {"format": FORMAT, "version": VERSION, "comments": list(comments),
                 "mentions": list(mentions)}
+    limits = Limits.from_config(server_config(layer).values) if layer is not None else Limits()
     try:
-        return import_data(store, document)
+        return import_data(store, document, limits=limits, repair=repair, dry_run=dry_run)
     except SQLAlchemyError as exc:
         raise StoreError(str(getattr(exc, "orig", None) or exc).splitlines()[0]) from None
 

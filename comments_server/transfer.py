@@ -4,16 +4,21 @@ PostgreSQL, and demo conversations. No Flask here."""
 from __future__ import annotations
 
 import json
+import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from comments_server.errors import ApiError, TransferError
-from comments_server.models import ImportedComment, Mention, NewComment, Status, validate_thread_path
+from comments_server.models import (ImportedComment, Limits, Mention, NewComment, Status,
+                                    validate_author_fields, validate_body_characters,
+                                    validate_ip, validate_thread_path)
 from comments_server.sanitize import render_comment
 from comments_server.storage import Storage
 
-__all__ = ["TransferError", "export_document", "import_data", "import_document", "parse_document"]
+__all__ = ["TransferError", "export_document", "import_data", "import_document", "parse_document",
+           "repair_records"]
 
 FORMAT = "blogengine-comments"
 VERSION = 1
@@ -26,6 +31,7 @@ class ImportReport:
     skipped: int      # already in the database (same uid)
     mentions_added: int = 0
     mentions_skipped: int = 0
+    repaired: tuple[tuple[str, str], ...] = ()   # (uid, what was changed and why) by repair_records
 
 MENTION_KINDS = ("pingback", "trackback", "webmention")
 
@@ -65,18 +71,91 @@ def export_document(storage: Storage, *, now: datetime | None = None) -> dict[st
     return document
 
 
-def import_document(storage: Storage, text: str) -> ImportReport:
+def import_document(storage: Storage, text: str, *, limits: Limits | None = None) -> ImportReport:
     """Validate a whole export file, then store it in one transaction; re-importing adds nothing."""
-    return import_data(storage, _json(text))
+    return import_data(storage, _json(text), limits=limits)
 
 
-def import_data(storage: Storage, data: Any) -> ImportReport:
-    """Validate a whole export document (as parsed JSON), then store it in one transaction."""
-    records = parse_records(data)
+def import_data(storage: Storage | None, data: Any, *, limits: Limits | None = None,
+                repair: bool = False, dry_run: bool = False) -> ImportReport:
+    """Validate a whole export document (as parsed JSON), then store it in one transaction.
+
+    A comment's fields pass the checks a posted comment's do (`limits`: the server's settings).
+    With `repair` (comments brought from another blog), a field that fails is mended instead
+    (see repair_records) and said so in the report; with `dry_run` nothing is stored, and the
+    report says what would have been (with no storage at all: as if the database were empty)."""
+    repaired: list[tuple[str, str]] = []
+    if repair and isinstance(data, dict) and isinstance(data.get("comments"), list):
+        data = dict(data)
+        data["comments"], repaired = repair_records(data["comments"], limits or Limits())
+    records = parse_records(data, limits)
     mentions = parse_mentions(data)
-    (added, skipped), (mentions_added, mentions_skipped) = storage.import_conversations(records, mentions)
+    if storage is None:   # a dry run before the database exists: every record would be new
+        (added, skipped), (mentions_added, mentions_skipped) = (len(records), 0), (len(mentions), 0)
+    else:
+        (added, skipped), (mentions_added, mentions_skipped) = storage.import_conversations(
+            records, mentions, dry_run=dry_run)
     return ImportReport(added=added, skipped=skipped, mentions_added=mentions_added,
-                        mentions_skipped=mentions_skipped)
+                        mentions_skipped=mentions_skipped, repaired=tuple(repaired))
+
+
+def repair_records(items: list[Any], limits: Limits) -> tuple[list[Any], list[tuple[str, str]]]:
+    """Comments from another blog, mended where a field fails the server's checks, so one odd
+    comment never stops an import: a name too long is cut, an email or URL that is not one is
+    left out, control characters are taken out. Returns the records and (uid, what changed)."""
+    mended: list[Any] = []
+    notes: list[tuple[str, str]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            mended.append(item)
+            continue
+        item = dict(item)
+        for _ in range(len(_MENDS) + 1):   # each pass mends one field
+            problem = _field_problem(item, limits)
+            if problem is None:
+                break
+            name, message = problem
+            item[name] = _MENDS[name](item[name], limits)
+            notes.append((str(item.get("uid")), f"{name} {_MENDED[name]} ({message})"))
+        mended.append(item)
+    return mended, notes
+
+
+def _field_problem(item: Mapping[str, Any], limits: Limits) -> tuple[str, str] | None:
+    try:
+        validate_author_fields(item, limits, name_required=False)
+        validate_ip(item.get("ip"))
+        if isinstance(item.get("body"), str):
+            validate_body_characters(item["body"])
+    except ApiError as exc:
+        if exc.field in _MENDS:
+            return exc.field, exc.message
+    return None
+
+
+def _printable(value: Any) -> str:
+    return "".join(ch for ch in str(value) if unicodedata.category(ch) not in ("Cc", "Cs")
+                   or ch in "\n\r\t")
+
+
+def _mend_name(value: Any, limits: Limits) -> str:
+    name = " ".join(_printable(value).split())
+    return name[:limits.max_name_length].strip() if limits.max_name_length else name
+
+
+def _leave_out(value: Any, limits: Limits) -> None:
+    return None
+
+
+def _mend_body(value: Any, limits: Limits) -> str:
+    return _printable(value)
+
+
+_MENDS: dict[str, Callable[[Any, Limits], str | None]] = {
+    "author_name": _mend_name, "author_email": _leave_out, "author_url": _leave_out,
+    "ip": _leave_out, "body": _mend_body}
+_MENDED = {"author_name": "shortened", "author_email": "left out", "author_url": "left out",
+           "ip": "left out", "body": "cleaned of control characters"}
 
 
 def parse_mentions(data: dict[str, Any]) -> list[Mention]:
@@ -123,7 +202,7 @@ def parse_document(text: str) -> list[ImportedComment]:
     return parse_records(_json(text))
 
 
-def parse_records(data: Any) -> list[ImportedComment]:
+def parse_records(data: Any, limits: Limits | None = None) -> list[ImportedComment]:
     """Check an export's comments; parents must come before their replies (exports are in that order)."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise TransferError(f'not a blogengine comments export (expected "format": "{FORMAT}")')
@@ -135,13 +214,13 @@ def parse_records(data: Any) -> list[ImportedComment]:
     records: list[ImportedComment] = []
     seen: set[str] = set()
     for index, item in enumerate(items):
-        record = _record(item, f"comments[{index}]", seen)
+        record = _record(item, f"comments[{index}]", seen, limits or Limits())
         seen.add(record.comment.uid)
         records.append(record)
     return records
 
 
-def _record(item: Any, where: str, seen: set[str]) -> ImportedComment:
+def _record(item: Any, where: str, seen: set[str], limits: Limits) -> ImportedComment:
     if not isinstance(item, dict):
         raise TransferError(f"{where}: must be an object")
 
@@ -181,15 +260,21 @@ def _record(item: Any, where: str, seen: set[str]) -> ImportedComment:
     body = text("body") or ""
     if not body and status is not Status.DELETED:
         raise TransferError(f"{where}.body: missing")
+    try:   # the checks a posted comment passes, so every way in keeps the same promises
+        author_name, author_email, author_url = validate_author_fields(item, limits, name_required=False)
+        ip = validate_ip(item.get("ip"))
+        validate_body_characters(body)
+    except ApiError as exc:
+        raise TransferError(f"{where}.{exc.field}: {exc.message}") from None
     comment = NewComment(
         thread=thread, parent_id=None, status=status,
-        author_name=text("author_name") or "", author_email=text("author_email"),
-        author_url=text("author_url"), is_author=flag("is_author"),
+        author_name=author_name, author_email=author_email,
+        author_url=author_url, is_author=flag("is_author"),
         notify_replies=flag("notify_replies"), body=body,
         # Never trust HTML from a file: render it again with today's sanitiser.
         body_html=render_comment(body) if body else "",
         created_at=_time(item.get("created_at"), f"{where}.created_at", required=True),
-        ip=text("ip"), edit_token_hash=None, uid=uid,
+        ip=ip, edit_token_hash=None, uid=uid,
     )
     edited = item.get("edited_at")
     return ImportedComment(comment=comment, parent_uid=parent_uid,

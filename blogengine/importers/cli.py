@@ -17,17 +17,24 @@ site_option = click.option(
          "start one with `blogengine init DIR`).")
 
 
+dry_run_option = click.option(
+    "--dry-run", "-n", is_flag=True,
+    help="Read everything and print the full report, but write nothing: no files, no comments.")
+
+
 @click.group("import")
 def import_group() -> None:
     """Bring posts, pages and comments over from another blog.
 
     Files are written under the site's content/ (nothing that is already there is
     overwritten) and comments go into the site's comment database in one transaction.
-    Running an import again adds nothing it already added.
+    Running an import again adds nothing it already added; --dry-run shows what an import
+    would do without writing anything.
 
     \b
     Examples:
       blogengine import wordpress wordpress-export.xml --site my-blog
+      blogengine import wordpress wordpress-export.xml --dry-run
       blogengine import disqus disqus-export.xml --moderator ann@example.com
       blogengine import jekyll ../old-jekyll-site
       blogengine import hugo ../old-hugo-site
@@ -40,8 +47,9 @@ def import_group() -> None:
               help="A copy of the blog's wp-content/uploads: attachments are copied into the "
                    "site and links to them made local [default: links keep the old URLs].")
 @site_option
+@dry_run_option
 @handle_errors
-def wordpress(export: Path, uploads: Path | None, site: Path) -> None:
+def wordpress(export: Path, uploads: Path | None, site: Path, dry_run: bool) -> None:
     """Import a WordPress export (the WXR file from Tools > Export).
 
     Posts and pages become Markdown with front matter; approved comments keep their nesting
@@ -58,7 +66,7 @@ def wordpress(export: Path, uploads: Path | None, site: Path) -> None:
     from blogengine.importers.wordpress import read_wordpress
 
     config = load_config(site)
-    report = apply_plan(config, read_wordpress(export, config, uploads))
+    report = apply_plan(config, read_wordpress(export, config, uploads), dry_run=dry_run)
     _print_report(report)
 
 
@@ -69,8 +77,9 @@ def wordpress(export: Path, uploads: Path | None, site: Path) -> None:
               help="A Disqus name, username or email whose comments are the author's; repeat "
                    "for more.")
 @site_option
+@dry_run_option
 @handle_errors
-def disqus(export: Path, moderators: tuple[str, ...], site: Path) -> None:
+def disqus(export: Path, moderators: tuple[str, ...], site: Path, dry_run: bool) -> None:
     """Import the comments of a Disqus export into the site's comment database.
 
     Each Disqus thread goes to the post at the same URL path on this site (or at the new
@@ -86,7 +95,7 @@ def disqus(export: Path, moderators: tuple[str, ...], site: Path) -> None:
     from blogengine.importers.disqus import read_disqus
 
     config = load_config(site)
-    report = apply_plan(config, read_disqus(export, config, moderators))
+    report = apply_plan(config, read_disqus(export, config, moderators), dry_run=dry_run)
     _print_report(report)
 
 
@@ -100,8 +109,9 @@ author_option = click.option(
 @click.argument("folder", type=click.Path(path_type=Path))
 @author_option
 @site_option
+@dry_run_option
 @handle_errors
-def jekyll(folder: Path, authors: tuple[str, ...], site: Path) -> None:
+def jekyll(folder: Path, authors: tuple[str, ...], site: Path, dry_run: bool) -> None:
     """Import a Jekyll site: posts, pages, assets and Staticman comments.
 
     Posts keep their dates (from the file name or front matter, in the Jekyll site's
@@ -116,15 +126,16 @@ def jekyll(folder: Path, authors: tuple[str, ...], site: Path) -> None:
     from blogengine.importers.jekyll import read_jekyll
 
     config = load_config(site)
-    _print_report(apply_plan(config, read_jekyll(folder, config, authors)))
+    _print_report(apply_plan(config, read_jekyll(folder, config, authors), dry_run=dry_run))
 
 
 @import_group.command("hugo")
 @click.argument("folder", type=click.Path(path_type=Path))
 @author_option
 @site_option
+@dry_run_option
 @handle_errors
-def hugo(folder: Path, authors: tuple[str, ...], site: Path) -> None:
+def hugo(folder: Path, authors: tuple[str, ...], site: Path, dry_run: bool) -> None:
     """Import a Hugo site: posts, pages, bundles, static files and Staticman comments.
 
     Front matter in YAML, TOML or JSON; `draft` kept; `aliases` and every old URL that
@@ -139,7 +150,7 @@ def hugo(folder: Path, authors: tuple[str, ...], site: Path) -> None:
     from blogengine.importers.hugo import read_hugo
 
     config = load_config(site)
-    _print_report(apply_plan(config, read_hugo(folder, config, authors)))
+    _print_report(apply_plan(config, read_hugo(folder, config, authors), dry_run=dry_run))
 
 
 def _count(counter_value: int, noun: str) -> str:
@@ -147,13 +158,20 @@ def _count(counter_value: int, noun: str) -> str:
 
 
 def _print_report(report: ImportReport) -> None:
-    """What the import did: counts, what was skipped and why, re-threaded replies, notes."""
-    click.echo(f"Imported {report.source} ({report.system}) into {report.site}:")
+    """What the import did (or would do): counts, what was skipped and why, re-threaded
+    replies, notes."""
+    if report.dry_run:
+        click.echo(f"Dry run: importing {report.source} ({report.system}) into {report.site} would "
+                   "give:")
+    else:
+        click.echo(f"Imported {report.source} ({report.system}) into {report.site}:")
+    verb = "to write" if report.dry_run else "written"
+    added = "to add" if report.dry_run else "added"
     nouns = {"posts": "post", "pages": "page", "redirects": "redirect page", "assets": "asset"}
     for key, noun in nouns.items():
         written, already = report.written[key], report.already[key]
         if written or already:
-            line = f"  {_count(written, noun)} written"
+            line = f"  {_count(written, noun)} {verb}"
             if already:
                 line += f", {already} already there"
             click.echo(line)
@@ -165,19 +183,20 @@ def _print_report(report: ImportReport) -> None:
                    f"{report.held} held for moderation" if report.held else ""]
         extra = ", ".join(d for d in details if d)
         line = f"  {_count(total, 'comment')}" + (f" ({extra})" if extra else "")
-        line += f": {report.comments_added} added"
+        line += f": {report.comments_added} {added}"
         if report.comments_already:
             line += f", {report.comments_already} already there"
         click.echo(line)
     if report.mentions_added or report.mentions_already:
-        line = f"  {_count(report.mentions_added, 'mention')} added (pingbacks and trackbacks)"
+        line = f"  {_count(report.mentions_added, 'mention')} {added} (pingbacks and trackbacks)"
         if report.mentions_already:
             line += f", {report.mentions_already} already there"
         click.echo(line)
     for line in report.kept:
         click.echo(f"  kept {line}")
     if report.skipped:
-        click.echo("  skipped: " + ", ".join(f"{n} {what}" for what, n in sorted(report.skipped.items())))
+        click.echo("  not carried over: "
+                   + ", ".join(f"{n} {what}" for what, n in sorted(report.skipped.items())))
         for detail in report.skipped_details:
             click.echo(f"    {detail}")
     if report.rethreaded:
@@ -187,5 +206,7 @@ def _print_report(report: ImportReport) -> None:
             click.echo(f"    {line}")
     for note in report.notes:
         click.echo(f"  note: {note}")
-    if not (sum(report.written.values()) or report.comments_added or report.mentions_added):
+    if report.dry_run:
+        click.echo("Dry run: nothing was written.")
+    elif not (sum(report.written.values()) or report.comments_added or report.mentions_added):
         click.echo("Nothing new: everything in it was already imported.")

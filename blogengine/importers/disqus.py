@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from blogengine.config import SiteConfig
-from blogengine.importers.apply import read_site
+from blogengine.importers.placing import read_site
 from blogengine.importers.redirects import normalize_path, site_redirects
 from blogengine.importers.html import html_to_markdown
 from blogengine.importers.plan import CommentItem, Plan, SourceError

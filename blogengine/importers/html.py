@@ -3,7 +3,6 @@ shortcodes and blocks as HTML5, footnotes and the <!--more--> break kept, the re
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 
@@ -13,7 +12,7 @@ from blogengine.importers import wpblocks, wpshortcodes
 from blogengine.importers.htmlmarkdown import convert, html_to_markdown
 from blogengine.importers.wpautop import shortcode_unautop, wpautop
 
-__all__ = ["footnotes_meta", "html_to_markdown", "html_to_text", "wordpress_to_markdown"]
+__all__ = ["html_to_markdown", "html_to_text", "wordpress_to_markdown"]
 
 _MORE = "\ue001MORE\ue001"      # <!--more-->: the summary break
 _MORE_TAG = re.compile(r"<!--more(?:\s.*?)?-->|<!--noteaser-->", re.DOTALL)
@@ -45,18 +44,6 @@ def wordpress_to_markdown(text: str, attachments: Mapping[str, tuple[str, str]] 
     markdown = re.sub(rf"^[ \t]*{_MORE}[ \t]*$", "<!--more-->", converted.markdown, flags=re.MULTILINE)
     markdown = markdown.replace(_MORE, "")
     return "\n\n".join(part for part in (markdown, "\n".join(definitions)) if part)
-
-
-def footnotes_meta(value: str) -> list[dict[str, str]] | None:
-    """The block editor's `footnotes` post meta (JSON) read leniently: None when unreadable."""
-    try:
-        notes = json.loads(value or "[]")
-    except ValueError:
-        return None
-    if not isinstance(notes, list):
-        return None
-    return [{"id": str(n.get("id", "")), "content": str(n.get("content", ""))}
-            for n in notes if isinstance(n, dict)]
 
 
 def html_to_text(text: str) -> str:

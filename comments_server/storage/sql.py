@@ -400,12 +400,16 @@ class SqlStorage:
         with self._writer.begin() as conn:
             return _import_comment_rows(conn, records)
 
-    def import_conversations(self, records: Sequence[ImportedComment], mentions: Sequence[Mention]
-                             ) -> tuple[tuple[int, int], tuple[int, int]]:
+    def import_conversations(self, records: Sequence[ImportedComment], mentions: Sequence[Mention],
+                             *, dry_run: bool = False) -> tuple[tuple[int, int], tuple[int, int]]:
         """Comments (as import_comments) and mentions, all in one transaction; re-running adds
-        nothing. Returns (added, skipped) for each."""
-        with self._writer.begin() as conn:
-            return _import_comment_rows(conn, records), insert_mentions(conn, mentions)
+        nothing. Returns (added, skipped) for each. A dry run does the same work and rolls it
+        back, so its counts are the real ones."""
+        with self._writer.connect() as conn, conn.begin() as transaction:
+            counts = _import_comment_rows(conn, records), insert_mentions(conn, mentions)
+            if dry_run:
+                transaction.rollback()
+            return counts
 
 
 def _import_comment_rows(conn: Connection, records: Sequence[ImportedComment]) -> tuple[int, int]:

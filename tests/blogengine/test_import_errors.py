@@ -86,13 +86,17 @@ def test_entity_declarations_are_refused(site, tmp_path, document):
                           expect="refused: the XML declares entities or external references")
 
 
-def test_bad_front_matter_names_file_and_line_and_writes_nothing(site, tmp_path):
+def test_bad_front_matter_is_a_skip_line_naming_file_and_line(site, tmp_path):
+    # One bad post of a site is not a reason to leave the others behind.
     source = tmp_path / "jekyll"
     shutil.copytree(DATA / "jekyll", source)
     (source / "_posts/2019-06-10-second-thoughts.markdown").write_text(
         "---\ntitle: Second thoughts\ntags: [unclosed\n---\n\nText.\n", encoding="utf-8")
-    assert_one_line_error(site, ["import", "jekyll", str(source)],
-                          expect="2019-06-10-second-thoughts.markdown:4: invalid YAML")
+    result = run("import", "jekyll", str(source), "--site", str(site))
+    assert result.exit_code == 0, result.output
+    assert "_posts/2019-06-10-second-thoughts.markdown:4: invalid YAML" in result.output
+    assert not (site / "content/posts/second-thoughts.md").exists()
+    assert (site / "content/posts/answering.md").is_file()
 
 
 def test_not_a_site_is_one_line(tmp_path):
@@ -159,15 +163,18 @@ def test_real_process_exits_1_with_one_line_on_stderr(site, tmp_path):
         "(expected a WordPress export (WXR) from Tools > Export)"]
 
 
-def test_a_post_landing_on_an_existing_url_stops_the_import(site):
-    (site / "content/posts/mine.md").write_text(
-        "---\ntitle: Mine\nslug: why-i-answer\ndate: 2019-06-20 10:00\n---\n\nMine.\n", encoding="utf-8")
-    before = snapshot(site)
+def test_a_post_landing_on_an_existing_url_gets_a_numbered_slug_and_a_report_line(site):
+    mine = "---\ntitle: Mine\nslug: why-i-answer\ndate: 2019-06-20 10:00\n---\n\nMine.\n"
+    (site / "content/posts/mine.md").write_text(mine, encoding="utf-8")
     result = run("import", "wordpress", str(WXR), "--site", str(site))
-    assert result.exit_code == 1
-    assert "writes /2019/06/why-i-answer/" in result.output
-    assert result.output.strip().splitlines()[-1] == "1 error(s); nothing was written."
-    assert snapshot(site) == before
+    assert result.exit_code == 0, result.output
+    assert ("content/posts/mine.md already has its URL; imported with slug 'why-i-answer-2' at "
+            "/2019/06/why-i-answer-2/") in result.output
+    assert (site / "content/posts/mine.md").read_text(encoding="utf-8") == mine
+    assert "slug: why-i-answer-2" in (site / "content/posts/why-i-answer.md").read_text(encoding="utf-8")
     store = storage(f"sqlite:///{site / 'comments.sqlite3'}")
-    assert store.all_comments() == []
+    assert {c.thread for c in store.all_comments()} >= {"/2019/06/why-i-answer-2/"}
+    assert "/2019/06/why-i-answer/" not in {c.thread for c in store.all_comments()}
     store.close()
+    again = run("import", "wordpress", str(WXR), "--site", str(site))
+    assert again.output.strip().splitlines()[-1] == "Nothing new: everything in it was already imported."

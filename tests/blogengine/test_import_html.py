@@ -3,6 +3,7 @@ snippet of WordPress/theme-test-data (commit b47acf9, GPL-2.0-or-later), named b
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from blogengine.importers.html import footnotes_meta, wordpress_to_markdown
+from blogengine.importers.html import wordpress_to_markdown
 from blogengine.importers.wpautop import shortcode_unautop, wpautop
 from blogengine.markup import make_markdown
 
@@ -368,7 +369,7 @@ def test_footnotes_become_linked_markdown_footnotes():
 <!-- /wp:paragraph -->
 
 <!-- wp:footnotes /-->"""
-    markdown, page, notes = convert(text, footnotes=footnotes_meta(meta))
+    markdown, page, notes = convert(text, footnotes=json.loads(meta))
     assert markdown == "A paragraph[^1]\n\nAnother paragraph[^2]\n\n[^1]: A note\n[^2]: Another note"
     ref = page.find("sup").find("a")
     assert page.find(id=ref["href"].lstrip("#")).get_text(" ", strip=True).startswith("A note")

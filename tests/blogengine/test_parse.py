@@ -195,6 +195,33 @@ def test_summary_skips_paragraphs_nested_in_lists_and_quotes(tmp_path):
     assert doc.summary_text == "The real opening."
 
 
+def test_summary_is_everything_before_a_more_line(tmp_path):
+    doc = parse_body(tmp_path, "First *paragraph*[^1].\n\n- a listed point\n\n<!--more-->\n\n"
+                               "After the break.\n\n[^1]: A note.\n")
+    page = soup(doc.summary_html)
+    assert [p.get_text() for p in page.find_all("p")] == ["First paragraph."]
+    assert page.find("li").get_text() == "a listed point"
+    assert page.find("sup") is None
+    assert doc.summary_text == "First paragraph. a listed point"
+    assert "After the break" not in doc.summary_html
+    assert "After the break" in doc.html
+    assert "more" not in doc.html.replace("After", "")   # the marker itself is not published
+
+
+def test_more_line_with_a_label_is_a_break_too_and_escaped_html_does_not_show_it(tmp_path):
+    doc = parse_body(tmp_path, "Opening.\n\nStill the opening.\n\n<!--more Read on-->\n\nRest.\n",
+                     allow_html=False)
+    assert doc.summary_text == "Opening. Still the opening."
+    assert "&lt;!--more" not in doc.html
+    assert soup(doc.html).get_text().split() == ["Opening.", "Still", "the", "opening.", "Rest."]
+
+
+def test_front_matter_summary_wins_over_a_more_line(tmp_path):
+    doc = parse_body(tmp_path, "Body.\n\n<!--more-->\n\nRest.\n",
+                     front="---\ntitle: T\ndate: 2024-05-01\nsummary: Chosen words\n---\n\n")
+    assert doc.summary_text == "Chosen words"
+
+
 def test_summary_empty_when_there_is_no_paragraph(tmp_path):
     doc = parse_body(tmp_path, "## Only a heading\n")
     assert (doc.summary_html, doc.summary_text) == ("", "")

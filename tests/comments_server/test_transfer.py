@@ -120,6 +120,13 @@ def test_html_from_the_file_is_never_trusted(storage):
     (document(record("a", status="lost")), "comments[0].status"),
     (document(record("a", is_author="yes")), "comments[0].is_author"),
     (document(record("a", body="")), "comments[0].body: missing"),
+    # The field checks a posted comment passes (models.validate_author_fields), not looser ones.
+    (document(record("a", author_url="javascript:alert(1)")), "comments[0].author_url: author_url must be an http"),
+    (document(record("a", author_email="no-at-sign")), "comments[0].author_email: author_email must look like"),
+    (document(record("a", author_name="Eve\r\nBcc: x@example.com")), "comments[0].author_name: author_name contains a control character"),
+    (document(record("a", author_name="N" * 81)), "comments[0].author_name: author_name must be at most 80"),
+    (document(record("a", ip="'; DROP TABLE comments")), "comments[0].ip: ip must be an IPv4 or IPv6 address"),
+    (document(record("a", body="nul\x00")), "comments[0].body: body contains a control character"),
 ])
 def test_bad_files_name_the_problem(text_, message):
     with pytest.raises(TransferError, match=message.replace("[", r"\[").replace("]", r"\]")):
@@ -162,3 +169,40 @@ def test_cli_import_of_a_bad_file_is_one_clear_line(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "bad.json: line 1: not valid JSON" in result.output and "nothing was imported" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_configured_limits_apply_to_an_export_file(storage):
+    from comments_server.models import Limits
+
+    roomy = Limits(max_name_length=200)
+    import_document(storage, document(record("a", author_name="N" * 150)), limits=roomy)
+    assert storage.all_comments()[0].author_name == "N" * 150
+
+
+def test_repair_mends_fields_from_another_blog_and_says_what_it_changed(storage):
+    from comments_server.models import Limits
+    from comments_server.transfer import import_data
+
+    data = json.loads(document(record("a", author_name="  Zoë  " + "z" * 100, author_email="nope",
+                                      author_url="ftp://x", ip="not an ip", body="ok\x07"),
+                               record("b", author_email="B@Example.COM", ip="2001:DB8::1")))
+    report = import_data(storage, data, limits=Limits(), repair=True)
+    mended, fine = sorted(storage.all_comments(), key=lambda c: c.uid)
+    assert len(mended.author_name) == 80 and mended.author_name.startswith("Zoë")
+    assert (mended.author_email, mended.author_url, mended.ip, mended.body) == (None, None, None, "ok")
+    assert (fine.author_email, fine.ip) == ("b@example.com", "2001:db8::1")
+    assert [change.split(" (")[0] for uid, change in report.repaired] == [
+        "author_name shortened", "author_email left out", "author_url left out", "ip left out",
+        "body cleaned of control characters"]
+    assert {uid for uid, _change in report.repaired} == {"a"}
+
+
+def test_a_dry_run_counts_without_storing(storage):
+    from comments_server.transfer import import_data
+
+    import_document(storage, document(record("a")))
+    report = import_data(storage, json.loads(document(record("a"), record("b"))), dry_run=True)
+    assert (report.added, report.skipped) == (1, 1)
+    assert [c.uid for c in storage.all_comments()] == ["a"]
+    nothing_yet = import_data(None, json.loads(document(record("a"), record("b"))), dry_run=True)
+    assert (nothing_yet.added, nothing_yet.skipped) == (2, 0)
