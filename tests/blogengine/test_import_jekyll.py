@@ -47,7 +47,7 @@ def test_staticman_conversation_keeps_nesting_author_and_times(imported):
     assert next(c for c in comments if c.body.startswith("@Dave")).parent_id == dave.id
     assert {t.comment.author_name: t.state for t in store.conversation()
             if not t.comment.is_author}["Dave"] == State.ANSWERED
-    assert "1 comments (no post with their folder's name)" in output
+    assert "1 comment (no post with their folder's name)" in output
 
 
 def test_posts_keep_dates_categories_tags_and_drafts(imported):

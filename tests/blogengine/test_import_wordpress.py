@@ -89,8 +89,8 @@ def test_report_counts_what_was_done_and_skipped(imported):
     assert "3 posts written" in output and "2 pages written" in output
     assert "10 comments (4 by the author, 1 held for moderation): 10 added" in output
     assert "1 mention added" in output
-    for skipped in ("1 comments (spam)", "1 comments (trash)", "1 posts (trash)",
-                    "1 comments (on a skipped post)", "1 items of type nav_menu_item (not a post or page)"):
+    for skipped in ("1 comment (spam)", "1 comment (trash)", "1 post (trash)",
+                    "1 comment (on a skipped post)", "1 item of type nav_menu_item (not a post or page)"):
         assert skipped in output
     assert "not carried over: [contact-form-7] left as text" in output
 
