@@ -17,6 +17,7 @@ from blogengine.importers.redirects import normalize_path
 from blogengine.importers.html import html_to_markdown
 from blogengine.importers.hugo_text import shortcodes_to_markdown
 from blogengine.importers.jekyll import attach_comments
+from blogengine.importers.contained import site_file
 from blogengine.importers.plan import Entry, Plan, SourceError, local_date
 from blogengine.importers.staticman import staticman_comments
 from blogengine.importers.staticsite import (load_data_file, parse_date, permalink_path,
@@ -69,7 +70,7 @@ def read_hugo(folder: Path, config: SiteConfig, authors: tuple[str, ...] = ()) -
     content = folder / str(settings.get("contentdir") or "content")
     if not content.is_dir():
         raise SourceError(f"not a Hugo site: no {content.name}/ folder", path=folder)
-    plan = Plan(system="hugo", source=folder)
+    plan = Plan(system="hugo", source=folder, files_root=folder)
     plan.hosts = {urlsplit(str(settings.get("baseurl") or "")).netloc.lower()} - {""}
     used: set[PurePosixPath] = set()
     bundles = {p.parent for p in content.rglob("index.*") if p.suffix in CONTENT_SUFFIXES}
@@ -94,7 +95,7 @@ def read_hugo(folder: Path, config: SiteConfig, authors: tuple[str, ...] = ()) -
         if entry is not None:
             if path.stem == "index":
                 entry.resources = [(str(PurePosixPath(r.relative_to(path.parent).as_posix())), r)
-                                   for r in sorted(path.parent.rglob("*")) if r.is_file()
+                                   for r in sorted(path.parent.rglob("*")) if site_file(r, folder)
                                    and r != path and r.suffix not in CONTENT_SUFFIXES
                                    and not r.name.startswith(".")]
             plan.entries.append(entry)

@@ -19,6 +19,7 @@ from blogengine.importers.html import html_to_markdown
 from blogengine.importers.jekyll_config import JekyllSettings, left_out, read_settings
 from blogengine.importers.jekyll_text import (kramdown_to_markdown, liquid_to_markdown,
                                               resolve_links)
+from blogengine.importers.contained import site_file
 from blogengine.importers.plan import Entry, Plan, SourceError, local_date
 from blogengine.importers.redirects import normalize_path
 from blogengine.importers.staticman import staticman_comments
@@ -75,7 +76,7 @@ def read_jekyll(folder: Path, config: SiteConfig, authors: tuple[str, ...] = ())
     permalink = str(site.get("permalink") or "date")
     posts_settings = settings.collections.get("posts", {})
     pattern = str(posts_settings.get("permalink") or STYLES.get(permalink, permalink))
-    run = _Run(settings=settings, plan=Plan(system="jekyll", source=folder),
+    run = _Run(settings=settings, plan=Plan(system="jekyll", source=folder, files_root=folder),
                tz=zone(site.get("timezone"), config.tz), site_tz=config.tz, permalink=permalink,
                pattern=pattern, baseurl="/" + str(site.get("baseurl") or "").strip("/"))
     run.plan.hosts = {urlsplit(str(site.get("url") or "")).netloc.lower()} - {""}
@@ -99,7 +100,7 @@ def read_jekyll(folder: Path, config: SiteConfig, authors: tuple[str, ...] = ())
 
 def _read_posts(run: _Run) -> None:
     source = run.settings.source
-    found = sorted(p for p in source.rglob("*") if p.is_file()
+    found = sorted(p for p in source.rglob("*") if site_file(p, source)
                    and p.suffix.lower() in CONTENT_SUFFIXES and not p.name.startswith("."))
     for path in found:
         parts = PurePosixPath(run.rel(path)).parts

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from blogengine.importers.html import html_to_markdown
+from blogengine.importers.contained import site_file
 from blogengine.importers.plan import CommentItem, Plan, SourceError
 from blogengine.importers.staticsite import load_data_file, parse_date
 
@@ -54,7 +55,7 @@ def _read_entries(post_folder: Path, plan: Plan,
     """(comment id, fields, label) for each data file, in file-name order (Jekyll's `sort`)."""
     entries = []
     for path in sorted(post_folder.iterdir()):
-        if path.suffix not in DATA_SUFFIXES or not path.is_file():
+        if path.suffix not in DATA_SUFFIXES or not site_file(path, post_folder):
             continue
         where = f"{label}/{path.name}"
         try:

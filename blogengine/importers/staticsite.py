@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from blogengine.importers.contained import site_file
 from blogengine.importers.plan import SourceError
 
 # Aliases are common in real configs (`logo: &logo ...`, `image: *logo`) but a few of them nested
@@ -214,7 +215,7 @@ def walk(root: Path, skip: Callable[[PurePosixPath], bool]) -> Iterator[tuple[Pa
         rel = PurePosixPath(path.relative_to(root).as_posix())
         if any(skip(PurePosixPath(*rel.parts[: n + 1])) for n in range(len(rel.parts))):
             continue
-        if path.is_symlink() or not path.is_file():
+        if not site_file(path, root):
             continue
         yield path, rel
 

@@ -22,6 +22,7 @@ from blogengine.importers.html import html_to_text, wordpress_to_markdown
 from blogengine.importers.plan import (CommentItem, Entry, MentionItem, Plan, SourceError,
                                        local_date)
 from blogengine.importers.redirects import normalize_path
+from blogengine.importers.contained import site_file
 from blogengine.importers.wxrdates import export_dates, rss_time, wordpress_time
 from blogengine.importers.xmlsafe import local_name, namespace, read_xml
 
@@ -168,17 +169,22 @@ def _copy_uploads(plan: Plan, uploads: Path, attachment_urls: list[str], base_pa
     if not uploads.is_dir():
         raise SourceError("no such folder (expected a copy of wp-content/uploads)", path=uploads)
     root = uploads.resolve()
+    plan.files_root = root
     found: dict[str, str] = {}      # old URL -> new site path
     missing: set[str] = set()
+    outside: set[str] = set()
 
     def local(match: re.Match[str]) -> str:
         url, rel = match.group(0), unquote(match.group(2))
         if match.group(1).lower() not in plan.hosts:
             return url
         if url not in found:
-            source = (uploads / rel).resolve()
-            if not source.is_relative_to(root) or not source.is_file():
-                missing.add(rel)
+            if ".." in PurePosixPath(rel).parts or rel.startswith("/"):   # never a real upload
+                outside.add(rel)
+                return url
+            source = uploads / rel
+            if not site_file(source, root):
+                (missing if not source.is_symlink() else outside).add(rel)
                 return url
             plan.assets.append((PurePosixPath("wp-content/uploads", rel), source))
             found[url] = base_path.rstrip("/") + "/wp-content/uploads/" + rel
@@ -189,6 +195,9 @@ def _copy_uploads(plan: Plan, uploads: Path, attachment_urls: list[str], base_pa
     for url in attachment_urls:
         _UPLOAD.sub(local, url)
     plan.assets = list(dict.fromkeys(plan.assets))
+    if outside:
+        plan.notes.append(f"{len(outside)} upload links lead out of {uploads} (through '..' or a "
+                          "symbolic link) and keep their old URLs: " + ", ".join(sorted(outside)[:5]))
     if missing:
         plan.notes.append(f"{len(missing)} uploaded files are not in {uploads} and keep their old "
                           "URLs: " + ", ".join(sorted(missing)[:5]) + (" …" if len(missing) > 5 else ""))
