@@ -107,6 +107,14 @@ def _claim_starters(config: SiteConfig, entries: list[Entry], notes: list[str]) 
             entry.rel = entry.rel.with_name(f"{entry.rel.stem}-imported.md")
             notes.append(f"{entry.label}: content/{rel} is `blogengine init`'s starter, edited "
                          f"since, so it is kept; the import is content/{entry.rel}")
+    kinds = {entry.kind for entry in entries}
+    for rel in sorted(STARTER_FILES - replace):
+        target = config.content_dir / rel
+        kind = "post" if rel.startswith("posts/") else "page"
+        if kind in kinds and target.is_file() and is_untouched_starter(
+                f"content/{rel}", target.read_text(encoding="utf-8", errors="replace")):
+            notes.append(f"content/{rel}: the starter {kind} `blogengine init` wrote is still "
+                         "there, never edited; delete it if your imported blog has no use for it")
     return replace
 
 

@@ -227,3 +227,13 @@ def test_the_stage_refuses_places_outside_content(tmp_path):
         "content/../escaped.txt", "/etc/escaped.txt", "blogengine.toml", "content/link/escaped.txt"]
     assert (root / "content/fine.txt").read_bytes() == b"x"
     assert not (tmp_path / "escaped.txt").exists() and not list((tmp_path / "elsewhere").iterdir())
+
+
+def test_an_untouched_starter_nothing_replaced_is_pointed_out(started, tmp_path):
+    export = tmp_path / "export.xml"
+    export.write_text(wxr(item(1, "First", "first")))
+    result = run("import", "wordpress", str(export), "--site", str(started))
+    assert ("note: content/posts/hello-world.md: the starter post `blogengine init` wrote is still "
+            "there, never edited; delete it") in result.output
+    assert "content/pages/about.md: the starter" not in result.output   # no page was imported
+    assert (started / "content/posts/hello-world.md").is_file()
