@@ -11,7 +11,7 @@ from pathlib import Path
 from blogengine.config import SiteConfig
 from blogengine.importers.placing import read_site
 from blogengine.importers.redirects import normalize_path, site_redirects
-from blogengine.importers.html import html_to_markdown
+from blogengine.importers.html import comment_to_markdown
 from blogengine.importers.plan import CommentItem, Plan, SourceError
 from blogengine.importers.xmlsafe import local_name, read_xml
 
@@ -104,7 +104,7 @@ def read_disqus(path: Path, config: SiteConfig, moderators: Sequence[str] = ()) 
             author_name=_text(element, "author", "name") or _text(element, "author", "username"),
             author_email=_text(element, "author", "email") or None, author_url=None,
             is_author=bool(names & wanted) and not deleted,
-            body="" if deleted else html_to_markdown(_text(element, "message")),
+            body="" if deleted else comment_to_markdown(_text(element, "message")),
             created_at=_when(_text(element, "createdAt"), path), deleted=deleted,
             ip=_text(element, "ipAddress") or None))
         if deleted:

@@ -12,7 +12,7 @@ from blogengine.importers import wpblocks, wpshortcodes
 from blogengine.importers.htmlmarkdown import convert, html_to_markdown
 from blogengine.importers.wpautop import shortcode_unautop, wpautop
 
-__all__ = ["html_to_markdown", "html_to_text", "wordpress_to_markdown"]
+__all__ = ["comment_to_markdown", "html_to_markdown", "html_to_text", "wordpress_to_markdown"]
 
 _MORE = "\ue001MORE\ue001"      # <!--more-->: the summary break
 _MORE_TAG = re.compile(r"<!--more(?:\s.*?)?-->|<!--noteaser-->", re.DOTALL)
@@ -44,6 +44,53 @@ def wordpress_to_markdown(text: str, attachments: Mapping[str, tuple[str, str]] 
     markdown = re.sub(rf"^[ \t]*{_MORE}[ \t]*$", "<!--more-->", converted.markdown, flags=re.MULTILINE)
     markdown = markdown.replace(_MORE, "")
     return "\n\n".join(part for part in (markdown, "\n".join(definitions)) if part)
+
+
+# What a comment's Markdown can say (comments_server.sanitize), and blocks that become paragraphs.
+_COMMENT_TAGS = frozenset({"p", "br", "a", "em", "i", "strong", "b", "code", "pre", "blockquote",
+                           "ul", "ol", "li"})
+_COMMENT_BLOCKS = frozenset({"div", "section", "article", "figure", "figcaption", "dl", "dt", "dd",
+                             "address", "details", "summary", "header", "footer", "aside", "center"})
+
+
+def comment_to_markdown(text: str, *, wordpress: bool = False) -> str:
+    """A comment's HTML as the Markdown comments are written in. The comment server shows
+    paragraphs, links, emphasis, code, quotes and lists, and would show a heading's `#` or a
+    table's `|` as text: so headings become bold lines, table rows lines of their cells, images
+    links, and rules go. WordPress comments get its paragraphs (wpautop) first."""
+    if wordpress:
+        text = wpautop(text.replace("\r\n", "\n"))
+    soup = BeautifulSoup(text, "html.parser")
+    for heading in soup.find_all(re.compile(r"^h[1-6]$")):
+        line = soup.new_tag("p")
+        bold = soup.new_tag("strong")
+        bold.string = heading.get_text(" ", strip=True)
+        line.append(bold)
+        heading.replace_with(line)
+    for table in soup.find_all("table"):
+        rows = []
+        for row in table.find_all("tr"):
+            cells = [cell.get_text(" ", strip=True) for cell in row.find_all(["td", "th"])]
+            line = soup.new_tag("p")
+            line.string = " · ".join(cell for cell in cells if cell)
+            rows.append(line)
+        table.replace_with(*rows) if rows else table.decompose()
+    for image in soup.find_all("img"):
+        src, alt = str(image.get("src") or ""), str(image.get("alt") or "")
+        if src.startswith(("http://", "https://")):
+            link = soup.new_tag("a", href=src)
+            link.string = alt or src
+            image.replace_with(link)
+        else:
+            image.replace_with(alt)
+    for rule in soup.find_all("hr"):
+        rule.decompose()
+    for tag in soup.find_all(True):   # the comment dialect has no raw HTML: keep the words
+        if tag.name in _COMMENT_BLOCKS:
+            tag.name = "p"
+        elif tag.name not in _COMMENT_TAGS:
+            tag.unwrap()
+    return html_to_markdown(str(soup))
 
 
 def html_to_text(text: str) -> str:

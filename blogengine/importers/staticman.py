@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from blogengine.importers.html import html_to_markdown
+from blogengine.importers.html import comment_to_markdown
 from blogengine.importers.contained import site_file
 from blogengine.importers.plan import CommentItem, Plan, SourceError
 from blogengine.importers.staticsite import load_data_file, parse_date
@@ -110,5 +110,5 @@ def _comment(data: dict[str, Any], label: str, plan: Plan, tz: ZoneInfo,
         uid="", parent_uid=None, author_name=name,
         author_email=email if "@" in email else None, author_url=url,
         is_author=bool({name.lower(), email} & authors - {""}),
-        body=html_to_markdown(message) if re.search(r"</?[a-z][^>]*>", message) else message.strip(),
+        body=comment_to_markdown(message) if re.search(r"</?[a-z][^>]*>", message) else message.strip(),
         created_at=when.astimezone(UTC))

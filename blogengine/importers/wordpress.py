@@ -18,7 +18,7 @@ from slugify import slugify
 
 from blogengine.config import SiteConfig
 from blogengine.frontmatter import SLUG_PATTERN
-from blogengine.importers.html import html_to_text, wordpress_to_markdown
+from blogengine.importers.html import comment_to_markdown, html_to_text, wordpress_to_markdown
 from blogengine.importers.plan import (CommentItem, Entry, MentionItem, Plan, SourceError,
                                        local_date)
 from blogengine.importers.redirects import normalize_path
@@ -364,5 +364,5 @@ def _comment(element: ET.Element, item: _Item, plan: Plan, site: str, tz: ZoneIn
         author_url=get("comment_author_url") or None,
         is_author=_by_post_author(user, get("comment_author_email"),
                                   html.unescape(get("comment_author")), post_author),
-        body=wordpress_to_markdown(content), created_at=when.astimezone(UTC),
+        body=comment_to_markdown(content, wordpress=True), created_at=when.astimezone(UTC),
         pending=approved != "1", ip=get("comment_author_IP") or None))

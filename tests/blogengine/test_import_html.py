@@ -430,3 +430,29 @@ def test_corpus_text_survives(path):
     assert not [s.title for s in found if s.backslashes]
     if found:
         assert statistics.median(s.ratio for s in found) == 1.0
+
+
+# --- comments: only what the comment server shows -------------------------------------------------
+
+def test_a_comment_full_of_markup_reads_as_words_not_markdown_syntax():
+    """Theme test data, comment 881 on "Template: Comments": headings, a table, <cite>, a rule
+    and an image in a reader's comment. Comments render a small dialect (no headings, tables,
+    images or HTML), so none of it may show as `#`, `|` or tags."""
+    from comments_server.sanitize import render_comment
+    from blogengine.importers.html import comment_to_markdown
+
+    source = ("<strong>Headings</strong>\n<h1>Header one</h1>\n<h4>Header four</h4>\n"
+              "Single line blockquote:\n<blockquote>Stay hungry. Stay foolish.</blockquote>\n"
+              "<cite>multiple contributors</cite> - MDN\n<hr />\n<table>\n<tbody>\n<tr>\n"
+              "<th>Employee</th>\n<th>Salary</th>\n</tr>\n<tr>\n<td><a href=\"http://example.org/\">"
+              "John Doe</a></td>\n<td>$1</td>\n</tr>\n</tbody>\n</table>\n"
+              "<img src=\"https://example.org/cat.jpg\" alt=\"A cat\" />")
+    shown = BeautifulSoup(render_comment(comment_to_markdown(source, wordpress=True)), "html.parser")
+    text = shown.get_text(" ")
+    for syntax in ("#", "|", "<cite>", "---", "!["):
+        assert syntax not in text, text
+    assert [s.get_text() for s in shown.find_all("strong")] == ["Headings", "Header one", "Header four"]
+    assert shown.find("blockquote").get_text(strip=True) == "Stay hungry. Stay foolish."
+    assert "multiple contributors - MDN" in " ".join(text.split())
+    assert "Employee · Salary" in text and "John Doe · $1" in text
+    assert shown.find("a", href="https://example.org/cat.jpg").get_text() == "A cat"
