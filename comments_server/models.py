@@ -47,6 +47,7 @@ _THREAD_PATH = re.compile(THREAD_PATTERN)
 _EMAIL = re.compile(f"^{EMAIL_PATTERN}$")
 _URL = re.compile(f"^{URL_PATTERN}$")
 _VISIBLE = re.compile(VISIBLE_CHAR)
+_INVISIBLE_ANYWHERE = re.compile(f"[{INVISIBLE}]")
 _INVISIBLE_ENDS = re.compile(f"^[{BLANK}{CONTROL}{INVISIBLE}]+|[{BLANK}{CONTROL}{INVISIBLE}]+$")
 
 
@@ -267,6 +268,13 @@ def validate_author_fields(data: Mapping[str, Any], limits: Limits, *, name_requ
 def is_email(value: str) -> bool:
     """Whether `value` is an address the one address policy (EMAIL_PATTERN) takes."""
     return len(value) <= 254 and _EMAIL.fullmatch(value) is not None
+
+
+def name_key(name: str) -> str:
+    """A name as a reader would see it, for telling two apart: compatibility forms folded (NFKC,
+    so fullwidth letters are letters), invisible characters removed, spaces collapsed, case folded."""
+    shown = _INVISIBLE_ANYWHERE.sub("", unicodedata.normalize("NFKC", name))
+    return " ".join(shown.split()).casefold()
 
 
 def validate_ip(value: Any) -> str | None:

@@ -104,6 +104,9 @@ SETTINGS: tuple[Setting, ...] = (
             "`http://localhost`); never in debug mode."),
     Setting("REPLY_LINK_MAX_AGE", 604800, Kind.INT,
             "Seconds the one-click reply link in a notification email stays valid."),
+    Setting("CONFIRM_LINK_MAX_AGE", 604800, Kind.INT,
+            "Seconds the link in a reader's confirmation email (reply emails, publishing a "
+            "returning commenter's comment) stays valid; each works once."),
     # Email notifications.
     Setting("MAIL_HOST", "", Kind.STR, 'SMTP server for notifications; `""` sends no email.'),
     Setting("MAIL_PORT", 587, Kind.INT, "SMTP port (587 for STARTTLS, 465 for SSL, 25 plain)."),
