@@ -271,10 +271,10 @@ def is_email(value: str) -> bool:
 
 
 def name_key(name: str) -> str:
-    """A name as a reader would see it, for telling two apart: compatibility forms folded (NFKC,
-    so fullwidth letters are letters), invisible characters removed, spaces collapsed, case folded."""
+    """A name as a reader would take it, for telling two apart: compatibility forms folded (NFKC,
+    so fullwidth letters are letters), invisible characters and spaces removed, case folded."""
     shown = _INVISIBLE_ANYWHERE.sub("", unicodedata.normalize("NFKC", name))
-    return " ".join(shown.split()).casefold()
+    return "".join(shown.split()).casefold()
 
 
 def validate_ip(value: Any) -> str | None:

@@ -102,6 +102,20 @@ def test_0002_gives_existing_comments_distinct_uids(engine):
     assert len(set(uids)) == 3 and all(uids)
 
 
+def test_0008_confirms_no_address_that_asked_for_replies_before_it(engine):
+    """Anyone could have typed those addresses: their owners confirm on their next comment."""
+    schema.upgrade(engine, "0006")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO comments (thread, status, author_name, author_email, is_author, notify_replies, body,"
+            " body_html, created_at, uid) VALUES ('/a/', 'published', 'R', 'rita@example.org', :no, :yes, 'b',"
+            " '<p>b</p>', :created, 'u1')"), {"no": False, "yes": True, "created": datetime(2026, 1, 1, tzinfo=UTC)})
+    schema.upgrade(engine, "0008")
+    store = SqlStorage(engine)
+    assert store.all_comments()[0].notify_replies is True
+    assert not store.addresses.state("rita@example.org").may_mail
+
+
 def test_downgrade_to_base_and_back(engine):
     schema.upgrade(engine)
     SqlStorage(engine).add_comment(row())
