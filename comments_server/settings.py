@@ -57,8 +57,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CORS_ORIGINS", [], Kind.LIST,
             "Origins (`scheme://host[:port]`) allowed to call the API from a browser."),
     Setting("MODERATION", "none", Kind.CHOICE,
-            "`none`: publish at once; `first-time`: hold new commenters (by email); "
-            "`all`: hold everything.",
+            "`none`: publish at once; `first-time`: hold every reader comment, and let a "
+            "returning commenter publish theirs from a link emailed to their address (needs "
+            "`MAIL_HOST`); `all`: hold everything.",
             MODERATION_MODES),
     Setting("DISPLAY_DEPTH", 5, Kind.INT,
             "Reply levels shown nested (0 to 50); deeper replies are listed under the last level."),
