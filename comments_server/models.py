@@ -32,10 +32,10 @@ INVISIBLE = (r"\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u2
 VISIBLE_CHAR = rf"[^{BLANK}{CONTROL}{INVISIBLE}]"
 # The one address policy, for every way an email comes in (API, form, dashboard, imports) and the
 # one check before sending: a dot-atom local part of at most 64 ASCII letters, digits and the
-# RFC 5322 atext characters that cannot open markup or route mail onwards (no % ! & `, no quoted
-# strings, no specials ()<>[]:;@\,"), at a host name whose last label starts with a letter (no IP
-# literal like [10.0.0.1], no bare 10.0.0.1).
-_ATOM = r"[A-Za-z0-9#$'*+/=?^_{|}~-]+"
+# RFC 5322 atext characters that cannot open markup, route mail onwards or start an RFC 2047
+# encoded word (no % ! & ` ?, no quoted strings, no specials ()<>[]:;@\,"), at a host name whose
+# last label starts with a letter (no IP literal like [10.0.0.1], no bare 10.0.0.1).
+_ATOM = r"[A-Za-z0-9#$'*+/=^_{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _TOP_LABEL = r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 EMAIL_PATTERN = rf"(?=[^@]{{1,64}}@){_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+{_TOP_LABEL}"

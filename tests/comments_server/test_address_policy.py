@@ -35,6 +35,7 @@ HOSTILE = [
     "host!user@example.com",
     "a&b@example.com",
     "a`b@example.com",
+    "=?utf-8?q?eve=0D=0ABcc=3A_victim=40example.net?=@example.org",
     ".a@example.com",
     "a..b@example.com",
     "a@-example.com",
