@@ -6,6 +6,7 @@ single-use, expiring confirmation link (reply emails are opt-in twice) and a one
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -293,10 +294,12 @@ class Notifier:
                                   max_age_days=max(self.confirm_link_max_age // 86400, 1))
         what = "Publish your comment" if publish else "Confirm reply emails"
         subject = header_text(f"{what} on “{thread.title}”")
+        # One a day per address: the key names the address by its hash (dedupe_key holds 200 characters).
+        address_key = hashlib.sha256(recipient.lower().encode("utf-8")).hexdigest()[:32]
         day = self.clock().date().isoformat()
         return [OutgoingMail(kind="confirm", recipient=recipient, subject=subject, body_text=text, body_html=html,
                              headers=self._list_headers(unsubscribe), comment_id=comment.id,
-                             dedupe_key=f"confirm:{recipient}:{day}")]
+                             dedupe_key=f"confirm:{address_key}:{day}")]
 
     # The daily digest --------------------------------------------------------------------------
 

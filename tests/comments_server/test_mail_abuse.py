@@ -74,6 +74,16 @@ def test_a_typed_address_gets_one_confirmation_and_no_relayed_text(mail_app, smt
     assert len(smtp.inbox.to(ANN["email"])) == 4  # the author is told of every comment, as before
 
 
+def test_a_confirmation_to_the_longest_address_is_queued(mail_app, smtp):
+    """Its once-a-day key must fit the outbox's dedupe_key column on PostgreSQL too."""
+    app = mail_app()
+    longest = "r" * 64 + "@" + ".".join(["d" * 60, "d" * 60, "d" * 59, "example"])
+    assert len(longest) == 254
+    reader(app.test_client(), author_email=longest, notify_replies=True, body="Hi")
+    send(app)
+    assert [m["Subject"] for m in smtp.inbox.to(longest)] == ["Confirm reply emails on “A post”"]
+
+
 def test_confirmation_links_are_signed_single_use_and_expire(mail_app, smtp, clock):
     app = mail_app()
     client = app.test_client()
