@@ -8,7 +8,7 @@ from typing import Protocol
 
 from comments_server.models import Comment, ImportedComment, Mention, NewComment, Status, TrackedComment
 from comments_server.storage.accounts import AccountStore, DuplicateAuthor
-from comments_server.storage.addresses import AddressState, AddressStore
+from comments_server.storage.addresses import AddressState, AddressStore, ReaderAddress
 from comments_server.storage.mentions import MentionStore
 from comments_server.storage.outbox import OutboxStore
 from comments_server.storage.schema import ensure_schema, upgrade
@@ -72,6 +72,6 @@ def open_storage(url: str, *, auto_migrate: bool = True, follow_code: bool = Fal
     return SqlStorage(engine)
 
 
-__all__ = ["Storage", "SqlStorage", "open_storage", "make_engine", "AddressState", "AddressStore",
+__all__ = ["Storage", "SqlStorage", "open_storage", "make_engine", "AddressState", "AddressStore", "ReaderAddress",
            "ConversationQuery", "DuplicateAuthor",
            "MailBuilder", "ThreadCounts", "ThreadSnapshot"]

@@ -4,6 +4,7 @@ only a link sent to the address itself takes it off the list."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +13,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from comments_server.storage.tables import reader_addresses
+
+
+@dataclass(frozen=True)
+class ReaderAddress:
+    """One row of the list, as an export carries it."""
+
+    email: str
+    confirmed_at: datetime | None
+    suppressed_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -25,6 +35,10 @@ class AddressState:
     def may_mail(self) -> bool:
         """Reply emails go only to an address that confirmed and did not unsubscribe since."""
         return self.confirmed and not self.suppressed
+
+
+def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
 
 
 def _upsert(conn: Connection, email: str, **values: datetime | None) -> None:
@@ -62,6 +76,22 @@ class AddressStore:
                 return False
             _upsert(conn, email.lower(), confirmed_at=now)
             return True
+
+    def all(self) -> list[ReaderAddress]:
+        """Every address on the list, by address (exports)."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(reader_addresses).order_by(reader_addresses.c.email)).all()
+        return [ReaderAddress(r.email, r.confirmed_at, r.suppressed_at) for r in rows]
+
+    def restore(self, rows: Sequence[ReaderAddress]) -> None:
+        """Merge rows from an export: a restore may add a confirmation or a suppression, never lift
+        one the database holds (the earlier time of each is kept)."""
+        with self._writer.begin() as conn:
+            for row in rows:
+                email = row.email.lower()
+                old = conn.execute(select(reader_addresses).where(reader_addresses.c.email == email)).first()
+                _upsert(conn, email, confirmed_at=_earlier(old.confirmed_at if old else None, row.confirmed_at),
+                        suppressed_at=_earlier(old.suppressed_at if old else None, row.suppressed_at))
 
     def resubscribe(self, email: str, now: datetime) -> None:
         """Off the suppression list and confirmed: only for a link sent to the address."""
