@@ -100,11 +100,11 @@ def _apply(config: SiteConfig, plan: Plan, stage: Stage, storage: Any, report: I
         mentions.setdefault(placed.url, []).extend(entry.mentions)
         for rel, source in entry.resources:
             stage.copy(f"content/{placed.url.strip('/')}/{rel}".replace("content//", "content/"),
-                       source, "assets")
+                       source, "assets", within=plan.files_root)
         for old in entry.old_urls:
             _redirect(config, stage, report, entry, placed.url, old, owners, redirected)
     for asset_rel, source in plan.assets:
-        stage.copy(f"content/{asset_rel}", source, "assets")
+        stage.copy(f"content/{asset_rel}", source, "assets", within=plan.files_root)
     records, mention_rows = _comment_records(threads, mentions, report)
     if not store:
         if report.comments_off:

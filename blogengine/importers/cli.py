@@ -157,6 +157,14 @@ def _count(counter_value: int, noun: str) -> str:
     return f"{counter_value} {noun if counter_value == 1 else noun + 's'}"
 
 
+def _one_or_more(what: str, count: int) -> str:
+    """ "posts (spam)" for several, "post (spam)" for one."""
+    noun, _, rest = what.partition(" ")
+    if count == 1 and noun.endswith("s"):
+        noun = noun[:-1]
+    return f"{noun} {rest}".strip()
+
+
 def _print_report(report: ImportReport) -> None:
     """What the import did (or would do): counts, what was skipped and why, re-threaded
     replies, notes."""
@@ -196,7 +204,7 @@ def _print_report(report: ImportReport) -> None:
         click.echo(f"  kept {line}")
     if report.skipped:
         click.echo("  not carried over: "
-                   + ", ".join(f"{n} {what}" for what, n in sorted(report.skipped.items())))
+                   + ", ".join(f"{n} {_one_or_more(what, n)}" for what, n in sorted(report.skipped.items())))
         for detail in report.skipped_details:
             click.echo(f"    {detail}")
     if report.rethreaded:

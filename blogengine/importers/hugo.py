@@ -3,7 +3,6 @@ bundles, Staticman comments in data/comments/) read into a Plan."""
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -16,16 +15,21 @@ from blogengine.config import SiteConfig
 from blogengine.frontmatter import SLUG_PATTERN
 from blogengine.importers.redirects import normalize_path
 from blogengine.importers.html import html_to_markdown
+from blogengine.importers.hugo_text import shortcodes_to_markdown
 from blogengine.importers.jekyll import attach_comments
+from blogengine.importers.contained import site_file
 from blogengine.importers.plan import Entry, Plan, SourceError, local_date
+from blogengine.importers.staticman import staticman_comments
 from blogengine.importers.staticsite import (load_data_file, parse_date, permalink_path,
-                                             split_front_matter, staticman_comments, text_value,
+                                             split_front_matter, text_value,
                                              walk, words, zone)
 
 CONFIG_NAMES = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml",
                 "config.yml", "config.json")
 CONTENT_SUFFIXES = (".md", ".markdown", ".html", ".htm")
 POST_SECTIONS = ("posts", "post", "blog")
+# Layouts that list the site's posts: the page is the listing, blogengine makes its own.
+LISTING_LAYOUTS = ("archives", "archive", "search", "list", "terms", "taxonomy")
 
 
 def _config(folder: Path) -> dict[str, Any]:
@@ -33,6 +37,8 @@ def _config(folder: Path) -> dict[str, Any]:
         for path in (folder / name, folder / "config" / "_default" / name):
             if path.is_file():
                 data = load_data_file(path)
+                if data is None:    # a YAML config of comments only
+                    data = {}
                 if not isinstance(data, dict):
                     raise SourceError("must be a mapping of settings", path=path)
                 return data
@@ -64,24 +70,32 @@ def read_hugo(folder: Path, config: SiteConfig, authors: tuple[str, ...] = ()) -
     content = folder / str(settings.get("contentdir") or "content")
     if not content.is_dir():
         raise SourceError(f"not a Hugo site: no {content.name}/ folder", path=folder)
-    plan = Plan(system="hugo", source=folder)
+    plan = Plan(system="hugo", source=folder, files_root=folder)
     plan.hosts = {urlsplit(str(settings.get("baseurl") or "")).netloc.lower()} - {""}
     used: set[PurePosixPath] = set()
     bundles = {p.parent for p in content.rglob("index.*") if p.suffix in CONTENT_SUFFIXES}
+    headless = _headless_bundles(content, bundles, plan)
     for path, rel in walk(content, lambda r: r.name.startswith(".")):
+        bundle = next((b for b in bundles if path.is_relative_to(b)), None)
+        if bundle in headless:
+            continue
         if path.suffix.lower() not in CONTENT_SUFFIXES:
-            if not any(path.is_relative_to(b) for b in bundles):
+            if bundle is None:
                 plan.assets.append((rel, path))   # files beside content: served at that path
             continue
         if path.stem == "_index":
             plan.skip("pages", "a section list", f"content/{rel}: a list page; blogengine makes "
                       "its own index, tag and archive pages")
             continue
+        if bundle is not None and path.parent / path.stem != bundle / "index":
+            plan.skip("files", "a page bundle's content resource", f"content/{rel}: a resource "
+                      f"of the bundle {bundle.name}/, which Hugo does not publish as a page")
+            continue
         entry = _entry(path, rel, plan, tz, config.tz, main, permalinks, base, ugly, used)
         if entry is not None:
             if path.stem == "index":
                 entry.resources = [(str(PurePosixPath(r.relative_to(path.parent).as_posix())), r)
-                                   for r in sorted(path.parent.rglob("*")) if r.is_file()
+                                   for r in sorted(path.parent.rglob("*")) if site_file(r, folder)
                                    and r != path and r.suffix not in CONTENT_SUFFIXES
                                    and not r.name.startswith(".")]
             plan.entries.append(entry)
@@ -96,48 +110,41 @@ def read_hugo(folder: Path, config: SiteConfig, authors: tuple[str, ...] = ()) -
     return plan
 
 
-def shortcodes_to_markdown(body: str, leftover: set[str]) -> str:
-    """Hugo shortcodes with a plain Markdown equivalent: figure, highlight, youtube, vimeo, gist,
-    tweet links; ref/relref become markers resolved once every post's old URL is known. Others
-    are left as text (readable) and named in `leftover`."""
-    def attrs(text: str) -> dict[str, str]:
-        return {m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
-                for m in re.finditer(r'(\w+)=(?:"([^"]*)"|(\S+))', text)}
+def unrendered(data: dict[str, Any]) -> str | None:
+    """Why Hugo renders no page for this front matter (headless, build.render never), or None."""
+    if data.get("headless") is True:
+        return "headless: true"
+    for key in ("build", "_build"):
+        options = data.get(key)
+        if isinstance(options, dict) and options.get("render") in ("never", False, "false"):
+            return f"{key}: {{render: {str(options['render']).lower()}}}"
+    return None
 
-    def positional(text: str) -> str:
-        match = re.match(r'\s*"?([^"\s]+)"?', text)
-        return match.group(1) if match else ""
 
-    def figure(match: re.Match[str]) -> str:
-        a = attrs(match.group(1))
-        image = f"![{a.get('alt') or a.get('title') or ''}]({a.get('src', '')})"
-        if a.get("link"):
-            image = f"[{image}]({a['link']})"
-        caption = a.get("caption") or a.get("title")
-        return image + (f"\n\n*{html.unescape(caption)}*" if caption else "")
-
-    def highlight(match: re.Match[str]) -> str:
-        return f"```{positional(match.group(1))}\n{match.group(2).strip(chr(10))}\n```"
-
-    def video(match: re.Match[str]) -> str:
-        kind, arg = match.group(1), attrs(match.group(2)).get("id") or positional(match.group(2))
-        url = f"https://www.youtube.com/watch?v={arg}" if kind == "youtube" else f"https://vimeo.com/{arg}"
-        return f"<{url}>"
-
-    def gist(match: re.Match[str]) -> str:
-        parts = match.group(1).split()
-        return f"<https://gist.github.com/{parts[0]}/{parts[1]}>" if len(parts) >= 2 else match.group(0)
-
-    open_, close = r"\{\{[<%]-?\s*", r"\s*-?[>%]\}\}"
-    body = re.sub(open_ + r"highlight\s+([^>%]*?)" + close + r"\n?(.*?)" + open_ + r"/highlight" + close,
-                  highlight, body, flags=re.DOTALL)
-    body = re.sub(open_ + r"figure\s+(.*?)" + close, figure, body, flags=re.DOTALL)
-    body = re.sub(open_ + r"(youtube|vimeo)\s+(.*?)" + close, video, body)
-    body = re.sub(open_ + r"gist\s+(.*?)" + close, gist, body)
-    body = re.sub(open_ + r"(?:rel)?ref\s+\"?([^\"\s>%]+)\"?" + close, lambda m: f"\x00ref:{m.group(1)}\x00", body)
-    for match in re.finditer(open_ + r"/?(\w+)", body):
-        leftover.add(match.group(1))
-    return body
+def _headless_bundles(content: Path, bundles: set[Path], plan: Plan) -> set[Path]:
+    """Leaf bundles Hugo publishes no page for, each reported once with its resources (other
+    pages and templates may still use them, but they have no URL of their own)."""
+    found = set()
+    for bundle in sorted(bundles):
+        index = next(p for p in sorted(bundle.glob("index.*")) if p.suffix in CONTENT_SUFFIXES)
+        try:
+            parsed = split_front_matter(index.read_text(encoding="utf-8"), index)
+        except (OSError, UnicodeDecodeError, SourceError):
+            continue     # reported when the page is read
+        why = unrendered({str(k).lower(): v for k, v in parsed[0].items()}) if parsed else None
+        if why is None:
+            continue
+        found.add(bundle)
+        resources = [r.relative_to(bundle).as_posix() for r in sorted(bundle.rglob("*"))
+                     if r.is_file() and r != index and not r.name.startswith(".")]
+        plan.skip("pages", "a headless bundle",
+                  f"content/{bundle.relative_to(content).as_posix()}/: a headless bundle ({why}): "
+                  "Hugo publishes no page for it; its resources ("
+                  + (", ".join(resources) or "none") + ") are only used from other pages or "
+                  "templates; not imported")
+        if resources:
+            plan.skipped["resources (of a headless bundle)"] += len(resources)
+    return found
 
 
 def _refs(plan: Plan) -> None:
@@ -168,12 +175,28 @@ def _entry(path: Path, rel: PurePosixPath, plan: Plan, tz: ZoneInfo, site_tz: Zo
     except UnicodeDecodeError:
         plan.skip("files", "not UTF-8 text", f"{label}: not UTF-8 text")
         return None
-    parsed = split_front_matter(text, path)
+    except OSError as exc:
+        plan.skip("files", "unreadable", f"{label}: cannot read it ({exc.strerror})")
+        return None
+    try:
+        parsed = split_front_matter(text, path)
+    except SourceError as exc:
+        where = f"{label}:{exc.line}" if exc.line else label
+        plan.skip("files", "invalid front matter", f"{where}: {exc.message}")
+        return None
     if parsed is None:
         plan.skip("files", "no front matter", f"{label}: no front matter")
         return None
     data = {str(k).lower(): v for k, v in parsed[0].items()}
     body = parsed[1]
+    why = unrendered(data)
+    if why is not None:
+        plan.skip("pages", "not rendered by Hugo", f"{label}: {why}; Hugo publishes no page for it")
+        return None
+    if not body.strip() and str(data.get("layout") or "").lower() in LISTING_LAYOUTS:
+        plan.skip("pages", "a listing layout", f"{label}: layout {data['layout']!r} and no text; "
+                  "blogengine makes its own index, tag and archive pages")
+        return None
     bundle = path.stem == "index"
     parts = rel.parts[:-2] if bundle else rel.parts[:-1]
     file_name = rel.parts[-2] if bundle else path.stem

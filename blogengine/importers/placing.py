@@ -102,11 +102,19 @@ def _claim_starters(config: SiteConfig, entries: list[Entry], notes: list[str]) 
             replace.add(rel)
             notes.append(f"{entry.label}: replaces the starter content/{rel} that `blogengine "
                          "init` wrote (it was never edited)")
-        elif text != front_matter_text(entry.front, entry.body):
+        elif _front_lines(text) != _front_lines(front_matter_text(entry.front, "")):
+            # Not this item from an earlier import (its front matter would match): the starter.
             entry.rel = entry.rel.with_name(f"{entry.rel.stem}-imported.md")
             notes.append(f"{entry.label}: content/{rel} is `blogengine init`'s starter, edited "
                          f"since, so it is kept; the import is content/{entry.rel}")
     return replace
+
+
+def _front_lines(text: str) -> list[str]:
+    """A document's front matter lines but its slug (which an import may have numbered)."""
+    parts = text.split("---\n", 2)
+    block = parts[1] if len(parts) == 3 and not parts[0] else ""
+    return [line for line in block.splitlines() if not line.startswith("slug:")]
 
 
 def _url_or_none(doc: Document, config: SiteConfig) -> str | None:

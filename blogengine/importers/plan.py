@@ -76,6 +76,9 @@ class Plan:
     # The old site's hosts: links to them whose path is an imported post's old URL are made to
     # point at its new URL.
     hosts: set[str] = field(default_factory=set)
+    # The folder every copied file must come from (the old site's folder, or --uploads): the
+    # stage refuses anything else, a link leading out of it included.
+    files_root: Path | None = None
     skipped: Counter[str] = field(default_factory=Counter)   # "comments (spam)" -> count
     skipped_details: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

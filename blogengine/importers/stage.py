@@ -62,7 +62,12 @@ class Stage:
             return False
         return (self.root / rel).resolve().is_relative_to((self.root / "content").resolve())
 
-    def copy(self, rel: str, source: Path, kind: str) -> None:
+    def copy(self, rel: str, source: Path, kind: str, *, within: Path | None) -> None:
+        """Stage a copy of `source`, which must be a file of `within` (not a link)."""
+        if within is None or source.is_symlink() or not source.resolve().is_relative_to(within.resolve()):
+            self.log.kept.append(f"{rel}: its source {source} is a link or outside {within} "
+                                 "(not copied)")
+            return
         try:
             data = source.read_bytes()
         except OSError as exc:

@@ -1,9 +1,8 @@
-"""What Jekyll and Hugo sites share: front matter in YAML, TOML or JSON; dates; Staticman comment
-files; old URLs from permalink patterns; assets to copy."""
+"""What Jekyll and Hugo sites share: front matter in YAML, TOML or JSON; dates; old URLs from
+permalink patterns; walking the files to copy."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import tomllib
@@ -15,29 +14,66 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from blogengine.importers.html import html_to_markdown
-from blogengine.importers.plan import CommentItem, Plan, SourceError
+from blogengine.importers.contained import site_file
+from blogengine.importers.plan import SourceError
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """Safe YAML without timestamps (every date goes through parse_date) and without aliases
-    (an alias bomb is small to read and huge to build)."""
+# Aliases are common in real configs (`logo: &logo ...`, `image: *logo`) but a few of them nested
+# can stand for billions of values (an "alias bomb"): a document may expand to this many nodes.
+MAX_EXPANDED_NODES = 200_000
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """Safe YAML without timestamps (every date goes through parse_date), with aliases as long as
+    the document they expand to stays under MAX_EXPANDED_NODES."""
+
+    _aliased = False
+
+    def compose_document(self) -> Any:
+        self._aliased = False
+        node = super().compose_document()
+        if self._aliased and node is not None:
+            _expanded_size(node, {}, set(), MAX_EXPANDED_NODES)
+        return node
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-            raise yaml.MarkedYAMLError(None, None, "aliases (*name) are not allowed", mark)
+            self._aliased = True
         return super().compose_node(parent, index)
 
 
-_NoAliasLoader.yaml_implicit_resolvers = {
+_BoundedLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
 
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_: set[int], limit: int) -> int:
+    """How many nodes `node` stands for once every alias is written out; refuses past `limit`
+    and refuses an alias to a collection that holds it."""
+    if id(node) in sizes:
+        return sizes[id(node)]
+    if id(node) in open_:
+        raise yaml.MarkedYAMLError(None, None, "an alias (*name) refers to a value that holds it",
+                                   node.start_mark)
+    open_.add(id(node))
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(item, sizes, open_, limit) for item in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, sizes, open_, limit) + _expanded_size(v, sizes, open_, limit)
+                    for k, v in node.value)
+    open_.discard(id(node))
+    if size > limit:
+        raise yaml.MarkedYAMLError(
+            None, None, f"aliases (*name) expand it to more than {limit:,} values; "
+            "write the values out or use fewer nested aliases", node.start_mark)
+    sizes[id(node)] = size
+    return size
+
+
 def load_yaml(text: str, path: Path, first_line: int = 1) -> Any:
     try:
-        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (a safe loader)
+        return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 (a safe loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise SourceError(f"invalid YAML: {exc.problem or exc.context}", path=path,
@@ -81,6 +117,8 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str] | No
             body = text[len(fence) + 1 + end.end():].lstrip("\n")
             if kind == "yaml":
                 data = load_yaml(raw, path, first_line=2) if raw.strip() else {}
+                if data is None:   # only comments, like a Sass file's "---\n# note\n---"
+                    data = {}
             else:
                 try:
                     data = tomllib.loads(raw)
@@ -177,54 +215,9 @@ def walk(root: Path, skip: Callable[[PurePosixPath], bool]) -> Iterator[tuple[Pa
         rel = PurePosixPath(path.relative_to(root).as_posix())
         if any(skip(PurePosixPath(*rel.parts[: n + 1])) for n in range(len(rel.parts))):
             continue
-        if path.is_symlink() or not path.is_file():
+        if not site_file(path, root):
             continue
         yield path, rel
-
-
-def staticman_comments(folder: Path, plan: Plan, system: str, site_id: str, authors: set[str],
-                       tz: ZoneInfo) -> dict[str, list[CommentItem]]:
-    """Comments that Staticman committed to the site as data files, one folder per post:
-    `<folder>/<post slug>/<entry>.yml` (or .json), with _id, _parent or replying_to, name,
-    email (often its MD5), url, message and date. Keyed by the folder name."""
-    found: dict[str, list[CommentItem]] = {}
-    if not folder.is_dir():
-        return found
-    for post_folder in sorted(p for p in folder.iterdir() if p.is_dir()):
-        items: list[tuple[dict[str, Any], Path]] = []
-        for path in sorted(post_folder.iterdir()):
-            if path.suffix in (".yml", ".yaml", ".json", ".toml") and path.is_file():
-                data = load_data_file(path)
-                if isinstance(data, dict):
-                    items.append((data, path))
-        ids = {str(d.get("_id") or p.stem): d for d, p in items}
-        order = [str(d.get("_id") or p.stem) for d, p in items]
-        comments = []
-        for (data, path), comment_id in zip(items, order):
-            when = parse_date(data.get("date"), tz)
-            if when is None:
-                plan.skip("comments", "no valid date", f"{path}: no valid `date`")
-                continue
-            parent = data.get("_parent") or data.get("replying_to_uid")
-            if parent is None and str(data.get("replying_to") or "").strip().isdigit():
-                index = int(str(data["replying_to"]).strip()) - 1   # 1-based position in the post
-                parent = order[index] if 0 <= index < len(order) else None
-            name = str(data.get("name") or "").strip()
-            email = str(data.get("email") or "").strip().lower()
-            # Staticman often stores the MD5 of the email (for Gravatar), not the email.
-            hashed = {hashlib.md5(a.encode()).hexdigest() for a in authors}  # noqa: S324
-            is_author = bool({name.lower(), email} & (authors | hashed) - {""})
-            message = str(data.get("message") or data.get("comment") or "")
-            comments.append(CommentItem(
-                uid=f"{system}:{site_id}:{post_folder.name}:{comment_id}",
-                parent_uid=(f"{system}:{site_id}:{post_folder.name}:{parent}"
-                            if parent and str(parent) in ids else None),
-                author_name=name, author_email=email if "@" in email else None,
-                author_url=str(data.get("url") or "").strip() or None, is_author=is_author,
-                body=html_to_markdown(message) if re.search(r"</?[a-z][^>]*>", message) else message.strip(),
-                created_at=when.astimezone(UTC)))
-        found[post_folder.name] = comments
-    return found
 
 
 def permalink_path(pattern: str, values: dict[str, str]) -> str:

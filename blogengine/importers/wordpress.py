@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -20,6 +22,8 @@ from blogengine.importers.html import html_to_text, wordpress_to_markdown
 from blogengine.importers.plan import (CommentItem, Entry, MentionItem, Plan, SourceError,
                                        local_date)
 from blogengine.importers.redirects import normalize_path
+from blogengine.importers.contained import site_file
+from blogengine.importers.wxrdates import export_dates, rss_time, wordpress_time
 from blogengine.importers.xmlsafe import local_name, namespace, read_xml
 
 EXPECTED = "a WordPress export (WXR) from Tools > Export"
@@ -27,7 +31,10 @@ CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 MENTION_TYPES = ("pingback", "trackback", "webmention")
 DRAFT_STATUSES = ("draft", "pending", "private")
-_ZERO_DATE = "0000-00-00 00:00:00"
+
+
+# Every WXR version WordPress and WordPress.com have written; https:// since WordPress 6.x.
+_WP_NAMESPACE = re.compile(r"^https?://wordpress\.org/export/1\.\d+/?$")
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,7 @@ class _Author:
     id: str
     login: str
     name: str
+    email: str = ""
 
 
 class _Item:
@@ -53,23 +61,26 @@ class _Item:
 
 
 def _wp_namespace(channel: ET.Element) -> str | None:
-    for element in channel.iter():
-        ns = namespace(element)
-        if ns.startswith("http://wordpress.org/export/") and not ns.rstrip("/").endswith("excerpt"):
-            return ns
-    return None
+    """The export's wp: namespace: the WXR one its elements use most (a file may redeclare the
+    prefix inside an item; those few elements are not the export's own)."""
+    found = Counter(namespace(e) for e in channel.iter() if _WP_NAMESPACE.match(namespace(e)))
+    return found.most_common(1)[0][0] if found else None
 
 
-def _when(gmt: str, local: str, tz: ZoneInfo) -> datetime | None:
-    """A WordPress time: the GMT column when it is set (drafts have zeros), else the local one,
-    read in the site's time zone (a WXR file does not say the blog's zone)."""
-    for value, zone in ((gmt, UTC), (local, tz)):
-        if value and value != _ZERO_DATE:
-            try:
-                return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone)
-            except ValueError:
-                continue
-    return None
+def _item_date(item: _Item, tz: ZoneInfo,
+               export_wide: list[tuple[datetime, str]]) -> tuple[datetime, str]:
+    """When an item was published, and where that came from when not from its wp:post_date:
+    the item's RSS pubDate, then its wp:post_modified, then the export's own dates."""
+    own = wordpress_time(item.wp_text("post_date_gmt"), item.wp_text("post_date"), tz)
+    if own is not None:
+        return own, ""
+    candidates: list[tuple[datetime | None, str]] = [
+        (rss_time(item.text("pubDate")), "its RSS pubDate"),
+        (wordpress_time(item.wp_text("post_modified_gmt"), item.wp_text("post_modified"), tz),
+         "its wp:post_modified"),
+        *export_wide]
+    return next(((moment, source) for moment, source in candidates if moment is not None),
+                export_wide[-1])
 
 
 def _site_id(channel: ET.Element, wp: str) -> str:
@@ -107,24 +118,22 @@ def read_wordpress(path: Path, config: SiteConfig, uploads: Path | None = None) 
         login = (element.findtext(f"{{{wp}}}author_login") or "").strip()
         authors[login] = _Author(
             id=(element.findtext(f"{{{wp}}}author_id") or "").strip(), login=login,
-            name=(element.findtext(f"{{{wp}}}author_display_name") or login).strip())
+            name=(element.findtext(f"{{{wp}}}author_display_name") or login).strip(),
+            email=(element.findtext(f"{{{wp}}}author_email") or "").strip())
     items = [_Item(e, wp) for e in channel.findall("item")]
     attachments: dict[str, tuple[str, str]] = {}
     by_parent: dict[str, list[tuple[str, str]]] = {}
-    pages: dict[str, tuple[str, str]] = {}      # page id -> (slug, parent id)
     for item in items:
-        kind = item.wp_text("post_type")
-        post_id = item.wp_text("post_id")
-        if kind == "attachment":
+        if item.wp_text("post_type") == "attachment":
             found = (item.wp_text("attachment_url"), item.text("title").strip())
-            attachments[post_id] = found
+            attachments[item.wp_text("post_id")] = found
             by_parent.setdefault(item.wp_text("post_parent"), []).append(found)
-        elif kind == "page":
-            pages[post_id] = (_slug(item.wp_text("post_name"), item.text("title"), f"page-{post_id}"),
-                              item.wp_text("post_parent"))
+    pages = _page_slugs(items)
+    export_wide = export_dates(channel, path)
     used: set[PurePosixPath] = set()
     for item in items:
-        entry = _entry(item, plan, site, tz, authors, attachments, by_parent, pages, used)
+        entry = _entry(item, plan, site, tz, authors, attachments, by_parent, pages, used,
+                       export_wide)
         if entry is not None:
             plan.entries.append(entry)
     if uploads is not None:
@@ -133,6 +142,22 @@ def read_wordpress(path: Path, config: SiteConfig, uploads: Path | None = None) 
         plan.notes.append(f"{len(attachments)} attachments (images and files) stay where they are: "
                           "posts link to their URLs on the old site (--uploads copies them)")
     return plan
+
+
+def _page_slugs(items: list[_Item]) -> dict[str, tuple[str, str]]:
+    """Each page's slug and parent id, by page id.
+
+    A child page is written in a folder named after its parent, and the site makes a folder
+    name into a URL segment the way it makes a title into a slug (Greek letters transliterated,
+    capitals lowered). So a page with children takes that form of its slug as its own too:
+    its URL and its children's then share the segment (its old URL redirects)."""
+    pages = {item.wp_text("post_id"): (
+        _slug(item.wp_text("post_name"), item.text("title"), f"page-{item.wp_text('post_id')}"),
+        item.wp_text("post_parent")) for item in items if item.wp_text("post_type") == "page"}
+    parents = {parent for _own, parent in pages.values() if parent in pages}
+    return {page_id: ((slugify(slug, max_length=80, word_boundary=True) or f"page-{page_id}")
+                      if page_id in parents else slug, parent)
+            for page_id, (slug, parent) in pages.items()}
 
 
 _UPLOAD = re.compile(r"https?://([^/\s()<>\"']+)/(?:[^\s()<>\"']*/)?wp-content/uploads/([^\s()<>\"'?#]+)")
@@ -144,17 +169,22 @@ def _copy_uploads(plan: Plan, uploads: Path, attachment_urls: list[str], base_pa
     if not uploads.is_dir():
         raise SourceError("no such folder (expected a copy of wp-content/uploads)", path=uploads)
     root = uploads.resolve()
+    plan.files_root = root
     found: dict[str, str] = {}      # old URL -> new site path
     missing: set[str] = set()
+    outside: set[str] = set()
 
     def local(match: re.Match[str]) -> str:
         url, rel = match.group(0), unquote(match.group(2))
         if match.group(1).lower() not in plan.hosts:
             return url
         if url not in found:
-            source = (uploads / rel).resolve()
-            if not source.is_relative_to(root) or not source.is_file():
-                missing.add(rel)
+            if ".." in PurePosixPath(rel).parts or rel.startswith("/"):   # never a real upload
+                outside.add(rel)
+                return url
+            source = uploads / rel
+            if not site_file(source, root):
+                (missing if not source.is_symlink() else outside).add(rel)
                 return url
             plan.assets.append((PurePosixPath("wp-content/uploads", rel), source))
             found[url] = base_path.rstrip("/") + "/wp-content/uploads/" + rel
@@ -165,6 +195,9 @@ def _copy_uploads(plan: Plan, uploads: Path, attachment_urls: list[str], base_pa
     for url in attachment_urls:
         _UPLOAD.sub(local, url)
     plan.assets = list(dict.fromkeys(plan.assets))
+    if outside:
+        plan.notes.append(f"{len(outside)} upload links lead out of {uploads} (through '..' or a "
+                          "symbolic link) and keep their old URLs: " + ", ".join(sorted(outside)[:5]))
     if missing:
         plan.notes.append(f"{len(missing)} uploaded files are not in {uploads} and keep their old "
                           "URLs: " + ", ".join(sorted(missing)[:5]) + (" …" if len(missing) > 5 else ""))
@@ -172,16 +205,22 @@ def _copy_uploads(plan: Plan, uploads: Path, attachment_urls: list[str], base_pa
 
 def _entry(item: _Item, plan: Plan, site: str, tz: ZoneInfo, authors: dict[str, _Author],
            attachments: dict[str, tuple[str, str]], by_parent: dict[str, list[tuple[str, str]]],
-           pages: dict[str, tuple[str, str]], used: set[PurePosixPath]) -> Entry | None:
+           pages: dict[str, tuple[str, str]], used: set[PurePosixPath],
+           export_wide: list[tuple[datetime, str]]) -> Entry | None:
     kind = item.wp_text("post_type")
     post_id = item.wp_text("post_id")
     title = html.unescape(item.text("title").strip())
-    label = f"{kind} {post_id} {title!r}"
+    label = " ".join(filter(None, (kind, post_id, repr(title))))
     comments = item.element.findall(f"{{{item.wp}}}comment")
     if kind == "attachment":
         return None
+    if not kind:
+        plan.skip("items", "no wp:post_type", f"item {label}: skipped (no wp:post_type)")
+        if comments:
+            plan.skipped["comments (on a skipped item)"] += len(comments)
+        return None
     if kind not in ("post", "page"):
-        plan.skip(f"items of type {kind or '?'}", "not a post or page")
+        plan.skip(f"items of type {kind}", "not a post or page")
         return None
     status = item.wp_text("status")
     if status in ("trash", "auto-draft", "inherit"):
@@ -189,12 +228,13 @@ def _entry(item: _Item, plan: Plan, site: str, tz: ZoneInfo, authors: dict[str, 
         if comments:
             plan.skipped[f"comments (on a skipped {kind})"] += len(comments)
         return None
-    when = _when(item.wp_text("post_date_gmt"), item.wp_text("post_date"), tz)
-    if when is None:
-        raise SourceError(f"{label}: no valid wp:post_date (expected YYYY-MM-DD HH:MM:SS)",
-                          path=plan.source)
+    when, dated_from = _item_date(item, tz, export_wide)
+    if dated_from:
+        plan.notes.append(f"{label}: no usable wp:post_date; dated "
+                          f"{when.astimezone(tz):%Y-%m-%d %H:%M} from {dated_from}")
     slug = _slug(item.wp_text("post_name"), title, f"{kind}-{post_id}")
     if kind == "page":
+        slug = pages[post_id][0]
         folders: list[str] = []
         parent, seen = item.wp_text("post_parent"), {post_id}
         while parent in pages and parent not in seen:
@@ -224,13 +264,12 @@ def _entry(item: _Item, plan: Plan, site: str, tz: ZoneInfo, authors: dict[str, 
         plan.notes.append(f"{label}: password-protected on WordPress; imported as a draft")
     leftovers: set[str] = set()
     body = wordpress_to_markdown(item.text(f"{{{CONTENT_NS}}}encoded"), attachments,
-                                 by_parent.get(post_id, []), leftovers.add)
+                                 by_parent.get(post_id, []), leftovers.add, footnotes=_footnotes(item))
     if leftovers:
-        plan.notes.append(f"{label}: shortcodes left as text: "
-                          + ", ".join(f"[{name}]" for name in sorted(leftovers)))
+        plan.notes.append(f"{label}: not carried over: " + "; ".join(sorted(leftovers)))
     excerpt = next((e.text or "" for e in item.element if local_name(e) == "encoded"
                     and namespace(e).rstrip("/").endswith("excerpt")), "")
-    updated = _when(item.wp_text("post_modified_gmt"), item.wp_text("post_modified"), tz)
+    updated = wordpress_time(item.wp_text("post_modified_gmt"), item.wp_text("post_modified"), tz)
     front: dict[str, Any] = {
         "title": title or slug,
         "date": local_date(when.astimezone(tz)),
@@ -247,19 +286,53 @@ def _entry(item: _Item, plan: Plan, site: str, tz: ZoneInfo, authors: dict[str, 
     link = normalize_path(item.text("link"))
     if link and not draft:
         entry.old_urls.append(link)
-    for element in comments:
-        _comment(element, item, plan, site, tz, author, entry, label)
+    for number, element in enumerate(comments, 1):
+        _comment(element, item, plan, site, tz, author, entry, label, when, number)
     if kind == "page" and entry.comments:
         front["comments"] = True
     return entry
 
 
+def _footnotes(item: _Item) -> list[dict[str, str]]:
+    """A post's footnotes, as the block editor (WordPress 6.3+) keeps them: JSON in the
+    `footnotes` post meta, [{"id": ..., "content": ...}], which the post's marks link to by id.
+    For the content converter, which puts them at the end of the post."""
+    for meta in item.element.findall(f"{{{item.wp}}}postmeta"):
+        if item.wp_text("meta_key", meta) != "footnotes":
+            continue
+        try:
+            notes = json.loads(meta.findtext(f"{{{item.wp}}}meta_value") or "")
+        except ValueError:
+            return []
+        return [{"id": str(note.get("id", "")), "content": str(note.get("content", ""))}
+                for note in notes if isinstance(note, dict)] if isinstance(notes, list) else []
+    return []
+
+
+def _by_post_author(user_id: str, email: str, name: str, author: _Author) -> bool:
+    """Whether WordPress recorded a comment as the post author's own.
+
+    When the export gives the author's wp:author_id, the comment's comment_user_id must be it.
+    Exports without author ids (WordPress.com's) are read by what else WordPress recorded: the
+    comment's email is the author's wp:author_email, or the comment was written logged in
+    (comment_user_id not 0) under the author's login or display name. A reader who only types
+    the author's name, logged out, stays a reader."""
+    logged_in = user_id not in ("", "0")
+    if author.id:
+        return logged_in and user_id == author.id
+    if author.email and email.strip().lower() == author.email.lower():
+        return True
+    return logged_in and name.strip() in {author.login, author.name} - {""}
+
+
 def _comment(element: ET.Element, item: _Item, plan: Plan, site: str, tz: ZoneInfo,
-             post_author: _Author, entry: Entry, label: str) -> None:
+             post_author: _Author, entry: Entry, label: str, post_date: datetime,
+             number: int) -> None:
     def get(name: str) -> str:
         return item.wp_text(name, element)
 
-    comment_id = get("comment_id")
+    # Without an id, the comment's place in its post keeps it the same on the next import.
+    comment_id = get("comment_id") or f"{item.wp_text('post_id')}-{number}"
     approved = get("comment_approved")
     kind = get("comment_type") or "comment"
     what = "mentions" if kind in MENTION_TYPES else "comments"
@@ -269,10 +342,10 @@ def _comment(element: ET.Element, item: _Item, plan: Plan, site: str, tz: ZoneIn
     if approved in ("trash", "post-trashed"):
         plan.skip(what, "trash")
         return
-    when = _when(get("comment_date_gmt"), get("comment_date"), tz)
+    when = wordpress_time(get("comment_date_gmt"), get("comment_date"), tz)
     if when is None:
-        plan.skip(what, "no valid date", f"{label}: comment {comment_id} has no valid date")
-        return
+        when = post_date    # a comment is no older than its post
+        plan.notes.append(f"{label}: comment {comment_id} has no valid date; dated as its post")
     uid = f"wordpress:{site}:{comment_id}"
     content = element.findtext(f"{{{item.wp}}}comment_content") or ""
     if kind in MENTION_TYPES:
@@ -289,6 +362,7 @@ def _comment(element: ET.Element, item: _Item, plan: Plan, site: str, tz: ZoneIn
         uid=uid, parent_uid=f"wordpress:{site}:{parent}" if parent not in ("", "0") else None,
         author_name=html.unescape(get("comment_author")), author_email=get("comment_author_email") or None,
         author_url=get("comment_author_url") or None,
-        is_author=bool(post_author.id) and user == post_author.id and user != "0",
+        is_author=_by_post_author(user, get("comment_author_email"),
+                                  html.unescape(get("comment_author")), post_author),
         body=wordpress_to_markdown(content), created_at=when.astimezone(UTC),
         pending=approved != "1", ip=get("comment_author_IP") or None))

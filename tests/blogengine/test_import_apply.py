@@ -179,7 +179,7 @@ def test_a_broken_file_where_an_entry_would_go_leaves_out_that_entry_only(site, 
     export.write_text(wxr(item(1, "First", "first") + item(2, "Second", "second")))
     result = run("import", "wordpress", str(export), "--site", str(site))
     assert result.exit_code == 0, result.output
-    assert "1 posts (would not build)" in result.output
+    assert "1 post (would not build)" in result.output
     assert ("post 1 'First': not imported: content/posts/first.md is already there but does not "
             "build") in result.output
     assert (site / "content/posts/second.md").is_file()

@@ -70,9 +70,9 @@ def test_deleted_comment_with_replies_is_a_placeholder_and_spam_is_skipped(impor
     assert comments["disqus:annsblog:2007"].parent_id == placeholder.id
     for gone in ("2009", "2010", "2013", "2014"):   # spam, deleted, no such post, deleted thread
         assert f"disqus:annsblog:{gone}" not in comments
-    assert "1 comments (spam)" in output and "1 comments (deleted)" in output
-    assert "1 comments (thread deleted on Disqus)" in output
-    assert "1 comments (no post at their thread's URL)" in output
+    assert "1 comment (spam)" in output and "1 comment (deleted)" in output
+    assert "1 comment (thread deleted on Disqus)" in output
+    assert "1 comment (no post at their thread's URL)" in output
     assert "1 comment(s) of the thread https://old.example.com/2018/gone/: no post at /2018/gone/" in output
 
 

@@ -86,13 +86,17 @@ def test_entity_declarations_are_refused(site, tmp_path, document):
                           expect="refused: the XML declares entities or external references")
 
 
-def test_bad_front_matter_names_file_and_line_and_writes_nothing(site, tmp_path):
+def test_bad_front_matter_is_a_skip_line_naming_file_and_line(site, tmp_path):
+    # One bad post of a site is not a reason to leave the others behind.
     source = tmp_path / "jekyll"
     shutil.copytree(DATA / "jekyll", source)
     (source / "_posts/2019-06-10-second-thoughts.markdown").write_text(
         "---\ntitle: Second thoughts\ntags: [unclosed\n---\n\nText.\n", encoding="utf-8")
-    assert_one_line_error(site, ["import", "jekyll", str(source)],
-                          expect="2019-06-10-second-thoughts.markdown:4: invalid YAML")
+    result = run("import", "jekyll", str(source), "--site", str(site))
+    assert result.exit_code == 0, result.output
+    assert "_posts/2019-06-10-second-thoughts.markdown:4: invalid YAML" in result.output
+    assert not (site / "content/posts/second-thoughts.md").exists()
+    assert (site / "content/posts/answering.md").is_file()
 
 
 def test_not_a_site_is_one_line(tmp_path):

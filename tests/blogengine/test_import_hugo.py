@@ -105,3 +105,28 @@ def test_reimport_changes_nothing(imported):
     assert "Nothing new" in result.output
     assert snapshot(site) == files
     assert [(c.uid, c.parent_id) for c in store.all_comments()] == comments
+
+
+def test_closing_shortcodes_with_spaces_and_unpublished_pages(tmp_path):
+    source = tmp_path / "hugo"
+    files = {
+        "config.toml": 'baseURL = "https://old.example/"\n',
+        "content/posts/code.md": ("---\ntitle: Code\ndate: 2019-05-31\n---\n"
+                                  "{{< highlight go >}}\nx := 1\n{{< / highlight >}}\n"),
+        "content/posts/never.md": "---\ntitle: Never\ndate: 2019-05-31\nbuild:\n  render: never\n---\nX\n",
+        "content/shared/index.md": "---\nheadless: true\n---\n",
+        "content/shared/part.md": "---\ntitle: Part\n---\nA part.\n",
+        "content/shared/logo.png": "png",
+    }
+    for rel, text in files.items():
+        (source / rel).parent.mkdir(parents=True, exist_ok=True)
+        (source / rel).write_text(text, encoding="utf-8")
+    site = make_site(tmp_path / "site", f"sqlite:///{tmp_path / 'comments.sqlite3'}")
+    result = run("import", "hugo", str(source), "--site", str(site))
+    assert result.exit_code == 0, result.output
+    assert "```go\nx := 1\n```" in (site / "content/posts/code.md").read_text(encoding="utf-8")
+    assert not (site / "content/posts/never.md").exists()
+    assert "content/posts/never.md: build: {render: never}; Hugo publishes no page" in result.output
+    assert ("content/shared/: a headless bundle (headless: true): Hugo publishes no page for it; "
+            "its resources (logo.png, part.md)") in result.output
+    assert not list((site / "content").rglob("*part*")) and not list((site / "content").rglob("logo.png"))

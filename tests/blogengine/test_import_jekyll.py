@@ -47,7 +47,7 @@ def test_staticman_conversation_keeps_nesting_author_and_times(imported):
     assert next(c for c in comments if c.body.startswith("@Dave")).parent_id == dave.id
     assert {t.comment.author_name: t.state for t in store.conversation()
             if not t.comment.is_author}["Dave"] == State.ANSWERED
-    assert "1 comments (no post with their folder's name)" in output
+    assert "1 comment (no post with their folder's name)" in output
 
 
 def test_posts_keep_dates_categories_tags_and_drafts(imported):
@@ -122,3 +122,90 @@ def test_tags_that_cannot_make_a_url_are_dropped_so_the_site_builds(tmp_path):
         in result.output
     assert "tags: [ok]" in read_front(site / "content/posts/symbols.md")
     assert build(load_config(site), BuildOptions(now=NOW)).warnings == []
+
+
+def _write(root, files):
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def _import(tmp_path, files):
+    source = _write(tmp_path / "jekyll", files)
+    site = make_site(tmp_path / "site", f"sqlite:///{tmp_path / 'comments.sqlite3'}")
+    return site, run("import", "jekyll", str(source), "--site", str(site))
+
+
+def test_config_aliases_are_read_and_an_alias_bomb_is_refused(tmp_path):
+    site, result = _import(tmp_path / "ok", {
+        "_config.yml": "logo: &logo /logo.png\nauthor:\n  uri: &uri https://x.example/\n"
+                       "  url: *uri\nimage: *logo\npermalink: pretty\n",
+        "_posts/2019-05-31-one.md": "---\ntitle: One\n---\nText.\n"})
+    assert result.exit_code == 0, result.output
+    assert "content/2019/05/31/one/index.html" in {
+        str(p.relative_to(site)) for p in (site / "content").rglob("*.html")}   # pretty, read
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcdefg", "bcdefgh"))
+    _site, refused = _import(tmp_path / "bomb", {"_config.yml": bomb, "_posts/.keep": ""})
+    assert refused.exit_code == 1
+    assert "aliases (*name) expand it to more than 200,000 values" in refused.output
+
+
+def test_kramdown_toc_and_attribute_lists_do_not_show(tmp_path):
+    site, result = _import(tmp_path, {"_config.yml": "title: T\n", "_posts/2019-05-31-one.md": (
+        "---\ntitle: One\n---\n* TOC\n{:toc}\n\n## First\n{: .lead}\n\nA [link](/x/){:target=\"_blank\"}.\n"
+        "{: .notice}\n\n```\n{: kept in code}\n```\n")})
+    assert result.exit_code == 0, result.output
+    body = (site / "content/posts/one.md").read_text(encoding="utf-8").split("---\n", 2)[2].lstrip()
+    assert body == "## First\n\nA [link](/x/).\n\n```\n{: kept in code}\n```\n"
+    assert "_posts/2019-05-31-one.md: Kramdown's table of contents marker ({:toc}) removed" \
+        in result.output
+
+
+def test_post_url_and_link_point_at_the_new_urls(tmp_path):
+    site, result = _import(tmp_path, {"_config.yml": "permalink: /:categories/:title/\n",
+                                      "_posts/2019-05-31-one.md": "---\ntitle: One\n---\nFirst.\n",
+                                      "_posts/2019-06-01-two.md": (
+        "---\ntitle: Two\n---\nSee [one]({% post_url 2019-05-31-one %}), "
+        "[again]({{ site.baseurl }}{% link _posts/2019-05-31-one.md %}) "
+        "and [gone]({% post_url 2001-01-01-gone %}).\n")})
+    assert result.exit_code == 0, result.output
+    body = (site / "content/posts/two.md").read_text(encoding="utf-8")
+    assert "[one](/2019/05/one/), [again](/2019/05/one/) and [gone](2001-01-01-gone)" in body
+    assert "{% post_url 2001-01-01-gone %} names no published imported post" in result.output
+
+
+def test_a_bad_file_is_a_skip_line_and_the_rest_is_imported(tmp_path):
+    site, result = _import(tmp_path, {
+        "_config.yml": "title: T\n",
+        "_posts/2019-05-31-bad.md": "---\ntitle: [unclosed\n---\nText.\n",
+        "_posts/2019-06-01-good.md": "---\ntitle: Good\n---\nText.\n",
+        "notes.md": "# No front matter\n",
+        "_data/comments/good/broken.yml": "name: [x\n",
+        "_data/comments/good/ok.yml": "name: Bo\nmessage: Hi\ndate: 2019-06-02T10:00:00Z\n"})
+    assert result.exit_code == 0, result.output
+    assert (site / "content/posts/good.md").is_file()
+    assert "_posts/2019-05-31-bad.md:3: invalid YAML" in result.output
+    assert "notes.md: no front matter, Jekyll copies it as a static file; not imported" \
+        in result.output
+    assert "comments/good/broken.yml: invalid YAML" in result.output
+    assert "1 added" in result.output
+    assert not list((site / "content").rglob("*.yml"))
+
+
+def test_includes_are_put_in_place_and_raw_text_is_left_alone(tmp_path):
+    site, result = _import(tmp_path, {
+        "_config.yml": "title: T\n",
+        "_includes/boilerplate/tools.md": "#### Tools used\n\n- {{ include.pen }}\n",
+        "_posts/2019-05-31-one.md": (
+            "---\ntitle: One\n---\nA drawing.\n\n{% include_cached boilerplate/tools.md pen=\"Pogo\" %}\n\n"
+            "{% youtube gpz8aPXwd18 %}\n\n{% raw %}{% include tools.md %}{% endraw %}\n"
+            "{% include missing.html %}\n")})
+    assert result.exit_code == 0, result.output
+    body = (site / "content/posts/one.md").read_text(encoding="utf-8")
+    assert "#### Tools used\n\n- Pogo\n" in body
+    assert "<https://www.youtube.com/watch?v=gpz8aPXwd18>" in body
+    assert "{% include tools.md %}\n{% include missing.html %}" in body
+    assert "_posts/2019-05-31-one.md: Liquid left as text: include" in result.output

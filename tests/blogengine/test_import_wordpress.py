@@ -89,10 +89,10 @@ def test_report_counts_what_was_done_and_skipped(imported):
     assert "3 posts written" in output and "2 pages written" in output
     assert "10 comments (4 by the author, 1 held for moderation): 10 added" in output
     assert "1 mention added" in output
-    for skipped in ("1 comments (spam)", "1 comments (trash)", "1 posts (trash)",
-                    "1 comments (on a skipped post)", "1 items of type nav_menu_item (not a post or page)"):
+    for skipped in ("1 comment (spam)", "1 comment (trash)", "1 post (trash)",
+                    "1 comment (on a skipped post)", "1 item of type nav_menu_item (not a post or page)"):
         assert skipped in output
-    assert "shortcodes left as text: [contact-form-7]" in output
+    assert "not carried over: [contact-form-7] left as text" in output
 
 
 def test_posts_and_pages_have_front_matter_in_the_site_timezone(imported):
@@ -108,8 +108,11 @@ def test_posts_and_pages_have_front_matter_in_the_site_timezone(imported):
         "summary: Why every comment deserves an answer.\n")
     # Classic paragraphs and line breaks, [caption], [code], links to attachments kept.
     assert "A blog is a conversation, *not* a broadcast.\\\nSo I answer." in post
-    assert ("[![A sleeping cat](https://old.example.com/wp-content/uploads/2019/05/cat-300x200.jpg)]"
-            "(https://old.example.com/wp-content/uploads/2019/05/cat.jpg)\n\n*My cat, who answers nobody*") in post
+    # [caption] is a figure, as WordPress shows it: the linked image and its caption.
+    assert ('<figure><a href="https://old.example.com/wp-content/uploads/2019/05/cat.jpg">'
+            '<img alt="A sleeping cat" height="200" '
+            'src="https://old.example.com/wp-content/uploads/2019/05/cat-300x200.jpg" width="300"/></a>'
+            "<figcaption>My cat, who answers nobody</figcaption></figure>") in post
     assert '```python\ndef answer(comment):\n    return "Thank you, " + comment.author\n```' in post
     assert '[contact-form-7 id="3" title="Contact"]' in post
     assert "Read more on [the about page](/about/)." in post   # links to old pages follow them
@@ -177,8 +180,8 @@ def test_uploads_folder_makes_attachments_local(tmp_path):
     assert result.exit_code == 0, result.output
     assert "2 assets written" in result.output
     post = (site / "content/posts/why-i-answer.md").read_text(encoding="utf-8")
-    assert ("[![A sleeping cat](/wp-content/uploads/2019/05/cat-300x200.jpg)]"
-            "(/wp-content/uploads/2019/05/cat.jpg)") in post
+    assert ('<a href="/wp-content/uploads/2019/05/cat.jpg"><img alt="A sleeping cat" height="200" '
+            'src="/wp-content/uploads/2019/05/cat-300x200.jpg"') in post
     for name in ("cat.jpg", "cat-300x200.jpg"):
         assert (site / "content/wp-content/uploads/2019/05" / name).read_bytes() == \
             (uploads / "2019/05" / name).read_bytes()
@@ -211,3 +214,126 @@ def test_dashboard_api_queue_after_import_and_build(imported, db_url):  # noqa: 
     queue = response.get_json()["comments"]
     assert [(item["thread"], item["author_name"], item["title"]) for item in queue] == [
         (POST, "Carol", "Why I answer every comment")]
+
+
+# Reading exports as WordPress and WordPress.com write them (no database needed) --------------
+
+def _read(tmp_path, items, channel="", ns="https://wordpress.org/export/1.2/", head=""):
+    from blogengine.importers.wordpress import read_wordpress
+
+    path = tmp_path / "export.xml"
+    path.write_text(
+        f'<?xml version="1.0" encoding="UTF-8"?>\n{head}<rss version="2.0" xmlns:wp="{ns}" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        f'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>T</title>{channel}'
+        f'{items}</channel></rss>', encoding="utf-8")
+    site = make_site(tmp_path / "site", f"sqlite:///{tmp_path / 'comments.sqlite3'}")
+    return read_wordpress(path, load_config(site))
+
+
+def _item(post_id, extra="", kind="post", title=None):
+    return (f"<item><title>{title or f'Item {post_id}'}</title><wp:post_id>{post_id}</wp:post_id>"
+            f"<wp:post_type>{kind}</wp:post_type><wp:status>publish</wp:status>"
+            f"<content:encoded>Some words</content:encoded>{extra}</item>")
+
+
+@pytest.mark.parametrize("ns", ["https://wordpress.org/export/1.2/", "http://wordpress.org/export/1.0/",
+                                "http://wordpress.org/export/1.1/"])
+def test_every_wxr_namespace_is_read(tmp_path, ns):
+    plan = _read(tmp_path, _item(1, "<wp:post_date>2020-01-02 03:04:05</wp:post_date>"), ns=ns)
+    assert [e.front["title"] for e in plan.entries] == ["Item 1"]
+
+
+def test_an_item_without_post_date_takes_the_best_date_there_is_and_says_which(tmp_path):
+    plan = _read(tmp_path, "".join([
+        _item(1, "<wp:post_date>2020-01-02 03:04:05</wp:post_date>"),
+        _item(2, "<pubDate>Wed, 05 Jun 2024 16:04:48 +0000</pubDate>"),
+        _item(3, "<pubDate>Mon, 30 Nov -0001 00:00:00 +0000</pubDate>"
+                 "<wp:post_modified_gmt>2021-03-04 05:06:07</wp:post_modified_gmt>"),
+        _item(4)]), channel="<pubDate>Tue, 27 Jan 2015 14:56:57 +0000</pubDate>")
+    dates = {e.label: e.front["date"] for e in plan.entries}
+    assert dates == {"post 1 'Item 1'": "2020-01-02 03:04:05+01:00",
+                     "post 2 'Item 2'": "2024-06-05 18:04:48+02:00",
+                     "post 3 'Item 3'": "2021-03-04 06:06:07+01:00",
+                     "post 4 'Item 4'": "2015-01-27 15:56:57+01:00"}
+    assert plan.notes == [
+        "post 2 'Item 2': no usable wp:post_date; dated 2024-06-05 18:04 from its RSS pubDate",
+        "post 3 'Item 3': no usable wp:post_date; dated 2021-03-04 06:06 from its wp:post_modified",
+        "post 4 'Item 4': no usable wp:post_date; dated 2015-01-27 15:56 from the export's pubDate"]
+
+
+def test_an_export_without_any_date_uses_its_creation_comment(tmp_path):
+    head = '<!-- generator="WordPress/6.5.4" created="2024-06-10 12:29" -->\n'
+    plan = _read(tmp_path, _item(1), head=head)
+    assert plan.entries[0].front["date"] == "2024-06-10 14:29:00+02:00"
+    assert plan.notes == ["post 1 'Item 1': no usable wp:post_date; dated 2024-06-10 14:29 from "
+                          "the export's creation date"]
+
+
+def test_an_item_without_type_is_a_skip_line_naming_it(tmp_path):
+    plan = _read(tmp_path, "<item><title>Lost</title><wp:post_id>7</wp:post_id></item>"
+                 + _item(1, "<wp:post_date>2020-01-02 03:04:05</wp:post_date>"))
+    assert len(plan.entries) == 1
+    assert plan.skipped["items (no wp:post_type)"] == 1
+    assert plan.skipped_details == ["item 7 'Lost': skipped (no wp:post_type)"]
+
+
+_ANN = ("<wp:author><wp:author_login>ann</wp:author_login><wp:author_email>Ann@Example.com"
+        "</wp:author_email><wp:author_display_name>Ann Author</wp:author_display_name></wp:author>")
+
+
+def _comment(cid, author, email, user_id="0"):
+    return (f"<wp:comment><wp:comment_id>{cid}</wp:comment_id><wp:comment_author>{author}"
+            f"</wp:comment_author><wp:comment_author_email>{email}</wp:comment_author_email>"
+            f"<wp:comment_date_gmt>2020-01-03 00:00:00</wp:comment_date_gmt>"
+            f"<wp:comment_content>Hi {cid}</wp:comment_content><wp:comment_approved>1"
+            f"</wp:comment_approved><wp:comment_parent>0</wp:comment_parent>"
+            f"<wp:comment_user_id>{user_id}</wp:comment_user_id></wp:comment>")
+
+
+def test_author_comments_are_known_without_author_ids(tmp_path):
+    """WordPress.com exports have no wp:author_id: the author's email, or a logged-in comment
+    under the author's name, marks the author's comments; a logged-out namesake is a reader."""
+    comments = (_comment(1, "Ann", "ann@example.com") + _comment(2, "Ann Author", "", "42")
+                + _comment(3, "Ann Author", "fan@example.net") + _comment(4, "Bob", "bob@example.net", "7"))
+    plan = _read(tmp_path, _item(1, "<dc:creator>ann</dc:creator><wp:post_date>2020-01-02 03:04:05"
+                                    "</wp:post_date>" + comments), channel=_ANN)
+    assert {c.body: c.is_author for c in plan.entries[0].comments} == {
+        "Hi 1": True, "Hi 2": True, "Hi 3": False, "Hi 4": False}
+
+
+def test_with_an_author_id_only_the_users_own_comments_are_the_authors(tmp_path):
+    channel = _ANN.replace("<wp:author_login>", "<wp:author_id>42</wp:author_id><wp:author_login>")
+    comments = _comment(1, "Ann", "ann@example.com") + _comment(2, "Ann", "ann@example.com", "42")
+    plan = _read(tmp_path, _item(1, "<dc:creator>ann</dc:creator><wp:post_date>2020-01-02 03:04:05"
+                                    "</wp:post_date>" + comments), channel=channel)
+    assert {c.body: c.is_author for c in plan.entries[0].comments} == {"Hi 1": False, "Hi 2": True}
+
+
+def test_a_parent_page_takes_the_slug_its_childrens_folder_gets(tmp_path):
+    date = "<wp:post_date>2020-01-02 03:04:05</wp:post_date>"
+    plan = _read(tmp_path, "".join([
+        _item(1, date + "<wp:post_name>%ce%b5%cf%80%ce%af%cf%80%ce%b5%ce%b4%ce%bf-2</wp:post_name>",
+              kind="page", title="Επίπεδο 2"),
+        _item(2, date + "<wp:post_name>%ce%b5%cf%80%ce%af%cf%80%ce%b5%ce%b4%ce%bf-3</wp:post_name>"
+                        "<wp:post_parent>1</wp:post_parent>", kind="page", title="Επίπεδο 3")]))
+    assert {str(e.rel): e.front["slug"] for e in plan.entries} == {
+        "pages/epipedo-2.md": "epipedo-2", "pages/epipedo-2/επίπεδο-3.md": "επίπεδο-3"}
+
+
+def test_footnotes_post_meta_is_read_as_a_list():
+    import xml.etree.ElementTree as ET
+
+    from blogengine.importers.wordpress import _footnotes, _Item
+
+    wp = "http://wordpress.org/export/1.2/"
+
+    def item(value):
+        return _Item(ET.fromstring(
+            f'<item xmlns:wp="{wp}"><wp:postmeta><wp:meta_key>footnotes</wp:meta_key>'
+            f"<wp:meta_value><![CDATA[{value}]]></wp:meta_value></wp:postmeta></item>"), wp)
+
+    assert _footnotes(item('[{"id":"aa48","content":"A note"},{"id":"f51b","content":"Another"}]')) == [
+        {"id": "aa48", "content": "A note"}, {"id": "f51b", "content": "Another"}]
+    assert _footnotes(item("not json")) == [] and _footnotes(item('{"id": 1}')) == []
+    assert _footnotes(_Item(ET.fromstring(f'<item xmlns:wp="{wp}"/>'), wp)) == []

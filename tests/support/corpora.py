@@ -111,7 +111,10 @@ def article_words(page: Path) -> list[str]:
 
 
 def similarity(source: list[str], built: list[str]) -> float:
-    """How much of the source's text a reader finds in the built page, in order: 0 to 1."""
-    if not source and not built:
+    """How much of the source's text a reader finds in the built page, in order: the share of
+    the source's words that line up with the built page's (0 to 1). Words the page adds (a
+    player's fallback link, a caption) cost nothing; words it drops or scrambles do."""
+    if not source:
         return 1.0
-    return difflib.SequenceMatcher(None, source, built, autojunk=False).ratio()
+    matcher = difflib.SequenceMatcher(None, source, built, autojunk=False)
+    return sum(block.size for block in matcher.get_matching_blocks()) / len(source)
