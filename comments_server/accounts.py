@@ -4,7 +4,6 @@ a post belongs to. No Flask here; the CLI and the web layer both call it."""
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -12,14 +11,13 @@ from datetime import datetime, timedelta
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from comments_server.models import ApiToken, Author, Thread
+from comments_server.models import ApiToken, Author, Thread, is_email, name_key
 from comments_server.storage import DuplicateAuthor, Storage
 
 MIN_PASSWORD_LENGTH = 10
 MAX_NAME_LENGTH = 80
 SESSION_DAYS = 30
 TOKEN_PREFIX = "bec_"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Checked when the name is unknown, so a wrong name takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
 
@@ -46,7 +44,7 @@ def check_name(name: str) -> str:
 
 def check_email(email: str) -> str:
     email = email.strip().lower()
-    if not _EMAIL.match(email) or len(email) > 254:
+    if not is_email(email):
         raise AccountError(f"{email!r} is not an email address")
     return email
 
@@ -145,6 +143,16 @@ class Accounts:
         self.store.remove_session(hash_secret(session_id))
 
     # Posts and their authors -------------------------------------------------------------------
+
+    def is_author_address(self, email: str) -> bool:
+        """Whether `email` is an author account's (so a reader comment giving it proves nothing)."""
+        return "@" in email and self.find(email) is not None
+
+    def takes_name(self, name: str, thread: Thread) -> bool:
+        """Whether a reader's `name` reads as an author's: an account's name or the post's byline,
+        compared as shown (models.name_key), so case, spacing and invisible characters do not help."""
+        key = name_key(name)
+        return bool(key) and key in {name_key(n) for n in (thread.author, *(a.name for a in self.all()))}
 
     def authors_of(self, thread: Thread, authors: Sequence[Author] | None = None) -> list[Author]:
         """The accounts a post belongs to: its manifest author, by account name or email.

@@ -16,6 +16,7 @@ from comments_server.accounts import Accounts
 from comments_server.api.caching import ThreadCache
 from comments_server.compose import Notifier
 from comments_server.config import load_config, validate
+from comments_server.confirm import Confirmations
 from comments_server.conversation import Conversations
 from comments_server.cors import init_cors
 from comments_server.errors import ApiError, ConfigError, SchemaError
@@ -50,14 +51,15 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
     accounts = Accounts(storage, clock)
     mail = MailSettings.from_config(config)
     sender = background_sender(config, storage, mail, clock)
-    notifier = build_notifier(config, mail, links, sender, clock)
+    notifier = build_notifier(config, mail, links, sender, clock, storage)
     service = CommentService(storage, threads, accounts=accounts, notifier=notifier,
                              secret_key=config["SECRET_KEY"], limits=Limits.from_config(config),
                              policy=Policy.from_config(config), clock=clock)
     conversations = Conversations(storage, threads, links, accounts, notifier, limits=service.limits, clock=clock)
+    confirmations = Confirmations(storage, threads, notifier, clock)
     services = Services(clock=clock, threads=threads, storage=storage, links=links, accounts=accounts, mail=mail,
                         sender=sender, notifier=notifier, comments=service, conversations=conversations,
-                        thread_cache=ThreadCache())
+                        confirmations=confirmations, thread_cache=ThreadCache())
 
     # Wire: the app, its routes and the hooks around them.
     app = Flask("comments_server")
@@ -111,10 +113,12 @@ def background_sender(config: Mapping[str, Any], storage: Storage, mail: MailSet
 
 
 def build_notifier(config: Mapping[str, Any], mail: MailSettings, links: SiteLinks, sender: OutboxSender | None,
-                   clock: Callable[[], datetime]) -> Notifier:
-    """The notification composer; it wakes `sender` when mail is queued."""
+                   clock: Callable[[], datetime], storage: Storage) -> Notifier:
+    """The notification composer; it asks `storage` which reader addresses may get mail, and
+    wakes `sender` when mail is queued."""
     return Notifier(
         secret_key=config["SECRET_KEY"], enabled=mail.enabled, notify_authors=config["NOTIFY_AUTHORS"],
         reply_link_max_age=config["REPLY_LINK_MAX_AGE"], server_url=notify.server_url(config["PUBLIC_URL"], links),
-        links=links, clock=clock, wake=sender.wake if sender is not None else None,
+        links=links, clock=clock, addresses=storage.addresses.state,
+        confirm_link_max_age=config["CONFIRM_LINK_MAX_AGE"], wake=sender.wake if sender is not None else None,
     )

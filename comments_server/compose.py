@@ -1,11 +1,12 @@
 """Which emails a comment causes, and their text: author notifications, digests, reader replies.
 
-Also the signed links they carry: a single-use, expiring reply link for authors, and a one-click
-unsubscribe link for readers. No Flask and no SMTP here; mails go to the outbox (mail.py sends).
+Also the signed links they carry: a single-use, expiring reply link for authors; for readers a
+single-use, expiring confirmation link (reply emails are opt-in twice) and a one-click unsubscribe link. No Flask and no SMTP here; mails go to the outbox (mail.py sends).
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -19,7 +20,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from comments_server.links import SiteLinks
-from comments_server.models import Author, Comment, OutgoingMail, Status, Thread, TrackedComment
+from comments_server.models import Author, Comment, OutgoingMail, Status, Thread, TrackedComment, is_email
+from comments_server.storage.addresses import AddressState
 
 MAX_SUBJECT = 180
 # Characters that end a line somewhere (str.splitlines) or are otherwise control characters.
@@ -42,8 +44,9 @@ def header_text(value: str, limit: int = MAX_SUBJECT) -> str:
 
 
 def safe_address(value: str | None) -> str | None:
-    """A single plain email address, or None (imported data may hold anything)."""
-    if not value or any(char in _LINE_BREAKS or unicodedata.category(char) == "Cc" for char in value):
+    """A single plain email address the address policy takes (models.is_email), or None: a row
+    stored before the policy, or by hand, may hold anything."""
+    if not value or not is_email(value):
         return None
     if any(char in value for char in ",;<>\"() \t"):
         return None
@@ -70,6 +73,17 @@ def waiting_text(delta: timedelta) -> str:
 
 
 @dataclass(frozen=True)
+class ConfirmLink:
+    """What a valid confirmation link grants: the owner of `email` confirms it (for reply
+    emails) and, with `publish`, publishes the comment it was sent about."""
+
+    email: str
+    comment_id: int
+    nonce: str
+    publish: bool
+
+
+@dataclass(frozen=True)
 class ReplyLink:
     """What a valid reply link grants: answering one comment as one author."""
 
@@ -91,9 +105,13 @@ class Notifier:
         server_url: Callable[[], str],
         links: SiteLinks,
         clock: Callable[[], datetime],
+        addresses: Callable[[str], AddressState] = lambda _email: AddressState(),
+        confirm_link_max_age: int = 7 * 86400,
         wake: Callable[[], None] | None = None,
     ) -> None:
         self.enabled = enabled
+        self._addresses = addresses
+        self.confirm_link_max_age = confirm_link_max_age
         self.notify_authors = notify_authors
         self.reply_link_max_age = reply_link_max_age
         self._server_url = server_url
@@ -102,6 +120,7 @@ class Notifier:
         self._wake = wake
         self._reply_signer = URLSafeSerializer(secret_key, salt="blogengine-reply-link")
         self._unsubscribe_signer = URLSafeSerializer(secret_key, salt="blogengine-unsubscribe")
+        self._confirm_signer = URLSafeSerializer(secret_key, salt="blogengine-confirm-address")
         self._env = Environment(
             loader=PackageLoader("comments_server", "notify/templates/mail"),
             autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
@@ -149,15 +168,39 @@ class Notifier:
             raise LinkError("This unsubscribe link is not valid.")
         return email
 
+    def confirm_link(self, email: str, comment_id: int, publish: bool) -> str:
+        expires = int((self.clock() + timedelta(seconds=self.confirm_link_max_age)).timestamp())
+        token = self._confirm_signer.dumps([email, comment_id, secrets.token_urlsafe(12), expires, int(publish)])
+        return self.url(f"/notify/confirm/{token}")
+
+    def read_confirm_link(self, token: str) -> ConfirmLink:
+        """The grant of a confirmation link; LinkError if forged or expired (used-ness is storage's)."""
+        invalid = "This confirmation link is not valid."
+        try:
+            email, comment_id, nonce, expires, publish = self._confirm_signer.loads(token)
+        except (BadSignature, ValueError, TypeError):
+            raise LinkError(invalid) from None
+        if not (isinstance(email, str) and isinstance(nonce, str)
+                and all(isinstance(v, int) for v in (comment_id, expires, publish))):
+            raise LinkError(invalid)
+        if self.clock().timestamp() > expires:
+            raise LinkError("This confirmation link has expired. Ask for replies on your next comment "
+                            "to get a new one.")
+        return ConfirmLink(email, comment_id, nonce, bool(publish))
+
     # Mails about one comment -------------------------------------------------------------------
 
-    def for_new_comment(self, thread: Thread, parent: Comment | None,
-                        authors: Sequence[Author]) -> Callable[[Comment], list[OutgoingMail]] | None:
-        """The builder of the mails a newly stored comment causes (None when email is off)."""
+    def for_new_comment(self, thread: Thread, parent: Comment | None, authors: Sequence[Author], *,
+                        confirm_publish: bool = False) -> Callable[[Comment], list[OutgoingMail]] | None:
+        """The builder of the mails a newly stored comment causes (None when email is off).
+
+        `confirm_publish`: the comment is held until the owner of its address publishes it from
+        a confirmation email (a returning commenter under `first-time` moderation)."""
         if not self.enabled:
             return None
-        return lambda comment: self._to_authors(comment, thread, parent, authors) + self._to_reader(
-            comment, thread, parent)
+        return lambda comment: (self._to_authors(comment, thread, parent, authors)
+                                + self._to_reader(comment, thread, parent)
+                                + self._confirmation(comment, thread, confirm_publish))
 
     def for_published(self, thread: Thread, parent: Comment | None) -> Callable[[Comment], list[OutgoingMail]] | None:
         """The builder of the mails a comment causes when it is approved (the authors knew already)."""
@@ -208,18 +251,55 @@ class Notifier:
         recipient = safe_address(parent.author_email)
         if recipient is None or recipient.lower() == (comment.author_email or "").lower():
             return []
+        # Only an address whose owner confirmed it, and has not unsubscribed since: anyone can
+        # type any address into a comment, and the reply's author chooses what the mail says.
+        if not self._addresses(recipient).may_mail:
+            return []
         kind = "author_answered" if comment.is_author else "reply"
         unsubscribe = self.unsubscribe_link(recipient)
         text, html = self._render(kind, **self._context(comment, thread, parent=parent, unsubscribe_url=unsubscribe))
+        # A reader's name never goes in the subject: it would let anyone write the subject line
+        # ("PayPal Security Team: action required") of a mail from this blog's server.
         if comment.is_author:
             subject = f"{comment.author_name}, the author, answered your comment on “{thread.title}”"
         else:
-            subject = f"{comment.author_name} replied to your comment on “{thread.title}”"
-        headers = {"Auto-Submitted": "auto-generated", "List-Unsubscribe": f"<{unsubscribe}>",
-                   "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+            subject = f"New reply to your comment on “{thread.title}”"
         return [OutgoingMail(kind=kind, recipient=recipient, subject=header_text(subject), body_text=text,
-                             body_html=html, headers=headers, comment_id=comment.id,
+                             body_html=html, headers=self._list_headers(unsubscribe), comment_id=comment.id,
                              dedupe_key=f"reply:{comment.id}")]
+
+    @staticmethod
+    def _list_headers(unsubscribe: str) -> dict[str, str]:
+        return {"Auto-Submitted": "auto-generated", "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+    def _confirmation(self, comment: Comment, thread: Thread, publish: bool) -> list[OutgoingMail]:
+        """The first email to a reader's address: confirm it for reply emails (the comment asked
+        for them) and, with `publish`, publish the comment. Nothing the commenter wrote is in it;
+        the link's page shows the comment. One a day per address, none to a suppressed one."""
+        if comment.is_author or comment.status not in (Status.PUBLISHED, Status.PENDING):
+            return []
+        recipient = safe_address(comment.author_email)
+        if recipient is None:
+            return []
+        state = self._addresses(recipient)
+        wants_replies = comment.notify_replies and not state.confirmed
+        if state.suppressed or not (wants_replies or publish):
+            return []
+        unsubscribe = self.unsubscribe_link(recipient)
+        text, html = self._render("confirm", thread=thread, site_title=self._links.site_title,
+                                  post_url=self._links.post_link(thread.path), publish=publish,
+                                  wants_replies=wants_replies, unsubscribe_url=unsubscribe,
+                                  confirm_url=self.confirm_link(recipient, comment.id, publish),
+                                  max_age_days=max(self.confirm_link_max_age // 86400, 1))
+        what = "Publish your comment" if publish else "Confirm reply emails"
+        subject = header_text(f"{what} on “{thread.title}”")
+        # One a day per address: the key names the address by its hash (dedupe_key holds 200 characters).
+        address_key = hashlib.sha256(recipient.lower().encode("utf-8")).hexdigest()[:32]
+        day = self.clock().date().isoformat()
+        return [OutgoingMail(kind="confirm", recipient=recipient, subject=subject, body_text=text, body_html=html,
+                             headers=self._list_headers(unsubscribe), comment_id=comment.id,
+                             dedupe_key=f"confirm:{address_key}:{day}")]
 
     # The daily digest --------------------------------------------------------------------------
 

@@ -24,8 +24,21 @@ BLANK = r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 CONTROL = r"\u0000-\u001f\u007f-\u009f"
 # No "//" start: a protocol-relative path would turn redirects to the post into open redirects.
 THREAD_PATTERN = rf"^/(?!/)[^{BLANK}{CONTROL}?#\\]*$"
-_ADDRESS_PART = rf"[^@{BLANK}{CONTROL}]+"
-EMAIL_PATTERN = rf"{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}"
+# Characters that show nothing, or nothing but space: format characters (zero-width space,
+# joiners, bidi controls, BOM), fillers and variation selectors. A name or body made only of
+# these is empty, and they are stripped from its ends like spaces.
+INVISIBLE = (r"\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+             r"\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb")
+VISIBLE_CHAR = rf"[^{BLANK}{CONTROL}{INVISIBLE}]"
+# The one address policy, for every way an email comes in (API, form, dashboard, imports) and the
+# one check before sending: a dot-atom local part of at most 64 ASCII letters, digits and the
+# RFC 5322 atext characters that cannot open markup, route mail onwards or start an RFC 2047
+# encoded word (no % ! & ` ?, no quoted strings, no specials ()<>[]:;@\,"), at a host name whose
+# last label starts with a letter (no IP literal like [10.0.0.1], no bare 10.0.0.1).
+_ATOM = r"[A-Za-z0-9#$'*+/=^_{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_TOP_LABEL = r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = rf"(?=[^@]{{1,64}}@){_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+{_TOP_LABEL}"
 # An absolute http(s) URL: a host without user info or brackets; no quotes, angle brackets,
 # backslashes or backticks anywhere, which only help break out of markup.
 _URL_CHAR = rf'[^{BLANK}{CONTROL}"<>\\`]'
@@ -33,6 +46,9 @@ URL_PATTERN = rf'[Hh][Tt][Tt][Pp][Ss]?://[^{BLANK}{CONTROL}"<>\\`/?#@\[\]]+(?:[/
 _THREAD_PATH = re.compile(THREAD_PATTERN)
 _EMAIL = re.compile(f"^{EMAIL_PATTERN}$")
 _URL = re.compile(f"^{URL_PATTERN}$")
+_VISIBLE = re.compile(VISIBLE_CHAR)
+_INVISIBLE_ANYWHERE = re.compile(f"[{INVISIBLE}]")
+_INVISIBLE_ENDS = re.compile(f"^[{BLANK}{CONTROL}{INVISIBLE}]+|[{BLANK}{CONTROL}{INVISIBLE}]+$")
 
 
 class Status(str, Enum):
@@ -135,10 +151,11 @@ def _bad(field_name: str, code: str, message: str, status: int = 400) -> ApiErro
 
 
 def _text(data: Mapping[str, Any], name: str, *, required: bool, limit: int | None = None,
-          status: int = 400) -> str | None:
+          status: int = 400, visible: bool = False) -> str | None:
     """A string field, stripped; None when absent or blank and not required.
 
-    `limit` counts the characters as sent, surrounding spaces included (the document's maxLength)."""
+    `limit` counts the characters as sent, surrounding spaces included (the document's maxLength).
+    With `visible` (text people read: names, bodies) invisible characters count as blank too."""
     value = data.get(name)
     if value is None:
         if required:
@@ -148,8 +165,8 @@ def _text(data: Mapping[str, Any], name: str, *, required: bool, limit: int | No
         raise _bad(name, "wrong_type", f"{name} must be a string (got {type_name(value)})")
     _check_characters(name, value, multiline=name == "body")
     _check_length(name, value, limit, status=status)
-    value = value.strip()
-    if not value:
+    value = _INVISIBLE_ENDS.sub("", value) if visible else value.strip()
+    if not value or (visible and not _VISIBLE.search(value)):
         if required:
             raise _bad(name, "empty", f"{name} must not be empty")
         return None
@@ -215,7 +232,7 @@ def validate_id(value: Any, field_name: str) -> int | None:
 
 def validate_body(value: Any, limits: Limits) -> str:
     """The Markdown source of a comment; over the length limit is 413."""
-    body = _text({"body": value}, "body", required=True, limit=limits.max_body_length, status=413)
+    body = _text({"body": value}, "body", required=True, limit=limits.max_body_length, status=413, visible=True)
     assert body is not None
     if limits.min_body_length is not None and len(body) < limits.min_body_length:
         raise _bad("body", "too_short", f"body must be at least {limits.min_body_length} characters")
@@ -237,14 +254,27 @@ def validate_author_fields(data: Mapping[str, Any], limits: Limits, *, name_requ
     """(author_name, author_email, author_url) of a comment, checked the one way whether it is
     posted, restored from an export or imported from another blog; the name may be left empty
     only where a comment comes from elsewhere (a deleted one keeps none)."""
-    author_name = _text(data, "author_name", required=name_required, limit=limits.max_name_length) or ""
+    author_name = _text(data, "author_name", required=name_required, limit=limits.max_name_length,
+                        visible=True) or ""
     author_email = _text(data, "author_email", required=False, limit=limits.max_email_length)
     if author_email is not None:
-        if not _EMAIL.match(author_email):
+        if not is_email(author_email):
             raise _bad("author_email", "invalid", "author_email must look like name@example.com")
         author_email = author_email.lower()
     author_url = validate_author_url(_text(data, "author_url", required=False, limit=limits.max_url_length), limits)
     return author_name, author_email, author_url
+
+
+def is_email(value: str) -> bool:
+    """Whether `value` is an address the one address policy (EMAIL_PATTERN) takes."""
+    return len(value) <= 254 and _EMAIL.fullmatch(value) is not None
+
+
+def name_key(name: str) -> str:
+    """A name as a reader would take it, for telling two apart: compatibility forms folded (NFKC,
+    so fullwidth letters are letters), invisible characters and spaces removed, case folded."""
+    shown = _INVISIBLE_ANYWHERE.sub("", unicodedata.normalize("NFKC", name))
+    return "".join(shown.split()).casefold()
 
 
 def validate_ip(value: Any) -> str | None:

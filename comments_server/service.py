@@ -250,18 +250,30 @@ class CommentService:
                 raise ApiError(
                     400, "too_many_links", f"body has {links} links (at most {self.limits.max_links})", "body"
                 )
-            status = self._moderate(fields)
+            self._check_name(fields, thread)
+            status, confirm_publish = self._moderate(fields)
+        else:
+            confirm_publish = False
         token = secrets.token_urlsafe(32) if status == Status.PUBLISHED else None
         comment = self._store(fields, thread, body_html, status, is_author, ip, token,
-                              author_id=author.id if author else None, mail=self._mail(thread, parent))
+                              author_id=author.id if author else None,
+                              mail=self._mail(thread, parent, confirm_publish))
         self.notifier.wake()
         return PostResult(comment, token)
 
-    def _mail(self, thread: Thread, parent: Comment | None) -> MailBuilder | None:
+    def _mail(self, thread: Thread, parent: Comment | None, confirm_publish: bool) -> MailBuilder | None:
         """The notifications a new comment causes, enqueued with it (None when email is off)."""
         if not self.notifier.enabled:
             return None
-        return self.notifier.for_new_comment(thread, parent, self.accounts.authors_of(thread))
+        return self.notifier.for_new_comment(thread, parent, self.accounts.authors_of(thread),
+                                             confirm_publish=confirm_publish)
+
+    def _check_name(self, fields: CommentInput, thread: Thread) -> None:
+        """A reader may not sign with an author's name: it would read as the author's comment
+        and, in a reply email, as the blog's own word."""
+        if self.accounts.takes_name(fields.author_name, thread):
+            raise ApiError(400, "reserved", "author_name is the name of this blog's author; choose another "
+                           "(authors post from the dashboard)", "author_name")
 
     def _author_fields(self, data: Mapping[str, Any]) -> CommentInput:
         """The author may leave out the name (the post's author is used)."""
@@ -272,14 +284,21 @@ class CommentService:
             fields["author_name"] = (thread.author if thread else "") or "Author"
         return validate_new_comment(fields, self.limits)
 
-    def _moderate(self, fields: CommentInput) -> Status:
+    def _moderate(self, fields: CommentInput) -> tuple[Status, bool]:
+        """(status, whether the address's owner may publish it from a confirmation email).
+
+        Under `first-time` every reader comment is held, so the answer (202) says nothing about
+        an address's history. Anyone can type an address: a returning commenter's comment is
+        published only by whoever reads that address's mail; a newcomer's, by the author."""
         mode = self.policy.moderation
         if mode == "all":
-            return Status.PENDING
+            return Status.PENDING, False
         if mode == "first-time":
-            known = fields.author_email is not None and self.storage.has_published(fields.author_email)
-            return Status.PUBLISHED if known else Status.PENDING
-        return Status.PUBLISHED
+            email = fields.author_email
+            known = (email is not None and self.notifier.enabled and self.storage.has_published(email)
+                     and not self.accounts.is_author_address(email))
+            return Status.PENDING, known
+        return Status.PUBLISHED, False
 
     def _store(
         self, fields: CommentInput, thread: Thread, body_html: str, status: Status,
@@ -338,8 +357,13 @@ class CommentService:
         return render_comment(body)
 
     def unsubscribe(self, email: str) -> None:
-        """No more reply notifications to `email`, for any of its comments."""
-        self.storage.unsubscribe(email)
+        """No more email to `email`: its comments' reply notifications stop and it goes on the
+        suppression list, which no later comment can lift."""
+        self.storage.unsubscribe(email, self.clock())
+
+    def resubscribe(self, email: str) -> None:
+        """Off the suppression list, confirmed for reply emails (its own unsubscribe link asked)."""
+        self.storage.addresses.resubscribe(email, self.clock())
 
     def editable_until(self, comment: Comment) -> datetime | None:
         window = self.policy.edit_window_seconds

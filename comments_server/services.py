@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from comments_server.accounts import Accounts
     from comments_server.api.caching import ThreadCache
     from comments_server.compose import Notifier
+    from comments_server.confirm import Confirmations
     from comments_server.conversation import Conversations
     from comments_server.links import SiteLinks
     from comments_server.mail import MailSettings, OutboxSender
@@ -38,6 +39,7 @@ class Services:
     notifier: Notifier
     comments: CommentService         # the readers' side: post, edit, read threads
     conversations: Conversations     # the author's side: queue, replies, moderation, digest
+    confirmations: Confirmations     # readers' confirmation links: reply emails, publishing
     thread_cache: ThreadCache        # serialised threads of this process (GET /api/comments)
 
 

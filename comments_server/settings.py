@@ -57,8 +57,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CORS_ORIGINS", [], Kind.LIST,
             "Origins (`scheme://host[:port]`) allowed to call the API from a browser."),
     Setting("MODERATION", "none", Kind.CHOICE,
-            "`none`: publish at once; `first-time`: hold new commenters (by email); "
-            "`all`: hold everything.",
+            "`none`: publish at once; `first-time`: hold every reader comment, and let a "
+            "returning commenter publish theirs from a link emailed to their address (needs "
+            "`MAIL_HOST`); `all`: hold everything.",
             MODERATION_MODES),
     Setting("DISPLAY_DEPTH", 5, Kind.INT,
             "Reply levels shown nested (0 to 50); deeper replies are listed under the last level."),
@@ -104,6 +105,9 @@ SETTINGS: tuple[Setting, ...] = (
             "`http://localhost`); never in debug mode."),
     Setting("REPLY_LINK_MAX_AGE", 604800, Kind.INT,
             "Seconds the one-click reply link in a notification email stays valid."),
+    Setting("CONFIRM_LINK_MAX_AGE", 604800, Kind.INT,
+            "Seconds the link in a reader's confirmation email (reply emails, publishing a "
+            "returning commenter's comment) stays valid; each works once."),
     # Email notifications.
     Setting("MAIL_HOST", "", Kind.STR, 'SMTP server for notifications; `""` sends no email.'),
     Setting("MAIL_PORT", 587, Kind.INT, "SMTP port (587 for STARTTLS, 465 for SSL, 25 plain)."),

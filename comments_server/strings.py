@@ -24,7 +24,7 @@ _SIMPLE_ERRORS = {
     "too_many_links": "e_too_many_links", "thread_closed": "e_thread_closed",
     "unknown_thread": "e_unknown_thread", "unknown_parent": "e_unknown_parent", "not_found": "e_not_found",
     "wrong_token": "e_locked", "edit_window_closed": "e_locked", "missing_token": "e_locked",
-    "cross_origin_forbidden": "e_cross_origin",
+    "cross_origin_forbidden": "e_cross_origin", "reserved": "e_reserved",
 }
 
 

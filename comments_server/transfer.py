@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from comments_server.errors import ApiError, TransferError
-from comments_server.models import (ImportedComment, Limits, Mention, NewComment, Status,
+from comments_server.models import (ImportedComment, Limits, Mention, NewComment, Status, is_email,
                                     validate_author_fields, validate_body_characters,
                                     validate_ip, validate_thread_path)
 from comments_server.sanitize import render_comment
-from comments_server.storage import Storage
+from comments_server.storage import ReaderAddress, Storage
 
 __all__ = ["TransferError", "export_document", "import_data", "import_document", "parse_document",
            "repair_records"]
@@ -68,6 +68,12 @@ def export_document(storage: Storage, *, now: datetime | None = None) -> dict[st
                 for m in storage.mentions.all_mentions()]
     if mentions:
         document["mentions"] = mentions
+    # Readers' confirmed and suppressed addresses: a restore must not forget an unsubscribe.
+    addresses = [{"email": a.email, "confirmed_at": _rfc3339(a.confirmed_at) if a.confirmed_at else None,
+                  "suppressed_at": _rfc3339(a.suppressed_at) if a.suppressed_at else None}
+                 for a in storage.addresses.all()]
+    if addresses:
+        document["reader_addresses"] = addresses
     return document
 
 
@@ -90,11 +96,14 @@ def import_data(storage: Storage | None, data: Any, *, limits: Limits | None = N
         data["comments"], repaired = repair_records(data["comments"], limits or Limits())
     records = parse_records(data, limits)
     mentions = parse_mentions(data)
+    addresses = parse_addresses(data)
     if storage is None:   # a dry run before the database exists: every record would be new
         (added, skipped), (mentions_added, mentions_skipped) = (len(records), 0), (len(mentions), 0)
     else:
         (added, skipped), (mentions_added, mentions_skipped) = storage.import_conversations(
             records, mentions, dry_run=dry_run)
+        if addresses and not dry_run:
+            storage.addresses.restore(addresses)
     return ImportReport(added=added, skipped=skipped, mentions_added=mentions_added,
                         mentions_skipped=mentions_skipped, repaired=tuple(repaired))
 
@@ -187,6 +196,24 @@ def parse_mentions(data: dict[str, Any]) -> list[Mention]:
         found.append(Mention(thread=thread, kind=values["kind"], source_url=values["source_url"],
                              title=values["title"], excerpt=values["excerpt"], uid=values["uid"],
                              created_at=_time(item.get("created_at"), f"{where}.created_at", required=True)))
+    return found
+
+
+def parse_addresses(data: Any) -> list[ReaderAddress]:
+    """Check an export's optional "reader_addresses": confirmed and suppressed reader addresses."""
+    items = data.get("reader_addresses", []) if isinstance(data, dict) else []
+    if not isinstance(items, list):
+        raise TransferError('"reader_addresses" must be a list')
+    found = []
+    for index, item in enumerate(items):
+        where = f"reader_addresses[{index}]"
+        email = item.get("email") if isinstance(item, dict) else None
+        if not isinstance(email, str) or not is_email(email):
+            raise TransferError(f"{where}.email: must be an email address the server takes")
+        confirmed, suppressed = item.get("confirmed_at"), item.get("suppressed_at")
+        found.append(ReaderAddress(
+            email.lower(), _time(confirmed, f"{where}.confirmed_at") if confirmed is not None else None,
+            _time(suppressed, f"{where}.suppressed_at") if suppressed is not None else None))
     return found
 
 

@@ -9,7 +9,17 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from comments_server.models import BLANK, CONTROL, EMAIL_PATTERN, MAX_ID, THREAD_PATH_MAX, THREAD_PATTERN, URL_PATTERN, Limits
+from comments_server.models import (
+    BLANK,
+    CONTROL,
+    EMAIL_PATTERN,
+    MAX_ID,
+    THREAD_PATH_MAX,
+    THREAD_PATTERN,
+    URL_PATTERN,
+    VISIBLE_CHAR,
+    Limits,
+)
 from comments_server.service import Policy
 
 VERSION = "1"
@@ -372,7 +382,8 @@ SECURITY_SCHEMES = {
 NO_CONTROL = f"^[^{CONTROL}]*$"
 # Controls except tab, line feed and carriage return, which a body may hold.
 BODY_CHARACTERS = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
-NOT_BLANK = f"[^{BLANK}{CONTROL}]"
+# A character that shows: not a space, a control or an invisible one (zero-width space, BOM).
+NOT_BLANK = VISIBLE_CHAR
 
 
 def _string(description: str, *, max_length: int | None, patterns: tuple[str, ...] = (),

@@ -1,5 +1,6 @@
-"""Blueprint "notify" (/notify): the readers' one-click unsubscribe page; and where links in emails
-point (the notifier's server URL). Composing is in comments_server/compose.py (no Flask), sending in mail.py."""
+"""Blueprint "notify" (/notify): the readers' pages that links in emails open (confirm an address
+or publish a comment, one-click unsubscribe, subscribe again); and where those links point (the
+notifier's server URL). Composing is in comments_server/compose.py (no Flask), sending in mail.py."""
 
 from __future__ import annotations
 
@@ -47,3 +48,36 @@ def unsubscribe(token: str) -> Response:
         services().comments.unsubscribe(email)
         return _page("notify/unsubscribe.html", 200, error="", done=True, email=email, token=token)
     return _page("notify/unsubscribe.html", 200, error="", done=False, email=email, token=token)
+
+
+@bp.post("/resubscribe/<token>")
+def resubscribe(token: str) -> Response:
+    """Take an address off the suppression list: only its own unsubscribe link (sent to it) can."""
+    try:
+        email = services().notifier.read_unsubscribe_link(token)
+    except LinkError as error:
+        return _page("notify/unsubscribe.html", 404, error=str(error), done=False, email="", token=token)
+    services().comments.resubscribe(email)
+    return _page("notify/unsubscribe.html", 200, error="", done=False, resubscribed=True, email=email, token=token)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str) -> Response:
+    """GET shows what the link does (and the comment it publishes); POST (the button) does it, once.
+
+    A GET changes nothing: mail scanners open links, and a comment must not go out unseen."""
+    confirmations = services().confirmations
+    try:
+        if request.method == "POST":
+            done = confirmations.confirm(token)
+            return _page("notify/confirm.html", 200, error="", draft=None, done=done, token=token,
+                         post_url=_post_url(done.published.thread) if done.published else "")
+        draft = confirmations.open(token)
+    except LinkError as error:
+        return _page("notify/confirm.html", 404, error=str(error), draft=None, done=None, token=token, post_url="")
+    return _page("notify/confirm.html", 200, error="", draft=draft, done=None, token=token,
+                 post_url=_post_url(draft.comment.thread) if draft.comment else "")
+
+
+def _post_url(thread: str) -> str:
+    return services().links.post_link(thread)

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from comments_server.models import Comment, ImportedComment, Mention, NewComment, Status, TrackedComment
 from comments_server.storage.accounts import AccountStore, DuplicateAuthor
+from comments_server.storage.addresses import AddressState, AddressStore, ReaderAddress
 from comments_server.storage.mentions import MentionStore
 from comments_server.storage.outbox import OutboxStore
 from comments_server.storage.schema import ensure_schema, upgrade
@@ -27,6 +28,7 @@ class Storage(Protocol):
     accounts: AccountStore
     outbox: OutboxStore
     mentions: MentionStore
+    addresses: AddressStore
 
     def add_comment(self, new: NewComment, mail: MailBuilder | None = None) -> Comment: ...
     def get_comment(self, comment_id: int) -> Comment | None: ...
@@ -39,7 +41,7 @@ class Storage(Protocol):
     def set_status(self, comment_id: int, status: Status, mail: MailBuilder | None = None,
                    now: datetime | None = None) -> Comment | None: ...
     def set_marks(self, comment_id: int, **marks: datetime | None) -> None: ...
-    def unsubscribe(self, author_email: str) -> int: ...
+    def unsubscribe(self, author_email: str, now: datetime) -> int: ...
     def conversation(self, query: ConversationQuery | None = None) -> list[TrackedComment]: ...
     def unanswered(self, now: datetime, threads: Sequence[str] | None = None, *,
                    include_snoozed: bool = False) -> list[TrackedComment]: ...
@@ -70,5 +72,6 @@ def open_storage(url: str, *, auto_migrate: bool = True, follow_code: bool = Fal
     return SqlStorage(engine)
 
 
-__all__ = ["Storage", "SqlStorage", "open_storage", "make_engine", "ConversationQuery", "DuplicateAuthor",
+__all__ = ["Storage", "SqlStorage", "open_storage", "make_engine", "AddressState", "AddressStore", "ReaderAddress",
+           "ConversationQuery", "DuplicateAuthor",
            "MailBuilder", "ThreadCounts", "ThreadSnapshot"]

@@ -48,6 +48,7 @@ from comments_server.models import (
     TrackedComment,
 )
 from comments_server.storage.accounts import AccountStore
+from comments_server.storage.addresses import AddressStore, suppress
 from comments_server.storage.mentions import MentionStore, insert_mentions
 from comments_server.storage.outbox import OutboxStore, enqueue
 from comments_server.storage.tables import Id, comments, thread_versions
@@ -177,6 +178,7 @@ class SqlStorage:
         self.accounts = AccountStore(engine)
         self.outbox = OutboxStore(engine)
         self.mentions = MentionStore(engine)
+        self.addresses = AddressStore(engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -286,9 +288,11 @@ class SqlStorage:
         with self._writer.begin() as conn:
             conn.execute(comments.update().where(comments.c.id == comment_id).values(**marks))
 
-    def unsubscribe(self, author_email: str) -> int:
-        """Stop reply notifications to this email on every comment; how many comments asked for them."""
+    def unsubscribe(self, author_email: str, now: datetime) -> int:
+        """Stop reply notifications to this email on every comment, and put it on the suppression
+        list so no later comment turns them on again; how many comments asked for them."""
         with self._writer.begin() as conn:
+            suppress(conn, author_email, now)
             result = conn.execute(
                 comments.update()
                 .where(func.lower(comments.c.author_email) == author_email.lower(), comments.c.notify_replies)
@@ -371,10 +375,11 @@ class SqlStorage:
             return [_row_to_comment(row) for row in conn.execute(query)]
 
     def has_published(self, author_email: str) -> bool:
-        """Whether this email has a published comment (moderation of first-time commenters)."""
+        """Whether this email has a published reader comment (moderation of first-time commenters)."""
         query = (
             select(comments.c.id)
-            .where(comments.c.author_email == author_email, comments.c.status == Status.PUBLISHED)
+            .where(comments.c.author_email == author_email, comments.c.status == Status.PUBLISHED,
+                   comments.c.is_author.is_(False))
             .limit(1)
         )
         with self.engine.begin() as conn:

@@ -182,6 +182,16 @@ used_links = Table(
     Column("used_at", UTCDateTime, nullable=False),
 )
 
+# Reader addresses: confirmed (the owner opened the link of a first email; only then do reply
+# emails go out) and suppressed (unsubscribed: no email of any kind, whatever a comment asks).
+reader_addresses = Table(
+    "reader_addresses",
+    metadata,
+    Column("email", String(254), primary_key=True),
+    Column("confirmed_at", UTCDateTime, nullable=True),
+    Column("suppressed_at", UTCDateTime, nullable=True),
+)
+
 # Pingbacks, trackbacks and webmentions brought in by importers: links to a post from elsewhere,
 # kept out of `comments` so they never wait for an answer nor show as a reader's comment.
 mentions = Table(

@@ -328,8 +328,10 @@ def test_wrong_author_token_is_401(client):
 def test_cookies_and_names_never_grant_author_status(client):
     client.set_cookie("is_author", "1")
     client.set_cookie("session", AUTHOR_TOKEN)
-    data = post_comment(client, author_name="Ann Author", is_author=True).get_json()
+    data = post_comment(client, author_name="Rita", is_author=True).get_json()
     assert data["is_author"] is False
+    # The post author's name is not a reader's to take (test_notify has the attack in full).
+    assert_error(post_comment(client, author_name="Ann Author"), 400, "reserved", "author_name")
 
 
 # --- moderation ------------------------------------------------------------------------------
@@ -346,14 +348,18 @@ def test_moderation_all_holds_comments_with_202(make_app):
     assert client.get("/api/counts", query_string={"thread": POST}).get_json() == {POST: 0}
 
 
-def test_moderation_first_time_holds_only_new_commenters(make_app):
+def test_moderation_first_time_answers_the_same_for_every_address(make_app):
+    """The attack: post with an address and read 201 or 202 to learn whether it has commented
+    here, or post with a known commenter's address to publish at once. Every reader comment is
+    now held (202); only mail to the address publishes a returning commenter's (test_notify)."""
     app = make_app(MODERATION="first-time")
     client = app.test_client()
     assert post_comment(client, author_email="new@example.org").status_code == 202
     storage(app).set_status(1, Status.PUBLISHED)  # what the dashboard will do
-    assert post_comment(client, author_email="NEW@example.org").status_code == 201
-    assert post_comment(client, author_email="other@example.org").status_code == 202
-    assert post_comment(client).status_code == 202  # no email: always new
+    for address in ("NEW@example.org", "other@example.org", None):
+        response = post_comment(client, author_email=address)
+        assert response.status_code == 202 and response.get_json() == {"status": "pending"}
+    assert [c.status for c in storage(app).all_comments()][1:] == [Status.PENDING] * 3
 
 
 def test_author_comments_skip_moderation(make_app):

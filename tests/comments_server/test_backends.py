@@ -37,11 +37,13 @@ def test_full_comment_life_cycle(backend_client):
 
 
 def test_first_time_moderation(make_app, db_url):
+    """An address that has commented publishes nothing by itself: anyone can type it."""
     app = make_app(DATABASE_URL=db_url, MODERATION="first-time")
     client = app.test_client()
     assert post_comment(client, author_email="a@example.org").status_code == 202
     services(app).storage.set_status(1, Status.PUBLISHED)
-    assert post_comment(client, author_email="a@example.org").status_code == 201
+    assert post_comment(client, author_email="a@example.org").status_code == 202
+    assert services(app).storage.get_comment(2).status == Status.PENDING
 
 
 def test_no_input_causes_a_server_error(backend_client):

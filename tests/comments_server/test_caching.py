@@ -138,7 +138,7 @@ def test_writes_nobody_sees_keep_the_etag(client, app):
     created = post_comment(client).get_json()
     before = read(client)
     storage_of(app).set_marks(created["id"], dismissed_at=datetime(2026, 6, 1, tzinfo=UTC))
-    storage_of(app).unsubscribe("nobody@example.com")
+    storage_of(app).unsubscribe("nobody@example.com", datetime.now(UTC))
     assert read(client, **{"If-None-Match": before.headers["ETag"]}).status_code == 304
 
 

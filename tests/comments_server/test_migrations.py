@@ -40,12 +40,12 @@ def engine(db_url):
 
 
 def test_revisions_are_a_single_line_with_telling_names():
-    assert [r.revision for r in REVISIONS] == ["0001", "0002", "0003", "0004", "0005", "0006"]
+    assert [r.revision for r in REVISIONS] == ["0001", "0002", "0003", "0004", "0005", "0006", "0008"]
     assert all(r.doc for r in REVISIONS)
     files = sorted(p.name for p in (schema.MIGRATIONS_DIR / "versions").glob("*.py"))
     assert files == ["0001_create_comments.py", "0002_add_comment_uid.py",
                      "0003_add_authors_and_dismissals.py", "0004_add_outbox.py",
-                     "0005_add_mentions.py", "0006_add_thread_versions.py"]
+                     "0005_add_mentions.py", "0006_add_thread_versions.py", "0008_add_reader_addresses.py"]
 
 
 # Rows as the first schema had them; every later revision must keep them readable.
@@ -100,6 +100,20 @@ def test_0002_gives_existing_comments_distinct_uids(engine):
     with engine.begin() as conn:
         uids = [r[0] for r in conn.execute(text("SELECT uid FROM comments"))]
     assert len(set(uids)) == 3 and all(uids)
+
+
+def test_0008_confirms_no_address_that_asked_for_replies_before_it(engine):
+    """Anyone could have typed those addresses: their owners confirm on their next comment."""
+    schema.upgrade(engine, "0006")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO comments (thread, status, author_name, author_email, is_author, notify_replies, body,"
+            " body_html, created_at, uid) VALUES ('/a/', 'published', 'R', 'rita@example.org', :no, :yes, 'b',"
+            " '<p>b</p>', :created, 'u1')"), {"no": False, "yes": True, "created": datetime(2026, 1, 1, tzinfo=UTC)})
+    schema.upgrade(engine, "0008")
+    store = SqlStorage(engine)
+    assert store.all_comments()[0].notify_replies is True
+    assert not store.addresses.state("rita@example.org").may_mail
 
 
 def test_downgrade_to_base_and_back(engine):

@@ -21,7 +21,7 @@ from comments_server.cli import comments
 from comments_server.mail import MailSettings, send_pending
 from comments_server.reply_links import LinkRefusal, ReplyLinkRefused
 from comments_server.services import services
-from comments_server.transfer import TransferError, import_document
+from comments_server.models import NewComment, Status
 from tests.support.authoring import (
     ANN,
     add_author,
@@ -136,22 +136,32 @@ def test_unmatched_post_author_notifies_every_account(make_app, smtp, manifest):
 # Readers ---------------------------------------------------------------------------------------
 
 
+def confirm_address(app, client, smtp, address: str) -> None:
+    """What a reader does with the first email: open its link and press the button."""
+    send(app)
+    [message] = [m for m in smtp.inbox.to(address) if m["Subject"].startswith("Confirm reply emails")]
+    path = link(parts(message)[0], "/notify/confirm/")
+    assert client.get(path).status_code == 200
+    assert 'id="subscribed"' in client.post(path).get_data(as_text=True)
+
+
 @pytest.mark.slow
 def test_reply_and_author_answered_emails_and_unsubscribe(app, client, smtp, clock):
     login(client)
     rita = reader(client, author_name="Rita", author_email="rita@example.org", notify_replies=True, body="Thoughts?")
+    confirm_address(app, client, smtp, "rita@example.org")
     reader(client, author_name="Rita", author_email="RITA@example.org", parent_id=rita["id"], body="Me again")
     reader(client, author_name="Sam", author_email="sam@example.org", parent_id=rita["id"], body="I agree")
     author_reply(client, rita["id"], "Thanks, Rita!")
     send(app)
-    to_rita = smtp.inbox.to("rita@example.org")
+    to_rita = smtp.inbox.to("rita@example.org")[1:]
     assert [m["Subject"] for m in to_rita] == [
-        "Sam replied to your comment on “A post”",
+        "New reply to your comment on “A post”",
         "Ann Author, the author, answered your comment on “A post”",
     ]
     reply_text, reply_html = parts(to_rita[0])
     answered_text, answered_html = parts(to_rita[1])
-    assert "Sam replied to your comment" in reply_text and "I agree" in reply_text
+    assert 'signed "Sam"' in reply_text and "I agree" in reply_text
     assert "The author answered you" in answered_html and "Thanks, Rita!" in answered_text
     assert smtp.inbox.to("sam@example.org") == []  # Sam did not ask
     unsubscribe = link(answered_text, "/notify/unsubscribe/")
@@ -166,14 +176,15 @@ def test_reply_and_author_answered_emails_and_unsubscribe(app, client, smtp, clo
     assert desk(app).storage.get_comment(rita["id"]).notify_replies is False
     reader(client, author_name="Tom", parent_id=rita["id"], body="Late reply")
     send(app)
-    assert len(smtp.inbox.to("rita@example.org")) == 2
+    assert len(smtp.inbox.to("rita@example.org")) == 3
 
 
 def test_one_click_unsubscribe_post_and_forged_links(app, client, smtp):
     rita = reader(client, author_email="rita@example.org", notify_replies=True, body="Hi")
+    confirm_address(app, client, smtp, "rita@example.org")
     reader(client, author_name="Sam", parent_id=rita["id"], body="Hello")
     send(app)
-    text, _ = parts(smtp.inbox.to("rita@example.org")[0])
+    text, _ = parts(smtp.inbox.to("rita@example.org")[-1])
     unsubscribe = link(text, "/notify/unsubscribe/")
     response = client.post(unsubscribe, data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
@@ -185,37 +196,35 @@ def test_one_click_unsubscribe_post_and_forged_links(app, client, smtp):
 
 def test_header_injection_in_a_name_is_harmless(app, client, smtp, clock):
     evil = "Eve\r\nBcc: victim@example.net\r\nSubject: pwned"
-    # Through the API, line breaks in a name are refused...
+    # Through the API, line breaks in a name are refused (and imports refuse them too: test_transfer)...
     assert client.post("/api/comments", json={"thread": POST, "author_name": evil, "body": "x"}).status_code == 400
-    # ...and so are they in an export file: its records pass the API's field checks.
-    document = {"format": "blogengine-comments", "version": 1, "comments": [
-        {"uid": "rita", "thread": POST, "author_name": "Rita", "author_email": "rita@example.org",
-         "notify_replies": True, "body": "Hi", "created_at": "2026-05-01T10:00:00Z"},
-        {"uid": "mallory", "thread": POST, "author_name": evil, "author_email": "m@example.org\r\nBcc: v@example.net",
-         "notify_replies": True, "body": "Hi", "created_at": "2026-05-01T10:01:00Z"}]}
-    with pytest.raises(TransferError, match=r"comments\[1\]\.author_name: .*control character"):
-        import_document(desk(app).storage, json.dumps(document))
-    document["comments"].pop()
-    import_document(desk(app).storage, json.dumps(document))
-    [rita] = desk(app).storage.all_comments()
+    # ...but a database from before those checks may hold anything: an address with a header in it,
+    # asking for replies, beside Rita's confirmed one.
+    storage = desk(app).storage
+    old = dict(thread=POST, parent_id=None, status=Status.PUBLISHED, author_url=None, is_author=False,
+               notify_replies=True, body="Hi", body_html="<p>Hi</p>", created_at=clock.now, ip=None,
+               edit_token_hash=None)
+    rita = storage.add_comment(NewComment(author_name="Rita", author_email="rita@example.org", **old))
+    mallory = storage.add_comment(NewComment(author_name=evil, author_email="m@example.org\r\nBcc: v@example.net",
+                                             **old))
+    storage.addresses.confirm("rita@example.org", clock.now)
     # A Unicode line separator is not a control character, so the API takes it as part of a name.
     reader(client, author_name="Eve\u2028Bcc: victim@example.net\u2028Subject: pwned", parent_id=rita.id, body="Hi")
-    reader(client, author_name="Sam", parent_id=rita.id, body="Hello")
+    reader(client, author_name="Sam", parent_id=mallory.id, body="Hello")
     # And the composer itself, given a raw CRLF name (as a future import path might hand it one).
     raw = replace(rita, id=999, parent_id=None, author_name=evil, notify_replies=False)
-    desk(app).storage.outbox.add(desk(app).notifier.for_new_comment(
+    storage.outbox.add(desk(app).notifier.for_new_comment(
         desk(app).thread_of(POST), None, desk(app).accounts.all())(raw), clock.now)
     send(app)
-    assert sorted(rcpt for rcpt, _ in smtp.inbox.received) == [["ann@example.com"]] * 3 + [["rita@example.org"]] * 2
+    assert sorted(rcpt for rcpt, _ in smtp.inbox.received) == [["ann@example.com"]] * 3 + [["rita@example.org"]]
     for _, message in smtp.inbox.received:
         assert "Bcc" not in message and len(message.get_all("Subject")) == 1 and "\n" not in message["Subject"]
         assert message["To"] in ("ann@example.com", "rita@example.org")
     subjects = sorted(m["Subject"] for _, m in smtp.inbox.received)
-    assert "Eve Bcc: victim@example.net Subject: pwned replied to your comment on “A post”" in subjects
+    assert "New reply to your comment on “A post”" in subjects
     assert "New comment on “A post” from Eve Bcc: victim@example.net Subject: pwned" in subjects
-    # Mallory's record never got in, so no reply mail goes to an address with a header in it.
-    assert [m.kind for m in desk(app).storage.outbox.all()].count("reply") == 2
-    assert {m.recipient for m in desk(app).storage.outbox.all() if m.kind == "reply"} == {"rita@example.org"}
+    # Mallory's address was not an address: that mail is simply not made.
+    assert [m.kind for m in storage.outbox.all()].count("reply") == 1
 
 
 # Signed reply links -------------------------------------------------------------------------------

@@ -263,8 +263,11 @@ def test_every_state_changing_dashboard_request_needs_its_csrf_token(app, logged
 def test_the_dashboard_cookie_gives_no_authority_to_api_writes(app, logged_in):
     """A page elsewhere can make the browser POST to the API with the cookie (SameSite=Lax aside):
     the API only takes author status from a bearer token, so that comment is a reader's."""
-    response = logged_in.post("/api/comments", json=new_comment(author_name="Ann Author"))
+    response = logged_in.post("/api/comments", json=new_comment(author_name="Rita"))
     assert response.status_code == 201 and response.get_json()["is_author"] is False
+    # Nor may it sign with the author's name: that is refused to every reader.
+    response = logged_in.post("/api/comments", json=new_comment(author_name="Ann Author"))
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "reserved"
     response = logged_in.post("/api/threads/reload")
     assert response.status_code == 401
 

@@ -206,3 +206,31 @@ def test_a_dry_run_counts_without_storing(storage):
     assert [c.uid for c in storage.all_comments()] == ["a"]
     nothing_yet = import_data(None, json.loads(document(record("a"), record("b"))), dry_run=True)
     assert (nothing_yet.added, nothing_yet.skipped) == (2, 0)
+
+
+def test_an_unsubscribe_survives_export_and_restore(storage, other_db):
+    """The attack: an address that unsubscribed gets mail again after the operator restores a
+    backup, because the suppression list was not in it. It is, and a restore never lifts one."""
+    stored(storage, author_email="gone@example.org")
+    moment = datetime(2024, 6, 1, tzinfo=UTC)
+    storage.unsubscribe("gone@example.org", moment)
+    storage.addresses.confirm("kept@example.org", moment)
+    exported = export_document(storage)
+    assert exported["reader_addresses"] == [
+        {"email": "gone@example.org", "confirmed_at": None, "suppressed_at": "2024-06-01T00:00:00Z"},
+        {"email": "kept@example.org", "confirmed_at": "2024-06-01T00:00:00Z", "suppressed_at": None}]
+    target = open_storage(other_db)
+    try:
+        target.addresses.confirm("gone@example.org", moment)   # confirmed there, suppressed here
+        import_document(target, json.dumps(exported))
+        assert target.addresses.state("gone@example.org").suppressed
+        assert not target.addresses.state("gone@example.org").may_mail
+        assert target.addresses.state("kept@example.org").may_mail
+    finally:
+        target.close()
+
+
+def test_reader_addresses_in_a_file_pass_the_address_policy():
+    data = {"format": FORMAT, "version": 1, "comments": [], "reader_addresses": [{"email": "root@[10.0.0.1]"}]}
+    with pytest.raises(TransferError, match=r"reader_addresses\[0\]\.email"):
+        import_document(None, json.dumps(data))

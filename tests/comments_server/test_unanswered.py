@@ -22,7 +22,7 @@ from tests.support.authoring import (
     reader,
     thread_comments,
 )
-from tests.support.server import AUTHOR_TOKEN, OTHER, POST
+from tests.support.server import AUTHOR_TOKEN, OTHER, POST, new_comment
 
 MINUTE = 60
 HOUR = 3600
@@ -96,7 +96,12 @@ def test_follow_up_to_an_author_reply_is_unanswered_again(client, app, clock):
 @pytest.mark.slow
 def test_reader_using_the_authors_name_is_unanswered_and_has_no_badge(client, app, clock):
     question = reader(client, body="A question?")
-    impostor = reader(client, clock, MINUTE, parent_id=question["id"], author_name=ANN["name"],
+    # The author's name is refused to readers outright (test_notify has the attack)...
+    refused = client.post("/api/comments", json=new_comment(parent_id=question["id"], author_name=ANN["name"],
+                                                             body="As the author, I say yes."))
+    assert refused.status_code == 400 and refused.get_json()["error"]["field"] == "author_name"
+    # ...and the author's email under another name makes a reader's comment, which answers nothing.
+    impostor = reader(client, clock, MINUTE, parent_id=question["id"], author_name="The Author",
                       author_email=ANN["email"], body="As the author, I say yes.")
     assert impostor["is_author"] is False
     assert_numbers(client, app, queue=[question["id"], impostor["id"]], reader_comments=2, answered=0,

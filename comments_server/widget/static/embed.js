@@ -48,7 +48,8 @@
   var SIMPLE_ERRORS = {too_short: "e_too_short", invalid: "e_invalid", invalid_characters: "e_invalid_characters",
     too_many_links: "e_too_many_links", thread_closed: "e_thread_closed", unknown_thread: "e_unknown_thread",
     unknown_parent: "e_unknown_parent", not_found: "e_not_found", wrong_token: "e_locked",
-    edit_window_closed: "e_locked", missing_token: "e_locked", cross_origin_forbidden: "e_cross_origin"};
+    edit_window_closed: "e_locked", missing_token: "e_locked", cross_origin_forbidden: "e_cross_origin",
+    reserved: "e_reserved"};
 
   // A clear sentence for any error, from its code, field and status; labelOf(field) names a field
   // as its form does. The no-JavaScript form says the same (comments_server/strings.py error_text).
