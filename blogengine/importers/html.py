@@ -46,7 +46,7 @@ def wordpress_to_markdown(text: str, attachments: Mapping[str, tuple[str, str]] 
     return "\n\n".join(part for part in (markdown, "\n".join(definitions)) if part)
 
 
-# What a comment's Markdown can say (comments_server.sanitize), and blocks that become paragraphs.
+# What a comment's Markdown can say (the comment server's sanitiser), and blocks that become paragraphs.
 _COMMENT_TAGS = frozenset({"p", "br", "a", "em", "i", "strong", "b", "code", "pre", "blockquote",
                            "ul", "ol", "li"})
 _COMMENT_BLOCKS = frozenset({"div", "section", "article", "figure", "figcaption", "dl", "dt", "dd",
