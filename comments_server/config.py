@@ -274,6 +274,20 @@ def origin_of(url: str) -> str | None:
     return f"{parts.scheme}://{host}{suffix}"
 
 
+SECRET_KEY_MIN_LENGTH = 32
+SECRET_KEY_MIN_DISTINCT = 10
+MAKE_SECRET = "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why `key` is too weak to sign with; None when it is long and varied enough."""
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"is {len(key)} characters long (at least {SECRET_KEY_MIN_LENGTH} are needed)"
+    if len(set(key)) < SECRET_KEY_MIN_DISTINCT:
+        return f"uses only {len(set(key))} different characters (at least {SECRET_KEY_MIN_DISTINCT} are needed)"
+    return None
+
+
 def validate(cfg: LoadedConfig) -> list[str]:
     """Cross-check the merged values; each problem names where the value came from."""
     from limits import parse_many  # slow to import; only a starting server needs it
@@ -287,8 +301,11 @@ def validate(cfg: LoadedConfig) -> list[str]:
     if not v.get("SECRET_KEY"):
         problems.append(
             "SECRET_KEY is not set (set COMMENTS_SECRET_KEY to a long random string, e.g. "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            f"{MAKE_SECRET})"
         )
+    elif weak := secret_key_weakness(str(v["SECRET_KEY"])):
+        # Anyone can fetch signed form tokens from /api/form-token and test guesses offline.
+        bad("SECRET_KEY", f"{weak}; use a long random string, e.g. {MAKE_SECRET}")
     url = str(v["DATABASE_URL"])
     if not re.match(r"^(sqlite|postgres|postgresql(\+psycopg)?)://", url):
         bad("DATABASE_URL", f"{url!r} is not supported (expected sqlite:///FILE or postgresql+psycopg://...)")

@@ -36,6 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 
 from comments_server.dburl import normalize_url, sqlite_path
+from comments_server.private_files import create_private
 from comments_server.models import (
     MAX_ID,
     Comment,
@@ -84,6 +85,7 @@ def make_engine(url: str) -> Engine:
     else:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+            create_private(path)  # sqlite3 would create it world-readable (0644)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
         writers = _WriterLock(Path(f"{path}-writer.lock")) if path is not None and _WriterLock.available() else None
 

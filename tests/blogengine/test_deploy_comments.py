@@ -26,7 +26,7 @@ def setup(tmp_path):
     assert deploy(site).exit_code == 0
     with serve_folder(tmp_path / "www") as www:
         app = create_app({
-            "SECRET_KEY": "test-secret-key-0123456789",
+            "SECRET_KEY": "test-secret-key-0123456789-abcdefghij",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'comments.sqlite3'}",
             "THREADS_MANIFEST": f"{www}/threads.json",
             "THREADS_MANIFEST_TTL": 3600,

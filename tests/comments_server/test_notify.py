@@ -338,7 +338,7 @@ def site(tmp_path, smtp, monkeypatch):
         title = "Test Blog"
         base_url = "https://blog.example.com/"
         [comments.server]
-        secret_key = "test-secret-key-0123456789"
+        secret_key = "test-secret-key-0123456789-abcdefghij"
         mail_host = "127.0.0.1"
         mail_port = {smtp.port}
         mail_tls = "off"

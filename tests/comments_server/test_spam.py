@@ -77,7 +77,7 @@ def test_form_token_expires(timed, clock):
 
 
 def test_form_token_from_another_secret_is_invalid(make_app, clock):
-    token = form_token(make_app(MIN_SUBMIT_SECONDS=3, SECRET_KEY="another-secret-key-abcdef").test_client())
+    token = form_token(make_app(MIN_SUBMIT_SECONDS=3, SECRET_KEY="another-secret-key-abcdef-0123456789").test_client())
     clock.advance(10)
     assert_error(post_comment(make_app(MIN_SUBMIT_SECONDS=3).test_client(), form_token=token),
                  400, "invalid", "form_token")

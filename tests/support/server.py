@@ -28,7 +28,7 @@ from referencing.jsonschema import DRAFT202012
 from comments_server.app import create_app
 from comments_server.api.openapi import openapi_document
 
-SECRET = "test-secret-key-0123456789"
+SECRET = "test-secret-key-0123456789-abcdefghij"
 AUTHOR_TOKEN = "author-token-0123456789abcdef"
 POSTGRES_URL = os.environ.get("COMMENTS_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("COMMENTS_TEST_REDIS_URL", "")
