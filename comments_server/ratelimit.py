@@ -1,4 +1,4 @@
-"""Per-client-IP rate limits with Flask-Limiter: one shared budget for writes, one for reads."""
+"""Per-client-IP rate limits with Flask-Limiter: one shared budget for writes, one for reads, one for previews."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from comments_server.auth import has_valid_author_token
 
 WRITE_ENDPOINTS = ("api.post_comment", "api.edit_comment", "api.delete_comment", "comments.post_form")
 LOGIN_ENDPOINT = "dashboard.login"
-READ_ENDPOINTS = ("api.list_thread", "api.form_token", "api.counts", "api.preview", "feeds.comments_feed",
-                  "comments.show_form")
+READ_ENDPOINTS = ("api.list_thread", "api.form_token", "api.counts", "feeds.comments_feed", "comments.show_form")
+# Each preview renders Markdown: a small budget of its own, so previews cannot use up the reads.
+PREVIEW_ENDPOINTS = ("api.preview",)
 
 
 def init_rate_limits(app: Flask, config: Mapping[str, Any]) -> Limiter:
@@ -29,7 +30,8 @@ def init_rate_limits(app: Flask, config: Mapping[str, Any]) -> Limiter:
         swallow_errors=True,
     )
     limiter.init_app(app)
-    budgets = ((config["RATE_LIMIT"], WRITE_ENDPOINTS, "write"), (config["READ_RATE_LIMIT"], READ_ENDPOINTS, "read"))
+    budgets = ((config["RATE_LIMIT"], WRITE_ENDPOINTS, "write"), (config["READ_RATE_LIMIT"], READ_ENDPOINTS, "read"),
+               (config["PREVIEW_RATE_LIMIT"], PREVIEW_ENDPOINTS, "preview"))
     for limit, endpoints, scope in budgets:
         if limit is None:
             continue

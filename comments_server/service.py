@@ -31,7 +31,7 @@ from comments_server.models import (
     validate_new_comment,
     validate_thread_path,
 )
-from comments_server.sanitize import count_links, render_comment
+from comments_server.sanitize import count_links, plain_html, render_comment
 from comments_server.storage import MailBuilder, Storage, ThreadCounts
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ class Policy:
     display_depth: int = 5
     allow_unknown_threads: bool = False
     counts_max_threads: int | None = 100
+    max_preview_length: int | None = 5000
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Policy:
@@ -67,7 +68,14 @@ class Policy:
             display_depth=config["DISPLAY_DEPTH"],
             allow_unknown_threads=config["ALLOW_UNKNOWN_THREADS"],
             counts_max_threads=config["COUNTS_MAX_THREADS"],
+            max_preview_length=config["MAX_PREVIEW_LENGTH"],
         )
+
+
+def preview_cap(limits: Limits, policy: Policy) -> int | None:
+    """The longest body a preview renders: MAX_PREVIEW_LENGTH, or less when MAX_BODY_LENGTH is."""
+    caps = [c for c in (limits.max_body_length, policy.max_preview_length) if c is not None]
+    return min(caps) if caps else None
 
 
 @dataclass(frozen=True)
@@ -227,6 +235,13 @@ class CommentService:
         else:
             fields = validate_new_comment(data, self.limits, honeypot_field=self.policy.honeypot_field)
         thread = self.resolve_thread(fields.thread, for_write=True)
+        if not is_author:
+            if fields.honeypot:
+                # Answer as if held, so the bot learns nothing; kept as SPAM for the dashboard to
+                # purge (as plain text: spam is never published, so it costs no Markdown).
+                return PostResult(self._store(fields, thread, plain_html(fields.body), Status.SPAM, False, ip, None),
+                                  None)
+            self.check_form_token(fields.form_token, thread.path)
         if fields.parent_id is not None:
             parent = self.storage.get_comment(fields.parent_id)
             if parent is None or parent.status != Status.PUBLISHED:
@@ -238,13 +253,11 @@ class CommentService:
                 )
         else:
             parent = None
+        # Markdown is the costly step: it comes after every cheap check (the request's size, the
+        # fields, the rate limit before them; then the honeypot, the form token, the thread).
         body_html = render_comment(fields.body)
         status = Status.PUBLISHED
         if not is_author:
-            if fields.honeypot:
-                # Answer as if held, so the bot learns nothing; kept as SPAM for the dashboard to purge.
-                return PostResult(self._store(fields, thread, body_html, Status.SPAM, False, ip, None), None)
-            self.check_form_token(fields.form_token, thread.path)
             links = count_links(body_html)
             if self.limits.max_links is not None and links > self.limits.max_links:
                 raise ApiError(
@@ -332,9 +345,10 @@ class CommentService:
         """A draft body rendered as it would be stored; nothing is stored."""
         if not isinstance(body, str):
             raise ApiError(400, "missing" if body is None else "wrong_type", "body must be a string", "body")
-        limit = self.limits.max_body_length
+        limit = preview_cap(self.limits, self.policy)
         if limit is not None and len(body) > limit:
-            raise ApiError(413, "too_long", f"body must be at most {limit} characters (got {len(body)})", "body")
+            raise ApiError(413, "too_long", f"body must be at most {limit} characters to preview (got {len(body)})",
+                           "body")
         return render_comment(body)
 
     def unsubscribe(self, email: str) -> None:
@@ -346,4 +360,4 @@ class CommentService:
         return None if window is None else comment.created_at + timedelta(seconds=window)
 
 
-__all__ = ["CommentService", "Policy", "PostResult", "ThreadView", "hash_token"]
+__all__ = ["CommentService", "Policy", "PostResult", "ThreadView", "hash_token", "preview_cap"]

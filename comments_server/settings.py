@@ -65,7 +65,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATE_LIMIT", "5/minute;30/hour", Kind.LIMIT_OFF,
             "Writes (post, edit, delete, form) per client IP, e.g. `10/minute;100/hour`, or off."),
     Setting("READ_RATE_LIMIT", "300/minute", Kind.LIMIT_OFF,
-            "Reads (threads, counts, feeds, form) per client IP, or off."),
+            "Reads (threads, counts, feeds, form) per client IP, or off. Previews have their own."),
+    Setting("PREVIEW_RATE_LIMIT", "30/minute;300/hour", Kind.LIMIT_OFF,
+            "Live previews (`POST /api/preview`) per client IP: a budget of their own, since each "
+            "one renders Markdown; or off."),
     Setting("RATE_LIMIT_STORAGE_URL", "memory://", Kind.STR,
             "`memory://` for one process; `redis://host:6379/0` shared by several instances."),
     Setting("RATE_LIMIT_KEY_PREFIX", "blogengine-comments", Kind.STR,
@@ -84,6 +87,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MIN_BODY_LENGTH", 2, Kind.INT_OFF, "Shortest body in characters, or off."),
     Setting("MAX_BODY_LENGTH", 10000, Kind.INT_OFF,
             "Longest body in characters (413 beyond it), or off."),
+    Setting("MAX_PREVIEW_LENGTH", 5000, Kind.INT_OFF,
+            "Longest body `POST /api/preview` renders (413 beyond it; the widget then shows no "
+            "preview), or off."),
     Setting("MAX_NAME_LENGTH", 80, Kind.INT_OFF, "Longest author name, or off."),
     Setting("MAX_EMAIL_LENGTH", 254, Kind.INT_OFF, "Longest author email, or off."),
     Setting("MAX_URL_LENGTH", 500, Kind.INT_OFF, "Longest author URL, or off."),

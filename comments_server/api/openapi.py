@@ -10,7 +10,7 @@ import copy
 from typing import Any
 
 from comments_server.models import BLANK, CONTROL, EMAIL_PATTERN, MAX_ID, THREAD_PATH_MAX, THREAD_PATTERN, URL_PATTERN, Limits
-from comments_server.service import Policy
+from comments_server.service import Policy, preview_cap
 
 VERSION = "1"
 
@@ -423,6 +423,7 @@ def request_schemas(limits: Limits, policy: Policy) -> dict[str, Any]:
                        "MIN_SUBMIT_SECONDS is on" + (" (it is)." if policy.min_submit_seconds is not None else
                                                       " (it is off).")},
     }
+    preview_most = preview_cap(limits, policy)
     if policy.honeypot_field:
         properties[policy.honeypot_field] = {**NULLABLE_STRING, "description": "A honeypot: leave it empty."}
     new_comment = {
@@ -437,8 +438,8 @@ def request_schemas(limits: Limits, policy: Policy) -> dict[str, Any]:
         "NewComment": new_comment,
         "EditComment": {"type": "object", "required": ["body"], "properties": {"body": _body(limits)}},
         "Preview": {"type": "object", "required": ["body"], "properties": {"body": _string(
-            f"Markdown, at most {limits.max_body_length or 'any number of'} characters (413 beyond).",
-            max_length=limits.max_body_length)}},
+            f"Markdown, at most {preview_most or 'any number of'} characters (413 beyond).",
+            max_length=preview_most)}},
     }
 
 

@@ -83,6 +83,22 @@ def test_form_token_from_another_secret_is_invalid(make_app, clock):
                  400, "invalid", "form_token")
 
 
+def test_a_post_with_a_bad_form_token_is_refused_before_its_markdown_is_rendered(timed, monkeypatch):
+    """Issue 13 item 3: `CommentService.post` rendered the body before checking the form token,
+    so posts without a valid token still cost a Markdown render each. The real renderer is
+    wrapped to count its calls (not replaced)."""
+    from comments_server import service
+
+    calls = []
+    real = service.render_comment
+    monkeypatch.setattr(service, "render_comment", lambda text: calls.append(text) or real(text))
+    attack = {"body": "*a" * 4000}
+    assert_error(post_comment(timed, **attack), 400, "missing", "form_token")
+    assert_error(post_comment(timed, form_token="1.forged", **attack), 400, "invalid", "form_token")
+    assert post_comment(timed, website="bot", **attack).status_code == 202  # the honeypot: no render either
+    assert calls == []
+
+
 def test_author_needs_no_form_token(timed):
     response = timed.post("/api/comments", json=new_comment(), headers={"Authorization": f"Bearer {AUTHOR_TOKEN}"})
     assert response.status_code == 201

@@ -46,6 +46,7 @@ CLOSED = THREADS[2]["path"]
 NO_LIMITS: dict[str, Any] = {
     "RATE_LIMIT": None,
     "READ_RATE_LIMIT": None,
+    "PREVIEW_RATE_LIMIT": None,
     "MIN_SUBMIT_SECONDS": None,
 }
 
