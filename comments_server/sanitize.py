@@ -58,6 +58,11 @@ def render_comment(text: str) -> str:
     return str(_CLEANER.clean(_MD.render(text))).strip()
 
 
+def clean_html(html: str) -> str:
+    """HTML from elsewhere (another server's API) through the same allow-list as a rendered body."""
+    return str(_CLEANER.clean(html)).strip()
+
+
 def plain_html(text: str) -> str:
     """Text as HTML without Markdown (for bodies that are never published: spam)."""
     return "<p>" + html_escape(text).replace("\n", "<br>\n") + "</p>"
