@@ -79,7 +79,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MIN_SUBMIT_SECONDS", 3.0, Kind.FLOAT_OFF,
             "Least time between loading the form (its form token) and submitting it, or off."),
     Setting("FORM_TOKEN_MAX_AGE", 86400, Kind.INT,
-            "Seconds a form token stays valid."),
+            "Seconds a form token stays valid; each one posts one comment."),
+    Setting("IDEMPOTENCY_KEY_TTL", 86400, Kind.INT,
+            "Seconds a new comment's `Idempotency-Key` is remembered: a retry within it gets the "
+            "first answer instead of posting again."),
     Setting("HONEYPOT_FIELD", "website", Kind.STR,
             "Hidden field people leave empty; filled means spam (answered 202, kept as SPAM). "
             '`""` = off.'),

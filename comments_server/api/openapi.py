@@ -217,7 +217,14 @@ PATHS: dict[str, Any] = {
         "post": {
             "operationId": "post_comment",
             "summary": "Post a comment (application/json only).",
-            "description": "An `Authorization: Bearer <author token>` header posts as the site's author.",
+            "description": "An `Authorization: Bearer <author token>` header posts as the site's author. With an "
+                           "`Idempotency-Key` header, the same request sent again (to any instance, within "
+                           "IDEMPOTENCY_KEY_TTL) gets the first answer, marked `Idempotent-Replayed: true`, "
+                           "and stores nothing; the key sent with a different request is refused (422).",
+            "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                            "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
+                            "description": "A new random value for each comment being written; the same "
+                                           "one when sending it again."}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewComment")}}},
             "responses": {
                 "201": {**_json(_ref("CommentCreated"), "Published."), "links": {
@@ -236,6 +243,7 @@ PATHS: dict[str, Any] = {
                 "409": _error("The parent comment is in another thread."),
                 "413": _error("Body (or the whole request) too long."),
                 "415": _error("Not application/json."),
+                "422": _error("This Idempotency-Key was sent with a different request."),
                 **_RATE,
             },
         },

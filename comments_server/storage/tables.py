@@ -215,3 +215,27 @@ thread_versions = Table(
     Column("version", BigInteger, nullable=False),
     Column("changed_at", UTCDateTime, nullable=False),
 )
+
+# Form tokens that have posted a comment: each works once. Kept until the token would have
+# expired anyway (FORM_TOKEN_MAX_AGE), then pruned.
+used_form_tokens = Table(
+    "used_form_tokens",
+    metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "expires_at"),
+)
+
+# Idempotency-Key of each write that created a comment, written in the comment's transaction: a
+# retry of the same request (any instance) is answered from here for IDEMPOTENCY_KEY_TTL.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),     # sha256 of who sent it and the key
+    Column("request_hash", String(64), nullable=False),   # sha256 of the request: a reused key is refused
+    Column("comment_id", Id, nullable=False),
+    Column("status", Integer, nullable=False),            # the first answer's status: 201 or 202
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "expires_at"),
+)

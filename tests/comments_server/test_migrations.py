@@ -45,7 +45,8 @@ def test_revisions_are_a_single_line_with_telling_names():
     files = sorted(p.name for p in (schema.MIGRATIONS_DIR / "versions").glob("*.py"))
     assert files == ["0001_create_comments.py", "0002_add_comment_uid.py",
                      "0003_add_authors_and_dismissals.py", "0004_add_outbox.py",
-                     "0005_add_mentions.py", "0006_add_thread_versions.py", "0007_never_reuse_ids.py"]
+                     "0005_add_mentions.py", "0006_add_thread_versions.py",
+                     "0007_never_reuse_ids_add_used_form_tokens_and_idempotency_keys.py"]
 
 
 # Rows as the first schema had them; every later revision must keep them readable.

@@ -171,6 +171,7 @@ def test_0007_keeps_rows_and_never_hands_out_an_id_twice(engine):
                               " '<p>x</p>', :t, :u)"), {"p": parent, "a": author, "b": body, "u": body, "t": T})
         conn.execute(text("UPDATE comments SET author_id = 2 WHERE id = 2"))
     schema.upgrade(engine, "0007")
+    assert {"used_form_tokens", "idempotency_keys"} <= set(inspect(engine).get_table_names())
     store = SqlStorage(engine)
     assert store.get_comment(2).author_id == 2 and store.get_comment(2).parent_id == 1
     assert [t.label for t in store.accounts.list_tokens(2)] == ["script"]

@@ -64,10 +64,35 @@ def test_form_token_must_match_thread_and_signature(timed, clock):
     good = form_token(timed)
     clock.advance(10)
     assert_error(post_comment(timed, form_token=other), 400, "invalid", "form_token")
-    stamp, sig = good.split(".")
-    assert_error(post_comment(timed, form_token=f"{int(stamp) - 100}.{sig}"), 400, "invalid", "form_token")
+    stamp, nonce, sig = good.split(".")
+    assert_error(post_comment(timed, form_token=f"{int(stamp) - 100}.{nonce}.{sig}"), 400, "invalid", "form_token")
+    assert_error(post_comment(timed, form_token=f"{stamp}.other-nonce.{sig}"), 400, "invalid", "form_token")
     assert_error(post_comment(timed, form_token="garbage"), 400, "invalid", "form_token")
-    assert_error(post_comment(timed, form_token="9" * 40 + "." + sig), 400, "invalid", "form_token")
+    assert_error(post_comment(timed, form_token="9" * 40 + f".{nonce}." + sig), 400, "invalid", "form_token")
+    assert_error(post_comment(timed, form_token=f"{stamp}.{sig}"), 400, "invalid", "form_token")  # the old shape
+
+
+def test_one_form_token_posts_one_comment(make_app, clock, db_url):
+    """Issue 13 item 10: one form token posted any number of comments for 24 hours."""
+    client = make_app(MIN_SUBMIT_SECONDS=3, DATABASE_URL=db_url).test_client()
+    token = form_token(client)
+    clock.advance(10)
+    assert post_comment(client, form_token=token).status_code == 201
+    for n in range(3):
+        again = post_comment(client, form_token=token, body=f"Another comment, number {n}.")
+        assert_error(again, 400, "used", "form_token")
+    assert client.get("/api/comments", query_string={"thread": POST}).get_json()["count"] == 1
+    fresh = form_token(client)
+    clock.advance(10)
+    assert post_comment(client, form_token=fresh, body="A second, with its own form.").status_code == 201
+
+
+def test_a_refused_post_leaves_its_form_token_unused(make_app, clock):
+    client = make_app(MIN_SUBMIT_SECONDS=3, MAX_LINKS=0).test_client()
+    token = form_token(client)
+    clock.advance(10)
+    assert_error(post_comment(client, form_token=token, body="See https://example.com"), 400, "too_many_links", "body")
+    assert post_comment(client, form_token=token, body="Fixed, no link.").status_code == 201
 
 
 def test_form_token_expires(timed, clock):
