@@ -7,6 +7,7 @@ and records where each value came from, so `validate` can name the file or varia
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import math
 import os
 import re
@@ -319,7 +320,7 @@ def validate(cfg: LoadedConfig) -> list[str]:
         )
     if not 0 <= v["DISPLAY_DEPTH"] <= MAX_DISPLAY_DEPTH:
         bad("DISPLAY_DEPTH", f"{v['DISPLAY_DEPTH']} is out of range (expected 0 to {MAX_DISPLAY_DEPTH})")
-    for key in ("RATE_LIMIT", "READ_RATE_LIMIT", "PREVIEW_RATE_LIMIT", "LOGIN_RATE_LIMIT"):
+    for key in ("RATE_LIMIT", "READ_RATE_LIMIT", "PREVIEW_RATE_LIMIT", "LOGIN_RATE_LIMIT", "LOGIN_ACCOUNT_RATE_LIMIT"):
         if v[key] is not None:
             try:
                 if not parse_many(v[key]):
@@ -344,6 +345,11 @@ def validate(cfg: LoadedConfig) -> list[str]:
     for key in ("SITE_URL", "PUBLIC_URL"):
         if v[key] and origin_of(v[key]) is None:
             bad(key, f"{v[key]!r} is not an http(s) URL")
+    for network in v["TRUSTED_PROXIES"]:
+        try:
+            ipaddress.ip_network(network.strip(), strict=False)
+        except ValueError:
+            bad("TRUSTED_PROXIES", f"{network!r} is not an IP address or network")
     for token in v["AUTHOR_TOKENS"]:
         if len(token) < 16:
             bad("AUTHOR_TOKENS", "a token is shorter than 16 characters (too easy to guess)")

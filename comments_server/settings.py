@@ -63,7 +63,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DISPLAY_DEPTH", 5, Kind.INT,
             "Reply levels shown nested (0 to 50); deeper replies are listed under the last level."),
     Setting("RATE_LIMIT", "5/minute;30/hour", Kind.LIMIT_OFF,
-            "Writes (post, edit, delete, form) per client IP, e.g. `10/minute;100/hour`, or off."),
+            "Writes (post, edit, delete, form) per client IP (an IPv6 client by its /64), e.g. "
+            "`10/minute;100/hour`, or off."),
     Setting("READ_RATE_LIMIT", "300/minute", Kind.LIMIT_OFF,
             "Reads (threads, counts, feeds, form) per client IP, or off. Previews have their own."),
     Setting("PREVIEW_RATE_LIMIT", "30/minute;300/hour", Kind.LIMIT_OFF,
@@ -76,6 +77,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRUSTED_PROXY_COUNT", 0, Kind.INT,
             "Reverse proxies whose `X-Forwarded-For`/`-Proto`/`-Host` are trusted "
             "(1 behind nginx)."),
+    Setting("TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                "fc00::/7"], Kind.LIST,
+            "Addresses or networks the proxies connect from: `X-Forwarded-*` is read only from "
+            "them, so a client reaching the server directly cannot pick its own address."),
     Setting("MIN_SUBMIT_SECONDS", 3.0, Kind.FLOAT_OFF,
             "Least time between loading the form (its form token) and submitting it, or off."),
     Setting("FORM_TOKEN_MAX_AGE", 86400, Kind.INT,
@@ -107,7 +112,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Secret API tokens (16+ characters) that post as the site's author."),
     # The dashboard and author accounts.
     Setting("LOGIN_RATE_LIMIT", "5/minute;20/hour", Kind.LIMIT_OFF,
-            "Dashboard login attempts per client IP, or off."),
+            "Dashboard login attempts per client IP (an IPv6 client by its /64), or off."),
+    Setting("LOGIN_ACCOUNT_RATE_LIMIT", "5/15 minutes;20/day", Kind.LIMIT_OFF,
+            "Failed dashboard logins per account, from any address, or off; beyond it the "
+            "account's logins wait (its API tokens and reply links still work)."),
     Setting("SECURE_COOKIES", True, Kind.BOOL,
             "Send the dashboard's session cookie over HTTPS only (browsers also allow it on "
             "`http://localhost`); never in debug mode."),

@@ -8,6 +8,7 @@ import pytest
 
 from comments_server.models import Status
 from comments_server.services import services
+from tests.support.authoring import login
 from tests.support.server import AUTHOR_TOKEN, OTHER, POST, REDIS_URL, assert_error, new_comment, post_comment
 
 SITE = "https://blog.example.com"
@@ -246,3 +247,44 @@ def test_forwarded_for_is_used_behind_a_trusted_proxy(make_app):
     app2 = make_app(TRUSTED_PROXY_COUNT=1)
     app2.test_client().post("/api/comments", json=new_comment(), headers={"X-Forwarded-For": "x" * 300})
     assert storage(app2).get_comment(3).ip is None
+
+
+def test_an_ipv6_client_is_limited_by_its_64_not_each_address(make_app):
+    """Issue 13 item 11: keyed by full address, one /64 (2^64 addresses, all the client's) had
+    no limit at all."""
+    client = make_app(RATE_LIMIT="2/minute").test_client()
+    rotating = [f"2001:db8:1:2::{n:x}" for n in range(1, 5)]
+
+    def post_from(address):
+        return client.post("/api/comments", json=new_comment(body=f"From {address}"),
+                           environ_base={"REMOTE_ADDR": address}).status_code
+
+    assert [post_from(a) for a in rotating] == [201, 201, 429, 429]
+    assert post_from("2001:db8:1:3::1") == 201  # another /64
+    assert post_from("::ffff:192.0.2.1") == post_from("192.0.2.1") == 201
+    assert post_from("192.0.2.1") == 429  # an IPv4-mapped address is its IPv4 address
+    assert {c.ip for c in storage(client.application).all_comments()} >= {"2001:db8:1:2::1", "2001:db8:1:2::2"}
+
+
+def test_forwarded_for_from_a_client_that_reaches_the_server_directly_is_ignored(make_app):
+    """Issue 13 item 11: with TRUSTED_PROXY_COUNT set and the app reachable directly, a new
+    X-Forwarded-For on each attempt was a new address, and the login limit never bit."""
+    app = make_app(TRUSTED_PROXY_COUNT=1, LOGIN_RATE_LIMIT="3/minute")
+
+    def attempt(peer, forwarded):
+        client = app.test_client()
+        client.environ_base.update(REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)
+        return login(client, name="Ann Author", password="a wrong guess").status_code
+
+    statuses = [attempt("203.0.113.9", f"198.51.100.{n}") for n in range(5)]
+    assert statuses == [401, 401, 401, 429, 429]
+    # Through the proxy (a trusted address), the header names the client, as before.
+    assert attempt("10.0.0.2", "198.51.100.77") == 401
+    assert attempt("127.0.0.1", "198.51.100.78") == 401
+
+
+def test_trusted_proxies_must_be_addresses(make_app):
+    from comments_server.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+        make_app(TRUSTED_PROXY_COUNT=1, TRUSTED_PROXIES=["nginx"])

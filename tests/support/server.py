@@ -47,6 +47,7 @@ NO_LIMITS: dict[str, Any] = {
     "RATE_LIMIT": None,
     "READ_RATE_LIMIT": None,
     "PREVIEW_RATE_LIMIT": None,
+    "LOGIN_ACCOUNT_RATE_LIMIT": None,
     "MIN_SUBMIT_SECONDS": None,
 }
 
