@@ -306,15 +306,6 @@ class CommentService:
         else:
             fields = validate_new_comment(data, self.limits, honeypot_field=self.policy.honeypot_field)
         thread = self.resolve_thread(fields.thread, for_write=True)
-        if not is_author:
-            if fields.honeypot:
-                # Answer as if held, so the bot learns nothing; kept as SPAM for the dashboard to
-                # purge (as plain text: spam is never published, so it costs no Markdown).
-                return PostResult(self._store(fields, thread, plain_html(fields.body), Status.SPAM, False, ip, None),
-                                  None)
-            ticket = self.check_form_token(fields.form_token, thread.path)
-        else:
-            ticket = None
         if fields.parent_id is not None:
             parent = self.storage.get_comment(fields.parent_id)
             if parent is None or parent.status != Status.PUBLISHED:
@@ -326,8 +317,17 @@ class CommentService:
                 )
         else:
             parent = None
+        if not is_author:
+            if fields.honeypot:
+                # Answer as if held, so the bot learns nothing; kept as SPAM for the dashboard to
+                # purge (as plain text: spam is never published, so it costs no Markdown).
+                return PostResult(self._store(fields, thread, plain_html(fields.body), Status.SPAM, False, ip, None),
+                                  None)
+            ticket = self.check_form_token(fields.form_token, thread.path)
+        else:
+            ticket = None
         # Markdown is the costly step: it comes after every cheap check (the request's size, the
-        # fields, the rate limit before them; then the honeypot, the form token, the thread).
+        # fields, the rate limit before them; then the thread, the parent, the honeypot, the form token).
         body_html = render_comment(fields.body)
         status = Status.PUBLISHED
         if not is_author:

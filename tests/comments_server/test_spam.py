@@ -28,6 +28,11 @@ def test_honeypot_filled_is_kept_as_spam_and_answered_as_pending(app, client):
     assert client.get("/api/comments", query_string={"thread": POST}).get_json()["comments"] == []
 
 
+def test_honeypot_with_an_unknown_parent_is_404_not_500(client):
+    """Found by schemathesis: a filled honeypot must not skip the parent check (a foreign key)."""
+    assert_error(post_comment(client, website="bot", parent_id=88940), 404, "unknown_parent", "parent_id")
+
+
 def test_honeypot_field_name_is_configurable_and_can_be_off(make_app):
     client = make_app(HONEYPOT_FIELD="fax").test_client()
     assert post_comment(client, website="filled").status_code == 201
