@@ -287,7 +287,7 @@ def our_server(args: argparse.Namespace) -> Server:
     def command(folder: Path, port: int) -> tuple[list[str], dict[str, str]]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENTS_")}
         env.update({
-            "COMMENTS_SECRET_KEY": "benchmark-secret-key-0123456789",
+            "COMMENTS_SECRET_KEY": "benchmark-secret-key-0123456789-abcdefghij",
             "COMMENTS_DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
             "COMMENTS_THREADS_MANIFEST": str(folder / "threads.json"),
             "COMMENTS_RATE_LIMIT": "off", "COMMENTS_READ_RATE_LIMIT": "off",

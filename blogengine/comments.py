@@ -133,6 +133,14 @@ def read_conversations(config: SiteConfig, threads: list[str]) -> dict[str, tupl
         raise CommentStoreError(str(exc)) from None
 
 
+def checked_conversation(data: Any) -> tuple[int, list[dict[str, Any]]] | None:
+    """A conversation as some server's API answered it, rebuilt from checked fields with its HTML
+    sanitised again; None when it is not one."""
+    from comments_server.site import checked_conversation
+
+    return checked_conversation(data)
+
+
 def reader_strings(language: str) -> dict[str, Any]:
     """The comment section's strings for a site language, from the comment server's catalogue."""
     from comments_server.site import reader_strings

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pygments.styles import get_all_styles
 
 from blogengine.errors import BlogError, ConfigError
+from blogengine.serverlink import url_problem
 
 CONFIG_NAME = "blogengine.toml"
 PERMALINK_FIELDS = ("year", "month", "day", "slug", "category")
@@ -243,10 +244,8 @@ def _check_values(config: SiteConfig, path: Path | None, text: str) -> list[Conf
             hint = difflib.get_close_matches(style, known_styles(), n=1)
             fail(key, f"is not a Pygments style, got {style!r}"
                       + (f" (did you mean {hint[0]!r}?)" if hint else ""))
-    if config.comments.url:
-        curl = urlsplit(config.comments.url)
-        if curl.scheme not in ("http", "https") or not curl.netloc:
-            fail("comments.url", f"must be an absolute http(s) URL, got {config.comments.url!r}")
+    if config.comments.url and (problem := url_problem(config.comments.url)):
+        fail("comments.url", problem)
     errors.extend(_check_deploy(config.deploy, path, text))
     return errors
 

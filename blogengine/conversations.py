@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from blogengine.comments import CommentStoreError, comments_version, read_conversations
+from blogengine.comments import CommentStoreError, checked_conversation, comments_version, read_conversations
 from blogengine.config import SiteConfig
+from blogengine.serverlink import RedirectRefused, open_url
 
 API_TIMEOUT_SECONDS = 5
 
@@ -60,8 +60,11 @@ def _from_api(server: str, threads: list[str]) -> BakedConversations:
     for thread in threads:
         url = f"{base}/api/comments?thread={quote(thread, safe='/')}"
         try:
-            with urllib.request.urlopen(url, timeout=API_TIMEOUT_SECONDS) as response:
+            with open_url(url, timeout=API_TIMEOUT_SECONDS) as response:
                 data = json.load(response)
+        except RedirectRefused as exc:
+            return _unreachable(server, f"HTTP {exc.code} redirect to {exc.location or '?'}, not followed; "
+                                        "set [comments] url to the final address")
         except urllib.error.HTTPError as exc:
             if exc.code == 404:  # a thread the server does not know yet: no comments
                 found[thread] = Conversation(count=0)
@@ -69,8 +72,12 @@ def _from_api(server: str, threads: list[str]) -> BakedConversations:
             return _unreachable(server, f"HTTP {exc.code}")
         except (OSError, ValueError) as exc:
             return _unreachable(server, str(getattr(exc, "reason", exc)))
-        found[thread] = Conversation(count=int(data.get("count", 0)),
-                                     comments=list(data.get("comments", [])))
+        # Whatever answers that URL is not trusted to write into the site: every comment is
+        # rebuilt field by field and its HTML sanitised again, as if it came from a reader.
+        conversation = checked_conversation(data)
+        if conversation is None:
+            return _unreachable(server, "its answer is not a conversation")
+        found[thread] = Conversation(count=conversation[0], comments=conversation[1])
     return BakedConversations(by_thread=found)
 
 

@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from comments_server import api, comments, dashboard, feeds, notify, widget
 from comments_server.accounts import Accounts
 from comments_server.api.caching import ThreadCache
+from comments_server.clientip import TrustedProxyFix, parse_networks
 from comments_server.compose import Notifier
 from comments_server.config import load_config, validate
 from comments_server.confirm import Confirmations
@@ -69,8 +69,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
     if sender is not None:
         app.before_request(sender.ensure_started)
     if config["TRUSTED_PROXY_COUNT"]:
-        n = config["TRUSTED_PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, config["TRUSTED_PROXY_COUNT"], parse_networks(config["TRUSTED_PROXIES"]))
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     dashboard.init_app(app)

@@ -7,6 +7,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+from comments_server.private_files import create_private
+
 
 class BackupError(Exception):
     """The backup could not be made; the message says why."""
@@ -20,6 +22,7 @@ def backup_sqlite(database: Path, destination: Path) -> int:
     destination.parent.mkdir(parents=True, exist_ok=True)
     temporary = destination.with_name(f".{destination.name}.partial-{os.getpid()}")
     temporary.unlink(missing_ok=True)
+    create_private(temporary)  # the copy holds emails, IPs and password hashes
     source = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
     try:
         target = sqlite3.connect(temporary)

@@ -155,6 +155,7 @@ def export(output: Path, site: Path | None) -> None:
     """
     import json
 
+    from comments_server.private_files import write_private
     from comments_server.transfer import export_document
 
     storage = _open_site_storage(site)
@@ -167,7 +168,7 @@ def export(output: Path, site: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         temporary = output.with_name(f".{output.name}.tmp")
-        temporary.write_text(text, encoding="utf-8")
+        write_private(temporary, text)  # readers' emails and IP addresses: owner-only
         temporary.replace(output)  # never a half-written backup
         click.echo(f"Exported {len(document['comments'])} comments to {output}.", err=True)
 

@@ -90,6 +90,14 @@ class ReplyLink:
     comment_id: int
     author_id: int | None
     nonce: str
+    # When the account it was made for was created (microseconds): a link answers as that
+    # account only, never as a later one that got its id. None: an AUTHOR_TOKENS link.
+    author_created: int | None = None
+
+
+def account_stamp(author: Author) -> int:
+    """What binds a reply link to one account beyond its id: when it was created, in microseconds."""
+    return round(author.created_at.timestamp() * 1_000_000)
 
 
 class Notifier:
@@ -141,20 +149,22 @@ class Notifier:
 
     def reply_link(self, comment_id: int, author: Author | None) -> str:
         expires = int((self.clock() + timedelta(seconds=self.reply_link_max_age)).timestamp())
-        token = self._reply_signer.dumps([comment_id, author.id if author else 0, secrets.token_urlsafe(12), expires])
+        token = self._reply_signer.dumps([comment_id, author.id if author else 0, secrets.token_urlsafe(12), expires,
+                                          account_stamp(author) if author else 0])
         return self.url(f"/dashboard/reply/{token}")
 
     def read_reply_link(self, token: str) -> ReplyLink:
         """The grant of a reply link; LinkError if forged or expired (used-ness is storage's)."""
         try:
-            comment_id, author_id, nonce, expires = self._reply_signer.loads(token)
+            comment_id, author_id, nonce, expires, created = self._reply_signer.loads(token)
         except (BadSignature, ValueError, TypeError):
+            # Links made before they named their account (four fields) are refused too.
             raise LinkError("This reply link is not valid. Open the dashboard to answer instead.") from None
-        if not all(isinstance(v, int) for v in (comment_id, author_id, expires)) or not isinstance(nonce, str):
+        if not all(isinstance(v, int) for v in (comment_id, author_id, expires, created)) or not isinstance(nonce, str):
             raise LinkError("This reply link is not valid. Open the dashboard to answer instead.")
         if self.clock().timestamp() > expires:
             raise LinkError("This reply link has expired. Open the dashboard to answer instead.")
-        return ReplyLink(comment_id, author_id or None, nonce)
+        return ReplyLink(comment_id, author_id or None, nonce, created or None)
 
     def unsubscribe_link(self, email: str) -> str:
         return self.url(f"/notify/unsubscribe/{self._unsubscribe_signer.dumps(email)}")

@@ -7,6 +7,7 @@ and records where each value came from, so `validate` can name the file or varia
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import math
 import os
 import re
@@ -274,6 +275,20 @@ def origin_of(url: str) -> str | None:
     return f"{parts.scheme}://{host}{suffix}"
 
 
+SECRET_KEY_MIN_LENGTH = 32
+SECRET_KEY_MIN_DISTINCT = 10
+MAKE_SECRET = "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why `key` is too weak to sign with; None when it is long and varied enough."""
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"is {len(key)} characters long (at least {SECRET_KEY_MIN_LENGTH} are needed)"
+    if len(set(key)) < SECRET_KEY_MIN_DISTINCT:
+        return f"uses only {len(set(key))} different characters (at least {SECRET_KEY_MIN_DISTINCT} are needed)"
+    return None
+
+
 def validate(cfg: LoadedConfig) -> list[str]:
     """Cross-check the merged values; each problem names where the value came from."""
     from limits import parse_many  # slow to import; only a starting server needs it
@@ -287,8 +302,11 @@ def validate(cfg: LoadedConfig) -> list[str]:
     if not v.get("SECRET_KEY"):
         problems.append(
             "SECRET_KEY is not set (set COMMENTS_SECRET_KEY to a long random string, e.g. "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            f"{MAKE_SECRET})"
         )
+    elif weak := secret_key_weakness(str(v["SECRET_KEY"])):
+        # Anyone can fetch signed form tokens from /api/form-token and test guesses offline.
+        bad("SECRET_KEY", f"{weak}; use a long random string, e.g. {MAKE_SECRET}")
     url = str(v["DATABASE_URL"])
     if not re.match(r"^(sqlite|postgres|postgresql(\+psycopg)?)://", url):
         bad("DATABASE_URL", f"{url!r} is not supported (expected sqlite:///FILE or postgresql+psycopg://...)")
@@ -302,7 +320,7 @@ def validate(cfg: LoadedConfig) -> list[str]:
         )
     if not 0 <= v["DISPLAY_DEPTH"] <= MAX_DISPLAY_DEPTH:
         bad("DISPLAY_DEPTH", f"{v['DISPLAY_DEPTH']} is out of range (expected 0 to {MAX_DISPLAY_DEPTH})")
-    for key in ("RATE_LIMIT", "READ_RATE_LIMIT", "LOGIN_RATE_LIMIT"):
+    for key in ("RATE_LIMIT", "READ_RATE_LIMIT", "PREVIEW_RATE_LIMIT", "LOGIN_RATE_LIMIT", "LOGIN_ACCOUNT_RATE_LIMIT"):
         if v[key] is not None:
             try:
                 if not parse_many(v[key]):
@@ -327,6 +345,11 @@ def validate(cfg: LoadedConfig) -> list[str]:
     for key in ("SITE_URL", "PUBLIC_URL"):
         if v[key] and origin_of(v[key]) is None:
             bad(key, f"{v[key]!r} is not an http(s) URL")
+    for network in v["TRUSTED_PROXIES"]:
+        try:
+            ipaddress.ip_network(network.strip(), strict=False)
+        except ValueError:
+            bad("TRUSTED_PROXIES", f"{network!r} is not an IP address or network")
     for token in v["AUTHOR_TOKENS"]:
         if len(token) < 16:
             bad("AUTHOR_TOKENS", "a token is shorter than 16 characters (too easy to guess)")

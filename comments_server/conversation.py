@@ -25,7 +25,7 @@ from comments_server.models import (
     TrackedComment,
     validate_body,
 )
-from comments_server.compose import LinkError, Notifier
+from comments_server.compose import LinkError, Notifier, account_stamp
 from comments_server.reply_links import LinkRefusal, ReplyByLink, ReplyDraft, ReplyLinkRefused
 from comments_server.sanitize import render_comment
 from comments_server.storage import ConversationQuery, Storage
@@ -246,6 +246,8 @@ class Conversations:
         if self.storage.outbox.link_used(grant.nonce):
             raise ReplyLinkRefused(LinkRefusal.USED, "Each reply link works once. Open the dashboard to answer again.")
         author = self.accounts.get(grant.author_id) if grant.author_id else None
+        if author is not None and account_stamp(author) != grant.author_created:
+            author = None  # the id now belongs to another account (SQLite reused it before 0007)
         if grant.author_id and author is None:
             raise ReplyLinkRefused(LinkRefusal.AUTHOR_GONE, "The author account it was made for no longer exists.")
         comment = self.storage.get_comment(grant.comment_id)

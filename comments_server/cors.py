@@ -11,7 +11,7 @@ from comments_server.config import origin_of
 from comments_server.errors import ApiError
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
-ALLOWED_HEADERS = "Content-Type, Authorization, X-Edit-Token"
+ALLOWED_HEADERS = "Content-Type, Authorization, X-Edit-Token, Idempotency-Key"
 ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 # Paths a browser script on the site may call across origins.
 CORS_PREFIXES = ("/api/",)

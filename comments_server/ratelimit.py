@@ -1,4 +1,4 @@
-"""Per-client-IP rate limits with Flask-Limiter: one shared budget for writes, one for reads."""
+"""Per-client-IP rate limits with Flask-Limiter: one shared budget for writes, one for reads, one for previews."""
 
 from __future__ import annotations
 
@@ -7,20 +7,21 @@ from typing import Any
 
 from flask import Flask
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 
 from comments_server.auth import has_valid_author_token
+from comments_server.clientip import account_key, client_key
 
 WRITE_ENDPOINTS = ("api.post_comment", "api.edit_comment", "api.delete_comment", "comments.post_form")
 LOGIN_ENDPOINT = "dashboard.login"
-READ_ENDPOINTS = ("api.list_thread", "api.form_token", "api.counts", "api.preview", "feeds.comments_feed",
-                  "comments.show_form")
+READ_ENDPOINTS = ("api.list_thread", "api.form_token", "api.counts", "feeds.comments_feed", "comments.show_form")
+# Each preview renders Markdown: a small budget of its own, so previews cannot use up the reads.
+PREVIEW_ENDPOINTS = ("api.preview",)
 
 
 def init_rate_limits(app: Flask, config: Mapping[str, Any]) -> Limiter:
     """A Limiter for this app only (so several apps can live in one process, as in tests)."""
     limiter = Limiter(
-        key_func=get_remote_address,
+        key_func=client_key,  # an IPv6 client by its /64
         storage_uri=config["RATE_LIMIT_STORAGE_URL"],
         key_prefix=config["RATE_LIMIT_KEY_PREFIX"],
         strategy="moving-window",
@@ -29,7 +30,8 @@ def init_rate_limits(app: Flask, config: Mapping[str, Any]) -> Limiter:
         swallow_errors=True,
     )
     limiter.init_app(app)
-    budgets = ((config["RATE_LIMIT"], WRITE_ENDPOINTS, "write"), (config["READ_RATE_LIMIT"], READ_ENDPOINTS, "read"))
+    budgets = ((config["RATE_LIMIT"], WRITE_ENDPOINTS, "write"), (config["READ_RATE_LIMIT"], READ_ENDPOINTS, "read"),
+               (config["PREVIEW_RATE_LIMIT"], PREVIEW_ENDPOINTS, "preview"))
     for limit, endpoints, scope in budgets:
         if limit is None:
             continue
@@ -40,5 +42,11 @@ def init_rate_limits(app: Flask, config: Mapping[str, Any]) -> Limiter:
     # Password guessing: failed or not, each login attempt counts (showing the form does not).
     if config["LOGIN_RATE_LIMIT"] is not None and LOGIN_ENDPOINT in app.view_functions:
         guard = limiter.limit(config["LOGIN_RATE_LIMIT"], methods=["POST"], scope="login")
+        app.view_functions[LOGIN_ENDPOINT] = guard(app.view_functions[LOGIN_ENDPOINT])  # type: ignore[assignment]
+    # ...and per account, whatever addresses the guesses come from: only failures count, so the
+    # author who knows the password is held up only while someone is guessing it.
+    if config["LOGIN_ACCOUNT_RATE_LIMIT"] is not None and LOGIN_ENDPOINT in app.view_functions:
+        guard = limiter.limit(config["LOGIN_ACCOUNT_RATE_LIMIT"], key_func=account_key, methods=["POST"],
+                              scope="login-account", deduct_when=lambda response: response.status_code == 401)
         app.view_functions[LOGIN_ENDPOINT] = guard(app.view_functions[LOGIN_ENDPOINT])  # type: ignore[assignment]
     return limiter

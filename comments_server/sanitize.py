@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from html import escape as html_escape
 from typing import Any
 
 import bleach
@@ -55,6 +56,16 @@ _CLEANER = bleach.Cleaner(
 def render_comment(text: str) -> str:
     """Markdown source -> safe HTML, ready to store and serve as is."""
     return str(_CLEANER.clean(_MD.render(text))).strip()
+
+
+def clean_html(html: str) -> str:
+    """HTML from elsewhere (another server's API) through the same allow-list as a rendered body."""
+    return str(_CLEANER.clean(html)).strip()
+
+
+def plain_html(text: str) -> str:
+    """Text as HTML without Markdown (for bodies that are never published: spam)."""
+    return "<p>" + html_escape(text).replace("\n", "<br>\n") + "</p>"
 
 
 def count_links(html: str) -> int:

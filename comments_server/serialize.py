@@ -4,10 +4,18 @@ deleted comment said."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
-from comments_server.models import Comment, CommentNode, Status
+from comments_server.models import URL_PATTERN, Comment, CommentNode, Status
+from comments_server.sanitize import clean_html
+
+_URL = re.compile(URL_PATTERN)
+# A baked conversation from an API answer: no deeper, no longer than any real one would be.
+MAX_CHECKED_DEPTH = 100
+MAX_CHECKED_NAME = 200
+MAX_CHECKED_URL = 2000
 
 DELETED_NAME = "[deleted]"
 DELETED_HTML = "<p>[deleted]</p>"
@@ -58,3 +66,80 @@ def parent_json(parent: Comment | None) -> dict[str, Any] | None:
         return None
     public = comment_json(parent)
     return {key: public[key] for key in ("id", "author_name", "is_author", "body_html")}
+
+
+class _NotAComment(ValueError):
+    pass
+
+
+def _int(value: Any, *, optional: bool = False) -> int | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _NotAComment(value)
+    return value
+
+
+def _time(value: Any, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise _NotAComment(value)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise _NotAComment(value) from None
+    if parsed.tzinfo is None:
+        raise _NotAComment(value)
+    return rfc3339(parsed)
+
+
+def _checked_comment(data: Any) -> dict[str, Any]:
+    """One comment of an API answer, rebuilt from checked fields (replies left to the caller)."""
+    if not isinstance(data, dict):
+        raise _NotAComment(data)
+    deleted = data.get("deleted") is True
+    name, url, html = data.get("author_name"), data.get("author_url"), data.get("body_html")
+    if not isinstance(name, str) or not isinstance(html, str):
+        raise _NotAComment(data)
+    if not isinstance(url, str) or len(url) > MAX_CHECKED_URL or not _URL.fullmatch(url):
+        url = None
+    return {
+        "id": _int(data.get("id")),
+        "parent_id": _int(data.get("parent_id"), optional=True),
+        "author_name": DELETED_NAME if deleted else " ".join(name.split())[:MAX_CHECKED_NAME],
+        "author_url": None if deleted else url,
+        "is_author": False if deleted else data.get("is_author") is True,
+        "body_html": DELETED_HTML if deleted else clean_html(html),
+        "created_at": _time(data.get("created_at")),
+        "edited_at": None if deleted else _time(data.get("edited_at"), optional=True),
+        "deleted": deleted,
+        "replies": [],
+    }
+
+
+def checked_conversation(data: Any) -> tuple[int, list[dict[str, Any]]] | None:
+    """A `GET /api/comments` answer from a server the build does not control, as (count, tree):
+    every comment rebuilt from checked fields and its HTML sanitised again. None if it is not one."""
+    if not isinstance(data, dict) or not isinstance(data.get("comments"), list):
+        return None
+    try:
+        count = _int(data.get("count"))
+        out: list[dict[str, Any]] = []
+        stack: list[tuple[list[Any], list[dict[str, Any]], int]] = [(data["comments"], out, 0)]
+        while stack:
+            level, target, depth = stack.pop()
+            if depth > MAX_CHECKED_DEPTH:
+                return None
+            for raw in level:
+                item = _checked_comment(raw)
+                target.append(item)
+                replies = raw.get("replies") or []
+                if not isinstance(replies, list):
+                    return None
+                if replies:
+                    stack.append((replies, item["replies"], depth + 1))
+    except _NotAComment:
+        return None
+    assert count is not None
+    return count, out

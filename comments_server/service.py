@@ -9,6 +9,8 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+import json
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,8 +33,9 @@ from comments_server.models import (
     validate_new_comment,
     validate_thread_path,
 )
-from comments_server.sanitize import count_links, render_comment
+from comments_server.sanitize import count_links, plain_html, render_comment
 from comments_server.storage import MailBuilder, Storage, ThreadCounts
+from comments_server.storage.once import FormTokenUsed, IdempotentWrite, Once, RequestSeen
 
 if TYPE_CHECKING:
     from comments_server.accounts import Accounts
@@ -55,6 +58,8 @@ class Policy:
     display_depth: int = 5
     allow_unknown_threads: bool = False
     counts_max_threads: int | None = 100
+    max_preview_length: int | None = 5000
+    idempotency_key_ttl: int = 86400
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Policy:
@@ -67,19 +72,44 @@ class Policy:
             display_depth=config["DISPLAY_DEPTH"],
             allow_unknown_threads=config["ALLOW_UNKNOWN_THREADS"],
             counts_max_threads=config["COUNTS_MAX_THREADS"],
+            max_preview_length=config["MAX_PREVIEW_LENGTH"],
+            idempotency_key_ttl=config["IDEMPOTENCY_KEY_TTL"],
         )
+
+
+def preview_cap(limits: Limits, policy: Policy) -> int | None:
+    """The longest body a preview renders: MAX_PREVIEW_LENGTH, or less when MAX_BODY_LENGTH is."""
+    caps = [c for c in (limits.max_body_length, policy.max_preview_length) if c is not None]
+    return min(caps) if caps else None
 
 
 @dataclass(frozen=True)
 class PostResult:
-    """A stored comment; `edit_token` only when it was published."""
+    """A stored comment; `edit_token` only when it was published. `replayed`: the answer to an
+    earlier request with the same Idempotency-Key, whose status it keeps."""
 
     comment: Comment
     edit_token: str | None
+    replayed: bool = False
+    held: bool | None = None
 
     @property
     def published(self) -> bool:
+        if self.held is not None:
+            return not self.held
         return self.comment.status == Status.PUBLISHED
+
+
+@dataclass(frozen=True)
+class FormTicket:
+    """A form token that passed its checks: the nonce it spends, and when it would expire."""
+
+    nonce: str
+    expires_at: datetime
+
+
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 @dataclass(frozen=True)
@@ -185,22 +215,27 @@ class CommentService:
     # Form tokens: a signed "form loaded at" time, to refuse bots that post in a blink ------------
 
     def form_token(self, thread: str) -> str:
+        """'<stamp>.<nonce>.<signature>': when the form loaded, and a nonce that posts once."""
         stamp = str(int(self.clock().timestamp()))
-        return f"{stamp}.{self._sign(thread, stamp)}"
+        nonce = secrets.token_urlsafe(12)
+        return f"{stamp}.{nonce}.{self._sign(thread, stamp, nonce)}"
 
-    def _sign(self, thread: str, stamp: str) -> str:
-        mac = hmac.new(self._secret, f"form-token|{thread}|{stamp}".encode(), hashlib.sha256).digest()
+    def _sign(self, thread: str, stamp: str, nonce: str) -> str:
+        mac = hmac.new(self._secret, f"form-token|{thread}|{stamp}|{nonce}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(mac[:18]).decode("ascii")
 
-    def check_form_token(self, token: str | None, thread: str) -> None:
-        """400 unless the token was issued for `thread`, long enough ago, and not too long ago."""
+    def check_form_token(self, token: str | None, thread: str) -> FormTicket | None:
+        """400 unless the token was issued for `thread`, long enough ago, not too long ago, and
+        has not posted a comment yet; None when form tokens are off (MIN_SUBMIT_SECONDS)."""
         wait = self.policy.min_submit_seconds
         if wait is None:
-            return
+            return None
         if not token:
             raise ApiError(400, "missing", "form_token is required (it comes from GET /api/form-token)", "form_token")
-        stamp, _, signature = token.partition(".")
-        if not stamp.isdigit() or len(stamp) > 12 or not hmac.compare_digest(signature, self._sign(thread, stamp)):
+        stamp, _, rest = token.partition(".")
+        nonce, _, signature = rest.partition(".")
+        if (not stamp.isdigit() or len(stamp) > 12 or not nonce or len(nonce) > 32
+                or not hmac.compare_digest(signature, self._sign(thread, stamp, nonce))):
             raise ApiError(400, "invalid", "form_token is not valid for this thread; reload the page", "form_token")
         age = self.clock().timestamp() - int(stamp)
         if age > self.policy.form_token_max_age:
@@ -210,16 +245,60 @@ class CommentService:
                 400, "too_fast", f"submitted {max(age, 0):.0f}s after loading; wait a few seconds and try again",
                 "form_token",
             )
+        if self.storage.once.form_token_used(nonce):
+            raise ApiError(400, "used", "this form has posted its comment; reload the page to post another",
+                           "form_token")
+        return FormTicket(nonce, datetime.fromtimestamp(int(stamp) + self.policy.form_token_max_age, UTC))
+
+    # Idempotency keys: a retried write gets the first answer -----------------------------------
+
+    def _idempotency(self, key: str | None, data: Mapping[str, Any], author: Author | None,
+                     is_author: bool) -> tuple[str, str] | None:
+        """(key hash, request hash) of a write sent with an Idempotency-Key; the key counts per
+        sender (an author account, the legacy author token, or readers), the request as sent."""
+        if key is None:
+            return None
+        if not IDEMPOTENCY_KEY.fullmatch(key):
+            raise ApiError(400, "invalid", "Idempotency-Key must be 1 to 255 printable ASCII characters",
+                           IDEMPOTENCY_HEADER)
+        sender = f"author:{author.id}" if author is not None else "token" if is_author else "reader"
+        request = json.dumps(dict(data), sort_keys=True, default=str, ensure_ascii=True)
+        return hash_token(f"{sender}|{key}"), hash_token(request)
+
+    def _replay(self, key_hash: str, request_hash: str) -> PostResult | None:
+        """The first answer to this key, if it has one (and the request is the same)."""
+        answered = self.storage.once.answered(key_hash, self.clock())
+        if answered is None:
+            return None
+        if not hmac.compare_digest(answered.request_hash, request_hash):
+            raise ApiError(422, "idempotency_key_reused",
+                           "this Idempotency-Key was used for a different request; make a new key for a new request",
+                           IDEMPOTENCY_HEADER)
+        comment = self.storage.get_comment(answered.comment_id)
+        if comment is None:
+            raise ApiError(404, "not_found", f"comment {answered.comment_id} does not exist")
+        held = answered.status != 201
+        return PostResult(comment, None if held else self._edit_token_for(key_hash), replayed=True, held=held)
+
+    def _edit_token_for(self, key_hash: str) -> str:
+        """The edit token of a comment posted with an Idempotency-Key: derived, not stored, so a
+        replay can hand it out again while the database keeps only its hash."""
+        mac = hmac.new(self._secret, f"edit-token|{key_hash}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
 
     # Writes ---------------------------------------------------------------------------------
 
     def post(self, data: Mapping[str, Any], *, is_author: bool = False, author: Author | None = None,
-             ip: str | None = None) -> PostResult:
+             ip: str | None = None, idempotency_key: str | None = None) -> PostResult:
         """Validate and store a new comment; the result says whether it was published or held.
 
         `is_author` (an AUTHOR_TOKENS token) or `author` (an account's token) posts with the badge;
-        an account's comment carries the account's name, whatever `author_name` says."""
+        an account's comment carries the account's name, whatever `author_name` says. A request
+        repeated with the same `idempotency_key` gets the first answer and stores nothing."""
         is_author = is_author or author is not None
+        keyed = self._idempotency(idempotency_key, data, author, is_author)
+        if keyed is not None and (replay := self._replay(*keyed)) is not None:
+            return replay
         if author is not None:
             fields = self._author_fields({**data, "author_name": author.name, "author_email": author.email})
         elif is_author:
@@ -238,13 +317,20 @@ class CommentService:
                 )
         else:
             parent = None
+        if not is_author:
+            if fields.honeypot:
+                # Answer as if held, so the bot learns nothing; kept as SPAM for the dashboard to
+                # purge (as plain text: spam is never published, so it costs no Markdown).
+                return PostResult(self._store(fields, thread, plain_html(fields.body), Status.SPAM, False, ip, None),
+                                  None)
+            ticket = self.check_form_token(fields.form_token, thread.path)
+        else:
+            ticket = None
+        # Markdown is the costly step: it comes after every cheap check (the request's size, the
+        # fields, the rate limit before them; then the thread, the parent, the honeypot, the form token).
         body_html = render_comment(fields.body)
         status = Status.PUBLISHED
         if not is_author:
-            if fields.honeypot:
-                # Answer as if held, so the bot learns nothing; kept as SPAM for the dashboard to purge.
-                return PostResult(self._store(fields, thread, body_html, Status.SPAM, False, ip, None), None)
-            self.check_form_token(fields.form_token, thread.path)
             links = count_links(body_html)
             if self.limits.max_links is not None and links > self.limits.max_links:
                 raise ApiError(
@@ -254,10 +340,26 @@ class CommentService:
             status, confirm_publish = self._moderate(fields)
         else:
             confirm_publish = False
-        token = secrets.token_urlsafe(32) if status == Status.PUBLISHED else None
-        comment = self._store(fields, thread, body_html, status, is_author, ip, token,
-                              author_id=author.id if author else None,
-                              mail=self._mail(thread, parent, confirm_publish))
+        published = status == Status.PUBLISHED
+        write = None
+        if keyed is not None:
+            expires = self.clock() + timedelta(seconds=self.policy.idempotency_key_ttl)
+            write = IdempotentWrite(keyed[0], keyed[1], 201 if published else 202, expires)
+        token = (self._edit_token_for(keyed[0]) if keyed else secrets.token_urlsafe(32)) if published else None
+        once = Once(ticket.nonce if ticket else None, ticket.expires_at if ticket else None, write)
+        try:
+            comment = self._store(fields, thread, body_html, status, is_author, ip, token,
+                                  author_id=author.id if author else None,
+                                  mail=self._mail(thread, parent, confirm_publish), once=once)
+        except RequestSeen:
+            # The same request, on this instance or another, stored its comment a moment earlier.
+            assert keyed is not None
+            replay = self._replay(*keyed)
+            assert replay is not None
+            return replay
+        except FormTokenUsed:
+            raise ApiError(400, "used", "this form has posted its comment; reload the page to post another",
+                           "form_token") from None
         self.notifier.wake()
         return PostResult(comment, token)
 
@@ -303,7 +405,7 @@ class CommentService:
     def _store(
         self, fields: CommentInput, thread: Thread, body_html: str, status: Status,
         is_author: bool, ip: str | None, token: str | None, *, author_id: int | None = None,
-        mail: MailBuilder | None = None,
+        mail: MailBuilder | None = None, once: Once | None = None,
     ) -> Comment:
         return self.storage.add_comment(
             NewComment(
@@ -315,6 +417,7 @@ class CommentService:
                 edit_token_hash=hash_token(token) if token else None, author_id=author_id,
             ),
             mail,
+            once,
         )
 
     def _editable(self, comment_id: int, token: str | None) -> Comment:
@@ -351,9 +454,10 @@ class CommentService:
         """A draft body rendered as it would be stored; nothing is stored."""
         if not isinstance(body, str):
             raise ApiError(400, "missing" if body is None else "wrong_type", "body must be a string", "body")
-        limit = self.limits.max_body_length
+        limit = preview_cap(self.limits, self.policy)
         if limit is not None and len(body) > limit:
-            raise ApiError(413, "too_long", f"body must be at most {limit} characters (got {len(body)})", "body")
+            raise ApiError(413, "too_long", f"body must be at most {limit} characters to preview (got {len(body)})",
+                           "body")
         return render_comment(body)
 
     def unsubscribe(self, email: str) -> None:
@@ -370,4 +474,4 @@ class CommentService:
         return None if window is None else comment.created_at + timedelta(seconds=window)
 
 
-__all__ = ["CommentService", "Policy", "PostResult", "ThreadView", "hash_token"]
+__all__ = ["CommentService", "Policy", "PostResult", "ThreadView", "hash_token", "preview_cap"]

@@ -64,9 +64,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DISPLAY_DEPTH", 5, Kind.INT,
             "Reply levels shown nested (0 to 50); deeper replies are listed under the last level."),
     Setting("RATE_LIMIT", "5/minute;30/hour", Kind.LIMIT_OFF,
-            "Writes (post, edit, delete, form) per client IP, e.g. `10/minute;100/hour`, or off."),
+            "Writes (post, edit, delete, form) per client IP (an IPv6 client by its /64), e.g. "
+            "`10/minute;100/hour`, or off."),
     Setting("READ_RATE_LIMIT", "300/minute", Kind.LIMIT_OFF,
-            "Reads (threads, counts, feeds, form) per client IP, or off."),
+            "Reads (threads, counts, feeds, form) per client IP, or off. Previews have their own."),
+    Setting("PREVIEW_RATE_LIMIT", "30/minute;300/hour", Kind.LIMIT_OFF,
+            "Live previews (`POST /api/preview`) per client IP: a budget of their own, since each "
+            "one renders Markdown; or off."),
     Setting("RATE_LIMIT_STORAGE_URL", "memory://", Kind.STR,
             "`memory://` for one process; `redis://host:6379/0` shared by several instances."),
     Setting("RATE_LIMIT_KEY_PREFIX", "blogengine-comments", Kind.STR,
@@ -74,10 +78,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRUSTED_PROXY_COUNT", 0, Kind.INT,
             "Reverse proxies whose `X-Forwarded-For`/`-Proto`/`-Host` are trusted "
             "(1 behind nginx)."),
+    Setting("TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                "fc00::/7"], Kind.LIST,
+            "Addresses or networks the proxies connect from: `X-Forwarded-*` is read only from "
+            "them, so a client reaching the server directly cannot pick its own address."),
     Setting("MIN_SUBMIT_SECONDS", 3.0, Kind.FLOAT_OFF,
             "Least time between loading the form (its form token) and submitting it, or off."),
     Setting("FORM_TOKEN_MAX_AGE", 86400, Kind.INT,
-            "Seconds a form token stays valid."),
+            "Seconds a form token stays valid; each one posts one comment."),
+    Setting("IDEMPOTENCY_KEY_TTL", 86400, Kind.INT,
+            "Seconds a new comment's `Idempotency-Key` is remembered: a retry within it gets the "
+            "first answer instead of posting again."),
     Setting("HONEYPOT_FIELD", "website", Kind.STR,
             "Hidden field people leave empty; filled means spam (answered 202, kept as SPAM). "
             '`""` = off.'),
@@ -85,6 +96,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MIN_BODY_LENGTH", 2, Kind.INT_OFF, "Shortest body in characters, or off."),
     Setting("MAX_BODY_LENGTH", 10000, Kind.INT_OFF,
             "Longest body in characters (413 beyond it), or off."),
+    Setting("MAX_PREVIEW_LENGTH", 5000, Kind.INT_OFF,
+            "Longest body `POST /api/preview` renders (413 beyond it; the widget then shows no "
+            "preview), or off."),
     Setting("MAX_NAME_LENGTH", 80, Kind.INT_OFF, "Longest author name, or off."),
     Setting("MAX_EMAIL_LENGTH", 254, Kind.INT_OFF, "Longest author email, or off."),
     Setting("MAX_URL_LENGTH", 500, Kind.INT_OFF, "Longest author URL, or off."),
@@ -99,7 +113,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Secret API tokens (16+ characters) that post as the site's author."),
     # The dashboard and author accounts.
     Setting("LOGIN_RATE_LIMIT", "5/minute;20/hour", Kind.LIMIT_OFF,
-            "Dashboard login attempts per client IP, or off."),
+            "Dashboard login attempts per client IP (an IPv6 client by its /64), or off."),
+    Setting("LOGIN_ACCOUNT_RATE_LIMIT", "5/15 minutes;20/day", Kind.LIMIT_OFF,
+            "Failed dashboard logins per account, from any address, or off; beyond it the "
+            "account's logins wait (its API tokens and reply links still work)."),
     Setting("SECURE_COOKIES", True, Kind.BOOL,
             "Send the dashboard's session cookie over HTTPS only (browsers also allow it on "
             "`http://localhost`); never in debug mode."),

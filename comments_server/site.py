@@ -140,6 +140,13 @@ def read_conversations(layer: SiteLayer, threads: Iterable[str]) -> dict[str, tu
         store.close()
 
 
+def checked_conversation(data: Any) -> tuple[int, list[dict[str, Any]]] | None:
+    """A thread as another server's API answered it, checked and sanitised again (serialize.py)."""
+    from comments_server.serialize import checked_conversation
+
+    return checked_conversation(data)
+
+
 def reader_strings(language: str) -> dict[str, Any]:
     """What the comment section says to readers in a site language ("fr-CA" reads French; an
     unknown language, English): the catalogue the widget and the no-JavaScript form use too."""

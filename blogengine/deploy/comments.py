@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from blogengine.config import SiteConfig
 from blogengine.errors import DeployError
+from blogengine.serverlink import RedirectRefused, open_url, url_problem
 
 RELOAD_PATH = "/api/threads/reload"
 TIMEOUT = 30.0
@@ -26,12 +27,20 @@ def comments_url(config: SiteConfig) -> str:
 def reload_threads(server: str, token: str, *, timeout: float = TIMEOUT) -> int:
     """POST /api/threads/reload with an author token; the number of threads the server now knows."""
     url = server.rstrip("/") + RELOAD_PATH
+    prefix = "the site was deployed, but the comment server did not reload threads.json"
+    if problem := url_problem(url):
+        raise DeployError(f"{prefix}: the author token is not sent there: {url} {problem}")
     request = urllib.request.Request(url, data=b"", method="POST", headers={
         "Authorization": f"Bearer {token}", "Accept": "application/json"})
-    prefix = "the site was deployed, but the comment server did not reload threads.json"
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http(s))
+        # A redirect is not followed: urllib would repeat the request, token and all, wherever
+        # the Location header points.
+        with open_url(request, timeout=timeout) as response:
             body = response.read()
+    except RedirectRefused as exc:
+        raise DeployError(f"{prefix}: {url} answered {exc.code}, a redirect to {exc.location or '?'}; it is "
+                          "not followed, so the author token goes nowhere else. Set [comments] url to "
+                          "the comment server's own address") from None
     except urllib.error.HTTPError as exc:
         raise DeployError(f"{prefix}: {url} answered {exc.code}: {_message(exc.read())}") from None
     except (urllib.error.URLError, OSError) as exc:

@@ -10,7 +10,7 @@ from comments_server.api.caching import counts_response, thread_response
 from comments_server.api.openapi import openapi_document
 from comments_server.auth import bearer_identity, request_identity
 from comments_server.errors import ApiError
-from comments_server.service import PostResult
+from comments_server.service import IDEMPOTENCY_HEADER, PostResult
 from comments_server.serialize import comment_json, rfc3339
 from comments_server.services import services
 from comments_server.web import json_body
@@ -19,6 +19,13 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def _created(result: PostResult) -> Response:
+    response = _answer(result)
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _answer(result: PostResult) -> Response:
     if not result.published:
         response = jsonify({"status": "pending"})
         response.status_code = 202
@@ -52,11 +59,13 @@ def form_token() -> Response:
 
 @bp.post("/comments")
 def post_comment() -> Response:
-    """A new comment: 201 published (with its edit token), 202 held for moderation."""
+    """A new comment: 201 published (with its edit token), 202 held for moderation; a retry with
+    the same Idempotency-Key gets the first answer."""
     data = json_body()
     identity = bearer_identity()
     author = identity.author if identity else None
-    return _created(services().comments.post(data, is_author=identity is not None, author=author, ip=request.remote_addr))
+    return _created(services().comments.post(data, is_author=identity is not None, author=author, ip=request.remote_addr,
+                                             idempotency_key=request.headers.get(IDEMPOTENCY_HEADER)))
 
 
 @bp.get("/comments/<int:comment_id>")

@@ -20,7 +20,7 @@ from comments_server.models import (
     VISIBLE_CHAR,
     Limits,
 )
-from comments_server.service import Policy
+from comments_server.service import Policy, preview_cap
 
 VERSION = "1"
 
@@ -227,7 +227,14 @@ PATHS: dict[str, Any] = {
         "post": {
             "operationId": "post_comment",
             "summary": "Post a comment (application/json only).",
-            "description": "An `Authorization: Bearer <author token>` header posts as the site's author.",
+            "description": "An `Authorization: Bearer <author token>` header posts as the site's author. With an "
+                           "`Idempotency-Key` header, the same request sent again (to any instance, within "
+                           "IDEMPOTENCY_KEY_TTL) gets the first answer, marked `Idempotent-Replayed: true`, "
+                           "and stores nothing; the key sent with a different request is refused (422).",
+            "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                            "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
+                            "description": "A new random value for each comment being written; the same "
+                                           "one when sending it again."}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewComment")}}},
             "responses": {
                 "201": {**_json(_ref("CommentCreated"), "Published."), "links": {
@@ -246,6 +253,7 @@ PATHS: dict[str, Any] = {
                 "409": _error("The parent comment is in another thread."),
                 "413": _error("Body (or the whole request) too long."),
                 "415": _error("Not application/json."),
+                "422": _error("This Idempotency-Key was sent with a different request."),
                 **_RATE,
             },
         },
@@ -434,6 +442,7 @@ def request_schemas(limits: Limits, policy: Policy) -> dict[str, Any]:
                        "MIN_SUBMIT_SECONDS is on" + (" (it is)." if policy.min_submit_seconds is not None else
                                                       " (it is off).")},
     }
+    preview_most = preview_cap(limits, policy)
     if policy.honeypot_field:
         properties[policy.honeypot_field] = {**NULLABLE_STRING, "description": "A honeypot: leave it empty."}
     new_comment = {
@@ -448,8 +457,8 @@ def request_schemas(limits: Limits, policy: Policy) -> dict[str, Any]:
         "NewComment": new_comment,
         "EditComment": {"type": "object", "required": ["body"], "properties": {"body": _body(limits)}},
         "Preview": {"type": "object", "required": ["body"], "properties": {"body": _string(
-            f"Markdown, at most {limits.max_body_length or 'any number of'} characters (413 beyond).",
-            max_length=limits.max_body_length)}},
+            f"Markdown, at most {preview_most or 'any number of'} characters (413 beyond).",
+            max_length=preview_most)}},
     }
 
 

@@ -8,6 +8,7 @@ speaks the site's language (the thread manifest says which) from the reader stri
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request
@@ -55,8 +56,9 @@ def _form_page(thread: Thread | None, values: dict[str, Any], error: ApiError | 
     app_services = services()
     svc = app_services.comments
     if thread is not None:
-        # A fresh token each time: the reader's next submit starts a new "time since load".
-        values = {**values, "form_token": svc.form_token(thread.path)}
+        # A fresh token each time: the reader's next submit starts a new "time since load". A
+        # fresh key too: sending this page twice (a retry, a double click) posts one comment.
+        values = {**values, "form_token": svc.form_token(thread.path), "idempotency_key": secrets.token_urlsafe(18)}
     return _page(
         "comments/form.html", status, thread=thread, values=values, message=_explain(error) if error else "",
         honeypot=svc.honeypot_field, post_url=app_services.links.post_url(thread.path) if thread else "",
@@ -120,7 +122,7 @@ def post_form() -> BaseResponse:
     values = {name: _shown(request.form.get(name, "")) for name in (*TEXT_FIELDS, "parent_id")}
     values["notify_replies"] = request.form.get("notify_replies", "")
     try:
-        result = svc.post(_form_data(), ip=request.remote_addr)
+        result = svc.post(_form_data(), ip=request.remote_addr, idempotency_key=request.form.get("idempotency_key") or None)
     except ApiError as error:
         try:
             thread: Thread | None = svc.resolve_thread(values.get("thread"))

@@ -10,6 +10,7 @@ from comments_server.models import Comment, ImportedComment, Mention, NewComment
 from comments_server.storage.accounts import AccountStore, DuplicateAuthor
 from comments_server.storage.addresses import AddressState, AddressStore, ReaderAddress
 from comments_server.storage.mentions import MentionStore
+from comments_server.storage.once import Once, OnceStore
 from comments_server.storage.outbox import OutboxStore
 from comments_server.storage.schema import ensure_schema, upgrade
 from comments_server.storage.sql import (
@@ -29,8 +30,9 @@ class Storage(Protocol):
     outbox: OutboxStore
     mentions: MentionStore
     addresses: AddressStore
+    once: OnceStore
 
-    def add_comment(self, new: NewComment, mail: MailBuilder | None = None) -> Comment: ...
+    def add_comment(self, new: NewComment, mail: MailBuilder | None = None, once: Once | None = None) -> Comment: ...
     def get_comment(self, comment_id: int) -> Comment | None: ...
     def get_comments(self, ids: Iterable[int]) -> dict[int, Comment]: ...
     def list_thread(self, thread: str, statuses: Sequence[Status] = ...) -> list[Comment]: ...

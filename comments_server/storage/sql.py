@@ -36,6 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 
 from comments_server.dburl import normalize_url, sqlite_path
+from comments_server.private_files import create_private
 from comments_server.models import (
     MAX_ID,
     Comment,
@@ -50,6 +51,7 @@ from comments_server.models import (
 from comments_server.storage.accounts import AccountStore
 from comments_server.storage.addresses import AddressStore, suppress
 from comments_server.storage.mentions import MentionStore, insert_mentions
+from comments_server.storage.once import Once, OnceStore, spend
 from comments_server.storage.outbox import OutboxStore, enqueue
 from comments_server.storage.tables import Id, comments, thread_versions
 
@@ -85,6 +87,7 @@ def make_engine(url: str) -> Engine:
     else:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+            create_private(path)  # sqlite3 would create it world-readable (0644)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
         writers = _WriterLock(Path(f"{path}-writer.lock")) if path is not None and _WriterLock.available() else None
 
@@ -179,6 +182,7 @@ class SqlStorage:
         self.outbox = OutboxStore(engine)
         self.mentions = MentionStore(engine)
         self.addresses = AddressStore(engine)
+        self.once = OnceStore(engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -188,8 +192,11 @@ class SqlStorage:
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
-    def add_comment(self, new: NewComment, mail: MailBuilder | None = None) -> Comment:
-        """Insert a comment, and the emails `mail` makes about it; all committed when this returns."""
+    def add_comment(self, new: NewComment, mail: MailBuilder | None = None, once: Once | None = None) -> Comment:
+        """Insert a comment, and the emails `mail` makes about it; all committed when this returns.
+
+        With `once`, nothing is stored if its form token was used (FormTokenUsed) or its
+        Idempotency-Key answered already (RequestSeen)."""
         values = {name: getattr(new, name) for name in _NEW_FIELDS}
         values["uid"] = new.uid or uuid.uuid4().hex
         with self._writer.begin() as conn:
@@ -197,6 +204,8 @@ class SqlStorage:
             new_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
             assert new_id is not None
             comment = Comment(**values, id=int(new_id))
+            if once is not None:
+                spend(conn, once, comment.id, new.created_at)
             _touch(conn, [new.thread], new.created_at)
             if mail is not None:
                 enqueue(conn, mail(comment), new.created_at)

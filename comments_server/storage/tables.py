@@ -36,7 +36,8 @@ metadata = MetaData(
     }
 )
 
-# BIGINT on PostgreSQL; SQLite only auto-increments a column declared exactly INTEGER.
+# BIGINT on PostgreSQL; SQLite only auto-increments a column declared exactly INTEGER (and only
+# never reuses ids with AUTOINCREMENT: tables with generated ids set sqlite_autoincrement).
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
 
@@ -110,6 +111,7 @@ comments = Table(
     Index(None, "author_id"),
     # The unanswered query starts from published author comments and walks up their parents.
     Index(None, "is_author", "status", "parent_id"),
+    sqlite_autoincrement=True,  # ids are never handed out twice (migration 0007)
 )
 
 authors = Table(
@@ -124,6 +126,7 @@ authors = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "name_key", unique=True),
     Index(None, "email", unique=True),
+    sqlite_autoincrement=True,  # ids are never handed out twice (migration 0007)
 )
 
 author_tokens = Table(
@@ -137,6 +140,7 @@ author_tokens = Table(
     Column("last_used_at", UTCDateTime, nullable=True),
     Index(None, "token_hash", unique=True),
     Index(None, "author_id"),
+    sqlite_autoincrement=True,  # ids are never handed out twice (migration 0007)
 )
 
 # Dashboard logins: the cookie holds a random id, the table its hash, so logout really ends it.
@@ -172,6 +176,7 @@ outbox = Table(
     Column("last_error", Text, nullable=True),
     Index(None, "dedupe_key", unique=True),
     Index(None, "sent_at", "failed_at", "next_attempt_at"),
+    sqlite_autoincrement=True,  # ids are never handed out twice (migration 0007)
 )
 
 # Single-use reply links: the nonce of each link that has been used.
@@ -207,6 +212,7 @@ mentions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "uid", unique=True),
     Index(None, "thread", "created_at"),
+    sqlite_autoincrement=True,  # ids are never handed out twice (migration 0007)
 )
 
 # One row per thread that has ever had a comment: a counter bumped, in the same transaction, by
@@ -218,4 +224,28 @@ thread_versions = Table(
     Column("thread", Text, primary_key=True),
     Column("version", BigInteger, nullable=False),
     Column("changed_at", UTCDateTime, nullable=False),
+)
+
+# Form tokens that have posted a comment: each works once. Kept until the token would have
+# expired anyway (FORM_TOKEN_MAX_AGE), then pruned.
+used_form_tokens = Table(
+    "used_form_tokens",
+    metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "expires_at"),
+)
+
+# Idempotency-Key of each write that created a comment, written in the comment's transaction: a
+# retry of the same request (any instance) is answered from here for IDEMPOTENCY_KEY_TTL.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),     # sha256 of who sent it and the key
+    Column("request_hash", String(64), nullable=False),   # sha256 of the request: a reused key is refused
+    Column("comment_id", Id, nullable=False),
+    Column("status", Integer, nullable=False),            # the first answer's status: 201 or 202
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "expires_at"),
 )

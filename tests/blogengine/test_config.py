@@ -317,3 +317,19 @@ def test_config_missing_file_says_what_to_do(tmp_path):
     error = only_error(tmp_path)
     assert "no blogengine.toml" in error.message
     assert "blogengine init" in error.message
+
+
+@pytest.mark.parametrize("url", ["http://comments.example.com/", "HTTP://10.0.0.5:8000", "ftp://comments.example.com/"])
+def test_config_refuses_a_comments_url_without_https(tmp_path, url):
+    """Issue 13 item 7: over plain http anyone on the way answers the build's comment requests
+    (and reads the deploy's author token)."""
+    root = write_config(tmp_path / "site", f'title = "T"\n[comments]\nurl = "{url}"\n')
+    error = only_error(root)
+    assert "'comments.url'" in error.message and "https" in error.message
+
+
+@pytest.mark.parametrize("url", ["https://comments.example.com/", "http://127.0.0.1:8000", "http://localhost:8000/",
+                                 "http://[::1]:8000"])
+def test_config_takes_https_or_a_local_comments_url(tmp_path, url):
+    root = write_config(tmp_path / "site", f'title = "T"\n[comments]\nurl = "{url}"\n')
+    assert load_config(root).comments.url == url

@@ -3,9 +3,11 @@ all (with a warning) when the server is down."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -114,3 +116,87 @@ def test_cli_prints_the_warning(make_site):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert "warning: comments not included" in result.stderr
+
+
+# --- a server the build does not control (issue 13 item 7) -------------------------------------
+
+
+class _Hostile(http.server.BaseHTTPRequestHandler):
+    """Whatever answers [comments] url at build time: script in every field it can reach."""
+
+    answer: bytes = b""
+    redirect_to: str = ""
+
+    def do_GET(self):
+        if self.redirect_to:
+            self.send_response(302)
+            self.send_header("Location", self.redirect_to)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(self.answer)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def hostile_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+HOSTILE_COMMENT = {
+    "id": 1, "parent_id": None, "author_name": "<img src=x onerror=alert(1)>", "is_author": True,
+    "author_url": "javascript:alert(1)//https://",
+    "body_html": '<p>hi</p><script>alert(1)</script><img src=x onerror=alert(2)>'
+                 '<a href="javascript:alert(3)">x</a><iframe src="https://evil.example"></iframe>',
+    "created_at": "2024-01-07T10:00:00Z", "edited_at": None, "deleted": False,
+    "replies": [{"id": 2, "parent_id": 1, "author_name": "R", "author_url": "https://ok.example/",
+                 "is_author": False, "body_html": '<p onclick="alert(4)">reply</p>',
+                 "created_at": "2024-01-07T11:00:00Z", "edited_at": None, "deleted": False, "replies": []}],
+}
+
+
+def test_comments_baked_over_the_api_are_sanitised_again(make_site, build_at, hostile_server):
+    """Whoever answered the comment server's URL at build time wrote script into the site: the
+    build put the API's body_html into the page as it came."""
+    _Hostile.answer, _Hostile.redirect_to = json.dumps({"count": 2, "comments": [HOSTILE_COMMENT]}).encode(), ""
+    url = f"http://127.0.0.1:{hostile_server.server_port}"
+    root = make_site({"content/posts/open.md": post("Open post", "2024-01-05")},
+                     config=BASIC_CONFIG + f'\n[comments]\nurl = "{url}/"\n')
+    report = build_at(root)
+    assert report.warnings == []
+    html = (root / "public/2024/01/open-post/index.html").read_text()
+    soup = read_html(root / "public/2024/01/open-post/index.html")
+    section = soup.select_one(".bec-comment")
+    assert section is not None and "hi" in section.get_text() and "reply" in soup.get_text()
+    assert not section.find_all(["script", "img", "iframe"])
+    assert not [a for tag in section.find_all(True) for a in tag.attrs if a.lower().startswith("on")]
+    assert not [tag for tag in section.find_all(href=True) if "javascript" in tag["href"].lower()]
+    assert "javascript:" not in html and "alert(1)&gt;" in html  # the name is text
+    assert soup.select_one('a.bec-author[href="https://ok.example/"]') is not None
+
+
+def test_a_comment_server_url_that_redirects_is_not_followed(make_site, build_at, hostile_server):
+    _Hostile.answer, _Hostile.redirect_to = b"", "http://evil.example/api/comments"
+    url = f"http://127.0.0.1:{hostile_server.server_port}"
+    root = make_site(FILES, config=BASIC_CONFIG + f'\n[comments]\nurl = "{url}/"\n')
+    report = build_at(root)
+    assert len(report.warnings) == 1 and "not followed" in report.warnings[0]
+
+
+@pytest.mark.parametrize("answer", [[], {"count": "2", "comments": []}, {"count": 1, "comments": [{"id": 1}]},
+                                    {"count": 1, "comments": [{**HOSTILE_COMMENT, "created_at": "{{7*7}}"}]}])
+def test_an_api_answer_that_is_not_a_conversation_is_left_out(make_site, build_at, hostile_server, answer):
+    _Hostile.answer, _Hostile.redirect_to = json.dumps(answer).encode(), ""
+    url = f"http://127.0.0.1:{hostile_server.server_port}"
+    root = make_site(FILES, config=BASIC_CONFIG + f'\n[comments]\nurl = "{url}/"\n')
+    report = build_at(root)
+    assert len(report.warnings) == 1 and "not a conversation" in report.warnings[0]
+    assert read_html(root / "public/2024/01/open-post/index.html").find(id="state").get_text() == "unavailable"

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import re
+import threading
 import urllib.error
 import urllib.request
 
 import pytest
 
+from blogengine.deploy.comments import reload_threads
+from blogengine.errors import DeployError
 from comments_server.app import create_app
 from tests.support.deploy import deploy, make_deploy_site, one_line_error, snapshot
 from tests.support.live import serve_folder, serve_wsgi
@@ -26,7 +31,7 @@ def setup(tmp_path):
     assert deploy(site).exit_code == 0
     with serve_folder(tmp_path / "www") as www:
         app = create_app({
-            "SECRET_KEY": "test-secret-key-0123456789",
+            "SECRET_KEY": "test-secret-key-0123456789-abcdefghij",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'comments.sqlite3'}",
             "THREADS_MANIFEST": f"{www}/threads.json",
             "THREADS_MANIFEST_TTL": 3600,
@@ -103,3 +108,62 @@ def test_deploy_with_an_unreachable_comment_server(setup):
     error = one_line_error(deploy(site, env={"BLOGENGINE_COMMENTS_TOKEN": TOKEN}))
     assert "the site was deployed, but the comment server did not reload threads.json" in error
     assert "cannot reach http://127.0.0.1:1" in error
+
+
+# --- the author token stays with the comment server (issue 13 item 8) ---------------------------
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """Answers every request with `redirect_to` (a 302) or records the Authorization it got."""
+
+    redirect_to = ""
+    status = 302
+    seen: list = []
+
+    def _answer(self):
+        if self.redirect_to:
+            self.send_response(self.status)
+            self.send_header("Location", self.redirect_to)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        type(self).seen.append((self.command, self.path, self.headers.get("Authorization")))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"threads": 1}')
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def recorder(redirect_to=""):
+    handler = type("Handler", (_Recorder,), {"redirect_to": redirect_to, "seen": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_reload_does_not_follow_a_redirect_with_the_token(status):
+    """`deploy` sent the comment-server token on to wherever the reload URL redirected."""
+    with recorder() as (thief, stolen), recorder(redirect_to=f"{thief}/collect") as (server, redirector):
+        redirector.status = status
+        with pytest.raises(DeployError, match="not followed"):
+            reload_threads(server, TOKEN, timeout=5)
+    assert stolen.seen == []
+
+
+def test_reload_sends_the_token_only_over_https_or_to_this_machine():
+    with pytest.raises(DeployError, match="https"):
+        reload_threads("http://comments.example.com", TOKEN, timeout=5)
+    with recorder() as (server, handler):
+        assert reload_threads(server, TOKEN, timeout=5) == 1
+    assert handler.seen == [("POST", "/api/threads/reload", f"Bearer {TOKEN}")]

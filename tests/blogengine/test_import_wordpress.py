@@ -207,7 +207,7 @@ def test_dashboard_api_queue_after_import_and_build(imported, db_url):  # noqa: 
     site, _store, _output = imported
     build(load_config(site), BuildOptions(now=NOW))
     token = "import-test-author-token-0123456789"
-    app = create_app({"SECRET_KEY": "import-test-secret-0123456789", "DATABASE_URL": db_url,
+    app = create_app({"SECRET_KEY": "import-test-secret-0123456789-abcdefghij", "DATABASE_URL": db_url,
                       "THREADS_MANIFEST": str(site / "public/threads.json"), "AUTHOR_TOKENS": [token]})
     response = app.test_client().get("/api/unanswered", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.get_data(as_text=True)

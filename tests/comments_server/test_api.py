@@ -498,3 +498,88 @@ def test_no_input_causes_a_server_error(client, field):
     for value in FUZZ_VALUES:
         response = client.patch("/api/comments/1", json={field: value}, headers={"X-Edit-Token": "t"})
         assert response.status_code < 500, (field, value)
+
+
+# --- retries never duplicate: Idempotency-Key ----------------------------------------------------
+
+
+def keyed(client, key, **fields):
+    return client.post("/api/comments", json=new_comment(**fields), headers={"Idempotency-Key": key})
+
+
+def test_a_retried_post_gets_the_first_answer_from_any_instance(make_app, db_url):
+    """The first answer never reached the client (a dropped connection, an instance killed after
+    the commit): the retry, to another instance on the same database, gets that answer and
+    stores nothing, where before it posted the comment a second time."""
+    one, two = make_app(DATABASE_URL=db_url), make_app(DATABASE_URL=db_url)
+    first = keyed(one.test_client(), "retry-0001", body="Posted once.")
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    again = keyed(two.test_client(), "retry-0001", body="Posted once.")
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json()  # the same id, and the same edit token
+    assert again.headers["Location"] == first.headers["Location"]
+    assert [c.body for c in storage(one).all_comments()] == ["Posted once."]
+    token = again.get_json()["edit_token"]
+    edited = two.test_client().patch(f"/api/comments/{first.get_json()['id']}", json={"body": "Edited."},
+                                     headers={"X-Edit-Token": token})
+    assert edited.status_code == 200
+
+
+def test_concurrent_retries_on_two_instances_store_one_comment(make_app, db_url):
+    import threading
+
+    apps = [make_app(DATABASE_URL=db_url) for _ in range(2)]
+    answers = []
+    start = threading.Barrier(6)
+
+    def send(app):
+        client = app.test_client()
+        start.wait()
+        answers.append(keyed(client, "burst-key", body="Once, though sent six times."))
+
+    threads = [threading.Thread(target=send, args=(apps[n % 2],)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(a.status_code for a in answers) == [201] * 6
+    assert len({a.get_json()["id"] for a in answers}) == 1
+    assert len(storage(apps[0]).all_comments()) == 1
+
+
+def test_a_held_comment_is_replayed_as_held(make_app):
+    client = make_app(MODERATION="all").test_client()
+    assert keyed(client, "held-1").status_code == 202
+    again = keyed(client, "held-1")
+    assert again.status_code == 202 and again.get_json() == {"status": "pending"}
+
+
+def test_an_idempotency_key_used_for_another_request_is_refused(client, app):
+    assert keyed(client, "same-key", body="The first comment.").status_code == 201
+    assert_error(keyed(client, "same-key", body="A different comment."), 422, "idempotency_key_reused",
+                 "Idempotency-Key")
+    assert len(storage(app).all_comments()) == 1
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "spaces are not allowed", "caf\u00e9"])
+def test_a_malformed_idempotency_key_is_refused(client, key):
+    response = client.post("/api/comments", json=new_comment(), headers={"Idempotency-Key": key})
+    assert_error(response, 400, "invalid", "Idempotency-Key")
+
+
+def test_an_idempotency_key_is_forgotten_after_its_ttl(make_app, clock):
+    app = make_app(IDEMPOTENCY_KEY_TTL=60)
+    client = app.test_client()
+    first = keyed(client, "short-lived").get_json()
+    clock.advance(61)
+    later = keyed(client, "short-lived")
+    assert later.status_code == 201 and later.get_json()["id"] != first["id"]
+
+
+def test_keys_are_per_sender(client, app):
+    """A reader cannot get an author's answer (and its edit token) by sending the same key."""
+    auth = {"Authorization": f"Bearer {AUTHOR_TOKEN}", "Idempotency-Key": "shared"}
+    by_author = client.post("/api/comments", json=new_comment(), headers=auth)
+    by_reader = keyed(client, "shared")
+    assert by_author.status_code == by_reader.status_code == 201
+    assert by_author.get_json()["id"] != by_reader.get_json()["id"]

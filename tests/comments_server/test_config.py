@@ -31,6 +31,14 @@ def test_defaults_are_complete_and_valid_but_for_secret_and_manifest():
     assert problems[0].startswith("SECRET_KEY is not set") and problems[1].startswith("THREADS_MANIFEST is not set")
 
 
+@pytest.mark.parametrize("key", ["secret", "test-secret-key-0123456789", "a" * 64, "abababab" * 8])
+def test_a_guessable_secret_key_is_refused(key, manifest):
+    """Issue 13 item 12: /api/form-token hands anyone signed values to test SECRET_KEY guesses
+    against offline, so a short or repetitive key no longer starts the server."""
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({"SECRET_KEY": key, "THREADS_MANIFEST": str(manifest), "DATABASE_URL": "sqlite://"})
+
+
 def test_layers_override_in_order(tmp_path):
     file = write(tmp_path / "comments.toml", """
         moderation = "all"

@@ -425,3 +425,27 @@ def test_reply_median_in_the_thread_response(logged_in, clock):
     clock.advance(91 * 86400)
     services(logged_in.application).conversations._medians.clear()
     assert median() is None
+
+
+def test_password_guesses_from_many_addresses_are_limited_per_account(make_app):
+    """Issue 13 item 11: no per-account backoff, so guesses spread over many addresses (or
+    IPv6 /64s) were never slowed. Failed logins now count per account, by name or email alike."""
+    app = make_app(LOGIN_ACCOUNT_RATE_LIMIT="3/15 minutes", LOGIN_RATE_LIMIT="100/minute")
+    add_author(app)
+    add_author(app, "Bob Builder", "bob@example.com")
+    statuses = []
+    for n, name in enumerate([ANN["name"], ANN["email"], ANN["name"].upper(), ANN["name"]]):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"198.51.100.{n + 1}"
+        statuses.append(login(client, name=name, password=f"wrong guess {n}").status_code)
+    assert statuses == [401, 401, 401, 429]
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "192.0.2.50"
+    assert login(elsewhere).status_code == 429  # even the right password waits
+    assert login(elsewhere, name="Bob Builder").status_code == 303  # other accounts are not held up
+
+
+def test_a_good_login_does_not_use_up_the_account_budget(make_app):
+    app = make_app(LOGIN_ACCOUNT_RATE_LIMIT="2/15 minutes", LOGIN_RATE_LIMIT="100/minute")
+    add_author(app)
+    assert [login(app.test_client()).status_code for _ in range(4)] == [303] * 4

@@ -4,6 +4,8 @@ command. A server killed mid-burst and a backup of a live database: tests/e2e/te
 from __future__ import annotations
 
 import contextlib
+import os
+import stat
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +32,26 @@ def test_backup_command(tmp_path, monkeypatch, make_app):
     monkeypatch.setenv("COMMENTS_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/x")
     result = CliRunner().invoke(comments_cli, ["backup", str(tmp_path / "pg.sqlite3")])
     assert result.exit_code == 1 and "pg_dump" in result.output
+
+
+def test_database_backup_and_export_are_readable_by_their_owner_only(tmp_path, monkeypatch, make_app):
+    """Issue 13 item 12: with the usual umask 022 they were created 0644, readable by every local
+    user, though they hold emails, IP addresses and password hashes."""
+    old_umask = os.umask(0o022)
+    try:
+        app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'fresh' / 'comments.sqlite3'}")
+        assert app.test_client().post("/api/comments", json=new_comment()).status_code == 201
+        db = tmp_path / "fresh" / "comments.sqlite3"
+        monkeypatch.setenv("COMMENTS_DATABASE_URL", f"sqlite:///{db}")
+        monkeypatch.chdir(tmp_path)
+        runner = CliRunner()
+        assert runner.invoke(comments_cli, ["backup", str(tmp_path / "copy.sqlite3")]).exit_code == 0
+        (tmp_path / "out.json").write_text("an older export, readable by all")
+        assert runner.invoke(comments_cli, ["export", str(tmp_path / "out.json")]).exit_code == 0
+    finally:
+        os.umask(old_umask)
+    for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm"), tmp_path / "copy.sqlite3", tmp_path / "out.json"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
 
 @contextlib.contextmanager

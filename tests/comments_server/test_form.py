@@ -202,3 +202,21 @@ def test_form_pages_of_a_manifest_without_language_are_english(client):
     labels = [" ".join(label.text.split()) for label in page.find_all("label")]
     assert labels == ["Leave this empty", "Name", "Email (optional, never shown)", "Website (optional)",
                       "Comment (Markdown)", "Email me when someone replies"]
+
+
+def test_the_same_form_page_sent_twice_posts_one_comment(make_app, clock):
+    """A double click, or the browser resending after a dropped answer: the page's own key makes
+    the second send get the first answer (and its single-use form token is not 'used' for it)."""
+    client = make_app(MIN_SUBMIT_SECONDS=3).test_client()
+    page = soup(client.get("/comments/form", query_string={"thread": POST}))
+    hidden = {name: page.find("input", {"name": name})["value"] for name in ("form_token", "idempotency_key")}
+    assert len(hidden["idempotency_key"]) >= 20
+    clock.advance(10)
+    first = client.post("/comments/form", data=form(**hidden))
+    again = client.post("/comments/form", data=form(**hidden))
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"]
+    assert client.get("/api/comments", query_string={"thread": POST}).get_json()["count"] == 1
+    # Each page load has its own key.
+    assert soup(client.get("/comments/form", query_string={"thread": POST})).find(
+        "input", {"name": "idempotency_key"})["value"] != hidden["idempotency_key"]

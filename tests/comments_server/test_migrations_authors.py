@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import inspect, text
 
-from comments_server.models import OutgoingMail, State
+from comments_server.models import NewComment, OutgoingMail, State, Status
 from comments_server.storage import schema
 from comments_server.storage.sql import SqlStorage, make_engine
 from comments_server.storage.tables import metadata
@@ -155,3 +155,34 @@ def test_a_fresh_database_gets_exactly_the_migrated_schema(db_url):
     assert schema.upgrade(engine) == schema.head_revision()
     assert reflected(engine) == fresh
     engine.dispose()
+
+
+def test_0007_keeps_rows_and_never_hands_out_an_id_twice(engine):
+    schema.upgrade(engine, "0006")
+    with engine.begin() as conn:
+        for name in ("ann", "bob"):
+            conn.execute(text("INSERT INTO authors (name, name_key, email, password_hash, created_at)"
+                              " VALUES (:n, :k, :e, 'scrypt:x', :t)"), {"n": name, "k": name, "e": f"{name}@x.org", "t": T})
+        conn.execute(text("INSERT INTO author_tokens (author_id, label, token_hash, created_at)"
+                          " VALUES (2, 'script', :h, :t)"), {"h": "a" * 64, "t": T})
+        for body, parent, author in (("q", None, False), ("a", 1, True)):
+            conn.execute(text("INSERT INTO comments (thread, parent_id, status, author_name, is_author, notify_replies,"
+                              " body, body_html, created_at, uid) VALUES ('/a/', :p, 'published', 'R', :a, false, :b,"
+                              " '<p>x</p>', :t, :u)"), {"p": parent, "a": author, "b": body, "u": body, "t": T})
+        conn.execute(text("UPDATE comments SET author_id = 2 WHERE id = 2"))
+    schema.upgrade(engine, "0007")
+    assert {"used_form_tokens", "idempotency_keys"} <= set(inspect(engine).get_table_names())
+    store = SqlStorage(engine)
+    assert store.get_comment(2).author_id == 2 and store.get_comment(2).parent_id == 1
+    assert [t.label for t in store.accounts.list_tokens(2)] == ["script"]
+    # The newest author and the newest comment go; their ids are not handed out again.
+    assert store.accounts.remove_author(2)
+    assert store.accounts.add_author("Eve", "eve@x.org", "scrypt:y", T).id == 3
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM comments WHERE id = 2"))
+    assert store.add_comment(NewComment(
+        thread="/a/", parent_id=None, status=Status.PUBLISHED, author_name="R", author_email=None, author_url=None,
+        is_author=False, notify_replies=False, body="b", body_html="<p>b</p>", created_at=T, ip=None,
+        edit_token_hash=None)).id == 3
+    schema.downgrade(engine, "0006")
+    schema.upgrade(engine)

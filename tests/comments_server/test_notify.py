@@ -22,6 +22,8 @@ from comments_server.mail import MailSettings, send_pending
 from comments_server.reply_links import LinkRefusal, ReplyLinkRefused
 from comments_server.services import services
 from comments_server.models import NewComment, Status
+from comments_server.storage.tables import authors
+from comments_server.transfer import import_document
 from tests.support.authoring import (
     ANN,
     add_author,
@@ -296,6 +298,49 @@ def test_a_reply_link_of_a_removed_author_is_refused(app, client):
     assert page.status_code == 403 and "no longer exists" in page.get_data(as_text=True)
 
 
+def _reply_path(app, comment_id, author):
+    return desk(app).notifier.reply_link(comment_id, author).split("blog.example.com", 1)[1]
+
+
+def test_a_removed_authors_reply_link_does_not_publish_as_the_next_new_author(make_app, smtp, db_url, clock):
+    """Issue 13 item 6: SQLite handed a removed author's id to the next account, so the removed
+    author's emailed links published as the newcomer, with the badge."""
+    app = make_app(DATABASE_URL=db_url, **mail_config(smtp))
+    client = app.test_client()
+    add_author(app)
+    bob = add_author(app, "Bob Builder", "bob@example.com")
+    question = reader(client, body="Anyone?")
+    path = _reply_path(app, question["id"], bob)
+    desk(app).accounts.remove(bob)
+    clock.advance(60)
+    eve = add_author(app, "Eve Newcomer", "eve@example.com")
+    assert eve.id != bob.id  # ids are never handed out twice (migration 0007)
+    visitor = app.test_client()
+    page = visitor.get(path)
+    assert page.status_code == 403 and "no longer exists" in page.get_data(as_text=True)
+    token = csrf_token(visitor, "/dashboard/login")
+    assert visitor.post(path, data={"body": "Published as Eve?", "csrf_token": token}).status_code == 403
+    assert [c["author_name"] for c in thread_comments(client)] == ["Reader"]
+
+
+def test_a_reply_link_answers_only_as_the_account_it_was_made_for(make_app, smtp, db_url, clock):
+    """A database that reused an id before migration 0007: the link names its account, not just the id."""
+    app = make_app(DATABASE_URL=db_url, **mail_config(smtp))
+    client = app.test_client()
+    bob = add_author(app, "Bob Builder", "bob@example.com")
+    question = reader(client, body="Anyone?")
+    path = _reply_path(app, question["id"], bob)
+    desk(app).accounts.remove(bob)
+    clock.advance(60)
+    with desk(app).accounts.store.engine.begin() as conn:  # what SQLite's max(id)+1 did
+        conn.execute(authors.insert().values(id=bob.id, name="Eve", name_key="eve", email="eve@example.com",
+                                             password_hash="x", created_at=clock()))
+    with pytest.raises(ReplyLinkRefused) as refused:
+        desk(app).open_reply_link(path.rsplit("/", 1)[1])
+    assert refused.value.refusal is LinkRefusal.AUTHOR_GONE
+    assert client.get(path).status_code == 403
+
+
 # The digest --------------------------------------------------------------------------------------
 
 
@@ -307,7 +352,7 @@ def site(tmp_path, smtp, monkeypatch):
         title = "Test Blog"
         base_url = "https://blog.example.com/"
         [comments.server]
-        secret_key = "test-secret-key-0123456789"
+        secret_key = "test-secret-key-0123456789-abcdefghij"
         mail_host = "127.0.0.1"
         mail_port = {smtp.port}
         mail_tls = "off"

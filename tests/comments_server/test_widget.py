@@ -136,11 +136,27 @@ def test_preview_refuses_bad_input(make_app):
     assert client.post("/api/preview", json={"body": ""}).get_json() == {"body_html": ""}
 
 
-def test_preview_is_rate_limited_as_a_read(make_app):
-    client = make_app(READ_RATE_LIMIT="2/minute").test_client()
-    assert [client.post("/api/preview", json={"body": "x"}).status_code for _ in range(3)] == [200, 200, 429]
+def test_previews_have_a_budget_of_their_own_and_cannot_use_up_the_reads(make_app):
+    """Issue 13 item 3: previews counted against the read budget (300/minute), so a few clients
+    rendering `*a`x5000 slowed every thread read. They now have a small budget of their own."""
+    client = make_app(READ_RATE_LIMIT="3/minute", PREVIEW_RATE_LIMIT="2/minute").test_client()
+    attack = {"body": "*a" * 2500}
+    assert [client.post("/api/preview", json=attack).status_code for _ in range(4)] == [200, 200, 429, 429]
+    reads = [client.get("/api/comments", query_string={"thread": POST}).status_code for _ in range(3)]
+    assert reads == [200, 200, 200]  # the read budget is whole
     posted = client.post("/api/comments", json={"thread": POST, "author_name": "R", "body": "Still fine."})
     assert posted.status_code == 201  # writes have their own budget
+
+
+def test_preview_renders_at_most_max_preview_length(make_app):
+    client = make_app(MAX_PREVIEW_LENGTH=5000).test_client()
+    assert client.post("/api/preview", json={"body": "*a" * 2500}).status_code == 200
+    assert_error(client.post("/api/preview", json={"body": "*a" * 5000}), 413, "too_long", "body")
+    # The cap is the smaller of MAX_PREVIEW_LENGTH and MAX_BODY_LENGTH, and the API says so.
+    small = make_app(MAX_PREVIEW_LENGTH=100, MAX_BODY_LENGTH=50).test_client()
+    assert_error(small.post("/api/preview", json={"body": "x" * 51}), 413, "too_long", "body")
+    schema = small.get("/api/openapi.json").get_json()["components"]["schemas"]["Preview"]
+    assert schema["properties"]["body"]["maxLength"] == 50
 
 
 def test_preview_refuses_other_origins(client):

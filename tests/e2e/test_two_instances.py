@@ -4,6 +4,8 @@ concurrent writers through both lose nothing, and the limit counts across both."
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import threading
 import uuid
@@ -83,3 +85,58 @@ def test_rate_limit_counts_across_instances(tmp_path, two_instances, live_server
         for server in pair:   # before their schema goes
             server.stop()
     assert statuses[:4] == [201] * 4 and statuses[4:] == [429, 429]
+
+
+def test_retries_after_an_instance_is_killed_mid_burst_store_each_comment_once(tmp_path, manifest, postgres_url,
+                                                                               live_servers):
+    """Issue 13, "retries never duplicate": writers post through one instance, which is killed
+    with SIGKILL mid-burst; each request left without an answer (stored or not, the client cannot
+    tell) is sent again, with its Idempotency-Key, to the other instance. Every key ends up as
+    exactly one comment: none lost, none twice."""
+    with postgres_schema(postgres_url) as url:
+        settings = {"DATABASE_URL": url, "THREADS_MANIFEST": str(manifest), "MAIL_SEND_IN_BACKGROUND": "false"}
+        one = live_servers.comments(tmp_path, name="one", **settings)
+        two = live_servers.comments(tmp_path, name="two", **settings)
+        answered: dict[str, int] = {}
+        unanswered: list[tuple[str, dict]] = []
+        stop = threading.Event()
+
+        def work(worker: int) -> None:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                key, body = f"w{worker}-{n}-{uuid.uuid4().hex}", new_comment(body=f"burst {worker}-{n}")
+                try:
+                    status, _headers, raw = one.request("POST", "/api/comments", body, {"Idempotency-Key": key})
+                except OSError:
+                    unanswered.append((key, body))   # killed: stored or not, nobody knows
+                    return
+                assert status == 201, raw
+                answered[key] = json.loads(raw)["id"]
+
+        writers = [threading.Thread(target=work, args=(w,), daemon=True) for w in range(6)]
+        for thread in writers:
+            thread.start()
+        while len(answered) < 60:
+            threading.Event().wait(0.01)
+        os.kill(one.process.pid, signal.SIGKILL)
+        one.process.wait()
+        stop.set()
+        for thread in writers:
+            thread.join(timeout=30)
+        replayed = 0
+        for key, body in unanswered:
+            status, headers, raw = two.request("POST", "/api/comments", body, {"Idempotency-Key": key})
+            assert status == 201, raw
+            replayed += headers.get("Idempotent-Replayed") == "true"
+            answered[key] = json.loads(raw)["id"]
+        two.stop()
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            bodies = [row[0] for row in conn.execute(text("SELECT body FROM comments"))]
+            ids = {row[0] for row in conn.execute(text("SELECT id FROM comments"))}
+        engine.dispose()
+    assert len(bodies) == len(set(bodies)) == len(answered)  # each request once
+    assert set(answered.values()) == ids
+    print(f"killed mid-burst: {len(answered)} comments, {len(unanswered)} retried, {replayed} of them "
+          "had been stored and got their first answer")

@@ -28,7 +28,7 @@ from referencing.jsonschema import DRAFT202012
 from comments_server.app import create_app
 from comments_server.api.openapi import openapi_document
 
-SECRET = "test-secret-key-0123456789"
+SECRET = "test-secret-key-0123456789-abcdefghij"
 AUTHOR_TOKEN = "author-token-0123456789abcdef"
 POSTGRES_URL = os.environ.get("COMMENTS_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("COMMENTS_TEST_REDIS_URL", "")
@@ -46,6 +46,8 @@ CLOSED = THREADS[2]["path"]
 NO_LIMITS: dict[str, Any] = {
     "RATE_LIMIT": None,
     "READ_RATE_LIMIT": None,
+    "PREVIEW_RATE_LIMIT": None,
+    "LOGIN_ACCOUNT_RATE_LIMIT": None,
     "MIN_SUBMIT_SECONDS": None,
 }
 

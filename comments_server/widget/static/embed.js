@@ -176,13 +176,14 @@
 
   // One request to the API: resolves {status, data}; rejects with the API's error object
   // ({code, message, field, status}), or {code: "network"} when the server cannot be reached.
-  function api(method, path, body, editToken) {
+  function api(method, path, body, editToken, idempotencyKey) {
     var init = {method: method, headers: {}, credentials: "omit"};
     if (body) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
     if (editToken) init.headers["X-Edit-Token"] = editToken;
+    if (idempotencyKey) init.headers["Idempotency-Key"] = idempotencyKey;
     return fetch(base + path, init).then(function (response) {
       return response.text().then(function (text) {
         var data = null;
@@ -538,7 +539,10 @@
           body: body.value, notify_replies: notify.checked, form_token: state.token
         };
         if (honeypot) data[honeypot] = form.elements[honeypot].value;
-        request = api("POST", "/api/comments", data);
+        // One key per comment being written: sending it again (after a network error, a double
+        // click) gets the first answer instead of posting twice.
+        if (!form.becKey) form.becKey = newKey();
+        request = api("POST", "/api/comments", data, null, form.becKey);
       }
       var sent = body.value;
       form.becBusy = true;
@@ -553,6 +557,8 @@
       }
       request.then(function (result) {
         done();
+        form.becKey = null;
+        if (kind !== "edit") refreshToken();  // each form token posts one comment
         if (kind !== "edit") {
           save(READER, {author_name: name.value.trim(), author_email: email.value.trim(),
             author_url: url, notify_replies: notify.checked});
@@ -562,11 +568,20 @@
         onDone(result, sent);
       }, function (error) {
         done();
+        // Refused: nothing was stored, so the next try is a new request. Not heard back: the
+        // same request again, with the same key.
+        if (error.code !== "network" && !(error.status >= 500)) form.becKey = null;
         fail(error);
       });
     });
     form.becBody = body;
     return form;
+  }
+
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
   }
 
   // The form token records when the form was shown; the thread itself comes from the HTTP cache.

@@ -1,0 +1,56 @@
+"""Requests from the generator to the comment server (baking comments, reloading threads): only
+to https, or to this machine; never following a redirect, so neither a token nor trust in the
+answer passes to another address."""
+
+from __future__ import annotations
+
+import ipaddress
+import urllib.error
+import urllib.request
+from email.message import Message
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+LOOPBACK_NAMES = ("localhost",)
+
+
+def url_problem(url: str) -> str | None:
+    """Why the generator must not talk to `url`; None when it is https, or http on loopback."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"must be an absolute https URL, got {url!r}"
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        return (f"must use https (got {url!r}): over plain http anyone on the way can change the comments "
+                "baked into the site, or read the author token; http is only for localhost")
+    return None
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class RedirectRefused(urllib.error.HTTPError):
+    """The server answered with a redirect, which is not followed."""
+
+    def __init__(self, url: str, code: int, headers: Message, fp: IO[bytes] | None) -> None:
+        super().__init__(url, code, f"redirect to {headers.get('Location', '?')} not followed", headers, fp)
+        self.location = headers.get("Location", "")
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
+                         headers: Message, newurl: str) -> None:
+        raise RedirectRefused(req.full_url, code, headers, fp)
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def open_url(request: urllib.request.Request | str, *, timeout: float) -> Any:
+    """urlopen, but a 3xx is an error (RedirectRefused) instead of a new request elsewhere."""
+    return _OPENER.open(request, timeout=timeout)
