@@ -535,7 +535,10 @@ def test_the_widget_posts_with_a_form_token_while_the_thread_comes_from_the_http
         "That was quick! Please wait a few seconds, then send your comment again."
     assert form.locator("textarea").input_value() == "Sent at once."
     page.wait_for_timeout(2500)
-    form.locator("button[type=submit]").click()
+    # Wait for the answer itself: the "response" events can reach this process after the page
+    # has drawn the comment (and after the widget fetched its next form token).
+    with page.expect_response(lambda r: urlsplit(r.url).path == "/api/comments" and r.request.method == "POST"):
+        form.locator("button[type=submit]").click()
     page.locator("#comments .bec-thread > li").wait_for()
     assert [c[1] for c in calls if c[0] == "/api/comments" and c[1] != 200] == [400, 201]
 
