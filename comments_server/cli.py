@@ -176,15 +176,20 @@ def export(output: Path, site: Path | None) -> None:
 @comments.command("import")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
 @site_option
-def import_(source: Path, site: Path | None) -> None:
+@click.option("--keep-author-badges", is_flag=True,
+              help="Trust the file's is_author flags (your own export): by default a comment keeps "
+                   "the author badge only when its email is an author account's on this server.")
+def import_(source: Path, site: Path | None, keep_author_badges: bool) -> None:
     """Add the comments of a JSON export (from `comments export`) to the database.
 
     All or nothing, in one transaction; comments already there (same uid) are skipped, so
-    importing a file twice adds nothing the second time.
+    importing a file twice adds nothing the second time. Every record passes the field checks
+    a posted comment does. The author badge comes from this server's accounts, not from the
+    file, unless --keep-author-badges says the file is your own export.
 
     \b
     Examples:
-      blogengine comments import backup.json
+      blogengine comments import backup.json --keep-author-badges
       blogengine comments import --site my-blog demo-comments.json
     """
     from comments_server.transfer import TransferError, import_document
@@ -199,13 +204,20 @@ def import_(source: Path, site: Path | None) -> None:
     config = _database_config(site)
     storage = _open_site_storage(site)
     try:
-        report = import_document(storage, text, limits=Limits.from_config(config.values))
+        badges = None if keep_author_badges else frozenset(
+            a.email.lower() for a in storage.accounts.list_authors())
+        report = import_document(storage, text, limits=Limits.from_config(config.values),
+                                 badge_emails=badges)
     except TransferError as exc:
         raise click.ClickException(f"{source}: {exc}; nothing was imported") from None
     finally:
         storage.close()
     click.echo(f"Imported {report.added} comments from {source}"
                + (f"; {report.skipped} were already there" if report.skipped else "") + ".")
+    if report.badges_dropped:
+        click.echo(f"{report.badges_dropped} comments marked as the author's in the file are stored as "
+                   "readers' (their email is no author account's here; --keep-author-badges trusts "
+                   "the file).")
     if report.mentions_added or report.mentions_skipped:
         click.echo(f"Imported {report.mentions_added} mentions (pingbacks and trackbacks)"
                    + (f"; {report.mentions_skipped} were already there" if report.mentions_skipped else "") + ".")

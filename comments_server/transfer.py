@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +32,7 @@ class ImportReport:
     mentions_added: int = 0
     mentions_skipped: int = 0
     repaired: tuple[tuple[str, str], ...] = ()   # (uid, what was changed and why) by repair_records
+    badges_dropped: int = 0   # is_author claims not backed by an author account (badge_emails)
 
 MENTION_KINDS = ("pingback", "trackback", "webmention")
 
@@ -77,13 +78,17 @@ def export_document(storage: Storage, *, now: datetime | None = None) -> dict[st
     return document
 
 
-def import_document(storage: Storage, text: str, *, limits: Limits | None = None) -> ImportReport:
-    """Validate a whole export file, then store it in one transaction; re-importing adds nothing."""
-    return import_data(storage, _json(text), limits=limits)
+def import_document(storage: Storage, text: str, *, limits: Limits | None = None,
+                    badge_emails: frozenset[str] | None = None) -> ImportReport:
+    """Validate a whole export file, then store it in one transaction; re-importing adds nothing.
+    With `badge_emails` (the author accounts' addresses), a record keeps `is_author` only when
+    its email is one of them: a file's word is not an author's identity."""
+    return import_data(storage, _json(text), limits=limits, badge_emails=badge_emails)
 
 
 def import_data(storage: Storage | None, data: Any, *, limits: Limits | None = None,
-                repair: bool = False, dry_run: bool = False) -> ImportReport:
+                repair: bool = False, dry_run: bool = False,
+                badge_emails: frozenset[str] | None = None) -> ImportReport:
     """Validate a whole export document (as parsed JSON), then store it in one transaction.
 
     A comment's fields pass the checks a posted comment's do (`limits`: the server's settings).
@@ -95,6 +100,12 @@ def import_data(storage: Storage | None, data: Any, *, limits: Limits | None = N
         data = dict(data)
         data["comments"], repaired = repair_records(data["comments"], limits or Limits())
     records = parse_records(data, limits)
+    dropped = 0
+    if badge_emails is not None:
+        for index, record in enumerate(records):
+            if record.comment.is_author and (record.comment.author_email or "") not in badge_emails:
+                records[index] = replace(record, comment=replace(record.comment, is_author=False))
+                dropped += 1
     mentions = parse_mentions(data)
     addresses = parse_addresses(data)
     if storage is None:   # a dry run before the database exists: every record would be new
@@ -105,7 +116,8 @@ def import_data(storage: Storage | None, data: Any, *, limits: Limits | None = N
         if addresses and not dry_run:
             storage.addresses.restore(addresses)
     return ImportReport(added=added, skipped=skipped, mentions_added=mentions_added,
-                        mentions_skipped=mentions_skipped, repaired=tuple(repaired))
+                        mentions_skipped=mentions_skipped, repaired=tuple(repaired),
+                        badges_dropped=dropped)
 
 
 def repair_records(items: list[Any], limits: Limits) -> tuple[list[Any], list[tuple[str, str]]]:

@@ -234,3 +234,32 @@ def test_reader_addresses_in_a_file_pass_the_address_policy():
     data = {"format": FORMAT, "version": 1, "comments": [], "reader_addresses": [{"email": "root@[10.0.0.1]"}]}
     with pytest.raises(TransferError, match=r"reader_addresses\[0\]\.email"):
         import_document(None, json.dumps(data))
+
+
+def test_a_file_cannot_give_itself_the_author_badge(tmp_path, monkeypatch):
+    """Issue 13, item 9: `is_author` in an import file is a claim, not an identity. The badge
+    stays only on comments whose email is an author account's, unless the operator says the file
+    is their own export."""
+    url = f"sqlite:///{tmp_path / 'one.sqlite3'}"
+    monkeypatch.setenv("COMMENTS_DATABASE_URL", url)
+    monkeypatch.delenv("COMMENTS_SITE", raising=False)
+    store = open_storage(url)
+    store.accounts.add_author("Ann", "ann@example.com", "x", datetime(2024, 1, 1, tzinfo=UTC))
+    store.close()
+    forged = tmp_path / "forged.json"
+    forged.write_text(document(record("a"),
+                               record("b", parent_uid="a", is_author=True, author_email="eve@example.net"),
+                               record("c", parent_uid="a", is_author=True, author_email="Ann@Example.com")))
+    result = CliRunner().invoke(comments_cli, ["import", str(forged)])
+    assert result.exit_code == 0, result.output
+    assert "1 comments marked as the author's in the file are stored as readers'" in result.output
+    store = open_storage(url)
+    assert {c.uid: c.is_author for c in store.all_comments()} == {"a": False, "b": False, "c": True}
+    store.close()
+
+    monkeypatch.setenv("COMMENTS_DATABASE_URL", f"sqlite:///{tmp_path / 'two.sqlite3'}")
+    result = CliRunner().invoke(comments_cli, ["import", str(forged), "--keep-author-badges"])
+    assert result.exit_code == 0 and "stored as readers'" not in result.output
+    store = open_storage(f"sqlite:///{tmp_path / 'two.sqlite3'}")
+    assert {c.uid: c.is_author for c in store.all_comments()} == {"a": False, "b": True, "c": True}
+    store.close()
