@@ -11,7 +11,7 @@ import pytest
 
 from comments_server.models import Status
 from tests.support.authoring import ANN, add_author, desk, reader
-from tests.support.mail import SmtpServer, mail_config
+from tests.support.mail import mail_config
 from tests.support.server import POST, assert_error, new_comment
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
@@ -19,14 +19,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 VICTIM = "victim@example.net"
 PHISH_NAME = "PayPal Security Team: action required"
 PHISH_BODY = "Your account is locked. Verify at https://paypa1.example/login now."
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

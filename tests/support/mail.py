@@ -4,10 +4,12 @@ server's settings that send to it."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from tests.support.live import free_port
@@ -63,3 +65,12 @@ class SmtpServer:
 def mail_config(smtp: SmtpServer, **extra: Any) -> dict[str, Any]:
     return {"MAIL_HOST": "127.0.0.1", "MAIL_PORT": smtp.port, "MAIL_TLS": "off", "MAIL_FROM": SENDER,
             "MAIL_SEND_IN_BACKGROUND": False, **extra}
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) in this process, for one test."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
