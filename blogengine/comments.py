@@ -6,6 +6,7 @@ Importing this module loads nothing of the comment server: each call loads what 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -159,6 +160,14 @@ def development_app(config: SiteConfig, *, output_dir: Path, site_url: str) -> t
         raise CommentStoreError("; ".join(exc.problems)) from None
     except StoreError as exc:
         raise CommentStoreError(str(exc)) from None
+
+
+def rebuild_on_comment(app: Flask, rebuild: Callable[[], None]) -> Callable[[], None]:
+    """Run `rebuild` soon after each change to the comments `app` stores (`blogengine serve`);
+    returns the function that stops it."""
+    from comments_server.site import publish_with
+
+    return publish_with(app, rebuild)
 
 
 def command_group() -> click.Group:

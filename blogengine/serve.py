@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import wrap_file
 
 from blogengine.build import BuildOptions, BuildReport, build
-from blogengine.comments import development_app
+from blogengine.comments import development_app, rebuild_on_comment
 from blogengine.config import CONFIG_NAME, SiteConfig
 from blogengine.errors import BlogError, BuildFailed
 
@@ -196,6 +196,8 @@ class SiteServer:
         self.source_config = config
         self._stop = threading.Event()
         self._builds = 0
+        self._building = threading.Lock()
+        self._stop_publishing: Callable[[], None] = lambda: None
         self._watcher: threading.Thread | None = None
         _check_port(options.host, options.port)
         self.http: BaseWSGIServer = make_server(options.host, options.port, self._app_placeholder,
@@ -219,6 +221,10 @@ class SiteServer:
         Only the first build may fork workers: later ones run while the server's and the
         watcher's threads are alive, and forking a threaded process is unsafe. They are
         incremental anyway."""
+        with self._building:  # the watcher and a new comment may both ask at once
+            return self._rebuild()
+
+    def _rebuild(self) -> BuildReport | None:
         jobs = None if self._builds == 0 else 1
         self._builds += 1
         try:
@@ -253,8 +259,14 @@ class SiteServer:
         if seeded:
             self.report(f"imported {seeded} demo comments from {self.config.comments.seed}")
             self.rebuild()  # so the pages carry the conversations just imported
+        self._stop_publishing = rebuild_on_comment(app, self._rebuild_for_comments)
         parts = urlsplit(self.url)
         return f"{parts.scheme}://{parts.netloc}/dashboard/"
+
+    def _rebuild_for_comments(self) -> None:
+        """A comment was published, approved, edited or deleted: bake it into the pages now."""
+        self.report("comments changed")
+        self.rebuild()
 
     def watch(self) -> None:
         """Rebuild whenever content/, templates/, themes/ or the config change."""
@@ -294,6 +306,7 @@ class SiteServer:
 
     def stop(self) -> None:
         self._stop.set()
+        self._stop_publishing()
         self.http.server_close()
 
     def shutdown(self) -> None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+from flask import Flask, Response, request
 
 from comments_server import api, comments, dashboard, feeds, notify, widget
 from comments_server.accounts import Accounts
@@ -24,6 +25,7 @@ from comments_server.links import SiteLinks
 from comments_server.mail import MailSettings, OutboxSender
 from comments_server.manifest import ManifestError, ThreadIndex
 from comments_server.models import Limits
+from comments_server.publish import Publisher, build_publisher
 from comments_server.ratelimit import init_rate_limits
 from comments_server.security import init_security_headers
 from comments_server.service import CommentService, Policy, utcnow
@@ -57,9 +59,11 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
                              policy=Policy.from_config(config), clock=clock)
     conversations = Conversations(storage, threads, links, accounts, notifier, limits=service.limits, clock=clock)
     confirmations = Confirmations(storage, threads, notifier, clock)
+    publisher = build_publisher(config, storage.publish_marker, cwd=site_folder(config, site),
+                                user_agent="blogengine-comments (publish on comment)")
     services = Services(clock=clock, threads=threads, storage=storage, links=links, accounts=accounts, mail=mail,
                         sender=sender, notifier=notifier, comments=service, conversations=conversations,
-                        confirmations=confirmations, thread_cache=ThreadCache())
+                        confirmations=confirmations, thread_cache=ThreadCache(), publisher=publisher)
 
     # Wire: the app, its routes and the hooks around them.
     app = Flask("comments_server")
@@ -68,6 +72,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
     app.extensions[EXTENSION] = services
     if sender is not None:
         app.before_request(sender.ensure_started)
+    app.before_request(publisher.ensure_started)
+    app.after_request(wake_after_writes(publisher))
     if config["TRUSTED_PROXY_COUNT"]:
         app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, config["TRUSTED_PROXY_COUNT"], parse_networks(config["TRUSTED_PROXIES"]))
@@ -101,6 +107,22 @@ def load_threads(config: Mapping[str, Any]) -> ThreadIndex:
     except (OSError, UnicodeDecodeError, ManifestError) as exc:
         raise ConfigError([f"THREADS_MANIFEST: {exc}"]) from None
     return threads
+
+
+def site_folder(config: Mapping[str, Any], site: SiteLayer | None) -> Path | None:
+    """Where PUBLISH_COMMAND runs: the site folder, when the server knows it."""
+    if site is not None:
+        return site.root
+    return Path(config["SITE"]) if config["SITE"] else None
+
+
+def wake_after_writes(publisher: Publisher) -> Callable[[Response], Response]:
+    """After a write request that went through, the publisher looks whether readers' view changed."""
+    def after(response: Response) -> Response:
+        if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400:
+            publisher.wake()
+        return response
+    return after
 
 
 def background_sender(config: Mapping[str, Any], storage: Storage, mail: MailSettings,

@@ -11,6 +11,7 @@ import ipaddress
 import math
 import os
 import re
+import shlex
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -354,7 +355,23 @@ def validate(cfg: LoadedConfig) -> list[str]:
         if len(token) < 16:
             bad("AUTHOR_TOKENS", "a token is shorter than 16 characters (too easy to guess)")
     _validate_mail(v, bad)
+    _validate_publish(v, bad)
     return problems
+
+
+def _validate_publish(v: Mapping[str, Any], bad: Callable[[str, str], None]) -> None:
+    """The publish-on-comment settings."""
+    if v["PUBLISH_COMMAND"]:
+        try:
+            if not shlex.split(v["PUBLISH_COMMAND"]):
+                raise ValueError("it is empty")
+        except ValueError as exc:
+            bad("PUBLISH_COMMAND", f"{v['PUBLISH_COMMAND']!r} cannot be split into a command ({exc})")
+    if v["PUBLISH_WEBHOOK_URL"] and origin_of(v["PUBLISH_WEBHOOK_URL"]) is None:
+        bad("PUBLISH_WEBHOOK_URL", f"{v['PUBLISH_WEBHOOK_URL']!r} is not an http(s) URL")
+    for key in ("PUBLISH_DEBOUNCE_SECONDS", "PUBLISH_POLL_SECONDS", "PUBLISH_TIMEOUT"):
+        if v[key] < 1:
+            bad(key, f"{v[key]} is out of range (expected 1 or more)")
 
 
 def _validate_mail(v: Mapping[str, Any], bad: Callable[[str, str], None]) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from comments_server.links import SiteLinks
     from comments_server.mail import MailSettings, OutboxSender
     from comments_server.manifest import ThreadIndex
+    from comments_server.publish import Publisher
     from comments_server.service import CommentService
     from comments_server.storage import Storage
 
@@ -41,6 +42,7 @@ class Services:
     conversations: Conversations     # the author's side: queue, replies, moderation, digest
     confirmations: Confirmations     # readers' confirmation links: reply emails, publishing
     thread_cache: ThreadCache        # serialised threads of this process (GET /api/comments)
+    publisher: Publisher             # publish on comment: rebuild/deploy the site after changes
 
 
 def services(app: Flask | None = None) -> Services:

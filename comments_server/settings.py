@@ -145,5 +145,20 @@ SETTINGS: tuple[Setting, ...] = (
             "`blogengine comments send-mail` sends."),
     Setting("NOTIFY_AUTHORS", True, Kind.BOOL,
             "Email the post's author about each new reader comment (and each held one)."),
+    # Publish on comment: rebuild and deploy the site when its conversations change.
+    Setting("PUBLISH_COMMAND", "", Kind.STR,
+            "Run after comments change (published, approved, edited, deleted), e.g. "
+            "`blogengine deploy`; split like a shell command, run in the site folder (SITE) without a shell."),
+    Setting("PUBLISH_WEBHOOK_URL", "", Kind.STR,
+            "POST `{\"event_type\": \"blogengine-comments\"}` here after comments change, e.g. a "
+            "GitHub `repository_dispatch` URL."),
+    Setting("PUBLISH_WEBHOOK_TOKEN", "", Kind.STR,
+            "Sent to PUBLISH_WEBHOOK_URL as `Authorization: Bearer …` (set it in the environment)."),
+    Setting("PUBLISH_DEBOUNCE_SECONDS", 5, Kind.INT,
+            "Publish once writes have been quiet this long (at most ten times this after the first)."),
+    Setting("PUBLISH_POLL_SECONDS", 30, Kind.INT,
+            "Also look for changes made elsewhere (another instance, the CLI) this often."),
+    Setting("PUBLISH_TIMEOUT", 600, Kind.INT,
+            "Seconds PUBLISH_COMMAND may run before it is stopped and counted as failed."),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

@@ -8,7 +8,7 @@ comment database yet pays for neither. Each function imports what it needs."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from comments_server.transfer import ImportReport
 
 __all__ = ["Access", "ConfigError", "SiteLayer", "StoreError", "TransferError", "comments_version", "command_group",
-           "development_app", "import_records", "open_store", "read_conversations", "reader_strings",
-           "server_config"]
+           "development_app", "import_records", "open_store", "publish_with", "read_conversations",
+           "reader_strings", "server_config"]
 
 
 @dataclass(frozen=True)
@@ -207,6 +207,23 @@ def development_app(layer: SiteLayer, *, site_url: str, seed: Path | None = None
         except (OSError, UnicodeDecodeError, TransferError) as exc:
             raise ConfigError([f"[comments] seed: cannot import {seed} ({exc})"]) from None
     return app, imported
+
+
+# `blogengine serve` rebuilds this soon after a comment changes: the reader sees the page catch up.
+SERVE_PUBLISH_DEBOUNCE_SECONDS = 0.3
+
+
+def publish_with(app: Flask, rebuild: Callable[[], None]) -> Callable[[], None]:
+    """Make `rebuild` the way `app` publishes comment changes (`blogengine serve`'s own build),
+    run at once after each change (the debounce of a keystroke, not of a deploy); returns the
+    function that stops it."""
+    from comments_server.publish import PublishAction
+    from comments_server.services import services
+
+    publisher = services(app).publisher
+    publisher.debounce_seconds = SERVE_PUBLISH_DEBOUNCE_SECONDS
+    publisher.add_action(PublishAction("serve rebuild", lambda marker: rebuild()))
+    return publisher.stop
 
 
 def command_group() -> click.Group:

@@ -206,7 +206,8 @@ class SqlStorage:
             comment = Comment(**values, id=int(new_id))
             if once is not None:
                 spend(conn, once, comment.id, new.created_at)
-            _touch(conn, [new.thread], new.created_at)
+            if new.status in (Status.PUBLISHED, Status.DELETED):  # readers see it: the thread changed
+                _touch(conn, [new.thread], new.created_at)
             if mail is not None:
                 enqueue(conn, mail(comment), new.created_at)
         return comment
@@ -401,6 +402,12 @@ class SqlStorage:
                        func.max(comments.c.edited_at)).group_by(comments.c.status)
         with self.engine.begin() as conn:
             return sorted(tuple(row) for row in conn.execute(query))
+
+    def publish_marker(self) -> int:
+        """The sum of every thread's version: it moves on each change readers can see (each bumps
+        a version in its own transaction), and only then; what publish-on-comment watches."""
+        with self.engine.begin() as conn:
+            return int(conn.execute(select(func.coalesce(func.sum(thread_versions.c.version), 0))).scalar_one())
 
     def all_comments(self) -> list[Comment]:
         """Every comment in every state, parents before their replies (for exports)."""
