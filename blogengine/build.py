@@ -213,7 +213,7 @@ class BuildRun:
     def bake_comments(self, site: Site) -> list[str]:
         """Give every entry with comments its published conversation; warn when unreadable."""
         open_entries = [entry for entry in site.entries if entry.comments]
-        baked = bake_conversations(self.config, [entry.thread for entry in open_entries])
+        baked = bake_conversations(self.config, {entry.thread: entry.author for entry in open_entries})
         for entry in open_entries:
             entry.conversation = baked.by_thread.get(entry.thread)
         return [baked.warning] if baked.warning else []

@@ -134,6 +134,16 @@ def read_conversations(config: SiteConfig, threads: list[str]) -> dict[str, tupl
         raise CommentStoreError(str(exc)) from None
 
 
+def read_reply_medians(config: SiteConfig, bylines: dict[str, str]) -> dict[str, int | None]:
+    """For each thread (path: its author), the author's usual seconds to a first reply, or None."""
+    from comments_server.site import StoreError, read_reply_medians
+
+    try:
+        return read_reply_medians(site_layer(config), bylines)
+    except StoreError as exc:
+        raise CommentStoreError(str(exc)) from None
+
+
 def checked_conversation(data: Any) -> tuple[int, list[dict[str, Any]]] | None:
     """A conversation as some server's API answered it, rebuilt from checked fields with its HTML
     sanitised again; None when it is not one."""

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from blogengine.comments import CommentStoreError, checked_conversation, comments_version, read_conversations
+from blogengine.comments import (CommentStoreError, checked_conversation, comments_version, read_conversations,
+                                 read_reply_medians)
 from blogengine.config import SiteConfig
 from blogengine.serverlink import RedirectRefused, open_url
 
@@ -22,6 +23,7 @@ class Conversation:
 
     count: int
     comments: list[dict[str, Any]] = field(default_factory=list)
+    reply_median: int | None = None     # seconds the post's author usually takes to answer
 
 
 @dataclass
@@ -30,20 +32,23 @@ class BakedConversations:
     warning: str | None = None
 
 
-def bake_conversations(config: SiteConfig, threads: list[str]) -> BakedConversations:
-    """Read every thread's conversation; on failure, none (and one warning): pages still build,
-    with the comment form and without the conversation."""
+def bake_conversations(config: SiteConfig, bylines: dict[str, str]) -> BakedConversations:
+    """Read every thread's conversation (`bylines`: thread path to its post's author); on failure,
+    none (and one warning): pages still build, with the comment form and without the conversation."""
+    threads = list(bylines)
     if not config.comments.enabled or not threads:
         return BakedConversations(by_thread={})
     if config.comments.url and not config.comments.database_url:
         return _from_api(config.comments.url, threads)
     try:
         data = read_conversations(config, threads)
+        medians = read_reply_medians(config, bylines)
     except CommentStoreError as exc:
         return BakedConversations(by_thread={}, warning=(
             f"comments not included: cannot read the comment database ({exc})"))
-    return BakedConversations(by_thread={path: Conversation(count=count, comments=comments)
-                                         for path, (count, comments) in data.items()})
+    return BakedConversations(by_thread={
+        path: Conversation(count=count, comments=comments, reply_median=medians.get(path))
+        for path, (count, comments) in data.items()})
 
 
 def conversations_version(config: SiteConfig) -> str:
@@ -77,7 +82,9 @@ def _from_api(server: str, threads: list[str]) -> BakedConversations:
         conversation = checked_conversation(data)
         if conversation is None:
             return _unreachable(server, "its answer is not a conversation")
-        found[thread] = Conversation(count=conversation[0], comments=conversation[1])
+        median = data.get("author_reply_median_seconds") if isinstance(data, dict) else None
+        found[thread] = Conversation(count=conversation[0], comments=conversation[1],
+                                     reply_median=median if type(median) is int and median >= 0 else None)
     return BakedConversations(by_thread=found)
 
 

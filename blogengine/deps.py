@@ -179,7 +179,7 @@ def _entry_links(entry: Entry) -> tuple[Any, ...]:
 
 def _entry_talk(entry: Entry) -> Any:
     conversation = entry.conversation
-    return None if conversation is None else [conversation.count, conversation.comments]
+    return None if conversation is None else [conversation.count, conversation.comments, conversation.reply_median]
 
 
 def listing_digest(listing: Listing) -> str:

@@ -46,6 +46,21 @@ _SENTENCE_START = re.compile(r"(?:^|[.!\n]\s*)([^.!\n]+)")
 _GREETING = re.compile(r"^(?:hi|hey|hello|thanks|thank you|great post|nice post)\b[^,.!\n]*[,.!]?\s*", re.IGNORECASE)
 
 
+def byline_key(author: str) -> str:
+    """An author's name as posts are grouped by it: case and spacing do not matter."""
+    return " ".join(author.split()).casefold()
+
+
+def byline_reply_median(storage: Storage, posts: Sequence[str], now: datetime) -> int | None:
+    """Seconds an author usually takes to answer on `posts` (theirs): the median time to the first
+    author reply over the last MEDIAN_DAYS; None with fewer than MEDIAN_MIN_ANSWERS answers."""
+    answered = storage.conversation(ConversationQuery(
+        states=(State.ANSWERED,), threads=posts, since=now - timedelta(days=MEDIAN_DAYS)))
+    times = response_seconds(answered)
+    median = median_seconds(times)
+    return round(median) if median is not None and len(times) >= MEDIAN_MIN_ANSWERS else None
+
+
 def is_question(text: str) -> bool:
     """A question mark (outside code), or a sentence that opens like a question ("how", "could you")."""
     prose = re.sub(r"```.*?```|`[^`\n]*`", " ", text, flags=re.DOTALL)
@@ -188,18 +203,12 @@ class Conversations:
         reply over the last 90 days on the posts with the same byline; None with fewer than 3 answers.
 
         Cached for a minute per byline: the thread read that shows it is the busiest request."""
-        byline = " ".join(thread.author.split()).casefold()
+        byline = byline_key(thread.author)
         cached = self._medians.get(byline)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        posts = [t.path for t in self.threads.all()
-                 if " ".join(t.author.split()).casefold() == byline] or [thread.path]
-        now = self.clock()
-        answered = self.storage.conversation(ConversationQuery(
-            states=(State.ANSWERED,), threads=posts, since=now - timedelta(days=MEDIAN_DAYS)))
-        times = response_seconds(answered)
-        median = median_seconds(times)
-        value = round(median) if median is not None and len(times) >= MEDIAN_MIN_ANSWERS else None
+        posts = [t.path for t in self.threads.all() if byline_key(t.author) == byline] or [thread.path]
+        value = byline_reply_median(self.storage, posts, self.clock())
         self._medians[byline] = (time.monotonic() + MEDIAN_CACHE_SECONDS, value)
         return value
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from comments_server.transfer import ImportReport
 
 __all__ = ["Access", "ConfigError", "SiteLayer", "StoreError", "TransferError", "comments_version", "command_group",
-           "development_app", "import_records", "open_store", "publish_with", "read_conversations",
+           "development_app", "import_records", "open_store", "publish_with", "read_conversations", "read_reply_medians",
            "reader_strings", "server_config"]
 
 
@@ -138,6 +138,29 @@ def read_conversations(layer: SiteLayer, threads: Iterable[str]) -> dict[str, tu
         raise StoreError(str(exc)) from exc
     finally:
         store.close()
+
+
+def read_reply_medians(layer: SiteLayer, bylines: Mapping[str, str]) -> dict[str, int | None]:
+    """For each thread (path: its author's name), how soon that author usually answers, in seconds
+    (the `author_reply_median_seconds` the API serves); None with too few answers."""
+    from datetime import UTC, datetime
+
+    from comments_server.conversation import byline_key, byline_reply_median
+
+    store = open_store(server_config(layer), Access.READ)
+    if store is None:
+        return {thread: None for thread in bylines}
+    posts: dict[str, list[str]] = {}
+    for thread, author in bylines.items():
+        posts.setdefault(byline_key(author), []).append(thread)
+    now = datetime.now(UTC)
+    try:
+        medians = {key: byline_reply_median(store, paths, now) for key, paths in posts.items()}
+    except Exception as exc:  # a database gone mid-read: the build warns and goes on without
+        raise StoreError(str(exc)) from exc
+    finally:
+        store.close()
+    return {thread: medians[byline_key(author)] for thread, author in bylines.items()}
 
 
 def checked_conversation(data: Any) -> tuple[int, list[dict[str, Any]]] | None:

@@ -58,6 +58,9 @@ def page_language(tag: str | None) -> str:
     return tag.strip() if tag and _primary(tag) in languages() else DEFAULT_LANGUAGE
 
 
+PAGE_ONLY = ("form_", "reply_time")   # strings embed.js never shows
+
+
 @functools.cache
 def catalogue(tag: str | None) -> dict[str, Any]:
     """Every string for a language tag; a key the language lacks is English. Shared: do not change it."""
@@ -66,9 +69,9 @@ def catalogue(tag: str | None) -> dict[str, Any]:
 
 
 def widget_catalogues() -> dict[str, dict[str, Any]]:
-    """Every language's catalogue as written, less the form pages' strings: what embed.js
-    carries (it falls back to English by itself)."""
-    return {language: {key: value for key, value in _read(language).items() if not key.startswith("form_")}
+    """Every language's catalogue as written, less the strings only pages use (the form pages',
+    the baked reply time): what embed.js carries (it falls back to English by itself)."""
+    return {language: {key: value for key, value in _read(language).items() if not key.startswith(PAGE_ONLY)}
             for language in languages()}
 
 

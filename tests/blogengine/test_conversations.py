@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -200,3 +201,35 @@ def test_an_api_answer_that_is_not_a_conversation_is_left_out(make_site, build_a
     report = build_at(root)
     assert len(report.warnings) == 1 and "not a conversation" in report.warnings[0]
     assert read_html(root / "public/2024/01/open-post/index.html").find(id="state").get_text() == "unavailable"
+
+
+def answered_questions(count: int, *, reply_after: timedelta) -> str:
+    """`count` recent reader questions on the open post, each answered by the author after `reply_after`."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    records = []
+    for n in range(count):
+        asked = now - reply_after - timedelta(days=2 + n)
+        records.append({"uid": f"q{n}", "thread": "/2024/01/open-post/", "author_name": f"Reader {n}",
+                        "body": f"Question {n}?", "created_at": asked.isoformat().replace("+00:00", "Z")})
+        records.append({"uid": f"a{n}", "parent_uid": f"q{n}", "thread": "/2024/01/open-post/",
+                        "author_name": "Ann Author", "is_author": True, "body": "An answer.",
+                        "created_at": (asked + reply_after).isoformat().replace("+00:00", "Z")})
+    return export(*records)
+
+
+@pytest.mark.parametrize(("answers", "reply_after", "shown"), [
+    (3, timedelta(hours=2), "The author usually replies within a few hours."),
+    (4, timedelta(minutes=20), "The author usually replies within an hour."),
+    (3, timedelta(days=3), "The author usually replies within a few days."),
+    (2, timedelta(hours=2), None),          # too few answers to say
+    (3, timedelta(days=45), None),          # slower than the last phrase: nothing boasted
+])
+def test_the_post_says_how_soon_its_author_usually_replies(make_site, build_at, answers, reply_after, shown):
+    root = make_site({"content/posts/open.md": post("Open post", "2024-01-05")})
+    storage = open_storage(f"sqlite:///{root / 'comments.sqlite3'}")
+    import_document(storage, answered_questions(answers, reply_after=reply_after))
+    storage.close()
+    assert build_at(root).warnings == []
+    soup = read_html(root / "public/2024/01/open-post/index.html")
+    found = soup.select_one("#comments .bec-reply-time")
+    assert (found.get_text() if found else None) == shown
