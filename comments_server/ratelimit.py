@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, g
 from flask_limiter import Limiter
 
 from comments_server.auth import has_valid_author_token
@@ -13,9 +13,21 @@ from comments_server.clientip import account_key, client_key
 
 WRITE_ENDPOINTS = ("api.post_comment", "api.edit_comment", "api.delete_comment", "comments.post_form")
 LOGIN_ENDPOINT = "dashboard.login"
-READ_ENDPOINTS = ("api.list_thread", "api.form_token", "api.counts", "feeds.comments_feed", "comments.show_form")
+READ_ENDPOINTS = ("api.list_thread", "api.form_token", "api.counts", "feeds.comments_feed", "comments.show_form",
+                  "comments.posted")
 # Each preview renders Markdown: a small budget of its own, so previews cannot use up the reads.
 PREVIEW_ENDPOINTS = ("api.preview",)
+_SPARED = "comments_write_spared"
+
+
+def spare_write_budget() -> None:
+    """This write was refused before anything was stored, for its form token (sent too soon, or
+    none where one is needed): the reader's next try mends it, so this one does not count."""
+    setattr(g, _SPARED, True)
+
+
+def _spends_write(response: Response) -> bool:
+    return not g.get(_SPARED, False)
 
 
 def init_rate_limits(app: Flask, config: Mapping[str, Any]) -> Limiter:
@@ -35,7 +47,8 @@ def init_rate_limits(app: Flask, config: Mapping[str, Any]) -> Limiter:
     for limit, endpoints, scope in budgets:
         if limit is None:
             continue
-        decorate = limiter.shared_limit(limit, scope=scope, exempt_when=has_valid_author_token)
+        decorate = limiter.shared_limit(limit, scope=scope, exempt_when=has_valid_author_token,
+                                        deduct_when=_spends_write if scope == "write" else None)
         for endpoint in endpoints:
             if endpoint in app.view_functions:
                 app.view_functions[endpoint] = decorate(app.view_functions[endpoint])  # type: ignore[assignment]

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from comments_server.links import SiteLinks
     from comments_server.mail import MailSettings, OutboxSender
     from comments_server.manifest import ThreadIndex
+    from comments_server.receipts import Receipts
     from comments_server.service import CommentService
+    from comments_server.shell import PageShell
     from comments_server.storage import Storage
 
 EXTENSION = "comments_server"
@@ -41,6 +43,8 @@ class Services:
     conversations: Conversations     # the author's side: queue, replies, moderation, digest
     confirmations: Confirmations     # readers' confirmation links: reply emails, publishing
     thread_cache: ThreadCache        # serialised threads of this process (GET /api/comments)
+    page_shell: PageShell            # the site theme's page around the reader pages (the form)
+    receipts: Receipts               # signed links to the page after posting from the form
 
 
 def services(app: Flask | None = None) -> Services:

@@ -48,22 +48,24 @@ def sitemap_urls(out: Path) -> list[str]:
 
 
 def written_pages(out: Path, base: str) -> set[str]:
-    """The URL of every HTML page in the output, except the 404 page."""
+    """The URL of every HTML page in the output, except the 404 page and the comment page shell."""
     urls = set()
     for path in out.rglob("*.html"):
         rel = path.relative_to(out).as_posix()
-        if rel == "404.html" or rel.startswith("theme/"):
+        if rel in ("404.html", "comment-page.html") or rel.startswith("theme/"):
             continue
         assert rel.endswith("index.html"), rel
         urls.add(base + rel[:-len("index.html")])
     return urls
 
 
-def test_sitemap_lists_every_page_but_404(built):
+def test_sitemap_lists_every_page_but_404_and_the_comment_page_shell(built):
     urls = sitemap_urls(built)
     assert len(urls) == len(set(urls))
     assert set(urls) == written_pages(built, "https://blog.example.com/")
     assert "https://blog.example.com/404.html" not in urls
+    assert (built / "comment-page.html").is_file()
+    assert "https://blog.example.com/comment-page.html" not in urls
     # Spot-check each kind of page.
     for expected in ["https://blog.example.com/", "https://blog.example.com/page/2/",
                      "https://blog.example.com/2024/01/first/", "https://blog.example.com/about/",
@@ -112,7 +114,8 @@ def test_authors_own_robots_txt_is_kept(make_site, build_at):
 def test_threads_manifest_lists_posts_open_and_closed(built):
     manifest = json.loads((built / "threads.json").read_text(encoding="utf-8"))
     assert manifest["version"] == 1
-    assert manifest["site"] == {"title": "Files Blog", "base_url": "https://blog.example.com/", "language": "en"}
+    assert manifest["site"] == {"title": "Files Blog", "base_url": "https://blog.example.com/", "language": "en",
+                                "timezone": "UTC"}
     threads = {t["path"]: t for t in manifest["threads"]}
     assert threads == {
         "/2024/03/second/": {"path": "/2024/03/second/", "title": "Second",
