@@ -162,7 +162,7 @@ def post_form() -> BaseResponse:
         if thread is None or not thread.open:
             raise
         return _form_page(thread, values, error, error.status)
-    receipt = app_services.receipts.issue(result.comment.id)
+    receipt: dict[str, Any] = app_services.receipts.issue(result.comment.id)
     return redirect(url_for("comments.posted", **receipt), code=303)
 
 
