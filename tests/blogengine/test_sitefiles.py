@@ -160,3 +160,25 @@ def test_page_slug_clashing_with_a_generated_file_is_an_error(make_site, build_a
     messages = [str(e) for e in getattr(info.value, "errors", [info.value])]
     assert any(m.startswith("content/pages/clash.md") and name in m for m in messages), messages
     assert not (root / "public").exists()
+
+
+def test_comment_page_shell_is_the_theme_page_with_placeholders_and_absolute_links(built):
+    from tests.support.site import read_html
+
+    text = (built / "comment-page.html").read_text(encoding="utf-8")
+    assert text.count("[[bec:content]]") == 1
+    page = read_html(built / "comment-page.html")
+    assert page.title.text == "[[bec:title]] · Files Blog"
+    assert page.find("meta", attrs={"name": "robots"})["content"] == "noindex"
+    assert page.find("link", rel="canonical") is None and page.find("meta", property="og:url") is None
+    assert page.select_one("a.site-title")["href"] == "https://blog.example.com/"
+    assert page.find("link", rel="stylesheet")["href"] == "https://blog.example.com/theme/style.css"
+    assert page.select_one("main").text.strip() == "[[bec:content]]"
+    assert page.find("script") is None
+    feeds = (built / "atom.xml").read_text(encoding="utf-8") + (built / "rss.xml").read_text(encoding="utf-8")
+    assert "comment-page" not in feeds and "[[bec:" not in feeds
+
+
+def test_no_comment_page_shell_without_comments(make_site, build_at):
+    out = build_at(make_site(FILES, config=CONFIG + "\n[comments]\nenabled = false\n")).output_dir
+    assert not (out / "comment-page.html").exists()
