@@ -43,11 +43,12 @@ def reader_page(template: str, status: int, page_title: str, **context: Any) -> 
 
 def page_policy(site_url: str) -> str:
     """No script at all; styles, images and fonts from this server and from the site, whose theme
-    the shell loads (the site may live on another origin)."""
+    the shell loads (the site may live on another origin); forms post here only (the form's
+    answer is this server's page after posting)."""
     parts = urlsplit(site_url)
     site = f" {parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
     return (f"default-src 'none'; style-src 'self' 'unsafe-inline'{site}; img-src 'self' data:{site}; "
-            f"font-src 'self'{site}; frame-ancestors 'none'; base-uri 'none'")
+            f"font-src 'self'{site}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
 def site_zone() -> tzinfo:
