@@ -10,6 +10,7 @@ from flask_limiter import Limiter
 
 from comments_server.auth import has_valid_author_token
 from comments_server.clientip import account_key, client_key
+from comments_server.errors import ApiError
 
 WRITE_ENDPOINTS = ("api.post_comment", "api.edit_comment", "api.delete_comment", "comments.post_form")
 LOGIN_ENDPOINT = "dashboard.login"
@@ -18,12 +19,17 @@ READ_ENDPOINTS = ("api.list_thread", "api.form_token", "api.counts", "feeds.comm
 # Each preview renders Markdown: a small budget of its own, so previews cannot use up the reads.
 PREVIEW_ENDPOINTS = ("api.preview",)
 _SPARED = "comments_write_spared"
+# Form-token refusals a reader's browser meets through no fault of the reader's: sent too soon,
+# expired, already used, or none where the server wants one (FORM_WITHOUT_TOKEN = refuse). A
+# forged token, or none sent to the API, is a script's doing and counts.
+SPARED_TOKEN_ERRORS = ("too_fast", "expired", "used", "token_required")
 
 
-def spare_write_budget() -> None:
-    """This write was refused before anything was stored, for its form token (sent too soon, or
-    none where one is needed): the reader's next try mends it, so this one does not count."""
-    setattr(g, _SPARED, True)
+def spare_write_budget(error: ApiError) -> None:
+    """A write refused for its form token before anything was stored: when the reader's next
+    try mends it (SPARED_TOKEN_ERRORS), this one does not count against the write budget."""
+    if error.field == "form_token" and error.code in SPARED_TOKEN_ERRORS:
+        setattr(g, _SPARED, True)
 
 
 def _spends_write(response: Response) -> bool:

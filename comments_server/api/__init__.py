@@ -69,8 +69,7 @@ def post_comment() -> Response:
         result = services().comments.post(data, is_author=identity is not None, author=author, ip=request.remote_addr,
                                           idempotency_key=request.headers.get(IDEMPOTENCY_HEADER))
     except ApiError as error:
-        if error.field == "form_token":
-            spare_write_budget()
+        spare_write_budget(error)
         raise
     return _created(result)
 

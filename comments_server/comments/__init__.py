@@ -153,8 +153,7 @@ def post_form() -> BaseResponse:
         result = svc.post(_form_data(), ip=request.remote_addr, from_form=True,
                           idempotency_key=request.form.get("idempotency_key") or None)
     except ApiError as error:
-        if error.field == "form_token":
-            spare_write_budget()   # refused before anything was stored: the next try is free
+        spare_write_budget(error)   # refused for its token before anything was stored: the next try is free
         try:
             thread: Thread | None = svc.resolve_thread(values.get("thread"))
         except ApiError:

@@ -495,3 +495,10 @@ def test_form_page_has_the_fields_of_the_baked_form_in_its_order_inside_the_them
     assert page.find("meta", attrs={"name": "robots"})["content"] == "noindex"
     assert page.find("link", rel="canonical") is None
     assert page.title.text == "Comment on A post · Test Blog"
+
+
+def test_forged_form_tokens_spend_the_write_budget(make_app):
+    client = make_app(MIN_SUBMIT_SECONDS=3, RATE_LIMIT="3/minute").test_client()
+    for _ in range(3):
+        assert client.post("/comments/form", data=form(form_token="1.forged.token")).status_code == 400
+    assert client.post("/comments/form", data=form(form_token="1.forged.token")).status_code == 429
