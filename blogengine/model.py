@@ -123,12 +123,13 @@ class Pagination:
 
 @dataclass(eq=False, repr=False)
 class Listing:
-    """A generated page that lists posts: index, tag, category, archive, tag overview, 404."""
+    """A generated page that lists posts: index, tag, category, archive, tag overview, 404; and
+    the comment server's page shell (COMMENT_PAGE_URL)."""
 
     def __repr__(self) -> str:
         return f"<{self.kind} listing {self.url}>"
 
-    kind: str            # "index", "tag", "category", "archive", "tags", "404"
+    kind: str            # "index", "tag", "category", "archive", "tags", "404", "comment-page"
     title: str
     url: str
     posts: list[Entry] = field(default_factory=list)
@@ -176,6 +177,9 @@ RSS_URL = "/rss.xml"
 SITEMAP_URL = "/sitemap.xml"
 ROBOTS_URL = "/robots.txt"
 THREADS_URL = "/threads.json"
+# The comment server's reader pages are drawn in this page (comments_server/shell.py reads it).
+COMMENT_PAGE_URL = "/comment-page.html"
+COMMENT_PAGE_TITLE = "[[bec:title]]"
 THEME_PREFIX = "/theme/"
 GENERATED_URLS = (ATOM_URL, RSS_URL, SITEMAP_URL, ROBOTS_URL, THREADS_URL, THEME_PREFIX)
 
@@ -368,6 +372,8 @@ def _listings(posts: list[Entry], tags: list[Term], categories: list[Term],
               for year, month in sorted(by_month, reverse=True)]
     listings += years + months
     listings.append(Listing(kind="404", title="Page not found", url="/404.html"))
+    if config.comments.enabled:
+        listings.append(Listing(kind="comment-page", title=COMMENT_PAGE_TITLE, url=COMMENT_PAGE_URL))
     return listings, years
 
 

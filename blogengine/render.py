@@ -29,7 +29,7 @@ from blogengine.write import Staging
 
 TEMPLATES = {"post": "post.html", "page": "page.html", "index": "index.html",
              "tag": "term.html", "category": "term.html", "tags": "tags.html",
-             "archive": "archive.html", "404": "404.html"}
+             "archive": "archive.html", "404": "404.html", "comment-page": "comment_page.html"}
 HIGHLIGHT_CSS_URL = THEME_PREFIX + "pygments.css"
 
 
@@ -98,8 +98,11 @@ def site_pages(site: Site) -> list[Entry | Listing]:
 
 def render_page(env: jinja2.Environment, page: Entry | Listing) -> bytes:
     """One page through its template; any template problem is a ThemeError naming file and line."""
+    # The comment page shell is shown by the comment server, perhaps on another origin: its
+    # links to the site are absolute.
+    context = {"url_for": env.globals["absolute_url"]} if page.kind == "comment-page" else {}
     try:
-        return env.get_template(TEMPLATES[page.kind]).render(page=page).encode("utf-8")
+        return env.get_template(TEMPLATES[page.kind]).render(page=page, **context).encode("utf-8")
     except jinja2.TemplateSyntaxError as exc:
         raise ThemeError(f"template syntax error: {exc.message}",
                          path=exc.filename or exc.name, line=exc.lineno) from None

@@ -12,7 +12,8 @@ THREADS_VERSION = 1
 
 
 def sitemap_xml(site: Site) -> bytes:
-    """Every entry and listing page except the 404 page, with lastmod for posts and pages."""
+    """Every entry and listing page except the 404 page and the comment page shell, with lastmod
+    for posts and pages."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for entry in site.entries:
@@ -22,7 +23,7 @@ def sitemap_xml(site: Site) -> bytes:
             lines.append(f"    <lastmod>{when.isoformat()}</lastmod>")
         lines.append("  </url>")
     for listing in site.listings:
-        if listing.kind != "404":
+        if listing.kind not in ("404", "comment-page"):
             lines.append(f"  <url><loc>{escape(absolute_url(site.config, listing.url))}</loc></url>")
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode("utf-8")
@@ -36,12 +37,12 @@ def robots_txt(site: Site) -> bytes:
 def threads_manifest(site: Site) -> bytes:
     """The threads the comment server may accept comments on: one per post (and per page with
     comments on), with its title, its author and whether comments are open; and the site's
-    title, address and language (the server's own form pages speak it)."""
+    title, address, language and time zone (the server's own form pages speak and date as it)."""
     threads = [{"path": entry.thread, "title": entry.title, "author": entry.author,
                 "open": entry.comments}
                for entry in site.entries if entry.kind == "post" or entry.comments]
     manifest = {"version": THREADS_VERSION,
                 "site": {"title": site.config.title, "base_url": site.config.base_url,
-                         "language": site.config.language},
+                         "language": site.config.language, "timezone": site.config.timezone},
                 "threads": threads}
     return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -27,9 +27,11 @@ from comments_server.manifest import ManifestError, ThreadIndex
 from comments_server.models import Limits
 from comments_server.publish import Publisher, build_publisher
 from comments_server.ratelimit import init_rate_limits
+from comments_server.receipts import Receipts
 from comments_server.security import init_security_headers
 from comments_server.service import CommentService, Policy, utcnow
 from comments_server.services import EXTENSION, Services
+from comments_server.shell import PageShell, shell_source
 from comments_server.storage import Storage, open_storage
 from comments_server.web import register_error_handlers, register_health_check
 
@@ -63,7 +65,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
                                 user_agent="blogengine-comments (publish on comment)")
     services = Services(clock=clock, threads=threads, storage=storage, links=links, accounts=accounts, mail=mail,
                         sender=sender, notifier=notifier, comments=service, conversations=conversations,
-                        confirmations=confirmations, thread_cache=ThreadCache(), publisher=publisher)
+                        confirmations=confirmations, thread_cache=ThreadCache(),
+                        page_shell=PageShell(shell_source(config["THREADS_MANIFEST"]), ttl=config["THREADS_MANIFEST_TTL"]),
+                        receipts=Receipts(storage, config["SECRET_KEY"], clock), publisher=publisher)
 
     # Wire: the app, its routes and the hooks around them.
     app = Flask("comments_server")

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from comments_server.settings import MAIL_TLS_MODES, MODERATION_MODES, SETTINGS, SETTINGS_BY_NAME, Kind, Setting
+from comments_server.settings import (FORM_WITHOUT_TOKEN_MODES, MAIL_TLS_MODES, MODERATION_MODES, SETTINGS,
+                                     SETTINGS_BY_NAME, Kind, Setting)
 
 if TYPE_CHECKING:
     from comments_server.site import SiteLayer
@@ -313,6 +314,8 @@ def validate(cfg: LoadedConfig) -> list[str]:
         bad("DATABASE_URL", f"{url!r} is not supported (expected sqlite:///FILE or postgresql+psycopg://...)")
     if v["MODERATION"] not in MODERATION_MODES:
         bad("MODERATION", f"{v['MODERATION']!r} is not one of {', '.join(MODERATION_MODES)}")
+    if v["FORM_WITHOUT_TOKEN"] not in FORM_WITHOUT_TOKEN_MODES:
+        bad("FORM_WITHOUT_TOKEN", f"{v['FORM_WITHOUT_TOKEN']!r} is not one of {', '.join(FORM_WITHOUT_TOKEN_MODES)}")
     if not v["THREADS_MANIFEST"] and not v["ALLOW_UNKNOWN_THREADS"]:
         problems.append(
             "THREADS_MANIFEST is not set: the server cannot tell which posts take comments (set "

@@ -29,6 +29,11 @@ class SiteLinks:
         """The site's language tag, from the manifest ("" when it does not say: English)."""
         return self._threads.manifest.site_language
 
+    @property
+    def site_timezone(self) -> str:
+        """The site's time zone name, from the manifest ("" when it does not say: UTC)."""
+        return self._threads.manifest.site_timezone
+
     def post_url(self, path: str) -> str:
         """Absolute URL of a post; '' when the site URL is unknown."""
         base = self.site_url

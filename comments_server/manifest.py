@@ -33,6 +33,7 @@ class Manifest:
     site_url: str
     threads: dict[str, Thread]
     site_language: str = ""      # a language tag; "" (older manifests) reads as English
+    site_timezone: str = ""      # an IANA zone name, for dates; "" (older manifests) reads as UTC
 
 
 EMPTY = Manifest(site_title="", site_url="", threads={})
@@ -67,11 +68,13 @@ def parse_manifest(text: str, source: str) -> Manifest:
             raise ManifestError(f"{where}: title and author must be strings, open a boolean")
         threads[path] = Thread(path=path, title=title, author=author, open=is_open)
     title, url, language = site.get("title", ""), site.get("base_url", ""), site.get("language", "")
+    timezone = site.get("timezone", "")
     return Manifest(
         site_title=title if isinstance(title, str) else "",
         site_url=url if isinstance(url, str) else "",
         threads=threads,
         site_language=language if isinstance(language, str) else "",
+        site_timezone=timezone if isinstance(timezone, str) else "",
     )
 
 

@@ -5,17 +5,35 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, g
 from flask_limiter import Limiter
 
 from comments_server.auth import has_valid_author_token
 from comments_server.clientip import account_key, client_key
+from comments_server.errors import ApiError
 
 WRITE_ENDPOINTS = ("api.post_comment", "api.edit_comment", "api.delete_comment", "comments.post_form")
 LOGIN_ENDPOINT = "dashboard.login"
-READ_ENDPOINTS = ("api.list_thread", "api.form_token", "api.counts", "feeds.comments_feed", "comments.show_form")
+READ_ENDPOINTS = ("api.list_thread", "api.form_token", "api.counts", "feeds.comments_feed", "comments.show_form",
+                  "comments.posted")
 # Each preview renders Markdown: a small budget of its own, so previews cannot use up the reads.
 PREVIEW_ENDPOINTS = ("api.preview",)
+_SPARED = "comments_write_spared"
+# Form-token refusals a reader's browser meets through no fault of the reader's: sent too soon,
+# expired, already used, or none where the server wants one (FORM_WITHOUT_TOKEN = refuse). A
+# forged token, or none sent to the API, is a script's doing and counts.
+SPARED_TOKEN_ERRORS = ("too_fast", "expired", "used", "token_required")
+
+
+def spare_write_budget(error: ApiError) -> None:
+    """A write refused for its form token before anything was stored: when the reader's next
+    try mends it (SPARED_TOKEN_ERRORS), this one does not count against the write budget."""
+    if error.field == "form_token" and error.code in SPARED_TOKEN_ERRORS:
+        setattr(g, _SPARED, True)
+
+
+def _spends_write(response: Response) -> bool:
+    return not g.get(_SPARED, False)
 
 
 def init_rate_limits(app: Flask, config: Mapping[str, Any]) -> Limiter:
@@ -35,7 +53,8 @@ def init_rate_limits(app: Flask, config: Mapping[str, Any]) -> Limiter:
     for limit, endpoints, scope in budgets:
         if limit is None:
             continue
-        decorate = limiter.shared_limit(limit, scope=scope, exempt_when=has_valid_author_token)
+        decorate = limiter.shared_limit(limit, scope=scope, exempt_when=has_valid_author_token,
+                                        deduct_when=_spends_write if scope == "write" else None)
         for endpoint in endpoints:
             if endpoint in app.view_functions:
                 app.view_functions[endpoint] = decorate(app.view_functions[endpoint])  # type: ignore[assignment]

@@ -60,6 +60,7 @@ class Policy:
     counts_max_threads: int | None = 100
     max_preview_length: int | None = 5000
     idempotency_key_ttl: int = 86400
+    form_without_token: str = "publish"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Policy:
@@ -74,6 +75,7 @@ class Policy:
             counts_max_threads=config["COUNTS_MAX_THREADS"],
             max_preview_length=config["MAX_PREVIEW_LENGTH"],
             idempotency_key_ttl=config["IDEMPOTENCY_KEY_TTL"],
+            form_without_token=config["FORM_WITHOUT_TOKEN"],
         )
 
 
@@ -289,12 +291,14 @@ class CommentService:
     # Writes ---------------------------------------------------------------------------------
 
     def post(self, data: Mapping[str, Any], *, is_author: bool = False, author: Author | None = None,
-             ip: str | None = None, idempotency_key: str | None = None) -> PostResult:
+             ip: str | None = None, idempotency_key: str | None = None, from_form: bool = False) -> PostResult:
         """Validate and store a new comment; the result says whether it was published or held.
 
         `is_author` (an AUTHOR_TOKENS token) or `author` (an account's token) posts with the badge;
         an account's comment carries the account's name, whatever `author_name` says. A request
-        repeated with the same `idempotency_key` gets the first answer and stores nothing."""
+        repeated with the same `idempotency_key` gets the first answer and stores nothing.
+        `from_form`: the HTML form, whose copy baked into a static page has no form token; what
+        happens to a comment without one is FORM_WITHOUT_TOKEN's to say."""
         is_author = is_author or author is not None
         keyed = self._idempotency(idempotency_key, data, author, is_author)
         if keyed is not None and (replay := self._replay(*keyed)) is not None:
@@ -323,8 +327,15 @@ class CommentService:
                 # purge (as plain text: spam is never published, so it costs no Markdown).
                 return PostResult(self._store(fields, thread, plain_html(fields.body), Status.SPAM, False, ip, None),
                                   None)
-            ticket = self.check_form_token(fields.form_token, thread.path)
+            tokenless = from_form and not fields.form_token and self.policy.min_submit_seconds is not None
+            if tokenless and self.policy.form_without_token == "refuse":
+                raise ApiError(400, "token_required", "this form posts only from the comment server's own form "
+                               "page (FORM_WITHOUT_TOKEN is refuse)", "form_token")
+            # Without a token there is no time to check: the honeypot (above), the link cap, the
+            # name check, moderation (below) and the rate limit (around the view) still apply.
+            ticket = None if tokenless else self.check_form_token(fields.form_token, thread.path)
         else:
+            tokenless = False
             ticket = None
         # Markdown is the costly step: it comes after every cheap check (the request's size, the
         # fields, the rate limit before them; then the thread, the parent, the honeypot, the form token).
@@ -338,6 +349,8 @@ class CommentService:
                 )
             self._check_name(fields, thread)
             status, confirm_publish = self._moderate(fields)
+            if tokenless and self.policy.form_without_token == "hold":
+                status, confirm_publish = Status.PENDING, False
         else:
             confirm_publish = False
         published = status == Status.PUBLISHED

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from comments_server.mail import MailSettings, OutboxSender
     from comments_server.manifest import ThreadIndex
     from comments_server.publish import Publisher
+    from comments_server.receipts import Receipts
     from comments_server.service import CommentService
+    from comments_server.shell import PageShell
     from comments_server.storage import Storage
 
 EXTENSION = "comments_server"
@@ -43,6 +45,8 @@ class Services:
     confirmations: Confirmations     # readers' confirmation links: reply emails, publishing
     thread_cache: ThreadCache        # serialised threads of this process (GET /api/comments)
     publisher: Publisher             # publish on comment: rebuild/deploy the site after changes
+    page_shell: PageShell            # the site theme's page around the reader pages (the form)
+    receipts: Receipts               # signed links to the page after posting from the form
 
 
 def services(app: Flask | None = None) -> Services:

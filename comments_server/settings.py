@@ -9,6 +9,7 @@ from typing import Any
 
 MODERATION_MODES = ("none", "first-time", "all")
 MAIL_TLS_MODES = ("starttls", "ssl", "off")
+FORM_WITHOUT_TOKEN_MODES = ("publish", "hold", "refuse")
 
 
 class Kind:
@@ -86,6 +87,13 @@ SETTINGS: tuple[Setting, ...] = (
             "Least time between loading the form (its form token) and submitting it, or off."),
     Setting("FORM_TOKEN_MAX_AGE", 86400, Kind.INT,
             "Seconds a form token stays valid; each one posts one comment."),
+    Setting("FORM_WITHOUT_TOKEN", "publish", Kind.CHOICE,
+            "What the HTML form (`POST /comments/form`) does with a comment sent without a form "
+            "token, as the form baked into a static page sends it (when form tokens are on): "
+            "`publish` it (like any other, under `MODERATION`), `hold` it for moderation, or "
+            "`refuse` it (the reader gets the form back, with a token, to send again). The JSON "
+            "API always requires a token.",
+            FORM_WITHOUT_TOKEN_MODES),
     Setting("IDEMPOTENCY_KEY_TTL", 86400, Kind.INT,
             "Seconds a new comment's `Idempotency-Key` is remembered: a retry within it gets the "
             "first answer instead of posting again."),

@@ -10,6 +10,7 @@ from comments_server.api.caching import counts_response, thread_response
 from comments_server.api.openapi import openapi_document
 from comments_server.auth import bearer_identity, request_identity
 from comments_server.errors import ApiError
+from comments_server.ratelimit import spare_write_budget
 from comments_server.service import IDEMPOTENCY_HEADER, PostResult
 from comments_server.serialize import comment_json, rfc3339
 from comments_server.services import services
@@ -64,8 +65,13 @@ def post_comment() -> Response:
     data = json_body()
     identity = bearer_identity()
     author = identity.author if identity else None
-    return _created(services().comments.post(data, is_author=identity is not None, author=author, ip=request.remote_addr,
-                                             idempotency_key=request.headers.get(IDEMPOTENCY_HEADER)))
+    try:
+        result = services().comments.post(data, is_author=identity is not None, author=author, ip=request.remote_addr,
+                                          idempotency_key=request.headers.get(IDEMPOTENCY_HEADER))
+    except ApiError as error:
+        spare_write_budget(error)
+        raise
+    return _created(result)
 
 
 @bp.get("/comments/<int:comment_id>")

@@ -178,7 +178,7 @@ def test_metadata_is_escaped_in_pages_meta_and_feeds(make_site, build_at):
     # The only scripts are the theme's own files (the comment widget); none came from the title.
     scripts = soup.find_all("script")
     assert all(s.get("src") and not s.get_text().strip() for s in scripts)
-    assert [s["src"] for s in scripts] == ["/embed.js"]
+    assert [s["src"] for s in scripts] == ["/theme/comments_offline.js", "/embed.js"]
     assert soup.find("h1").get_text() == evil
     assert soup.find("meta", property="og:title")["content"] == evil
     assert soup.find("meta", attrs={"name": "description"})["content"] == evil

@@ -48,22 +48,24 @@ def sitemap_urls(out: Path) -> list[str]:
 
 
 def written_pages(out: Path, base: str) -> set[str]:
-    """The URL of every HTML page in the output, except the 404 page."""
+    """The URL of every HTML page in the output, except the 404 page and the comment page shell."""
     urls = set()
     for path in out.rglob("*.html"):
         rel = path.relative_to(out).as_posix()
-        if rel == "404.html" or rel.startswith("theme/"):
+        if rel in ("404.html", "comment-page.html") or rel.startswith("theme/"):
             continue
         assert rel.endswith("index.html"), rel
         urls.add(base + rel[:-len("index.html")])
     return urls
 
 
-def test_sitemap_lists_every_page_but_404(built):
+def test_sitemap_lists_every_page_but_404_and_the_comment_page_shell(built):
     urls = sitemap_urls(built)
     assert len(urls) == len(set(urls))
     assert set(urls) == written_pages(built, "https://blog.example.com/")
     assert "https://blog.example.com/404.html" not in urls
+    assert (built / "comment-page.html").is_file()
+    assert "https://blog.example.com/comment-page.html" not in urls
     # Spot-check each kind of page.
     for expected in ["https://blog.example.com/", "https://blog.example.com/page/2/",
                      "https://blog.example.com/2024/01/first/", "https://blog.example.com/about/",
@@ -112,7 +114,8 @@ def test_authors_own_robots_txt_is_kept(make_site, build_at):
 def test_threads_manifest_lists_posts_open_and_closed(built):
     manifest = json.loads((built / "threads.json").read_text(encoding="utf-8"))
     assert manifest["version"] == 1
-    assert manifest["site"] == {"title": "Files Blog", "base_url": "https://blog.example.com/", "language": "en"}
+    assert manifest["site"] == {"title": "Files Blog", "base_url": "https://blog.example.com/", "language": "en",
+                                "timezone": "UTC"}
     threads = {t["path"]: t for t in manifest["threads"]}
     assert threads == {
         "/2024/03/second/": {"path": "/2024/03/second/", "title": "Second",
@@ -157,3 +160,25 @@ def test_page_slug_clashing_with_a_generated_file_is_an_error(make_site, build_a
     messages = [str(e) for e in getattr(info.value, "errors", [info.value])]
     assert any(m.startswith("content/pages/clash.md") and name in m for m in messages), messages
     assert not (root / "public").exists()
+
+
+def test_comment_page_shell_is_the_theme_page_with_placeholders_and_absolute_links(built):
+    from tests.support.site import read_html
+
+    text = (built / "comment-page.html").read_text(encoding="utf-8")
+    assert text.count("[[bec:content]]") == 1
+    page = read_html(built / "comment-page.html")
+    assert page.title.text == "[[bec:title]] · Files Blog"
+    assert page.find("meta", attrs={"name": "robots"})["content"] == "noindex"
+    assert page.find("link", rel="canonical") is None and page.find("meta", property="og:url") is None
+    assert page.select_one("a.site-title")["href"] == "https://blog.example.com/"
+    assert page.find("link", rel="stylesheet")["href"] == "https://blog.example.com/theme/style.css"
+    assert page.select_one("main").text.strip() == "[[bec:content]]"
+    assert page.find("script") is None
+    feeds = (built / "atom.xml").read_text(encoding="utf-8") + (built / "rss.xml").read_text(encoding="utf-8")
+    assert "comment-page" not in feeds and "[[bec:" not in feeds
+
+
+def test_no_comment_page_shell_without_comments(make_site, build_at):
+    out = build_at(make_site(FILES, config=CONFIG + "\n[comments]\nenabled = false\n")).output_dir
+    assert not (out / "comment-page.html").exists()
