@@ -194,6 +194,7 @@ class SiteServer:
         self.state = LiveState()
         self.output = config.root / SERVE_OUTPUT / "public"
         self.source_config = config
+        self.demo_login: tuple[str, str] | None = None   # (email, password) of a sample site's author
         self._stop = threading.Event()
         self._builds = 0
         self._watcher: threading.Thread | None = None
@@ -245,11 +246,14 @@ class SiteServer:
         if not self.config.comments.enabled:
             return None
         try:
-            app, seeded = development_app(self.config, output_dir=self.output, site_url=self.url)
+            mounted = development_app(self.config, output_dir=self.output, site_url=self.url)
         except BlogError as exc:  # the site still serves; comments say why they are missing
             self.report(f"warning: comments are off for this session: {exc}")
             return None
-        self.app.comments_app = app
+        self.app.comments_app = mounted.app
+        if mounted.demo_login is not None:
+            self.demo_login = (mounted.demo_login.email, mounted.demo_login.password)
+        seeded = mounted.imported
         if seeded:
             self.report(f"imported {seeded} demo comments from {self.config.comments.seed}")
             self.rebuild()  # so the pages carry the conversations just imported

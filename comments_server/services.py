@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from comments_server.compose import Notifier
     from comments_server.confirm import Confirmations
     from comments_server.conversation import Conversations
+    from comments_server.demo import DemoLogin
     from comments_server.links import SiteLinks
     from comments_server.mail import MailSettings, OutboxSender
     from comments_server.manifest import ThreadIndex
@@ -41,6 +42,7 @@ class Services:
     conversations: Conversations     # the author's side: queue, replies, moderation, digest
     confirmations: Confirmations     # readers' confirmation links: reply emails, publishing
     thread_cache: ThreadCache        # serialised threads of this process (GET /api/comments)
+    demo_login: DemoLogin | None = None   # development only (site.development_app): shown on the login page
 
 
 def services(app: Flask | None = None) -> Services:
