@@ -166,8 +166,9 @@ class Conversations:
     # Health ----------------------------------------------------------------------------------
 
     def health(self, author: Author | None, days: int | None) -> Health:
-        """Conversation health over the last `days` days (None: all time), `author`'s posts first."""
-        now = self.clock()
+        """Conversation health over the last `days` days (None: all time), `author`'s posts first;
+        its days are the site's (the manifest's time zone)."""
+        now = self.clock().astimezone(self.links.site_zone)
         authors = self.accounts.all()
         tracked = self.storage.conversation(ConversationQuery(
             states=(State.ANSWERED, State.UNANSWERED, State.DISMISSED, State.AUTHOR)))

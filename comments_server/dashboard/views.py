@@ -10,11 +10,12 @@ from flask import abort, flash, get_flashed_messages, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from comments_server.auth import session_identity
-from comments_server.compose import excerpt, waiting_text
+from comments_server.compose import excerpt
 from comments_server.conversation import Conversations
 from comments_server.dashboard import bp, current_identity, login_required, message, page, safe_next
 from comments_server.dashboard.chart import line_chart
 from comments_server.errors import ApiError
+from comments_server.humanize import human_duration
 from comments_server.models import State
 from comments_server.reply_links import LinkRefusal, ReplyByLink, ReplyLinkRefused
 from comments_server.serialize import rfc3339
@@ -32,22 +33,6 @@ REFUSED_LINK = {
 }
 
 
-def duration(seconds: float | None) -> str:
-    """A response time for people: 'under a minute', '45 min', '3 h 20 min', '2 d 4 h'."""
-    if seconds is None:
-        return "–"
-    if seconds < 60:
-        return "under a minute"
-    minutes = int(round(seconds / 60))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
-
-
 def percent(value: float | None) -> str:
     return "–" if value is None else f"{round(value * 100)}%"
 
@@ -57,13 +42,29 @@ def desk() -> Conversations:
     return services().conversations
 
 
+def local_time(moment: datetime) -> str:
+    """A time in the site's time zone, as the dashboard shows it: '16 Jan 2026, 07:55 GMT'."""
+    return moment.astimezone(services().links.site_zone).strftime("%-d %b %Y, %H:%M %Z")
+
+
+def site_day_start(day: date) -> datetime:
+    """When `day` starts in the site's time zone, in UTC (snoozing, day filters)."""
+    return datetime.combine(day, time.min, tzinfo=services().links.site_zone).astimezone(UTC)
+
+
+def site_today() -> date:
+    return services().clock().astimezone(services().links.site_zone).date()
+
+
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     identity = session_identity()
     app_services = services()
-    return {"identity": identity, "waiting": waiting_text, "duration": duration, "percent": percent,
-            "rfc3339": rfc3339, "excerpt": excerpt, "now": app_services.clock(),
-            "post_url": app_services.links.post_link,
+    links = app_services.links
+    return {"identity": identity, "waiting": human_duration, "duration": human_duration, "percent": percent,
+            "rfc3339": rfc3339, "excerpt": excerpt, "now": app_services.clock(), "local_time": local_time,
+            "post_url": links.post_link, "site_title": links.site_title, "site_url": links.site_url,
+            "zone_name": links.site_zone.key,
             "multi_author": len(app_services.accounts.all()) > 1 if identity else False}
 
 
@@ -84,8 +85,12 @@ def home() -> BaseResponse:
     """Unanswered reader comments, grouped by post, oldest first."""
     questions_first = request.args.get("sort") == "questions"
     queue = desk().queue(current_identity().author, questions_first=questions_first)
-    return page("home.html", queue=queue, questions_first=questions_first, flashes=_undo_flashes(),
-                today=services().clock().date())
+    flashes = _undo_flashes()
+    # A reply that was refused opens its box again, with the reason beside it.
+    reply_errors = {int(category.split(":", 1)[1]): text for category, text in flashes
+                    if category.startswith("error:") and category.split(":", 1)[1].isdigit()}
+    return page("home.html", queue=queue, questions_first=questions_first, flashes=flashes,
+                reply_errors=reply_errors, today=site_today())
 
 
 @bp.post("/comments/<int:comment_id>/reply")
@@ -123,13 +128,13 @@ def undismiss(comment_id: int) -> BaseResponse:
 @bp.post("/comments/<int:comment_id>/snooze")
 @login_required
 def snooze(comment_id: int) -> BaseResponse:
-    """Hide a comment from the queue until the start (UTC) of the chosen day."""
+    """Hide a comment from the queue until the start of the chosen day (the site's time zone)."""
     raw = request.form.get("until", "")
     try:
         day = date.fromisoformat(raw)
     except ValueError:
         raise ApiError(400, "invalid", f"{raw!r} is not a day (expected YYYY-MM-DD)", "until") from None
-    desk().snooze(comment_id, datetime.combine(day, time.min, tzinfo=UTC))
+    desk().snooze(comment_id, site_day_start(day))
     flash(f"Snoozed until {day.isoformat()}.", "info")
     return redirect(_back(), code=303)
 
@@ -203,8 +208,8 @@ def all_comments() -> BaseResponse:
     query = ConversationQuery(
         states=(State(state),) if state else FILTER_STATES + (State.AUTHOR,),
         threads=(thread,) if thread else None, search=search,
-        since=datetime.combine(since, time.min, tzinfo=UTC) if since else None,
-        until=datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC) if until else None,
+        since=site_day_start(since) if since else None,
+        until=site_day_start(until + timedelta(days=1)) if until else None,
         newest_first=True, limit=PAGE_SIZE + 1, offset=(page_number - 1) * PAGE_SIZE,
     )
     listing = desk().search(query)

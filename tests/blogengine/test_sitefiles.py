@@ -112,7 +112,8 @@ def test_authors_own_robots_txt_is_kept(make_site, build_at):
 def test_threads_manifest_lists_posts_open_and_closed(built):
     manifest = json.loads((built / "threads.json").read_text(encoding="utf-8"))
     assert manifest["version"] == 1
-    assert manifest["site"] == {"title": "Files Blog", "base_url": "https://blog.example.com/", "language": "en"}
+    assert manifest["site"] == {"title": "Files Blog", "base_url": "https://blog.example.com/", "language": "en",
+                                "timezone": "UTC"}
     threads = {t["path"]: t for t in manifest["threads"]}
     assert threads == {
         "/2024/03/second/": {"path": "/2024/03/second/", "title": "Second",

@@ -1,0 +1,163 @@
+"""A dashboard an author can scan (issue 14): reply boxes closed until asked for, human
+durations, times in the site's time zone, the blog's name and link in the header, and health
+figures that cannot contradict each other."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from bs4 import BeautifulSoup
+
+from comments_server.manifest import ManifestError, parse_manifest
+from tests.support.authoring import add_author, author_reply, dashboard_post, desk, login, page_text, reader
+from tests.support.server import THREADS
+
+DAY = 86400
+
+
+def write_site_manifest(path, **site):
+    data = {"version": 1, "site": {"title": "The Coffee Table", "base_url": "https://coffee.example.org/", **site},
+            "threads": THREADS}
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+@pytest.fixture
+def london(make_app, manifest):
+    write_site_manifest(manifest, timezone="Europe/London")
+    app = make_app()
+    add_author(app)
+    return app
+
+
+@pytest.fixture
+def logged_in(london):
+    client = london.test_client()
+    assert login(client).status_code == 303
+    return client
+
+
+def soup(response) -> BeautifulSoup:
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+# The queue ---------------------------------------------------------------------------------------
+
+
+def test_reply_boxes_are_closed_details_that_open_in_place(logged_in, clock):
+    ids = [reader(logged_in, clock, 60, body=f"Question {n}?")["id"] for n in range(3)]
+    page = soup(logged_in.get("/dashboard/"))
+    for comment_id in ids:
+        item = page.find(id=f"comment-{comment_id}")
+        box = item.find("details", class_="reply-box")
+        assert box is not None and not box.has_attr("open")
+        assert box.find("summary").get_text(" ", strip=True) == "Reply to Reader"
+        form = box.find("form")
+        assert form["action"] == f"/dashboard/comments/{comment_id}/reply"
+        assert form.find("textarea", id=f"reply-{comment_id}") is not None
+        assert form.find("label", attrs={"for": f"reply-{comment_id}"}).get_text(strip=True) == "Reply to Reader"
+
+
+def test_a_refused_reply_opens_its_box_again_with_the_reason(logged_in):
+    question = reader(logged_in, body="Why?")
+    response = dashboard_post(logged_in, f"/dashboard/comments/{question['id']}/reply", body=" ", next="/dashboard/")
+    assert response.status_code == 303
+    page = soup(logged_in.get(response.headers["Location"]))
+    box = page.find(id=f"comment-{question['id']}").find("details", class_="reply-box")
+    assert box.has_attr("open")
+    error = box.find(id=f"reply-{question['id']}-error")
+    assert error is not None and "Reply not published" in error.get_text()
+    assert box.find("textarea")["aria-describedby"] == f"reply-{question['id']}-error"
+
+
+def test_waits_are_human_durations(logged_in, clock):
+    clock.advance(-1031 * DAY)
+    reader(logged_in, body="An old question?")
+    clock.advance(1031 * DAY)
+    home = logged_in.get("/dashboard/")
+    assert page_text(home, "oldest-waiting") == "The oldest has waited about 3 years."
+    assert "1031 days" not in home.get_data(as_text=True)
+
+
+def test_times_are_shown_in_the_sites_time_zone_and_kept_in_utc(logged_in, clock):
+    summer = clock.now   # 1 June 2026, 12:00 UTC: 13:00 in London (BST, UTC+1)
+    clock.now = summer.replace(year=2025, month=12)
+    winter = reader(logged_in, body="Winter time?")
+    clock.now = summer
+    comment = reader(logged_in, body="Summer time?")
+    page = soup(logged_in.get("/dashboard/"))
+    stamp = page.find(id=f"comment-{comment['id']}").find("time")
+    assert stamp["datetime"] == "2026-06-01T12:00:00Z"
+    assert stamp.get_text() == "1 Jun 2026, 13:00 BST"
+    stamp = page.find(id=f"comment-{winter['id']}").find("time")
+    assert stamp["datetime"] == "2025-12-01T12:00:00Z" and stamp.get_text() == "1 Dec 2025, 12:00 GMT"
+
+
+def test_snooze_days_are_the_sites_days(logged_in, london, clock):
+    comment = reader(logged_in, body="Later?")
+    dashboard_post(logged_in, f"/dashboard/comments/{comment['id']}/snooze", until="2026-06-10", next="/dashboard/")
+    [tracked] = [t for t in desk(london).storage.unanswered(clock.now, include_snoozed=True)]
+    assert tracked.snoozed_until.isoformat() == "2026-06-09T23:00:00+00:00"   # midnight in London (BST)
+
+
+def test_header_names_the_blog_and_links_back_to_it(logged_in):
+    header = soup(logged_in.get("/dashboard/")).find("header")
+    link = header.find("a", class_="site-title")
+    assert link["href"] == "https://coffee.example.org/"
+    assert link.get_text(" ", strip=True).startswith("The Coffee Table")
+    assert header.find(class_="brand-kind").get_text() == "Comments dashboard"
+    assert soup(logged_in.get("/dashboard/")).title.get_text() == "Unanswered · The Coffee Table"
+
+
+def test_manifest_carries_the_sites_time_zone():
+    text = '{"version": 1, "site": {"title": "T", "timezone": "Europe/London"}, "threads": []}'
+    parsed = parse_manifest(text, "m")
+    assert parsed.site_timezone == "Europe/London" and parsed.zone.key == "Europe/London"
+    older = parse_manifest('{"version": 1, "site": {"title": "T"}, "threads": []}', "m")
+    assert older.site_timezone == "" and older.zone.key == "UTC"
+    with pytest.raises(ManifestError, match=r"m: site: timezone: 'Mars/Olympus' is not a known time zone"):
+        parse_manifest(text.replace("Europe/London", "Mars/Olympus"), "m")
+    with pytest.raises(ManifestError, match=r"m: site: timezone: expected a time zone name \(got 3\)"):
+        parse_manifest(text.replace('"Europe/London"', "3"), "m")
+
+
+# Health ------------------------------------------------------------------------------------------
+
+
+def test_health_figures_agree_reply_rate_100_means_nobody_in_the_period_is_waiting(logged_in, london, clock):
+    clock.now -= timedelta(days=200)
+    old = reader(logged_in, body="An old question nobody answered?")
+    clock.now += timedelta(days=195)
+    recent = reader(logged_in, body="A recent question?")
+    author_reply(logged_in, recent["id"], clock=clock, advance=3 * 3600)
+    report = desk(london).health(None, 90)
+    assert (report.reader_comments, report.answered, report.unanswered, report.dismissed) == (1, 1, 0, 0)
+    assert report.older_unanswered == 1 and report.reply_rate == 1.0
+    page = logged_in.get("/dashboard/health")
+    assert page_text(page, "reply-rate") == "100%" and page_text(page, "waiting-now") == "0"
+    assert page_text(page, "answered-count") == "1 of 1 got an author’s reply"
+    assert page_text(page, "older-waiting").startswith("1 older comment, written before the last 90 days, is waiting too")
+    assert page_text(page, "median-response") == "3 hours"
+    everything = logged_in.get("/dashboard/health?period=all")
+    assert page_text(everything, "reply-rate") == "50%" and page_text(everything, "waiting-now") == "1"
+    assert "older-waiting" not in everything.get_data(as_text=True)
+    assert old["id"] != recent["id"]
+
+
+@pytest.mark.parametrize("days", [30, 90, 365, None])
+def test_answered_waiting_and_no_reply_needed_add_up_to_the_reader_comments(logged_in, london, clock, days):
+    ids = []
+    clock.advance(-240 * DAY)
+    for n in range(6):
+        clock.advance(40 * DAY)
+        ids.append(reader(logged_in, body=f"Comment {n}?")["id"])
+    author_reply(logged_in, ids[1], clock=clock, advance=60)
+    author_reply(logged_in, ids[5], clock=clock, advance=60)
+    dashboard_post(logged_in, f"/dashboard/comments/{ids[3]}/dismiss", next="/dashboard/")
+    report = desk(london).health(None, days)
+    assert report.answered + report.unanswered + report.dismissed == report.reader_comments
+    waiting_now = len(desk(london).storage.unanswered(clock.now, include_snoozed=True))
+    assert report.unanswered + report.older_unanswered == waiting_now
+    if report.reply_rate == 1.0:
+        assert report.unanswered == 0
