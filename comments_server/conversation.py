@@ -91,6 +91,15 @@ class Queue:
 
 
 @dataclass(frozen=True)
+class Replied:
+    """An author's reply, and the other reader comments it took out of the queue: those above it
+    on its branch that were waiting (the one rule answers them too), oldest first."""
+
+    comment: Comment
+    also_answered: list[Comment]
+
+
+@dataclass(frozen=True)
 class Listing:
     """Tracked comments with the post each is on (the moderation and all-comments pages)."""
 
@@ -216,7 +225,32 @@ class Conversations:
         """Publish an author comment under `parent_id`: no moderation, no spam checks, the badge.
 
         Replying to a held comment approves it first."""
+        return self._publish_reply(identity, self._comment(parent_id), body)
+
+    def reply_and_tell(self, identity: Identity, parent_id: int, body: str) -> Replied:
+        """`reply`, telling which other reader comments the reply answered too: the thread's queue
+        before and after it, as the one unanswered rule says (storage.unanswered)."""
         parent = self._comment(parent_id)
+        before = {t.comment.id: t.comment for t in
+                  self.storage.unanswered(self.clock(), [parent.thread], include_snoozed=True)}
+        comment = self._publish_reply(identity, parent, body)
+        after = {t.comment.id for t in self.storage.unanswered(self.clock(), [parent.thread], include_snoozed=True)}
+        also = [c for cid, c in before.items() if cid not in after and cid != parent_id]
+        return Replied(comment, sorted(also, key=lambda c: (c.created_at, c.id)))
+
+    def reopen(self, comment_id: int, reply_id: int) -> Comment:
+        """Put a reader comment back in the queue that the author reply `reply_id` answered in
+        passing: from now on only author replies written after that one answer it."""
+        comment = self._comment(comment_id)
+        reply = self._comment(reply_id)
+        if comment.is_author or not reply.is_author or reply.thread != comment.thread:
+            raise ApiError(400, "invalid", "only a reader comment answered by an author reply on its post can "
+                           "go back in the queue", "reply")
+        self.storage.set_marks(comment_id, reopened_at=reply.created_at)
+        return comment
+
+    def _publish_reply(self, identity: Identity, parent: Comment, body: str) -> Comment:
+        parent_id = parent.id
         text = validate_body(body, self.limits)
         if parent.status == Status.PENDING:
             self.approve(parent.id)

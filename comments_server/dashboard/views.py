@@ -3,6 +3,7 @@ and the reply page a signed email link opens."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -72,8 +73,13 @@ def _back(default_endpoint: str = "dashboard.home") -> str:
     return safe_next(request.form.get("next"), url_for(default_endpoint))
 
 
-def _undo_flashes() -> list[tuple[str, str]]:
-    return [(str(item[0]), str(item[1])) for item in get_flashed_messages(with_categories=True)]
+def _undo_flashes() -> list[tuple[str, Any]]:
+    """The flashed notices; an "also answered" one is a dict (comment, reply, text) for its Undo form."""
+    notices: list[tuple[str, Any]] = []
+    for item in get_flashed_messages(with_categories=True):
+        category, text = str(item[0]), str(item[1])
+        notices.append((category, json.loads(text) if category == "also_answered" else text))
+    return notices
 
 
 # The queue -------------------------------------------------------------------------------------
@@ -87,7 +93,7 @@ def home() -> BaseResponse:
     queue = desk().queue(current_identity().author, questions_first=questions_first)
     flashes = _undo_flashes()
     # A reply that was refused opens its box again, with the reason beside it.
-    reply_errors = {int(category.split(":", 1)[1]): text for category, text in flashes
+    reply_errors = {int(category.split(":", 1)[1]): str(text) for category, text in flashes
                     if category.startswith("error:") and category.split(":", 1)[1].isdigit()}
     return page("home.html", queue=queue, questions_first=questions_first, flashes=flashes,
                 reply_errors=reply_errors, today=site_today())
@@ -99,14 +105,33 @@ def reply(comment_id: int) -> BaseResponse:
     """Publish the author's reply; the comment leaves the queue."""
     body = request.form.get("body", "")
     try:
-        comment = desk().reply(current_identity(), comment_id, body)
+        replied = desk().reply_and_tell(current_identity(), comment_id, body)
     except ApiError as error:
         if error.field != "body":
             raise
         flash(f"Reply not published: {error.message}.", f"error:{comment_id}")
         return redirect(_back() + f"#comment-{comment_id}", code=303)
+    comment = replied.comment
     flash(f"{services().links.post_link(comment.thread)}#comment-{comment.id}", "replied")
+    title = desk().thread_of(comment.thread).title
+    for other in replied.also_answered:
+        # The rule is right (a reply answers the whole branch above it); the author is told, with an Undo.
+        flash(json.dumps({"comment": other.id, "reply": comment.id,
+                          "text": f"This reply also answered {other.author_name or 'a reader'}’s comment "
+                                  f"on “{title}”."}), "also_answered")
     return redirect(_back(), code=303)
+
+
+@bp.post("/comments/<int:comment_id>/reopen")
+@login_required
+def reopen(comment_id: int) -> BaseResponse:
+    """Undo "also answered": the comment waits again, until an author reply after that one."""
+    reply_id = request.form.get("reply", "")
+    if not reply_id.isdigit():
+        raise ApiError(400, "invalid", "reply: expected the id of the author reply", "reply")
+    comment = desk().reopen(comment_id, int(reply_id))
+    flash(f"{comment.author_name or 'The reader'}’s comment is back in the queue.", "info")
+    return redirect(_back() + f"#comment-{comment_id}", code=303)
 
 
 @bp.post("/comments/<int:comment_id>/dismiss")

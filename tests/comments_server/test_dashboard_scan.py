@@ -11,7 +11,17 @@ import pytest
 from bs4 import BeautifulSoup
 
 from comments_server.manifest import ManifestError, parse_manifest
-from tests.support.authoring import add_author, author_reply, dashboard_post, desk, login, page_text, reader
+from tests.support.authoring import (
+    add_author,
+    author_reply,
+    dashboard_post,
+    desk,
+    login,
+    page_text,
+    queue_ids,
+    reader,
+    thread_comments,
+)
 from tests.support.server import THREADS
 
 DAY = 86400
@@ -161,3 +171,89 @@ def test_answered_waiting_and_no_reply_needed_add_up_to_the_reader_comments(logg
     assert report.unanswered + report.older_unanswered == waiting_now
     if report.reply_rate == 1.0:
         assert report.unanswered == 0
+
+
+# "Also answered" -----------------------------------------------------------------------------------
+
+
+def also_answered_notice(client, response):
+    page = soup(client.get(response.headers["Location"]))
+    return page.find(class_="also-answered")
+
+
+def test_a_reply_below_a_reply_says_which_question_it_also_answered_and_undo_puts_it_back(logged_in, clock):
+    question = reader(logged_in, author_name="Ann", body="How long did the export take?")
+    answer = reader(logged_in, clock, 60, author_name="Bob", parent_id=question["id"], body="A day, for me.")
+    response = author_reply(logged_in, answer["id"], body="Thanks, Bob!", clock=clock, advance=60)
+    notice = also_answered_notice(logged_in, response)
+    assert notice is not None
+    assert notice.get_text(" ", strip=True).startswith("This reply also answered Ann’s comment on “A post”. Undo")
+    form = notice.find("form")
+    assert form["action"] == f"/dashboard/comments/{question['id']}/reopen"
+    assert form.find("input", attrs={"name": "csrf_token"})["value"]
+    assert queue_ids(logged_in) == []
+    undo = dashboard_post(logged_in, form["action"], reply=form.find("input", attrs={"name": "reply"})["value"],
+                          next="/dashboard/")
+    assert undo.status_code == 303 and undo.headers["Location"] == f"/dashboard/#comment-{question['id']}"
+    assert queue_ids(logged_in) == [question["id"]]          # Ann waits again; Bob stays answered
+    assert "Ann’s comment is back in the queue." in logged_in.get("/dashboard/").get_data(as_text=True)
+    # ...until another author reply beneath her comment, anywhere on its branch.
+    author_reply(logged_in, answer["id"], body="And Ann: about a day.", clock=clock, advance=60)
+    assert queue_ids(logged_in) == []
+
+
+def test_a_direct_reply_tells_of_nothing_else(logged_in, clock):
+    question = reader(logged_in, author_name="Ann", body="Why?")
+    reader(logged_in, clock, 60, author_name="Bob", body="Unrelated.")
+    response = author_reply(logged_in, question["id"], clock=clock, advance=60)
+    assert also_answered_notice(logged_in, response) is None
+
+
+def test_undo_without_the_csrf_token_is_refused(logged_in, clock):
+    question = reader(logged_in, author_name="Ann", body="Why?")
+    answer = reader(logged_in, clock, 60, author_name="Bob", parent_id=question["id"], body="Because.")
+    author_reply(logged_in, answer["id"], clock=clock, advance=60)
+    reply_id = max(c["id"] for c in thread_comments(logged_in))
+    response = logged_in.post(f"/dashboard/comments/{question['id']}/reopen", data={"reply": str(reply_id)})
+    assert response.status_code == 400 and "The form has expired" in response.get_data(as_text=True)
+    assert queue_ids(logged_in) == []
+
+
+@pytest.mark.parametrize("reply", ["", "x", "own"])
+def test_undo_refuses_anything_but_an_author_reply(logged_in, clock, reply):
+    question = reader(logged_in, author_name="Ann", body="Why?")
+    other = reader(logged_in, clock, 60, author_name="Bob", parent_id=question["id"], body="Because.")
+    value = str(other["id"]) if reply == "own" else reply
+    response = dashboard_post(logged_in, f"/dashboard/comments/{question['id']}/reopen", reply=value)
+    assert response.status_code == 400
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_reopened_comment_counts_only_later_author_replies_in_storage(db_url):
+    """The rule in the one query, on SQLite and PostgreSQL."""
+    from datetime import UTC, datetime
+
+    from comments_server.models import NewComment, State, Status
+    from comments_server.storage import ConversationQuery, open_storage
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def row(minute, parent=None, author=False):
+        return NewComment(thread="/a/", parent_id=parent, status=Status.PUBLISHED, author_name="A" if author else "R",
+                          author_email=None, author_url=None, is_author=author, notify_replies=False, body="b",
+                          body_html="<p>b</p>", created_at=start + timedelta(minutes=minute), ip=None,
+                          edit_token_hash=None)
+
+    store = open_storage(db_url)
+    try:
+        question = store.add_comment(row(0))
+        answer = store.add_comment(row(1, question.id))
+        reply = store.add_comment(row(2, answer.id, author=True))
+        store.set_marks(question.id, reopened_at=reply.created_at)
+        states = {t.comment.id: t for t in store.conversation(ConversationQuery())}
+        assert states[question.id].state == State.UNANSWERED and states[answer.id].state == State.ANSWERED
+        later = store.add_comment(row(5, answer.id, author=True))
+        tracked = {t.comment.id: t for t in store.conversation(ConversationQuery())}[question.id]
+        assert tracked.state == State.ANSWERED and tracked.first_reply_at == later.created_at
+    finally:
+        store.close()
