@@ -18,6 +18,7 @@ from comments_server.models import (
     Author,
     Comment,
     Limits,
+    Mention,
     NewComment,
     State,
     Status,
@@ -168,6 +169,12 @@ class Conversations:
     def search(self, query: ConversationQuery) -> Listing:
         """The comments a query picks (state, post, words, days, a page of them)."""
         return self._listing(self.storage.conversation(query))
+
+    def mentions(self, query: ConversationQuery, limit: int = 20) -> list[Mention]:
+        """Pingbacks, trackbacks and webmentions, newest first, picked by the same post, words and
+        days as the comments beside them."""
+        return self.storage.mentions.search(threads=query.threads, words=query.search, since=query.since,
+                                            until=query.until, limit=limit)
 
     def _listing(self, rows: list[TrackedComment]) -> Listing:
         return Listing(rows, {t.comment.thread: self.thread_of(t.comment.thread) for t in rows})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import abort, flash, get_flashed_messages, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
@@ -53,6 +54,11 @@ def site_day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=services().links.site_zone).astimezone(UTC)
 
 
+def web_link(url: str) -> str:
+    """`url` if it is an http(s) address, else "" (a mention's source came from an import file)."""
+    return url if urlsplit(url.strip()).scheme.lower() in ("http", "https") else ""
+
+
 def site_today() -> date:
     return services().clock().astimezone(services().links.site_zone).date()
 
@@ -65,7 +71,7 @@ def _helpers() -> dict[str, Any]:
     return {"identity": identity, "waiting": human_duration, "duration": human_duration, "percent": percent,
             "rfc3339": rfc3339, "excerpt": excerpt, "now": app_services.clock(), "local_time": local_time,
             "post_url": links.post_link, "site_title": links.site_title, "site_url": links.site_url,
-            "zone_name": links.site_zone.key,
+            "zone_name": links.site_zone.key, "web_link": web_link,
             "multi_author": len(app_services.accounts.all()) > 1 if identity else False}
 
 
@@ -238,8 +244,11 @@ def all_comments() -> BaseResponse:
         newest_first=True, limit=PAGE_SIZE + 1, offset=(page_number - 1) * PAGE_SIZE,
     )
     listing = desk().search(query)
+    # Links from other sites have no conversation state: shown unless a state is asked for.
+    mentions = desk().mentions(query) if not state and page_number == 1 else []
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return page("comments.html", rows=listing.rows[:PAGE_SIZE], more=len(listing.rows) > PAGE_SIZE,
+                mentions=mentions, mention_titles={m.thread: desk().thread_of(m.thread).title for m in mentions},
                 page_number=page_number, posts=desk().posts(), threads=listing.threads, states=FILTER_STATES,
                 args=args,
                 filters={"q": search, "thread": thread, "state": state, "from": since, "to": until},

@@ -257,3 +257,46 @@ def test_reopened_comment_counts_only_later_author_replies_in_storage(db_url):
         assert tracked.state == State.ANSWERED and tracked.first_reply_at == later.created_at
     finally:
         store.close()
+
+
+# Mentions ----------------------------------------------------------------------------------------
+
+
+def add_mentions(app, *mentions):
+    from comments_server.models import Mention
+
+    records = [Mention(thread=m.get("thread", "/2024/05/a-post/"), kind=m.get("kind", "pingback"),
+                       source_url=m["url"], title=m.get("title", ""), excerpt=m.get("excerpt", ""),
+                       created_at=m["at"], uid=m["url"]) for m in mentions]
+    desk(app).storage.import_conversations([], records)
+
+
+def test_mentions_are_shown_beside_comments_escaped_with_source_and_date(logged_in, london, clock):
+    reader(logged_in, body="A comment.")
+    add_mentions(london,
+                 {"url": "https://elsewhere.example/post", "title": "A <b>friend</b> writes", "kind": "webmention",
+                  "excerpt": "<script>alert(1)</script> linking here", "at": clock.now - timedelta(days=1)},
+                 {"url": "javascript:alert(1)", "title": "Sneaky", "at": clock.now - timedelta(days=2)},
+                 {"url": "https://other.example/", "thread": "/2024/06/another/", "at": clock.now - timedelta(days=3)})
+    response = logged_in.get("/dashboard/comments")
+    html = response.get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html and "<b>friend</b>" not in html
+    section = soup(response).find("section", class_="mentions")
+    items = section.find_all("li", class_="mention")
+    assert len(items) == 3
+    first = items[0]
+    assert first.find(class_="badge").get_text() == "webmention"
+    link = first.find("a", rel=True)
+    assert link["href"] == "https://elsewhere.example/post" and link.get_text() == "A <b>friend</b> writes"
+    assert first.find("time")["datetime"] == "2026-05-31T12:00:00Z"
+    assert first.find("time").get_text() == "31 May 2026, 13:00 BST"
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; linking here" in str(first)
+    assert first.find("a", string="A post")["href"] == "https://coffee.example.org/2024/05/a-post/"
+    # A source that is not a web address is shown, never linked.
+    assert items[1].find("a", rel=True) is None and "Sneaky" in items[1].get_text()
+    # The post's view (All comments of one post) shows that post's mentions only.
+    one_post = soup(logged_in.get("/dashboard/comments?thread=/2024/06/another/"))
+    assert [li.find("a", rel=True)["href"] for li in one_post.find_all("li", class_="mention")] == [
+        "https://other.example/"]
+    # A state filter is about comments: no mentions then.
+    assert soup(logged_in.get("/dashboard/comments?state=unanswered")).find("section", class_="mentions") is None
