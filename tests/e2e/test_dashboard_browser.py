@@ -189,6 +189,27 @@ def test_reply_from_the_dashboard_leaves_the_queue_and_shows_the_badge_on_the_po
     assert errors == []
 
 
+def test_reply_below_a_reply_says_it_also_answered_the_question_and_undo_puts_it_back(world, context):
+    question = world.comment(POSTS[0], author_name="Ewa", body="How long did the export take?")
+    answer = world.comment(POSTS[0], author_name="Sam", parent_id=question["id"], body="Minutes, for me.")
+    page = context.new_page()
+    errors = watch_console(page)
+    log_in(page, world)
+    item = page.locator(f"#comment-{answer['id']}")
+    item.locator("summary", has_text="Reply").click()
+    item.get_by_label("Reply to Sam").fill("Thanks, Sam!")
+    item.get_by_role("button", name="Publish reply").click()
+    page.wait_for_load_state()
+    notice = page.locator(".also-answered")
+    assert notice.inner_text().startswith(f"This reply also answered Ewa’s comment on “{POSTS[0]}”.")
+    assert page.locator(f"#comment-{question['id']}").count() == 0
+    notice.get_by_role("button", name="Undo").click()
+    page.wait_for_selector(f"#comment-{question['id']}")
+    assert "Ewa’s comment is back in the queue." in page.get_by_role("status").first.inner_text()
+    assert page.locator(f"#comment-{answer['id']}").count() == 0   # Sam's stays answered
+    assert errors == []
+
+
 def test_ctrl_enter_publishes_a_reply(world, context):
     question = world.comment(POSTS[2], author_name="Kim", body="Quick one: which font?")
     page = context.new_page()
