@@ -296,6 +296,9 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
     click.echo(f"Site:      {server.url}")
     if dashboard:
         click.echo(f"Dashboard: {dashboard}")
+    if dashboard and server.demo_login:
+        email, password = server.demo_login
+        click.echo(f"Log in:    {email} / {password}  (the demo's author account)")
     click.echo("Watching content/, templates/, themes/ and blogengine.toml; Ctrl-C to stop.")
     try:
         server.serve_forever()

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import click
     from flask import Flask
 
-    from comments_server.site import SiteLayer
+    from comments_server.site import DevelopmentApp, SiteLayer
 
 # Where the comments live unless [comments] database_url says otherwise: beside blogengine.toml.
 DEFAULT_DATABASE_URL = "sqlite:///comments.sqlite3"
@@ -44,6 +44,8 @@ def site_layer(config: SiteConfig, *, output_dir: Path | None = None) -> SiteLay
         server=config.comments.server,
         label=f"{root / CONFIG_NAME} [comments.server]",
         enabled=config.comments.enabled,
+        author_name=config.author.name,
+        author_email=config.author.email,
     )
 
 
@@ -159,8 +161,9 @@ def reader_strings(language: str) -> dict[str, Any]:
     return reader_strings(language)
 
 
-def development_app(config: SiteConfig, *, output_dir: Path, site_url: str) -> tuple[Flask, int]:
-    """The comment server `blogengine serve` mounts, and how many demo comments it imported."""
+def development_app(config: SiteConfig, *, output_dir: Path, site_url: str) -> DevelopmentApp:
+    """The comment server `blogengine serve` mounts, how many demo comments it imported, and the
+    demo login of a sample site (one with a `[comments] seed`)."""
     from comments_server.site import ConfigError, StoreError, development_app
 
     seed = config.root / config.comments.seed if config.comments.seed else None
@@ -172,12 +175,12 @@ def development_app(config: SiteConfig, *, output_dir: Path, site_url: str) -> t
         raise CommentStoreError(str(exc)) from None
 
 
-def rebuild_on_comment(app: Flask, rebuild: Callable[[], None]) -> Callable[[], None]:
-    """Run `rebuild` soon after each change to the comments `app` stores (`blogengine serve`);
-    returns the function that stops it."""
+def rebuild_on_comment(app: Flask, rebuild: Callable[[], None], build_seconds: float) -> Callable[[], None]:
+    """Run `rebuild` soon after each change to the comments `app` stores (`blogengine serve`;
+    a rebuild takes about `build_seconds`); returns the function that stops it."""
     from comments_server.site import publish_with
 
-    return publish_with(app, rebuild)
+    return publish_with(app, rebuild, build_seconds)
 
 
 def command_group() -> click.Group:

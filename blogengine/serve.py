@@ -194,9 +194,11 @@ class SiteServer:
         self.state = LiveState()
         self.output = config.root / SERVE_OUTPUT / "public"
         self.source_config = config
+        self.demo_login: tuple[str, str] | None = None   # (email, password) of a sample site's author
         self._stop = threading.Event()
         self._builds = 0
         self._building = threading.Lock()
+        self._build_seconds = 1.0   # the last good build's, for "on the post in about N seconds"
         self._stop_publishing: Callable[[], None] = lambda: None
         self._watcher: threading.Thread | None = None
         _check_port(options.host, options.port)
@@ -240,6 +242,7 @@ class SiteServer:
             self.report(f"build failed: {exc}")
             return None
         self.state.built()
+        self._build_seconds = report.seconds
         for warning in report.warnings:
             self.report(f"warning: {warning}")
         self.report(f"built {report.pages_written} pages in {report.seconds:.2f} s")
@@ -251,15 +254,18 @@ class SiteServer:
         if not self.config.comments.enabled:
             return None
         try:
-            app, seeded = development_app(self.config, output_dir=self.output, site_url=self.url)
+            mounted = development_app(self.config, output_dir=self.output, site_url=self.url)
         except BlogError as exc:  # the site still serves; comments say why they are missing
             self.report(f"warning: comments are off for this session: {exc}")
             return None
-        self.app.comments_app = app
+        self.app.comments_app = mounted.app
+        if mounted.demo_login is not None:
+            self.demo_login = (mounted.demo_login.email, mounted.demo_login.password)
+        seeded = mounted.imported
         if seeded:
             self.report(f"imported {seeded} demo comments from {self.config.comments.seed}")
             self.rebuild()  # so the pages carry the conversations just imported
-        self._stop_publishing = rebuild_on_comment(app, self._rebuild_for_comments)
+        self._stop_publishing = rebuild_on_comment(mounted.app, self._rebuild_for_comments, self._build_seconds)
         parts = urlsplit(self.url)
         return f"{parts.scheme}://{parts.netloc}/dashboard/"
 

@@ -37,7 +37,8 @@ def robots_txt(site: Site) -> bytes:
 def threads_manifest(site: Site) -> bytes:
     """The threads the comment server may accept comments on: one per post (and per page with
     comments on), with its title, its author and whether comments are open; and the site's
-    title, address, language and time zone (the server's own form pages speak and date as it)."""
+    title, address, language (the server's own form pages speak it) and time zone (the
+    dashboard shows times in it)."""
     threads = [{"path": entry.thread, "title": entry.title, "author": entry.author,
                 "open": entry.comments}
                for entry in site.entries if entry.kind == "post" or entry.comments]

@@ -36,6 +36,7 @@ from comments_server.storage import Storage, open_storage
 from comments_server.web import register_error_handlers, register_health_check
 
 if TYPE_CHECKING:
+    from comments_server.demo import DemoLogin
     from comments_server.site import SiteLayer
 
 __all__ = ["create_app", "ApiError", "ConfigError", "SchemaError"]
@@ -43,10 +44,11 @@ BLUEPRINTS = (api.bp, comments.bp, feeds.bp, widget.bp, dashboard.bp, notify.bp)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[[], datetime] = utcnow,
-               site: SiteLayer | None = None) -> Flask:
+               site: SiteLayer | None = None, demo_login: DemoLogin | None = None) -> Flask:
     """Build the app; ConfigError lists every config problem, SchemaError says to migrate.
 
-    `site` is a site's settings as the generator gives them (`blogengine serve`)."""
+    `site` is a site's settings as the generator gives them (`blogengine serve`); `demo_login`
+    the demo author's credentials the login page shows, which only site.development_app passes."""
     # Construct: each part from the ones above it, whole.
     config = checked_config(test_config, site)
     threads = load_threads(config)
@@ -67,7 +69,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
                         sender=sender, notifier=notifier, comments=service, conversations=conversations,
                         confirmations=confirmations, thread_cache=ThreadCache(),
                         page_shell=PageShell(shell_source(config["THREADS_MANIFEST"]), ttl=config["THREADS_MANIFEST_TTL"]),
-                        receipts=Receipts(storage, config["SECRET_KEY"], clock), publisher=publisher)
+                        receipts=Receipts(storage, config["SECRET_KEY"], clock), publisher=publisher,
+                        demo_login=demo_login)
 
     # Wire: the app, its routes and the hooks around them.
     app = Flask("comments_server")

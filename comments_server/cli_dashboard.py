@@ -13,9 +13,10 @@ from flask import Flask
 
 from comments_server.accounts import AccountError, Accounts
 from comments_server.cli import _fail, _open_site_storage, _site_overrides, comments, dev_secret, site_option
-from comments_server.compose import excerpt, waiting_text
+from comments_server.compose import excerpt
 from comments_server.config import load_config
 from comments_server.errors import ConfigError, SchemaError
+from comments_server.humanize import human_duration
 from comments_server.service import utcnow
 from comments_server.services import services
 
@@ -182,7 +183,7 @@ def unanswered(author_name: str | None, questions_first: bool, as_json: bool, si
         click.echo("Nobody is waiting: every reader has an answer.")
         return
     people = f"{queue.count} reader{'s' if queue.count != 1 else ''}"
-    click.echo(f"{people} waiting for an answer; the oldest for {waiting_text(queue.oldest_waiting)}.")
+    click.echo(f"{people} waiting for an answer; the oldest for {human_duration(queue.oldest_waiting)}.")
     for group in queue.groups:
         click.echo("")
         click.secho(group.thread.title, bold=True, nl=False)
@@ -190,7 +191,7 @@ def unanswered(author_name: str | None, questions_first: bool, as_json: bool, si
         for item in group.items:
             c = item.comment
             mark = "  [question]" if item.question else ""
-            click.echo(f"  #{c.id}  {c.author_name}, waiting {waiting_text(item.waiting)}{mark}")
+            click.echo(f"  #{c.id}  {c.author_name}, waiting {human_duration(item.waiting)}{mark}")
             click.echo(f"        {excerpt(c.body, 100)}")
             click.echo(f"        reply: {url(f'/dashboard/#comment-{c.id}')}")
 

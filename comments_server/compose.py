@@ -19,6 +19,7 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from comments_server.humanize import human_duration
 from comments_server.links import SiteLinks
 from comments_server.models import Author, Comment, OutgoingMail, Status, Thread, TrackedComment, is_email
 from comments_server.storage.addresses import AddressState
@@ -60,16 +61,6 @@ def safe_address(value: str | None) -> str | None:
 def excerpt(text: str, limit: int = 280) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def waiting_text(delta: timedelta) -> str:
-    """'3 days', '5 hours', '12 minutes': how long someone has waited, roughly."""
-    seconds = max(int(delta.total_seconds()), 0)
-    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
-        if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return "less than a minute"
 
 
 @dataclass(frozen=True)
@@ -134,7 +125,7 @@ class Notifier:
             autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self._env.filters["waiting"] = waiting_text
+        self._env.filters["waiting"] = human_duration
         self._env.filters["excerpt"] = excerpt
 
     def wake(self) -> None:

@@ -18,6 +18,7 @@ from comments_server.models import (
     Author,
     Comment,
     Limits,
+    Mention,
     NewComment,
     State,
     Status,
@@ -106,6 +107,15 @@ class Queue:
 
 
 @dataclass(frozen=True)
+class Replied:
+    """An author's reply, and the other reader comments it took out of the queue: those above it
+    on its branch that were waiting (the one rule answers them too), oldest first."""
+
+    comment: Comment
+    also_answered: list[Comment]
+
+
+@dataclass(frozen=True)
 class Listing:
     """Tracked comments with the post each is on (the moderation and all-comments pages)."""
 
@@ -175,14 +185,21 @@ class Conversations:
         """The comments a query picks (state, post, words, days, a page of them)."""
         return self._listing(self.storage.conversation(query))
 
+    def mentions(self, query: ConversationQuery, limit: int = 20) -> list[Mention]:
+        """Pingbacks, trackbacks and webmentions, newest first, picked by the same post, words and
+        days as the comments beside them."""
+        return self.storage.mentions.search(threads=query.threads, words=query.search, since=query.since,
+                                            until=query.until, limit=limit)
+
     def _listing(self, rows: list[TrackedComment]) -> Listing:
         return Listing(rows, {t.comment.thread: self.thread_of(t.comment.thread) for t in rows})
 
     # Health ----------------------------------------------------------------------------------
 
     def health(self, author: Author | None, days: int | None) -> Health:
-        """Conversation health over the last `days` days (None: all time), `author`'s posts first."""
-        now = self.clock()
+        """Conversation health over the last `days` days (None: all time), `author`'s posts first;
+        its days are the site's (the manifest's time zone)."""
+        now = self.clock().astimezone(self.links.site_zone)
         authors = self.accounts.all()
         tracked = self.storage.conversation(ConversationQuery(
             states=(State.ANSWERED, State.UNANSWERED, State.DISMISSED, State.AUTHOR)))
@@ -224,7 +241,32 @@ class Conversations:
         """Publish an author comment under `parent_id`: no moderation, no spam checks, the badge.
 
         Replying to a held comment approves it first."""
+        return self._publish_reply(identity, self._comment(parent_id), body)
+
+    def reply_and_tell(self, identity: Identity, parent_id: int, body: str) -> Replied:
+        """`reply`, telling which other reader comments the reply answered too: the thread's queue
+        before and after it, as the one unanswered rule says (storage.unanswered)."""
         parent = self._comment(parent_id)
+        before = {t.comment.id: t.comment for t in
+                  self.storage.unanswered(self.clock(), [parent.thread], include_snoozed=True)}
+        comment = self._publish_reply(identity, parent, body)
+        after = {t.comment.id for t in self.storage.unanswered(self.clock(), [parent.thread], include_snoozed=True)}
+        also = [c for cid, c in before.items() if cid not in after and cid != parent_id]
+        return Replied(comment, sorted(also, key=lambda c: (c.created_at, c.id)))
+
+    def reopen(self, comment_id: int, reply_id: int) -> Comment:
+        """Put a reader comment back in the queue that the author reply `reply_id` answered in
+        passing: from now on only author replies written after that one answer it."""
+        comment = self._comment(comment_id)
+        reply = self._comment(reply_id)
+        if comment.is_author or not reply.is_author or reply.thread != comment.thread:
+            raise ApiError(400, "invalid", "only a reader comment answered by an author reply on its post can "
+                           "go back in the queue", "reply")
+        self.storage.set_marks(comment_id, reopened_at=reply.created_at)
+        return comment
+
+    def _publish_reply(self, identity: Identity, parent: Comment, body: str) -> Comment:
+        parent_id = parent.id
         text = validate_body(body, self.limits)
         if parent.status == Status.PENDING:
             self.approve(parent.id)

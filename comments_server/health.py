@@ -2,8 +2,10 @@
 unanswered count over time, and the same per post. Pure functions; the states come from storage.
 
 Definitions (as in docs/dashboard.md): reader comments are published comments not by an author
-account; reply rate = answered ÷ reader comments (dismissed ones count as reader comments, not as
-answered); response time = first author reply beneath a comment − the comment's time; median is
+account; over a period, each reader comment written in it is answered, waiting (unanswered,
+snoozed or not) or "no reply needed" (dismissed), so answered + waiting + no reply needed = reader
+comments, and reply rate = answered ÷ reader comments: 100% means none of them is waiting. Older
+comments still waiting are counted apart (older_unanswered); response time = first author reply beneath a comment − the comment's time; median is
 the middle value (the mean of the two middle ones for an even count); the 90th percentile is the
 nearest rank.
 """
@@ -79,14 +81,15 @@ class Health:
 
     since: datetime | None
     now: datetime
-    reader_comments: int
-    answered: int
-    unanswered: int
-    dismissed: int
+    reader_comments: int         # reader comments written in the period
+    answered: int                # ...of which an author answered
+    unanswered: int              # ...still waiting now (snoozed ones too)
+    dismissed: int               # ...marked "no reply needed"
     median_response: float | None
     p90_response: float | None
     series: list[Point]
     posts: list[PostHealth]
+    older_unanswered: int = 0    # waiting now, but written before the period
 
     @property
     def reply_rate(self) -> float | None:
@@ -137,8 +140,10 @@ def compute_health(
     return Health(
         since=since, now=now, reader_comments=len(readers),
         answered=sum(1 for t in readers if t.state == State.ANSWERED),
-        unanswered=sum(1 for t in tracked if t.state == State.UNANSWERED),
+        unanswered=sum(1 for t in readers if t.state == State.UNANSWERED),
         dismissed=sum(1 for t in readers if t.state == State.DISMISSED),
         median_response=median_seconds(times), p90_response=percentile_seconds(times, 90),
         series=series, posts=ordered,
+        older_unanswered=sum(1 for t in tracked if t.state == State.UNANSWERED
+                             and since is not None and t.comment.created_at < since),
     )

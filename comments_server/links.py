@@ -4,6 +4,7 @@ its language and each post's absolute URL. No Flask; the service, the notifier, 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from comments_server.manifest import ThreadIndex
 
@@ -33,6 +34,11 @@ class SiteLinks:
     def site_timezone(self) -> str:
         """The site's time zone name, from the manifest ("" when it does not say: UTC)."""
         return self._threads.manifest.site_timezone
+
+    @property
+    def site_zone(self) -> ZoneInfo:
+        """The site's time zone, from the manifest (UTC when it does not say)."""
+        return self._threads.manifest.zone
 
     def post_url(self, path: str) -> str:
         """Absolute URL of a post; '' when the site URL is unknown."""

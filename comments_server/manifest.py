@@ -14,6 +14,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from comments_server.models import Thread
 
@@ -27,13 +28,18 @@ class ManifestError(Exception):
 
 @dataclass(frozen=True)
 class Manifest:
-    """A parsed manifest: site title, URL and language, and threads by path."""
+    """A parsed manifest: site title, URL, language and time zone, and threads by path."""
 
     site_title: str
     site_url: str
     threads: dict[str, Thread]
     site_language: str = ""      # a language tag; "" (older manifests) reads as English
-    site_timezone: str = ""      # an IANA zone name, for dates; "" (older manifests) reads as UTC
+    site_timezone: str = ""      # an IANA zone name (blogengine.toml timezone); "" (older manifests): UTC
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The site's time zone, in which the dashboard shows times and days (UTC if none)."""
+        return ZoneInfo(self.site_timezone or "UTC")
 
 
 EMPTY = Manifest(site_title="", site_url="", threads={})
@@ -68,13 +74,21 @@ def parse_manifest(text: str, source: str) -> Manifest:
             raise ManifestError(f"{where}: title and author must be strings, open a boolean")
         threads[path] = Thread(path=path, title=title, author=author, open=is_open)
     title, url, language = site.get("title", ""), site.get("base_url", ""), site.get("language", "")
-    timezone = site.get("timezone", "")
+    zone = site.get("timezone", "")
+    if not isinstance(zone, str):
+        raise ManifestError(f"{source}: site: timezone: expected a time zone name (got {zone!r})")
+    if zone:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ManifestError(f"{source}: site: timezone: {zone!r} is not a known time zone "
+                                "(expected a name like 'Europe/London')") from None
     return Manifest(
         site_title=title if isinstance(title, str) else "",
         site_url=url if isinstance(url, str) else "",
         threads=threads,
         site_language=language if isinstance(language, str) else "",
-        site_timezone=timezone if isinstance(timezone, str) else "",
+        site_timezone=zone,
     )
 
 

@@ -134,6 +134,7 @@ class Publisher:
     debounce_seconds: float = 5.0
     poll_seconds: float = 30.0
     actions: list[PublishAction] = field(default_factory=list)
+    first_estimate_seconds: float = 5.0          # how long a run takes, until one has been timed
     _wake: threading.Event = field(default_factory=threading.Event, init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
     _starting: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -157,7 +158,8 @@ class Publisher:
         """About how long until a change just made is on the site; None when nothing publishes."""
         if not self.enabled:
             return None
-        return self.debounce_seconds + (self._last_run_seconds if self._last_run_seconds is not None else 5.0)
+        run = self._last_run_seconds if self._last_run_seconds is not None else self.first_estimate_seconds
+        return self.debounce_seconds + run
 
     def ensure_started(self) -> None:
         """Start the thread unless this process runs it already (a forked worker starts its own)."""

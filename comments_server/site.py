@@ -22,12 +22,13 @@ if TYPE_CHECKING:
     import click
     from flask import Flask
 
+    from comments_server.demo import DemoLogin
     from comments_server.storage.sql import SqlStorage
     from comments_server.transfer import ImportReport
 
-__all__ = ["Access", "ConfigError", "SiteLayer", "StoreError", "TransferError", "comments_version", "command_group",
-           "development_app", "import_records", "open_store", "publish_with", "read_conversations", "read_reply_medians",
-           "reader_strings", "server_config"]
+__all__ = ["Access", "ConfigError", "DevelopmentApp", "SiteLayer", "StoreError", "TransferError", "comments_version",
+           "command_group", "development_app", "import_records", "open_store", "publish_with", "read_conversations",
+           "read_reply_medians", "reader_strings", "server_config"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class SiteLayer:
     server: Mapping[str, Any] = field(default_factory=dict)   # [comments.server], as written
     label: str = ""              # where [comments.server] is, for messages
     enabled: bool = True         # [comments] enabled
+    author_name: str = ""        # [author] name and email: the demo login of a sample site (demo.py)
+    author_email: str = ""
 
 
 class StoreError(Exception):
@@ -203,12 +206,29 @@ def import_records(store: SqlStorage | None, comments: Sequence[Mapping[str, Any
         raise StoreError(str(getattr(exc, "orig", None) or exc).splitlines()[0]) from None
 
 
-def development_app(layer: SiteLayer, *, site_url: str, seed: Path | None = None) -> tuple[Flask, int]:
+@dataclass(frozen=True)
+class DevelopmentApp:
+    """What `blogengine serve` mounts: the app, how many demo comments it imported, and the demo
+    login (a sample site's author account, see demo.py), if there is one to show."""
+
+    app: Flask
+    imported: int
+    demo_login: DemoLogin | None
+
+
+def development_app(layer: SiteLayer, *, site_url: str, seed: Path | None = None) -> DevelopmentApp:
     """The app `blogengine serve` mounts on the site's own origin (`site_url`), on the site's
     database migrated to this code, and how many comments it imported from `seed` (a comments
-    export, imported when the database holds none yet). Raises ConfigError or StoreError."""
+    export, imported when the database holds none yet).
+
+    A site with a seed is a sample site: when its database has no author account, one is made
+    for the layer's author, and its credentials are shown on the login page (demo.py). Raises
+    ConfigError or StoreError."""
+    from comments_server.accounts import Accounts
     from comments_server.app import create_app
     from comments_server.cli import dev_secret
+    from comments_server.demo import ensure_demo_author
+    from comments_server.service import utcnow
     from comments_server.services import services
     from comments_server.transfer import import_document as import_text
 
@@ -220,8 +240,13 @@ def development_app(layer: SiteLayer, *, site_url: str, seed: Path | None = None
         overrides["SECRET_KEY"] = dev_secret(config)[0]
     store = open_store(config, Access.DEVELOP)
     assert store is not None
-    store.close()
-    app = create_app(overrides, site=layer)
+    try:
+        demo_login = (ensure_demo_author(Accounts(store, utcnow), layer.author_name, layer.author_email,
+                                         str(overrides.get("SECRET_KEY") or config.values["SECRET_KEY"]))
+                      if seed is not None else None)
+    finally:
+        store.close()
+    app = create_app(overrides, site=layer, demo_login=demo_login)
     imported = 0
     storage = services(app).storage
     if seed is not None and not storage.all_comments():
@@ -229,22 +254,23 @@ def development_app(layer: SiteLayer, *, site_url: str, seed: Path | None = None
             imported = import_text(storage, seed.read_text(encoding="utf-8")).added
         except (OSError, UnicodeDecodeError, TransferError) as exc:
             raise ConfigError([f"[comments] seed: cannot import {seed} ({exc})"]) from None
-    return app, imported
+    return DevelopmentApp(app, imported, demo_login)
 
 
 # `blogengine serve` rebuilds this soon after a comment changes: the reader sees the page catch up.
 SERVE_PUBLISH_DEBOUNCE_SECONDS = 0.3
 
 
-def publish_with(app: Flask, rebuild: Callable[[], None]) -> Callable[[], None]:
-    """Make `rebuild` the way `app` publishes comment changes (`blogengine serve`'s own build),
-    run at once after each change (the debounce of a keystroke, not of a deploy); returns the
-    function that stops it."""
+def publish_with(app: Flask, rebuild: Callable[[], None], build_seconds: float) -> Callable[[], None]:
+    """Make `rebuild` the way `app` publishes comment changes (`blogengine serve`'s own build,
+    about `build_seconds` long), run at once after each change (the debounce of a keystroke,
+    not of a deploy); returns the function that stops it."""
     from comments_server.publish import PublishAction
     from comments_server.services import services
 
     publisher = services(app).publisher
     publisher.debounce_seconds = SERVE_PUBLISH_DEBOUNCE_SECONDS
+    publisher.first_estimate_seconds = build_seconds
     publisher.add_action(PublishAction("serve rebuild", lambda marker: rebuild()))
     return publisher.stop
 

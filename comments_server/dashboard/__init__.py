@@ -130,14 +130,19 @@ def login_required(view: F) -> F:
 def login() -> BaseResponse:
     """Log in with an author account's name (or email) and password."""
     target = safe_next(request.values.get("next"), url_for("dashboard.home"))
+    app_services = services()
+    # Development only (site.development_app): a sample site's demo author, shown to whoever runs it.
+    demo = app_services.demo_login
     if request.method == "GET":
         if session_identity() is not None:
             return redirect(target)
-        return page("login.html", next=target, name="", error="")
+        return page("login.html", next=target, name=demo.email if demo else "", error="", demo=demo,
+                    no_accounts=not app_services.accounts.all())
     name = request.form.get("name", "")
-    author = services().accounts.authenticate(name, request.form.get("password", ""))
+    author = app_services.accounts.authenticate(name, request.form.get("password", ""))
     if author is None:
-        return page("login.html", 401, next=target, name=name,
+        return page("login.html", 401, next=target, name=name, demo=demo,
+                    no_accounts=not app_services.accounts.all(),
                     error="That name or email and password do not match an author account.")
     log_in(Identity(author))
     return redirect(target, code=303)

@@ -3,18 +3,21 @@ and the reply page a signed email link opens."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import abort, flash, get_flashed_messages, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from comments_server.auth import session_identity
-from comments_server.compose import excerpt, waiting_text
+from comments_server.compose import excerpt
 from comments_server.conversation import Conversations
 from comments_server.dashboard import bp, current_identity, login_required, message, page, safe_next
 from comments_server.dashboard.chart import line_chart
 from comments_server.errors import ApiError
+from comments_server.humanize import human_duration
 from comments_server.models import State
 from comments_server.reply_links import LinkRefusal, ReplyByLink, ReplyLinkRefused
 from comments_server.serialize import rfc3339
@@ -32,22 +35,6 @@ REFUSED_LINK = {
 }
 
 
-def duration(seconds: float | None) -> str:
-    """A response time for people: 'under a minute', '45 min', '3 h 20 min', '2 d 4 h'."""
-    if seconds is None:
-        return "–"
-    if seconds < 60:
-        return "under a minute"
-    minutes = int(round(seconds / 60))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
-
-
 def percent(value: float | None) -> str:
     return "–" if value is None else f"{round(value * 100)}%"
 
@@ -57,13 +44,34 @@ def desk() -> Conversations:
     return services().conversations
 
 
+def local_time(moment: datetime) -> str:
+    """A time in the site's time zone, as the dashboard shows it: '16 Jan 2026, 07:55 GMT'."""
+    return moment.astimezone(services().links.site_zone).strftime("%-d %b %Y, %H:%M %Z")
+
+
+def site_day_start(day: date) -> datetime:
+    """When `day` starts in the site's time zone, in UTC (snoozing, day filters)."""
+    return datetime.combine(day, time.min, tzinfo=services().links.site_zone).astimezone(UTC)
+
+
+def web_link(url: str) -> str:
+    """`url` if it is an http(s) address, else "" (a mention's source came from an import file)."""
+    return url if urlsplit(url.strip()).scheme.lower() in ("http", "https") else ""
+
+
+def site_today() -> date:
+    return services().clock().astimezone(services().links.site_zone).date()
+
+
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     identity = session_identity()
     app_services = services()
-    return {"identity": identity, "waiting": waiting_text, "duration": duration, "percent": percent,
-            "rfc3339": rfc3339, "excerpt": excerpt, "now": app_services.clock(),
-            "post_url": app_services.links.post_link,
+    links = app_services.links
+    return {"identity": identity, "waiting": human_duration, "duration": human_duration, "percent": percent,
+            "rfc3339": rfc3339, "excerpt": excerpt, "now": app_services.clock(), "local_time": local_time,
+            "post_url": links.post_link, "site_title": links.site_title, "site_url": links.site_url,
+            "zone_name": links.site_zone.key, "web_link": web_link,
             "multi_author": len(app_services.accounts.all()) > 1 if identity else False}
 
 
@@ -71,8 +79,13 @@ def _back(default_endpoint: str = "dashboard.home") -> str:
     return safe_next(request.form.get("next"), url_for(default_endpoint))
 
 
-def _undo_flashes() -> list[tuple[str, str]]:
-    return [(str(item[0]), str(item[1])) for item in get_flashed_messages(with_categories=True)]
+def _undo_flashes() -> list[tuple[str, Any]]:
+    """The flashed notices; an "also answered" one is a dict (comment, reply, text) for its Undo form."""
+    notices: list[tuple[str, Any]] = []
+    for item in get_flashed_messages(with_categories=True):
+        category, text = str(item[0]), str(item[1])
+        notices.append((category, json.loads(text) if category == "also_answered" else text))
+    return notices
 
 
 # The queue -------------------------------------------------------------------------------------
@@ -84,8 +97,12 @@ def home() -> BaseResponse:
     """Unanswered reader comments, grouped by post, oldest first."""
     questions_first = request.args.get("sort") == "questions"
     queue = desk().queue(current_identity().author, questions_first=questions_first)
-    return page("home.html", queue=queue, questions_first=questions_first, flashes=_undo_flashes(),
-                today=services().clock().date())
+    flashes = _undo_flashes()
+    # A reply that was refused opens its box again, with the reason beside it.
+    reply_errors = {int(category.split(":", 1)[1]): str(text) for category, text in flashes
+                    if category.startswith("error:") and category.split(":", 1)[1].isdigit()}
+    return page("home.html", queue=queue, questions_first=questions_first, flashes=flashes,
+                reply_errors=reply_errors, today=site_today())
 
 
 @bp.post("/comments/<int:comment_id>/reply")
@@ -94,14 +111,33 @@ def reply(comment_id: int) -> BaseResponse:
     """Publish the author's reply; the comment leaves the queue."""
     body = request.form.get("body", "")
     try:
-        comment = desk().reply(current_identity(), comment_id, body)
+        replied = desk().reply_and_tell(current_identity(), comment_id, body)
     except ApiError as error:
         if error.field != "body":
             raise
         flash(f"Reply not published: {error.message}.", f"error:{comment_id}")
         return redirect(_back() + f"#comment-{comment_id}", code=303)
+    comment = replied.comment
     flash(f"{services().links.post_link(comment.thread)}#comment-{comment.id}", "replied")
+    title = desk().thread_of(comment.thread).title
+    for other in replied.also_answered:
+        # The rule is right (a reply answers the whole branch above it); the author is told, with an Undo.
+        flash(json.dumps({"comment": other.id, "reply": comment.id,
+                          "text": f"This reply also answered {other.author_name or 'a reader'}’s comment "
+                                  f"on “{title}”."}), "also_answered")
     return redirect(_back(), code=303)
+
+
+@bp.post("/comments/<int:comment_id>/reopen")
+@login_required
+def reopen(comment_id: int) -> BaseResponse:
+    """Undo "also answered": the comment waits again, until an author reply after that one."""
+    reply_id = request.form.get("reply", "")
+    if not reply_id.isdigit():
+        raise ApiError(400, "invalid", "reply: expected the id of the author reply", "reply")
+    comment = desk().reopen(comment_id, int(reply_id))
+    flash(f"{comment.author_name or 'The reader'}’s comment is back in the queue.", "info")
+    return redirect(_back() + f"#comment-{comment_id}", code=303)
 
 
 @bp.post("/comments/<int:comment_id>/dismiss")
@@ -123,13 +159,13 @@ def undismiss(comment_id: int) -> BaseResponse:
 @bp.post("/comments/<int:comment_id>/snooze")
 @login_required
 def snooze(comment_id: int) -> BaseResponse:
-    """Hide a comment from the queue until the start (UTC) of the chosen day."""
+    """Hide a comment from the queue until the start of the chosen day (the site's time zone)."""
     raw = request.form.get("until", "")
     try:
         day = date.fromisoformat(raw)
     except ValueError:
         raise ApiError(400, "invalid", f"{raw!r} is not a day (expected YYYY-MM-DD)", "until") from None
-    desk().snooze(comment_id, datetime.combine(day, time.min, tzinfo=UTC))
+    desk().snooze(comment_id, site_day_start(day))
     flash(f"Snoozed until {day.isoformat()}.", "info")
     return redirect(_back(), code=303)
 
@@ -203,13 +239,16 @@ def all_comments() -> BaseResponse:
     query = ConversationQuery(
         states=(State(state),) if state else FILTER_STATES + (State.AUTHOR,),
         threads=(thread,) if thread else None, search=search,
-        since=datetime.combine(since, time.min, tzinfo=UTC) if since else None,
-        until=datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC) if until else None,
+        since=site_day_start(since) if since else None,
+        until=site_day_start(until + timedelta(days=1)) if until else None,
         newest_first=True, limit=PAGE_SIZE + 1, offset=(page_number - 1) * PAGE_SIZE,
     )
     listing = desk().search(query)
+    # Links from other sites have no conversation state: shown unless a state is asked for.
+    mentions = desk().mentions(query) if not state and page_number == 1 else []
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return page("comments.html", rows=listing.rows[:PAGE_SIZE], more=len(listing.rows) > PAGE_SIZE,
+                mentions=mentions, mention_titles={m.thread: desk().thread_of(m.thread).title for m in mentions},
                 page_number=page_number, posts=desk().posts(), threads=listing.threads, states=FILTER_STATES,
                 args=args,
                 filters={"q": search, "thread": thread, "state": state, "from": since, "to": until},

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, select
+from sqlalchemy import Engine, Row, func, or_, select
 from sqlalchemy.engine import Connection
 
 from comments_server.models import Mention
@@ -46,6 +47,25 @@ class MentionStore:
         """A post's mentions, oldest first."""
         query = (select(mentions).where(mentions.c.thread == thread)
                  .order_by(mentions.c.created_at, mentions.c.id))
+        with self.engine.begin() as conn:
+            return [_row_to_mention(row) for row in conn.execute(query)]
+
+    def search(self, *, threads: Sequence[str] | None = None, words: str = "", since: datetime | None = None,
+               until: datetime | None = None, limit: int = 50) -> list[Mention]:
+        """Mentions, newest first: of some posts, with `words` in the title, excerpt or link (any
+        case), created in [since, until) (the dashboard's All comments page)."""
+        query = select(mentions)
+        if threads is not None:
+            query = query.where(mentions.c.thread.in_(list(threads)))
+        if words:
+            needle = words.lower()
+            query = query.where(or_(*(func.lower(column).contains(needle, autoescape=True) for column in
+                                      (mentions.c.title, mentions.c.excerpt, mentions.c.source_url))))
+        if since is not None:
+            query = query.where(mentions.c.created_at >= since)
+        if until is not None:
+            query = query.where(mentions.c.created_at < until)
+        query = query.order_by(mentions.c.created_at.desc(), mentions.c.id.desc()).limit(limit)
         with self.engine.begin() as conn:
             return [_row_to_mention(row) for row in conn.execute(query)]
 

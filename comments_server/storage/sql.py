@@ -292,8 +292,8 @@ class SqlStorage:
         return comment
 
     def set_marks(self, comment_id: int, **marks: datetime | None) -> None:
-        """Set the author's marks on a comment: dismissed_at and/or snoozed_until (None clears)."""
-        allowed = {"dismissed_at", "snoozed_until"}
+        """Set the author's marks on a comment: dismissed_at, snoozed_until and/or reopened_at (None clears)."""
+        allowed = {"dismissed_at", "snoozed_until", "reopened_at"}
         assert marks and set(marks) <= allowed, marks
         with self._writer.begin() as conn:
             conn.execute(comments.update().where(comments.c.id == comment_id).values(**marks))
@@ -552,8 +552,10 @@ def _first_author_replies(threads: Sequence[str] | None = None) -> Subquery:
 
     Every published author comment answers its parent and, walking up parent links, every comment
     above it on its branch. A recursive CTE carries (comment, reply time) up the tree; the earliest
-    time per comment is its first author reply. Comments missing here are not answered. A reply
-    answers only within its own thread, so `threads` can narrow the walk without changing a result.
+    time per comment is its first author reply. A comment an author put back in the queue
+    (reopened_at, the dashboard's "also answered" Undo) counts only replies written after that.
+    Comments missing here are not answered. A reply answers only within its own thread, so
+    `threads` can narrow the walk without changing a result.
     """
     reply = comments.alias("reply")
     answers = (
@@ -567,8 +569,11 @@ def _first_author_replies(threads: Sequence[str] | None = None) -> Subquery:
         select(above.c.parent_id, answers.c.reply_at)
         .where(above.c.id == answers.c.id, above.c.parent_id.is_not(None))
     )
+    answered = comments.alias("answered")
     return (
         select(answers.c.id, func.min(answers.c.reply_at).label("first_reply_at"))
+        .select_from(answers.join(answered, answered.c.id == answers.c.id))
+        .where(or_(answered.c.reopened_at.is_(None), answers.c.reply_at > answered.c.reopened_at))
         .group_by(answers.c.id)
         .subquery("first_replies")
     )

@@ -100,6 +100,8 @@ comments = Table(
     # "No reply needed" and "snooze until": the author's marks on a reader comment.
     Column("dismissed_at", UTCDateTime, nullable=True),
     Column("snoozed_until", UTCDateTime, nullable=True),
+    # Put back in the queue by an author (migration 0009): only author replies after it answer it.
+    Column("reopened_at", UTCDateTime, nullable=True),
     # Migration 0001 passed an already-prefixed name through the naming convention; every migrated
     # database has this doubled name, so databases created from this table must have it too.
     CheckConstraint("status IN ('published', 'pending', 'spam', 'deleted')",

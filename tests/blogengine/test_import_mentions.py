@@ -53,6 +53,7 @@ def test_0005_adds_mentions_keeping_a_conversation_and_its_state(engine):
     assert schema.upgrade(engine, "0005") == "0005"
     assert {c["name"] for c in inspect(engine).get_columns("mentions")} == {
         "id", "uid", "thread", "kind", "source_url", "title", "excerpt", "created_at"}
+    schema.upgrade(engine)   # the current code reads the rows at the head
     store = SqlStorage(engine)
     assert [c.body for c in store.all_comments()] == ["b1", "b2", "b3"]
     assert {t.comment.id: t.state for t in store.conversation()} == {
@@ -61,7 +62,8 @@ def test_0005_adds_mentions_keeping_a_conversation_and_its_state(engine):
         assert conn.execute(text("SELECT count(*) FROM outbox")).scalar() == 1
     schema.downgrade(engine, "0004")
     assert "mentions" not in inspect(engine).get_table_names()
-    assert [c.body for c in SqlStorage(engine).all_comments()] == ["b1", "b2", "b3"]
+    with engine.begin() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT body FROM comments ORDER BY id"))] == ["b1", "b2", "b3"]
 
 
 def test_mentions_are_stored_apart_from_comments_in_one_transaction(engine):

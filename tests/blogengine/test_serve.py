@@ -84,11 +84,11 @@ def served(make_site, live_servers):
     server = live_servers.process([sys.executable, "-m", "blogengine", "serve", "--port", str(port)],
                                   port=port, cwd=root, env=server_env(MIN_SUBMIT_SECONDS="off"),
                                   log=root.parent / "serve.log", health="/")
-    return root, port, server.url
+    return root, port, server.url, server
 
 
 def test_serve_rebuilds_on_edit_and_tells_tabs_to_reload(served):
-    root, port, base = served
+    root, port, base, _ = served
     status, page = get(base + "/2024/01/hello/")
     assert status == 200 and "Original text." in page
     assert "/__blogengine/reload.js" in page
@@ -106,7 +106,7 @@ def test_serve_rebuilds_on_edit_and_tells_tabs_to_reload(served):
 
 
 def test_broken_build_is_shown_and_serving_goes_on(served):
-    root, port, base = served
+    root, port, base, _ = served
     stream = EventStream(port, since=10**6)
     try:
         source = root / "content/posts/hello.md"
@@ -127,13 +127,13 @@ def test_broken_build_is_shown_and_serving_goes_on(served):
 
 
 def test_reload_script_is_served(served):
-    _, _, base = served
+    _, _, base, _ = served
     status, script = get(base + "/__blogengine/reload.js")
     assert status == 200 and "EventSource" in script
 
 
 def test_comment_server_shares_the_origin_with_seeded_conversations(served):
-    root, _, base = served
+    root, _, base, _ = served
     status, body = get(base + "/api/comments?thread=/2024/01/hello/")
     assert status == 200
     thread = json.loads(body)
@@ -151,8 +151,18 @@ def test_comment_server_shares_the_origin_with_seeded_conversations(served):
     assert (root / "comments.sqlite3").is_file()
 
 
+def test_sample_site_prints_its_demo_login_and_the_login_page_shows_it(served):
+    _, _, base, server = served
+    line = wait_for(lambda: next((ln for ln in server.output().splitlines() if ln.startswith("Log in:")), None),
+                    what="the demo login line")
+    email, password = line.split()[2], line.split()[4]
+    assert email == "ann@example.com" and len(password) >= 10
+    status, page = get(base + "/dashboard/login")
+    assert status == 200 and password in page and "Demo login" in page
+
+
 def test_missing_pages_get_the_sites_404(served):
-    _, _, base = served
+    _, _, base, _ = served
     status, page = get(base + "/no/such/page/")
     assert status == 404 and "Page not found" in page
 

@@ -9,10 +9,10 @@ import pytest
 
 from comments_server.conversation import is_question
 from comments_server.dashboard.chart import line_chart
-from comments_server.dashboard.views import duration
 from comments_server.health import Point, median_seconds, percentile_seconds
 from comments_server.mail import backoff
-from comments_server.compose import header_text, safe_address, waiting_text
+from comments_server.compose import header_text, safe_address
+from comments_server.humanize import human_duration
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -39,19 +39,19 @@ def test_median_and_nearest_rank_percentile():
     assert percentile_seconds(values, 90) == 9.0 and percentile_seconds(values, 91) == 10.0
 
 
-@pytest.mark.parametrize(("seconds", "text"), [
-    (None, "–"), (20, "under a minute"), (60, "1 min"), (600, "10 min"), (3600, "1 h"), (8640, "2 h 24 min"),
-    (86400 * 2, "2 d"), (86400 + 3 * 3600, "1 d 3 h"),
+DAY = 86400
+
+
+@pytest.mark.parametrize(("span", "text"), [
+    (None, "–"), (20, "less than a minute"), (-5, "less than a minute"), (60, "1 minute"), (600, "10 minutes"),
+    (3599, "59 minutes"), (3600, "1 hour"), (8640, "2 hours"), (3 * 3600 + 1200, "3 hours"),
+    (DAY, "1 day"), (DAY + 3 * 3600, "1 day"), (2 * DAY, "2 days"), (13 * DAY, "13 days"),
+    (14 * DAY, "2 weeks"), (59 * DAY, "8 weeks"), (60 * DAY, "about 2 months"), (200 * DAY, "about 7 months"),
+    (350 * DAY, "about 11 months"), (360 * DAY, "about a year"), (500 * DAY, "about a year"), (1031 * DAY, "about 3 years"),
+    (timedelta(days=3, hours=5), "3 days"), (timedelta(seconds=30), "less than a minute"),
 ])
-def test_duration_wording(seconds, text):
-    assert duration(seconds) == text
-
-
-def test_waiting_wording():
-    assert waiting_text(timedelta(seconds=30)) == "less than a minute"
-    assert waiting_text(timedelta(minutes=1)) == "1 minute"
-    assert waiting_text(timedelta(days=3, hours=5)) == "3 days"
-    assert waiting_text(timedelta(seconds=-5)) == "less than a minute"
+def test_human_duration_says_one_unit_as_people_do(span, text):
+    assert human_duration(span) == text
 
 
 @pytest.mark.parametrize("evil", ["a\r\nBcc: x@example.com", "a\nb", "a\u2028b", "a\u0085b", "a\x00b", "a\u200bb"])

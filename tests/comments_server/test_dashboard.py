@@ -316,7 +316,7 @@ def test_health_page_numbers_chart_and_posts(logged_in, clock):
     author_reply(logged_in, q1["id"], clock=clock, advance=1800)
     page = logged_in.get("/dashboard/health")
     assert page_text(page, "reply-rate") == "50%"
-    assert page_text(page, "median-response") == "30 min" and page_text(page, "p90-response") == "30 min"
+    assert page_text(page, "median-response") == "30 minutes" and page_text(page, "p90-response") == "30 minutes"
     html = page.get_data(as_text=True)
     assert '<svg viewBox="0 0 640 200" role="img"' in html and "<polyline" in html
     assert "Unanswered comments, daily, last 90 days" in html

@@ -13,7 +13,7 @@ from sqlalchemy import inspect, text
 
 from comments_server.app import create_app
 from comments_server.errors import ConfigError, SchemaError
-from comments_server.models import NewComment, Status
+from comments_server.models import NewComment, State, Status
 from comments_server.storage import open_storage, schema
 from comments_server.storage.sql import SqlStorage, make_engine
 from comments_server.storage.tables import metadata
@@ -40,14 +40,14 @@ def engine(db_url):
 
 
 def test_revisions_are_a_single_line_with_telling_names():
-    assert [r.revision for r in REVISIONS] == ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008"]
+    assert [r.revision for r in REVISIONS] == ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009"]
     assert all(r.doc for r in REVISIONS)
     files = sorted(p.name for p in (schema.MIGRATIONS_DIR / "versions").glob("*.py"))
     assert files == ["0001_create_comments.py", "0002_add_comment_uid.py",
                      "0003_add_authors_and_dismissals.py", "0004_add_outbox.py",
                      "0005_add_mentions.py", "0006_add_thread_versions.py",
                      "0007_never_reuse_ids_add_used_form_tokens_and_idempotency_keys.py",
-                     "0008_add_reader_addresses.py"]
+                     "0008_add_reader_addresses.py", "0009_add_comment_reopened_at.py"]
 
 
 # Rows as the first schema had them; every later revision must keep them readable.
@@ -113,9 +113,29 @@ def test_0008_confirms_no_address_that_asked_for_replies_before_it(engine):
             " body_html, created_at, uid) VALUES ('/a/', 'published', 'R', 'rita@example.org', :no, :yes, 'b',"
             " '<p>b</p>', :created, 'u1')"), {"no": False, "yes": True, "created": datetime(2026, 1, 1, tzinfo=UTC)})
     schema.upgrade(engine, "0008")
+    schema.upgrade(engine)   # the current code reads the rows at the head
     store = SqlStorage(engine)
     assert store.all_comments()[0].notify_replies is True
     assert not store.addresses.state("rita@example.org").may_mail
+
+
+def test_0009_keeps_every_answered_comment_answered(engine):
+    """Rows from before it have no reopened_at: the one rule reads them as it did."""
+    schema.upgrade(engine, "0008")
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(INSERT_V2, {"author": False, "notify": False, "body": "question", "created": created,
+                                 "uid": "q"})
+        conn.execute(text(
+            "INSERT INTO comments (thread, parent_id, status, author_name, is_author, notify_replies, body,"
+            " body_html, created_at, uid) SELECT '/a/', id, 'published', 'A', :yes, :no, 'answer', '<p>a</p>',"
+            " :created, 'a' FROM comments WHERE uid = 'q'"), {"yes": True, "no": False, "created": created})
+    schema.upgrade(engine, "0009")
+    with engine.begin() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT reopened_at FROM comments"))] == [None, None]
+    schema.upgrade(engine)
+    states = {t.comment.body: t.state for t in SqlStorage(engine).conversation()}
+    assert states == {"question": State.ANSWERED, "answer": State.AUTHOR}
 
 
 def test_downgrade_to_base_and_back(engine):

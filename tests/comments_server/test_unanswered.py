@@ -66,7 +66,7 @@ def test_reader_then_author_reply_is_answered(client, app, clock):
     question = reader(client, body="Does this work on SQLite?")
     author_reply(client, question["id"], clock=clock, advance=10 * MINUTE)
     assert_numbers(client, app, queue=[], reader_comments=1, answered=1, median=600.0, p90=600.0)
-    assert page_text(client.get("/dashboard/health?period=all"), "median-response") == "10 min"
+    assert page_text(client.get("/dashboard/health?period=all"), "median-response") == "10 minutes"
     reply = [c for c in thread_comments(client) if c["parent_id"] == question["id"]][0]
     assert reply["is_author"] is True and reply["author_name"] == ANN["name"]
 
@@ -177,7 +177,7 @@ def test_median_and_90th_percentile_of_several_answers(client, app, clock):
         author_reply(client, question["id"], clock=clock, advance=wait)
     # Median of 4 is the mean of the middle two; the 90th percentile is the 4th (nearest rank).
     assert_numbers(client, app, queue=[], reader_comments=4, answered=4, median=1500.0, p90=7200.0)
-    assert page_text(client.get("/dashboard/health?period=all"), "p90-response") == "2 h"
+    assert page_text(client.get("/dashboard/health?period=all"), "p90-response") == "2 hours"
 
 
 @pytest.mark.slow

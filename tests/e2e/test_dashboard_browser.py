@@ -154,7 +154,7 @@ def test_wrong_password_is_refused_then_login_shows_the_queue(world, context):
     assert page.locator("h1").inner_text() == "Unanswered"
     count = int(page.locator("#unanswered-count").inner_text())
     assert count >= 6
-    assert page.locator("#oldest-waiting").inner_text().startswith("The oldest has waited 21 days")
+    assert page.locator("#oldest-waiting").inner_text().startswith("The oldest has waited 3 weeks")
     assert page.get_by_role("link", name=POSTS[0]).first.get_attribute("href") == world.site_url + thread_of(POSTS[0])
     assert errors == []
 
@@ -166,7 +166,12 @@ def test_reply_from_the_dashboard_leaves_the_queue_and_shows_the_badge_on_the_po
     log_in(page, world)
     item = page.locator(f"#comment-{question['id']}")
     assert "Question" in item.inner_text() and "Will you write about tables next?" in item.inner_text()
-    item.get_by_label("Reply to Rosa").fill("Yes, **next week**.")
+    # The reply box is closed until asked for; opening it puts the cursor in it.
+    box = item.get_by_label("Reply to Rosa")
+    assert not box.is_visible()
+    item.locator("summary", has_text="Reply").click()
+    assert box.is_visible() and box.evaluate("el => el === document.activeElement")
+    box.fill("Yes, **next week**.")
     item.get_by_role("button", name="Publish reply").click()
     page.wait_for_load_state()
     assert page.get_by_role("status").first.inner_text().startswith("Reply published")
@@ -184,11 +189,35 @@ def test_reply_from_the_dashboard_leaves_the_queue_and_shows_the_badge_on_the_po
     assert errors == []
 
 
+def test_reply_below_a_reply_says_it_also_answered_the_question_and_undo_puts_it_back(world, context):
+    question = world.comment(POSTS[0], author_name="Ewa", body="How long did the export take?")
+    answer = world.comment(POSTS[0], author_name="Sam", parent_id=question["id"], body="Minutes, for me.")
+    page = context.new_page()
+    errors = watch_console(page)
+    log_in(page, world)
+    item = page.locator(f"#comment-{answer['id']}")
+    item.locator("summary", has_text="Reply").click()
+    item.get_by_label("Reply to Sam").fill("Thanks, Sam!")
+    item.get_by_role("button", name="Publish reply").click()
+    page.wait_for_load_state()
+    notice = page.locator(".also-answered")
+    assert notice.inner_text().startswith(f"This reply also answered Ewa’s comment on “{POSTS[0]}”.")
+    assert page.locator(f"#comment-{question['id']}").count() == 0
+    notice.get_by_role("button", name="Undo").click()
+    page.wait_for_selector(f"#comment-{question['id']}")
+    assert "Ewa’s comment is back in the queue." in page.get_by_role("status").first.inner_text()
+    assert page.locator(f"#comment-{answer['id']}").count() == 0   # Sam's stays answered
+    assert errors == []
+
+
 def test_ctrl_enter_publishes_a_reply(world, context):
     question = world.comment(POSTS[2], author_name="Kim", body="Quick one: which font?")
     page = context.new_page()
     log_in(page, world)
-    box = page.locator(f"#comment-{question['id']}").get_by_label("Reply to Kim")
+    item = page.locator(f"#comment-{question['id']}")
+    item.locator("summary", has_text="Reply").focus()
+    page.keyboard.press("Enter")   # a keyboard opens the box too
+    box = item.get_by_label("Reply to Kim")
     box.fill("The system font.")
     box.press("Control+Enter")
     page.wait_for_selector("text=Reply published")

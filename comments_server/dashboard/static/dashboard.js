@@ -1,7 +1,15 @@
-/* The dashboard works without this file. It only adds: Ctrl/Cmd+Enter publishes a reply,
-   a confirmation before deleting, and no double submits. */
+/* The dashboard works without this file. It only adds: opening a reply box puts the cursor in
+   it, Ctrl/Cmd+Enter publishes a reply, a confirmation before deleting, and no double submits. */
 (function () {
   "use strict";
+  // "toggle" does not bubble: listen while it goes down to the <details>.
+  document.addEventListener("toggle", function (event) {
+    var box = event.target;
+    if (box.tagName === "DETAILS" && box.open && box.classList.contains("reply-box")) {
+      var field = box.querySelector("textarea");
+      if (field) { field.focus(); }
+    }
+  }, true);
   document.addEventListener("keydown", function (event) {
     var target = event.target;
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && target.tagName === "TEXTAREA" && target.form) {
