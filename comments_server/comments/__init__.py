@@ -177,8 +177,12 @@ def posted() -> Response:
     post_link = app_services.links.post_link(comment.thread)
     if published:
         seconds = publish_expected_seconds()
-        when = [str(t["form_posted_rebuild"]), str(t["form_posted_script"])] if seconds is None \
-            else [fill(str(t["form_posted_soon"]), n=max(1, round(seconds)))]
+        if seconds is None:
+            when = [str(t["form_posted_rebuild"]), str(t["form_posted_script"])]
+        elif seconds < 2.5:
+            when = [str(t["form_posted_moment"])]
+        else:
+            when = [fill(str(t["form_posted_soon"]), n=round(seconds))]
         title, link = str(t["form_posted"]), f"{post_link}#comment-{comment.id}"
     else:
         when = [str(t["form_posted_held"])]

@@ -394,6 +394,17 @@ def test_posted_page_for_a_reply_says_when_it_will_be_on_the_post(make_app):
     assert page.select_one("#comment-2 .bec-text").text == "Reply."
 
 
+def test_under_serve_the_posted_page_says_a_moment(make_app):
+    from comments_server.site import publish_with
+
+    app = make_app()
+    stop = publish_with(app, lambda: None, 0.5)   # `blogengine serve`: a half-second rebuild
+    client = app.test_client()
+    page = soup(landed(client, client.post("/comments/form", data=form(body="Quick one."))))
+    stop()
+    assert page.select_one(".bec-posted").text.strip() == "It will be on the post in a moment."
+
+
 def test_posted_page_link_cannot_be_forged_guessed_or_used_after_a_day(make_app, clock):
     client = make_app(MODERATION="all").test_client()
     location = client.post("/comments/form", data=form(body="Held and private.")).headers["Location"]
