@@ -24,6 +24,7 @@ from blogengine.markup import pygments_css
 from blogengine.model import (ATOM_URL, ROBOTS_URL, RSS_URL, SITEMAP_URL, THEME_PREFIX,
                               THREADS_URL, Entry, Listing, Site, output_path)
 from blogengine.shortcode_render import expand as expand_shortcodes, templates_key
+from blogengine.shortcodes import PLACEHOLDER
 from blogengine.sitefiles import robots_txt, sitemap_xml, threads_manifest
 from blogengine.themes import Theme
 from blogengine.write import Staging
@@ -223,7 +224,14 @@ def feed_html(env: jinja2.Environment | None) -> Callable[[Entry], str]:
     """A post's HTML for feeds: its shortcodes filled in through `env`."""
     if env is None:
         return lambda entry: entry.doc.html
-    return lambda entry: expand_shortcodes(env, entry, entry.doc.html)
+
+    def html(entry: Entry) -> str:
+        try:
+            return expand_shortcodes(env, entry, entry.doc.html)
+        except ContentError:
+            # The post's page meets the same call and reports it; that fails the build.
+            return PLACEHOLDER.sub(lambda match: match[2] or "", entry.doc.html)
+    return html
 
 
 def _copied(url: str, path: Path) -> Output:
