@@ -308,3 +308,42 @@ def test_bad_shortcode_exits_1_with_the_message_and_no_traceback(make_site, tmp_
     assert result.returncode == 1
     assert "content/posts/bad.md:6: unknown shortcode 'nope'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- Workers and validity -------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_shortcodes_render_the_same_in_build_workers(make_site, build_at, tmp_path, monkeypatch):
+    from blogengine import build as build_module
+    from tests.blogengine.test_parallel import tree
+    files = {f"content/posts/p{i:02d}.md": post(f"P{i}", f"2024-05-{i % 27 + 1:02d}",
+                                                f"Intro {{{{< gist ann {i} >}}}}\n\n{ALL_BUILTINS}")
+             for i in range(12)}
+    root = make_site(files)
+    monkeypatch.setattr(build_module, "PARALLEL_SOURCES", 1)
+    monkeypatch.setattr(build_module, "PARALLEL_PAGES", 1)
+    build_at(root, output_dir=tmp_path / "one", jobs=1)
+    build_at(root, output_dir=tmp_path / "two", jobs=2)
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")
+    (root / "content/posts/p03.md").write_text(post("P3", "2024-05-04", "x\n\n{{< figur >}}\n"))
+    with pytest.raises(BuildFailed) as caught:
+        build_at(root, output_dir=tmp_path / "three", jobs=2)
+    assert [str(e) for e in caught.value.errors] == [
+        "content/posts/p03.md:8: unknown shortcode 'figur' (did you mean 'figure'?)"]
+
+
+@pytest.mark.slow
+def test_every_builtin_passes_the_nu_html_checker(built):
+    import json
+    import shutil
+    import subprocess
+    from tests.e2e.test_site_validity import VNU_JAR
+    java = shutil.which("java")
+    if java is None or not VNU_JAR.is_file():
+        pytest.skip(f"needs java and the Nu HTML checker at {VNU_JAR} (npm install vnu-jar)")
+    page = built / "public/2024/05/all/index.html"
+    result = subprocess.run([java, "-jar", str(VNU_JAR), "--errors-only", "--format", "json",
+                             str(page)], capture_output=True, text=True, timeout=300)
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    assert [f"{m.get('lastLine')}: {m.get('message')}" for m in messages
+            if m.get("type") == "error"] == []

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.support.browser import axe_violations
 from tests.support.live import serve_folder
 from tests.support.site import post
 
@@ -90,4 +91,15 @@ def test_without_javascript_the_video_is_a_plain_link(browser, video_site):
     assert link.get_attribute("href") == "https://www.youtube.com/watch?v=M7lc1UVf-VE"
     assert page.get_by_role("link", name="watch on YouTube").count() == 1
     assert hosts(requests) == ["127.0.0.1"]
+    context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_video_page_has_no_axe_violations(browser, video_site, scheme):
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
+    page.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url
+               else route.abort())
+    page.goto(video_site)
+    assert axe_violations(page) == []
     context.close()
