@@ -20,6 +20,7 @@ from blogengine.shortcodes import PLACEHOLDER, ShortcodeCall, ShortcodeHtml
 RESERVED = frozenset({"page", "site", "config", "inner", "args", "positional", "shortcode"})
 _UNDEFINED = re.compile(r"^'([A-Za-z_]\w*)' is undefined$")
 _INLINE_MARKDOWN = MarkdownIt("commonmark", {"html": True})
+_ESCAPING_MARKDOWN = MarkdownIt("commonmark", {"html": False})
 
 
 def install(env: jinja2.Environment) -> None:
@@ -52,9 +53,13 @@ def finalize(env: jinja2.Environment, value: Any) -> Any:
     return value
 
 
-def markdownify(text: str) -> Markup:
-    """Inline Markdown (a caption's *emphasis* and [links]) as HTML."""
-    return Markup(_INLINE_MARKDOWN.renderInline(str(text)).strip())
+@jinja2.pass_environment
+def markdownify(env: jinja2.Environment, text: str) -> Markup:
+    """Inline Markdown (a caption's *emphasis* and [links]) as HTML; raw HTML in it is escaped
+    when the site escapes it in posts (`escape_html`)."""
+    config = env.globals.get("config")
+    md = _ESCAPING_MARKDOWN if getattr(config, "escape_html", False) else _INLINE_MARKDOWN
+    return Markup(md.renderInline(str(text)).strip())
 
 
 def expand(env: jinja2.Environment, page: Any, html: str) -> str:

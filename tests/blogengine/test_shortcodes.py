@@ -347,3 +347,12 @@ def test_every_builtin_passes_the_nu_html_checker(built):
     messages = json.loads(result.stderr or '{"messages": []}')["messages"]
     assert [f"{m.get('lastLine')}: {m.get('message')}" for m in messages
             if m.get("type") == "error"] == []
+
+
+def test_captions_follow_escape_html(make_site, build_at):
+    body = '{{< figure src="/a.png" caption="<b>bold</b> and *em*" >}}\n'
+    root = make_site({"content/posts/a.md": post("A", "2024-05-01", body)},
+                     config='title = "T"\nbase_url = "https://x.example/"\nescape_html = true\n')
+    build_at(root)
+    caption = page_of_url(root, "2024/05/a").select_one("figure figcaption")
+    assert caption.find("b") is None and "<b>bold</b>" in caption.text and caption.em.text == "em"
