@@ -80,7 +80,7 @@ def _scan(src: str, pos: int) -> _Scanned | str:
         arg = _ARG.match(src, at)
         if arg is None:
             rest = src[at:at + 20].split("\n")[0].strip()
-            if not rest or "{{<" in src[at:at + 3]:
+            if not rest:
                 return f"shortcode {name!r} is not closed (expected '>}}}}' after its arguments)"
             return (f"shortcode {name!r}: cannot read the arguments at {rest!r} (expected "
                     "key=\"value\", key='value', key=value or a value)")
