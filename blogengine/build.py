@@ -222,7 +222,7 @@ class BuildRun:
         """Every output, checked before anything is written, and which of them to make again."""
         pages = site_pages(site)
         objects = object_digests(site)
-        extras = data_outputs(site, self.chain, self.scanned.assets)
+        extras = data_outputs(site, self.chain, self.scanned.assets, self.env)
         check_paths([(output_path(page.url), _origin(page)) for page in pages]
                     + [(out.path, str(out.copy_from or out.url)) for out in extras])
         prepare_environment(self.env, site)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from functools import lru_cache
 from urllib.parse import urljoin
@@ -34,7 +35,15 @@ def absolutize_links(html: str, page_url: str) -> str:
     return inner[len("<div>"):-len("</div>")]
 
 
-def _feed(site: Site, title: str, page_url: str, feed_url: str, posts: list[Entry]) -> FeedGenerator:
+EntryHtml = Callable[[Entry], str]
+
+
+def _doc_html(entry: Entry) -> str:
+    return entry.doc.html
+
+
+def _feed(site: Site, title: str, page_url: str, feed_url: str, posts: list[Entry],
+          html: EntryHtml) -> FeedGenerator:
     config = site.config
     feed = FeedGenerator()
     # RSS <author> must be an email address; Dublin Core's creator carries the name instead.
@@ -68,7 +77,7 @@ def _feed(site: Site, title: str, page_url: str, feed_url: str, posts: list[Entr
         item.dc.dc_creator(post.author or config.title)
         if post.summary_text:
             item.summary(post.summary_text)
-        item.content(absolutize_links(post.doc.html, url), type="html")
+        item.content(absolutize_links(html(post), url), type="html")
         for tag in post.tags:
             item.category(term=tag.name, label=tag.name,
                           scheme=absolute_url(config, "/tags/"))
@@ -76,12 +85,14 @@ def _feed(site: Site, title: str, page_url: str, feed_url: str, posts: list[Entr
 
 
 def atom_feed(site: Site, *, title: str | None = None, page_url: str = "/",
-              feed_url: str = ATOM_URL, posts: list[Entry] | None = None) -> bytes:
+              feed_url: str = ATOM_URL, posts: list[Entry] | None = None,
+              html: EntryHtml = _doc_html) -> bytes:
+    """An Atom feed; `html` gives each post's HTML (with its shortcodes filled in)."""
     feed = _feed(site, title or site.config.title, page_url, feed_url,
-                 site.posts if posts is None else posts)
+                 site.posts if posts is None else posts, html)
     return feed.atom_str(pretty=True)  # type: ignore[no-any-return]
 
 
-def rss_feed(site: Site) -> bytes:
-    feed = _feed(site, site.config.title, "/", RSS_URL, site.posts)
+def rss_feed(site: Site, html: EntryHtml = _doc_html) -> bytes:
+    feed = _feed(site, site.config.title, "/", RSS_URL, site.posts, html)
     return feed.rss_str(pretty=True)  # type: ignore[no-any-return]

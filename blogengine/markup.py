@@ -19,6 +19,8 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 from slugify import slugify
 
+from blogengine.shortcodes import shortcodes_plugin
+
 HIGHLIGHT_CLASS = "highlight"
 
 
@@ -63,7 +65,7 @@ def pygments_css(light_style: str, dark_style: str) -> str:
 
 def make_markdown(*, allow_html: bool = True) -> MarkdownIt:
     """The post parser: CommonMark plus tables, footnotes, task lists, definition lists,
-    heading anchors, admonitions and front matter."""
+    heading anchors, admonitions, front matter and shortcodes."""
     # No linkify: it costs a third of the parse time, and authors write their links.
     md = MarkdownIt("commonmark", {"html": allow_html, "typographer": False,
                                    "xhtmlOut": False, "highlight": highlight_code})
@@ -74,6 +76,7 @@ def make_markdown(*, allow_html: bool = True) -> MarkdownIt:
     md.use(deflist_plugin)
     md.use(admon_plugin)
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=heading_id)
+    md.use(shortcodes_plugin)
     md.add_render_rule("footnote_block_open", _footnotes_open)
     md.add_render_rule("code_block", _indented_code)
     return md

@@ -16,6 +16,7 @@ from blogengine.config import SiteConfig
 from blogengine.conversations import Conversation
 from blogengine.errors import BlogError, BuildFailed, ContentError
 from blogengine.parse import Document, TocEntry
+from blogengine.shortcodes import with_shortcodes
 
 
 @dataclass(eq=False, repr=False)
@@ -77,11 +78,11 @@ class Entry:
 
     @property
     def content(self) -> Markup:
-        return Markup(self.doc.html)
+        return with_shortcodes(self.doc.html, self)
 
     @property
     def summary(self) -> Markup:
-        return Markup(self.doc.summary_html)
+        return with_shortcodes(self.doc.summary_html, self)
 
     @property
     def thread(self) -> str:

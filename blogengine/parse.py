@@ -14,6 +14,7 @@ from markdown_it.token import Token
 from blogengine.errors import ContentError
 from blogengine.frontmatter import FrontMatter, read_front_matter
 from blogengine.load import SourceFile, SourceRef
+from blogengine.shortcodes import ShortcodeCall, ShortcodeSyntaxError
 
 WORDS_PER_MINUTE = 220
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
@@ -43,6 +44,7 @@ class Document:
     toc: tuple[TocEntry, ...]
     word_count: int
     body: str | None = None
+    shortcodes: tuple[ShortcodeCall, ...] = ()   # filled in by the render stage
     loader: Callable[[], str] | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -65,7 +67,11 @@ def document_kind(source: SourceFile) -> str:
 def parse_document(source: SourceFile, md: MarkdownIt, tz: ZoneInfo) -> Document:
     """Parse front matter and Markdown; errors carry the file's path and line."""
     kind = document_kind(source)
-    tokens = md.parse(source.text, {})
+    env: dict[str, list[ShortcodeCall]] = {}
+    try:
+        tokens = md.parse(source.text, env)
+    except ShortcodeSyntaxError as exc:
+        raise ContentError(exc.message, path=source.display_path, line=exc.line) from None
     if not tokens or tokens[0].type != "front_matter":
         if source.text.startswith("---"):
             raise ContentError("front matter opened with '---' is never closed "
@@ -79,7 +85,7 @@ def parse_document(source: SourceFile, md: MarkdownIt, tz: ZoneInfo) -> Document
     summary_html, summary_text = _summary(body, md, meta, before_more)
     return Document(source=source.ref(), kind=kind, meta=meta, body=html,
                     summary_html=summary_html, summary_text=summary_text, toc=_toc(body),
-                    word_count=_word_count(body))
+                    word_count=_word_count(body), shortcodes=tuple(env.get("shortcodes", ())))
 
 
 def _inline_text(token: Token) -> str:

@@ -15,7 +15,7 @@ import jinja2
 from blogengine.cache import BuildCache, OutputRecord
 from blogengine.comments import reader_strings
 from blogengine.config import SiteConfig
-from blogengine.errors import BlogError, ThemeError
+from blogengine.errors import BlogError, ContentError, ThemeError
 from blogengine.feeds import absolute_url, atom_feed, rss_feed
 from blogengine.deps import (Digests, Recorder, RecordingEnvironment, digest,
                              entry_digest, touched_objects)
@@ -23,6 +23,8 @@ from blogengine.load import Asset, FileStamp
 from blogengine.markup import pygments_css
 from blogengine.model import (ATOM_URL, ROBOTS_URL, RSS_URL, SITEMAP_URL, THEME_PREFIX,
                               THREADS_URL, Entry, Listing, Site, output_path)
+from blogengine.shortcode_render import expand as expand_shortcodes, templates_key
+from blogengine.shortcodes import PLACEHOLDER
 from blogengine.sitefiles import robots_txt, sitemap_xml, threads_manifest
 from blogengine.themes import Theme
 from blogengine.write import Staging
@@ -109,6 +111,8 @@ def render_page(env: jinja2.Environment, page: Entry | Listing) -> bytes:
     except jinja2.TemplateNotFound as exc:
         raise ThemeError(f"template {exc.name!r} not found in the theme chain "
                          f"(needed for {page.url})") from None
+    except ContentError:
+        raise    # a shortcode's problem, reported at its line in the content file
     except Exception as exc:  # any error raised while a template runs is the template's
         path, line = _template_position(exc.__traceback__)
         raise ThemeError(f"template error while rendering {page.url}: {exc}", path=path,
@@ -122,7 +126,7 @@ class RenderedSlice:
 
     templates: set[str]
     written: int
-    errors: list[ThemeError]
+    errors: list[BlogError]
     outputs: dict[str, OutputRecord]
 
 
@@ -143,7 +147,7 @@ def render_pages(work: RenderWork, indexes: Sequence[int]) -> RenderedSlice:
     what each one read. Runs in a build worker or in the main process."""
     env, staging, digests, fingerprint = work.env, work.staging, work.digests, work.fingerprint
     outputs: dict[str, OutputRecord] = {}
-    errors: list[ThemeError] = []
+    errors: list[BlogError] = []
     written = 0
     for index in indexes:
         page = work.pages[index]
@@ -151,7 +155,7 @@ def render_pages(work: RenderWork, indexes: Sequence[int]) -> RenderedSlice:
         recorder = env.recorder = Recorder()
         try:
             body = render_page(env, page)
-        except ThemeError as exc:
+        except (ThemeError, ContentError) as exc:
             errors.append(exc)
             continue
         finally:
@@ -178,24 +182,30 @@ def unique_errors(errors: Iterable[BlogError]) -> list[BlogError]:
     return list(found.values())
 
 
-def data_outputs(site: Site, chain: list[Theme], assets: list[Asset]) -> list[Output]:
+def data_outputs(site: Site, chain: list[Theme], assets: list[Asset],
+                 env: jinja2.Environment | None = None) -> list[Output]:
     """Every file besides the pages: feeds, sitemap, robots.txt, the thread manifest, the
-    highlighting stylesheet, theme static files and content assets, each with its input key."""
+    highlighting stylesheet, theme static files and content assets, each with its input key.
+    With `env`, the feeds' posts have their shortcodes filled in."""
     config = site.config
     latest = config.feed_items
+    html = feed_html(env)
 
     def feed_key(kind: str, posts: list[Entry]) -> str:
         newest = max((p.updated or p.published for p in posts), default=site.updated)
-        return digest(kind, newest, [entry_digest(p) for p in posts[:latest]])
+        shortcodes = templates_key(env, posts[:latest]) if env is not None else ""
+        return digest(kind, newest, [entry_digest(p) for p in posts[:latest]], shortcodes)
 
     outputs = [
-        Output(url=ATOM_URL, make=lambda: atom_feed(site), key=feed_key("atom", site.posts)),
-        Output(url=RSS_URL, make=lambda: rss_feed(site), key=feed_key("rss", site.posts)),
+        Output(url=ATOM_URL, make=lambda: atom_feed(site, html=html),
+               key=feed_key("atom", site.posts)),
+        Output(url=RSS_URL, make=lambda: rss_feed(site, html=html),
+               key=feed_key("rss", site.posts)),
     ]
     for tag in site.tags:
         outputs.append(Output(url=tag.feed_url, make=functools.partial(
             atom_feed, site, title=f"{config.title}: {tag.name}", page_url=tag.url,
-            feed_url=tag.feed_url, posts=tag.posts), key=feed_key(tag.name, tag.posts)))
+            feed_url=tag.feed_url, posts=tag.posts, html=html), key=feed_key(tag.name, tag.posts)))
     outputs.append(Output(url=SITEMAP_URL, make=lambda: sitemap_xml(site), key=digest(
         [(e.url, e.updated or e.date) for e in site.entries],
         [listing.url for listing in site.listings])))
@@ -208,6 +218,20 @@ def data_outputs(site: Site, chain: list[Theme], assets: list[Asset]) -> list[Ou
     outputs.extend(theme_static(chain))
     outputs.extend(_copied("/" + str(asset.rel), asset.path) for asset in assets)
     return outputs
+
+
+def feed_html(env: jinja2.Environment | None) -> Callable[[Entry], str]:
+    """A post's HTML for feeds: its shortcodes filled in through `env`."""
+    if env is None:
+        return lambda entry: entry.doc.html
+
+    def html(entry: Entry) -> str:
+        try:
+            return expand_shortcodes(env, entry, entry.doc.html)
+        except ContentError:
+            # The post's page meets the same call and reports it; that fails the build.
+            return PLACEHOLDER.sub(lambda match: match[2] or "", entry.doc.html)
+    return html
 
 
 def _copied(url: str, path: Path) -> Output:

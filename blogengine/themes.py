@@ -11,6 +11,7 @@ import jinja2
 from blogengine.config import SiteConfig
 from blogengine.deps import RecordingEnvironment
 from blogengine.errors import ThemeError
+from blogengine.shortcode_render import install as install_shortcodes
 
 THEME_FILE = "theme.toml"
 DEFAULT_THEME = "default"
@@ -99,7 +100,7 @@ def make_environment(config: SiteConfig, chain: list[Theme]) -> RecordingEnviron
     by_theme = jinja2.PrefixLoader(
         {t.name: jinja2.FileSystemLoader(str(t.templates)) for t in chain},
         delimiter=":")
-    return RecordingEnvironment(
+    env = RecordingEnvironment(
         loader=jinja2.ChoiceLoader([by_theme, search]),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
         undefined=jinja2.StrictUndefined,
@@ -107,6 +108,8 @@ def make_environment(config: SiteConfig, chain: list[Theme]) -> RecordingEnviron
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    install_shortcodes(env)   # before any template compiles: finalize is compiled in
+    return env
 
 
 def loaded_templates(env: jinja2.Environment) -> dict[str, str]:

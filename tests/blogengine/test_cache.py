@@ -237,3 +237,30 @@ def test_a_build_that_fails_midway_leaves_nothing_half_remembered(site):
         site.incremental()
     (templates / "post_meta.html").write_text(meta.replace("min read", "minutes"))
     site.check()
+
+
+def test_shortcode_template_change_rerenders_exactly_the_pages_using_it(site):
+    figure_call = '\n\n{{< figure src="/images/dot.png" caption="A *dot*" >}}\n'
+    for n in (3, 4):
+        path = site.root / f"content/posts/p{n}.md"
+        path.write_text(path.read_text() + figure_call)
+    path = site.root / "content/posts/p7.md"   # a call in the summary reaches the listings too
+    path.write_text(path.read_text().replace(
+        "Body of post 7.", 'Body of post 7 {{< gist ann 42 >}}\n\n{{< details >}}\nIn *it*\n'
+                           '{{< /details >}}'))
+    site.check()
+    templates = site.root / "templates/shortcodes"
+    templates.mkdir(parents=True)
+    figure = (REPO / "themes/default/templates/shortcodes/figure.html").read_text()
+    (templates / "figure.html").write_text(figure.replace('"sc-figure"', '"sc-figure mine"'))
+    report = site.check()
+    assert report.pages_rendered == 2          # the posts p3 and p4, nothing else
+    pages = [p.read_text() for p in (site.root / "public").rglob("index.html")]
+    assert sum("sc-figure mine" in page for page in pages) == 2
+    assert "sc-figure mine" in (site.root / "public/atom.xml").read_text()
+    (templates / "figure.html").write_text(figure.replace('"sc-figure"', '"sc-figure yours"'))
+    assert site.check().pages_rendered == 2
+    (templates / "gist.html").write_text("<p>gist {{ positional[0] }}</p>")
+    assert site.check().pages_rendered > 1     # p7 and the listings that show its summary
+    shutil.rmtree(templates)
+    assert site.check().pages_rendered > 2

@@ -132,6 +132,18 @@ def test_hugo_basic_shortcodes_leave_no_raw_markup(hugo_basic):
         assert "{{<" not in text and "{{%" not in text, url
 
 
+def test_hugo_basic_video_shortcodes_become_click_to_load_videos(hugo_basic):
+    source = (hugo_basic.root / "content/posts/rich-content.md").read_text(encoding="utf-8")
+    assert '{{< video youtube="ZJthWmvUzzc" title="YouTube video ZJthWmvUzzc" >}}' in source
+    assert '{{< video vimeo="48912912" title="Vimeo video 48912912" >}}' in source
+    [page] = [p for url, p in built_pages(hugo_basic.public).items() if "rich-content" in url]
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    embeds = [figure["data-embed"] for figure in soup.select("figure.sc-video")]
+    assert embeds == ["https://www.youtube-nocookie.com/embed/ZJthWmvUzzc?autoplay=1",
+                      "https://player.vimeo.com/video/48912912?autoplay=1&dnt=1"]
+    assert soup.find("iframe") is None
+
+
 # Staticman threads --------------------------------------------------------------------------
 
 def _source_words(markdown: str) -> list[str]:

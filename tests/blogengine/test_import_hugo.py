@@ -70,11 +70,13 @@ def test_front_matter_in_toml_yaml_and_json(imported):
 def test_shortcodes_bundles_static_files_and_refs(imported):
     site, _store, output = imported
     answering = (site / "content/posts/answering.md").read_text(encoding="utf-8")
-    assert "![Logo](/images/logo.png)\n\n*Our logo*" in answering
+    # Shortcodes with a blogengine built-in become its calls (was: Markdown before shortcodes).
+    assert '{{< figure src="/images/logo.png" alt="Logo" caption="Our logo" >}}' in answering
     bundle = (site / "content/posts/bundle.md").read_text(encoding="utf-8")
     assert '```go\nfmt.Println("hi")\n```' in bundle
     assert "See [the answer](/2019/06/answering/)." in bundle   # its new URL
-    assert "{{< newsletter >}}" in bundle and "shortcodes left as text: newsletter" in output
+    # Others are escaped, so the page shows them as written (was: left unescaped).
+    assert "{{</* newsletter */>}}" in bundle and "shortcodes left as text: newsletter" in output
     # The bundle's photo sits beside the post's new URL, so `photo.jpg` still finds it.
     assert (site / "content/2019/07/bundle/photo.jpg").read_bytes() == \
         (SOURCE / "content/posts/bundle/photo.jpg").read_bytes()
@@ -94,6 +96,9 @@ def test_permalinks_and_aliases_get_redirects_and_the_site_builds(imported):
     assert (public / "2019/07/bundle/photo.jpg").is_file() and (public / "2019/07/bundle/index.html").is_file()
     assert (public / "old-answering/index.html").is_file()
     assert not (public / "2019/08").exists()
+    answering = (public / "2019/06/answering/index.html").read_text(encoding="utf-8")
+    assert '<img src="/images/logo.png" alt="Logo"' in answering and "Our logo</figcaption>" in answering
+    assert "{{&lt; newsletter &gt;}}" in (public / "2019/07/bundle/index.html").read_text(encoding="utf-8")
 
 
 def test_reimport_changes_nothing(imported):
@@ -130,3 +135,21 @@ def test_closing_shortcodes_with_spaces_and_unpublished_pages(tmp_path):
     assert ("content/shared/: a headless bundle (headless: true): Hugo publishes no page for it; "
             "its resources (logo.png, part.md)") in result.output
     assert not list((site / "content").rglob("*part*")) and not list((site / "content").rglob("logo.png"))
+
+
+def test_hugo_shortcodes_with_a_builtin_become_blogengine_calls():
+    from blogengine.importers.hugo_text import shortcodes_to_markdown
+    leftover: set[str] = set()
+    body = shortcodes_to_markdown(
+        '{{< figure src="/a.png" title="A &amp; B" attr="Ann" link="/b" >}}\n'
+        '{{< youtube id="abc123DEF45" title="Say \\"hi\\"" >}}\n'
+        '{{< gist spf13 7896402 "img.html" >}}\n'
+        '{{% details summary="More" open=true %}}\nInner\n{{% /details %}}\n'
+        '{{< newsletter list="x" >}} and {{</* kept */>}}\n', leftover)
+    assert body.splitlines() == [
+        '{{< figure src="/a.png" alt="A & B" caption="A & B" credit="Ann" link="/b" >}}',
+        '{{< video youtube="abc123DEF45" title="Say \\"hi\\"" >}}',
+        '{{< gist "spf13" "7896402" "img.html" >}}',
+        '{{< details summary="More" open="true" >}}', "Inner", "{{< /details >}}",
+        '{{</* newsletter list="x" */>}} and {{</* kept */>}}']
+    assert leftover == {"newsletter"}
