@@ -122,6 +122,8 @@ class Receiver(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).received.append((dict(self.headers), json.loads(body)))
         self.send_response(type(self).status)
+        if type(self).status in (301, 302, 307, 308):
+            self.send_header("Location", "http://elsewhere.example/hook")
         self.end_headers()
 
     def log_message(self, format, *args):  # noqa: A002
@@ -161,6 +163,18 @@ def test_a_webhook_that_refuses_is_an_error_tried_again(make_app, receiver):
     assert "answered 401" in publisher.last_error
     handler.status = 204
     assert publisher.wait_published(services(app).storage.publish_marker(), 30)
+    publisher.stop()
+
+
+def test_a_webhook_that_redirects_keeps_its_token(make_app, receiver):
+    url, handler = receiver
+    handler.status = 307
+    app = make_app(**fast(PUBLISH_WEBHOOK_URL=url + "/moved"))
+    assert post_comment(app.test_client()).status_code == 201
+    publisher = services(app).publisher
+    wait_until(lambda: publisher.last_error is not None, what="the refused redirect")
+    assert "redirect to http://elsewhere.example/hook, not followed" in publisher.last_error
+    assert len(handler.received) == 1    # one request, none sent on to the new address
     publisher.stop()
 
 
