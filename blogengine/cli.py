@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 import click
 
 from blogengine import __version__
-from blogengine.build import BuildOptions, build
-from blogengine.config import DEPLOY_TARGETS, load_config
+from blogengine.build import BuildOptions, BuildReport, build
+from blogengine.config import DEPLOY_TARGETS, SiteConfig, load_config
 from blogengine.errors import BlogError, BuildFailed
 from blogengine.scaffold import init_site, new_document
 
@@ -123,10 +123,15 @@ def init(directory: Path, title: str, author: str, base_url: str) -> None:
               help="Worker processes for big builds [default: one per CPU].")
 @click.option("--clean", is_flag=True,
               help="Ignore the build cache (.blogengine/) and build everything again.")
+@click.option("--strict", is_flag=True,
+              help="Exit 1 when the build has warnings (the site is still written).")
+@click.option("--no-check", "no_check", is_flag=True,
+              help="Skip the link check (`blogengine check`) the build runs.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @handle_errors
 def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
-                  explain_templates: bool, jobs: int | None, clean: bool, debug: bool) -> None:
+                  explain_templates: bool, jobs: int | None, clean: bool, strict: bool,
+                  no_check: bool, debug: bool) -> None:
     """Build the site into a folder ready for any static host.
 
     Only what changed since the last build is parsed, rendered and written (the cache in
@@ -139,8 +144,24 @@ def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
       blogengine build --source my-blog --output /tmp/site
       blogengine build --drafts --future     # preview unpublished posts
       blogengine build --explain-templates   # which theme each template came from
+      blogengine build --strict              # exit 1 on any warning (broken links too)
     """
     config = load_config(source)
+    options = BuildOptions(output_dir=output, drafts=drafts, future=future,
+                           explain_templates=explain_templates, jobs=jobs,
+                           incremental=not clean, check_links=not no_check)
+    report = _build_with_progress(config, options)
+    for name, filename in sorted(report.template_sources.items()):
+        click.echo(f"template {name} <- {filename}")
+    warnings = _echo_warnings(report)
+    _echo_summary(report)
+    if strict and warnings:
+        click.echo(f"{warnings} warning(s) and --strict: exit 1 (the site was written).", err=True)
+        sys.exit(1)
+
+
+def _build_with_progress(config: SiteConfig, options: BuildOptions) -> BuildReport:
+    """Build, with a progress bar on a terminal when there are many pages."""
     bar: Any = None
 
     def progress(done: int, total: int) -> None:
@@ -152,17 +173,37 @@ def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
             bar.update(done - bar.pos)  # `done` counts pages, reported a slice at a time
 
     try:
-        options = BuildOptions(output_dir=output, drafts=drafts, future=future,
-                               explain_templates=explain_templates, jobs=jobs,
-                               incremental=not clean)
-        report = build(config, options, progress=progress)
+        return build(config, options, progress=progress)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    for name, filename in sorted(report.template_sources.items()):
-        click.echo(f"template {name} <- {filename}")
+
+
+def _echo_warnings(report: BuildReport) -> int:
+    """Print the build's warnings, link problems included; return how many."""
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
+    for problem in report.problems:
+        click.echo(f"warning: {problem}", err=True)
+    return len(report.warnings) + len(report.problems)
+
+
+def left_out_line(drafts: int, future: int) -> str | None:
+    """ "2 drafts and 1 future post left out; --drafts / --future include them" (None: none)."""
+    parts, flags = [], []
+    if drafts:
+        parts.append(f"{drafts} draft{'s' if drafts != 1 else ''}")
+        flags.append("--drafts")
+    if future:
+        parts.append(f"{future} future post{'s' if future != 1 else ''}")
+        flags.append("--future")
+    if not parts:
+        return None
+    verb = "includes it" if drafts + future == 1 else "include them"
+    return f"{' and '.join(parts)} left out; {' / '.join(flags)} {verb}"
+
+
+def _echo_summary(report: BuildReport) -> None:
     if report.up_to_date:
         click.echo(f"Up to date ({report.posts} posts; nothing changed since the last build) "
                    f"in {report.seconds:.2f} s -> {report.output_dir}")
@@ -170,6 +211,59 @@ def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
         click.echo(f"Built {report.pages_written} pages ({report.posts} posts; "
                    f"{report.pages_rendered} rendered, {report.files_written} files written) "
                    f"in {report.seconds:.2f} s -> {report.output_dir}")
+    left_out = left_out_line(report.drafts_left_out, report.future_left_out)
+    if left_out:
+        click.echo(left_out)
+
+
+@main.command()
+@click.option("--source", "-s", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The site folder (holding blogengine.toml and content/).")
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the site is built [default: public/ in the site folder].")
+@click.option("--drafts", is_flag=True, help="Include posts marked `draft: true`.")
+@click.option("--future", is_flag=True, help="Include posts dated in the future.")
+@click.option("--external", is_flag=True,
+              help="Also check links to other sites (cached in .blogengine/ for a day).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes for big builds [default: one per CPU].")
+@handle_errors
+def check(source: Path, output: Path | None, drafts: bool, future: bool, external: bool,
+          jobs: int | None) -> None:
+    """Build the site (as `build` does) and report every link that leads nowhere.
+
+    Local images, files, pages and #anchors are checked in the built pages, theme links
+    included; each problem names the file and line that wrote the link. Exits 1 when it
+    finds a problem.
+
+    \b
+    Examples:
+      blogengine check
+      blogengine check --external     # links to other sites too (polite, cached)
+    """
+    config = load_config(source)
+    options = BuildOptions(output_dir=output, drafts=drafts, future=future, jobs=jobs)
+    report = _build_with_progress(config, options)
+    found = _echo_warnings(report)
+    checked = len(report.external)
+    if external:
+        from blogengine.external import check_external
+
+        outside = check_external(config, report.external)
+        for problem in outside.problems:
+            click.echo(f"warning: {problem}", err=True)
+        found += len(outside.problems)
+        note = f" ({outside.requests} requests, {outside.cached} answers from the cache)"
+        click.echo(f"Checked {checked} outside link(s){note}.")
+    left_out = left_out_line(report.drafts_left_out, report.future_left_out)
+    if left_out:
+        click.echo(left_out)
+    if found:
+        click.echo(f"{found} problem(s) found.", err=True)
+        sys.exit(1)
+    click.echo("No problems found" + ("" if external or not checked else
+                                      f"; {checked} outside link(s) not checked (--external)")
+               + ".")
 
 
 @main.command()

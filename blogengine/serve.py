@@ -22,11 +22,9 @@ from blogengine.build import BuildOptions, BuildReport, build
 from blogengine.comments import development_app
 from blogengine.config import CONFIG_NAME, SiteConfig
 from blogengine.errors import BlogError, BuildFailed
+from blogengine.serverlink import COMMENT_PREFIXES
 
 LIVE_PREFIX = "/__blogengine/"
-# Paths the comment server answers when it shares the site's origin.
-COMMENT_PREFIXES = ("/api/", "/comments/", "/feeds/", "/widget/", "/dashboard/", "/healthz",
-                    "/embed.js", "/embed.css")
 SERVE_OUTPUT = Path(".blogengine") / "serve"
 HEARTBEAT_SECONDS = 15.0
 
