@@ -254,7 +254,7 @@ class _Locator:
         self.inputs = inputs
         self.root = inputs.config.root
         self._md: MarkdownIt | None = None
-        self._sources: dict[str, tuple[list[tuple[str, int]], list[str]]] = {}
+        self._sources: dict[str, tuple[list[tuple[str, str, int]], list[str]]] = {}
         self._templates: list[tuple[str, list[str]]] | None = None
 
     def place(self, found: dict[tuple[str, str], list[tuple[str, Link]]]) -> list[LinkProblem]:
@@ -281,7 +281,7 @@ class _Locator:
         origin = self.inputs.origins.get(rel, "")
         for source in (origin, *candidates):
             if source.endswith((".md", ".markdown")):
-                line = self._in_source(source, link.url)
+                line = self._in_source(source, link)
                 if line is not None:
                     return LinkProblem(source, line, link.text)
         template = self._in_templates(link.url)
@@ -295,19 +295,20 @@ class _Locator:
         except ValueError:
             return str(path)
 
-    def _in_source(self, origin: str, url: str) -> int | None:
+    def _in_source(self, origin: str, link: Link) -> int | None:
         if origin not in self._sources:
             self._sources[origin] = self._source_links(self.root / origin)
         links, lines = self._sources[origin]
-        for written, line in links:
-            if written == url:
-                return line
-        for number, text in enumerate(lines, start=1):   # raw HTML, front matter
-            if url in text:
+        same = [line for url, text, line in links if url == link.url]
+        best = [line for url, text, line in links if url == link.url and text == link.text]
+        if best or same:
+            return (best or same)[0]
+        for number, text in enumerate(lines, start=1):   # front matter, or where the text is
+            if link.url in text:
                 return number
         return None
 
-    def _source_links(self, path: Path) -> tuple[list[tuple[str, int]], list[str]]:
+    def _source_links(self, path: Path) -> tuple[list[tuple[str, str, int]], list[str]]:
         """(URL, line) of every link the Markdown writes, and the file's lines (for links in
         raw HTML or front matter)."""
         try:
@@ -336,27 +337,45 @@ class _Locator:
         return None
 
 
-def markdown_links(tokens: list[Token]) -> Iterable[tuple[str, int]]:
-    """(URL, 1-based file line) of each link and image in parsed Markdown. Inline tokens carry
-    no position: the line is their block's first line plus the line breaks before them."""
+def markdown_links(tokens: list[Token]) -> Iterable[tuple[str, str, int]]:
+    """(URL, text, 1-based file line) of each link and image in parsed Markdown, raw HTML
+    included. Inline tokens carry no position: the line is their block's first line plus the
+    line breaks before them."""
     for token in tokens:
         if token.map is None:
             continue
         first = token.map[0] + 1
-        if token.type == "inline":
-            breaks = 0
-            for child in _flatten(token.children or []):
-                if child.type in ("softbreak", "hardbreak"):
-                    breaks += 1
-                elif child.type in ("link_open", "image"):
-                    yield str(child.attrGet("href" if child.type == "link_open" else "src")
-                              or ""), first + breaks
-                elif child.type == "html_inline" or child.type == "text":
-                    breaks += child.content.count("\n")
+        if token.type == "html_block":
+            yield from _html_links(token.content, first)
+        elif token.type == "inline":
+            yield from _inline_links(token.children or [], first)
 
 
-def _flatten(children: list[Token]) -> Iterable[Token]:
+def _inline_links(children: list[Token], first: int) -> Iterable[tuple[str, str, int]]:
+    breaks = 0
+    open_link: tuple[str, int, list[str]] | None = None
     for child in children:
-        yield child
-        if child.type != "image":   # an image's children are its alt text
-            yield from _flatten(child.children or [])
+        if child.type in ("softbreak", "hardbreak"):
+            breaks += 1
+        elif child.type == "link_open":
+            open_link = (str(child.attrGet("href") or ""), first + breaks, [])
+        elif child.type == "link_close" and open_link is not None:
+            yield open_link[0], " ".join("".join(open_link[2]).split()), open_link[1]
+            open_link = None
+        elif child.type == "image":
+            yield str(child.attrGet("src") or ""), child.content, first + breaks
+        elif child.type == "html_inline":
+            yield from _html_links(child.content, first + breaks)
+            breaks += child.content.count("\n")
+        elif child.type in ("text", "code_inline") and open_link is not None:
+            open_link[2].append(child.content)
+
+
+def _html_links(html: str, first: int) -> Iterable[tuple[str, str, int]]:
+    """Links in raw HTML, each at the line its URL is written on."""
+    position = 0
+    for link in read_page_links(html).links:
+        at = html.find(link.url, position)
+        if at >= 0:
+            position = at
+        yield link.url, link.text, first + html.count("\n", 0, max(at, 0))
