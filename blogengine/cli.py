@@ -252,6 +252,8 @@ def check(source: Path, output: Path | None, drafts: bool, future: bool, externa
         outside = check_external(config, report.external)
         for problem in outside.problems:
             click.echo(f"warning: {problem}", err=True)
+        for moved in outside.redirects:
+            click.echo(f"note: {moved}", err=True)
         found += len(outside.problems)
         note = f" ({outside.requests} requests, {outside.cached} answers from the cache)"
         click.echo(f"Checked {checked} outside link(s){note}.")
