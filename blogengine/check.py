@@ -17,6 +17,7 @@ from blogengine.config import SiteConfig
 from blogengine.links import Link, PageLinks, read_page_links
 from blogengine.markup import make_markdown
 from blogengine.serverlink import COMMENT_PREFIXES
+from blogengine.themes import template_dirs, theme_chain
 from blogengine.write import JOURNAL, MARKER
 
 SKIPPED_SCHEMES = ("mailto", "tel", "javascript", "data", "blob", "about", "sms", "geo", "urn")
@@ -44,10 +45,11 @@ class LinkProblem:
 
 @dataclass(frozen=True)
 class ExternalLink:
-    """An outside URL and where it was written (for `check --external`)."""
+    """An outside URL and the pages showing it (for `check --external`, which finds the lines
+    that wrote it with `locate_links`)."""
 
     url: str
-    where: tuple[LinkProblem, ...]      # a location with the link's text as message
+    places: tuple[tuple[str, str, Link], ...]   # (output rel, the source it came from, link)
 
 
 @dataclass
@@ -76,26 +78,40 @@ def check_site(inputs: CheckInputs, previous: PageIndex | None = None) -> CheckR
     found: dict[tuple[str, str], list[tuple[str, Link]]] = {}
     external: dict[str, list[tuple[str, Link]]] = {}
     for rel in sorted(index):
-        for link in index[rel][2].links:
-            outcome = resolver.check(rel, link)
+        for raw in index[rel][2].links:
+            outcome = resolver.check(rel, raw[2])
             if outcome is None:
                 continue
             kind, detail = outcome
+            link = Link(*raw)
             if kind == "external":
                 external.setdefault(detail, []).append((rel, link))
             else:
                 found.setdefault((link.url, detail), []).append((rel, link))
-    locator = _Locator(inputs)
-    problems = locator.place(found)
-    outside = [ExternalLink(url, tuple(locator.where(rel, link) for rel, link in places))
+    problems = _Locator(inputs).place(found)
+    outside = [ExternalLink(url, tuple((rel, inputs.origins.get(rel, ""), link)
+                                       for rel, link in places))
                for url, places in sorted(external.items())]
     return CheckResult(problems=problems, index=index, external=outside)
 
 
+def locate_links(config: SiteConfig, out_dir: Path, link: ExternalLink) -> list[LinkProblem]:
+    """Where each place of an outside link was written: one location per source line, the
+    link's text as the message."""
+    origins = {rel: origin for rel, origin, _link in link.places if origin}
+    inputs = CheckInputs(config=config, out_dir=out_dir, origins=origins,
+                         template_dirs=template_dirs(config, theme_chain(config)))
+    locator = _Locator(inputs)
+    written_by = sorted(set(origins.values()))
+    spots = {locator.where(rel, found, written_by) for rel, _origin, found in link.places}
+    return sorted(spots, key=LinkProblem.sort_key)
+
+
 def _output_files(out_dir: Path) -> set[str]:
     files: set[str] = set()
-    for folder, _dirs, names in os.walk(out_dir):
-        base = Path(folder).relative_to(out_dir).as_posix()
+    top = str(out_dir)
+    for folder, _dirs, names in os.walk(top):
+        base = os.path.relpath(folder, top).replace(os.sep, "/")
         prefix = "" if base == "." else base + "/"
         files.update(prefix + name for name in names if name not in (MARKER, JOURNAL))
     return files
@@ -103,17 +119,19 @@ def _output_files(out_dir: Path) -> set[str]:
 
 def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex) -> PageIndex:
     index: PageIndex = {}
+    folder = str(out_dir)
     for rel in files:
         if not rel.endswith((".html", ".htm")):
             continue
-        path = out_dir / rel
+        path = os.path.join(folder, rel)
         try:
-            stat = path.stat()
+            stat = os.stat(path)
             known = previous.get(rel)
             if known is not None and known[0] == stat.st_mtime_ns and known[1] == stat.st_size:
                 index[rel] = known
                 continue
-            text = path.read_text(encoding="utf-8", errors="replace")
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
         except OSError:
             continue
         index[rel] = (stat.st_mtime_ns, stat.st_size, read_page_links(text))
@@ -142,11 +160,21 @@ class _Resolver:
             not comments.url or urlsplit(comments.url).netloc == self.site.netloc)
         self._names: dict[str, list[str]] | None = None
         self._pages: list[str] | None = None
+        self._seen: dict[tuple[str, str], tuple[str, str] | None] = {}
 
-    def check(self, rel: str, link: Link) -> tuple[str, str] | None:
-        """None when the link is fine or not ours to check; ("external", url) for an outside
-        link; ("problem", what is wrong) otherwise."""
-        url = link.url
+    def check(self, rel: str, url: str) -> tuple[str, str] | None:
+        """None when a link to `url` on page `rel` is fine or not ours to check; ("external",
+        url) for an outside link; ("problem", what is wrong) otherwise."""
+        # Most links are the theme's, the same on every page: resolve each URL once (a
+        # relative one, or one to this page's own anchors, once per page).
+        key = (url, "" if url.startswith(("/", "http:", "https:")) else rel)
+        try:
+            return self._seen[key]
+        except KeyError:
+            outcome = self._seen[key] = self._check(rel, url)
+            return outcome
+
+    def _check(self, rel: str, url: str) -> tuple[str, str] | None:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme in SKIPPED_SCHEMES or (scheme and scheme not in ("http", "https")):
@@ -175,7 +203,8 @@ class _Resolver:
         ids = self.index[target][2].ids
         if fragment in ids:
             return None
-        where = "this page" if target == rel else page_url(self.base_path, target)
+        where = "this page" if not parts.path and not parts.netloc \
+            else page_url(self.base_path, target)
         hint = difflib.get_close_matches(fragment, sorted(ids), n=1)
         suggestion = f" (did you mean #{hint[0]}?)" if hint else ""
         return ("problem", f"no element with id \"{fragment}\" on {where}{suggestion}")
@@ -374,8 +403,8 @@ def _inline_links(children: list[Token], first: int) -> Iterable[tuple[str, str,
 def _html_links(html: str, first: int) -> Iterable[tuple[str, str, int]]:
     """Links in raw HTML, each at the line its URL is written on."""
     position = 0
-    for link in read_page_links(html).links:
-        at = html.find(link.url, position)
+    for _tag, _attr, url, text in read_page_links(html).links:
+        at = html.find(url, position)
         if at >= 0:
             position = at
-        yield link.url, link.text, first + html.count("\n", 0, max(at, 0))
+        yield url, text, first + html.count("\n", 0, max(at, 0))

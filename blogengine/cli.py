@@ -249,7 +249,7 @@ def check(source: Path, output: Path | None, drafts: bool, future: bool, externa
     if external:
         from blogengine.external import check_external
 
-        outside = check_external(config, report.external)
+        outside = check_external(config, report.output_dir, report.external)
         for problem in outside.problems:
             click.echo(f"warning: {problem}", err=True)
         for moved in outside.redirects:

@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 from blogengine import __version__
 from blogengine.cache import CACHE_DIR
-from blogengine.check import ExternalLink, LinkProblem
+from blogengine.check import ExternalLink, LinkProblem, locate_links
 from blogengine.config import SiteConfig
 
 CACHE_NAME = "external-links.json"
@@ -54,7 +54,7 @@ class ExternalResult:
     cached: int = 0
 
 
-def check_external(config: SiteConfig, links: list[ExternalLink],
+def check_external(config: SiteConfig, out_dir: Path, links: list[ExternalLink],
                    options: ExternalOptions = ExternalOptions()) -> ExternalResult:
     """Ask each outside URL once (unless a recent answer is cached) and report the dead ones
     and the redirected ones where they were written."""
@@ -83,7 +83,7 @@ def check_external(config: SiteConfig, links: list[ExternalLink],
         if verdict is None:
             continue
         moved, message = verdict
-        for spot in link.where:
+        for spot in locate_links(config, out_dir, link):
             text = f' "{spot.message}"' if spot.message else ""
             problem = LinkProblem(spot.path, spot.line, f"link{text} -> {link.url}: {message}")
             (result.redirects if moved else result.problems).append(problem)

@@ -81,7 +81,7 @@ def test_external_check_reports_dead_slow_and_moved_links_politely(linked_site, 
                                                                   build_at):
     handler, base = server
     report = build_at(linked_site)
-    result = check_external(load_config(linked_site), report.external, FAST)
+    result = check_external(load_config(linked_site), report.output_dir, report.external, FAST)
     assert [str(p) for p in result.problems] == [
         f'content/posts/links.md:8: link "gone link" -> {base}/gone: answers 404',
         f'content/posts/links.md:14: link "slow link" -> {base}/slow: no answer within 0.5 s']
@@ -101,13 +101,13 @@ def test_external_check_answers_a_second_run_from_its_cache(linked_site, server,
     handler, _base = server
     report = build_at(linked_site)
     config = load_config(linked_site)
-    first = check_external(config, report.external, FAST)
+    first = check_external(config, report.output_dir, report.external, FAST)
     asked = sum(handler.counts.values())
-    second = check_external(config, report.external, FAST)
+    second = check_external(config, report.output_dir, report.external, FAST)
     assert sum(handler.counts.values()) == asked            # nobody was asked again
     assert (second.requests, second.cached) == (0, 5)
     assert [str(p) for p in second.problems] == [str(p) for p in first.problems]
-    stale = check_external(config, report.external,
+    stale = check_external(config, report.output_dir, report.external,
                            ExternalOptions(host_delay=0.05, timeout=0.5, ttl=0))
     assert stale.requests == 6                               # past its TTL: asked again
 
