@@ -25,6 +25,7 @@ SKIPPED_SCHEMES = ("mailto", "tel", "javascript", "data", "blob", "about", "sms"
 ALWAYS_THERE = ("", "top")
 
 PageIndex = dict[str, tuple[int, int, PageLinks]]   # output rel -> (mtime_ns, size, links)
+_SAME_EVERYWHERE = ("/", "http:", "https:")   # URLs that resolve alike on every page
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,20 @@ def check_site(inputs: CheckInputs, previous: PageIndex | None = None) -> CheckR
     files = _output_files(inputs.out_dir)
     index = _index_pages(inputs.out_dir, files, previous or {})
     resolver = _Resolver(inputs, files, index)
+    seen: dict[str, tuple[str, str] | None] = {}
     found: dict[tuple[str, str], list[tuple[str, Link]]] = {}
     external: dict[str, list[tuple[str, Link]]] = {}
     for rel in sorted(index):
         for raw in index[rel][2].links:
-            outcome = resolver.check(rel, raw[2])
+            # Most links are the theme's, the same on every page: each URL is resolved once
+            # (a relative one, or one to this page's anchors, once per page).
+            url = raw[2]
+            if url.startswith(_SAME_EVERYWHERE):
+                if url not in seen:
+                    seen[url] = resolver.check(rel, url)
+                outcome = seen[url]
+            else:
+                outcome = resolver.check(rel, url)
             if outcome is None:
                 continue
             kind, detail = outcome
@@ -160,21 +170,10 @@ class _Resolver:
             not comments.url or urlsplit(comments.url).netloc == self.site.netloc)
         self._names: dict[str, list[str]] | None = None
         self._pages: list[str] | None = None
-        self._seen: dict[tuple[str, str], tuple[str, str] | None] = {}
 
     def check(self, rel: str, url: str) -> tuple[str, str] | None:
         """None when a link to `url` on page `rel` is fine or not ours to check; ("external",
         url) for an outside link; ("problem", what is wrong) otherwise."""
-        # Most links are the theme's, the same on every page: resolve each URL once (a
-        # relative one, or one to this page's own anchors, once per page).
-        key = (url, "" if url.startswith(("/", "http:", "https:")) else rel)
-        try:
-            return self._seen[key]
-        except KeyError:
-            outcome = self._seen[key] = self._check(rel, url)
-            return outcome
-
-    def _check(self, rel: str, url: str) -> tuple[str, str] | None:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme in SKIPPED_SCHEMES or (scheme and scheme not in ("http", "https")):
