@@ -156,10 +156,10 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, int | None
     if context.startswith("while parsing a flow") and exc.context_mark is not None:
         # The parser notices only where it gave up (often the next line); the mistake is on
         # the line that opened the list.
-        at = exc.context_mark.line
+        opened: int = exc.context_mark.line
         opener, closer = ("[", "]") if "sequence" in context else ("{", "}")
         return (f"the {'list' if opener == '[' else 'mapping'} opened with '{opener}' is never "
-                f"closed (expected ',' or '{closer}'; end it with '{closer}' on this line)"), at
+                f"closed (expected ',' or '{closer}'; end it with '{closer}' on this line)"), opened
     mark = exc.problem_mark or exc.context_mark
     at = mark.line if mark is not None else None
     line = lines[at] if at is not None and at < len(lines) else ""
