@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
+import shlex
 import sys
 import traceback
 from collections.abc import Callable
@@ -85,7 +86,8 @@ def main(debug: bool) -> None:
     \b
     Examples:
       blogengine init my-blog        # start a new site
-      cd my-blog && blogengine build # write the site to public/
+      cd my-blog && blogengine serve # see it at http://127.0.0.1:8000/ as you write
+      blogengine build               # write the site to public/
       blogengine new "A new post"    # start a post
     """
 
@@ -107,7 +109,8 @@ def init(directory: Path, title: str, author: str, base_url: str) -> None:
     written = init_site(directory, title=title, author=author, base_url=base_url)
     for path in written:
         click.echo(f"  wrote {path}")
-    click.echo(f"New site in {directory}. Build it with:\n  blogengine build --source {directory}")
+    click.echo(f"New site in {directory}. See it in your browser, rebuilt as you write:\n"
+               f"  cd {shlex.quote(str(directory))} && blogengine serve")
 
 
 @main.command(name="build")

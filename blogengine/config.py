@@ -131,6 +131,11 @@ class SiteConfig:
         return self.root / "public"
 
     @property
+    def serve_output_dir(self) -> Path:
+        """Where `blogengine serve` builds the site: never public/."""
+        return self.root / ".blogengine" / "serve" / "public"
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 

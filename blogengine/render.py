@@ -31,6 +31,7 @@ TEMPLATES = {"post": "post.html", "page": "page.html", "index": "index.html",
              "tag": "term.html", "category": "term.html", "tags": "tags.html",
              "archive": "archive.html", "404": "404.html"}
 HIGHLIGHT_CSS_URL = THEME_PREFIX + "pygments.css"
+FAVICON = "favicon.ico"
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,10 @@ def data_outputs(site: Site, chain: list[Theme], assets: list[Asset]) -> list[Ou
         [listing.url for listing in site.listings])))
     if not any(str(asset.rel) == "robots.txt" for asset in assets):  # the author's own wins
         outputs.append(Output(url=ROBOTS_URL, make=lambda: robots_txt(site), key="robots"))
+    icon = _theme_favicon(chain)
+    if icon is not None and not any(str(asset.rel) == FAVICON for asset in assets):
+        # Browsers ask for /favicon.ico whatever the page links: answer with the theme's.
+        outputs.append(_copied("/" + FAVICON, icon))
     outputs.append(Output(url=THREADS_URL, make=lambda: threads_manifest(site), key=digest(
         [(e.thread, e.title, e.author, e.comments, e.kind) for e in site.entries])))
     outputs.append(Output(url=HIGHLIGHT_CSS_URL, make=lambda: pygments_css(
@@ -205,6 +210,14 @@ def data_outputs(site: Site, chain: list[Theme], assets: list[Asset]) -> list[Ou
     outputs.extend(theme_static(chain))
     outputs.extend(_copied("/" + str(asset.rel), asset.path) for asset in assets)
     return outputs
+
+
+def _theme_favicon(chain: list[Theme]) -> Path | None:
+    """The favicon.ico of the first theme in the chain that has one."""
+    for theme in chain:
+        if (theme.static / FAVICON).is_file():
+            return theme.static / FAVICON
+    return None
 
 
 def _copied(url: str, path: Path) -> Output:
