@@ -16,7 +16,8 @@ from markdown_it import MarkdownIt
 
 from blogengine import parallel
 from blogengine.cache import RACY_NS, BuildCache, OutputRecord
-from blogengine.check import CheckInputs, CheckResult, ExternalLink, LinkProblem, check_site
+from blogengine.check import CheckResult, ExternalLink, check_site
+from blogengine.locate import CheckInputs, LinkProblem
 from blogengine.config import SiteConfig
 from blogengine.conversations import bake_conversations, conversations_version
 from blogengine.deps import Digests, object_digests

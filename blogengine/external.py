@@ -19,7 +19,8 @@ from urllib.parse import urljoin, urlsplit
 
 from blogengine import __version__
 from blogengine.cache import CACHE_DIR
-from blogengine.check import ExternalLink, LinkProblem, locate_links
+from blogengine.check import ExternalLink
+from blogengine.locate import LinkProblem, locate_links
 from blogengine.config import SiteConfig
 
 CACHE_NAME = "external-links.json"
@@ -83,7 +84,7 @@ def check_external(config: SiteConfig, out_dir: Path, links: list[ExternalLink],
         if verdict is None:
             continue
         moved, message = verdict
-        for spot in locate_links(config, out_dir, link):
+        for spot in locate_links(config, out_dir, link.places):
             text = f' "{spot.message}"' if spot.message else ""
             problem = LinkProblem(spot.path, spot.line, f"link{text} -> {link.url}: {message}")
             (result.redirects if moved else result.problems).append(problem)
