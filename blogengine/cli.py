@@ -336,8 +336,7 @@ def deploy(source: Path, target: str | None, destination: str | None, dry_run: b
                             delete=delete, comments_token=comments_token,
                             build=BuildOptions(jobs=jobs, incremental=not clean))
     report = deploy_site(config, options)
-    for warning in report.build.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    _echo_warnings(report.build)
     built = report.build
     click.echo("Build up to date" if built.up_to_date else
                f"Built {built.pages_written} pages ({built.files_written} files written)", nl=False)

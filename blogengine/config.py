@@ -222,19 +222,37 @@ def _unknown_key(key: str, prefix: str, known: set[str], is_table: bool, text: s
     """What to say of an unknown key: a close match, or that a top-level key landed in the
     table written above it."""
     table = prefix.rstrip(".")
-    top_level = {f.name for f in dataclasses.fields(SiteConfig) if f.name != "root"}
-    if table and key in top_level:
+    owner = _ancestor_knowing(key, table)
+    if owner is not None:
         header = _header_line(text, table)
         at = f" on line {header}" if header else ""
-        return (f"unknown key '{prefix}{key}': '{key}' is a top-level setting, but it is written "
-                f"below [{table}]{at}, so TOML puts it in that table (move it above the first "
-                "[table])")
+        whose, where = (("a top-level setting", "above the first [table]") if owner == "" else
+                        (f"a setting of [{owner}]", f"up, among the keys of [{owner}]"))
+        return (f"unknown key '{prefix}{key}': '{key}' is {whose}, but it is written below "
+                f"[{table}]{at}, so TOML puts it in that table (move it {where})")
     hint = difflib.get_close_matches(key, sorted(known), n=1)
     if is_table:
         suggestion = f" (did you mean [{prefix}{hint[0]}]?)" if hint else ""
         return f"unknown table [{prefix}{key}]{suggestion}"
     suggestion = f" (did you mean '{prefix}{hint[0]}'?)" if hint else ""
     return f"unknown key '{prefix}{key}'{suggestion}"
+
+
+def _ancestor_knowing(key: str, table: str) -> str | None:
+    """The nearest table above `table` ("" for the top level) that has a setting `key`."""
+    if not table:
+        return None
+    parts = table.split(".")
+    classes: list[type] = [SiteConfig]
+    for part in parts[:-1]:
+        hint = typing.get_type_hints(classes[-1]).get(part)
+        if not (isinstance(hint, type) and dataclasses.is_dataclass(hint)):
+            return None
+        classes.append(hint)
+    for depth in range(len(classes) - 1, -1, -1):
+        if key in {f.name for f in dataclasses.fields(classes[depth]) if f.name != "root"}:
+            return ".".join(parts[:depth])
+    return None
 
 
 def _check_values(config: SiteConfig, path: Path | None, text: str) -> list[ConfigError]:

@@ -264,7 +264,7 @@ class SiteServer:
             self.report(f"build failed: {exc}")
             return None
         self.state.built()
-        for warning in report.warnings:
+        for warning in [*report.warnings, *report.problems]:
             self.report(f"warning: {warning}")
         self.report(f"built {report.pages_written} pages in {report.seconds:.2f} s")
         return report
