@@ -17,12 +17,12 @@ from markdown_it import MarkdownIt
 from blogengine import parallel
 from blogengine.cache import RACY_NS, BuildCache, OutputRecord
 from blogengine.check import CheckResult, ExternalLink, check_site
-from blogengine.locate import CheckInputs, LinkProblem
 from blogengine.config import SiteConfig
 from blogengine.conversations import bake_conversations, conversations_version
 from blogengine.deps import Digests, object_digests
 from blogengine.errors import BlogError, BuildFailed, ContentError
 from blogengine.load import FileStamp, ScannedContent, read_source, scan_content
+from blogengine.locate import CheckInputs, LinkProblem
 from blogengine.markup import make_markdown
 from blogengine.model import Entry, Listing, Site, build_site, output_path
 from blogengine.parse import Document, parse_document
@@ -164,11 +164,13 @@ class BuildRun:
     def up_to_date(self, previous: LastBuild) -> BuildReport:
         """The report of a build that had nothing to do: the last build's findings still hold."""
         drafts, future = previous.get("left_out", (0, 0))
+        checked = self.options.check_links
         return BuildReport(output_dir=self.out_dir, files_written=0, pages_written=0,
                            posts=previous["posts"], seconds=time.perf_counter() - self.started,
                            up_to_date=True, drafts_left_out=drafts, future_left_out=future,
-                           problems=[LinkProblem(*p) for p in previous.get("problems", [])],
-                           external=list(previous.get("external", [])))
+                           problems=[LinkProblem(*p) for p in previous.get("problems", [])
+                                     if checked],
+                           external=list(previous.get("external", [])) if checked else [])
 
     def parse(self, previous: LastBuild | None) -> tuple[list[Document], list[BlogError]]:
         """Parse what changed, take the rest from the cache; documents in source order, and
@@ -306,7 +308,7 @@ class BuildRun:
                 origins[out.path] = _relative(out.copy_from, self.config.root)
         inputs = CheckInputs(config=self.config, out_dir=self.out_dir, origins=origins,
                              template_dirs=template_dirs(self.config, self.chain))
-        return check_site(inputs, known if isinstance(known, dict) else None)
+        return check_site(inputs, known if isinstance(known, dict) else None, jobs=self.jobs)
 
     def left_out(self, documents: list[Document]) -> tuple[int, int]:
         """How many drafts and future-dated posts this build leaves out."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
 
+from blogengine import parallel
 from blogengine.links import Link, PageLinks, read_page_links
 from blogengine.locate import CheckInputs, LinkProblem, Locator
 from blogengine.serverlink import COMMENT_PREFIXES
@@ -21,6 +22,7 @@ ALWAYS_THERE = ("", "top")
 
 PageIndex = dict[str, tuple[int, int, PageLinks]]   # output rel -> (mtime_ns, size, links)
 _SAME_EVERYWHERE = ("/", "http:", "https:")   # URLs that resolve alike on every page
+PARALLEL_PAGES = 300   # below this many pages to read, forking workers costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,12 @@ class CheckResult:
     external: list[ExternalLink] = field(default_factory=list)
 
 
-def check_site(inputs: CheckInputs, previous: PageIndex | None = None) -> CheckResult:
+def check_site(inputs: CheckInputs, previous: PageIndex | None = None,
+               jobs: int = 1) -> CheckResult:
     """Read every built page (those unchanged since `previous` from it) and report every local
     link that leads nowhere."""
     files = _output_files(inputs.out_dir)
-    index = _index_pages(inputs.out_dir, files, previous or {})
+    index = _index_pages(inputs.out_dir, files, previous or {}, jobs)
     resolver = _Resolver(inputs, files, index)
     seen: dict[str, tuple[str, str] | None] = {}
     found: dict[tuple[str, str], list[tuple[str, Link]]] = {}
@@ -84,20 +87,39 @@ def _output_files(out_dir: Path) -> set[str]:
     return files
 
 
-def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex) -> PageIndex:
+def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex,
+                 jobs: int) -> PageIndex:
+    """Every page's links: from `previous` for a page whose stat has not changed, else read
+    (in workers when there are many, as after a clean build)."""
     index: PageIndex = {}
     folder = str(out_dir)
+    unread: list[str] = []
     for rel in files:
         if not rel.endswith((".html", ".htm")):
             continue
+        known = previous.get(rel)
+        try:
+            stat = os.stat(os.path.join(folder, rel))
+        except OSError:
+            continue
+        if known is not None and known[0] == stat.st_mtime_ns and known[1] == stat.st_size:
+            index[rel] = known
+        else:
+            unread.append(rel)
+    for _count, part in parallel.run_chunks(_read_pages, sorted(unread), jobs=jobs,
+                                            minimum=PARALLEL_PAGES, context=folder):
+        index.update(part)
+    return index
+
+
+def _read_pages(folder: str, rels: Sequence[str]) -> PageIndex:
+    """Read pages (in a build worker or the main process)."""
+    index: PageIndex = {}
+    for rel in rels:
         path = os.path.join(folder, rel)
         try:
-            stat = os.stat(path)
-            known = previous.get(rel)
-            if known is not None and known[0] == stat.st_mtime_ns and known[1] == stat.st_size:
-                index[rel] = known
-                continue
             with open(path, encoding="utf-8", errors="replace") as handle:
+                stat = os.fstat(handle.fileno())
                 text = handle.read()
         except OSError:
             continue

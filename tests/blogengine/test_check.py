@@ -216,3 +216,12 @@ def test_the_demo_site_has_no_broken_links(tmp_path):
 
 def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO)}
+
+
+def test_check_reads_pages_in_workers_with_the_same_findings(make_site, build_at, monkeypatch):
+    from blogengine import check
+    root = make_site(site_files())
+    alone = build_at(root, jobs=1, incremental=False)
+    monkeypatch.setattr(check, "PARALLEL_PAGES", 1)       # a small site read by two workers
+    shared = build_at(root, jobs=2, incremental=False)
+    assert messages(shared) == messages(alone) and len(alone.problems) == 6
