@@ -70,6 +70,17 @@ class BuildReport:
     drafts_left_out: int = 0
     future_left_out: int = 0
 
+    def left_out(self) -> str:
+        """ "2 drafts and 1 future post left out; --drafts / --future include them" ("": none)."""
+        drafts, future = self.drafts_left_out, self.future_left_out
+        parts = ([f"{drafts} draft{'s' if drafts != 1 else ''}"] if drafts else []) + \
+            ([f"{future} future post{'s' if future != 1 else ''}"] if future else [])
+        flags = (["--drafts"] if drafts else []) + (["--future"] if future else [])
+        if not parts:
+            return ""
+        verb = "includes it" if drafts + future == 1 else "include them"
+        return f"{' and '.join(parts)} left out; {' / '.join(flags)} {verb}"
+
 
 def build(config: SiteConfig, options: BuildOptions = BuildOptions(),
           progress: Progress | None = None) -> BuildReport:
@@ -170,7 +181,8 @@ class BuildRun:
                            up_to_date=True, drafts_left_out=drafts, future_left_out=future,
                            problems=[LinkProblem(*p) for p in previous.get("problems", [])
                                      if checked],
-                           external=list(previous.get("external", [])) if checked else [])
+                           external=[ExternalLink(url, places) for url, places
+                                     in previous.get("external", []) if checked])
 
     def parse(self, previous: LastBuild | None) -> tuple[list[Document], list[BlogError]]:
         """Parse what changed, take the rest from the cache; documents in source order, and
@@ -329,7 +341,7 @@ class BuildRun:
                  "next_due": min(excluded, default=None),
                  "left_out": self.left_out(documents), "checked": self.options.check_links,
                  "problems": [(p.path, p.line, p.message) for p in checked.problems],
-                 "external": checked.external,
+                 "external": [(link.url, link.places) for link in checked.external],
                  "objects": objects_to_keep(outputs.objects, outputs.plan, written.templates,
                                             outputs.digests)}
         try:

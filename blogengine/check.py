@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
 
 from blogengine import parallel
-from blogengine.links import Link, PageLinks, read_page_links
+from blogengine.links import Link, RawLink, read_page_links
 from blogengine.locate import CheckInputs, LinkProblem, Locator
 from blogengine.serverlink import COMMENT_PREFIXES
 from blogengine.write import JOURNAL, MARKER
@@ -20,7 +20,8 @@ SKIPPED_SCHEMES = ("mailto", "tel", "javascript", "data", "blob", "about", "sms"
 # Fragments every page answers without an element of that id.
 ALWAYS_THERE = ("", "top")
 
-PageIndex = dict[str, tuple[int, int, PageLinks]]   # output rel -> (mtime_ns, size, links)
+# Output rel -> (mtime_ns, size, links, ids) of every page; plain tuples, quick to pickle.
+PageIndex = dict[str, tuple[int, int, tuple[RawLink, ...], frozenset[str]]]
 _SAME_EVERYWHERE = ("/", "http:", "https:")   # URLs that resolve alike on every page
 PARALLEL_PAGES = 300   # below this many pages to read, forking workers costs more than it saves
 
@@ -31,7 +32,7 @@ class ExternalLink:
     that wrote it with `locate_links`)."""
 
     url: str
-    places: tuple[tuple[str, str, Link], ...]   # (output rel, the source it came from, link)
+    places: tuple[tuple[str, str, RawLink], ...]   # (output rel, the source it came from, link)
 
 
 @dataclass
@@ -52,7 +53,7 @@ def check_site(inputs: CheckInputs, previous: PageIndex | None = None,
     found: dict[tuple[str, str], list[tuple[str, Link]]] = {}
     external: dict[str, list[tuple[str, Link]]] = {}
     for rel in sorted(index):
-        for raw in index[rel][2].links:
+        for raw in index[rel][2]:
             # Most links are the theme's, the same on every page: each URL is resolved once
             # (a relative one, or one to this page's anchors, once per page).
             url = raw[2]
@@ -71,7 +72,7 @@ def check_site(inputs: CheckInputs, previous: PageIndex | None = None,
             else:
                 found.setdefault((link.url, detail), []).append((rel, link))
     problems = Locator(inputs).place(found)
-    outside = [ExternalLink(url, tuple((rel, inputs.origins.get(rel, ""), link)
+    outside = [ExternalLink(url, tuple((rel, inputs.origins.get(rel, ""), tuple(link))  # type: ignore[misc]
                                        for rel, link in places))
                for url, places in sorted(external.items())]
     return CheckResult(problems=problems, index=index, external=outside)
@@ -123,7 +124,8 @@ def _read_pages(folder: str, rels: Sequence[str]) -> PageIndex:
                 text = handle.read()
         except OSError:
             continue
-        index[rel] = (stat.st_mtime_ns, stat.st_size, read_page_links(text))
+        page = read_page_links(text)
+        index[rel] = (stat.st_mtime_ns, stat.st_size, page.links, page.ids)
     return index
 
 
@@ -178,7 +180,7 @@ class _Resolver:
         fragment = unquote(parts.fragment)
         if fragment in ALWAYS_THERE or target not in self.index:
             return None
-        ids = self.index[target][2].ids
+        ids = self.index[target][3]
         if fragment in ids:
             return None
         where = "this page" if not parts.path and not parts.netloc \

@@ -191,21 +191,6 @@ def _echo_warnings(report: BuildReport) -> int:
     return len(report.warnings) + len(report.problems)
 
 
-def left_out_line(drafts: int, future: int) -> str | None:
-    """ "2 drafts and 1 future post left out; --drafts / --future include them" (None: none)."""
-    parts, flags = [], []
-    if drafts:
-        parts.append(f"{drafts} draft{'s' if drafts != 1 else ''}")
-        flags.append("--drafts")
-    if future:
-        parts.append(f"{future} future post{'s' if future != 1 else ''}")
-        flags.append("--future")
-    if not parts:
-        return None
-    verb = "includes it" if drafts + future == 1 else "include them"
-    return f"{' and '.join(parts)} left out; {' / '.join(flags)} {verb}"
-
-
 def _echo_summary(report: BuildReport) -> None:
     if report.up_to_date:
         click.echo(f"Up to date ({report.posts} posts; nothing changed since the last build) "
@@ -214,9 +199,8 @@ def _echo_summary(report: BuildReport) -> None:
         click.echo(f"Built {report.pages_written} pages ({report.posts} posts; "
                    f"{report.pages_rendered} rendered, {report.files_written} files written) "
                    f"in {report.seconds:.2f} s -> {report.output_dir}")
-    left_out = left_out_line(report.drafts_left_out, report.future_left_out)
-    if left_out:
-        click.echo(left_out)
+    if report.left_out():
+        click.echo(report.left_out())
 
 
 @main.command()
@@ -260,9 +244,8 @@ def check(source: Path, output: Path | None, drafts: bool, future: bool, externa
         found += len(outside.problems)
         note = f" ({outside.requests} requests, {outside.cached} answers from the cache)"
         click.echo(f"Checked {checked} outside link(s){note}.")
-    left_out = left_out_line(report.drafts_left_out, report.future_left_out)
-    if left_out:
-        click.echo(left_out)
+    if report.left_out():
+        click.echo(report.left_out())
     if found:
         click.echo(f"{found} problem(s) found.", err=True)
         sys.exit(1)

@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from blogengine.config import SiteConfig
-from blogengine.links import Link, read_page_links
+from blogengine.links import Link, RawLink, read_page_links
 from blogengine.markup import make_markdown
 from blogengine.themes import template_dirs, theme_chain
 
@@ -43,7 +43,7 @@ class CheckInputs:
 
 
 def locate_links(config: SiteConfig, out_dir: Path,
-                 places: Iterable[tuple[str, str, Link]]) -> list[LinkProblem]:
+                 places: Iterable[tuple[str, str, RawLink]]) -> list[LinkProblem]:
     """Where a link shown in several places (output rel, the source it came from, the link)
     was written: one location per source or template line, the link's text as the message."""
     places = list(places)
@@ -52,7 +52,7 @@ def locate_links(config: SiteConfig, out_dir: Path,
                          template_dirs=template_dirs(config, theme_chain(config)))
     locator = Locator(inputs)
     written_by = sorted(set(origins.values()))
-    spots = {locator.where(rel, found, written_by) for rel, _origin, found in places}
+    spots = {locator.where(rel, Link(*found), written_by) for rel, _origin, found in places}
     return sorted(spots, key=LinkProblem.sort_key)
 
 
