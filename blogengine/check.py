@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -23,6 +24,7 @@ ALWAYS_THERE = ("", "top")
 # Output rel -> (mtime_ns, size, links, ids) of every page; plain tuples, quick to pickle.
 PageIndex = dict[str, tuple[int, int, tuple[RawLink, ...], frozenset[str]]]
 _SAME_EVERYWHERE = ("/", "http:", "https:")   # URLs that resolve alike on every page
+_NEEDS_PARSING = re.compile(r"[?#%:\\]|/\.|^\.")   # queries, fragments, escapes, dot segments
 PARALLEL_PAGES = 300   # below this many pages to read, forking workers costs more than it saves
 
 
@@ -151,10 +153,18 @@ class _Resolver:
             not comments.url or urlsplit(comments.url).netloc == self.site.netloc)
         self._names: dict[str, list[str]] | None = None
         self._pages: list[str] | None = None
+        base = inputs.config.base_url
+        self.plain_prefixes = (self.base_path, base if base.endswith("/") else base + "/")
 
     def check(self, rel: str, url: str) -> tuple[str, str] | None:
         """None when a link to `url` on page `rel` is fine or not ours to check; ("external",
         url) for an outside link; ("problem", what is wrong) otherwise."""
+        # The usual case, a plain link to an existing page or file, without parsing the URL.
+        for prefix in self.plain_prefixes:
+            if url.startswith(prefix):
+                rest = url[len(prefix):]
+                if not _NEEDS_PARSING.search(rest) and self._find(rest) is not None:
+                    return None
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme in SKIPPED_SCHEMES or (scheme and scheme not in ("http", "https")):
