@@ -24,7 +24,7 @@ from blogengine.locate import LinkProblem, locate_links
 from blogengine.config import SiteConfig
 
 CACHE_NAME = "external-links.json"
-USER_AGENT = f"blogengine/{__version__} link check (+https://github.com/blogengine/blogengine)"
+USER_AGENT = f"blogengine/{__version__} (link check)"
 # Refusals of HEAD that a GET may not share.
 HEAD_REFUSED = (400, 403, 405, 501)
 

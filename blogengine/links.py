@@ -1,8 +1,8 @@
 """What a built HTML page links to and which ids it holds, read back from the page itself
 (so theme links are seen as well as the post's own), for `blogengine check`.
 
-A scanner of tags and attributes, not a full HTML parser: ten times faster than html.parser
-on a thousand pages, and the pages are blogengine's own output. Comments and the bodies of
+A scanner of tags and attributes, not a full HTML parser: several times faster than
+html.parser on a thousand pages, and the pages are blogengine's own output. Comments and the bodies of
 script, style and template elements are skipped; code in pages is escaped, so never seen."""
 
 from __future__ import annotations
