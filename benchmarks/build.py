@@ -116,7 +116,7 @@ def with_memory(timed: Measure, sampled: Measure) -> Measure:
     return Measure(wall=timed.wall, cpu=timed.cpu, peak_mib=sampled.peak_mib)
 
 
-def bench_size(posts: int, root: Path, repeat: int) -> dict[str, object]:
+def bench_size(posts: int, root: Path, repeat: int, extra: list[str]) -> dict[str, object]:
     write_corpus(posts, root)
     site, hugo_site = root / "site", root / "hugo"
     hugo = shutil.which("hugo")
@@ -125,12 +125,12 @@ def bench_size(posts: int, root: Path, repeat: int) -> dict[str, object]:
     # Paired, so the machine's state is the same for both; the last pair also samples memory.
     for n in range(repeat + 1):
         clean(site)
-        ours.append(run([*BLOGENGINE, "build"], site, memory=n == repeat))
+        ours.append(run([*BLOGENGINE, "build", *extra], site, memory=n == repeat))
         if hugo:
             shutil.rmtree(hugo_site / "public", ignore_errors=True)
             theirs.append(run([hugo, "--quiet"], hugo_site, memory=n == repeat))
     results: dict[str, object] = {"posts": posts, "clean": ours, "hugo": theirs}
-    build = [*BLOGENGINE, "build"]
+    build = [*BLOGENGINE, "build", *extra]
     meta = Path(__file__).resolve().parent.parent / "themes/default/templates/partials/post_meta.html"
     override = site / "templates/partials"
     override.mkdir(parents=True, exist_ok=True)
@@ -215,9 +215,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="paired clean builds per size")
     parser.add_argument("--dir", type=Path, default=None, help="where to write the corpora")
     parser.add_argument("--write", type=Path, default=None, help="also write the table to this file")
+    parser.add_argument("--build-args", default="",
+                        help='more options for every build, e.g. "--no-check" (the link check)')
     args = parser.parse_args()
     base = args.dir or Path(tempfile.mkdtemp(prefix="blogengine-bench-"))
-    results = [bench_size(size, base / f"corpus-{size}", args.repeat) for size in args.sizes]
+    extra = args.build_args.split()
+    results = [bench_size(size, base / f"corpus-{size}", args.repeat, extra) for size in args.sizes]
     table = report(results)
     print(table)
     if args.write:

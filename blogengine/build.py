@@ -16,11 +16,13 @@ from markdown_it import MarkdownIt
 
 from blogengine import parallel
 from blogengine.cache import RACY_NS, BuildCache, OutputRecord
+from blogengine.check import CheckResult, ExternalLink, check_site
 from blogengine.config import SiteConfig
 from blogengine.conversations import bake_conversations, conversations_version
 from blogengine.deps import Digests, object_digests
 from blogengine.errors import BlogError, BuildFailed, ContentError
 from blogengine.load import FileStamp, ScannedContent, read_source, scan_content
+from blogengine.locate import CheckInputs, LinkProblem
 from blogengine.markup import make_markdown
 from blogengine.model import Entry, Listing, Site, build_site, output_path
 from blogengine.parse import Document, parse_document
@@ -28,7 +30,7 @@ from blogengine.plan import (Inputs, LastBuild, Plan, fingerprint, input_files, 
                              plan_outputs, read_last_build, unchanged)
 from blogengine.render import (Output, RenderedSlice, RenderWork, data_outputs,
                                prepare_environment, render_pages, site_pages, unique_errors)
-from blogengine.themes import loaded_templates, make_environment, theme_chain
+from blogengine.themes import loaded_templates, make_environment, template_dirs, theme_chain
 from blogengine.write import Staging, check_output_dir, check_paths
 
 Progress = Callable[[int, int], None]
@@ -49,6 +51,7 @@ class BuildOptions:
     jobs: int | None = None          # worker processes; None: one per CPU
     incremental: bool = True         # build on the last build (False: from scratch; the cache
                                      # is then written anew)
+    check_links: bool = True         # report local links that lead nowhere (check.py)
 
 
 @dataclass
@@ -62,6 +65,21 @@ class BuildReport:
     template_sources: dict[str, str] = field(default_factory=dict)
     pages_rendered: int = 0
     up_to_date: bool = False
+    problems: list[LinkProblem] = field(default_factory=list)   # links that lead nowhere
+    external: list[ExternalLink] = field(default_factory=list)  # outside links, for --external
+    drafts_left_out: int = 0
+    future_left_out: int = 0
+
+    def left_out(self) -> str:
+        """ "2 drafts and 1 future post left out; --drafts / --future include them" ("": none)."""
+        drafts, future = self.drafts_left_out, self.future_left_out
+        parts = ([f"{drafts} draft{'s' if drafts != 1 else ''}"] if drafts else []) + \
+            ([f"{future} future post{'s' if future != 1 else ''}"] if future else [])
+        flags = (["--drafts"] if drafts else []) + (["--future"] if future else [])
+        if not parts:
+            return ""
+        verb = "includes it" if drafts + future == 1 else "include them"
+        return f"{' and '.join(parts)} left out; {' / '.join(flags)} {verb}"
 
 
 def build(config: SiteConfig, options: BuildOptions = BuildOptions(),
@@ -117,15 +135,17 @@ class BuildRun:
         """The stages after loading (which the constructor does), top to bottom; none of them
         when nothing changed since the last build."""
         previous = self.last_build()
-        if previous is not None and unchanged(previous, self.inputs, self.now):
+        if previous is not None and unchanged(previous, self.inputs, self.now) \
+                and (previous.get("checked") or not self.options.check_links):
             return self.up_to_date(previous)
         documents, errors = self.parse(previous)
         site = self.model(documents, errors)
         warnings = self.bake_comments(site)
         outputs = self.plan(site, previous)
         written = self.render_and_write(outputs)
-        self.save(site, documents, outputs, written)
-        return self.report(site, outputs, written, warnings)
+        checked = self.check(site, outputs, previous)
+        self.save(site, documents, outputs, written, checked)
+        return self.report(site, documents, outputs, written, warnings, checked)
 
     def load(self) -> tuple[ScannedContent, Inputs]:
         """Find the sources and stamp every input (the scan's start bounds what is racy)."""
@@ -153,10 +173,16 @@ class BuildRun:
         return read_last_build(self.cache, self.inputs, self.out_dir)
 
     def up_to_date(self, previous: LastBuild) -> BuildReport:
-        """The report of a build that had nothing to do."""
+        """The report of a build that had nothing to do: the last build's findings still hold."""
+        drafts, future = previous.get("left_out", (0, 0))
+        checked = self.options.check_links
         return BuildReport(output_dir=self.out_dir, files_written=0, pages_written=0,
                            posts=previous["posts"], seconds=time.perf_counter() - self.started,
-                           up_to_date=True)
+                           up_to_date=True, drafts_left_out=drafts, future_left_out=future,
+                           problems=[LinkProblem(*p) for p in previous.get("problems", [])
+                                     if checked],
+                           external=[ExternalLink(url, places) for url, places
+                                     in previous.get("external", []) if checked])
 
     def parse(self, previous: LastBuild | None) -> tuple[list[Document], list[BlogError]]:
         """Parse what changed, take the rest from the cache; documents in source order, and
@@ -279,8 +305,32 @@ class BuildRun:
             raise BuildFailed(unique_errors(total.errors))
         return total
 
+    def check(self, site: Site, outputs: _Outputs, previous: LastBuild | None) -> CheckResult:
+        """Read the published pages back and find the links that lead nowhere; pages unchanged
+        since the last check are not read again."""
+        if not self.options.check_links:
+            return CheckResult(problems=[], index={})
+        try:
+            known = self.cache.get_state("links") if previous is not None else None
+        except Exception:  # a broken cache only costs reading every page
+            known = None
+        origins = {output_path(entry.url): entry.source for entry in site.entries}
+        for out in outputs.extras:
+            if out.copy_from is not None:
+                origins[out.path] = _relative(out.copy_from, self.config.root)
+        inputs = CheckInputs(config=self.config, out_dir=self.out_dir, origins=origins,
+                             template_dirs=template_dirs(self.config, self.chain))
+        return check_site(inputs, known if isinstance(known, dict) else None, jobs=self.jobs)
+
+    def left_out(self, documents: list[Document]) -> tuple[int, int]:
+        """How many drafts and future-dated posts this build leaves out."""
+        drafts = sum(1 for doc in documents if doc.meta.draft and not self.options.drafts)
+        future = sum(1 for doc in documents if doc.kind == "post" and not doc.meta.draft
+                     and doc.meta.date and doc.meta.date > self.now and not self.options.future)
+        return drafts, future
+
     def save(self, site: Site, documents: list[Document], outputs: _Outputs,
-             written: _Written) -> None:
+             written: _Written, checked: CheckResult) -> None:
         """Remember this build; a cache that cannot be written only costs the next build time."""
         excluded = [doc.meta.date for doc in documents if doc.kind == "post" and doc.meta.date
                     and doc.meta.date > self.now and not self.options.future]
@@ -289,23 +339,29 @@ class BuildRun:
                  "files": inputs.files, "comments": inputs.comments, "scan_ns": inputs.scan_ns,
                  "output_inode": self.out_dir.stat().st_ino, "posts": len(site.posts),
                  "next_due": min(excluded, default=None),
+                 "left_out": self.left_out(documents), "checked": self.options.check_links,
+                 "problems": [(p.path, p.line, p.message) for p in checked.problems],
+                 "external": [(link.url, link.places) for link in checked.external],
                  "objects": objects_to_keep(outputs.objects, outputs.plan, written.templates,
                                             outputs.digests)}
         try:
-            self.cache.save(state={"build": state},
+            self.cache.save(state={"build": state, "links": checked.index},
                             kept_sources=[doc.source.rel for doc in documents],
                             changed=written.records, removed=written.removed,
                             full=not outputs.plan.patch)
         except Exception:  # a full disk or a locked cache: the site itself is already written
             self.cache.reset()
 
-    def report(self, site: Site, outputs: _Outputs, written: _Written,
-               warnings: list[str]) -> BuildReport:
+    def report(self, site: Site, documents: list[Document], outputs: _Outputs, written: _Written,
+               warnings: list[str], checked: CheckResult) -> BuildReport:
         """What this build did, and with --explain-templates where each template came from."""
+        drafts, future = self.left_out(documents)
         report = BuildReport(output_dir=self.out_dir, files_written=written.files,
                              pages_written=len(outputs.pages), posts=len(site.posts),
                              seconds=time.perf_counter() - self.started, warnings=warnings,
-                             pages_rendered=len(outputs.plan.render))
+                             pages_rendered=len(outputs.plan.render), problems=checked.problems,
+                             external=checked.external, drafts_left_out=drafts,
+                             future_left_out=future)
         if self.options.explain_templates:
             report.template_sources = loaded_templates(self.env)
         return report
@@ -331,6 +387,13 @@ class _ExtraFiles:
             else:
                 assert out.make is not None
                 self.written += self.staging.write(out.path, out.make())
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _origin(page: Entry | Listing) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
+import shlex
 import sys
 import traceback
 from collections.abc import Callable
@@ -16,8 +17,8 @@ from typing import Any, TypeVar
 import click
 
 from blogengine import __version__
-from blogengine.build import BuildOptions, build
-from blogengine.config import DEPLOY_TARGETS, load_config
+from blogengine.build import BuildOptions, BuildReport, build
+from blogengine.config import DEPLOY_TARGETS, SiteConfig, load_config
 from blogengine.errors import BlogError, BuildFailed
 from blogengine.scaffold import init_site, new_document
 
@@ -85,7 +86,8 @@ def main(debug: bool) -> None:
     \b
     Examples:
       blogengine init my-blog        # start a new site
-      cd my-blog && blogengine build # write the site to public/
+      cd my-blog && blogengine serve # see it at http://127.0.0.1:8000/ as you write
+      blogengine build               # write the site to public/
       blogengine new "A new post"    # start a post
     """
 
@@ -107,7 +109,8 @@ def init(directory: Path, title: str, author: str, base_url: str) -> None:
     written = init_site(directory, title=title, author=author, base_url=base_url)
     for path in written:
         click.echo(f"  wrote {path}")
-    click.echo(f"New site in {directory}. Build it with:\n  blogengine build --source {directory}")
+    click.echo(f"New site in {directory}. See it in your browser, rebuilt as you write:\n"
+               f"  cd {shlex.quote(str(directory))} && blogengine serve")
 
 
 @main.command(name="build")
@@ -123,10 +126,15 @@ def init(directory: Path, title: str, author: str, base_url: str) -> None:
               help="Worker processes for big builds [default: one per CPU].")
 @click.option("--clean", is_flag=True,
               help="Ignore the build cache (.blogengine/) and build everything again.")
+@click.option("--strict", is_flag=True,
+              help="Exit 1 when the build has warnings (the site is still written).")
+@click.option("--no-check", "no_check", is_flag=True,
+              help="Skip the link check (`blogengine check`) the build runs.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @handle_errors
 def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
-                  explain_templates: bool, jobs: int | None, clean: bool, debug: bool) -> None:
+                  explain_templates: bool, jobs: int | None, clean: bool, strict: bool,
+                  no_check: bool, debug: bool) -> None:
     """Build the site into a folder ready for any static host.
 
     Only what changed since the last build is parsed, rendered and written (the cache in
@@ -139,8 +147,24 @@ def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
       blogengine build --source my-blog --output /tmp/site
       blogengine build --drafts --future     # preview unpublished posts
       blogengine build --explain-templates   # which theme each template came from
+      blogengine build --strict              # exit 1 on any warning (broken links too)
     """
     config = load_config(source)
+    options = BuildOptions(output_dir=output, drafts=drafts, future=future,
+                           explain_templates=explain_templates, jobs=jobs,
+                           incremental=not clean, check_links=not no_check)
+    report = _build_with_progress(config, options)
+    for name, filename in sorted(report.template_sources.items()):
+        click.echo(f"template {name} <- {filename}")
+    warnings = _echo_warnings(report)
+    _echo_summary(report)
+    if strict and warnings:
+        click.echo(f"{warnings} warning(s) and --strict: exit 1 (the site was written).", err=True)
+        sys.exit(1)
+
+
+def _build_with_progress(config: SiteConfig, options: BuildOptions) -> BuildReport:
+    """Build, with a progress bar on a terminal when there are many pages."""
     bar: Any = None
 
     def progress(done: int, total: int) -> None:
@@ -152,17 +176,22 @@ def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
             bar.update(done - bar.pos)  # `done` counts pages, reported a slice at a time
 
     try:
-        options = BuildOptions(output_dir=output, drafts=drafts, future=future,
-                               explain_templates=explain_templates, jobs=jobs,
-                               incremental=not clean)
-        report = build(config, options, progress=progress)
+        return build(config, options, progress=progress)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    for name, filename in sorted(report.template_sources.items()):
-        click.echo(f"template {name} <- {filename}")
+
+
+def _echo_warnings(report: BuildReport) -> int:
+    """Print the build's warnings, link problems included; return how many."""
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
+    for problem in report.problems:
+        click.echo(f"warning: {problem}", err=True)
+    return len(report.warnings) + len(report.problems)
+
+
+def _echo_summary(report: BuildReport) -> None:
     if report.up_to_date:
         click.echo(f"Up to date ({report.posts} posts; nothing changed since the last build) "
                    f"in {report.seconds:.2f} s -> {report.output_dir}")
@@ -170,6 +199,59 @@ def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
         click.echo(f"Built {report.pages_written} pages ({report.posts} posts; "
                    f"{report.pages_rendered} rendered, {report.files_written} files written) "
                    f"in {report.seconds:.2f} s -> {report.output_dir}")
+    if report.left_out():
+        click.echo(report.left_out())
+
+
+@main.command()
+@click.option("--source", "-s", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The site folder (holding blogengine.toml and content/).")
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the site is built [default: public/ in the site folder].")
+@click.option("--drafts", is_flag=True, help="Include posts marked `draft: true`.")
+@click.option("--future", is_flag=True, help="Include posts dated in the future.")
+@click.option("--external", is_flag=True,
+              help="Also check links to other sites (cached in .blogengine/ for a day).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes for big builds [default: one per CPU].")
+@handle_errors
+def check(source: Path, output: Path | None, drafts: bool, future: bool, external: bool,
+          jobs: int | None) -> None:
+    """Build the site (as `build` does) and report every link that leads nowhere.
+
+    Local images, files, pages and #anchors are checked in the built pages, theme links
+    included; each problem names the file and line that wrote the link. Exits 1 when it
+    finds a problem.
+
+    \b
+    Examples:
+      blogengine check
+      blogengine check --external     # links to other sites too (polite, cached)
+    """
+    config = load_config(source)
+    options = BuildOptions(output_dir=output, drafts=drafts, future=future, jobs=jobs)
+    report = _build_with_progress(config, options)
+    found = _echo_warnings(report)
+    checked = len(report.external)
+    if external:
+        from blogengine.external import check_external
+
+        outside = check_external(config, report.output_dir, report.external)
+        for problem in outside.problems:
+            click.echo(f"warning: {problem}", err=True)
+        for moved in outside.redirects:
+            click.echo(f"note: {moved}", err=True)
+        found += len(outside.problems)
+        note = f" ({outside.requests} requests, {outside.cached} answers from the cache)"
+        click.echo(f"Checked {checked} outside link(s){note}.")
+    if report.left_out():
+        click.echo(report.left_out())
+    if found:
+        click.echo(f"{found} problem(s) found.", err=True)
+        sys.exit(1)
+    click.echo("No problems found" + ("" if external or not checked else
+                                      f"; {checked} outside link(s) not checked (--external)")
+               + ".")
 
 
 @main.command()
@@ -237,8 +319,7 @@ def deploy(source: Path, target: str | None, destination: str | None, dry_run: b
                             delete=delete, comments_token=comments_token,
                             build=BuildOptions(jobs=jobs, incremental=not clean))
     report = deploy_site(config, options)
-    for warning in report.build.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    _echo_warnings(report.build)
     built = report.build
     click.echo("Build up to date" if built.up_to_date else
                f"Built {built.pages_written} pages ({built.files_written} files written)", nl=False)

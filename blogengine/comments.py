@@ -37,7 +37,7 @@ def site_layer(config: SiteConfig, *, output_dir: Path | None = None) -> SiteLay
     root = config.root.resolve()
     return SiteLayer(
         root=root,
-        manifest=(output_dir or config.output_dir).resolve() / MANIFEST_NAME,
+        manifest=(output_dir or manifest_folder(config)).resolve() / MANIFEST_NAME,
         database_url=config.comments.database_url or DEFAULT_DATABASE_URL,
         base_url=config.base_url,
         public_url=config.comments.url,
@@ -47,6 +47,15 @@ def site_layer(config: SiteConfig, *, output_dir: Path | None = None) -> SiteLay
         author_name=config.author.name,
         author_email=config.author.email,
     )
+
+
+def manifest_folder(config: SiteConfig) -> Path:
+    """Where the site's thread manifest is: public/, or for a site only ever served (public/
+    has none, `serve` wrote one), the folder `blogengine serve` builds into."""
+    built, served = config.output_dir, config.serve_output_dir
+    if not (built / MANIFEST_NAME).is_file() and (served / MANIFEST_NAME).is_file():
+        return served
+    return built
 
 
 def site_layer_of_folder(folder: Path) -> tuple[SiteLayer | None, list[str]]:

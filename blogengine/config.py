@@ -131,6 +131,11 @@ class SiteConfig:
         return self.root / "public"
 
     @property
+    def serve_output_dir(self) -> Path:
+        """Where `blogengine serve` builds the site: never public/."""
+        return self.root / ".blogengine" / "serve" / "public"
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -192,9 +197,8 @@ def _read_table(cls: type, data: dict[str, Any], prefix: str, errors: list[Confi
         name = prefix + key
         line = _line_of(text, prefix.rstrip("."), key)
         if key not in known:
-            hint = difflib.get_close_matches(key, sorted(known), n=1)
-            suggestion = f" (did you mean '{prefix}{hint[0]}'?)" if hint else ""
-            errors.append(ConfigError(f"unknown key '{name}'{suggestion}", path, line))
+            errors.append(ConfigError(_unknown_key(key, prefix, known, isinstance(value, dict),
+                                                   text), path, line))
             continue
         expected = hints[key]
         if isinstance(expected, type) and dataclasses.is_dataclass(expected):
@@ -212,6 +216,43 @@ def _read_table(cls: type, data: dict[str, Any], prefix: str, errors: list[Confi
         else:
             values[key] = value
     return values
+
+
+def _unknown_key(key: str, prefix: str, known: set[str], is_table: bool, text: str) -> str:
+    """What to say of an unknown key: a close match, or that a top-level key landed in the
+    table written above it."""
+    table = prefix.rstrip(".")
+    owner = _ancestor_knowing(key, table)
+    if owner is not None:
+        header = _header_line(text, table)
+        at = f" on line {header}" if header else ""
+        whose, where = (("a top-level setting", "above the first [table]") if owner == "" else
+                        (f"a setting of [{owner}]", f"up, among the keys of [{owner}]"))
+        return (f"unknown key '{prefix}{key}': '{key}' is {whose}, but it is written below "
+                f"[{table}]{at}, so TOML puts it in that table (move it {where})")
+    hint = difflib.get_close_matches(key, sorted(known), n=1)
+    if is_table:
+        suggestion = f" (did you mean [{prefix}{hint[0]}]?)" if hint else ""
+        return f"unknown table [{prefix}{key}]{suggestion}"
+    suggestion = f" (did you mean '{prefix}{hint[0]}'?)" if hint else ""
+    return f"unknown key '{prefix}{key}'{suggestion}"
+
+
+def _ancestor_knowing(key: str, table: str) -> str | None:
+    """The nearest table above `table` ("" for the top level) that has a setting `key`."""
+    if not table:
+        return None
+    parts = table.split(".")
+    classes: list[type] = [SiteConfig]
+    for part in parts[:-1]:
+        hint = typing.get_type_hints(classes[-1]).get(part)
+        if not (isinstance(hint, type) and dataclasses.is_dataclass(hint)):
+            return None
+        classes.append(hint)
+    for depth in range(len(classes) - 1, -1, -1):
+        if key in {f.name for f in dataclasses.fields(classes[depth]) if f.name != "root"}:
+            return ".".join(parts[:depth])
+    return None
 
 
 def _check_values(config: SiteConfig, path: Path | None, text: str) -> list[ConfigError]:
@@ -335,15 +376,39 @@ def _with_slash(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+_HEADER = re.compile(r"^\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+
+
 def _line_of(text: str, table: str, key: str) -> int | None:
-    """Best-effort line of `key` inside `[table]` in the TOML text, for error messages."""
+    """Best-effort line of `key` inside `[table]` in the TOML text, for error messages (tomllib
+    gives no positions once the text has parsed): the key's own line, else the header of the
+    table it names (`[table.key]`), else a dotted key (`key.x = ...`) that made it."""
     current = ""
+    full = f"{table}.{key}" if table else key
+    dotted: int | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
-        header = re.match(r"^\[\s*([^\]]+?)\s*\]$", line)
+        header = _HEADER.match(line)
         if header:
-            current = header.group(1)
+            current = _unquote_key(header.group(1))
+            if current == full or current.startswith(full + "."):
+                return number
             continue
         if current == table and re.match(rf"^[\"']?{re.escape(key)}[\"']?\s*=", line):
             return number
+        if dotted is None and current == table and re.match(
+                rf"^[\"']?{re.escape(key)}[\"']?\s*\.", line):
+            dotted = number
+    return dotted
+
+
+def _header_line(text: str, table: str) -> int | None:
+    for number, raw in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(raw.strip())
+        if header and _unquote_key(header.group(1)) == table:
+            return number
     return None
+
+
+def _unquote_key(name: str) -> str:
+    return ".".join(part.strip().strip("\"'") for part in name.split("."))

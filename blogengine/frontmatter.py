@@ -96,9 +96,9 @@ def read_front_matter(text: str, *, first_line: int, display_path: str, tz: Zone
                                  if isinstance(k.value, str)}
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = first_line + mark.line if mark else first_line
-        raise error(f"invalid YAML front matter: {exc.problem or exc.context}", line) from None
+        message, at = _yaml_problem(exc, text)
+        raise error(f"invalid YAML front matter: {message}",
+                    first_line + at if at is not None else first_line) from None
     except yaml.YAMLError as exc:
         raise error(f"invalid YAML front matter: {exc}", first_line) from None
     finally:
@@ -146,6 +146,29 @@ def read_front_matter(text: str, *, first_line: int, display_path: str, tz: Zone
         comments=bool_field("comments"),
         extra={k: v for k, v in data.items() if k not in KNOWN_FIELDS},
     )
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, int | None]:
+    """What went wrong in the YAML, and on which line (0-based) of the front matter, with a
+    hint for the two mistakes everyone makes: an unclosed [list] and an unquoted ': '."""
+    lines = text.splitlines()
+    context, problem = exc.context or "", exc.problem or ""
+    if context.startswith("while parsing a flow") and exc.context_mark is not None:
+        # The parser notices only where it gave up (often the next line); the mistake is on
+        # the line that opened the list.
+        opened: int = exc.context_mark.line
+        opener, closer = ("[", "]") if "sequence" in context else ("{", "}")
+        return (f"the {'list' if opener == '[' else 'mapping'} opened with '{opener}' is never "
+                f"closed (expected ',' or '{closer}'; end it with '{closer}' on this line)"), opened
+    mark = exc.problem_mark or exc.context_mark
+    at = mark.line if mark is not None else None
+    line = lines[at] if at is not None and at < len(lines) else ""
+    key, colon, value = line.partition(":")
+    if "mapping values are not allowed" in problem and colon and ": " in value + " ":
+        quoted = value.strip().replace("\\", "\\\\").replace('"', '\\"')
+        return (f"{problem}: the value of '{key.strip()}' holds ': ', which YAML reads as another "
+                f"key; put the value in quotes: {key.strip()}: \"{quoted}\""), at
+    return problem or context, at
 
 
 def _parse_when(value: Any, key: str, tz: ZoneInfo, line: int, error: Any) -> datetime | None:

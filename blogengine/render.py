@@ -33,6 +33,7 @@ TEMPLATES = {"post": "post.html", "page": "page.html", "index": "index.html",
              "tag": "term.html", "category": "term.html", "tags": "tags.html",
              "archive": "archive.html", "404": "404.html", "comment-page": "comment_page.html"}
 HIGHLIGHT_CSS_URL = THEME_PREFIX + "pygments.css"
+FAVICON = "favicon.ico"
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,10 @@ def data_outputs(site: Site, chain: list[Theme], assets: list[Asset],
         [listing.url for listing in site.listings])))
     if not any(str(asset.rel) == "robots.txt" for asset in assets):  # the author's own wins
         outputs.append(Output(url=ROBOTS_URL, make=lambda: robots_txt(site), key="robots"))
+    icon = _theme_favicon(chain)
+    if icon is not None and not any(str(asset.rel) == FAVICON for asset in assets):
+        # Browsers ask for /favicon.ico whatever the page links: answer with the theme's.
+        outputs.append(_copied("/" + FAVICON, icon))
     outputs.append(Output(url=THREADS_URL, make=lambda: threads_manifest(site), key=digest(
         [(e.thread, e.title, e.author, e.comments, e.kind) for e in site.entries])))
     outputs.append(Output(url=HIGHLIGHT_CSS_URL, make=lambda: pygments_css(
@@ -232,6 +237,14 @@ def feed_html(env: jinja2.Environment | None) -> Callable[[Entry], str]:
             # The post's page meets the same call and reports it; that fails the build.
             return PLACEHOLDER.sub(lambda match: match[2] or "", entry.doc.html)
     return html
+
+
+def _theme_favicon(chain: list[Theme]) -> Path | None:
+    """The favicon.ico of the first theme in the chain that has one."""
+    for theme in chain:
+        if (theme.static / FAVICON).is_file():
+            return theme.static / FAVICON
+    return None
 
 
 def _copied(url: str, path: Path) -> Output:

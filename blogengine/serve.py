@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import mimetypes
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -22,12 +23,9 @@ from blogengine.build import BuildOptions, BuildReport, build
 from blogengine.comments import development_app, rebuild_on_comment
 from blogengine.config import CONFIG_NAME, SiteConfig
 from blogengine.errors import BlogError, BuildFailed
+from blogengine.serverlink import COMMENT_PREFIXES
 
 LIVE_PREFIX = "/__blogengine/"
-# Paths the comment server answers when it shares the site's origin.
-COMMENT_PREFIXES = ("/api/", "/comments/", "/feeds/", "/widget/", "/dashboard/", "/healthz",
-                    "/embed.js", "/embed.css")
-SERVE_OUTPUT = Path(".blogengine") / "serve"
 HEARTBEAT_SECONDS = 15.0
 
 _RELOAD_JS = """(function () {
@@ -76,6 +74,38 @@ class LiveState:
         with self._changed:
             self._changed.wait_for(lambda: self.generation != seen, timeout=timeout)
             return self.generation
+
+
+# Files editors write beside the one being saved: swap, backup, lock and safe-write files.
+_EDITOR_TEMPORARY = re.compile(r"""
+    \.sw[a-p]$ | \.sw[a-z]x?$         # vim swap files (.swp, .swo, .swx, ...)
+  | ~$ | \.bak$ | \.orig$               # backups (vim, emacs, nano, merge tools)
+  | ^\.\# | ^\#.*\#$                     # emacs lock and auto-save files
+  | ___jb_(?:tmp|old|bak)___$            # JetBrains safe write
+  | ^\.DS_Store$ | ^\._ | ^Thumbs\.db$ | ^desktop\.ini$   # what file browsers leave
+  | \.kate-swp$ | ^\.goutputstream- | ^\.~lock\..*\#$    # Kate, gedit, LibreOffice
+  | ^flycheck_ | \.tmp$ | \.crswap$      # flycheck, generic temporaries, Chrome's File System API
+""", re.VERBOSE)
+
+
+def is_editor_temporary(name: str) -> bool:
+    """Whether a file name is an editor's temporary file, not a source (vim also writes files
+    named 4913, 5036, ... to test that it may write a folder)."""
+    if name.isdigit():
+        number = int(name)
+        return number >= 4913 and (number - 4913) % 123 == 0
+    return bool(_EDITOR_TEMPORARY.search(name))
+
+
+def source_filter() -> Callable[[Any, str], bool]:
+    """The watcher's filter: watchfiles' own (version control, caches), less editor files."""
+    from watchfiles import DefaultFilter
+
+    default = DefaultFilter()
+
+    def wanted(change: Any, path: str) -> bool:
+        return default(change, path) and not is_editor_temporary(Path(path).name)
+    return wanted
 
 
 def _event(name: str, data: dict[str, Any]) -> str:
@@ -192,7 +222,7 @@ class SiteServer:
         self.options = options
         self.report = report
         self.state = LiveState()
-        self.output = config.root / SERVE_OUTPUT / "public"
+        self.output = config.serve_output_dir
         self.source_config = config
         self.demo_login: tuple[str, str] | None = None   # (email, password) of a sample site's author
         self._stop = threading.Event()
@@ -243,7 +273,7 @@ class SiteServer:
             return None
         self.state.built()
         self._build_seconds = report.seconds
-        for warning in report.warnings:
+        for warning in [*report.warnings, *report.problems]:
             self.report(f"warning: {warning}")
         self.report(f"built {report.pages_written} pages in {report.seconds:.2f} s")
         return report
@@ -283,7 +313,8 @@ class SiteServer:
         paths.append(root / CONFIG_NAME)
 
         def loop() -> None:
-            for changes in watch(*paths, stop_event=self._stop, debounce=200, step=50):
+            for changes in watch(*paths, stop_event=self._stop, debounce=200, step=50,
+                                 watch_filter=source_filter()):
                 names = sorted({Path(p).name for _, p in changes})
                 self.report(f"changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}")
                 if any(Path(p).name == CONFIG_NAME for _, p in changes):

@@ -12,6 +12,10 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 LOOPBACK_NAMES = ("localhost",)
+# Paths the comment server answers when it shares the site's origin (`serve`, and links the
+# link check leaves to it).
+COMMENT_PREFIXES = ("/api/", "/comments/", "/feeds/", "/widget/", "/dashboard/", "/healthz",
+                    "/embed.js", "/embed.css")
 
 
 def url_problem(url: str) -> str | None:

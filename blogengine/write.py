@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -203,6 +204,8 @@ def _delete_later(folder: Path) -> None:
     if rm is None or sys.platform == "win32":
         shutil.rmtree(folder, ignore_errors=True)
         return
-    subprocess.Popen([rm, "-rf", "--", str(folder)], stdin=subprocess.DEVNULL,
-                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                     start_new_session=True)
+    process = subprocess.Popen([rm, "-rf", "--", str(folder)], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    # Reaped by a thread, so a long `serve` is not left with a zombie per rebuild.
+    threading.Thread(target=process.wait, name="blogengine-reap", daemon=True).start()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import filecmp
 import os
+import time
+from pathlib import Path
 
 import pytest
 
@@ -239,3 +241,47 @@ def test_a_journal_left_by_a_killed_build_is_finished(make_site, build_at):
     assert not (out / "files/notes.txt").exists()
     assert "half a site" not in (out / "index.html").read_text()
     assert not staged.exists() and not unfinished.exists()
+
+
+def test_the_default_theme_has_a_favicon_at_the_root_and_linked(make_site, build_at):
+    root = make_site(three_posts())
+    build_at(root)
+    icon = (root / "public/favicon.ico").read_bytes()
+    assert icon[:4] == b"\x00\x00\x01\x00" and icon[22:26] == b"\x89PNG"   # an ICO holding a PNG
+    assert (root / "public/theme/favicon.svg").read_text().startswith("<svg")
+    links = {(link["href"], link.get("type")) for link in
+             read_html(root / "public/index.html").select('link[rel="icon"]')}
+    assert links == {("/favicon.ico", None), ("/theme/favicon.svg", "image/svg+xml")}
+
+
+def test_an_authors_own_favicon_wins(make_site, build_at):
+    root = make_site({**three_posts(), "content/favicon.ico": b"mine"})
+    build_at(root)
+    assert (root / "public/favicon.ico").read_bytes() == b"mine"
+
+
+def _zombie_children() -> list[str]:
+    """This process's children that have exited without being waited for (Linux /proc)."""
+    found = []
+    for listing in Path("/proc/self/task").glob("*/children"):
+        for pid in listing.read_text().split():
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            name, state = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2]
+            if state == "Z":
+                found.append(f"{pid} {name}")
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+def test_the_old_output_folder_is_deleted_by_a_child_that_is_reaped(make_site, build_at):
+    root = make_site(three_posts())
+    build_at(root, incremental=False)
+    build_at(root, incremental=False)      # swaps folders: `rm` deletes the old one meanwhile
+    deadline = time.monotonic() + 20
+    while (list(root.glob(".public.old-*")) or _zombie_children()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list(root.glob(".public.old-*"))
+    assert _zombie_children() == []

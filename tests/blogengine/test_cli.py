@@ -48,6 +48,33 @@ def test_init_then_build_works_at_once(runner, tmp_path):
     assert len(list((site / "public").glob("*/*/hello-world/index.html"))) == 1
 
 
+def test_init_suggests_serve_as_the_next_step(runner, tmp_path):
+    site = tmp_path / "my blog"
+    result = runner.invoke(main, ["init", str(site)])
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith(f"New site in {site}. See it in your browser, rebuilt as you "
+                                  f"write:\n  cd '{site}' && blogengine serve\n")
+
+
+def test_comments_unanswered_reads_the_manifest_of_a_site_only_served(runner, tmp_path, caplog):
+    site = tmp_path / "blog"
+    runner.invoke(main, ["init", str(site)])
+    served = site / ".blogengine/serve/public"
+    result = runner.invoke(main, ["build", "--source", str(site), "--output", str(served)])
+    assert result.exit_code == 0, result.output
+    assert not (site / "public").exists() and (served / "threads.json").is_file()
+    with caplog.at_level("WARNING"):
+        result = runner.invoke(main, ["comments", "unanswered", "--site", str(site)])
+    assert result.exit_code == 0, result.output
+    assert "Nobody is waiting" in result.output
+    assert not [r.getMessage() for r in caplog.records if "threads.json" in r.getMessage()]
+    from blogengine.comments import site_layer
+    from blogengine.config import load_config
+    assert site_layer(load_config(site)).manifest == (served / "threads.json").resolve()
+    runner.invoke(main, ["build", "--source", str(site)])      # a built site: public/ wins
+    assert site_layer(load_config(site)).manifest == (site / "public/threads.json").resolve()
+
+
 def test_init_refuses_an_existing_site(runner, tmp_path):
     runner.invoke(main, ["init", str(tmp_path / "b")])
     result = runner.invoke(main, ["init", str(tmp_path / "b")])

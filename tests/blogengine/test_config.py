@@ -166,6 +166,41 @@ def test_config_rejects_unknown_key_in_table_with_hint(tmp_path):
     assert "did you mean 'author.email'?" in errors[1].message
 
 
+def test_config_names_the_line_of_an_unknown_table(tmp_path):
+    root = write_config(tmp_path / "site", 'title = "T"\n\n[autor]\nname = "Ann"\n')
+    error = only_error(root)
+    assert error.line == 3
+    assert error.message == "unknown table [autor] (did you mean [author]?)"
+
+
+def test_config_names_the_line_of_an_unknown_nested_table(tmp_path):
+    root = write_config(tmp_path / "site", 'title = "T"\n[deploy]\ntarget = "dir"\n'
+                                           '[deploy.ftp]\nhost = "x"\n')
+    error = only_error(root)
+    assert (error.line, error.message) == (4, "unknown table [deploy.ftp]")
+
+
+def test_config_says_a_top_level_key_landed_in_the_table_above_it(tmp_path):
+    root = write_config(tmp_path / "site",
+                        'title = "T"\n\n[comments]\nenabled = true\ntheme = "x"\n')
+    error = only_error(root)
+    assert error.line == 5
+    assert error.message == (
+        "unknown key 'comments.theme': 'theme' is a top-level setting, but it is written below "
+        "[comments] on line 3, so TOML puts it in that table (move it above the first [table])")
+
+
+def test_config_says_a_key_landed_in_a_subtable_below_its_own(tmp_path):
+    root = write_config(tmp_path / "site", 'title = "T"\n[deploy]\n[deploy.s3]\nbucket = "b"\n'
+                                           'target = "s3"\n')
+    error = only_error(root)
+    assert error.line == 5
+    assert error.message == (
+        "unknown key 'deploy.s3.target': 'target' is a setting of [deploy], but it is written "
+        "below [deploy.s3] on line 3, so TOML puts it in that table (move it up, among the keys "
+        "of [deploy])")
+
+
 def test_config_rejects_unknown_key_without_a_close_match(tmp_path):
     root = write_config(tmp_path / "site", 'title = "T"\nzzqx = 1\n')
     error = only_error(root)

@@ -286,3 +286,26 @@ def test_front_matter_extra_dates_stay_text(tmp_path):
     # Implicit YAML timestamps are off: only `date` and `updated` are parsed as dates.
     assert meta(tmp_path, "title: T", "date: 2024-05-01", "event: 2024-06-01").extra == \
         {"event": "2024-06-01"}
+
+
+# --- the two YAML mistakes everyone makes -------------------------------------------------------
+
+def test_front_matter_unclosed_list_is_reported_on_the_line_that_opened_it(tmp_path):
+    error = parse_error(tmp_path, "---\ntitle: T\ndate: 2024-01-01\ntags: [a, b\n---\nBody\n")
+    assert error.line == 4
+    assert str(error) == ("content/posts/x.md:4: invalid YAML front matter: the list opened with "
+                          "'[' is never closed (expected ',' or ']'; end it with ']' on this line)")
+
+
+def test_front_matter_unclosed_list_followed_by_keys_names_its_own_line(tmp_path):
+    error = parse_error(tmp_path, "---\ntitle: T\ntags: [a, b\ndate: 2024-01-01\n---\nBody\n")
+    assert error.line == 3
+    assert "the list opened with '[' is never closed" in error.message
+
+
+def test_front_matter_colon_in_a_value_suggests_quoting_it(tmp_path):
+    error = parse_error(tmp_path, "---\ntitle: Colons: are tricky\ndate: 2024-01-01\n---\nBody\n")
+    assert error.line == 2
+    assert error.message.endswith(
+        "the value of 'title' holds ': ', which YAML reads as another key; put the value in "
+        'quotes: title: "Colons: are tricky"')

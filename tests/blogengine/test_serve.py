@@ -15,6 +15,7 @@ import urllib.request
 
 import pytest
 
+from blogengine.serve import is_editor_temporary, source_filter
 from tests.support.live import free_port, server_env
 from tests.support.site import BASIC_CONFIG, post
 
@@ -167,6 +168,13 @@ def test_missing_pages_get_the_sites_404(served):
     assert status == 404 and "Page not found" in page
 
 
+def test_browsers_asking_for_favicon_ico_get_it(served):
+    _root, _port, base = served
+    with urllib.request.urlopen(base + "/favicon.ico", timeout=10) as response:
+        assert response.status == 200
+        assert response.read()[:4] == b"\x00\x00\x01\x00"
+
+
 @pytest.mark.slow
 def test_port_in_use_is_a_clear_error(make_site):
     root = make_site({"content/posts/hello.md": post("Hello", "2024-01-01")})
@@ -179,3 +187,29 @@ def test_port_in_use_is_a_clear_error(make_site):
                                 cwd=root, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
+
+
+# What editors write beside the file being saved (names as vim, emacs, JetBrains IDEs, Kate,
+# gedit, LibreOffice and macOS write them), and sources that look a little like them.
+EDITOR_FILES = [".hello.md.swp", ".hello.md.swo", ".hello.md.swx", "hello.md~", "4913", "5036",
+                ".#hello.md", "#hello.md#", "hello.md___jb_tmp___", "hello.md___jb_old___",
+                ".DS_Store", "._hello.md", "Thumbs.db", ".hello.md.kate-swp",
+                ".goutputstream-9ZQ1T2", ".~lock.notes.odt#", "flycheck_hello.md", "hello.md.orig"]
+SOURCES = ["hello.md", "blogengine.toml", "base.html", "style.css", "cat.png", "2024", "4914",
+           "notes.swift", "c#-tips.md", "about.md", "README"]
+
+
+@pytest.mark.parametrize("name", EDITOR_FILES)
+def test_watcher_ignores_editor_temporary_files(name, tmp_path):
+    assert is_editor_temporary(name)
+    assert not source_filter()(None, str(tmp_path / "content" / name))
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_watcher_sees_sources(name, tmp_path):
+    assert not is_editor_temporary(name)
+    assert source_filter()(None, str(tmp_path / "content" / name))
+
+
+def test_watcher_still_ignores_version_control_folders(tmp_path):
+    assert not source_filter()(None, str(tmp_path / ".git" / "index"))

@@ -1,0 +1,260 @@
+"""Link check of a built site: local images, files, pages and #anchors that no output answers,
+each reported at the source line (or template line) that wrote it, with a likely fix."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urljoin, urlsplit
+
+from blogengine import parallel
+from blogengine.links import Link, RawLink, read_page_links
+from blogengine.locate import CheckInputs, LinkProblem, Locator
+from blogengine.serverlink import COMMENT_PREFIXES
+from blogengine.write import JOURNAL, MARKER
+
+SKIPPED_SCHEMES = ("mailto", "tel", "javascript", "data", "blob", "about", "sms", "geo", "urn")
+# Fragments every page answers without an element of that id.
+ALWAYS_THERE = ("", "top")
+
+# Output rel -> (mtime_ns, size, links, ids) of every page; plain tuples, quick to pickle.
+PageIndex = dict[str, tuple[int, int, tuple[RawLink, ...], frozenset[str]]]
+_SAME_EVERYWHERE = ("/", "http:", "https:")   # URLs that resolve alike on every page
+_NEEDS_PARSING = re.compile(r"[?#%:\\]|/\.|^\.")   # queries, fragments, escapes, dot segments
+PARALLEL_PAGES = 300   # below this many pages to read, forking workers costs more than it saves
+
+
+@dataclass(frozen=True)
+class ExternalLink:
+    """An outside URL and the pages showing it (for `check --external`, which finds the lines
+    that wrote it with `locate_links`)."""
+
+    url: str
+    places: tuple[tuple[str, str, RawLink], ...]   # (output rel, the source it came from, link)
+
+
+@dataclass
+class CheckResult:
+    problems: list[LinkProblem]
+    index: PageIndex                    # for the next check: pages unchanged since are not read
+    external: list[ExternalLink] = field(default_factory=list)
+
+
+def check_site(inputs: CheckInputs, previous: PageIndex | None = None,
+               jobs: int = 1) -> CheckResult:
+    """Read every built page (those unchanged since `previous` from it) and report every local
+    link that leads nowhere."""
+    files = _output_files(inputs.out_dir)
+    index = _index_pages(inputs.out_dir, files, previous or {}, jobs)
+    resolver = _Resolver(inputs, files, index)
+    seen: dict[str, tuple[str, str] | None] = {}
+    found: dict[tuple[str, str], list[tuple[str, Link]]] = {}
+    external: dict[str, list[tuple[str, Link]]] = {}
+    for rel in sorted(index):
+        for raw in index[rel][2]:
+            # Most links are the theme's, the same on every page: each URL is resolved once
+            # (a relative one, or one to this page's anchors, once per page).
+            url = raw[2]
+            if url.startswith(_SAME_EVERYWHERE):
+                if url not in seen:
+                    seen[url] = resolver.check(rel, url)
+                outcome = seen[url]
+            else:
+                outcome = resolver.check(rel, url)
+            if outcome is None:
+                continue
+            kind, detail = outcome
+            link = Link(*raw)
+            if kind == "external":
+                external.setdefault(detail, []).append((rel, link))
+            else:
+                found.setdefault((link.url, detail), []).append((rel, link))
+    problems = Locator(inputs).place(found)
+    outside = [ExternalLink(url, tuple((rel, inputs.origins.get(rel, ""), tuple(link))  # type: ignore[misc]
+                                       for rel, link in places))
+               for url, places in sorted(external.items())]
+    return CheckResult(problems=problems, index=index, external=outside)
+
+
+def _output_files(out_dir: Path) -> set[str]:
+    files: set[str] = set()
+    top = str(out_dir)
+    for folder, _dirs, names in os.walk(top):
+        base = os.path.relpath(folder, top).replace(os.sep, "/")
+        prefix = "" if base == "." else base + "/"
+        files.update(prefix + name for name in names if name not in (MARKER, JOURNAL))
+    return files
+
+
+def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex,
+                 jobs: int) -> PageIndex:
+    """Every page's links: from `previous` for a page whose stat has not changed, else read
+    (in workers when there are many, as after a clean build)."""
+    index: PageIndex = {}
+    folder = str(out_dir)
+    unread: list[str] = []
+    for rel in files:
+        if not rel.endswith((".html", ".htm")):
+            continue
+        known = previous.get(rel)
+        try:
+            stat = os.stat(os.path.join(folder, rel))
+        except OSError:
+            continue
+        if known is not None and known[0] == stat.st_mtime_ns and known[1] == stat.st_size:
+            index[rel] = known
+        else:
+            unread.append(rel)
+    for _count, part in parallel.run_chunks(_read_pages, sorted(unread), jobs=jobs,
+                                            minimum=PARALLEL_PAGES, context=folder):
+        index.update(part)
+    return index
+
+
+def _read_pages(folder: str, rels: Sequence[str]) -> PageIndex:
+    """Read pages (in a build worker or the main process)."""
+    index: PageIndex = {}
+    for rel in rels:
+        path = os.path.join(folder, rel)
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                stat = os.fstat(handle.fileno())
+                text = handle.read()
+        except OSError:
+            continue
+        page = read_page_links(text)
+        index[rel] = (stat.st_mtime_ns, stat.st_size, page.links, page.ids)
+    return index
+
+
+def page_url(base_path: str, rel: str) -> str:
+    """The URL path an output file is served at (folders for index.html)."""
+    if rel == "index.html" or rel.endswith("/index.html"):
+        rel = rel[: -len("index.html")]
+    return base_path + rel
+
+
+class _Resolver:
+    """Where a link leads, and what is wrong with that."""
+
+    def __init__(self, inputs: CheckInputs, files: set[str], index: PageIndex) -> None:
+        self.config = inputs.config
+        self.base_path = inputs.config.base_path
+        self.site = urlsplit(inputs.config.base_url)
+        self.files = files
+        self.index = index
+        self.origins = inputs.origins
+        comments = inputs.config.comments
+        self.comment_paths = comments.enabled and (
+            not comments.url or urlsplit(comments.url).netloc == self.site.netloc)
+        self._names: dict[str, list[str]] | None = None
+        self._pages: list[str] | None = None
+        base = inputs.config.base_url
+        self.plain_prefixes = (self.base_path, base if base.endswith("/") else base + "/")
+
+    def check(self, rel: str, url: str) -> tuple[str, str] | None:
+        """None when a link to `url` on page `rel` is fine or not ours to check; ("external",
+        url) for an outside link; ("problem", what is wrong) otherwise."""
+        # The usual case, a plain link to an existing page or file, without parsing the URL.
+        for prefix in self.plain_prefixes:
+            if url.startswith(prefix):
+                rest = url[len(prefix):]
+                if not _NEEDS_PARSING.search(rest) and self._find(rest) is not None:
+                    return None
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme in SKIPPED_SCHEMES or (scheme and scheme not in ("http", "https")):
+            return None
+        here = page_url(self.base_path, rel)
+        if parts.netloc:
+            if parts.netloc.lower() != self.site.netloc.lower():
+                return ("external", url) if scheme in ("http", "https", "") and url[:2] != "//" \
+                    else ("external", f"{self.site.scheme}:{url}")
+            path = parts.path or "/"
+        elif parts.path:
+            path = urljoin(here, parts.path)
+        else:
+            path = here
+        if self.comment_paths and path.startswith(COMMENT_PREFIXES):
+            return None
+        if not path.startswith(self.base_path) and path + "/" != self.base_path:
+            return None          # elsewhere on this host: not the site's to answer
+        wanted = unquote(path[len(self.base_path):])
+        target = self._find(wanted)
+        if target is None:
+            return ("problem", self._missing(url, parts.path, path, wanted))
+        fragment = unquote(parts.fragment)
+        if fragment in ALWAYS_THERE or target not in self.index:
+            return None
+        ids = self.index[target][3]
+        if fragment in ids:
+            return None
+        where = "this page" if not parts.path and not parts.netloc \
+            else page_url(self.base_path, target)
+        hint = difflib.get_close_matches(fragment, sorted(ids), n=1)
+        suggestion = f" (did you mean #{hint[0]}?)" if hint else ""
+        return ("problem", f"no element with id \"{fragment}\" on {where}{suggestion}")
+
+    def _find(self, wanted: str) -> str | None:
+        if wanted in ("", ".") or wanted.endswith("/"):
+            candidate = wanted.lstrip("./") + "index.html" if wanted not in ("", ".") \
+                else "index.html"
+            return candidate if candidate in self.files else None
+        if wanted in self.files:
+            return wanted
+        if wanted + "/index.html" in self.files:   # servers redirect a folder to its slash
+            return wanted + "/index.html"
+        return None
+
+    def _missing(self, url: str, written: str, path: str, wanted: str) -> str:
+        relative = bool(written) and not written.startswith("/") and not urlsplit(url).netloc
+        if relative:
+            what = f"resolves to {path}, which the built site does not have"
+        else:
+            what = "the built site has no such file" if PurePosixPath(wanted).suffix \
+                else "the built site has no such page"
+        found = self._suggest(wanted)
+        if found is None:
+            return what
+        origin = self.origins.get(found)
+        source = f", from {origin}" if origin and not found.endswith(".html") else ""
+        return f"{what} (did you mean {self.base_path}{_url_of(found)}{source}?)"
+
+    def _suggest(self, wanted: str) -> str | None:
+        name = PurePosixPath(wanted).name
+        if PurePosixPath(wanted).suffix and not wanted.endswith((".html", ".htm")):
+            names = self._by_name()
+            if name in names:
+                return names[name][0]
+            close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.75)
+            return names[close[0]][0] if close else None
+        pages = self._page_urls()
+        close = difflib.get_close_matches(wanted.strip("/"), pages, n=1, cutoff=0.75)
+        if not close:
+            return None
+        return close[0] + "/index.html" if close[0] else "index.html"
+
+    def _by_name(self) -> dict[str, list[str]]:
+        if self._names is None:
+            names: dict[str, list[str]] = {}
+            for rel in sorted(self.files):
+                if not rel.endswith((".html", ".htm")):
+                    names.setdefault(PurePosixPath(rel).name, []).append(rel)
+            self._names = names
+        return self._names
+
+    def _page_urls(self) -> list[str]:
+        if self._pages is None:
+            self._pages = sorted(rel[: -len("/index.html")] if rel.endswith("/index.html")
+                                 else "" for rel in self.files
+                                 if rel == "index.html" or rel.endswith("/index.html"))
+        return self._pages
+
+
+def _url_of(rel: str) -> str:
+    return rel[: -len("index.html")] if rel == "index.html" or rel.endswith("/index.html") \
+        else rel

@@ -1,0 +1,227 @@
+"""The link check (`blogengine check`, and the build's warnings): built pages read back, every
+local link that leads nowhere reported at the line that wrote it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from blogengine.cli import main
+from tests.blogengine.test_cache import age
+from tests.support.site import post
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+REPO = Path(__file__).resolve().parents[2]
+
+BROKEN = post("Broken things", "2024-05-01", body="""
+    A typo: ![a cup](/images/cupp.png) here.
+
+    A relative image
+    on a second line ![a plan](images/a.png).
+
+    A [dead link](/2024/05/nowhere/) and [a bad anchor](#sectoin) and [fine](#section).
+
+    ## Section
+
+    <a href="/files/missing.pdf">raw html</a>
+
+    [to the other post](/2024/04/fine/#no-such-heading) and [outside](https://example.com/x).
+    """)
+FINE = post("Fine", "2024-04-01", body="""
+    ![a cup](/images/cup.png) and ![a plan](../../../images/a.png)
+    <img src="/images/cup.png" srcset="/images/cup.png 1x, /images/a.png 2x" alt="both">
+
+    [home](/) [about](/about/) [about without slash](/about) [tags](/tags/)
+    [a heading here](#a-heading) [itself](/2024/04/fine/#a-heading)
+    [feed](/atom.xml) [mail](mailto:ann@example.com) [top](#top) [file](/files/notes.txt)
+
+    ## A heading
+    """)
+
+
+def site_files(**extra: str | bytes) -> dict[str, str | bytes]:
+    files: dict[str, str | bytes] = {
+        "content/posts/broken.md": BROKEN,
+        "content/posts/fine.md": FINE,
+        "content/pages/about.md": "---\ntitle: About\n---\n\nAbout me.\n",
+        "content/images/a.png": PNG,
+        "content/images/cup.png": PNG,
+        "content/files/notes.txt": "plain\n",
+    }
+    files.update(extra)
+    return files
+
+
+def messages(report) -> list[str]:
+    return [str(problem) for problem in report.problems]
+
+
+def find(report, needle: str) -> str:
+    found = [m for m in messages(report) if needle in m]
+    assert len(found) == 1, messages(report)
+    return found[0]
+
+
+def test_check_reports_missing_image_at_its_source_line_with_the_likely_file(make_site, build_at):
+    report = build_at(make_site(site_files()))
+    assert find(report, "cupp.png") == (
+        'content/posts/broken.md:6: image "a cup" -> /images/cupp.png: the built site has no '
+        "such file (did you mean /images/cup.png, from content/images/cup.png?) (on 2 pages)")
+
+
+def test_check_reports_where_a_relative_image_resolved_and_the_file_meant(make_site, build_at):
+    report = build_at(make_site(site_files()))
+    assert find(report, "images/a.png") == (
+        'content/posts/broken.md:9: image "a plan" -> images/a.png: resolves to '
+        "/2024/05/broken-things/images/a.png, which the built site does not have "
+        "(did you mean /images/a.png, from content/images/a.png?)")
+
+
+def test_check_reports_dead_pages_and_anchors(make_site, build_at):
+    report = build_at(make_site(site_files()))
+    assert find(report, "nowhere") == ('content/posts/broken.md:11: link "dead link" -> '
+                                       "/2024/05/nowhere/: the built site has no such page")
+    assert find(report, "#sectoin") == (
+        'content/posts/broken.md:11: link "a bad anchor" -> #sectoin: no element with id '
+        '"sectoin" on this page (did you mean #section?)')
+    assert find(report, "no-such-heading") == (
+        'content/posts/broken.md:17: link "to the other post" -> /2024/04/fine/#no-such-heading: '
+        'no element with id "no-such-heading" on /2024/04/fine/ (did you mean #a-heading?)')
+    assert find(report, "missing.pdf") == ('content/posts/broken.md:15: link "raw html" -> '
+                                           "/files/missing.pdf: the built site has no such file")
+
+
+def test_check_finds_nothing_wrong_with_good_links(make_site, build_at):
+    root = make_site(site_files())
+    (root / "content/posts/broken.md").unlink()
+    report = build_at(root)
+    assert report.problems == []
+    assert [link.url for link in report.external] == []
+
+
+def test_check_collects_outside_links_without_reporting_them(make_site, build_at):
+    report = build_at(make_site(site_files()))
+    assert [link.url for link in report.external] == ["https://example.com/x"]
+    assert not any("example.com" in m for m in messages(report))
+
+
+def test_check_reports_a_broken_srcset_candidate(make_site, build_at):
+    root = make_site(site_files())
+    (root / "content/posts/broken.md").unlink()
+    (root / "content/pages/about.md").write_text(
+        '---\ntitle: About\n---\n\n<img src="/images/a.png" srcset="/images/a@2x.png 2x" alt="me">\n')
+    report = build_at(root)
+    assert messages(report) == [
+        'content/pages/about.md:5: image "me" -> /images/a@2x.png: the built site has no such '
+        "file (did you mean /images/a.png, from content/images/a.png?)"]
+
+
+def test_check_reports_a_theme_link_once_at_its_template_line(make_site, build_at):
+    root = make_site(site_files())
+    (root / "content/posts/broken.md").unlink()
+    theme = (REPO / "themes/default/templates/base.html").read_text(encoding="utf-8")
+    lines = theme.splitlines()
+    at = next(i for i, line in enumerate(lines) if "</footer>" in line)
+    lines.insert(at, '<a href="/colophon/">Colophon</a>')
+    (root / "templates").mkdir()
+    (root / "templates/base.html").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = build_at(root)
+    assert len(report.problems) == 1, messages(report)
+    problem = report.problems[0]
+    assert (problem.path, problem.line) == ("templates/base.html", at + 1)
+    assert problem.message.startswith('link "Colophon" -> /colophon/: the built site has no such page')
+    assert problem.message.endswith(f"(on {report.pages_written} pages)")
+
+
+def test_check_keeps_reporting_a_problem_until_its_cause_is_gone(make_site, build_at):
+    root = make_site(site_files())
+    first = build_at(root)
+    assert len(first.problems) == 6
+    age(root)
+    build_at(root)                            # stamps are trusted from here on
+    again = build_at(root)                    # nothing changed: the findings still hold
+    assert again.up_to_date and messages(again) == messages(first)
+    (root / "content/pages/about.md").write_text("---\ntitle: About\n---\n\nAbout us.\n")
+    other = build_at(root)                    # an unrelated page rebuilt: still reported
+    assert not other.up_to_date and messages(other) == messages(first)
+    (root / "content/posts/broken.md").unlink()
+    fixed = build_at(root)
+    assert fixed.problems == []
+    (root / "content/images/cup.png").unlink()  # a file goes: the pages linking it are told
+    gone = build_at(root)
+    assert [p.path for p in gone.problems] == ["content/posts/fine.md", "content/posts/fine.md"]
+    assert {p.line for p in gone.problems} == {6, 7}
+
+
+def test_build_without_the_check_reports_no_link_problems(make_site, build_at):
+    report = build_at(make_site(site_files()), check_links=False)
+    assert report.problems == []
+
+
+def test_build_counts_drafts_and_future_posts_left_out(make_site, build_at):
+    root = make_site(site_files(**{
+        "content/posts/d1.md": post("D1", "2024-01-01", draft="true"),
+        "content/posts/d2.md": post("D2", "2024-01-02", draft="true"),
+        "content/posts/later.md": post("Later", "2030-01-01"),
+    }))
+    report = build_at(root)
+    assert (report.drafts_left_out, report.future_left_out) == (2, 1)
+    result = CliRunner().invoke(main, ["build", "--source", str(root)])
+    assert "2 drafts and 1 future post left out; --drafts / --future include them" in result.output
+    both = build_at(root, drafts=True, future=True)
+    assert (both.drafts_left_out, both.future_left_out) == (0, 0)
+
+
+def test_check_command_exits_1_and_names_each_problem(make_site):
+    root = make_site(site_files())
+    result = CliRunner().invoke(main, ["check", "--source", str(root)])
+    assert result.exit_code == 1
+    assert "warning: content/posts/broken.md:6: image \"a cup\"" in result.stderr
+    assert "6 problem(s) found." in result.stderr
+    (root / "content/posts/broken.md").unlink()
+    clean = CliRunner().invoke(main, ["check", "--source", str(root)])
+    assert clean.exit_code == 0, clean.output
+    assert "No problems found." in clean.stdout
+
+
+def test_build_warns_but_exits_0_and_strict_exits_1(make_site):
+    root = make_site(site_files())
+    plain = subprocess.run([sys.executable, "-m", "blogengine", "build", "--source", str(root)],
+                           capture_output=True, text=True, cwd=REPO, env=_env())
+    assert plain.returncode == 0, plain.stderr
+    assert "warning: content/posts/broken.md:11: link \"dead link\"" in plain.stderr
+    strict = subprocess.run([sys.executable, "-m", "blogengine", "build", "--strict",
+                             "--source", str(root)], capture_output=True, text=True, cwd=REPO,
+                            env=_env())
+    assert strict.returncode == 1
+    assert "6 warning(s) and --strict: exit 1 (the site was written)." in strict.stderr
+
+
+def test_the_demo_site_has_no_broken_links(tmp_path):
+    site = tmp_path / "demo"
+    site.mkdir()
+    shutil.copy(REPO / "blogengine.toml", site)
+    shutil.copytree(REPO / "content", site / "content")
+    result = subprocess.run([sys.executable, "-m", "blogengine", "check", "--source", str(site)],
+                            capture_output=True, text=True, cwd=REPO, env=_env())
+    assert result.returncode == 0, result.stderr
+    assert "No problems found" in result.stdout
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO)}
+
+
+def test_check_reads_pages_in_workers_with_the_same_findings(make_site, build_at, monkeypatch):
+    from blogengine import check
+    root = make_site(site_files())
+    alone = build_at(root, jobs=1, incremental=False)
+    monkeypatch.setattr(check, "PARALLEL_PAGES", 1)       # a small site read by two workers
+    shared = build_at(root, jobs=2, incremental=False)
+    assert messages(shared) == messages(alone) and len(alone.problems) == 6
