@@ -146,13 +146,13 @@ def read_conversations(layer: SiteLayer, threads: Iterable[str]) -> dict[str, tu
 def read_reply_medians(layer: SiteLayer, bylines: Mapping[str, str]) -> dict[str, int | None]:
     """For each thread (path: its author's name), how soon that author usually answers, in seconds
     (the `author_reply_median_seconds` the API serves); None with too few answers."""
+    store = open_store(server_config(layer), Access.READ)
+    if store is None:  # no comments yet: nothing to measure, and no web framework loaded for it
+        return {thread: None for thread in bylines}
     from datetime import UTC, datetime
 
     from comments_server.conversation import byline_key, byline_reply_median
 
-    store = open_store(server_config(layer), Access.READ)
-    if store is None:
-        return {thread: None for thread in bylines}
     posts: dict[str, list[str]] = {}
     for thread, author in bylines.items():
         posts.setdefault(byline_key(author), []).append(thread)

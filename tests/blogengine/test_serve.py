@@ -169,7 +169,7 @@ def test_missing_pages_get_the_sites_404(served):
 
 
 def test_browsers_asking_for_favicon_ico_get_it(served):
-    _root, _port, base = served
+    _root, _port, base, _server = served
     with urllib.request.urlopen(base + "/favicon.ico", timeout=10) as response:
         assert response.status == 200
         assert response.read()[:4] == b"\x00\x00\x01\x00"
