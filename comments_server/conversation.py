@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from comments_server.plugins import CommentPlugins
 from comments_server.accounts import Accounts, Identity, owners
 from comments_server.errors import ApiError
 from comments_server.health import Health, compute_health, median_seconds, response_seconds
@@ -128,8 +129,10 @@ class Conversations:
     accounts and the notifier, with the comment limits and the clock of the comment service."""
 
     def __init__(self, storage: Storage, threads: ThreadIndex, links: SiteLinks, accounts: Accounts,
-                 notifier: Notifier, *, limits: Limits, clock: Callable[[], datetime]) -> None:
+                 notifier: Notifier, *, limits: Limits, clock: Callable[[], datetime],
+                 plugins: CommentPlugins | None = None) -> None:
         self.storage = storage
+        self.plugins = plugins or CommentPlugins()
         self.threads = threads
         self.links = links
         self.accounts = accounts
@@ -331,6 +334,7 @@ class Conversations:
         updated = self.storage.set_status(comment_id, Status.PUBLISHED, mail, self.clock())
         self.notifier.wake()
         assert updated is not None
+        self.plugins.published(updated)
         return updated
 
     def mark_spam(self, comment_id: int) -> None:
