@@ -218,3 +218,22 @@ def test_broken_plugin_exits_1_naming_it_without_traceback(make_site, source, ho
     assert f'plugin "broken" failed in {hook}: ' in result.stderr
     assert "Traceback" not in result.stderr
     assert len([line for line in result.stderr.splitlines() if "broken" in line]) == 1
+
+
+def test_every_build_hook_gets_the_arguments_its_specification_names(make_site, build_at):
+    from tests.support.docs_tables import hook_specs
+    from blogengine import hookspecs
+    specs = hook_specs(hookspecs)
+    lines = ["from blogengine.hookspecs import hookimpl", "CALLS = []"]
+    for name, arguments, _doc in specs:
+        lines += ["@hookimpl", f"def {name}({arguments}):",
+                  f"    CALLS.append(({name!r}, {', '.join(arguments.split(', '))}))",
+                  f"    assert all(a is not None for a in ({arguments},)), {name!r}",
+                  "    return [] if %r in ('plugin_inputs', 'documents_parsed') else None" % name]
+    root = make_site({"content/posts/a.md": post("A", "2026-01-01"),
+                      "plugins/everything.py": "\n".join(lines) + "\n"},
+                     config=config_with('[plugins]\nenabled = ["everything"]\n'))
+    build_at(root)
+    import sys
+    called = {call[0] for call in sys.modules["blogengine_site_plugins.everything"].CALLS}
+    assert called == {name for name, _a, _d in specs}
