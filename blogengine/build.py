@@ -124,8 +124,7 @@ class BuildRun:
         if previous is not None and unchanged(previous, self.inputs, self.now):
             return self.up_to_date(previous)
         documents, errors = self.parse(previous)
-        for _name, found in self.plugins.call("documents_parsed", documents=documents, config=self.config):
-            errors.extend(found or ())
+        errors.extend(self.plugins.problems(documents))
         site = self.model(documents, errors)
         self.plugins.run("site_built", site=site)
         warnings = self.bake_comments(site)

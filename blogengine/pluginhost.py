@@ -9,6 +9,7 @@ import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class PluginSet:
     plugins: tuple[Plugin, ...] = ()
     root: Path = Path(".")
     manager: pluggy.PluginManager = field(default_factory=lambda: _manager(()))
+    config: SiteConfig | None = None     # handed to every hook that asks for `config`
 
     def __bool__(self) -> bool:
         return bool(self.plugins)
@@ -67,7 +69,7 @@ class PluginSet:
 
     def _call_one(self, hook: str, impl: pluggy.HookImpl, kwargs: Mapping[str, Any]) -> Any:
         plugin = next(p for p in self.plugins if p.name == impl.plugin_name)
-        arguments = {**kwargs, "settings": dict(plugin.settings)}
+        arguments = {"config": self.config, **kwargs, "settings": dict(plugin.settings)}
         try:
             return impl.function(**{name: arguments[name] for name in impl.argnames})
         except BlogError:
@@ -79,6 +81,17 @@ class PluginSet:
         """Call a hook whose results do not matter."""
         for _name, _result in self.call(hook, **kwargs):
             pass
+
+    def problems(self, documents: list[Any]) -> list[BlogError]:
+        """What documents_parsed found wrong with the documents."""
+        found: list[BlogError] = []
+        for name, result in self.call("documents_parsed", documents=documents):
+            items = list(result or ()) if isinstance(result, (list, tuple)) or not result else [result]
+            if not all(isinstance(item, BlogError) for item in items):
+                raise PluginError(f'plugin "{name}" failed in documents_parsed: it must return a '
+                                  f"list of BlogError, got {result!r:.80}")
+            found.extend(items)
+        return found
 
     def page_context(self, page: Any, site: Any) -> dict[str, Any]:
         """The extra template variables plugins give a page."""
@@ -172,10 +185,30 @@ def load_plugins(config: SiteConfig) -> PluginSet:
     try:
         manager = _manager(plugins)
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f'plugin "{exc.plugin}" does not fit the hooks: {exc}') from None
-    found = PluginSet(tuple(plugins), config.root, manager)
+        lines = str(exc).splitlines()
+        hook = re.search(r"for hook '(\w+)'", lines[0])
+        raise PluginError(f'plugin "{manager_name(exc.plugin)}" does not fit the hook '
+                          f"{hook[1] if hook else '?'}: {lines[-1]}") from None
+    _check_hook_names(manager)
+    found = PluginSet(tuple(plugins), config.root, manager, config)
     found.run("config_loaded", config=config)
     return found
+
+
+def manager_name(plugin: object) -> str:
+    return getattr(plugin, "__name__", str(plugin)).rpartition(".")[2]
+
+
+def _check_hook_names(manager: pluggy.PluginManager) -> None:
+    """A hookimpl whose name is no hook (a typo) would never be called: say so."""
+    known = [name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name),
+                                                        f"{hookspecs.PROJECT}_spec")]
+    known += list(hookspecs.COMMENT_HOOKS)
+    for name, plugin in manager.list_name_plugin():
+        for caller in manager.get_hookcallers(plugin) or ():
+            if caller.name not in known:
+                raise PluginError(f'plugin "{name}" implements {caller.name!r}, which is no '
+                                  f"hook{_hint(caller.name, known)}")
 
 
 def check_settings(name: str, module: ModuleType, given: Any, path: Path,

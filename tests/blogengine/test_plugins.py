@@ -237,3 +237,31 @@ def test_every_build_hook_gets_the_arguments_its_specification_names(make_site, 
     import sys
     called = {call[0] for call in sys.modules["blogengine_site_plugins.everything"].CALLS}
     assert called == {name for name, _a, _d in specs}
+
+
+def test_a_misspelt_hook_is_an_error_naming_the_plugin(make_site):
+    root = make_site({"plugins/typo.py": "from blogengine.hookspecs import hookimpl\n"
+                                         "@hookimpl\ndef page_htm(html):\n    return html\n"},
+                     config=config_with('[plugins]\nenabled = ["typo"]\n'))
+    with pytest.raises(PluginError, match=r"plugin \"typo\" implements 'page_htm', which is no "
+                                          r"hook \(did you mean 'page_html'\?\)"):
+        load_plugins(load_config(root))
+
+
+def test_a_hook_with_an_argument_no_specification_names_is_an_error(make_site):
+    root = make_site({"plugins/odd.py": "from blogengine.hookspecs import hookimpl\n"
+                                        "@hookimpl\ndef page_html(html, colour):\n    return html\n"},
+                     config=config_with('[plugins]\nenabled = ["odd"]\n'))
+    with pytest.raises(PluginError, match=r'^plugin "odd" does not fit the hook page_html: '
+                                          r".*'colour'.* not be found in the hookspec$"):
+        load_plugins(load_config(root))
+
+
+def test_documents_parsed_must_return_errors(make_site, build_at):
+    root = make_site({"content/posts/a.md": post("A", "2026-01-01"),
+                      "plugins/bad.py": "from blogengine.hookspecs import hookimpl\n"
+                                        "@hookimpl\ndef documents_parsed():\n    return 'oops'\n"},
+                     config=config_with('[plugins]\nenabled = ["bad"]\n'))
+    with pytest.raises(PluginError, match=r'plugin "bad" failed in documents_parsed: it must '
+                                          r"return a list of BlogError, got 'oops'"):
+        build_at(root)
