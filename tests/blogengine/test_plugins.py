@@ -86,16 +86,19 @@ def test_without_the_plugin_equals_signs_stay_text(make_site, build_at):
     assert "<mark>" not in html and "==very important==" in html
 
 
-def test_mark_works_in_build_workers(make_site, build_at, monkeypatch):
+def test_plugins_work_in_build_workers(make_site, build_at, monkeypatch):
     files = {f"content/posts/p{i}.md": post(f"P{i}", "2026-01-0%d" % (i % 9 + 1), "==hi== there")
              for i in range(6)}
-    root = make_site(files, config=MARK_CONFIG)
+    files["plugins/greet.py"] = SITE_PLUGIN
+    root = make_site(files, config=MARK_CONFIG.replace('["mark"]', '["mark", "greet"]'))
     monkeypatch.setattr(build_module, "PARALLEL_SOURCES", 1)
     monkeypatch.setattr(build_module, "PARALLEL_PAGES", 1)
     build_at(root, jobs=2)
     pages = sorted((root / "public/2026/01").glob("p*/index.html"))
     assert len(pages) == 6
     assert all("<mark>hi</mark>" in page.read_text() for page in pages)
+    assert all("<!-- site plugin: hello -->" in page.read_text()
+               for page in (root / "public").rglob("*.html"))
 
 
 def test_site_plugin_gets_settings_adds_variables_and_rewrites_pages(make_site, build_at):
@@ -265,3 +268,17 @@ def test_documents_parsed_must_return_errors(make_site, build_at):
     with pytest.raises(PluginError, match=r'plugin "bad" failed in documents_parsed: it must '
                                           r"return a list of BlogError, got 'oops'"):
         build_at(root)
+
+
+def test_debug_shows_the_plugins_own_traceback(make_site):
+    root = make_site({"content/posts/a.md": post("A", "2026-01-01"),
+                      "plugins/broken.py": "from blogengine.hookspecs import hookimpl\n"
+                                           "@hookimpl\ndef site_built(site):\n"
+                                           "    raise KeyError('rules')\n"},
+                     config=config_with('[plugins]\nenabled = ["broken"]\n'))
+    result = subprocess.run([sys.executable, "-m", "blogengine", "build", "--debug"], cwd=root,
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+    assert f'File "{root / "plugins/broken.py"}", line 4, in site_built' in result.stderr
+    assert 'error: plugin "broken" failed in site_built: KeyError: \'rules\'' in result.stderr

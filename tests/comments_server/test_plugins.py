@@ -133,3 +133,14 @@ def test_author_comments_are_not_checked(make_plugin_app):
 def test_an_unknown_plugin_stops_the_server_at_start(make_plugin_app):
     with pytest.raises(ConfigError, match=r"no plugin named 'blocklst'.*did you mean 'blocklist'"):
         make_plugin_app(plugins='\n[plugins]\nenabled = ["blocklst"]\n')
+
+
+def test_a_server_given_the_site_folder_runs_its_plugins(make_site, tmp_path, manifest, clock):
+    root = make_site({"plugins/recorder.py": RECORDER}, config=BASIC_CONFIG + BLOCKLIST
+                     + f'[plugins.recorder]\nlog = "{tmp_path / "published.log"}"\n')
+    app = create_app({"SECRET_KEY": SECRET, "SITE": str(root), "THREADS_MANIFEST": str(manifest),
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'comments.sqlite3'}", **NO_LIMITS},
+                     clock=clock)
+    assert post(app.test_client(), "casino night").status_code == 202
+    [comment] = desk(app).storage.all_comments()
+    assert comment.held_reason == 'blocklist: contains the word "casino"'
