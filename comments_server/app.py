@@ -25,9 +25,9 @@ from comments_server.links import SiteLinks
 from comments_server.mail import MailSettings, OutboxSender
 from comments_server.manifest import ManifestError, ThreadIndex
 from comments_server.models import Limits
+from comments_server.plugins import CommentPlugins
 from comments_server.publish import Publisher, build_publisher
 from comments_server.ratelimit import init_rate_limits
-from comments_server.plugins import CommentPlugins
 from comments_server.receipts import Receipts
 from comments_server.security import init_security_headers
 from comments_server.service import CommentService, Policy, utcnow
@@ -65,7 +65,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
                              policy=Policy.from_config(config), clock=clock, plugins=plugins)
     conversations = Conversations(storage, threads, links, accounts, notifier, limits=service.limits, clock=clock,
                                   plugins=plugins)
-    confirmations = Confirmations(storage, threads, notifier, clock)
+    confirmations = Confirmations(storage, threads, notifier, clock, plugins=plugins)
     publisher = build_publisher(config, storage.publish_marker, cwd=site_folder(config, site),
                                 user_agent="blogengine-comments (publish on comment)")
     services = Services(clock=clock, threads=threads, storage=storage, links=links, accounts=accounts, mail=mail,

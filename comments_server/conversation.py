@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from comments_server.plugins import CommentPlugins
 from comments_server.accounts import Accounts, Identity, owners
 from comments_server.errors import ApiError
 from comments_server.health import Health, compute_health, median_seconds, response_seconds
@@ -28,6 +27,7 @@ from comments_server.models import (
     validate_body,
 )
 from comments_server.compose import LinkError, Notifier, account_stamp
+from comments_server.plugins import CommentPlugins
 from comments_server.reply_links import LinkRefusal, ReplyByLink, ReplyDraft, ReplyLinkRefused
 from comments_server.sanitize import render_comment
 from comments_server.storage import ConversationQuery, Storage

@@ -144,3 +144,22 @@ def test_a_server_given_the_site_folder_runs_its_plugins(make_site, tmp_path, ma
     assert post(app.test_client(), "casino night").status_code == 202
     [comment] = desk(app).storage.all_comments()
     assert comment.held_reason == 'blocklist: contains the word "casino"'
+
+
+def test_a_comment_published_from_its_confirmation_link_is_told_to_plugins(make_plugin_app, smtp,
+                                                                           tmp_path):
+    from tests.comments_server.test_mail_abuse import link, send, text_of
+    from tests.support.mail import mail_config
+    app = make_plugin_app(MODERATION="first-time", **mail_config(smtp))
+    add_author(app)
+    client = app.test_client()
+    storage = desk(app).storage
+    assert post(client, "My first comment.", author_email="rita@example.org").status_code == 202
+    storage.set_status(storage.all_comments()[0].id, Status.PUBLISHED)   # approved long ago
+    send(app)
+    assert post(client, "Returning with more.", author_email="rita@example.org").status_code == 202
+    send(app)
+    [publish] = [m for m in smtp.inbox.to("rita@example.org") if m["Subject"].startswith("Publish")]
+    assert published_log(tmp_path) == []
+    assert client.post(link(text_of(publish), "/notify/confirm/")).status_code == 200
+    assert [body for _id, body in published_log(tmp_path)] == ["Returning with more."]
