@@ -28,7 +28,8 @@ def comment_about_to_be_stored(comment: Any, body_html: str,
 
 @hookspec
 def comment_published(comment: Any, settings: dict[str, Any]) -> None:
-    """A comment was published: stored as published, or approved from the dashboard.
+    """A comment was published: stored as published, approved from the dashboard, or published
+    by its reader from a confirmation link.
 
     `comment`: the stored Comment (`id`, `thread`, `author_name`, `body`, `body_html`,
     `created_at`, ...). Return nothing; an exception is logged and changes nothing."""
