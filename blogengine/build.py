@@ -26,6 +26,7 @@ from blogengine.locate import CheckInputs, LinkProblem
 from blogengine.markup import make_markdown
 from blogengine.model import Entry, Listing, Site, build_site, output_path
 from blogengine.parse import Document, parse_document
+from blogengine.pluginhost import PluginSet, load_plugins
 from blogengine.plan import (Inputs, LastBuild, Plan, fingerprint, input_files, objects_to_keep,
                              plan_outputs, read_last_build, unchanged)
 from blogengine.render import (Output, RenderedSlice, RenderWork, data_outputs,
@@ -87,7 +88,9 @@ def build(config: SiteConfig, options: BuildOptions = BuildOptions(),
     """Build the site into the output folder, or raise BuildFailed and leave it untouched."""
     run = BuildRun(config, options, progress)
     try:
-        return run.execute()
+        report = run.execute()
+        run.plugins.run("build_finished", report=report, config=config)
+        return report
     finally:
         run.cache.close()
 
@@ -128,6 +131,7 @@ class BuildRun:
         self.chain = theme_chain(config)
         self.env = make_environment(config, self.chain)
         self.now = options.now or datetime.now(config.tz)
+        self.plugins = load_plugins(config)
         self.scanned, self.inputs = self.load()
         self.cache = BuildCache.for_output(config.root, self.out_dir)
 
@@ -139,7 +143,9 @@ class BuildRun:
                 and (previous.get("checked") or not self.options.check_links):
             return self.up_to_date(previous)
         documents, errors = self.parse(previous)
+        errors.extend(self.plugins.problems(documents))
         site = self.model(documents, errors)
+        self.plugins.run("site_built", site=site)
         warnings = self.bake_comments(site)
         outputs = self.plan(site, previous)
         written = self.render_and_write(outputs)
@@ -153,7 +159,8 @@ class BuildRun:
         scanned = scan_content(self.config.content_dir)
         inputs = Inputs(fingerprint=fingerprint(self.config, self.chain,
                                                 drafts=self.options.drafts,
-                                                future=self.options.future),
+                                                future=self.options.future)
+                        + self.plugins.digest(),
                         scan_ns=scan_ns,
                         sources={str(rel): stamp for _path, rel, stamp in scanned.markdown},
                         files=input_files(self.config, self.chain, scanned),
@@ -211,7 +218,7 @@ class BuildRun:
         The workers store each document in the build cache themselves, and hand back only what
         the model needs: bodies are read back from the cache by the pages that show them."""
         found: dict[int, Document] = {}
-        work = ParseWork(config=self.config, cache=self.cache)
+        work = ParseWork(config=self.config, cache=self.cache, plugins=self.plugins)
         for _count, results in parallel.run_chunks(_parse_slice, list(enumerate(sources)),
                                                    jobs=self.jobs, minimum=PARALLEL_SOURCES,
                                                    context=work):
@@ -288,7 +295,7 @@ class BuildRun:
         indexes = outputs.plan.render
         work = RenderWork(env=self.env, pages=outputs.pages, staging=staging,
                           digests=outputs.digests, fingerprint=self.inputs.fingerprint,
-                          cache=self.cache)
+                          cache=self.cache, plugins=self.plugins)
         done = 0
         total = RenderedSlice(templates=set(), written=0, errors=[], outputs={})
         for count, part in parallel.run_chunks(render_pages, indexes, jobs=self.jobs,
@@ -406,13 +413,14 @@ class ParseWork:
 
     config: SiteConfig
     cache: BuildCache
+    plugins: PluginSet = PluginSet()
 
 
 def _parse_slice(work: ParseWork, items: Sequence[tuple[int, SourceToParse]]
                  ) -> list[tuple[int, Document | BlogError]]:
     """Read and parse a slice of sources (in a build worker or the main process), store the
     documents in the cache, and hand back each one, without its body when it is stored."""
-    md = _markdown(not work.config.escape_html)
+    md = _markdown(not work.config.escape_html, work.plugins)
     results: list[tuple[int, Document | BlogError]] = []
     parsed: list[tuple[Document, FileStamp]] = []
     for position, (path, rel, stamp) in items:
@@ -437,5 +445,7 @@ def _parse_slice(work: ParseWork, items: Sequence[tuple[int, SourceToParse]]
 
 
 @lru_cache(maxsize=2)
-def _markdown(allow_html: bool) -> MarkdownIt:
-    return make_markdown(allow_html=allow_html)
+def _markdown(allow_html: bool, plugins: PluginSet) -> MarkdownIt:
+    md = make_markdown(allow_html=allow_html)
+    plugins.run("markdown_setup", md=md)
+    return md

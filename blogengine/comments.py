@@ -6,6 +6,7 @@ Importing this module loads nothing of the comment server: each call loads what 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,7 @@ def site_layer(config: SiteConfig, *, output_dir: Path | None = None) -> SiteLay
         enabled=config.comments.enabled,
         author_name=config.author.name,
         author_email=config.author.email,
+        plugins=functools.partial(_comment_plugins, config) if config.plugins.get("enabled") else None,
     )
 
 
@@ -56,6 +58,18 @@ def manifest_folder(config: SiteConfig) -> Path:
     if not (built / MANIFEST_NAME).is_file() and (served / MANIFEST_NAME).is_file():
         return served
     return built
+
+
+def _comment_plugins(config: SiteConfig) -> list[tuple[str, Any, dict[str, Any]]]:
+    """The site's enabled plugins, for its comment server (which calls their comment hooks)."""
+    from comments_server.site import ConfigError
+
+    from blogengine.pluginhost import load_plugins
+    try:
+        found = load_plugins(config)
+    except BlogError as exc:
+        raise ConfigError([str(error) for error in getattr(exc, "errors", [exc])]) from None
+    return [(plugin.name, plugin.module, dict(plugin.settings)) for plugin in found.plugins]
 
 
 def site_layer_of_folder(folder: Path) -> tuple[SiteLayer | None, list[str]]:

@@ -116,6 +116,8 @@ class SiteConfig:
     author: AuthorConfig = field(default_factory=AuthorConfig)
     comments: CommentsConfig = field(default_factory=CommentsConfig)
     deploy: DeployConfig = field(default_factory=DeployConfig)
+    # [plugins] enabled = [...] and a [plugins.NAME] table each: checked by pluginhost.py
+    plugins: dict[str, Any] = field(default_factory=dict)
 
     @property
     def content_dir(self) -> Path:

@@ -23,6 +23,7 @@ from blogengine.load import Asset, FileStamp
 from blogengine.markup import pygments_css
 from blogengine.model import (ATOM_URL, ROBOTS_URL, RSS_URL, SITEMAP_URL, THEME_PREFIX,
                               THREADS_URL, Entry, Listing, Site, output_path)
+from blogengine.pluginhost import PluginError, PluginSet
 from blogengine.shortcode_render import expand as expand_shortcodes, templates_key
 from blogengine.shortcodes import PLACEHOLDER
 from blogengine.sitefiles import robots_txt, sitemap_xml, threads_manifest
@@ -99,20 +100,25 @@ def site_pages(site: Site) -> list[Entry | Listing]:
     return [*site.entries, *site.listings]
 
 
-def render_page(env: jinja2.Environment, page: Entry | Listing) -> bytes:
-    """One page through its template; any template problem is a ThemeError naming file and line."""
+def render_page(env: jinja2.Environment, page: Entry | Listing,
+                plugins: PluginSet = PluginSet()) -> bytes:
+    """One page through its template, with the plugins' variables and HTML rewrites; any
+    template problem is a ThemeError naming file and line."""
     # The comment page shell is shown by the comment server, perhaps on another origin: its
     # links to the site are absolute.
     context = {"url_for": env.globals["absolute_url"]} if page.kind == "comment-page" else {}
+    if plugins:
+        context.update(plugins.page_context(page, env.globals.get("site")))
     try:
-        return env.get_template(TEMPLATES[page.kind]).render(page=page, **context).encode("utf-8")
+        html = env.get_template(TEMPLATES[page.kind]).render(page=page, **context)
+        return (plugins.page_html(page, html) if plugins else html).encode("utf-8")
     except jinja2.TemplateSyntaxError as exc:
         raise ThemeError(f"template syntax error: {exc.message}",
                          path=exc.filename or exc.name, line=exc.lineno) from None
     except jinja2.TemplateNotFound as exc:
         raise ThemeError(f"template {exc.name!r} not found in the theme chain "
                          f"(needed for {page.url})") from None
-    except ContentError:
+    except (ContentError, PluginError):
         raise    # a shortcode's problem, reported at its line in the content file
     except Exception as exc:  # any error raised while a template runs is the template's
         path, line = _template_position(exc.__traceback__)
@@ -141,6 +147,7 @@ class RenderWork:
     digests: Digests
     fingerprint: str
     cache: BuildCache
+    plugins: PluginSet = PluginSet()
 
 
 def render_pages(work: RenderWork, indexes: Sequence[int]) -> RenderedSlice:
@@ -155,8 +162,8 @@ def render_pages(work: RenderWork, indexes: Sequence[int]) -> RenderedSlice:
         rel = output_path(page.url)
         recorder = env.recorder = Recorder()
         try:
-            body = render_page(env, page)
-        except (ThemeError, ContentError) as exc:
+            body = render_page(env, page, work.plugins)
+        except (ThemeError, ContentError, PluginError) as exc:
             errors.append(exc)
             continue
         finally:

@@ -25,6 +25,7 @@ from comments_server.links import SiteLinks
 from comments_server.mail import MailSettings, OutboxSender
 from comments_server.manifest import ManifestError, ThreadIndex
 from comments_server.models import Limits
+from comments_server.plugins import CommentPlugins
 from comments_server.publish import Publisher, build_publisher
 from comments_server.ratelimit import init_rate_limits
 from comments_server.receipts import Receipts
@@ -50,7 +51,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
     `site` is a site's settings as the generator gives them (`blogengine serve`); `demo_login`
     the demo author's credentials the login page shows, which only site.development_app passes."""
     # Construct: each part from the ones above it, whole.
-    config = checked_config(test_config, site)
+    config, layer = checked_config(test_config, site)
+    plugins = CommentPlugins(layer.plugins() if layer is not None and layer.plugins is not None else ())
     threads = load_threads(config)
     storage = open_storage(config["DATABASE_URL"], auto_migrate=config["AUTO_MIGRATE"])
     links = SiteLinks(threads, config["SITE_URL"])
@@ -60,9 +62,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
     notifier = build_notifier(config, mail, links, sender, clock, storage)
     service = CommentService(storage, threads, accounts=accounts, notifier=notifier,
                              secret_key=config["SECRET_KEY"], limits=Limits.from_config(config),
-                             policy=Policy.from_config(config), clock=clock)
-    conversations = Conversations(storage, threads, links, accounts, notifier, limits=service.limits, clock=clock)
-    confirmations = Confirmations(storage, threads, notifier, clock)
+                             policy=Policy.from_config(config), clock=clock, plugins=plugins)
+    conversations = Conversations(storage, threads, links, accounts, notifier, limits=service.limits, clock=clock,
+                                  plugins=plugins)
+    confirmations = Confirmations(storage, threads, notifier, clock, plugins=plugins)
     publisher = build_publisher(config, storage.publish_marker, cwd=site_folder(config, site),
                                 user_agent="blogengine-comments (publish on comment)")
     services = Services(clock=clock, threads=threads, storage=storage, links=links, accounts=accounts, mail=mail,
@@ -95,15 +98,17 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
     return app
 
 
-def checked_config(test_config: Mapping[str, Any] | None, site: SiteLayer | None) -> dict[str, Any]:
-    """The merged settings (defaults, file, environment, `test_config`); ConfigError lists every problem.
+def checked_config(test_config: Mapping[str, Any] | None,
+                   site: SiteLayer | None) -> tuple[dict[str, Any], SiteLayer | None]:
+    """The merged settings (defaults, file, environment, `test_config`) and the site they were read
+    for (given, or the SITE folder); ConfigError lists every problem.
 
     `test_config` may also hold Flask's own keys (DEBUG, TESTING, ...)."""
     cfg = load_config(test_config, extra_keys=frozenset(Flask.default_config), site=site)
     problems = cfg.problems + validate(cfg)
     if problems:
         raise ConfigError(problems)
-    return cfg.values
+    return cfg.values, cfg.site
 
 
 def load_threads(config: Mapping[str, Any]) -> ThreadIndex:

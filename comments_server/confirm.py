@@ -11,6 +11,7 @@ from datetime import datetime
 from comments_server.compose import ConfirmLink, LinkError, Notifier
 from comments_server.manifest import ThreadIndex
 from comments_server.models import Comment, Status, Thread
+from comments_server.plugins import CommentPlugins
 from comments_server.storage import Storage
 
 
@@ -35,8 +36,9 @@ class Confirmations:
     """Open and use readers' confirmation links."""
 
     def __init__(self, storage: Storage, threads: ThreadIndex, notifier: Notifier,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], plugins: CommentPlugins | None = None) -> None:
         self.storage = storage
+        self.plugins = plugins or CommentPlugins()
         self.threads = threads
         self.notifier = notifier
         self.clock = clock
@@ -76,6 +78,8 @@ class Confirmations:
         mail = self.notifier.for_published(thread, parent)
         published = self.storage.set_status(comment.id, Status.PUBLISHED, mail, self.clock())
         self.notifier.wake()
+        if published is not None:
+            self.plugins.published(published)
         return published
 
 

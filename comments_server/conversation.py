@@ -27,6 +27,7 @@ from comments_server.models import (
     validate_body,
 )
 from comments_server.compose import LinkError, Notifier, account_stamp
+from comments_server.plugins import CommentPlugins
 from comments_server.reply_links import LinkRefusal, ReplyByLink, ReplyDraft, ReplyLinkRefused
 from comments_server.sanitize import render_comment
 from comments_server.storage import ConversationQuery, Storage
@@ -128,8 +129,10 @@ class Conversations:
     accounts and the notifier, with the comment limits and the clock of the comment service."""
 
     def __init__(self, storage: Storage, threads: ThreadIndex, links: SiteLinks, accounts: Accounts,
-                 notifier: Notifier, *, limits: Limits, clock: Callable[[], datetime]) -> None:
+                 notifier: Notifier, *, limits: Limits, clock: Callable[[], datetime],
+                 plugins: CommentPlugins | None = None) -> None:
         self.storage = storage
+        self.plugins = plugins or CommentPlugins()
         self.threads = threads
         self.links = links
         self.accounts = accounts
@@ -331,6 +334,7 @@ class Conversations:
         updated = self.storage.set_status(comment_id, Status.PUBLISHED, mail, self.clock())
         self.notifier.wake()
         assert updated is not None
+        self.plugins.published(updated)
         return updated
 
     def mark_spam(self, comment_id: int) -> None:

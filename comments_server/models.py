@@ -89,6 +89,7 @@ class NewComment:
     edit_token_hash: str | None
     uid: str = ""            # empty: the store gives the comment a fresh one
     author_id: int | None = None   # the author account that posted it (dashboard or its API token)
+    held_reason: str | None = None   # why a plugin held it for moderation (shown in the dashboard)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from comments_server.models import (
     validate_new_comment,
     validate_thread_path,
 )
+from comments_server.plugins import CommentPlugins
 from comments_server.sanitize import count_links, plain_html, render_comment
 from comments_server.storage import MailBuilder, Storage, ThreadCounts
 from comments_server.storage.once import FormTokenUsed, IdempotentWrite, Once, RequestSeen
@@ -154,8 +155,10 @@ class CommentService:
         limits: Limits,
         policy: Policy,
         clock: Callable[[], datetime] = utcnow,
+        plugins: CommentPlugins | None = None,
     ) -> None:
         self.storage = storage
+        self.plugins = plugins or CommentPlugins()
         self.threads = threads
         self.accounts = accounts
         self.notifier = notifier
@@ -341,6 +344,8 @@ class CommentService:
         # fields, the rate limit before them; then the thread, the parent, the honeypot, the form token).
         body_html = render_comment(fields.body)
         status = Status.PUBLISHED
+        held: tuple[Status, str] | None = None
+        held_reason: str | None = None
         if not is_author:
             links = count_links(body_html)
             if self.limits.max_links is not None and links > self.limits.max_links:
@@ -351,9 +356,14 @@ class CommentService:
             status, confirm_publish = self._moderate(fields)
             if tokenless and self.policy.form_without_token == "hold":
                 status, confirm_publish = Status.PENDING, False
+            held = self.plugins.check(fields, body_html)
+            if held is not None:
+                status, confirm_publish, held_reason = held[0], False, held[1]
         else:
             confirm_publish = False
         published = status == Status.PUBLISHED
+        if held is not None and held[0] is Status.SPAM:
+            body_html = plain_html(fields.body)   # spam is never published: no Markdown kept
         write = None
         if keyed is not None:
             expires = self.clock() + timedelta(seconds=self.policy.idempotency_key_ttl)
@@ -363,7 +373,8 @@ class CommentService:
         try:
             comment = self._store(fields, thread, body_html, status, is_author, ip, token,
                                   author_id=author.id if author else None,
-                                  mail=self._mail(thread, parent, confirm_publish), once=once)
+                                  mail=self._mail(thread, parent, confirm_publish) if status is not Status.SPAM else None,
+                                  once=once, held_reason=held_reason)
         except RequestSeen:
             # The same request, on this instance or another, stored its comment a moment earlier.
             assert keyed is not None
@@ -374,6 +385,8 @@ class CommentService:
             raise ApiError(400, "used", "this form has posted its comment; reload the page to post another",
                            "form_token") from None
         self.notifier.wake()
+        if published:
+            self.plugins.published(comment)
         return PostResult(comment, token)
 
     def _mail(self, thread: Thread, parent: Comment | None, confirm_publish: bool) -> MailBuilder | None:
@@ -418,7 +431,7 @@ class CommentService:
     def _store(
         self, fields: CommentInput, thread: Thread, body_html: str, status: Status,
         is_author: bool, ip: str | None, token: str | None, *, author_id: int | None = None,
-        mail: MailBuilder | None = None, once: Once | None = None,
+        mail: MailBuilder | None = None, once: Once | None = None, held_reason: str | None = None,
     ) -> Comment:
         return self.storage.add_comment(
             NewComment(
@@ -428,6 +441,7 @@ class CommentService:
                 notify_replies=fields.notify_replies, body=fields.body, body_html=body_html,
                 created_at=self.clock(), ip=clean_ip(ip),
                 edit_token_hash=hash_token(token) if token else None, author_id=author_id,
+                held_reason=held_reason,
             ),
             mail,
             once,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from comments_server.demo import DemoLogin
+    from comments_server.plugins import PluginEntry
     from comments_server.storage.sql import SqlStorage
     from comments_server.transfer import ImportReport
 
@@ -46,6 +47,9 @@ class SiteLayer:
     enabled: bool = True         # [comments] enabled
     author_name: str = ""        # [author] name and email: the demo login of a sample site (demo.py)
     author_email: str = ""
+    # The site's enabled plugins as (name, module, settings), loaded when an app is made (only
+    # then: a build asks the layer for other things); raises ConfigError. See plugins.py.
+    plugins: Callable[[], Sequence[PluginEntry]] | None = None
 
 
 class StoreError(Exception):

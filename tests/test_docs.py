@@ -77,12 +77,26 @@ def test_ci_runs_the_readme_test_command():
 # The settings tables are made from the code -----------------------------------------------------
 
 
-@pytest.mark.parametrize("page", [docs_tables.SETTINGS_PAGE, docs_tables.CONFIG_PAGE], ids=lambda p: p.name)
+@pytest.mark.parametrize("page", [docs_tables.SETTINGS_PAGE, docs_tables.CONFIG_PAGE, docs_tables.HOOKS_PAGE],
+                         ids=lambda p: p.name)
 def test_settings_table_is_what_the_code_says(page):
     mark, expected = docs_tables.expected_tables()[page]
     actual = docs_tables.generated_block(page.read_text(encoding="utf-8"), mark)
     assert actual == expected, (
         f"docs/{page.name}: the table differs from the code; run `python -m tests.support.docs_tables --write`")
+
+
+def test_every_plugin_hook_is_listed_with_its_arguments():
+    from blogengine import hookspecs
+    from comments_server import hookspecs as comment_hookspecs
+
+    block = docs_tables.generated_block(PAGES["plugins.md"], docs_tables.HOOKS_MARK)
+    names = [n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "blogengine_spec")]
+    names += [n for n in dir(comment_hookspecs) if hasattr(getattr(comment_hookspecs, n), "blogengine_spec")]
+    assert len(names) == 10 and set(hookspecs.COMMENT_HOOKS) <= set(names)
+    for name in names:
+        assert f"#### `{name}(" in block
+    assert "#### `page_html(page, html, settings)`" in block
 
 
 def test_every_config_key_says_what_it_does():

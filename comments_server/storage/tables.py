@@ -102,6 +102,8 @@ comments = Table(
     Column("snoozed_until", UTCDateTime, nullable=True),
     # Put back in the queue by an author (migration 0009): only author replies after it answer it.
     Column("reopened_at", UTCDateTime, nullable=True),
+    # Why a plugin held it for moderation or filed it as spam (migration 0010); NULL otherwise.
+    Column("held_reason", String(500), nullable=True),
     # Migration 0001 passed an already-prefixed name through the naming convention; every migrated
     # database has this doubled name, so databases created from this table must have it too.
     CheckConstraint("status IN ('published', 'pending', 'spam', 'deleted')",

@@ -264,3 +264,66 @@ def test_shortcode_template_change_rerenders_exactly_the_pages_using_it(site):
     assert site.check().pages_rendered > 1     # p7 and the listings that show its summary
     shutil.rmtree(templates)
     assert site.check().pages_rendered > 2
+
+
+PLUGIN_CONFIG = '\n[plugins]\nenabled = ["mark", "footer"]\n[plugins.footer]\nnote = "first"\n'
+FOOTER_PLUGIN = '''
+from pathlib import Path
+from blogengine.hookspecs import hookimpl
+
+SETTINGS = {"note": "", "file": "footer.txt"}
+
+@hookimpl
+def plugin_inputs(settings):
+    return [Path(settings["file"])]
+
+@hookimpl
+def page_html(html, settings):
+    text = Path(__file__).parent.parent.joinpath(settings["file"]).read_text().strip()
+    return html.replace("</body>", "<p>%s %s VERSION</p></body>" % (settings["note"], text))
+'''
+
+
+@pytest.fixture
+def plugin_site(make_site, tmp_path):
+    from tests.support.site import BASIC_CONFIG
+    files = {f"content/posts/p{i}.md": post(f"Post {i}", f"2024-0{i + 1}-01", body=f"==Post {i}==")
+             for i in range(5)}
+    files["plugins/footer.py"] = FOOTER_PLUGIN.replace("VERSION", "v1")
+    files["footer.txt"] = "from a file"
+    root = make_site(files, config=BASIC_CONFIG + PLUGIN_CONFIG)
+    checker = Checker(root, tmp_path)
+    checker.check()
+    age(root)
+    checker.incremental()
+    assert "<p>first from a file v1</p>" in (root / "public/index.html").read_text()
+    assert "<mark>Post 1</mark>" in (root / "public/2024/02/post-1/index.html").read_text()
+    return checker
+
+
+def test_a_site_with_plugins_builds_incrementally_as_from_scratch(plugin_site):
+    report = plugin_site.check()
+    assert report.up_to_date
+    path = plugin_site.root / "content/posts/p2.md"
+    path.write_text(path.read_text().replace("==Post 2==", "==Post two=="))
+    report = plugin_site.check()
+    assert 0 < report.pages_rendered < report.pages_written
+
+
+@pytest.mark.parametrize("change", ["source", "settings", "declared input"])
+def test_changing_a_plugin_renders_every_page_again(plugin_site, change):
+    root = plugin_site.root
+    if change == "source":
+        (root / "plugins/footer.py").write_text(FOOTER_PLUGIN.replace("VERSION", "v2"))
+        expected = "<p>first from a file v2</p>"
+    elif change == "settings":
+        config = root / "blogengine.toml"
+        config.write_text(config.read_text().replace('note = "first"', 'note = "second"'))
+        expected = "<p>second from a file v1</p>"
+    else:
+        (root / "footer.txt").write_text("from an edited file")
+        expected = "<p>first from an edited file v1</p>"
+    report = plugin_site.check()
+    assert report.pages_rendered == report.pages_written
+    assert all(expected in page.read_text() for page in (root / "public").rglob("*.html")
+               if "</body>" in page.read_text())

@@ -59,6 +59,7 @@ EXPECTED_DEFAULTS = {
     "author": AuthorConfig(name="", email=""),
     "comments": CommentsConfig(enabled=True, url="", database_url="", server={}),
     "deploy": DeployConfig(),
+    "plugins": {},
 }
 
 

@@ -40,14 +40,15 @@ def engine(db_url):
 
 
 def test_revisions_are_a_single_line_with_telling_names():
-    assert [r.revision for r in REVISIONS] == ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009"]
+    assert [r.revision for r in REVISIONS] == ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"]
     assert all(r.doc for r in REVISIONS)
     files = sorted(p.name for p in (schema.MIGRATIONS_DIR / "versions").glob("*.py"))
     assert files == ["0001_create_comments.py", "0002_add_comment_uid.py",
                      "0003_add_authors_and_dismissals.py", "0004_add_outbox.py",
                      "0005_add_mentions.py", "0006_add_thread_versions.py",
                      "0007_never_reuse_ids_add_used_form_tokens_and_idempotency_keys.py",
-                     "0008_add_reader_addresses.py", "0009_add_comment_reopened_at.py"]
+                     "0008_add_reader_addresses.py", "0009_add_comment_reopened_at.py",
+                     "0010_add_comment_held_reason.py"]
 
 
 # Rows as the first schema had them; every later revision must keep them readable.
@@ -215,3 +216,22 @@ def test_concurrent_first_starts_migrate_once(db_url):
 def test_bad_database_url_is_a_config_error(manifest):
     with pytest.raises(ConfigError, match="DATABASE_URL"):
         create_app({"SECRET_KEY": SECRET, "DATABASE_URL": "mysql://x/y", "THREADS_MANIFEST": str(manifest)})
+
+
+def test_0010_leaves_existing_comments_without_a_held_reason(engine):
+    """Comments from before plugins were held by nobody: NULL, and the dashboard shows no reason."""
+    schema.upgrade(engine, "0009")
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(INSERT_V2, {"author": False, "notify": False, "body": "held", "created": created,
+                                 "uid": "h"})
+        conn.execute(text("UPDATE comments SET status = 'pending'"))
+    schema.upgrade(engine, "0010")
+    with engine.begin() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT held_reason FROM comments"))] == [None]
+    schema.upgrade(engine)
+    store = SqlStorage(engine)
+    [comment] = store.all_comments()
+    assert (comment.status, comment.held_reason) == (Status.PENDING, None)
+    added = store.add_comment(row(status=Status.PENDING, held_reason="blocklist: links to x.example"))
+    assert store.get_comment(added.id).held_reason == "blocklist: links to x.example"

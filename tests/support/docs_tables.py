@@ -7,7 +7,9 @@ Two tables sit between markers in the docs pages:
   `comments_server.settings.SETTINGS`: name, `COMMENTS_` variable, default and help;
 - the keys of `blogengine.toml` (docs/configuration.md): every field of `SiteConfig` and of its
   nested tables with its default, from the dataclasses; the meaning column is written by hand
-  and kept when the table is rewritten.
+  and kept when the table is rewritten;
+- every plugin hook (docs/plugins.md), from the hook specifications of blogengine/hookspecs.py
+  and comments_server/hookspecs.py: name, arguments and docstring.
 
 tests/test_docs.py checks that each table is exactly what this module makes, so a setting added,
 renamed or given another default fails the tests until the docs say so.
@@ -22,7 +24,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import inspect
+import textwrap
+from types import ModuleType
+
+from blogengine import hookspecs as build_hooks
 from blogengine.config import SiteConfig
+from comments_server import hookspecs as comment_hooks
 from comments_server.settings import SETTINGS
 from tests.support import REPO
 
@@ -32,6 +40,8 @@ CONFIG_PAGE = DOCS / "configuration.md"
 SETTINGS_MARK = "settings"
 CONFIG_MARK = "blogengine.toml"
 NO_MEANING = "TODO: say what this key does"
+HOOKS_PAGE = DOCS / "plugins.md"
+HOOKS_MARK = "hooks"
 
 
 def begin(mark: str) -> str:
@@ -119,6 +129,28 @@ def config_meanings(block: str) -> dict[str, str]:
     return {cells[0]: cells[-1] for cells in table_rows(block) if len(cells) == 3}
 
 
+# Plugin hooks ---------------------------------------------------------------------------------
+
+
+def hook_specs(module: ModuleType) -> list[tuple[str, str, str]]:
+    """(name, arguments, docstring) of every hook specification of a module, in source order."""
+    marker = f"{module.hookspec.project_name}_spec"
+    found = [(inspect.getsourcelines(f)[1], name, f) for name, f in vars(module).items()
+             if inspect.isfunction(f) and hasattr(f, marker)]
+    return [(name, ", ".join(inspect.signature(f).parameters), inspect.getdoc(f) or "")
+            for _line, name, f in sorted(found)]
+
+
+def hooks_reference() -> str:
+    """Every hook, as docs/plugins.md lists it: the build's, then the comment server's."""
+    parts = []
+    for title, module in (("The build", build_hooks), ("The comment server", comment_hooks)):
+        parts.append(f"### {title} (`{module.__name__}`)")
+        for name, arguments, doc in hook_specs(module):
+            parts.append(f"#### `{name}({arguments})`\n\n{textwrap.dedent(doc)}")
+    return "\n\n".join(parts)
+
+
 # Reading and writing the pages ----------------------------------------------------------------
 
 
@@ -140,7 +172,8 @@ def expected_tables() -> dict[Path, tuple[str, str]]:
     """For each page: (marker, the table it should hold)."""
     config_block = generated_block(CONFIG_PAGE.read_text(encoding="utf-8"), CONFIG_MARK)
     return {SETTINGS_PAGE: (SETTINGS_MARK, settings_table()),
-            CONFIG_PAGE: (CONFIG_MARK, config_table(config_meanings(config_block)))}
+            CONFIG_PAGE: (CONFIG_MARK, config_table(config_meanings(config_block))),
+            HOOKS_PAGE: (HOOKS_MARK, hooks_reference())}
 
 
 def main(argv: list[str]) -> int:

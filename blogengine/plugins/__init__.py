@@ -1,0 +1,1 @@
+"""The example plugins shipped with blogengine, enabled by name in `[plugins] enabled`."""
