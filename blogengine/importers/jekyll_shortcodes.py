@@ -43,6 +43,13 @@ def _params(text: str) -> tuple[dict[str, str], list[str], list[str]]:
     return named, positional, unreadable
 
 
+def _video_id(text: str) -> str:
+    """An id, or the id in a video's URL (`{% youtube https://www.youtube.com/embed/ID %}`)."""
+    found = re.search(r"(?:youtube(?:-nocookie)?\.com/(?:embed/|watch\?v=|v/)|youtu\.be/"
+                      r"|vimeo\.com/(?:video/)?)([\w-]+)", text)
+    return found.group(1) if found else text
+
+
 def _video(site: str, video: str, title: str | None) -> str | None:
     valid = _YOUTUBE_ID if site == "youtube" else _VIMEO_ID
     if not valid.fullmatch(video):
@@ -109,7 +116,7 @@ def includes_to_shortcodes(body: str, leftover: set[str]) -> str:
         if not parts:
             return match.group(0)
         made = _gist(None, parts[0], parts[1] if len(parts) > 1 else None) if name == "gist" \
-            else _video(name, parts[0], None)
+            else _video(name, _video_id(parts[0]), None)
         return match.group(0) if made is None else made
 
     body = re.sub(_TAG + r"include(?:_cached)?\s+([\w./-]+)([^%]*?)" + _END, include, body)
