@@ -55,8 +55,8 @@ def _video(site: str, video: str, title: str | None) -> str | None:
     if not valid.fullmatch(video):
         return None
     # A Jekyll include seldom names its video; ours names the player for screen readers.
-    return call("video", **{site: video,
-                            "title": title or f"{'YouTube' if site == 'youtube' else 'Vimeo'} video {video}"})
+    named = title or f"{'YouTube' if site == 'youtube' else 'Vimeo'} video {video}"
+    return call("video", **{site: video, "title": named})
 
 
 def _from_include(name: str, args: str, leftover: set[str]) -> str | None:

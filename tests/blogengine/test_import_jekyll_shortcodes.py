@@ -76,7 +76,8 @@ def test_imported_site_builds_with_the_calls_rendered(imported):
     by_slug = {url.rstrip("/").rsplit("/", 1)[-1]: article for url, article in found.items()}
     videos = by_slug["layout-header-video"].select("figure.sc-video")
     assert [v["data-embed"].split("?")[0] for v in videos] == [
-        "https://www.youtube-nocookie.com/embed/XsxDH4HcOWA", "https://player.vimeo.com/video/97649261"]
+        "https://www.youtube-nocookie.com/embed/XsxDH4HcOWA",
+        "https://player.vimeo.com/video/97649261"]
     assert by_slug["welcome-to-jekyll"].select_one("figure.sc-video a")["href"] == \
         "https://www.youtube.com/watch?v=JLMbpiywVxQ"
     captions = [f.figcaption.get_text(" ", strip=True)
