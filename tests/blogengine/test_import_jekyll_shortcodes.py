@@ -138,3 +138,36 @@ def test_liquid_in_include_arguments_is_reported_and_kept(tmp_path):
     assert "_posts/2020-01-02-vars.md: Liquid left as text:" in output
     assert "include figure (Liquid in image_path)" in output
     assert "include video (Liquid in id)" in output
+
+
+@pytest.mark.parametrize(("liquid", "expected"), [
+    ('{% include youtube.html video_id="M7lc1UVf-VE" %}',
+     '{{< video youtube="M7lc1UVf-VE" title="YouTube video M7lc1UVf-VE" >}}'),
+    ("{% include youtube.html M7lc1UVf-VE %}",
+     '{{< video youtube="M7lc1UVf-VE" title="YouTube video M7lc1UVf-VE" >}}'),
+    ('{% include vimeo.html id="76979871" title="A talk" %}',
+     '{{< video vimeo="76979871" title="A talk" >}}'),
+    ("{% vimeo 76979871 %}", '{{< video vimeo="76979871" title="Vimeo video 76979871" >}}'),
+    ('{% include image.html url="/a.png" description="A *tiny* chart" %}',
+     '{{< figure src="/a.png" caption="A *tiny* chart" >}}'),
+    ("{% include figure.html src='/b.png' alt='B' caption='Bee' %}",
+     '{{< figure src="/b.png" alt="B" caption="Bee" >}}'),
+    ('{% include gist.html user="parkr" id="931c1c8d465a04042403" file="a.md" %}',
+     '{{< gist "parkr" "931c1c8d465a04042403" "a.md" >}}'),
+    ("{% gist parkr/931c1c8d465a04042403 jekyll-private-gist.markdown %}",
+     '{{< gist "parkr" "931c1c8d465a04042403" "jekyll-private-gist.markdown" >}}'),
+    ("{% gist 931c1c8d465a04042403 %}", "<https://gist.github.com/931c1c8d465a04042403>"),
+])
+def test_common_include_forms_become_calls(liquid, expected):
+    from blogengine.importers.jekyll_text import liquid_to_markdown
+    leftover: set[str] = set()
+    assert liquid_to_markdown(liquid + "\n", leftover).strip() == expected
+    assert leftover == set()
+
+
+def test_a_video_include_with_no_valid_id_is_left_and_reported():
+    from blogengine.importers.jekyll_text import liquid_to_markdown
+    leftover: set[str] = set()
+    text = '{% include video id="not an id!" provider="youtube" %}\n'
+    assert liquid_to_markdown(text, leftover) == text
+    assert leftover == {"include"}
