@@ -74,6 +74,7 @@ def liquid_to_markdown(body: str, leftover: set[str], includes: Path | None = No
     raws: list[str] = []
     body = includes_to_shortcodes(_stash_raw(body, raws), leftover)
     body = _includes(body, includes, leftover, raws)
+    body = includes_to_shortcodes(body, leftover)   # those an inlined include made
     body = re.sub(r"\{%-?\s*highlight\s+([\w+-]+)[^%]*-?%\}\n?(.*?)\{%-?\s*endhighlight\s*-?%\}",
                   fence, body, flags=re.DOTALL)
     body = re.sub(r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}\n?", "", body,

@@ -171,3 +171,13 @@ def test_a_video_include_with_no_valid_id_is_left_and_reported():
     text = '{% include video id="not an id!" provider="youtube" %}\n'
     assert liquid_to_markdown(text, leftover) == text
     assert leftover == {"include"}
+
+
+def test_a_video_tag_inside_an_inlined_include_becomes_a_call(tmp_path):
+    from blogengine.importers.jekyll_text import liquid_to_markdown
+    (tmp_path / "talk.html").write_text("<p>Talk</p>\n{% youtube {{ include.v }} %}\n")
+    leftover: set[str] = set()
+    body = liquid_to_markdown('{% include talk.html v="M7lc1UVf-VE" %}\n', leftover, tmp_path)
+    assert body == ('<p>Talk</p>\n'
+                    '{{< video youtube="M7lc1UVf-VE" title="YouTube video M7lc1UVf-VE" >}}\n')
+    assert leftover == set()
