@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
+from blogengine.importers.jekyll_shortcodes import includes_to_shortcodes
 from blogengine.importers.plan import Entry, Plan
 
 # A marker for a link whose URL is known once every post has been read.
@@ -61,16 +62,19 @@ def _includes(body: str, folder: Path | None, leftover: set[str], raws: list[str
 
 
 def liquid_to_markdown(body: str, leftover: set[str], includes: Path | None = None) -> str:
-    """Liquid that Jekyll would have run: includes put in place (from `includes`, the site's
-    _includes/), highlight blocks become fenced code, comments vanish, a plugin's blocks keep
-    their text, YouTube tags become links, raw/endraw and site.baseurl vanish, post_url and link
+    """Liquid that Jekyll would have run: video, figure and gist includes and tags become
+    shortcode calls (see jekyll_shortcodes), other includes put in place (from `includes`, the
+    site's _includes/), highlight blocks become fenced code, comments vanish, a plugin's blocks keep
+    their text, raw/endraw and site.baseurl vanish, post_url and link
     become markers (see resolve_links); other tags are left as text (blogengine never runs post
     text) and named in `leftover`. Text inside {% raw %} is left as it is."""
     def fence(match: re.Match[str]) -> str:
         return f"```{match.group(1)}\n{match.group(2).strip(chr(10))}\n```"
 
     raws: list[str] = []
-    body = _includes(_stash_raw(body, raws), includes, leftover, raws)
+    body = includes_to_shortcodes(_stash_raw(body, raws), leftover)
+    body = _includes(body, includes, leftover, raws)
+    body = includes_to_shortcodes(body, leftover)   # those an inlined include made
     body = re.sub(r"\{%-?\s*highlight\s+([\w+-]+)[^%]*-?%\}\n?(.*?)\{%-?\s*endhighlight\s*-?%\}",
                   fence, body, flags=re.DOTALL)
     body = re.sub(r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}\n?", "", body,
@@ -81,7 +85,7 @@ def liquid_to_markdown(body: str, leftover: set[str], includes: Path | None = No
     body = re.sub(r"\{\{-?\s*(?:site\.baseurl|site\.url|site\.github\.url)\s*-?\}\}", "", body)
     body = re.sub(r"\{%-?\s*(post_url|link)\s+([^\s%]+)\s*-?%\}",
                   lambda m: f"\x00{m.group(1)}:{m.group(2)}\x00", body)
-    for match in re.finditer(r"\{%-?\s*(\w+)|\{\{", body):
+    for match in re.finditer(r"\{%-?\s*(\w+)|\{\{(?!< )", body):   # not our own calls
         leftover.add(match.group(1) or "{{ }}")
     body = re.sub(r"\{%-?\s*(?:raw|endraw)\s*-?%\}", "", body)   # a raw never closed
     for _depth in range(4):   # raw text inside raw text that an include brought

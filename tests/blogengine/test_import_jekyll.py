@@ -206,6 +206,7 @@ def test_includes_are_put_in_place_and_raw_text_is_left_alone(tmp_path):
     assert result.exit_code == 0, result.output
     body = (site / "content/posts/one.md").read_text(encoding="utf-8")
     assert "#### Tools used\n\n- Pogo\n" in body
-    assert "<https://www.youtube.com/watch?v=gpz8aPXwd18>" in body
+    # A video tag becomes the click-to-load shortcode (was: a plain link before shortcodes).
+    assert '{{< video youtube="gpz8aPXwd18" title="YouTube video gpz8aPXwd18" >}}' in body
     assert "{% include tools.md %}\n{% include missing.html %}" in body
     assert "_posts/2019-05-31-one.md: Liquid left as text: include" in result.output
