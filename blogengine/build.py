@@ -21,10 +21,11 @@ from blogengine.config import SiteConfig
 from blogengine.conversations import bake_conversations, conversations_version
 from blogengine.deps import Digests, object_digests
 from blogengine.errors import BlogError, BuildFailed, ContentError
+from blogengine.images import ImageSite, image_site, rewrite_images, shortcode_images
 from blogengine.load import FileStamp, ScannedContent, read_source, scan_content
 from blogengine.locate import CheckInputs, LinkProblem
 from blogengine.markup import make_markdown
-from blogengine.model import Entry, Listing, Site, build_site, output_path
+from blogengine.model import THEME_PREFIX, Entry, Listing, Site, build_site, output_path
 from blogengine.parse import Document, parse_document
 from blogengine.pluginhost import PluginSet, load_plugins
 from blogengine.plan import (Inputs, LastBuild, Plan, fingerprint, input_files, objects_to_keep,
@@ -130,6 +131,7 @@ class BuildRun:
         self.jobs = parallel.worker_count(options.jobs)
         self.chain = theme_chain(config)
         self.env = make_environment(config, self.chain)
+        self.env.globals["image_site"] = self.image_site()
         self.now = options.now or datetime.now(config.tz)
         self.plugins = load_plugins(config)
         self.scanned, self.inputs = self.load()
@@ -206,7 +208,13 @@ class BuildRun:
                 parse.append((path, rel, stamp))
         errors: list[BlogError] = list(self.scanned.errors)
         by_rel = {doc.source.rel: doc for doc in self.parse_sources(parse, errors)}
-        by_rel.update(self.cache.documents(reuse) if reuse else {})
+        cached_docs = self.cache.documents(reuse) if reuse else {}
+        # A document whose images changed is made again: its HTML holds their sizes.
+        stale = {rel for rel, doc in cached_docs.items()
+                 if not all(image.still_current() for image in doc.images)}
+        again = [item for item in self.scanned.markdown if str(item[1]) in stale]
+        by_rel.update({doc.source.rel: doc for doc in self.parse_sources(again, errors)})
+        by_rel.update({rel: doc for rel, doc in cached_docs.items() if rel not in stale})
         documents = [by_rel[str(rel)] for _path, rel, _stamp in self.scanned.markdown
                      if str(rel) in by_rel]
         return documents, errors
@@ -218,7 +226,8 @@ class BuildRun:
         The workers store each document in the build cache themselves, and hand back only what
         the model needs: bodies are read back from the cache by the pages that show them."""
         found: dict[int, Document] = {}
-        work = ParseWork(config=self.config, cache=self.cache, plugins=self.plugins)
+        work = ParseWork(config=self.config, cache=self.cache, plugins=self.plugins,
+                         images=self.image_site())
         for _count, results in parallel.run_chunks(_parse_slice, list(enumerate(sources)),
                                                    jobs=self.jobs, minimum=PARALLEL_SOURCES,
                                                    context=work):
@@ -231,6 +240,12 @@ class BuildRun:
                 else:
                     errors.append(result)
         return [found[position] for position in sorted(found)]
+
+    def image_site(self) -> ImageSite | None:
+        """Where local images are found, or None when [images] is off."""
+        if not self.config.images.enabled:
+            return None
+        return image_site(self.config, [theme.static for theme in self.chain], THEME_PREFIX)
 
     def model(self, documents: list[Document], errors: list[BlogError]) -> Site:
         """The site model; every error so far, the model's own included, fails the build."""
@@ -414,6 +429,7 @@ class ParseWork:
     config: SiteConfig
     cache: BuildCache
     plugins: PluginSet = PluginSet()
+    images: ImageSite | None = None
 
 
 def _parse_slice(work: ParseWork, items: Sequence[tuple[int, SourceToParse]]
@@ -434,6 +450,7 @@ def _parse_slice(work: ParseWork, items: Sequence[tuple[int, SourceToParse]]
         except BlogError as exc:
             results.append((position, exc))
             continue
+        document = _with_images(document, work.images)
         parsed.append((document, stamp))
         results.append((position, document))
     try:
@@ -442,6 +459,23 @@ def _parse_slice(work: ParseWork, items: Sequence[tuple[int, SourceToParse]]
         return results
     return [(position, dataclasses.replace(result, body=None) if isinstance(result, Document)
              else result) for position, result in results]
+
+
+def _with_images(document: Document, site: ImageSite | None) -> Document:
+    """The document with its local images sized, lazy but the first, and given variants."""
+    if site is None or document.body is None:
+        return document
+    rel, html = document.source.rel, document.body
+    # Shortcodes are filled in at render time, where their images are done (shortcode_render).
+    first_image, first_call = html.find("<img"), html.find("\0sc")
+    eager = first_image >= 0 and (first_call < 0 or first_image < first_call)
+    body, images = rewrite_images(html, rel, site, eager_first=eager)
+    summary, _ = rewrite_images(document.summary_html, rel, site, eager_first=False)
+    called = shortcode_images([arg for call in document.shortcodes for arg in call.args], rel,
+                              site)
+    found = {image.path: image for image in [*images, *called]}
+    return dataclasses.replace(document, body=body, summary_html=summary,
+                               images=tuple(found[path] for path in sorted(found)))
 
 
 @lru_cache(maxsize=2)

@@ -46,6 +46,14 @@ class CommentsConfig:
     server: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ImagesConfig:
+    # Local images in posts and pages get their size, lazy loading and, when wider than the
+    # smallest width, resized WebP and original-format variants at these widths (images.py).
+    enabled: bool = True
+    widths: list[int] = field(default_factory=lambda: [480, 960, 1600])
+
+
 DEPLOY_TARGETS = ("dir", "rsync", "github-pages", "s3")
 
 
@@ -116,6 +124,7 @@ class SiteConfig:
     author: AuthorConfig = field(default_factory=AuthorConfig)
     comments: CommentsConfig = field(default_factory=CommentsConfig)
     deploy: DeployConfig = field(default_factory=DeployConfig)
+    images: ImagesConfig = field(default_factory=ImagesConfig)
     # [plugins] enabled = [...] and a [plugins.NAME] table each: checked by pluginhost.py
     plugins: dict[str, Any] = field(default_factory=dict)
 
@@ -289,6 +298,12 @@ def _check_values(config: SiteConfig, path: Path | None, text: str) -> list[Conf
                       + (f" (did you mean {hint[0]!r}?)" if hint else ""))
     if config.comments.url and (problem := url_problem(config.comments.url)):
         fail("comments.url", problem)
+    widths = config.images.widths
+    if not widths or not all(_is_instance(w, int) and 16 <= w <= 10000 for w in widths):
+        fail("images.widths", f"must be a list of whole numbers of pixels from 16 to 10000, "
+                              f"got {widths!r}")
+    elif sorted(set(widths)) != widths:
+        fail("images.widths", f"must be in increasing order without repeats, got {widths!r}")
     errors.extend(_check_deploy(config.deploy, path, text))
     return errors
 

@@ -167,7 +167,7 @@ def entry_digest(entry: Entry) -> str:
 
 
 def _entry_core(entry: Entry) -> tuple[Any, ...]:
-    return (entry.doc.source.digest, entry.kind, entry.url, entry.slug, entry.author,
+    return (entry.doc.source.digest, entry.doc.images, entry.kind, entry.url, entry.slug, entry.author,
             entry.comments, entry.date, entry.updated, _urls(entry.tags),
             entry.category.url if entry.category else None)
 

@@ -13,6 +13,7 @@ from markdown_it.token import Token
 
 from blogengine.errors import ContentError
 from blogengine.frontmatter import FrontMatter, read_front_matter
+from blogengine.images import ImageFile
 from blogengine.load import SourceFile, SourceRef
 from blogengine.shortcodes import ShortcodeCall, ShortcodeSyntaxError
 
@@ -45,6 +46,7 @@ class Document:
     word_count: int
     body: str | None = None
     shortcodes: tuple[ShortcodeCall, ...] = ()   # filled in by the render stage
+    images: tuple[ImageFile, ...] = ()           # the local images it shows (images.py)
     loader: Callable[[], str] | None = field(default=None, compare=False, repr=False)
 
     @property

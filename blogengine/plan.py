@@ -19,7 +19,7 @@ from blogengine.model import Entry, Listing, output_path
 from blogengine.render import Output
 from blogengine.themes import Theme, template_dirs
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2   # 2: documents carry their images
 # Past this share of changed pages, a fresh folder swapped in beats patching the old one.
 PATCH_LIMIT = 0.3
 

@@ -12,19 +12,20 @@ from types import TracebackType
 
 import jinja2
 
-from blogengine.cache import BuildCache, OutputRecord
+from blogengine.cache import CACHE_DIR, BuildCache, OutputRecord
 from blogengine.comments import reader_strings
 from blogengine.config import SiteConfig
 from blogengine.errors import BlogError, ContentError, ThemeError
 from blogengine.feeds import absolute_url, atom_feed, rss_feed
 from blogengine.deps import (Digests, Recorder, RecordingEnvironment, digest,
                              entry_digest, touched_objects)
+from blogengine.images import has_location, variant_bytes, variants, without_location
 from blogengine.load import Asset, FileStamp
 from blogengine.markup import pygments_css
 from blogengine.model import (ATOM_URL, ROBOTS_URL, RSS_URL, SITEMAP_URL, THEME_PREFIX,
                               THREADS_URL, Entry, Listing, Site, output_path)
 from blogengine.pluginhost import PluginError, PluginSet
-from blogengine.shortcode_render import expand as expand_shortcodes, templates_key
+from blogengine.shortcode_render import expand_page as expand_shortcodes, templates_key
 from blogengine.shortcodes import PLACEHOLDER
 from blogengine.sitefiles import robots_txt, sitemap_xml, threads_manifest
 from blogengine.themes import Theme
@@ -228,8 +229,36 @@ def data_outputs(site: Site, chain: list[Theme], assets: list[Asset],
     outputs.append(Output(url=HIGHLIGHT_CSS_URL, make=lambda: pygments_css(
         config.pygments_style, config.pygments_dark_style).encode("utf-8"), key="pygments"))
     outputs.extend(theme_static(chain))
-    outputs.extend(_copied("/" + str(asset.rel), asset.path) for asset in assets)
+    if config.images.enabled:
+        outputs.extend(image_outputs(site))
+        outputs.extend(_asset(asset) for asset in assets)
+    else:
+        outputs.extend(_copied("/" + str(asset.rel), asset.path) for asset in assets)
     return outputs
+
+
+def image_outputs(site: Site) -> list[Output]:
+    """The resized variants of the images posts and pages show (images.py), made from the
+    image cache in .blogengine/ when they were made before."""
+    cache_dir = site.config.root / CACHE_DIR
+    found: dict[str, Output] = {}
+    for entry in site.entries:
+        for image in entry.doc.images:
+            for variant in variants(image, site.config.images.widths):
+                found.setdefault(variant.url, Output(
+                    url=variant.url, make=functools.partial(variant_bytes, variant, cache_dir),
+                    key=digest("variant", image.digest, variant.width, variant.format)))
+    return [found[url] for url in sorted(found)]
+
+
+def _asset(asset: Asset) -> Output:
+    """A content file, copied; an image that tells where it was taken is published without
+    its EXIF data."""
+    if not has_location(asset.path):
+        return _copied("/" + str(asset.rel), asset.path)
+    stamp = FileStamp.of(asset.path)
+    return Output(url="/" + str(asset.rel), make=without_location(asset.path),
+                  key=digest("no-location", str(asset.path), stamp.mtime_ns, stamp.size))
 
 
 def feed_html(env: jinja2.Environment | None) -> Callable[[Entry], str]:

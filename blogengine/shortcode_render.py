@@ -14,6 +14,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from blogengine.errors import ContentError
+from blogengine.images import rewrite_images
 from blogengine.shortcodes import PLACEHOLDER, ShortcodeCall, ShortcodeHtml
 
 # Names a call's arguments cannot take: the template's own variables.
@@ -49,8 +50,21 @@ def regex_match(value: str, pattern: str) -> bool:
 @jinja2.pass_environment
 def finalize(env: jinja2.Environment, value: Any) -> Any:
     if isinstance(value, ShortcodeHtml) and value.page is not None:
-        return Markup(expand(env, value.page, str(value)))
+        return Markup(expand_page(env, value.page, str(value)))
     return value
+
+
+def expand_page(env: jinja2.Environment, page: Any, html: str) -> str:
+    """A page's whole HTML with its shortcodes filled in, and the images they made sized and
+    given variants (images.py; the Markdown's own images were done when it was parsed)."""
+    done = expand(env, page, html)
+    site = env.globals.get("image_site")
+    if site is None or "<img" not in done:
+        return done
+    first = done.find("<img")
+    eager = not re.match(r"<img\b[^>]*\b(?:decoding|fetchpriority)=", done[first:])
+    return rewrite_images(done, page.doc.source.rel, site, eager_first=eager,  # type: ignore[arg-type]
+                          resizable=[image.path for image in page.doc.images])[0]
 
 
 @jinja2.pass_environment
