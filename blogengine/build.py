@@ -378,6 +378,7 @@ class BuildRun:
                warnings: list[str], checked: CheckResult) -> BuildReport:
         """What this build did, and with --explain-templates where each template came from."""
         drafts, future = self.left_out(documents)
+        warnings = warnings + image_warnings(documents, self.config.root)
         report = BuildReport(output_dir=self.out_dir, files_written=written.files,
                              pages_written=len(outputs.pages), posts=len(site.posts),
                              seconds=time.perf_counter() - self.started, warnings=warnings,
@@ -409,6 +410,12 @@ class _ExtraFiles:
             else:
                 assert out.make is not None
                 self.written += self.staging.write(out.path, out.make())
+
+
+def image_warnings(documents: Sequence[Document], root: Path) -> list[str]:
+    """One warning per page and image file that is no readable image, naming both."""
+    return [f"{doc.source.display_path}: image {_relative(Path(image.path), root)} "
+            f"{image.problem}" for doc in documents for image in doc.images if image.problem]
 
 
 def _relative(path: Path, root: Path) -> str:
