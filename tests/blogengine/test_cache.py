@@ -327,3 +327,34 @@ def test_changing_a_plugin_renders_every_page_again(plugin_site, change):
     assert report.pages_rendered == report.pages_written
     assert all(expected in page.read_text() for page in (root / "public").rglob("*.html")
                if "</body>" in page.read_text())
+
+
+def _png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
+    import io
+
+    from PIL import Image
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_site_with_raster_images_builds_incrementally_as_from_scratch(make_site, tmp_path):
+    body = ("Intro.\n\n![Photo](/images/photo{}.png)\n\n"
+            '{{{{< figure src="/images/wide.png" alt="Wide" >}}}}\n')
+    files = {f"content/posts/p{i}.md": post(f"Post {i}", f"2024-0{i + 1}-01",
+                                            body=body.format(i % 2)) for i in range(4)}
+    files.update({"content/images/photo0.png": _png(700, 350, (200, 0, 0)),
+                  "content/images/photo1.png": _png(300, 200, (0, 200, 0)),
+                  "content/images/wide.png": _png(1700, 400, (0, 0, 200))})
+    checker = Checker(make_site(files, name="pictures"), tmp_path)
+    checker.check()
+    age(checker.root)
+    # A resized image: the pages that show it get its new size and variants, as from scratch.
+    (checker.root / "content/images/photo1.png").write_bytes(_png(1000, 400, (0, 200, 0)))
+    checker.check()
+    page = next((checker.root / "public").glob("*/*/post-1/index.html")).read_text()
+    assert 'width="1000" height="400"' in page
+    # Another post shows an image; one is removed from a post.
+    path = checker.root / "content/posts/p3.md"
+    path.write_text(path.read_text().replace("photo1", "photo0"))
+    checker.check()
