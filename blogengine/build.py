@@ -188,6 +188,7 @@ class BuildRun:
         return BuildReport(output_dir=self.out_dir, files_written=0, pages_written=0,
                            posts=previous["posts"], seconds=time.perf_counter() - self.started,
                            up_to_date=True, drafts_left_out=drafts, future_left_out=future,
+                           warnings=list(previous.get("image_warnings", [])),
                            problems=[LinkProblem(*p) for p in previous.get("problems", [])
                                      if checked],
                            external=[ExternalLink(url, places) for url, places
@@ -362,6 +363,7 @@ class BuildRun:
                  "output_inode": self.out_dir.stat().st_ino, "posts": len(site.posts),
                  "next_due": min(excluded, default=None),
                  "left_out": self.left_out(documents), "checked": self.options.check_links,
+                 "image_warnings": image_warnings(documents, self.config.root),
                  "problems": [(p.path, p.line, p.message) for p in checked.problems],
                  "external": [(link.url, link.places) for link in checked.external],
                  "objects": objects_to_keep(outputs.objects, outputs.plan, written.templates,

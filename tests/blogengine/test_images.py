@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import time
 
 import pytest
 from PIL import Image
@@ -149,3 +151,23 @@ def test_svg_size_comes_from_width_height_or_viewbox():
     assert images.svg_size(b'<svg viewBox="0,0,30,10"/>') == (30, 10)
     assert images.svg_size(b'<svg width="100%"/>') == (0, 0)
     assert images.svg_size(b"not xml") == (0, 0)
+
+
+def test_check_reports_unreadable_images_as_problems_even_when_up_to_date(make_site,
+                                                                           build_at):
+    from click.testing import CliRunner
+
+    from blogengine.cli import main
+    body = "![Broken](/images/broken.png)\n"
+    root = make_site({"content/posts/pictures.md": post("Pictures", "2024-01-02", body),
+                      "content/images/broken.png": b"this is not a picture"})
+    past = time.time() - 60
+    for path in root.rglob("*"):
+        os.utime(path, (past, past))   # stamps old enough to be trusted
+    for attempt in range(2):   # the second build has nothing to do, and still says so
+        result = CliRunner().invoke(main, ["check", "--source", str(root)])
+        assert result.exit_code == 1, result.output
+        assert ("warning: content/posts/pictures.md: image content/images/broken.png is not "
+                "an image") in result.output
+    report = build_at(root, now=None)
+    assert report.up_to_date and len(report.warnings) == 1
