@@ -116,8 +116,9 @@ def with_memory(timed: Measure, sampled: Measure) -> Measure:
     return Measure(wall=timed.wall, cpu=timed.cpu, peak_mib=sampled.peak_mib)
 
 
-def bench_size(posts: int, root: Path, repeat: int, extra: list[str]) -> dict[str, object]:
-    write_corpus(posts, root)
+def bench_size(posts: int, root: Path, repeat: int, extra: list[str], images: int = 0,
+               images_off: bool = False) -> dict[str, object]:
+    write_corpus(posts, root, images=images, images_off=images_off)
     site, hugo_site = root / "site", root / "hugo"
     hugo = shutil.which("hugo")
     ours: list[Measure] = []
@@ -217,10 +218,15 @@ def main() -> None:
     parser.add_argument("--write", type=Path, default=None, help="also write the table to this file")
     parser.add_argument("--build-args", default="",
                         help='more options for every build, e.g. "--no-check" (the link check)')
+    parser.add_argument("--images", type=int, default=0, metavar="N",
+                        help="one post in N shows a photo of its own (corpus.py --images)")
+    parser.add_argument("--images-off", action="store_true",
+                        help="and build with [images] enabled = false")
     args = parser.parse_args()
     base = args.dir or Path(tempfile.mkdtemp(prefix="blogengine-bench-"))
     extra = args.build_args.split()
-    results = [bench_size(size, base / f"corpus-{size}", args.repeat, extra) for size in args.sizes]
+    results = [bench_size(size, base / f"corpus-{size}", args.repeat, extra, args.images,
+                          args.images_off) for size in args.sizes]
     table = report(results)
     print(table)
     if args.write:

@@ -3,6 +3,7 @@ block), 1-5 tags from 40, dates over ten years, a few pages; written as a blogen
 alongside, as a Hugo site with minimal layouts over the same Markdown.
 
     python benchmarks/corpus.py 10000 /tmp/corpus-10k
+    python benchmarks/corpus.py 1000 /tmp/corpus-1k --images 10    # one post in 10 shows a photo
 """
 
 from __future__ import annotations
@@ -84,8 +85,20 @@ def post_body(rng: random.Random, with_code: bool) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def write_corpus(count: int, root: Path, seed: int = 7) -> None:
-    """Write `root/site` (blogengine) and `root/hugo` (Hugo) from the same generated posts."""
+def photo(rng: random.Random, path: Path) -> None:
+    """A 1600x1067 JPEG of coloured noise: as costly to resize as a photo (needs Pillow)."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    small = Image.frombytes("RGB", (160, 107), rng.randbytes(160 * 107 * 3))
+    small.resize((1600, 1067), Image.Resampling.BICUBIC).save(path, "JPEG", quality=85)
+
+
+def write_corpus(count: int, root: Path, seed: int = 7, images: int = 0,
+                 images_off: bool = False) -> None:
+    """Write `root/site` (blogengine) and `root/hugo` (Hugo) from the same generated posts;
+    with `images`, one post in that many shows a photo of its own (`images_off`: with
+    `[images] enabled = false`)."""
     rng = random.Random(seed)
     if root.exists():
         shutil.rmtree(root)
@@ -97,7 +110,8 @@ def write_corpus(count: int, root: Path, seed: int = 7) -> None:
     (site / "blogengine.toml").write_text(
         'title = "Benchmark Blog"\nbase_url = "https://bench.example.com/"\n'
         'timezone = "UTC"\nposts_per_page = 10\n\n[author]\nname = "Bench Author"\n\n'
-        '[comments]\nenabled = false\n', encoding="utf-8")
+        '[comments]\nenabled = false\n'
+        + ("\n[images]\nenabled = false\n" if images_off else ""), encoding="utf-8")
     (hugo / "hugo.toml").write_text(
         'baseURL = "https://bench.example.com/"\ntitle = "Benchmark Blog"\n'
         'disableKinds = ["RSS", "sitemap", "robotsTXT", "404"]\n'
@@ -115,6 +129,11 @@ def write_corpus(count: int, root: Path, seed: int = 7) -> None:
         title = f"Post {n:05d}: {' '.join(rng.choice(WORDS) for _ in range(4))}"
         tags = sorted(rng.sample(TAGS, rng.randint(1, 5)))
         body = post_body(rng, with_code=(n % 2 == 0))
+        if images and n % images == 0:
+            photo(rng, site / f"content/images/photo-{n:05d}.jpg")
+            photo_line = f"![Photo {n}](/images/photo-{n:05d}.jpg)\n\n"
+            first, _, rest = body.partition("\n\n")
+            body = f"{first}\n\n{photo_line}{rest}"
         front = (f'---\ntitle: "{title}"\ndate: {when:%Y-%m-%d %H:%M}\n'
                  f"tags: [{', '.join(tags)}]\n---\n\n")
         name = f"post-{n:05d}.md"
@@ -131,8 +150,12 @@ def main() -> None:
     parser.add_argument("posts", type=int)
     parser.add_argument("root", type=Path)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--images", type=int, default=0, metavar="N",
+                        help="one post in N shows a photo (1600x1067 JPEG) of its own")
+    parser.add_argument("--images-off", action="store_true",
+                        help="with [images] enabled = false (no sizes, no resized copies)")
     args = parser.parse_args()
-    write_corpus(args.posts, args.root, args.seed)
+    write_corpus(args.posts, args.root, args.seed, args.images, args.images_off)
     print(f"wrote {args.posts} posts to {args.root}/site and {args.root}/hugo")
 
 
