@@ -15,13 +15,14 @@ from pathlib import Path, PurePosixPath
 from markdown_it import MarkdownIt
 
 from blogengine import parallel
-from blogengine.cache import RACY_NS, BuildCache, OutputRecord
+from blogengine.cache import CACHE_DIR, RACY_NS, BuildCache, OutputRecord
 from blogengine.check import CheckResult, ExternalLink, check_site
 from blogengine.config import SiteConfig
 from blogengine.conversations import bake_conversations, conversations_version
 from blogengine.deps import Digests, object_digests
 from blogengine.errors import BlogError, BuildFailed, ContentError
-from blogengine.images import ImageSite, image_site, rewrite_images, shortcode_images
+from blogengine.images import (ImageFile, ImageSite, image_site, make_variants,
+                               missing_variants, rewrite_images, shortcode_images)
 from blogengine.load import FileStamp, ScannedContent, read_source, scan_content
 from blogengine.locate import CheckInputs, LinkProblem
 from blogengine.markup import make_markdown
@@ -39,6 +40,7 @@ Progress = Callable[[int, int], None]
 # Below these counts a stage runs in the main process: forking workers would cost more.
 PARALLEL_SOURCES = 200
 PARALLEL_PAGES = 300
+PARALLEL_IMAGES = 4
 
 SourceToParse = tuple[Path, PurePosixPath, FileStamp]
 
@@ -287,6 +289,7 @@ class BuildRun:
         staging = Staging(self.out_dir, patch=plan.patch)
         try:
             self.cache.clear_pending()
+            self.resize_images(outputs)
             extras = _ExtraFiles(outputs.extras, plan.extras, staging)
             rendered = self.render(outputs, staging, meanwhile=extras.write)
             current = ({output_path(page.url) for page in outputs.pages}
@@ -303,6 +306,20 @@ class BuildRun:
         records.update({path: OutputRecord(plan.extra_keys[path]) for path in plan.extras})
         return _Written(files=rendered.written + extras.written + len(removed), records=records,
                         removed=removed, templates=rendered.templates)
+
+    def resize_images(self, outputs: _Outputs) -> None:
+        """Make the resized images the cache lacks, in workers when there are several."""
+        if not self.config.images.enabled:
+            return
+        found = {image.path: image for page in outputs.pages if isinstance(page, Entry)
+                 for image in page.doc.images}
+        work = ResizeWork(widths=tuple(self.config.images.widths),
+                          cache_dir=self.config.root / CACHE_DIR)
+        todo = [found[path] for path in sorted(found)
+                if missing_variants(found[path], work.widths, work.cache_dir)]
+        for _count, _done in parallel.run_chunks(_resize_slice, todo, jobs=self.jobs,
+                                                 minimum=PARALLEL_IMAGES, context=work):
+            pass
 
     def render(self, outputs: _Outputs, staging: Staging,
                meanwhile: Callable[[], None]) -> RenderedSlice:
@@ -485,6 +502,21 @@ def _with_images(document: Document, site: ImageSite | None) -> Document:
     found = {image.path: image for image in [*images, *called]}
     return dataclasses.replace(document, body=body, summary_html=summary,
                                images=tuple(found[path] for path in sorted(found)))
+
+
+@dataclass(frozen=True)
+class ResizeWork:
+    """What resizing images needs; build workers inherit it by fork."""
+
+    widths: tuple[int, ...]
+    cache_dir: Path
+
+
+def _resize_slice(work: ResizeWork, images: Sequence[ImageFile]) -> int:
+    """Make the missing variants of some images into the image cache."""
+    for image in images:
+        make_variants(image, missing_variants(image, work.widths, work.cache_dir), work.cache_dir)
+    return len(images)
 
 
 @lru_cache(maxsize=2)

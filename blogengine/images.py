@@ -288,21 +288,45 @@ def shortcode_images(calls: Iterable[tuple[str, str]], source_rel: str,
 
 def variant_bytes(variant: Variant, cache_dir: Path) -> bytes:
     """A variant's file: from the cache, or resized now and cached."""
-    global resizes
-    fmt = variant.format
-    cached = cache_dir / CACHE_FOLDER / \
-        f"{variant.source.digest}-{variant.width}.{RESIZABLE[fmt]}"
+    cached = _cached(variant, cache_dir)
     try:
         return cached.read_bytes()
     except OSError:
         pass
-    resizes += 1
-    with Image.open(variant.source.path) as opened:
-        image = ImageOps.exif_transpose(opened)
-        if image.width != variant.width:
-            height = max(1, round(image.height * variant.width / image.width))
-            image = image.resize((variant.width, height), Image.Resampling.LANCZOS)
-        data = _encode(image, fmt)
+    return make_variants(variant.source, [variant], cache_dir)[0]
+
+
+def missing_variants(image: ImageFile, widths: Iterable[int], cache_dir: Path) -> list[Variant]:
+    """The variants of an image not in the cache yet."""
+    return [v for v in variants(image, widths) if not _cached(v, cache_dir).is_file()]
+
+
+def make_variants(image: ImageFile, wanted: Sequence[Variant], cache_dir: Path) -> list[bytes]:
+    """Resize an image to each wanted variant, decoding it once, and cache them."""
+    global resizes
+    made = []
+    with Image.open(image.path) as opened:
+        upright = ImageOps.exif_transpose(opened)
+        upright.load()
+        for variant in wanted:
+            resized = upright
+            if upright.width != variant.width:
+                height = max(1, round(upright.height * variant.width / upright.width))
+                resized = upright.resize((variant.width, height), Image.Resampling.LANCZOS,
+                                         reducing_gap=3.0)
+            data = _encode(resized, variant.format)
+            resizes += 1
+            _store(_cached(variant, cache_dir), data)
+            made.append(data)
+    return made
+
+
+def _cached(variant: Variant, cache_dir: Path) -> Path:
+    return cache_dir / CACHE_FOLDER / \
+        f"{variant.source.digest}-{variant.width}.{RESIZABLE[variant.format]}"
+
+
+def _store(cached: Path, data: bytes) -> None:
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         partial = cached.with_suffix(cached.suffix + f".{os.getpid()}.part")
@@ -310,7 +334,6 @@ def variant_bytes(variant: Variant, cache_dir: Path) -> bytes:
         partial.replace(cached)
     except OSError:
         pass   # no cache: the next build resizes again
-    return data
 
 
 _SAVE_OPTIONS: dict[str, dict[str, int | bool]] = {
