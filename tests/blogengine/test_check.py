@@ -15,8 +15,9 @@ from blogengine.cli import main
 from tests.blogengine.test_cache import age
 from tests.support.site import post
 
+# A valid 1x1 PNG (Pillow reads it: the build warns about images it cannot read).
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+                    "1f15c4890000000d49444154789c6360606060000000050001a5f645400000000049454e44ae426082")
 REPO = Path(__file__).resolve().parents[2]
 
 BROKEN = post("Broken things", "2024-05-01", body="""

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from blogengine.config import (AuthorConfig, CommentsConfig, DeployConfig, SiteConfig,
-                               check_permalink, load_config)
+from blogengine.config import (AuthorConfig, CommentsConfig, DeployConfig, ImagesConfig,
+                               SiteConfig, check_permalink, load_config)
 from blogengine.errors import BlogError, BuildFailed, ConfigError
 from tests.support.site import post, read_html
 
@@ -59,6 +59,7 @@ EXPECTED_DEFAULTS = {
     "author": AuthorConfig(name="", email=""),
     "comments": CommentsConfig(enabled=True, url="", database_url="", server={}),
     "deploy": DeployConfig(),
+    "images": ImagesConfig(enabled=True, widths=[480, 960, 1600]),
     "plugins": {},
 }
 
