@@ -10,7 +10,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
@@ -127,11 +127,11 @@ def read_image(path: Path, url: str) -> ImageFile:
     """Stat, digest and measure an image file; a file that is no readable image says why."""
     stat = path.stat()
     data = path.read_bytes()
-    found = dict(path=str(path), url=url, mtime_ns=stat.st_mtime_ns, size=stat.st_size,
-                 digest=hashlib.sha256(data).hexdigest())
+    found = ImageFile(path=str(path), url=url, mtime_ns=stat.st_mtime_ns, size=stat.st_size,
+                      digest=hashlib.sha256(data).hexdigest())
     if path.suffix.lower() == ".svg":
         width, height = svg_size(data)
-        return ImageFile(**found, width=width, height=height, format="SVG")  # type: ignore[arg-type]
+        return replace(found, width=width, height=height, format="SVG")
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()   # a truncated file fails here, not in a worker later
@@ -142,8 +142,8 @@ def read_image(path: Path, url: str) -> ImageFile:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         what = "is not an image" if isinstance(exc, UnidentifiedImageError) \
             else f"cannot be read as an image ({exc})"
-        return ImageFile(**found, problem=what)  # type: ignore[arg-type]
-    return ImageFile(**found, width=width, height=height, format=fmt)  # type: ignore[arg-type]
+        return replace(found, problem=what)
+    return replace(found, width=width, height=height, format=fmt)
 
 
 def svg_size(data: bytes) -> tuple[int, int]:

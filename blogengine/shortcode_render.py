@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from blogengine.errors import ContentError
-from blogengine.images import rewrite_images
+from blogengine.images import ImageSite, rewrite_images
 from blogengine.shortcodes import PLACEHOLDER, ShortcodeCall, ShortcodeHtml
 
 # Names a call's arguments cannot take: the template's own variables.
@@ -59,11 +59,11 @@ def expand_page(env: jinja2.Environment, page: Any, html: str) -> str:
     given variants (images.py; the Markdown's own images were done when it was parsed)."""
     done = expand(env, page, html)
     site = env.globals.get("image_site")
-    if site is None or "<img" not in done:
+    if not isinstance(site, ImageSite) or "<img" not in done:
         return done
     first = done.find("<img")
     eager = not re.match(r"<img\b[^>]*\b(?:decoding|fetchpriority)=", done[first:])
-    return rewrite_images(done, page.doc.source.rel, site, eager_first=eager,  # type: ignore[arg-type]
+    return rewrite_images(done, page.doc.source.rel, site, eager_first=eager,
                           resizable=[image.path for image in page.doc.images])[0]
 
 
