@@ -31,6 +31,10 @@ def absolutize_links(html: str, page_url: str) -> str:
         return html
     wrapper = lxml.html.fragment_fromstring(html, create_parent="div")
     wrapper.make_links_absolute(page_url, resolve_base_href=False)
+    for element in wrapper.xpath(".//*[@srcset]"):   # lxml leaves srcset (images.py) alone
+        element.set("srcset", ", ".join(
+            " ".join([urljoin(page_url, part.split()[0]), *part.split()[1:]])
+            for part in element.get("srcset").split(",") if part.strip()))
     inner: str = lxml.html.tostring(wrapper, encoding="unicode")
     return inner[len("<div>"):-len("</div>")]
 

@@ -171,3 +171,22 @@ def test_check_reports_unreadable_images_as_problems_even_when_up_to_date(make_s
                 "an image") in result.output
     report = build_at(root, now=None)
     assert report.up_to_date and len(report.warnings) == 1
+
+
+def test_feeds_carry_sizes_and_absolute_srcsets(make_site, build_at):
+    import xml.etree.ElementTree as ET
+    body = "![Wide](/images/wide.png)\n"
+    root = make_site({"content/posts/pictures.md": post("Pictures", "2024-01-02", body),
+                      "content/images/wide.png": png(1000, 500)}, config=WIDTHS)
+    build_at(root)
+    atom = ET.parse(root / "public/atom.xml").getroot()
+    content = atom.find("{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}content")
+    img = read_html_text(content.text).select_one("img")   # feedparser would drop srcset
+    assert (img["width"], img["height"]) == ("1000", "500")
+    urls = [entry.split()[0] for entry in img["srcset"].split(", ")]
+    assert urls and all(url.startswith("https://blog.example.com/") for url in urls)
+
+
+def read_html_text(text):
+    from bs4 import BeautifulSoup
+    return BeautifulSoup(text, "html5lib")
