@@ -46,6 +46,13 @@ class CommentsConfig:
     server: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SearchConfig:
+    # Pagefind indexes posts and pages after each build that changed one (search.py).
+    enabled: bool = True
+    comments: bool = False   # index the comment sections too
+
+
 DEPLOY_TARGETS = ("dir", "rsync", "github-pages", "s3")
 
 
@@ -115,6 +122,7 @@ class SiteConfig:
     pygments_dark_style: str = "github-dark"
     author: AuthorConfig = field(default_factory=AuthorConfig)
     comments: CommentsConfig = field(default_factory=CommentsConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
     deploy: DeployConfig = field(default_factory=DeployConfig)
     # [plugins] enabled = [...] and a [plugins.NAME] table each: checked by pluginhost.py
     plugins: dict[str, Any] = field(default_factory=dict)
