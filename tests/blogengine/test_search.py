@@ -186,3 +186,11 @@ def test_pagefind_binary_is_installed():
     from pagefind.service import get_executable
     found = get_executable()
     assert found is not None and shutil.which(str(found))
+
+
+def test_no_search_flag_builds_without_the_index(make_site):
+    root = make_site(FILES, config=CONFIG)
+    result = _run("build", "--no-search", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert not (root / "public" / "pagefind").exists()
+    assert not (root / "public" / "search").exists()
