@@ -29,7 +29,18 @@ def remove_index(out_dir: Path) -> None:
 
 
 def index_site(out_dir: Path) -> None:
-    """Index the published site into `out_dir/pagefind/`, or raise BlogError saying why not."""
+    """Index the published site into `out_dir/pagefind/`, or raise BlogError saying why not.
+
+    On failure the old index goes too: it no longer matches the pages, and its absence makes
+    the next build index again even when no page changes."""
+    try:
+        _index(out_dir)
+    except BaseException:
+        remove_index(out_dir)
+        raise
+
+
+def _index(out_dir: Path) -> None:
     executable = _executable()
     staged = out_dir.parent / f".{out_dir.name}.pagefind-{os.getpid()}"
     shutil.rmtree(staged, ignore_errors=True)

@@ -165,6 +165,23 @@ def test_a_failing_indexer_is_a_build_error_without_traceback(make_site, tmp_pat
     assert not (root / "public" / "pagefind").exists()
 
 
+def test_after_a_failed_indexing_the_next_build_indexes_again(built, tmp_path):
+    """The pages of the failed build are published already: nothing changes on the next build
+    but the index, which must not be the stale one."""
+    (built / "content" / "posts" / "two.md").write_text(
+        post("Teapots", "2024-02-10", tags="[teaware]", body="A samovar now.\n"),
+        encoding="utf-8")
+    age(built)
+    broken = tmp_path / "pagefind"
+    broken.write_text("#!/bin/sh\nexit 3\n", encoding="utf-8")
+    broken.chmod(0o755)
+    assert _run("build", cwd=built, env={"PAGEFIND_BINARY_PATH": str(broken)}).returncode == 1
+    assert not (built / "public" / "pagefind").exists()
+    result = _run("build", cwd=built)
+    assert result.returncode == 0, result.stderr
+    assert "samovar" in indexed_pages(built / "public")["/2024/02/teapots/"]
+
+
 def test_the_search_page_loads_pagefind_from_the_site(built):
     page = read_html(built / "public" / "search" / "index.html")
     script = page.select_one("script[data-bundle]")
