@@ -211,3 +211,13 @@ def test_no_search_flag_builds_without_the_index(make_site):
     assert result.returncode == 0, result.stderr
     assert not (root / "public" / "pagefind").exists()
     assert not (root / "public" / "search").exists()
+
+
+def test_the_index_is_in_the_sites_language(make_site, build_at):
+    root = make_site(FILES, config=CONFIG.replace('timezone = "UTC"',
+                                                  'timezone = "UTC"\nlanguage = "de"'))
+    build_at(root)
+    entry = json.loads((root / "public" / "pagefind" / "pagefind-entry.json")
+                       .read_text(encoding="utf-8"))
+    assert list(entry["languages"]) == ["de"]
+    assert entry["languages"]["de"]["page_count"] == 3
