@@ -33,6 +33,7 @@ from blogengine.plan import (Inputs, LastBuild, Plan, fingerprint, input_files, 
                              plan_outputs, read_last_build, unchanged)
 from blogengine.render import (Output, RenderedSlice, RenderWork, data_outputs,
                                prepare_environment, render_pages, site_pages, unique_errors)
+from blogengine.search import index_needed, index_site, remove_index
 from blogengine.themes import loaded_templates, make_environment, template_dirs, theme_chain
 from blogengine.write import Staging, check_output_dir, check_paths
 
@@ -117,6 +118,7 @@ class _Written:
     records: dict[str, OutputRecord]        # what the workers could not store themselves
     removed: set[str]                       # outputs of the last build that are gone
     templates: set[str]                     # every template a rendered page used
+    pages: int = 0                          # pages written or removed
 
 
 class BuildRun:
@@ -153,6 +155,7 @@ class BuildRun:
         warnings = self.bake_comments(site)
         outputs = self.plan(site, previous)
         written = self.render_and_write(outputs)
+        self.index(written)
         checked = self.check(site, outputs, previous)
         self.save(site, documents, outputs, written, checked)
         return self.report(site, documents, outputs, written, warnings, checked)
@@ -305,7 +308,15 @@ class BuildRun:
         records = dict(rendered.outputs)
         records.update({path: OutputRecord(plan.extra_keys[path]) for path in plan.extras})
         return _Written(files=rendered.written + extras.written + len(removed), records=records,
-                        removed=removed, templates=rendered.templates)
+                        removed=removed, templates=rendered.templates,
+                        pages=rendered.written + len(removed))
+
+    def index(self, written: _Written) -> None:
+        """Make the search index again when a page changed (search.py)."""
+        if not self.config.search.enabled:
+            remove_index(self.out_dir)
+        elif index_needed(self.out_dir, written.pages):
+            index_site(self.out_dir)
 
     def resize_images(self, outputs: _Outputs) -> None:
         """Make the resized images the cache lacks, in workers when there are several."""

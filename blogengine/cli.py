@@ -4,6 +4,7 @@ This is the only module that prints errors or sets exit codes."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import logging
@@ -130,11 +131,13 @@ def init(directory: Path, title: str, author: str, base_url: str) -> None:
               help="Exit 1 when the build has warnings (the site is still written).")
 @click.option("--no-check", "no_check", is_flag=True,
               help="Skip the link check (`blogengine check`) the build runs.")
+@click.option("--no-search", "no_search", is_flag=True,
+              help="Build without the search index and page ([search] enabled = false).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @handle_errors
 def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
                   explain_templates: bool, jobs: int | None, clean: bool, strict: bool,
-                  no_check: bool, debug: bool) -> None:
+                  no_check: bool, no_search: bool, debug: bool) -> None:
     """Build the site into a folder ready for any static host.
 
     Only what changed since the last build is parsed, rendered and written (the cache in
@@ -150,6 +153,9 @@ def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
       blogengine build --strict              # exit 1 on any warning (broken links too)
     """
     config = load_config(source)
+    if no_search:
+        config = dataclasses.replace(config, search=dataclasses.replace(config.search,
+                                                                        enabled=False))
     options = BuildOptions(output_dir=output, drafts=drafts, future=future,
                            explain_templates=explain_templates, jobs=jobs,
                            incremental=not clean, check_links=not no_check)

@@ -54,6 +54,13 @@ class ImagesConfig:
     widths: list[int] = field(default_factory=lambda: [480, 960, 1600])
 
 
+@dataclass(frozen=True)
+class SearchConfig:
+    # Pagefind indexes posts and pages after each build that changed one (search.py).
+    enabled: bool = True
+    comments: bool = False   # index the comment sections too
+
+
 DEPLOY_TARGETS = ("dir", "rsync", "github-pages", "s3")
 
 
@@ -123,6 +130,7 @@ class SiteConfig:
     pygments_dark_style: str = "github-dark"
     author: AuthorConfig = field(default_factory=AuthorConfig)
     comments: CommentsConfig = field(default_factory=CommentsConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
     deploy: DeployConfig = field(default_factory=DeployConfig)
     images: ImagesConfig = field(default_factory=ImagesConfig)
     # [plugins] enabled = [...] and a [plugins.NAME] table each: checked by pluginhost.py

@@ -130,7 +130,8 @@ class Listing:
     def __repr__(self) -> str:
         return f"<{self.kind} listing {self.url}>"
 
-    kind: str            # "index", "tag", "category", "archive", "tags", "404", "comment-page"
+    kind: str            # "index", "tag", "category", "archive", "tags", "404", "comment-page",
+                         # "search"
     title: str
     url: str
     posts: list[Entry] = field(default_factory=list)
@@ -180,6 +181,7 @@ ROBOTS_URL = "/robots.txt"
 THREADS_URL = "/threads.json"
 # The comment server's reader pages are drawn in this page (comments_server/shell.py reads it).
 COMMENT_PAGE_URL = "/comment-page.html"
+SEARCH_URL = "/search/"   # the search page (search.html), when [search] is enabled
 COMMENT_PAGE_TITLE = "[[bec:title]]"
 THEME_PREFIX = "/theme/"
 GENERATED_URLS = (ATOM_URL, RSS_URL, SITEMAP_URL, ROBOTS_URL, THREADS_URL, THEME_PREFIX)
@@ -373,6 +375,8 @@ def _listings(posts: list[Entry], tags: list[Term], categories: list[Term],
               for year, month in sorted(by_month, reverse=True)]
     listings += years + months
     listings.append(Listing(kind="404", title="Page not found", url="/404.html"))
+    if config.search.enabled:
+        listings.append(Listing(kind="search", title="Search", url=SEARCH_URL))
     if config.comments.enabled:
         listings.append(Listing(kind="comment-page", title=COMMENT_PAGE_TITLE, url=COMMENT_PAGE_URL))
     return listings, years

@@ -33,7 +33,8 @@ from blogengine.write import Staging
 
 TEMPLATES = {"post": "post.html", "page": "page.html", "index": "index.html",
              "tag": "term.html", "category": "term.html", "tags": "tags.html",
-             "archive": "archive.html", "404": "404.html", "comment-page": "comment_page.html"}
+             "archive": "archive.html", "404": "404.html", "comment-page": "comment_page.html",
+             "search": "search.html"}
 HIGHLIGHT_CSS_URL = THEME_PREFIX + "pygments.css"
 FAVICON = "favicon.ico"
 

@@ -12,7 +12,7 @@ from tests.support.browser import axe_violations
 from tests.support.live import serve_folder
 
 PAGES = ["/", "/page/2/", "/tags/", "/tags/comments/", "/categories/essays/", "/archive/",
-         "/2024/", "/about/", "/404.html"]
+         "/2024/", "/about/", "/404.html", "/search/"]
 
 
 @pytest.fixture(scope="module")

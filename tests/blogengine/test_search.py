@@ -1,0 +1,223 @@
+"""Site search (search.py): the build indexes posts and pages with the real Pagefind binary.
+
+What Pagefind indexed is read back from its own files: each page's fragment (gzip, then JSON with
+the page's URL and indexed text) and the word index chunks (gzip, then CBOR with the words)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.blogengine.test_cache import age, tree
+from tests.support.site import BASIC_CONFIG, post, read_html
+
+SIGNATURE = b"pagefind_dcd"
+
+
+def indexed_pages(out: Path) -> dict[str, str]:
+    """URL -> the text Pagefind indexed for that page."""
+    pages = {}
+    for path in sorted((out / "pagefind" / "fragment").glob("*.pf_fragment")):
+        data = gzip.decompress(path.read_bytes())
+        assert data.startswith(SIGNATURE)
+        fragment = json.loads(data[len(SIGNATURE):])
+        pages[fragment["url"]] = fragment["content"]
+    return pages
+
+
+def indexed_words(out: Path) -> bytes:
+    """Every word index chunk, decompressed (words are plain UTF-8 strings inside)."""
+    return b"".join(gzip.decompress(path.read_bytes())
+                    for path in sorted((out / "pagefind" / "index").glob("*.pf_index")))
+
+
+FILES = {
+    "content/posts/one.md": post("Kettles", "2024-01-10", tags="[teaware]",
+                                 body="The xylophonist boiled water.\n"),
+    "content/posts/two.md": post("Teapots", "2024-02-10", tags="[teaware]",
+                                 body="A teapot wants warming first.\n"),
+    "content/pages/about.md": "---\ntitle: About\n---\n\nWho writes here.\n",
+}
+CONFIG = BASIC_CONFIG.replace('title = "Test Blog"',
+                              'title = "Test Blog"\ndescription = "Quokkaville notes"')
+
+
+@pytest.fixture
+def built(make_site, build_at):
+    root = make_site(FILES, config=CONFIG)
+    build_at(root)
+    return root
+
+
+def test_build_writes_a_search_index_of_posts_and_pages(built):
+    out = built / "public"
+    entry = json.loads((out / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
+    assert entry["languages"]["en"]["page_count"] == 3
+    pages = indexed_pages(out)
+    assert sorted(pages) == ["/2024/01/kettles/", "/2024/02/teapots/", "/about/"]
+    assert "xylophonist" in pages["/2024/01/kettles/"]
+    assert b"xylophonist" in indexed_words(out)
+    assert (out / "pagefind" / "pagefind-ui.js").is_file()
+
+
+def test_listing_pages_and_site_chrome_are_not_indexed(built):
+    """"archive" is on the archive page (its heading) and in every page's navigation; the
+    description is in every page's header: neither is in a post's or page's body."""
+    out = built / "public"
+    assert "Archive" in (out / "archive" / "index.html").read_text(encoding="utf-8")
+    assert "Quokkaville" in (out / "tags" / "teaware" / "index.html").read_text(encoding="utf-8")
+    words = indexed_words(out)
+    assert b"archive" not in words and b"quokkaville" not in words
+    assert not any(url.startswith(("/tags/", "/archive/", "/search/")) or url == "/"
+                   for url in indexed_pages(out))
+
+
+def test_comment_sections_are_left_out_unless_asked_for(make_site, build_at):
+    root = make_site(FILES, config=CONFIG)
+    build_at(root)
+    post_html = read_html(root / "public" / "2024" / "01" / "kettles" / "index.html")
+    assert post_html.select_one("#comments").has_attr("data-pagefind-ignore")
+    assert not any("Comments" in text for text in indexed_pages(root / "public").values())
+
+    (root / "blogengine.toml").write_text(CONFIG + "\n[search]\ncomments = true\n",
+                                          encoding="utf-8")
+    build_at(root)
+    pages = indexed_pages(root / "public")
+    assert "Comments" in pages["/2024/01/kettles/"]
+    assert "Leave a comment" not in pages["/2024/01/kettles/"]   # the form stays out
+
+
+def test_search_disabled_writes_no_index_page_or_box(make_site, build_at):
+    root = make_site(FILES, config=CONFIG + "\n[search]\nenabled = false\n")
+    build_at(root)
+    out = root / "public"
+    assert not (out / "pagefind").exists()
+    assert not (out / "search").exists()
+    assert read_html(out / "index.html").select_one("form[role=search]") is None
+
+
+def test_turning_search_off_removes_the_index(built, build_at):
+    (built / "blogengine.toml").write_text(CONFIG + "\n[search]\nenabled = false\n",
+                                           encoding="utf-8")
+    build_at(built)
+    assert not (built / "public" / "pagefind").exists()
+
+
+def test_search_setting_of_the_wrong_type_is_a_config_error(make_site):
+    root = make_site(FILES, config=CONFIG + "\n[search]\nenabled = \"no\"\n")
+    result = _run("build", cwd=root)
+    assert result.returncode == 1
+    assert "search.enabled" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_rebuild_without_page_changes_does_not_run_the_indexer(built, build_at):
+    index = built / "public" / "pagefind"
+    before = index.stat().st_ino
+    (built / "content" / "notes.txt").write_text("an asset, on no page\n", encoding="utf-8")
+    age(built)
+    report = build_at(built)
+    assert not report.up_to_date and report.files_written >= 1
+    assert index.stat().st_ino == before      # a new index is swapped in as a new folder
+
+    (built / "content" / "posts" / "two.md").write_text(
+        post("Teapots", "2024-02-10", tags="[teaware]", body="A samovar now.\n"),
+        encoding="utf-8")
+    age(built)
+    build_at(built)
+    assert index.stat().st_ino != before
+    assert "samovar" in indexed_pages(built / "public")["/2024/02/teapots/"]
+
+
+def test_incremental_index_equals_a_clean_builds(built, build_at, tmp_path):
+    """Pagefind's output is deterministic (same pages, same bytes), so /pagefind/ is compared
+    like every other file."""
+    (built / "content" / "posts" / "one.md").write_text(
+        post("Kettles", "2024-01-10", tags="[teaware]", body="The xylophonist left.\n"),
+        encoding="utf-8")
+    age(built)
+    build_at(built)
+    clean = tmp_path / "clean"
+    build_at(built, output_dir=clean, incremental=False)
+    incremental, fresh = tree(built / "public"), tree(clean)
+    assert any(rel.startswith("pagefind/") for rel in fresh)
+    assert sorted(incremental) == sorted(fresh)
+    assert [rel for rel in fresh if incremental[rel] != fresh[rel]] == []
+
+
+def test_a_failing_indexer_is_a_build_error_without_traceback(make_site, tmp_path):
+    root = make_site(FILES, config=CONFIG)
+    broken = tmp_path / "pagefind"
+    broken.write_text("#!/bin/sh\necho 'Error: no space left on device' >&2\nexit 3\n",
+                      encoding="utf-8")
+    broken.chmod(0o755)
+    result = _run("build", cwd=root, env={"PAGEFIND_BINARY_PATH": str(broken)})
+    assert result.returncode == 1
+    assert "search: Pagefind could not index" in result.stderr
+    assert "no space left on device" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (root / "public" / "pagefind").exists()
+
+
+def test_after_a_failed_indexing_the_next_build_indexes_again(built, tmp_path):
+    """The pages of the failed build are published already: nothing changes on the next build
+    but the index, which must not be the stale one."""
+    (built / "content" / "posts" / "two.md").write_text(
+        post("Teapots", "2024-02-10", tags="[teaware]", body="A samovar now.\n"),
+        encoding="utf-8")
+    age(built)
+    broken = tmp_path / "pagefind"
+    broken.write_text("#!/bin/sh\nexit 3\n", encoding="utf-8")
+    broken.chmod(0o755)
+    assert _run("build", cwd=built, env={"PAGEFIND_BINARY_PATH": str(broken)}).returncode == 1
+    assert not (built / "public" / "pagefind").exists()
+    result = _run("build", cwd=built)
+    assert result.returncode == 0, result.stderr
+    assert "samovar" in indexed_pages(built / "public")["/2024/02/teapots/"]
+
+
+def test_the_search_page_loads_pagefind_from_the_site(built):
+    page = read_html(built / "public" / "search" / "index.html")
+    script = page.select_one("script[data-bundle]")
+    assert script["src"] == "/theme/search.js" and script["data-bundle"] == "/pagefind/pagefind.js"
+    assert page.select_one("label[for=search-query]") is not None
+    assert page.select_one("[role=status]") is not None
+    assert page.select_one("noscript a[href='/archive/']") is not None
+    assert (built / "public" / "theme" / "search.js").is_file()
+
+
+def _run(*args: str, cwd: Path, env: dict[str, str] | None = None
+         ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "blogengine", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+def test_pagefind_binary_is_installed():
+    from pagefind.service import get_executable
+    found = get_executable()
+    assert found is not None and shutil.which(str(found))
+
+
+def test_no_search_flag_builds_without_the_index(make_site):
+    root = make_site(FILES, config=CONFIG)
+    result = _run("build", "--no-search", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert not (root / "public" / "pagefind").exists()
+    assert not (root / "public" / "search").exists()
+
+
+def test_the_index_is_in_the_sites_language(make_site, build_at):
+    root = make_site(FILES, config=CONFIG.replace('timezone = "UTC"',
+                                                  'timezone = "UTC"\nlanguage = "de"'))
+    build_at(root)
+    entry = json.loads((root / "public" / "pagefind" / "pagefind-entry.json")
+                       .read_text(encoding="utf-8"))
+    assert list(entry["languages"]) == ["de"]
+    assert entry["languages"]["de"]["page_count"] == 3

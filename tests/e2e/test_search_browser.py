@@ -1,0 +1,76 @@
+"""Site search in a real browser: the demo built with its Pagefind index, served as static files."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from blogengine.build import BuildOptions, build
+from blogengine.config import load_config
+from tests.support import REPO
+from tests.support.browser import axe_violations
+from tests.support.live import serve_folder
+
+# Only in the body of "My Weekly Reply Routine" (content/posts/weekly-reply-routine.md).
+WORD = "Wednesday"
+POST_URL = "/2023/04/practice-my-weekly-reply-routine/"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("search") / "public"
+    build(load_config(REPO), BuildOptions(output_dir=out))
+    with serve_folder(out) as url:
+        yield url
+
+
+def test_typing_a_word_from_a_post_finds_it_and_the_result_leads_there(browser, demo):
+    page = browser.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(demo + "/")
+    page.get_by_label("Search this site").fill(WORD)
+    page.get_by_label("Search this site").press("Enter")
+    expect(page).to_have_url(re.compile(r"/search/\?q=Wednesday$"))
+    expect(page.get_by_role("status")).to_have_text("1 result for \u201cWednesday\u201d.")
+    results = page.locator(".search-results li")
+    expect(results).to_have_count(1)
+    expect(results.locator("mark").first).to_have_text(re.compile("wednesday", re.I))
+
+    query = page.get_by_label("Search the posts and pages")
+    query.fill("")
+    query.press_sequentially(WORD.lower(), delay=20)     # typing searches as you go
+    expect(results).to_have_count(1)
+    results.get_by_role("link").click()
+    expect(page).to_have_url(demo + POST_URL)
+    expect(page.locator("h1")).to_have_text("Practice: My Weekly Reply Routine")
+    assert all(url.startswith(demo) for url in requests)   # nothing from anywhere else
+    page.close()
+
+
+def test_a_word_found_nowhere_says_so(browser, demo):
+    page = browser.new_page()
+    page.goto(demo + "/search/?q=zzyzxqq")
+    expect(page.get_by_role("status")).to_have_text("No results for \u201czzyzxqq\u201d.")
+    page.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_search_page_with_results_has_no_axe_violations(browser, demo, scheme):
+    page = browser.new_page(color_scheme=scheme)
+    page.goto(demo + "/search/?q=comment")
+    expect(page.locator(".search-results li").first).to_be_visible()
+    assert axe_violations(page) == []
+    page.close()
+
+
+def test_search_page_without_javascript_points_to_the_archive(browser, demo):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(demo + "/search/")
+    expect(page.locator(".search-noscript")).to_contain_text("Search needs JavaScript")
+    page.locator(".search-noscript").get_by_role("link", name="archive").click()
+    expect(page).to_have_url(demo + "/archive/")
+    context.close()
