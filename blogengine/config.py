@@ -50,6 +50,11 @@ DEPLOY_TARGETS = ("dir", "rsync", "github-pages", "s3")
 
 
 @dataclass(frozen=True)
+class SocialCardsConfig:
+    enabled: bool = True      # a generated og:image for posts and pages without `image:`
+
+
+@dataclass(frozen=True)
 class DirTargetConfig:
     path: str = ""           # a local folder, relative to the site folder
     delete: bool = True      # remove files the build no longer has
@@ -115,6 +120,7 @@ class SiteConfig:
     pygments_dark_style: str = "github-dark"
     author: AuthorConfig = field(default_factory=AuthorConfig)
     comments: CommentsConfig = field(default_factory=CommentsConfig)
+    social_cards: SocialCardsConfig = field(default_factory=SocialCardsConfig)
     deploy: DeployConfig = field(default_factory=DeployConfig)
     # [plugins] enabled = [...] and a [plugins.NAME] table each: checked by pluginhost.py
     plugins: dict[str, Any] = field(default_factory=dict)

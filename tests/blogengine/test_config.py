@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from blogengine.config import (AuthorConfig, CommentsConfig, DeployConfig, SiteConfig,
-                               check_permalink, load_config)
+                               SocialCardsConfig, check_permalink, load_config)
 from blogengine.errors import BlogError, BuildFailed, ConfigError
 from tests.support.site import post, read_html
 
@@ -58,6 +58,7 @@ EXPECTED_DEFAULTS = {
     "pygments_dark_style": "github-dark",
     "author": AuthorConfig(name="", email=""),
     "comments": CommentsConfig(enabled=True, url="", database_url="", server={}),
+    "social_cards": SocialCardsConfig(enabled=True),
     "deploy": DeployConfig(),
     "plugins": {},
 }
