@@ -228,6 +228,8 @@ def test_config_root_is_not_a_settable_key(tmp_path):
     ("comments = true", "'comments'", "a table", 2),
     ('[author]\nname = 5', "'author.name'", "a string", 3),
     ('[comments]\nenabled = "no"', "'comments.enabled'", "true or false", 3),
+    ('[social_cards]\nenabled = "no"', "'social_cards.enabled'", "true or false", 3),
+    ("social_cards = false", "'social_cards'", "a table", 2),
 ])
 def test_config_rejects_wrong_type_naming_key_and_line(tmp_path, toml, key, wanted, line):
     root = write_config(tmp_path / "site", f'title = "T"\n{toml}\n')
