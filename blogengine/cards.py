@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import PIL
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from blogengine.config import SiteConfig
 from blogengine.deps import digest
@@ -24,7 +24,7 @@ from blogengine.render import Output
 from blogengine.themes import Theme
 
 # Bump when the drawing changes: every cached card is then drawn again.
-CARD_VERSION = 1
+CARD_VERSION = 2
 WIDTH, HEIGHT = 1200, 630
 _MARGIN = 80
 _TITLE_SIZES = (72, 64, 56, 50, 44)   # tried in turn until the title fits
@@ -123,30 +123,56 @@ def draw_card(text: CardText, palette: Palette) -> bytes:
     """Draw a card: the site name on top, the title as large as fits, date and author below.
     A title with characters the font lacks is left out (the site name takes its place) rather
     than drawn as boxes. The PNG carries no metadata: the same text always gives the same bytes."""
-    image = Image.new("RGB", (WIDTH, HEIGHT), palette.background)
-    draw = ImageDraw.Draw(image)
+    layers = {name: Image.new("L", (WIDTH, HEIGHT), 0) for name in _INKS}
+    draws = {name: ImageDraw.Draw(layer) for name, layer in layers.items()}
     width = WIDTH - 2 * _MARGIN
-    draw.rectangle((0, 0, WIDTH, 14), fill=palette.accent)
+    draws["accent"].rectangle((0, 0, WIDTH, 14), fill=255)
     title, site = (text.title, text.site) if covered(text.title) else (text.site, "")
     site_font = _font(_BOLD, 34)
     if site:
-        draw.text((_MARGIN, 70), _fit_line(site, site_font, width), font=site_font,
-                  fill=palette.accent)
+        draws["accent"].text((_MARGIN, 70), _fit_line(site, site_font, width), font=site_font,
+                             fill=255)
     title_font, lines = _title_lines(title, width)
     line_height = round(title_font.size * 1.25)
     # The title block is centred between the site name (bottom ~115) and the rule (500).
     top = 115 + (385 - len(lines) * line_height) // 2
     for number, line in enumerate(lines):
-        draw.text((_MARGIN, top + number * line_height), line, font=title_font,
-                  fill=palette.foreground)
-    draw.line((_MARGIN, HEIGHT - 130, WIDTH - _MARGIN, HEIGHT - 130), fill=palette.border,
-              width=2)
+        draws["foreground"].text((_MARGIN, top + number * line_height), line, font=title_font,
+                                 fill=255)
+    draws["border"].line((_MARGIN, HEIGHT - 130, WIDTH - _MARGIN, HEIGHT - 130), fill=255,
+                         width=2)
     footer = " · ".join(part for part in (text.date, text.author) if part)
     meta_font = _font(_REGULAR, 32)
-    draw.text((_MARGIN, HEIGHT - 100), _fit_line(footer, meta_font, width), font=meta_font,
-              fill=palette.muted)
+    draws["muted"].text((_MARGIN, HEIGHT - 100), _fit_line(footer, meta_font, width),
+                        font=meta_font, fill=255)
+    return _indexed_png(layers, palette)
+
+
+# Each ink is one colour drawn at 256 levels of coverage; the card keeps 64 of them, as a ramp
+# from the background to that colour in a PNG palette: a quarter of the bytes of RGB to
+# compress, which is most of the time a card takes.
+_INKS = ("accent", "foreground", "muted", "border")
+_LEVELS = 64
+
+
+def _indexed_png(layers: dict[str, Image.Image], palette: Palette) -> bytes:
+    """Layers of coverage, one per ink, as one palette PNG."""
+    indexes = Image.new("L", (WIDTH, HEIGHT), 0)
+    colours: list[int] = []
+    background = ImageColor.getrgb(palette.background)
+    for number, name in enumerate(_INKS):
+        ink = ImageColor.getrgb(getattr(palette, name))
+        for level in range(_LEVELS):
+            colours.extend(round(b + (i - b) * level / (_LEVELS - 1))
+                           for b, i in zip(background[:3], ink[:3]))
+        coverage = layers[name]
+        start = number * _LEVELS
+        ramp = coverage.point([start + round(v * (_LEVELS - 1) / 255) for v in range(256)])
+        indexes.paste(ramp, mask=coverage.point([255 if v else 0 for v in range(256)]))
+    card = Image.frombytes("P", (WIDTH, HEIGHT), indexes.tobytes())
+    card.putpalette(colours)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=False, compress_level=6)
+    card.save(out, format="PNG", optimize=False, compress_level=6)
     return out.getvalue()
 
 
