@@ -158,22 +158,39 @@ _LEVELS = 64
 def _indexed_png(layers: dict[str, Image.Image], palette: Palette) -> bytes:
     """Layers of coverage, one per ink, as one palette PNG."""
     indexes = Image.new("L", (WIDTH, HEIGHT), 0)
+    for number, name in enumerate(_INKS):
+        box = layers[name].getbbox()
+        if box is None:
+            continue
+        coverage = layers[name].crop(box)   # the inked part only: the rest stays background
+        indexes.paste(coverage.point(_ramp(number)), box[:2], mask=coverage.point(_INKED))
+    card = Image.frombytes("P", (WIDTH, HEIGHT), indexes.tobytes())
+    card.putpalette(_colours(palette))
+    out = io.BytesIO()
+    card.save(out, format="PNG", optimize=False, compress_level=6)
+    return out.getvalue()
+
+
+_INKED = [255 if value else 0 for value in range(256)]
+
+
+@functools.lru_cache(maxsize=len(_INKS))
+def _ramp(number: int) -> tuple[int, ...]:
+    """Coverage 0-255 -> this ink's palette index."""
+    return tuple(number * _LEVELS + round(v * (_LEVELS - 1) / 255) for v in range(256))
+
+
+@functools.lru_cache(maxsize=4)
+def _colours(palette: Palette) -> list[int]:
+    """The PNG palette: for each ink, a ramp from the background to its colour."""
     colours: list[int] = []
     background = ImageColor.getrgb(palette.background)
-    for number, name in enumerate(_INKS):
+    for name in _INKS:
         ink = ImageColor.getrgb(getattr(palette, name))
         for level in range(_LEVELS):
             colours.extend(round(b + (i - b) * level / (_LEVELS - 1))
                            for b, i in zip(background[:3], ink[:3]))
-        coverage = layers[name]
-        start = number * _LEVELS
-        ramp = coverage.point([start + round(v * (_LEVELS - 1) / 255) for v in range(256)])
-        indexes.paste(ramp, mask=coverage.point([255 if v else 0 for v in range(256)]))
-    card = Image.frombytes("P", (WIDTH, HEIGHT), indexes.tobytes())
-    card.putpalette(colours)
-    out = io.BytesIO()
-    card.save(out, format="PNG", optimize=False, compress_level=6)
-    return out.getvalue()
+    return colours
 
 
 def covered(text: str) -> bool:
