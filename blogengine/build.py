@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 
 from blogengine import parallel
 from blogengine.cache import CACHE_DIR, RACY_NS, BuildCache, OutputRecord
-from blogengine.cards import card_outputs
+from blogengine.cards import card_outputs, draw_missing_cards
 from blogengine.check import CheckResult, ExternalLink, check_site
 from blogengine.config import SiteConfig
 from blogengine.conversations import bake_conversations, conversations_version
@@ -273,6 +273,7 @@ class BuildRun:
         staging = Staging(self.out_dir, patch=plan.patch)
         try:
             self.cache.clear_pending()
+            draw_missing_cards(outputs.extras, plan.extras, self.jobs)
             extras = _ExtraFiles(outputs.extras, plan.extras, staging)
             rendered = self.render(outputs, staging, meanwhile=extras.write)
             current = ({output_path(page.url) for page in outputs.pages}

@@ -8,7 +8,7 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Any
 import PIL
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
+from blogengine import parallel
 from blogengine.config import SiteConfig
 from blogengine.deps import digest
 from blogengine.model import Entry, Site
@@ -26,6 +27,8 @@ from blogengine.themes import Theme
 # Bump when the drawing changes: every cached card is then drawn again.
 CARD_VERSION = 2
 WIDTH, HEIGHT = 1200, 630
+# Below this count the missing cards are drawn in the main process: forking would cost more.
+PARALLEL_CARDS = 40
 _MARGIN = 80
 _TITLE_SIZES = (72, 64, 56, 50, 44)   # tried in turn until the title fits
 _TITLE_LINES = 4
@@ -85,8 +88,8 @@ def card_outputs(site: Site, chain: list[Theme], cache_dir: Path) -> list[Output
             continue
         text = card_text(entry, config)
         key = card_key(text, palette)
-        outputs.append(Output(url=card_url(entry), key=key, make=functools.partial(
-            cached_card, cache_dir / "cards", key, text, palette)))
+        outputs.append(Output(url=card_url(entry), key=key,
+                              make=CardFile(cache_dir / "cards", key, text, palette)))
     return outputs
 
 
@@ -101,22 +104,50 @@ def card_key(text: CardText, palette: Palette) -> str:
     return digest(CARD_VERSION, PIL.__version__, text, palette, _font_digest())
 
 
-def cached_card(folder: Path, key: str, text: CardText, palette: Palette) -> bytes:
-    """The card's PNG from the cache, drawn (and cached) only when the cache lacks it."""
-    path = folder / f"{key}.png"
-    try:
-        return path.read_bytes()
-    except OSError:
+@dataclass(frozen=True)
+class CardFile:
+    """An output's maker: the card's PNG from the cache, drawn (and cached) only when the cache
+    lacks it."""
+
+    folder: Path
+    key: str
+    text: CardText
+    palette: Palette
+
+    @property
+    def path(self) -> Path:
+        return self.folder / f"{self.key}.png"
+
+    def __call__(self) -> bytes:
+        try:
+            return self.path.read_bytes()
+        except OSError:
+            pass
+        data = draw_card(self.text, self.palette)
+        try:  # a cache that cannot be written only costs drawing the card again next time
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_bytes(data)
+            os.replace(temporary, self.path)
+        except OSError:
+            pass
+        return data
+
+
+def draw_missing_cards(outputs: list[Output], wanted: set[str], jobs: int) -> None:
+    """Draw into the cache, in workers when there are many, the cards among the `wanted`
+    outputs that it lacks: the write stage then only reads them."""
+    missing = [out.make for out in outputs if out.path in wanted
+               and isinstance(out.make, CardFile) and not out.make.path.exists()]
+    for _count, _done in parallel.run_chunks(_draw_slice, missing, jobs=jobs,
+                                             minimum=PARALLEL_CARDS, context=None):
         pass
-    data = draw_card(text, palette)
-    try:  # a cache that cannot be written only costs drawing the card again next time
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    except OSError:
-        pass
-    return data
+
+
+def _draw_slice(_context: None, makers: Sequence[CardFile]) -> int:
+    for make in makers:
+        make()
+    return len(makers)
 
 
 def draw_card(text: CardText, palette: Palette) -> bytes:

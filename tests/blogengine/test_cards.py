@@ -185,3 +185,17 @@ def test_font_and_its_licence_ship_inside_the_package():
     for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
         assert (fonts / name).read_bytes()[:4] == b"\x00\x01\x00\x00", name
     assert "Bitstream Vera" in (fonts / "LICENSE").read_text(encoding="utf-8")
+
+
+def test_cards_drawn_in_workers_equal_cards_drawn_in_one_process(make_site, build_at):
+    files = {f"content/posts/p{i}.md": post(f"Post number {i}", f"2024-05-{i % 28 + 1:02d}")
+             for i in range(cards.PARALLEL_CARDS + 5)}
+    one, two = make_site(files, name="one"), make_site(files, name="two")
+    build_at(one, jobs=1)
+    build_at(two, jobs=2)
+    drawn = {p.relative_to(one / "public").as_posix(): p.read_bytes()
+             for p in (one / "public/cards").rglob("*.png")}
+    assert len(drawn) == cards.PARALLEL_CARDS + 5
+    assert drawn == {p.relative_to(two / "public").as_posix(): p.read_bytes()
+                     for p in (two / "public/cards").rglob("*.png")}
+    assert len(list((two / ".blogengine/cards").glob("*.png"))) == len(drawn)
