@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 
 from blogengine import parallel
 from blogengine.cache import CACHE_DIR, RACY_NS, BuildCache, OutputRecord
+from blogengine.cards import card_outputs, draw_missing_cards
 from blogengine.check import CheckResult, ExternalLink, check_site
 from blogengine.config import SiteConfig
 from blogengine.conversations import bake_conversations, conversations_version
@@ -276,7 +277,8 @@ class BuildRun:
         """Every output, checked before anything is written, and which of them to make again."""
         pages = site_pages(site)
         objects = object_digests(site)
-        extras = data_outputs(site, self.chain, self.scanned.assets, self.env)
+        extras = data_outputs(site, self.chain, self.scanned.assets, self.env) \
+            + card_outputs(site, self.chain, self.config.root / CACHE_DIR)
         check_paths([(output_path(page.url), _origin(page)) for page in pages]
                     + [(out.path, str(out.copy_from or out.url)) for out in extras])
         prepare_environment(self.env, site)
@@ -293,6 +295,7 @@ class BuildRun:
         try:
             self.cache.clear_pending()
             self.resize_images(outputs)
+            draw_missing_cards(outputs.extras, plan.extras, self.jobs)
             extras = _ExtraFiles(outputs.extras, plan.extras, staging)
             rendered = self.render(outputs, staging, meanwhile=extras.write)
             current = ({output_path(page.url) for page in outputs.pages}

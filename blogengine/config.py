@@ -65,6 +65,11 @@ DEPLOY_TARGETS = ("dir", "rsync", "github-pages", "s3")
 
 
 @dataclass(frozen=True)
+class SocialCardsConfig:
+    enabled: bool = True      # a generated og:image for posts and pages without `image:`
+
+
+@dataclass(frozen=True)
 class DirTargetConfig:
     path: str = ""           # a local folder, relative to the site folder
     delete: bool = True      # remove files the build no longer has
@@ -131,6 +136,7 @@ class SiteConfig:
     author: AuthorConfig = field(default_factory=AuthorConfig)
     comments: CommentsConfig = field(default_factory=CommentsConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
+    social_cards: SocialCardsConfig = field(default_factory=SocialCardsConfig)
     deploy: DeployConfig = field(default_factory=DeployConfig)
     images: ImagesConfig = field(default_factory=ImagesConfig)
     # [plugins] enabled = [...] and a [plugins.NAME] table each: checked by pluginhost.py

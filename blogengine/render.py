@@ -93,8 +93,11 @@ def register_filters(env: jinja2.Environment, config: SiteConfig) -> None:
 
 def prepare_environment(env: jinja2.Environment, site: Site) -> None:
     """Give templates the site and the helpers (before any page renders, or workers fork)."""
+    from blogengine.cards import social_card  # here: cards.py builds on this module's Output
+
     register_filters(env, site.config)
     env.globals["site"] = site
+    env.globals["social_card"] = social_card(site.config)
 
 
 def site_pages(site: Site) -> list[Entry | Listing]:

@@ -114,6 +114,29 @@ def test_editing_a_title_updates_neighbours_listings_and_feeds(site):
     site.check()
 
 
+def test_editing_an_author_or_title_redraws_the_social_card(site):
+    card = site.root / "public/cards/2024/04/post-3.png"
+    before = card.read_bytes()
+    path = site.root / "content/posts/p3.md"
+    path.write_text(path.read_text().replace("date:", "author: Someone Else\ndate:"))
+    site.check()
+    assert card.read_bytes() != before
+    path.write_text(path.read_text().replace("title: 'Post 3'", "title: 'Post three'"))
+    site.check()   # the slug follows the title: the card moves with the page
+    assert not card.exists() and (site.root / "public/cards/2024/04/post-three.png").is_file()
+
+
+def test_turning_social_cards_off_and_on_again(site):
+    config = site.root / "blogengine.toml"
+    text = config.read_text()
+    config.write_text(text + "\n[social_cards]\nenabled = false\n")
+    site.check()
+    assert not (site.root / "public/cards").exists()
+    config.write_text(text)
+    site.check()
+    assert len(list((site.root / "public/cards").rglob("*.png"))) == 13
+
+
 def test_adding_a_post(site):
     (site.root / "content/posts/new.md").write_text(post("Brand new", "2024-09-30", tags="[t1, t9]"))
     site.check()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from blogengine.config import (AuthorConfig, CommentsConfig, DeployConfig, ImagesConfig, SearchConfig,
-                               SiteConfig, check_permalink, load_config)
+                               SiteConfig, SocialCardsConfig, check_permalink, load_config)
 from blogengine.errors import BlogError, BuildFailed, ConfigError
 from tests.support.site import post, read_html
 
@@ -59,6 +59,7 @@ EXPECTED_DEFAULTS = {
     "author": AuthorConfig(name="", email=""),
     "comments": CommentsConfig(enabled=True, url="", database_url="", server={}),
     "search": SearchConfig(enabled=True, comments=False),
+    "social_cards": SocialCardsConfig(enabled=True),
     "deploy": DeployConfig(),
     "images": ImagesConfig(enabled=True, widths=[480, 960, 1600]),
     "plugins": {},
@@ -229,6 +230,8 @@ def test_config_root_is_not_a_settable_key(tmp_path):
     ("comments = true", "'comments'", "a table", 2),
     ('[author]\nname = 5', "'author.name'", "a string", 3),
     ('[comments]\nenabled = "no"', "'comments.enabled'", "true or false", 3),
+    ('[social_cards]\nenabled = "no"', "'social_cards.enabled'", "true or false", 3),
+    ("social_cards = false", "'social_cards'", "a table", 2),
 ])
 def test_config_rejects_wrong_type_naming_key_and_line(tmp_path, toml, key, wanted, line):
     root = write_config(tmp_path / "site", f'title = "T"\n{toml}\n')
