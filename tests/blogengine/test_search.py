@@ -67,6 +67,14 @@ def test_build_writes_a_search_index_of_posts_and_pages(built):
     assert (out / "pagefind" / "pagefind-ui.js").is_file()
 
 
+def test_the_search_box_is_on_pages_but_not_on_the_comment_servers_page_shell(built):
+    """The shell's forms may post only to the comment server (its pages' policy), and a reader
+    writing a comment has no use for a search box there."""
+    out = built / "public"
+    assert read_html(out / "2024/01/kettles/index.html").select("form.site-search")
+    assert read_html(out / "comment-page.html").select("form.site-search") == []
+
+
 def test_listing_pages_and_site_chrome_are_not_indexed(built):
     """"archive" is on the archive page (its heading) and in every page's navigation; the
     description is in every page's header: neither is in a post's or page's body."""

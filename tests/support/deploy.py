@@ -72,3 +72,13 @@ def one_line_error(result: Result) -> str:
     assert len(lines) == 1, result.output
     assert "Traceback" not in result.output
     return lines[0]
+
+
+# A deleted page takes its own files with it: the page and its social card; and the search
+# index files that held it change (Pagefind names them by their content).
+ABOUT_PAGE_FILES = ["about/index.html", "cards/about.png"]
+
+
+def outside_search_index(paths: list[str]) -> list[str]:
+    """The listed paths, less Pagefind's index files."""
+    return [path for path in paths if not path.startswith("pagefind/")]
