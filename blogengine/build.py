@@ -34,7 +34,7 @@ from blogengine.plan import (Inputs, LastBuild, Plan, fingerprint, input_files, 
                              plan_outputs, read_last_build, unchanged)
 from blogengine.render import (Output, RenderedSlice, RenderWork, data_outputs,
                                prepare_environment, render_pages, site_pages, unique_errors)
-from blogengine.search import index_needed, index_site, remove_index
+from blogengine.search import IndexJob, index_needed, remove_index, start_index
 from blogengine.themes import loaded_templates, make_environment, template_dirs, theme_chain
 from blogengine.write import Staging, check_output_dir, check_paths
 
@@ -58,6 +58,8 @@ class BuildOptions:
     incremental: bool = True         # build on the last build (False: from scratch; the cache
                                      # is then written anew)
     check_links: bool = True         # report local links that lead nowhere (check.py)
+    search_later: bool = False       # leave the search index to finish after the build
+                                     # (BuildReport.indexing; serve reloads the pages first)
 
 
 @dataclass
@@ -75,6 +77,7 @@ class BuildReport:
     external: list[ExternalLink] = field(default_factory=list)  # outside links, for --external
     drafts_left_out: int = 0
     future_left_out: int = 0
+    indexing: IndexJob | None = None   # with search_later: the index still on its way
 
     def left_out(self) -> str:
         """ "2 drafts and 1 future post left out; --drafts / --future include them" ("": none)."""
@@ -156,10 +159,20 @@ class BuildRun:
         warnings = self.bake_comments(site)
         outputs = self.plan(site, previous)
         written = self.render_and_write(outputs)
-        self.index(written)
-        checked = self.check(site, outputs, previous)
+        indexing = self.index(written)
+        try:
+            checked = self.check(site, outputs, previous)
+        except BaseException:
+            if indexing is not None:
+                indexing.cancel()
+            raise
+        if indexing is not None and not self.options.search_later:
+            indexing.finish()
+            indexing = None
         self.save(site, documents, outputs, written, checked)
-        return self.report(site, documents, outputs, written, warnings, checked)
+        report = self.report(site, documents, outputs, written, warnings, checked)
+        report.indexing = indexing
+        return report
 
     def load(self) -> tuple[ScannedContent, Inputs]:
         """Find the sources and stamp every input (the scan's start bounds what is racy)."""
@@ -314,12 +327,14 @@ class BuildRun:
                         removed=removed, templates=rendered.templates,
                         pages=rendered.written + len(removed))
 
-    def index(self, written: _Written) -> None:
-        """Make the search index again when a page changed (search.py)."""
+    def index(self, written: _Written) -> IndexJob | None:
+        """Start making the search index again when a page changed (search.py); the link
+        check runs meanwhile."""
         if not self.config.search.enabled:
             remove_index(self.out_dir)
         elif index_needed(self.out_dir, written.pages):
-            index_site(self.out_dir)
+            return start_index(self.out_dir, self.config.root / CACHE_DIR)
+        return None
 
     def resize_images(self, outputs: _Outputs) -> None:
         """Make the resized images the cache lacks, in workers when there are several."""

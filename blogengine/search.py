@@ -2,19 +2,27 @@
 
 The theme marks what is searchable (`data-pagefind-body` on posts and pages, so listings are
 left out); Pagefind splits the index by each page's `<html lang>`. The index is made into a
-folder beside the output and swapped in, so readers never see half an index."""
+folder beside the output and swapped in, so readers never see half an index.
+
+Indexing costs about as much as the rest of a build, so it runs beside the link check
+(`start_index` then `IndexJob.finish`), and each index is kept in the build cache under a
+digest of every published HTML page: a build whose pages come out the same (`--clean`, a
+restored checkout) takes the kept index instead of running Pagefind again."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from blogengine.errors import BlogError
 
 INDEX_FOLDER = "pagefind"
-# Pagefind takes about a second per thousand pages; this only stops a hung indexer.
+CACHE_FOLDER = "search"
+# Pagefind takes about three seconds per thousand pages; this only stops a hung indexer.
 TIMEOUT_SECONDS = 600
 
 
@@ -28,36 +36,135 @@ def remove_index(out_dir: Path) -> None:
     shutil.rmtree(out_dir / INDEX_FOLDER, ignore_errors=True)
 
 
-def index_site(out_dir: Path) -> None:
-    """Index the published site into `out_dir/pagefind/`, or raise BlogError saying why not.
-
-    On failure the old index goes too: it no longer matches the pages, and its absence makes
-    the next build index again even when no page changes."""
-    try:
-        _index(out_dir)
-    except BaseException:
-        remove_index(out_dir)
-        raise
-
-
-def _index(out_dir: Path) -> None:
+def start_index(out_dir: Path, cache_dir: Path | None = None) -> IndexJob:
+    """Stage the kept index of these pages, or start Pagefind on them and return at once;
+    `finish` publishes the index into `out_dir/pagefind/` or raises BlogError saying why not."""
     executable = _executable()
-    staged = out_dir.parent / f".{out_dir.name}.pagefind-{os.getpid()}"
-    shutil.rmtree(staged, ignore_errors=True)
+    key = pages_digest(out_dir, executable)
+    kept = cache_dir / CACHE_FOLDER / key if cache_dir is not None else None
+    if kept is not None and (kept / "pagefind.js").is_file():
+        staged = _staging(out_dir)
+        try:
+            _copy_tree(kept, staged)
+        except OSError:   # an unreadable cache: index as if it were not there
+            shutil.rmtree(staged, ignore_errors=True)
+        else:
+            return IndexJob(out_dir, staged, process=None, executable=None, keep_in=None)
+    staged = _staging(out_dir)
     command = [str(executable), "--site", str(out_dir), "--output-path", str(staged), "--silent"]
     try:
-        result = subprocess.run(command, capture_output=True, text=True, check=False,
-                                timeout=TIMEOUT_SECONDS, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        shutil.rmtree(staged, ignore_errors=True)
-        raise BlogError(f"search: could not run Pagefind ({executable}): {exc}; "
-                        "set [search] enabled = false to build without search") from None
-    if result.returncode != 0 or not (staged / "pagefind.js").is_file():
-        shutil.rmtree(staged, ignore_errors=True)
-        said = (result.stderr.strip() or result.stdout.strip()).splitlines()[-5:]
-        raise BlogError(f"search: Pagefind could not index {out_dir} (exit code "
-                        f"{result.returncode}){': ' + ' / '.join(said) if said else ''}")
-    _publish(staged, out_dir / INDEX_FOLDER)
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+    except OSError as exc:
+        remove_index(out_dir)
+        raise _cannot_run(executable, exc) from None
+    return IndexJob(out_dir, staged, process=process, executable=executable, keep_in=kept)
+
+
+@dataclass
+class IndexJob:
+    """An index on its way: Pagefind running into `staged` (or a kept index copied there)."""
+
+    out_dir: Path
+    staged: Path
+    process: subprocess.Popen[str] | None
+    executable: Path | None
+    keep_in: Path | None   # where to keep the new index for later builds
+    stopped: bool = False
+
+    def finish(self) -> None:
+        """Wait for the index and swap it in; on failure the old index goes too (it no longer
+        matches the pages, and its absence makes the next build index again). An index
+        stopped meanwhile (`stop`) is dropped without a word."""
+        try:
+            if self.process is not None:
+                self._wait(self.process)
+                if self.keep_in is not None:
+                    _keep(self.staged, self.keep_in)
+            _publish(self.staged, self.out_dir / INDEX_FOLDER)
+        except BaseException:
+            shutil.rmtree(self.staged, ignore_errors=True)
+            remove_index(self.out_dir)
+            if not self.stopped:
+                raise
+
+    def stop(self) -> None:
+        """From another thread: make a running `finish` give up (`serve` starts a new build)."""
+        self.stopped = True
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+
+    def cancel(self) -> None:
+        """Stop the indexer (the build failed after starting it) and leave no index behind."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+        shutil.rmtree(self.staged, ignore_errors=True)
+        remove_index(self.out_dir)
+
+    def _wait(self, process: subprocess.Popen[str]) -> None:
+        try:
+            out, err = process.communicate(timeout=TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired as exc:
+            process.kill()
+            process.communicate()
+            raise _cannot_run(self.executable, exc) from None
+        if self.stopped:
+            raise BlogError("search: indexing stopped for a newer build")
+        if process.returncode != 0 or not (self.staged / "pagefind.js").is_file():
+            said = (err.strip() or out.strip()).splitlines()[-5:]
+            raise BlogError(f"search: Pagefind could not index {self.out_dir} (exit code "
+                            f"{process.returncode}){': ' + ' / '.join(said) if said else ''}")
+
+
+def pages_digest(out_dir: Path, executable: Path) -> str:
+    """A digest of every HTML page Pagefind reads (their paths and bytes) and of the indexer
+    itself (a new binary may index differently): equal digests give equal indexes."""
+    binary = executable.stat()
+    digest = hashlib.sha256(f"{executable}\n{binary.st_size}\n{binary.st_mtime_ns}\n".encode())
+    for path in sorted(out_dir.rglob("*.html")):
+        rel = path.relative_to(out_dir).as_posix()
+        if rel.split("/", 1)[0] == INDEX_FOLDER:
+            continue
+        digest.update(f"{rel}\n{path.stat().st_size}\n".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def _staging(out_dir: Path) -> Path:
+    staged = out_dir.parent / f".{out_dir.name}.pagefind-{os.getpid()}"
+    shutil.rmtree(staged, ignore_errors=True)
+    return staged
+
+
+def _keep(staged: Path, kept: Path) -> None:
+    """Keep a copy of the new index in the cache, in place of the ones kept before; a cache
+    that cannot be written only costs a later build the indexing."""
+    partial = kept.parent / f".{kept.name}.{os.getpid()}.part"
+    try:
+        shutil.rmtree(partial, ignore_errors=True)
+        _copy_tree(staged, partial)
+        for old in kept.parent.iterdir():
+            if old != partial:
+                shutil.rmtree(old, ignore_errors=True)
+        partial.rename(kept)
+    except OSError:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    """Hard links where the file system allows (the files are never changed in place)."""
+    def link_or_copy(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+    shutil.copytree(source, target, copy_function=link_or_copy)
+
+
+def _cannot_run(executable: Path | None, exc: BaseException) -> BlogError:
+    return BlogError(f"search: could not run Pagefind ({executable}): {exc}; "
+                     "set [search] enabled = false to build without search")
 
 
 def _executable() -> Path:

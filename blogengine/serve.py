@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import wrap_file
 
 from blogengine.build import BuildOptions, BuildReport, build
+from blogengine.search import IndexJob
 from blogengine.comments import development_app, rebuild_on_comment
 from blogengine.config import CONFIG_NAME, SiteConfig
 from blogengine.errors import BlogError, BuildFailed
@@ -228,6 +229,7 @@ class SiteServer:
         self._stop = threading.Event()
         self._builds = 0
         self._building = threading.Lock()
+        self._indexing: tuple[IndexJob, threading.Thread] | None = None
         self._build_seconds = 1.0   # the last good build's, for "on the post in about N seconds"
         self._stop_publishing: Callable[[], None] = lambda: None
         self._watcher: threading.Thread | None = None
@@ -259,9 +261,11 @@ class SiteServer:
     def _rebuild(self) -> BuildReport | None:
         jobs = None if self._builds == 0 else 1
         self._builds += 1
+        self._stop_indexing()
         try:
             report = build(self.config, BuildOptions(output_dir=self.output, drafts=self.options.drafts,
-                                                     future=self.options.future, jobs=jobs))
+                                                     future=self.options.future, jobs=jobs,
+                                                     search_later=True))
         except BuildFailed as exc:
             message = "\n".join(str(error) for error in exc.errors)
             self.state.failed(message)
@@ -276,7 +280,28 @@ class SiteServer:
         for warning in [*report.warnings, *report.problems]:
             self.report(f"warning: {warning}")
         self.report(f"built {report.pages_written} pages in {report.seconds:.2f} s")
+        if report.indexing is not None:
+            self._index_later(report.indexing)
         return report
+
+    def _index_later(self, job: IndexJob) -> None:
+        """Finish the search index after the reload: a saved post shows at once, and search
+        finds its new words a few seconds later."""
+        def finish() -> None:
+            try:
+                job.finish()
+            except BlogError as exc:
+                self.report(f"warning: {exc}")
+        self._indexing = (job, threading.Thread(target=finish, name="search-index", daemon=True))
+        self._indexing[1].start()
+
+    def _stop_indexing(self) -> None:
+        """A newer build makes a new index: stop the one on its way, which leaves no index."""
+        if self._indexing is not None:
+            job, thread = self._indexing
+            job.stop()
+            thread.join()
+            self._indexing = None
 
     def mount_comments(self) -> str | None:
         """Start the comment server on this origin (after a first build wrote its thread
@@ -344,6 +369,9 @@ class SiteServer:
     def stop(self) -> None:
         self._stop.set()
         self._stop_publishing()
+        indexing = self._indexing
+        if indexing is not None:
+            indexing[0].stop()   # no orphan Pagefind after the server stops
         self.http.server_close()
 
     def shutdown(self) -> None:

@@ -190,6 +190,66 @@ def test_after_a_failed_indexing_the_next_build_indexes_again(built, tmp_path):
     assert "samovar" in indexed_pages(built / "public")["/2024/02/teapots/"]
 
 
+def counting_pagefind(tmp_path: Path) -> tuple[Path, Path]:
+    """The real Pagefind behind a script that notes each run in a log."""
+    from pagefind.service import get_executable
+    real, log = get_executable(), tmp_path / "pagefind-runs.log"
+    wrapper = tmp_path / "pagefind-counting"
+    wrapper.write_text(f'#!/bin/sh\necho run >> "{log}"\nexec "{real}" "$@"\n', encoding="utf-8")
+    wrapper.chmod(0o755)
+    return wrapper, log
+
+
+def runs(log: Path) -> int:
+    return len(log.read_text(encoding="utf-8").splitlines()) if log.exists() else 0
+
+
+def test_a_clean_build_of_the_same_pages_takes_the_kept_index(make_site, tmp_path):
+    root = make_site(FILES, config=CONFIG)
+    wrapper, log = counting_pagefind(tmp_path)
+    env = {"PAGEFIND_BINARY_PATH": str(wrapper)}
+    assert _run("build", cwd=root, env=env).returncode == 0
+    first = tree(root / "public")
+    assert runs(log) == 1
+    result = _run("build", "--clean", cwd=root, env=env)
+    assert result.returncode == 0, result.stderr
+    assert runs(log) == 1                      # the pages came out the same: no indexing
+    again = tree(root / "public")
+    assert {rel: again[rel] for rel in again if rel.startswith("pagefind/")} == \
+        {rel: first[rel] for rel in first if rel.startswith("pagefind/")}
+    assert "xylophonist" in indexed_pages(root / "public")["/2024/01/kettles/"]
+
+
+def test_changed_pages_are_indexed_again_and_only_the_last_index_is_kept(make_site, tmp_path):
+    root = make_site(FILES, config=CONFIG)
+    wrapper, log = counting_pagefind(tmp_path)
+    env = {"PAGEFIND_BINARY_PATH": str(wrapper)}
+    assert _run("build", cwd=root, env=env).returncode == 0
+    (root / "content" / "posts" / "two.md").write_text(
+        post("Teapots", "2024-02-10", tags="[teaware]", body="A samovar now.\n"), encoding="utf-8")
+    age(root)
+    assert _run("build", "--clean", cwd=root, env=env).returncode == 0
+    assert runs(log) == 2
+    assert "samovar" in indexed_pages(root / "public")["/2024/02/teapots/"]
+    assert len(list((root / ".blogengine" / "search").iterdir())) == 1
+
+
+def test_a_failed_link_check_stops_the_indexer_and_leaves_no_index(built, build_at, monkeypatch):
+    import blogengine.build
+
+    def broken_check(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the link check broke")
+
+    monkeypatch.setattr(blogengine.build, "check_site", broken_check)
+    (built / "content" / "posts" / "one.md").write_text(
+        post("Kettles", "2024-01-10", tags="[teaware]", body="Cold water.\n"), encoding="utf-8")
+    age(built)
+    with pytest.raises(RuntimeError, match="link check broke"):
+        build_at(built)
+    assert not (built / "public" / "pagefind").exists()
+    assert list(built.glob(".public.pagefind-*")) == []
+
+
 def test_the_search_page_loads_pagefind_from_the_site(built):
     page = read_html(built / "public" / "search" / "index.html")
     script = page.select_one("script[data-bundle]")

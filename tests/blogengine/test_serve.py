@@ -106,6 +106,26 @@ def test_serve_rebuilds_on_edit_and_tells_tabs_to_reload(served):
     assert not (root / "public").exists()  # serve never touches the deployable output
 
 
+def test_the_search_index_follows_an_edit_after_the_reload(served):
+    """serve reloads the pages first and finishes the search index in the background."""
+    from tests.blogengine.test_search import indexed_pages
+    root, port, base, _ = served
+    output = root / ".blogengine" / "serve" / "public"
+    wait_for(lambda: (output / "pagefind" / "pagefind.js").is_file(), what="the first index")
+    assert "Original text." in indexed_pages(output)["/2024/01/hello/"]
+    generation = int(get(base + "/2024/01/hello/")[1].split('data-generation="')[1].split('"')[0])
+    stream = EventStream(port, since=generation)
+    try:
+        source = root / "content/posts/hello.md"
+        source.write_text(source.read_text().replace("Original text.", "Quokka text."))
+        assert stream.next_event()[0] == "reload"
+        wait_for(lambda: "Quokka text." in indexed_pages(output).get("/2024/01/hello/", ""),
+                 what="the edit in the search index")
+    finally:
+        stream.close()
+    assert list(output.parent.glob(".public.pagefind-*")) == []
+
+
 def test_broken_build_is_shown_and_serving_goes_on(served):
     root, port, base, _ = served
     stream = EventStream(port, since=10**6)
