@@ -494,7 +494,11 @@ def _parse_slice(work: ParseWork, items: Sequence[tuple[int, SourceToParse]]
     md = _markdown(not work.config.escape_html, work.plugins)
     results: list[tuple[int, Document | BlogError]] = []
     parsed: list[tuple[Document, FileStamp]] = []
+    limit = work.config.max_document_kib * 1024
     for position, (path, rel, stamp) in items:
+        if stamp.size > limit:
+            results.append((position, too_big(rel, stamp.size, limit)))
+            continue
         problems: list[ContentError] = []
         source = read_source(path, rel, problems)
         if source is None:
@@ -514,6 +518,12 @@ def _parse_slice(work: ParseWork, items: Sequence[tuple[int, SourceToParse]]
         return results
     return [(position, dataclasses.replace(result, body=None) if isinstance(result, Document)
              else result) for position, result in results]
+
+
+def too_big(rel: PurePosixPath, size: int, limit: int) -> ContentError:
+    return ContentError(f"{size / 2**20:.1f} MiB is more than one document may be "
+                        f"(max_document_kib = {limit // 1024} in blogengine.toml): split it into "
+                        "several posts, or raise the limit", path=f"content/{rel}")
 
 
 def _with_images(document: Document, site: ImageSite | None) -> Document:

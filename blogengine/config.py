@@ -133,6 +133,9 @@ class SiteConfig:
     escape_html: bool = False
     pygments_style: str = "default"
     pygments_dark_style: str = "github-dark"
+    # A bigger Markdown file is refused (a content error naming it) rather than left to stall
+    # the build: one takes about 3 s per MiB of dense Markdown to build.
+    max_document_kib: int = 1024
     author: AuthorConfig = field(default_factory=AuthorConfig)
     comments: CommentsConfig = field(default_factory=CommentsConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
@@ -299,7 +302,7 @@ def _check_values(config: SiteConfig, path: Path | None, text: str) -> list[Conf
         problem = check_permalink(getattr(config, key), page=(key == "page_permalink"))
         if problem:
             fail(key, problem)
-    for key in ("posts_per_page", "feed_items"):
+    for key in ("posts_per_page", "feed_items", "max_document_kib"):
         if getattr(config, key) < 1:
             fail(key, f"must be at least 1, got {getattr(config, key)}")
     if config.related_posts < 0:

@@ -56,6 +56,7 @@ EXPECTED_DEFAULTS = {
     "escape_html": False,
     "pygments_style": "default",
     "pygments_dark_style": "github-dark",
+    "max_document_kib": 1024,
     "author": AuthorConfig(name="", email=""),
     "comments": CommentsConfig(enabled=True, url="", database_url="", server={}),
     "search": SearchConfig(enabled=True, comments=False),
