@@ -1,11 +1,15 @@
-"""Build benchmark: blogengine against Hugo on the same synthetic corpus, in the same run.
+"""Build benchmark: blogengine against Hugo and the Python floor on the same synthetic corpus,
+in the same run.
 
-For each size (default 1,000 and 10,000 posts) it measures, as whole processes, the wall time,
-CPU time and peak memory of: a clean build, a rebuild with nothing changed, one edited post,
-one new post and a template change; and Hugo's clean build (Hugo has no cache, so its rebuild
-costs the same). Clean builds of both are paired and repeated; the ratio is of the medians.
+For each corpus style (default: the inline-rich one, then plain prose; corpus.py) and size
+(default 1,000 and 10,000 posts) it measures, as whole processes, the wall time, CPU time and
+peak memory of: a clean build (no output, no .blogengine/), a rebuild with nothing changed, one
+edited post, one new post and a template change; Hugo's clean build (Hugo has no cache, so its
+rebuild costs the same); and the Python floor (floor.py: markdown-it-py, PyYAML, Jinja2 and a
+write per post, nothing else). Clean builds are taken in triples (blogengine, Hugo, floor) and
+repeated; ratios are of the medians. blogengine runs in the default configuration unless told.
 
-    python benchmarks/build.py                  # 1,000 and 10,000 posts, results printed
+    python benchmarks/build.py                  # both styles, 1,000 and 10,000 posts, printed
     python benchmarks/build.py --sizes 1000 --write benchmarks/RESULTS.md
 """
 
@@ -29,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import write_corpus  # noqa: E402
 
 BLOGENGINE = [sys.executable, "-m", "blogengine"]
+FLOOR = [sys.executable, str(Path(__file__).resolve().parent / "floor.py")]
 
 
 @dataclass
@@ -117,20 +122,26 @@ def with_memory(timed: Measure, sampled: Measure) -> Measure:
 
 
 def bench_size(posts: int, root: Path, repeat: int, extra: list[str], images: int = 0,
-               images_off: bool = False) -> dict[str, object]:
-    write_corpus(posts, root, images=images, images_off=images_off)
+               images_off: bool = False, style: str = "rich",
+               comments_off: bool = False) -> dict[str, object]:
+    write_corpus(posts, root, images=images, images_off=images_off, style=style,
+                 comments_off=comments_off)
     site, hugo_site = root / "site", root / "hugo"
     hugo = shutil.which("hugo")
     ours: list[Measure] = []
     theirs: list[Measure] = []
-    # Paired, so the machine's state is the same for both; the last pair also samples memory.
+    floor: list[Measure] = []
+    # In triples, so the machine's state is the same for all; the last also samples memory.
     for n in range(repeat + 1):
         clean(site)
         ours.append(run([*BLOGENGINE, "build", *extra], site, memory=n == repeat))
         if hugo:
             shutil.rmtree(hugo_site / "public", ignore_errors=True)
             theirs.append(run([hugo, "--quiet"], hugo_site, memory=n == repeat))
-    results: dict[str, object] = {"posts": posts, "clean": ours, "hugo": theirs}
+        shutil.rmtree(root / "floor", ignore_errors=True)
+        floor.append(run([*FLOOR, str(site), str(root / "floor")], root, memory=n == repeat))
+    results: dict[str, object] = {"posts": posts, "style": style, "clean": ours, "hugo": theirs,
+                                  "floor": floor}
     build = [*BLOGENGINE, "build", *extra]
     meta = Path(__file__).resolve().parent.parent / "themes/default/templates/partials/post_meta.html"
     override = site / "templates/partials"
@@ -187,26 +198,35 @@ def median(measures: list[Measure]) -> Measure:
 
 def report(all_results: list[dict[str, object]]) -> str:
     lines = [f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}.", "",
-             "Clean builds: the median of paired runs (blogengine, then Hugo, on the same corpus); "
+             "Corpora (corpus.py): *rich*, posts written like technical posts (about 700 words; "
+             "links, code, bold and emphasis in most paragraphs, lists, half with a code block); "
+             "*plain*, about 1,000 words of mostly plain prose. blogengine in the default "
+             "configuration unless a row says otherwise. The Python floor (floor.py) only parses "
+             "front matter, renders Markdown, fills a one-page template and writes each post.", "",
+             "Clean builds: the median of runs taken in turn (blogengine, Hugo, the floor, on the same corpus); "
              "the changes: one timed run each. Peak memory (PSS of the process and its workers) "
              "comes from one more run of each, sampled: sampling costs CPU, so timed runs go "
              "without. Every build is a whole `blogengine build` process, startup included.", "",
-             "| posts | scenario | wall s | CPU s | peak MiB | vs Hugo (wall) |",
-             "| ---: | --- | ---: | ---: | ---: | ---: |"]
+             "| corpus | posts | scenario | wall s | CPU s | peak MiB | vs Hugo (wall) |",
+             "| --- | ---: | --- | ---: | ---: | ---: | ---: |"]
     for result in all_results:
-        posts = result["posts"]
+        posts, style = result["posts"], result["style"]
         ours = median(result["clean"])  # type: ignore[arg-type]
         theirs = median(result["hugo"]) if result["hugo"] else None  # type: ignore[arg-type]
+        floor = median(result["floor"])  # type: ignore[arg-type]
         ratio = f"{ours.wall / theirs.wall:.2f} ×" if theirs else "n/a"
         rows = [("blogengine clean build", ours, ratio)]
         if theirs:
             rows.append(("Hugo clean build (also its rebuild)", theirs, "1.00 ×"))
+        rows.append(("Python floor (markdown-it-py + PyYAML + Jinja2 + write)", floor,
+                     f"{floor.wall / theirs.wall:.2f} ×" if theirs else "n/a"))
         for name in ("no change", "one edited post", "one new post", "template change"):
             m = result[name]
             assert isinstance(m, Measure)
             rows.append((f"blogengine {name}", m, f"{m.wall / theirs.wall:.2f} ×" if theirs else "n/a"))
         for name, m, versus in rows:
-            lines.append(f"| {posts:,} | {name} | {m.wall:.2f} | {m.cpu:.2f} | {m.peak_mib:.0f} | {versus} |")
+            lines.append(f"| {style} | {posts:,} | {name} | {m.wall:.2f} | {m.cpu:.2f} | {m.peak_mib:.0f} "
+                         f"| {versus} |")
     return "\n".join(lines) + "\n"
 
 
@@ -222,11 +242,16 @@ def main() -> None:
                         help="one post in N shows a photo of its own (corpus.py --images)")
     parser.add_argument("--images-off", action="store_true",
                         help="and build with [images] enabled = false")
+    parser.add_argument("--styles", nargs="+", choices=("rich", "plain"), default=["rich", "plain"],
+                        help="corpus styles, in this order (corpus.py)")
+    parser.add_argument("--comments-off", action="store_true",
+                        help="build with [comments] enabled = false (not the default)")
     args = parser.parse_args()
     base = args.dir or Path(tempfile.mkdtemp(prefix="blogengine-bench-"))
     extra = args.build_args.split()
-    results = [bench_size(size, base / f"corpus-{size}", args.repeat, extra, args.images,
-                          args.images_off) for size in args.sizes]
+    results = [bench_size(size, base / f"corpus-{style}-{size}", args.repeat, extra, args.images,
+                          args.images_off, style, args.comments_off)
+               for style in args.styles for size in args.sizes]
     table = report(results)
     print(table)
     if args.write:

@@ -1,9 +1,16 @@
-"""A deterministic synthetic blog for benchmarks: N posts of about 1,000 words (half with a code
-block), 1-5 tags from 40, dates over ten years, a few pages; written as a blogengine site and,
-alongside, as a Hugo site with minimal layouts over the same Markdown.
+"""A deterministic synthetic blog for benchmarks, written as a blogengine site and, alongside, as
+a Hugo site with minimal layouts over the same Markdown: N posts, 1-5 tags from 40, dates over
+ten years, a few pages. Two styles of writing:
+
+- "rich" (the default): posts written like technical posts, about 700 words, with links,
+  `code`, **bold** and *emphasis* in most paragraphs, bullet lists, half with a fenced code
+  block; what people write, and what costs a Markdown parser most;
+- "plain": about 1,000 words of mostly plain prose (about 10 inline constructs a post).
+
+The site uses the default configuration (comments on, none stored); `comments_off` turns them off.
 
     python benchmarks/corpus.py 10000 /tmp/corpus-10k
-    python benchmarks/corpus.py 1000 /tmp/corpus-1k --images 10    # one post in 10 shows a photo
+    python benchmarks/corpus.py 1000 /tmp/corpus-1k --style plain --images 10   # a photo in 10 posts
 """
 
 from __future__ import annotations
@@ -85,6 +92,54 @@ def post_body(rng: random.Random, with_code: bool) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+LANGUAGES = ("python", "bash", "toml", "javascript", "go")
+SNIPPETS = {
+    "python": 'def reply(comment):\n    """Answer a reader."""\n    return f"Thanks, {comment.author}!"\n',
+    "bash": "pip install blogengine\nblogengine build --clean\nblogengine serve --port 8000\n",
+    "toml": '[comments]\nenabled = true\nurl = "https://comments.example.com"\n',
+    "javascript": "document.querySelectorAll('a').forEach((link) => {\n  link.rel = 'noopener';\n});\n",
+    "go": 'func answer(c Comment) string {\n\treturn "Thanks, " + c.Author\n}\n',
+}
+
+
+def rich_sentence(rng: random.Random) -> str:
+    """A sentence with, most of the time, one inline construct: a link, code, bold, emphasis."""
+    words = [rng.choice(WORDS) for _ in range(rng.randint(8, 18))]
+    at = rng.randrange(1, len(words))
+    kind = rng.random()
+    if kind < 0.22:
+        words[at] = f"[{words[at]} {rng.choice(WORDS)}](https://example.com/{rng.choice(WORDS)}/{rng.randint(1, 999)})"
+    elif kind < 0.44:
+        words[at] = f"`{rng.choice(WORDS)}_{rng.choice(WORDS)}()`"
+    elif kind < 0.62:
+        words[at] = f"**{words[at]} {rng.choice(WORDS)}**"
+    elif kind < 0.80:
+        words[at] = f"*{words[at]}*"
+    elif kind < 0.85:
+        words[at] = f"https://docs.example.org/{rng.choice(WORDS)}"
+    text = " ".join(words)
+    return text[0].upper() + text[1:] + rng.choice([".", ".", ".", "?", "!"])
+
+
+def rich_body(rng: random.Random, with_code: bool) -> str:
+    parts = [" ".join(rich_sentence(rng) for _ in range(3))]
+    words = len(parts[0].split())
+    section = 1
+    while words < 560:   # headings and lists bring a post to about 700 words
+        if rng.random() < 0.2:
+            parts.append(f"## {' '.join(rng.choice(WORDS) for _ in range(3)).capitalize()} {section}")
+            section += 1
+        if rng.random() < 0.25:
+            parts.append("\n".join(f"- {rich_sentence(rng)}" for _ in range(rng.randint(2, 5))))
+        text = " ".join(rich_sentence(rng) for _ in range(rng.randint(2, 5)))
+        parts.append(text)
+        words += len(text.split())
+    if with_code:
+        language = rng.choice(LANGUAGES)
+        parts.insert(len(parts) // 2, f"```{language}\n{SNIPPETS[language]}```")
+    return "\n\n".join(parts) + "\n"
+
+
 def photo(rng: random.Random, path: Path) -> None:
     """A 1600x1067 JPEG of coloured noise: as costly to resize as a photo (needs Pillow)."""
     from PIL import Image
@@ -95,7 +150,7 @@ def photo(rng: random.Random, path: Path) -> None:
 
 
 def write_corpus(count: int, root: Path, seed: int = 7, images: int = 0,
-                 images_off: bool = False) -> None:
+                 images_off: bool = False, style: str = "rich", comments_off: bool = False) -> None:
     """Write `root/site` (blogengine) and `root/hugo` (Hugo) from the same generated posts;
     with `images`, one post in that many shows a photo of its own (`images_off`: with
     `[images] enabled = false`)."""
@@ -110,7 +165,7 @@ def write_corpus(count: int, root: Path, seed: int = 7, images: int = 0,
     (site / "blogengine.toml").write_text(
         'title = "Benchmark Blog"\nbase_url = "https://bench.example.com/"\n'
         'timezone = "UTC"\nposts_per_page = 10\n\n[author]\nname = "Bench Author"\n\n'
-        '[comments]\nenabled = false\n'
+        + ('[comments]\nenabled = false\n' if comments_off else "")
         + ("\n[images]\nenabled = false\n" if images_off else ""), encoding="utf-8")
     (hugo / "hugo.toml").write_text(
         'baseURL = "https://bench.example.com/"\ntitle = "Benchmark Blog"\n'
@@ -128,7 +183,7 @@ def write_corpus(count: int, root: Path, seed: int = 7, images: int = 0,
         when = start + timedelta(seconds=int(span * n / max(count, 1)) + rng.randint(0, 3600))
         title = f"Post {n:05d}: {' '.join(rng.choice(WORDS) for _ in range(4))}"
         tags = sorted(rng.sample(TAGS, rng.randint(1, 5)))
-        body = post_body(rng, with_code=(n % 2 == 0))
+        body = (rich_body if style == "rich" else post_body)(rng, with_code=(n % 2 == 0))
         if images and n % images == 0:
             photo(rng, site / f"content/images/photo-{n:05d}.jpg")
             photo_line = f"![Photo {n}](/images/photo-{n:05d}.jpg)\n\n"
@@ -154,8 +209,11 @@ def main() -> None:
                         help="one post in N shows a photo (1600x1067 JPEG) of its own")
     parser.add_argument("--images-off", action="store_true",
                         help="with [images] enabled = false (no sizes, no resized copies)")
+    parser.add_argument("--style", choices=("rich", "plain"), default="rich")
+    parser.add_argument("--comments-off", action="store_true", help="with [comments] enabled = false")
     args = parser.parse_args()
-    write_corpus(args.posts, args.root, args.seed, args.images, args.images_off)
+    write_corpus(args.posts, args.root, args.seed, args.images, args.images_off, args.style,
+                 args.comments_off)
     print(f"wrote {args.posts} posts to {args.root}/site and {args.root}/hugo")
 
 
