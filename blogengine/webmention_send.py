@@ -98,6 +98,12 @@ def send_webmentions(config: SiteConfig, options: SendOptions = SendOptions(),
     pages = {page.url: page for page in read_sources(out_dir, base)}
     path = state_path(config)
     state = read_state(path)
+    if not pages and state:
+        # Most likely a theme without `e-content` or the wrong folder, not a site whose every
+        # post was deleted: sending "removed" for everything ever linked would be spam.
+        raise BlogError(f"no page in {out_dir} has an element of class \"e-content\" (the post's body), "
+                        f"but {len(state)} page(s) sent Webmentions before; is this the built site? "
+                        f"To forget them, delete {path}")
     report = SendReport()
     for source in sorted(set(pages) | set(state)):
         page = pages.get(source)
