@@ -317,3 +317,21 @@ def test_https_certificate_is_verified(tls_site) -> None:
     with pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED"):
         fetch(f"https://localhost:{port}/", policy=FetchPolicy(allow_hosts=frozenset({f"localhost:{port}"})))
     assert site.hits == []
+
+
+def test_credentials_do_not_follow_a_redirect_to_another_host(remote: RemoteSite, target: RemoteSite) -> None:
+    @remote.app.route("/away")
+    def away() -> Response:
+        return redirect(target.url + "/", 302)  # type: ignore[return-value]
+
+    @remote.app.route("/here")
+    def here() -> Response:
+        return redirect("/", 302)  # type: ignore[return-value]
+
+    policy = allowing(remote, target)
+    secret = {"Authorization": "Bearer s3cret", "Cookie": "session=1", "Accept": "text/html"}
+    assert fetch(remote.url + "/away", policy=policy, headers=secret).text == "secret"
+    assert "Authorization" not in target.hits[-1].headers and "Cookie" not in target.hits[-1].headers
+    assert target.hits[-1].headers["Accept"] == "text/html"
+    fetch(remote.url + "/here", policy=policy, headers=secret)
+    assert remote.hits[-1].path == "/" and remote.hits[-1].headers["Authorization"] == "Bearer s3cret"
