@@ -1,6 +1,6 @@
 """The Python floor: the least any Python generator must do for the benchmark corpus, on the
 same cores. Each post is read, its front matter parsed with PyYAML, its Markdown rendered with
-markdown-it-py (CommonMark with tables, strikethrough and linkify, as blogengine enables),
+markdown-it-py (CommonMark with tables and strikethrough, as blogengine enables them),
 wrapped by a one-page Jinja2 template and written; in one process per CPU. No listings, feeds,
 highlighting or cache: the distance between this and a real build is what a real build adds.
 
@@ -21,7 +21,7 @@ from markdown_it import MarkdownIt
 TEMPLATE = Environment(autoescape=True).from_string(
     "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{{ title }}</title></head>"
     "<body><article><h1>{{ title }}</h1>{{ body | safe }}</article></body></html>")
-_MD = MarkdownIt("commonmark", {"linkify": True}).enable(["table", "strikethrough", "linkify"])
+_MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 
 
 def render(job: tuple[Path, Path]) -> int:
