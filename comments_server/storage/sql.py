@@ -348,6 +348,8 @@ class SqlStorage:
                 .values(
                     status=Status.DELETED, author_name="", author_email=None, author_url=None,
                     body="", body_html="", ip=None, edit_token_hash=None, notify_replies=False,
+                    # A remote reply keeps origin_url, so the same reply sent again stays deleted.
+                    author_photo=None,
                 )
                 .returning(comments.c.thread)
             )

@@ -426,3 +426,14 @@ def test_imported_remote_html_goes_through_the_allow_list_again(app):
     assert comment.is_author is False and comment.author_photo is None
     [mention] = storage.mentions.list_thread(POST)
     assert mention.content_html == "alert(1)x" and mention.author_url is None
+
+
+def test_a_reply_the_author_deleted_stays_deleted_when_its_source_sends_again(client, app, remote_blog):
+    source = reply_page(remote_blog)
+    deliver(app, client, source)
+    [reply] = thread(client)["comments"]
+    services(app).storage.delete_comment(reply["id"])
+    deliver(app, client, source)
+    assert thread(client)["comments"] == []
+    [stored] = services(app).storage.all_comments()
+    assert stored.status == Status.DELETED and stored.author_photo is None and stored.body == ""
