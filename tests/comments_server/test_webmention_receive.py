@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from comments_server.models import Status
 from comments_server.services import services
-from tests.support.authoring import add_author, author_reply, login, queue_ids, thread_comments
+from tests.support.authoring import add_author, author_reply, login, queue_ids
 from tests.support.remote_blog import h_card, h_entry_page, remote_blog  # noqa: F401  (fixture)
 from tests.support.server import CLOSED, POST, assert_error
 
@@ -106,7 +106,7 @@ def test_target_may_carry_a_comment_fragment_or_lack_the_trailing_slash(client):
     assert send(client, "https://remote.example/c", TARGET.replace("https://", "http://")).status_code == 202
 
 
-def test_webmentions_are_rate_limited_per_source_host(make_app, remote_blog):
+def test_webmentions_are_rate_limited_per_source_host(make_app):
     app = make_app(WEBMENTION_RATE_LIMIT="2/minute")
     client = app.test_client()
     assert send(client, "https://spammy.example/1").status_code == 202
