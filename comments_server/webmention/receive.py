@@ -127,22 +127,24 @@ class Webmentions:
             raise ApiError(400, "invalid", f"{name} must be an absolute http(s) URL", name)
         return str(value)
 
-    def thread_for(self, url: str) -> Thread | None:
-        """The post a URL of this site names (any fragment, a trailing slash or not), or None."""
-        wanted = normalise_url(url)
-        wanted_parts = urlsplit(wanted)
-        if wanted_parts.query:
+    def thread_for(self, url: str, posts: dict[tuple[str, str], Thread] | None = None) -> Thread | None:
+        """The post a URL of this site names (any fragment, a trailing slash or not), or None.
+        `posts` is `post_keys()` when many URLs are looked up at once."""
+        parts = urlsplit(normalise_url(url))
+        if parts.query:
             return None
+        return (posts if posts is not None else self.post_keys()).get((parts.netloc, parts.path.rstrip("/")))
+
+    def post_keys(self) -> dict[tuple[str, str], Thread]:
+        """Each post by (host, path without its trailing slash): http and https name the same page,
+        as sites move to https and old links stay."""
+        keys: dict[tuple[str, str], Thread] = {}
         for thread in self.threads.all():
             post = self.links.post_url(thread.path)
-            if not post:
-                continue
-            parts = urlsplit(normalise_url(post))
-            # http and https name the same page: sites move to https and old links stay.
-            if (parts.netloc == wanted_parts.netloc
-                    and parts.path.rstrip("/") == wanted_parts.path.rstrip("/")):
-                return thread
-        return None
+            if post:
+                parts = urlsplit(normalise_url(post))
+                keys[(parts.netloc, parts.path.rstrip("/"))] = thread
+        return keys
 
     def queue_answer(self, parent: Comment, reply: Comment) -> None:
         """An author answered a reply received as a Webmention: send one back (job "webmention-send"),
@@ -193,8 +195,10 @@ class Webmentions:
         return self._store_mention(source, thread, reading)
 
     def _matcher(self, thread: Thread) -> Callable[[str], bool]:
+        posts = self.post_keys()   # once: a source page may hold thousands of links
+
         def matches(url: str) -> bool:
-            found = self.thread_for(url) if remote_url(url) else None
+            found = self.thread_for(url, posts) if remote_url(url) else None
             return found is not None and found.path == thread.path
         return matches
 
