@@ -130,8 +130,12 @@ class Conversations:
 
     def __init__(self, storage: Storage, threads: ThreadIndex, links: SiteLinks, accounts: Accounts,
                  notifier: Notifier, *, limits: Limits, clock: Callable[[], datetime],
-                 plugins: CommentPlugins | None = None) -> None:
+                 plugins: CommentPlugins | None = None,
+                 answered: Callable[[Comment, Comment], None] | None = None) -> None:
         self.storage = storage
+        # Told of each author reply and the comment it answers (a received Webmention is answered
+        # by sending one back: webmention/receive.py Webmentions.queue_answer).
+        self._answered = answered
         self.plugins = plugins or CommentPlugins()
         self.threads = threads
         self.links = links
@@ -288,6 +292,8 @@ class Conversations:
         comment = self.storage.add_comment(new, self.notifier.for_new_comment(thread, parent, []))
         self.notifier.wake()
         self._medians.clear()
+        if self._answered is not None:
+            self._answered(parent, comment)
         return comment
 
     def open_reply_link(self, token: str) -> ReplyDraft:

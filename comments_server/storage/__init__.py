@@ -9,9 +9,11 @@ from typing import Protocol
 from comments_server.models import Comment, ImportedComment, Mention, NewComment, Status, TrackedComment
 from comments_server.storage.accounts import AccountStore, DuplicateAuthor
 from comments_server.storage.addresses import AddressState, AddressStore, ReaderAddress
+from comments_server.storage.jobs import JobStore
 from comments_server.storage.mentions import MentionStore
 from comments_server.storage.once import Once, OnceStore
 from comments_server.storage.outbox import OutboxStore
+from comments_server.storage.remote import RemoteStore
 from comments_server.storage.schema import ensure_schema, upgrade
 from comments_server.storage.sql import (
     ConversationQuery,
@@ -29,6 +31,8 @@ class Storage(Protocol):
     accounts: AccountStore
     outbox: OutboxStore
     mentions: MentionStore
+    jobs: JobStore
+    remote: RemoteStore
     addresses: AddressStore
     once: OnceStore
 

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection
 from comments_server.models import Mention
 from comments_server.storage.tables import mentions
 
-_FIELDS = ("thread", "kind", "source_url", "title", "excerpt", "created_at", "uid")
+_FIELDS = ("thread", "kind", "source_url", "title", "excerpt", "created_at", "uid", "status", "author_name",
+           "author_url", "author_photo", "content_html", "published_at", "updated_at")
 
 
 def insert_mentions(conn: Connection, records: Sequence[Mention]) -> tuple[int, int]:
@@ -44,8 +45,8 @@ class MentionStore:
         self.engine = engine
 
     def list_thread(self, thread: str) -> list[Mention]:
-        """A post's mentions, oldest first."""
-        query = (select(mentions).where(mentions.c.thread == thread)
+        """A post's published mentions, oldest first."""
+        query = (select(mentions).where(mentions.c.thread == thread, mentions.c.status == "published")
                  .order_by(mentions.c.created_at, mentions.c.id))
         with self.engine.begin() as conn:
             return [_row_to_mention(row) for row in conn.execute(query)]
