@@ -68,6 +68,7 @@ class Thread:
     title: str
     author: str = ""
     open: bool = True
+    fediverse: str = ""      # the URL of the post's announcement on the fediverse ("" if none named)
 
 
 @dataclass(frozen=True)
