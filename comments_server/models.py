@@ -71,6 +71,13 @@ class Thread:
     fediverse: str = ""      # the URL of the post's announcement on the fediverse ("" if none named)
 
 
+# Where a comment was written: on this site, or elsewhere and received (stored as a comment so it
+# waits for an answer like any reader's).
+ORIGINS = ("comment", "webmention", "fediverse")
+# Mentions that are not replies: imported ones, and what a received Webmention may be.
+MENTION_KINDS = ("pingback", "trackback", "webmention", "like", "repost", "bookmark", "mention")
+
+
 @dataclass(frozen=True)
 class NewComment:
     """A validated comment ready to store (everything but the id)."""
@@ -91,6 +98,11 @@ class NewComment:
     uid: str = ""            # empty: the store gives the comment a fresh one
     author_id: int | None = None   # the author account that posted it (dashboard or its API token)
     held_reason: str | None = None   # why a plugin held it for moderation (shown in the dashboard)
+    # Where it was written: ORIGIN_COMMENT here, or a remote reply (its own URL and remote id).
+    origin: str = "comment"
+    origin_url: str | None = None
+    origin_id: str | None = None
+    author_photo: str | None = None
 
 
 @dataclass(frozen=True)
@@ -453,10 +465,37 @@ class Mention:
     comments, so it is never in the unanswered queue nor shown as a reader's comment."""
 
     thread: str
-    kind: str                 # "pingback", "trackback" or "webmention"
+    kind: str                 # one of MENTION_KINDS
     source_url: str
     title: str
     excerpt: str
     created_at: datetime
     uid: str
     id: int = 0
+    # What a received Webmention says about itself; None for imported pingbacks and trackbacks.
+    status: str = "published"    # "published" or "deleted" (a hidden one, kept for its history)
+    author_name: str | None = None
+    author_url: str | None = None
+    author_photo: str | None = None
+    content_html: str | None = None   # sanitised
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed row of the durable job table: background work of one `kind`, named by `key`
+    (one open job per kind and key), with a JSON `payload`."""
+
+    id: int
+    kind: str
+    key: str
+    payload: dict[str, Any]
+    revision: int
+    created_at: datetime
+    due_at: datetime
+    attempts: int
+    last_error: str | None = None
+    claimed_until: datetime | None = None
+    done_at: datetime | None = None
+    failed_at: datetime | None = None

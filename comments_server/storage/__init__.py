@@ -9,6 +9,7 @@ from typing import Protocol
 from comments_server.models import Comment, ImportedComment, Mention, NewComment, Status, TrackedComment
 from comments_server.storage.accounts import AccountStore, DuplicateAuthor
 from comments_server.storage.addresses import AddressState, AddressStore, ReaderAddress
+from comments_server.storage.jobs import JobStore
 from comments_server.storage.mentions import MentionStore
 from comments_server.storage.once import Once, OnceStore
 from comments_server.storage.outbox import OutboxStore
@@ -29,6 +30,7 @@ class Storage(Protocol):
     accounts: AccountStore
     outbox: OutboxStore
     mentions: MentionStore
+    jobs: JobStore
     addresses: AddressStore
     once: OnceStore
 

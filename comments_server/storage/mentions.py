@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection
 from comments_server.models import Mention
 from comments_server.storage.tables import mentions
 
-_FIELDS = ("thread", "kind", "source_url", "title", "excerpt", "created_at", "uid")
+_FIELDS = ("thread", "kind", "source_url", "title", "excerpt", "created_at", "uid", "status", "author_name",
+           "author_url", "author_photo", "content_html", "published_at", "updated_at")
 
 
 def insert_mentions(conn: Connection, records: Sequence[Mention]) -> tuple[int, int]:

@@ -50,6 +50,7 @@ from comments_server.models import (
 )
 from comments_server.storage.accounts import AccountStore
 from comments_server.storage.addresses import AddressStore, suppress
+from comments_server.storage.jobs import JobStore
 from comments_server.storage.mentions import MentionStore, insert_mentions
 from comments_server.storage.once import Once, OnceStore, spend
 from comments_server.storage.outbox import OutboxStore, enqueue
@@ -181,6 +182,7 @@ class SqlStorage:
         self.accounts = AccountStore(engine)
         self.outbox = OutboxStore(engine)
         self.mentions = MentionStore(engine)
+        self.jobs = JobStore(engine)
         self.addresses = AddressStore(engine)
         self.once = OnceStore(engine)
 

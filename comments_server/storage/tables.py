@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.sql.elements import conv
 
@@ -104,6 +105,12 @@ comments = Table(
     Column("reopened_at", UTCDateTime, nullable=True),
     # Why a plugin held it for moderation or filed it as spam (migration 0010); NULL otherwise.
     Column("held_reason", String(500), nullable=True),
+    # Where it was written (migration 0011): "comment" (here), "webmention" or "fediverse"; a
+    # remote reply keeps its own URL (the replier's page, the status) and remote id.
+    Column("origin", String(16), nullable=False, server_default="comment"),
+    Column("origin_url", Text, nullable=True),
+    Column("origin_id", String(200), nullable=True),
+    Column("author_photo", Text, nullable=True),
     # Migration 0001 passed an already-prefixed name through the naming convention; every migrated
     # database has this doubled name, so databases created from this table must have it too.
     CheckConstraint("status IN ('published', 'pending', 'spam', 'deleted')",
@@ -115,6 +122,8 @@ comments = Table(
     Index(None, "author_id"),
     # The unanswered query starts from published author comments and walks up their parents.
     Index(None, "is_author", "status", "parent_id"),
+    # An update or deletion of a remote reply finds its row (reader comments have NULL origin_url).
+    Index(None, "origin", "origin_url", unique=True),
     sqlite_autoincrement=True,  # ids are never handed out twice (migration 0007)
 )
 
@@ -201,8 +210,9 @@ reader_addresses = Table(
     Column("suppressed_at", UTCDateTime, nullable=True),
 )
 
-# Pingbacks, trackbacks and webmentions brought in by importers: links to a post from elsewhere,
-# kept out of `comments` so they never wait for an answer nor show as a reader's comment.
+# Links to a post from elsewhere that are not replies: pingbacks, trackbacks and webmentions from
+# importers, received likes, reposts, bookmarks and mentions. Kept out of `comments` so they never
+# wait for an answer nor show as a reader's comment (a received reply is a comment).
 mentions = Table(
     "mentions",
     metadata,
@@ -214,6 +224,14 @@ mentions = Table(
     Column("title", Text, nullable=False),
     Column("excerpt", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # What a received Webmention says (migration 0011); NULL for imported pingbacks.
+    Column("status", String(16), nullable=False, server_default="published"),
+    Column("author_name", Text, nullable=True),
+    Column("author_url", Text, nullable=True),
+    Column("author_photo", Text, nullable=True),
+    Column("content_html", Text, nullable=True),
+    Column("published_at", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=True),
     Index(None, "uid", unique=True),
     Index(None, "thread", "created_at"),
     sqlite_autoincrement=True,  # ids are never handed out twice (migration 0007)
@@ -252,4 +270,29 @@ idempotency_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Index(None, "expires_at"),
+)
+
+_OPEN_JOB = "done_at IS NULL AND failed_at IS NULL"
+
+# Durable background work (migration 0011): verify a received Webmention, send one, poll the
+# fediverse. Claimed with a lease, so with several server instances each job runs once.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("key", String(300), nullable=False),
+    Column("payload", Text, nullable=False),           # JSON
+    Column("revision", Integer, nullable=False),       # bumped by each re-enqueue of a pending job
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("done_at", UTCDateTime, nullable=True),
+    Column("failed_at", UTCDateTime, nullable=True),
+    # One open job per kind and key; finished ones stay as history.
+    Index(None, "kind", "key", unique=True, sqlite_where=text(_OPEN_JOB), postgresql_where=text(_OPEN_JOB)),
+    Index(None, "done_at", "failed_at", "due_at"),
+    sqlite_autoincrement=True,
 )

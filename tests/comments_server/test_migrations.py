@@ -40,7 +40,7 @@ def engine(db_url):
 
 
 def test_revisions_are_a_single_line_with_telling_names():
-    assert [r.revision for r in REVISIONS] == ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"]
+    assert [r.revision for r in REVISIONS] == ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011"]
     assert all(r.doc for r in REVISIONS)
     files = sorted(p.name for p in (schema.MIGRATIONS_DIR / "versions").glob("*.py"))
     assert files == ["0001_create_comments.py", "0002_add_comment_uid.py",
@@ -48,7 +48,8 @@ def test_revisions_are_a_single_line_with_telling_names():
                      "0005_add_mentions.py", "0006_add_thread_versions.py",
                      "0007_never_reuse_ids_add_used_form_tokens_and_idempotency_keys.py",
                      "0008_add_reader_addresses.py", "0009_add_comment_reopened_at.py",
-                     "0010_add_comment_held_reason.py"]
+                     "0010_add_comment_held_reason.py",
+                     "0011_add_remote_replies_mention_fields_and_jobs.py"]
 
 
 # Rows as the first schema had them; every later revision must keep them readable.
