@@ -13,6 +13,7 @@ from comments_server.storage.jobs import JobStore
 from comments_server.storage.mentions import MentionStore
 from comments_server.storage.once import Once, OnceStore
 from comments_server.storage.outbox import OutboxStore
+from comments_server.storage.remote import RemoteStore
 from comments_server.storage.schema import ensure_schema, upgrade
 from comments_server.storage.sql import (
     ConversationQuery,
@@ -31,6 +32,7 @@ class Storage(Protocol):
     outbox: OutboxStore
     mentions: MentionStore
     jobs: JobStore
+    remote: RemoteStore
     addresses: AddressStore
     once: OnceStore
 

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,6 @@ from sqlalchemy import (
     text,
     type_coerce,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 
 from comments_server.dburl import normalize_url, sqlite_path
@@ -54,6 +53,8 @@ from comments_server.storage.jobs import JobStore
 from comments_server.storage.mentions import MentionStore, insert_mentions
 from comments_server.storage.once import Once, OnceStore, spend
 from comments_server.storage.outbox import OutboxStore, enqueue
+from comments_server.storage.remote import RemoteStore
+from comments_server.storage.rows import row_to_comment, touch_threads as _touch
 from comments_server.storage.tables import Id, comments, thread_versions
 
 # Builds the emails about a comment once it has its id; they are enqueued in the same transaction.
@@ -168,9 +169,7 @@ class _WriterLock:
         self._threads.release()
 
 
-def _row_to_comment(row: Row[Any]) -> Comment:
-    data = row._mapping
-    return Comment(**{name: data[name] for name in (*_NEW_FIELDS, "id", "edited_at")})
+_row_to_comment = row_to_comment
 
 
 class SqlStorage:
@@ -183,6 +182,7 @@ class SqlStorage:
         self.outbox = OutboxStore(engine)
         self.mentions = MentionStore(engine)
         self.jobs = JobStore(engine)
+        self.remote = RemoteStore(engine)
         self.addresses = AddressStore(engine)
         self.once = OnceStore(engine)
 
@@ -484,37 +484,6 @@ def _snapshot_select(statuses: tuple[Status, ...]) -> Select[Any]:
     return query
 
 
-def _touch(conn: Connection, threads: Iterable[str], now: datetime | None) -> None:
-    """Bump each thread's version in the caller's write transaction (every write readers can see).
-
-    changed_at moves to `now` (default: the real time), and always into a later second than before:
-    HTTP dates have whole seconds, and two versions sharing one would look alike to If-Modified-Since.
-    Under more than one write a second it runs ahead of the clock; Last-Modified is then left out."""
-    now = now or datetime.now(UTC)
-    insert, read, update = _TOUCH_POSTGRESQL if conn.dialect.name == "postgresql" else _TOUCH_SQLITE
-    for thread in sorted(set(threads)):
-        conn.execute(insert, {"thread": thread, "version": 0, "changed_at": now})
-        version, changed_at = conn.execute(read, {"b_thread": thread}).one()
-        if version:
-            changed_at = max(now, changed_at.replace(microsecond=0) + timedelta(seconds=1))
-        conn.execute(update, {"b_thread": thread, "new_version": version + 1, "new_changed_at": changed_at})
-
-
-def _touch_statements(insert: Any) -> tuple[Any, Select[Any], Any]:
-    """_touch's statements, built once: a row for a new thread, the current row (locked), the bump."""
-    versions = thread_versions
-    thread = bindparam("b_thread", type_=versions.c.thread.type)
-    return (
-        insert(versions).on_conflict_do_nothing(index_elements=[versions.c.thread]),
-        select(versions.c.version, versions.c.changed_at).where(versions.c.thread == thread).with_for_update(),
-        versions.update().where(versions.c.thread == thread).values(
-            version=bindparam("new_version", type_=versions.c.version.type),
-            changed_at=bindparam("new_changed_at", type_=versions.c.changed_at.type)),
-    )
-
-
-_TOUCH_SQLITE = _touch_statements(sqlite.insert)
-_TOUCH_POSTGRESQL = _touch_statements(postgresql.insert)
 
 
 @dataclass(frozen=True)
