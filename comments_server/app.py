@@ -21,6 +21,7 @@ from comments_server.confirm import Confirmations
 from comments_server.conversation import Conversations
 from comments_server.cors import init_cors
 from comments_server.errors import ApiError, ConfigError, SchemaError
+from comments_server.fediverse.config import FediverseSettings
 from comments_server.links import SiteLinks
 from comments_server.mail import MailSettings, OutboxSender
 from comments_server.manifest import ManifestError, ThreadIndex
@@ -63,8 +64,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
     service = CommentService(storage, threads, accounts=accounts, notifier=notifier,
                              secret_key=config["SECRET_KEY"], limits=Limits.from_config(config),
                              policy=Policy.from_config(config), clock=clock, plugins=plugins)
+    fediverse = FediverseSettings.from_config(config)
     conversations = Conversations(storage, threads, links, accounts, notifier, limits=service.limits, clock=clock,
-                                  plugins=plugins)
+                                  plugins=plugins, fediverse_answers=bool(fediverse.access_token))
     confirmations = Confirmations(storage, threads, notifier, clock, plugins=plugins)
     publisher = build_publisher(config, storage.publish_marker, cwd=site_folder(config, site),
                                 user_agent="blogengine-comments (publish on comment)")
@@ -73,6 +75,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
                         confirmations=confirmations, thread_cache=ThreadCache(),
                         page_shell=PageShell(shell_source(config["THREADS_MANIFEST"]), ttl=config["THREADS_MANIFEST_TTL"]),
                         receipts=Receipts(storage, config["SECRET_KEY"], clock), publisher=publisher,
+                        fediverse=fediverse,
                         demo_login=demo_login)
 
     # Wire: the app, its routes and the hooks around them.

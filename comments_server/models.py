@@ -483,6 +483,15 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class NewJob:
+    """Background work to enqueue in the same transaction as the comment it is about."""
+
+    kind: str
+    key: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Job:
     """A claimed row of the durable job table: background work of one `kind`, named by `key`
     (one open job per kind and key), with a JSON `payload`."""

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from comments_server.confirm import Confirmations
     from comments_server.conversation import Conversations
     from comments_server.demo import DemoLogin
+    from comments_server.fediverse.config import FediverseSettings
     from comments_server.links import SiteLinks
     from comments_server.mail import MailSettings, OutboxSender
     from comments_server.manifest import ThreadIndex
@@ -48,6 +49,7 @@ class Services:
     publisher: Publisher             # publish on comment: rebuild/deploy the site after changes
     page_shell: PageShell            # the site theme's page around the reader pages (the form)
     receipts: Receipts               # signed links to the page after posting from the form
+    fediverse: FediverseSettings     # polling announcements for replies, posting answers
     demo_login: DemoLogin | None = None   # development only (site.development_app): shown on the login page
 
 
