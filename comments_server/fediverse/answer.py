@@ -71,7 +71,8 @@ def post_answer(job: Job, services: Services) -> None:
     ref = parse_status_url(announcement_of(services, parent.thread))
     if ref is None:
         raise JobFailed(f"the post {parent.thread} has no fediverse announcement to answer on")
-    client = services.fediverse.client(ref.base_url, account=services.threads.manifest.fediverse_account)
+    client = services.fediverse.client(ref.base_url, account=services.threads.manifest.fediverse_account,
+                                        clock=services.clock)
     if not client.token:
         raise JobFailed("no FEDIVERSE_ACCESS_TOKEN for the announcement's server")
     full_url = f"{services.links.post_url(reply.thread)}#comment-{reply.id}" if services.links.post_url(reply.thread) else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
@@ -106,7 +107,7 @@ class MastodonClient:
     """One server's client API; `token` (FEDIVERSE_ACCESS_TOKEN) only for the server it is for."""
 
     def __init__(self, base_url: str, *, allow_hosts: frozenset[str], timeout: float, token: str = "",
-                 clock: Any = None) -> None:
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.policy = FetchPolicy(allow_hosts=allow_hosts, max_bytes=2_000_000, timeout=timeout,

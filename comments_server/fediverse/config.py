@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,11 +25,12 @@ class FediverseSettings:
         return cls(poll=config["FEDIVERSE_POLL"], access_token=config["FEDIVERSE_ACCESS_TOKEN"],
                    allow_hosts=frozenset(config["FEDIVERSE_ALLOW_HOSTS"]), timeout=float(config["FEDIVERSE_TIMEOUT"]))
 
-    def client(self, base_url: str, *, account: str = "") -> MastodonClient:
-        """A client of the server at `base_url`; it carries the token only for the account's own
-        server (`account`: the site's profile URL), never to another."""
-        token = self.access_token if account and same_server(base_url, account) else ""
-        return MastodonClient(base_url, allow_hosts=self.allow_hosts, timeout=self.timeout, token=token)
+    def client(self, base_url: str, *, account: str, clock: Callable[[], datetime]) -> MastodonClient:
+        """A client of the server at `base_url`. It carries the token only to the account's own
+        server (`account`: the site's profile URL); with no account named, the announcements'
+        server is taken for the author's own."""
+        token = self.access_token if not account or same_server(base_url, account) else ""
+        return MastodonClient(base_url, allow_hosts=self.allow_hosts, timeout=self.timeout, token=token, clock=clock)
 
 
 def same_server(base_url: str, account_url: str) -> bool:

@@ -228,7 +228,7 @@ def poll(job: Job, services: Services) -> None:
     if ref is None:
         raise JobFailed(f"{status_url} is not the URL of a status")
     account = services.threads.manifest.fediverse_account
-    client = services.fediverse.client(ref.base_url, account=account)
+    client = services.fediverse.client(ref.base_url, account=account, clock=services.clock)
     now = services.clock()
     try:
         if not payload.get("author_url") or not payload.get("announced_at"):
@@ -283,7 +283,7 @@ def _match_announcements(services: Services, account: str, site_url: str, thread
     if parsed is None:
         return
     base_url, user = parsed
-    client = services.fediverse.client(base_url, account=account)
+    client = services.fediverse.client(base_url, account=account, clock=services.clock)
     found = client.lookup_account(user).data
     account_id = found.get("id") if isinstance(found, Mapping) else None
     if not isinstance(account_id, str):
