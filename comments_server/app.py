@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, request
 
-from comments_server import api, comments, dashboard, feeds, notify, widget
+from comments_server import api, comments, dashboard, feeds, notify, webmention, widget
 from comments_server.accounts import Accounts
 from comments_server.api.caching import ThreadCache
 from comments_server.clientip import TrustedProxyFix, parse_networks
@@ -22,27 +22,33 @@ from comments_server.conversation import Conversations
 from comments_server.cors import init_cors
 from comments_server.errors import ApiError, ConfigError, SchemaError
 from comments_server.fediverse.config import FediverseSettings
+from comments_server.fediverse.poller import start_polling
+from comments_server.job_kinds import job_handlers
+from comments_server.jobs import JobRunner
 from comments_server.links import SiteLinks
 from comments_server.mail import MailSettings, OutboxSender
 from comments_server.manifest import ManifestError, ThreadIndex
 from comments_server.models import Limits
+from comments_server.netguard import FetchPolicy
 from comments_server.plugins import CommentPlugins
 from comments_server.publish import Publisher, build_publisher
 from comments_server.ratelimit import init_rate_limits
 from comments_server.receipts import Receipts
+from comments_server.remote_replies import RemoteReplies
 from comments_server.security import init_security_headers
 from comments_server.service import CommentService, Policy, utcnow
 from comments_server.services import EXTENSION, Services
 from comments_server.shell import PageShell, shell_source
 from comments_server.storage import Storage, open_storage
 from comments_server.web import register_error_handlers, register_health_check
+from comments_server.webmention.receive import Webmentions
 
 if TYPE_CHECKING:
     from comments_server.demo import DemoLogin
     from comments_server.site import SiteLayer
 
 __all__ = ["create_app", "ApiError", "ConfigError", "SchemaError"]
-BLUEPRINTS = (api.bp, comments.bp, feeds.bp, widget.bp, dashboard.bp, notify.bp)
+BLUEPRINTS = (api.bp, comments.bp, feeds.bp, widget.bp, dashboard.bp, notify.bp, webmention.bp)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[[], datetime] = utcnow,
@@ -68,6 +74,11 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
     conversations = Conversations(storage, threads, links, accounts, notifier, limits=service.limits, clock=clock,
                                   plugins=plugins, fediverse_answers=bool(fediverse.access_token))
     confirmations = Confirmations(storage, threads, notifier, clock, plugins=plugins)
+    remote_replies = RemoteReplies(storage, threads, accounts=accounts, limits=service.limits, policy=service.policy,
+                                   plugins=plugins, clock=clock)
+    jobs = JobRunner(storage.jobs, job_handlers(), clock)
+    webmentions = Webmentions(storage, threads, links, remote_replies, fetch_policy=fetch_policy(config), clock=clock,
+                              wake=jobs.wake)
     publisher = build_publisher(config, storage.publish_marker, cwd=site_folder(config, site),
                                 user_agent="blogengine-comments (publish on comment)")
     services = Services(clock=clock, threads=threads, storage=storage, links=links, accounts=accounts, mail=mail,
@@ -75,8 +86,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
                         confirmations=confirmations, thread_cache=ThreadCache(),
                         page_shell=PageShell(shell_source(config["THREADS_MANIFEST"]), ttl=config["THREADS_MANIFEST_TTL"]),
                         receipts=Receipts(storage, config["SECRET_KEY"], clock), publisher=publisher,
-                        fediverse=fediverse,
+                        remote_replies=remote_replies, webmentions=webmentions, jobs=jobs, fediverse=fediverse,
                         demo_login=demo_login)
+
+    start_polling(services)   # fediverse replies: plan the polls of the announcements the manifest names
 
     # Wire: the app, its routes and the hooks around them.
     app = Flask("comments_server")
@@ -86,6 +99,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
     if sender is not None:
         app.before_request(sender.ensure_started)
     app.before_request(publisher.ensure_started)
+    if config["JOBS_IN_BACKGROUND"]:
+        app.before_request(lambda: jobs.ensure_started(services))
     app.after_request(wake_after_writes(publisher))
     if config["TRUSTED_PROXY_COUNT"]:
         app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
@@ -147,6 +162,13 @@ def background_sender(config: Mapping[str, Any], storage: Storage, mail: MailSet
     if not (mail.enabled and config["MAIL_SEND_IN_BACKGROUND"]):
         return None
     return OutboxSender(storage.outbox, mail, clock)
+
+
+def fetch_policy(config: Mapping[str, Any]) -> FetchPolicy:
+    """How the server fetches pages named from outside (Webmention sources): public addresses
+    only, unless WEBMENTION_ALLOW_HOSTS names a host."""
+    return FetchPolicy(allow_hosts=frozenset(config["WEBMENTION_ALLOW_HOSTS"]),
+                       user_agent="blogengine-comments (webmention)")
 
 
 def build_notifier(config: Mapping[str, Any], mail: MailSettings, links: SiteLinks, sender: OutboxSender | None,

@@ -227,6 +227,17 @@ def send_mail(site: Path | None) -> None:
     _send(app)
 
 
+@comments.command("run-jobs")
+@site_option
+def run_jobs(site: Path | None) -> None:
+    """Run the background jobs that are due (verifying Webmentions, ...), for servers run with
+    JOBS_IN_BACKGROUND off."""
+    app = _app(site)
+    app_services = services(app)
+    ran = app_services.jobs.run_due(app_services)
+    click.echo(f"Ran {ran} job{'s' if ran != 1 else ''}.")
+
+
 def _send(app: Flask) -> None:
     from comments_server.mail import send_pending
 

@@ -324,7 +324,8 @@ def validate(cfg: LoadedConfig) -> list[str]:
         )
     if not 0 <= v["DISPLAY_DEPTH"] <= MAX_DISPLAY_DEPTH:
         bad("DISPLAY_DEPTH", f"{v['DISPLAY_DEPTH']} is out of range (expected 0 to {MAX_DISPLAY_DEPTH})")
-    for key in ("RATE_LIMIT", "READ_RATE_LIMIT", "PREVIEW_RATE_LIMIT", "LOGIN_RATE_LIMIT", "LOGIN_ACCOUNT_RATE_LIMIT"):
+    for key in ("RATE_LIMIT", "READ_RATE_LIMIT", "PREVIEW_RATE_LIMIT", "LOGIN_RATE_LIMIT", "LOGIN_ACCOUNT_RATE_LIMIT",
+                "WEBMENTION_RATE_LIMIT"):
         if v[key] is not None:
             try:
                 if not parse_many(v[key]):

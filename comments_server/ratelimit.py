@@ -11,6 +11,7 @@ from flask_limiter import Limiter
 from comments_server.auth import has_valid_author_token
 from comments_server.clientip import account_key, client_key
 from comments_server.errors import ApiError
+from comments_server.webmention import source_host
 
 WRITE_ENDPOINTS = ("api.post_comment", "api.edit_comment", "api.delete_comment", "comments.post_form")
 LOGIN_ENDPOINT = "dashboard.login"
@@ -18,6 +19,9 @@ READ_ENDPOINTS = ("api.list_thread", "api.form_token", "api.counts", "feeds.comm
                   "comments.posted")
 # Each preview renders Markdown: a small budget of its own, so previews cannot use up the reads.
 PREVIEW_ENDPOINTS = ("api.preview",)
+# Webmentions count per source host: one site cannot flood the verification queue, whatever
+# addresses it sends from.
+WEBMENTION_ENDPOINT = "webmention.receive"
 _SPARED = "comments_write_spared"
 # Form-token refusals a reader's browser meets through no fault of the reader's: sent too soon,
 # expired, already used, or none where the server wants one (FORM_WITHOUT_TOKEN = refuse). A
@@ -58,6 +62,9 @@ def init_rate_limits(app: Flask, config: Mapping[str, Any]) -> Limiter:
         for endpoint in endpoints:
             if endpoint in app.view_functions:
                 app.view_functions[endpoint] = decorate(app.view_functions[endpoint])  # type: ignore[assignment]
+    if config["WEBMENTION_RATE_LIMIT"] is not None and WEBMENTION_ENDPOINT in app.view_functions:
+        guard = limiter.limit(config["WEBMENTION_RATE_LIMIT"], key_func=source_host, scope="webmention")
+        app.view_functions[WEBMENTION_ENDPOINT] = guard(app.view_functions[WEBMENTION_ENDPOINT])  # type: ignore[assignment]
     # Password guessing: failed or not, each login attempt counts (showing the form does not).
     if config["LOGIN_RATE_LIMIT"] is not None and LOGIN_ENDPOINT in app.view_functions:
         guard = limiter.limit(config["LOGIN_RATE_LIMIT"], methods=["POST"], scope="login")

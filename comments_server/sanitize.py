@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from html import escape as html_escape
+from html import unescape as html_unescape
 from typing import Any
 
 import bleach
@@ -71,3 +72,12 @@ def plain_html(text: str) -> str:
 def count_links(html: str) -> int:
     """Links in HTML made by render_comment (whose output is normalised, so counting tags is exact)."""
     return html.count("<a ")
+
+
+_TEXT_ONLY = bleach.Cleaner(tags=frozenset(), attributes={}, strip=True, strip_comments=True)
+
+
+def html_text(html: str) -> str:
+    """The text of HTML from elsewhere (a received reply), tags dropped and whitespace collapsed:
+    what search and the plain-text views of a remote reply use."""
+    return " ".join(html_unescape(str(_TEXT_ONLY.clean(html))).split())

@@ -18,14 +18,17 @@ if TYPE_CHECKING:
     from comments_server.conversation import Conversations
     from comments_server.demo import DemoLogin
     from comments_server.fediverse.config import FediverseSettings
+    from comments_server.jobs import JobRunner
     from comments_server.links import SiteLinks
     from comments_server.mail import MailSettings, OutboxSender
     from comments_server.manifest import ThreadIndex
     from comments_server.publish import Publisher
     from comments_server.receipts import Receipts
+    from comments_server.remote_replies import RemoteReplies
     from comments_server.service import CommentService
     from comments_server.shell import PageShell
     from comments_server.storage import Storage
+    from comments_server.webmention.receive import Webmentions
 
 EXTENSION = "comments_server"
 
@@ -49,6 +52,9 @@ class Services:
     publisher: Publisher             # publish on comment: rebuild/deploy the site after changes
     page_shell: PageShell            # the site theme's page around the reader pages (the form)
     receipts: Receipts               # signed links to the page after posting from the form
+    remote_replies: RemoteReplies    # replies written elsewhere (Webmention, fediverse), stored as comments
+    webmentions: Webmentions         # receiving and verifying Webmentions
+    jobs: JobRunner                  # the durable background jobs (verifying Webmentions, ...)
     fediverse: FediverseSettings     # polling announcements for replies, posting answers
     demo_login: DemoLogin | None = None   # development only (site.development_app): shown on the login page
 

@@ -181,5 +181,16 @@ SETTINGS: tuple[Setting, ...] = (
             "Also look for changes made elsewhere (another instance, the CLI) this often."),
     Setting("PUBLISH_TIMEOUT", 600, Kind.INT,
             "Seconds PUBLISH_COMMAND may run before it is stopped and counted as failed."),
+    # Background jobs and Webmentions (docs/webmentions.md).
+    Setting("JOBS_IN_BACKGROUND", True, Kind.BOOL,
+            "Each server process runs due background jobs (verifying Webmentions, ...) from a "
+            "thread; `false`: only `blogengine comments run-jobs` runs them."),
+    Setting("WEBMENTION_RECEIVE", True, Kind.BOOL,
+            "Accept Webmentions at `POST /webmention`; replies join the thread and the queue."),
+    Setting("WEBMENTION_RATE_LIMIT", "10/minute;100/day", Kind.LIMIT_OFF,
+            "Webmentions received per source host (the site that says it links here), or off."),
+    Setting("WEBMENTION_ALLOW_HOSTS", [], Kind.LIST,
+            "Hosts fetched even though they are private or loopback addresses (tests, private "
+            "networks); by default only public addresses are fetched."),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

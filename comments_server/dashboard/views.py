@@ -120,6 +120,7 @@ def reply(comment_id: int) -> BaseResponse:
         flash(f"Reply not published: {error.message}.", f"error:{comment_id}")
         return redirect(_back() + f"#comment-{comment_id}", code=303)
     comment = replied.comment
+    services().jobs.wake()   # an answer to a fediverse reply is posted there by a job
     flash(f"{services().links.post_link(comment.thread)}#comment-{comment.id}", "replied")
     title = desk().thread_of(comment.thread).title
     for other in replied.also_answered:

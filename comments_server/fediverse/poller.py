@@ -24,8 +24,7 @@ from comments_server.fediverse.client import (
     parse_status_url,
 )
 from comments_server.jobs import JobFailed
-from comments_server.models import Job, NewComment, Status, Thread
-from comments_server.sanitize import clean_html
+from comments_server.models import Job, Status, Thread
 
 if TYPE_CHECKING:
     from comments_server.services import Services
@@ -141,7 +140,6 @@ def sync_replies(services: Services, thread: Thread, announcement_id: str, autho
     """Store the announcement's reply tree (`statuses`: the context's descendants, parents first)
     under `thread`, and remove the stored replies that are no longer in it."""
     now = services.clock()
-    status = Status.PENDING if services.comments.policy.moderation == "all" else Status.PUBLISHED
     replies = {r.id: r for s in statuses if isinstance(s, Mapping) and (r := read_reply(s, now)) is not None}
     stored: dict[str, int] = {}   # status id -> comment id, for the replies below it
     seen: set[str] = set()
@@ -154,19 +152,15 @@ def sync_replies(services: Services, thread: Thread, announcement_id: str, autho
             # The author's answer from the dashboard, posted here by us: it is that comment already.
             stored[reply.id] = answer.id
             continue
-        parent_id = _parent(reply, replies, stored, announcement_id)
-        body_html = clean_html(reply.content_html)
-        comment, _ = services.storage.remote.save_reply(NewComment(
-            thread=thread.path, parent_id=parent_id, status=status, author_name=reply.author_name,
-            author_email=None, author_url=reply.author_url, is_author=is_author, notify_replies=False,
-            body=html_text(body_html), body_html=body_html, created_at=reply.created_at, ip=None,
-            edit_token_hash=None, origin=ORIGIN, origin_url=reply.url, origin_id=reply.id,
-            author_photo=reply.author_photo), now)
+        comment = services.remote_replies.store_remote_reply(
+            thread.path, ORIGIN, reply.url, reply.id, reply.author_name, reply.author_url, reply.author_photo,
+            reply.content_html, reply.created_at, _parent(reply, replies, stored, announcement_id),
+            is_author=is_author)
         stored[reply.id] = comment.id
-        seen.add(reply.url)
+        seen.add(comment.origin_url or reply.url)
     for gone in _stored_replies(services, thread.path):
         if gone.origin_url is not None and gone.origin_url not in seen:
-            services.storage.remote.remove_reply(ORIGIN, gone.origin_url, now)
+            services.remote_replies.remove_remote_reply(ORIGIN, gone.origin_url)
 
 
 def _parent(reply: Reply, replies: Mapping[str, Reply], stored: Mapping[str, int],
@@ -264,7 +258,9 @@ def plan(job: Job, services: Services) -> None:
     for thread in manifest.threads.values():
         if thread.fediverse:
             current = services.storage.jobs.find(POLL_KIND, poll_key(thread.path))
-            if current is None or current.payload.get("status_url") != thread.fediverse or _closed(current):
+            # A finished poll (its post left the manifest a while) starts again; a failed one (the
+            # announcement is gone) stays failed until the post names another.
+            if current is None or current.payload.get("status_url") != thread.fediverse or current.done_at is not None:
                 enqueue_poll(services, thread.path, thread.fediverse, due_at=now)
         else:
             unannounced.append(thread)
@@ -314,21 +310,15 @@ def _links_to(content: Any, post_url: str) -> bool:
 
 
 class _Reader(HTMLParser):
-    """The links and the text of a status's HTML."""
+    """The links of a status's HTML."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.links: list[str] = []
-        self.text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "a":
             self.links.extend(value for name, value in attrs if name == "href" and value)
-        elif tag in ("p", "br"):
-            self.text.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
 
 
 def _hrefs(html: str) -> list[str]:
@@ -337,27 +327,16 @@ def _hrefs(html: str) -> list[str]:
     return reader.links
 
 
-def html_text(html: str) -> str:
-    """The text of (sanitised) HTML, one line per paragraph: a remote reply's plain body, which
-    search, the question check and an answer's quote use."""
-    reader = _Reader()
-    reader.feed(html)
-    lines = (" ".join(line.split()) for line in "".join(reader.text).split("\n"))
-    return "\n".join(line for line in lines if line)
-
-
-def start_polling(services: Services) -> None:
-    """Make sure the plan job exists, when polling is on and the manifest names an announcement
-    or an account (create_app and a manifest reload call this)."""
+def start_polling(services: Services) -> bool:
+    """Plan the polls now, when polling is on and the manifest names an announcement or an account
+    (create_app and a manifest reload call this; the plan then runs every PLAN_INTERVAL). Whether
+    it was planned."""
     manifest = services.threads.manifest
     if not services.fediverse.poll:
-        return
-    if manifest.fediverse_account or any(t.fediverse for t in manifest.threads.values()):
-        current = services.storage.jobs.find(PLAN_KIND, "site")
-        if current is None or _closed(current):
-            services.storage.jobs.enqueue(PLAN_KIND, "site", {}, services.clock(), services.clock())
-
-
-def _closed(job: Job) -> bool:
-    """A job that has finished (done or given up): no longer runs unless enqueued again."""
-    return job.done_at is not None or job.failed_at is not None
+        return False
+    if not (manifest.fediverse_account or any(t.fediverse for t in manifest.threads.values())):
+        return False
+    now = services.clock()
+    services.storage.jobs.enqueue(PLAN_KIND, "site", {}, now, now)
+    services.jobs.wake()
+    return True

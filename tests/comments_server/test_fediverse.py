@@ -10,26 +10,21 @@ from email.utils import format_datetime
 
 import pytest
 
-from comments_server.fediverse.answer import ANSWER_KIND, post_answer, status_text
+from comments_server.fediverse.answer import ANSWER_KIND, status_text
 from comments_server.fediverse.client import FediverseError, RateLimit, parse_status_url
 from comments_server.fediverse.poller import (
     PLAN_KIND,
     POLL_KIND,
     backoff_at,
     next_poll_at,
-    plan,
-    poll,
     poll_interval,
     start_polling,
 )
-from comments_server.jobs import JobRunner
 from comments_server.models import Status
 from comments_server.services import services
 from tests.support.authoring import add_author, author_reply, login, queue_ids
 from tests.support.mastodon import fake_mastodon
 from tests.support.server import POST, write_manifest
-
-HANDLERS = {POLL_KIND: poll, PLAN_KIND: plan, ANSWER_KIND: post_answer}
 
 
 @pytest.fixture
@@ -70,7 +65,7 @@ def make_fedi_app(make_app, tmp_path, mastodon, announced, db_url):
 
 def run_jobs(app, clock) -> int:
     """Run what is due now, as the server's job thread would."""
-    return JobRunner(services(app).storage.jobs, HANDLERS, clock).run_due(services(app))
+    return services(app).jobs.run_due(services(app))
 
 
 def poll_now(app, clock) -> None:

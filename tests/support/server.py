@@ -49,6 +49,7 @@ NO_LIMITS: dict[str, Any] = {
     "PREVIEW_RATE_LIMIT": None,
     "LOGIN_ACCOUNT_RATE_LIMIT": None,
     "MIN_SUBMIT_SECONDS": None,
+    "WEBMENTION_RATE_LIMIT": None,
 }
 
 
@@ -198,6 +199,8 @@ def make_app(tmp_path: Path, manifest: Path, clock: Clock) -> Callable[..., Flas
             "AUTHOR_TOKENS": [AUTHOR_TOKEN],
             "CORS_ORIGINS": ["https://blog.example.com"],
             **NO_LIMITS,
+            # Tests run due jobs themselves (services(app).jobs.run_due), when they choose.
+            "JOBS_IN_BACKGROUND": False,
         }
         base.update(config)
         app = create_app(base, clock=clock)
