@@ -8,7 +8,9 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from comments_server.models import URL_PATTERN, Comment, CommentNode, Status
+from urllib.parse import urlsplit
+
+from comments_server.models import ORIGINS, URL_PATTERN, Comment, CommentNode, Mention, Status
 from comments_server.sanitize import clean_html
 
 _URL = re.compile(URL_PATTERN)
@@ -28,10 +30,21 @@ def rfc3339(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def comment_json(comment: Comment) -> dict[str, Any]:
+def source_site(url: str | None) -> str | None:
+    """The site a remote reply or mention came from, as readers see it: its host, without "www."."""
+    if not url:
+        return None
+    host = (urlsplit(url).hostname or "").lower()
+    return (host[4:] if host.startswith("www.") else host) or None
+
+
+def comment_json(comment: Comment, in_reply_to_url: str | None = None) -> dict[str, Any]:
     """The public view of a comment: never the email, IP address or token hash; a deleted
-    comment keeps only its place in the conversation."""
+    comment keeps only its place in the conversation. A reply written elsewhere (a Webmention,
+    the fediverse) says where (`origin`, `origin_url`, `origin_site`); `in_reply_to_url` is the
+    remote page an answer to such a reply answers (a baked page links it as u-in-reply-to)."""
     deleted = comment.status == Status.DELETED
+    remote_url = None if deleted else comment.origin_url
     return {
         "id": comment.id,
         "parent_id": comment.parent_id,
@@ -42,18 +55,52 @@ def comment_json(comment: Comment) -> dict[str, Any]:
         "created_at": rfc3339(comment.created_at),
         "edited_at": None if deleted else rfc3339(comment.edited_at),
         "deleted": deleted,
+        "origin": comment.origin,
+        "origin_url": remote_url,
+        "origin_site": source_site(remote_url),
+        "author_photo": None if deleted else comment.author_photo,
+        "in_reply_to_url": None if deleted else in_reply_to_url,
         "replies": [],
     }
+
+
+def mention_json(mention: Mention) -> dict[str, Any]:
+    """A like, repost, bookmark or mention of a post (or an imported pingback), as readers see it."""
+    return {
+        "id": mention.id,
+        "kind": mention.kind,
+        "source_url": mention.source_url,
+        "source_site": source_site(mention.source_url),
+        "title": mention.title,
+        "author_name": mention.author_name,
+        "author_url": mention.author_url,
+        "author_photo": mention.author_photo,
+        "created_at": rfc3339(mention.created_at),
+    }
+
+
+def _remote_urls(nodes: list[CommentNode]) -> dict[int, str]:
+    """The origin_url of each published remote reply in a tree, by comment id."""
+    found: dict[int, str] = {}
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        comment = node.comment
+        if comment.origin_url and comment.status == Status.PUBLISHED:
+            found[comment.id] = comment.origin_url
+        stack.extend(node.replies)
+    return found
 
 
 def tree_json(nodes: list[CommentNode]) -> list[dict[str, Any]]:
     """Nested comment JSON; iterative, though display depth keeps nesting shallow anyway."""
     out: list[dict[str, Any]] = []
+    remote = _remote_urls(nodes)
     stack: list[tuple[list[CommentNode], list[dict[str, Any]]]] = [(nodes, out)]
     while stack:
         level, target = stack.pop()
         for node in level:
-            item = comment_json(node.comment)
+            item = comment_json(node.comment, remote.get(node.comment.parent_id or 0))
             target.append(item)
             if node.replies:
                 stack.append((node.replies, item["replies"]))
@@ -104,6 +151,9 @@ def _checked_comment(data: Any) -> dict[str, Any]:
         raise _NotAComment(data)
     if not isinstance(url, str) or len(url) > MAX_CHECKED_URL or not _URL.fullmatch(url):
         url = None
+    origin = data.get("origin") if data.get("origin") in ORIGINS else "comment"
+    origin_url, photo, answers = (_checked_url(data.get(key)) for key in ("origin_url", "author_photo",
+                                                                          "in_reply_to_url"))
     return {
         "id": _int(data.get("id")),
         "parent_id": _int(data.get("parent_id"), optional=True),
@@ -114,8 +164,20 @@ def _checked_comment(data: Any) -> dict[str, Any]:
         "created_at": _time(data.get("created_at")),
         "edited_at": None if deleted else _time(data.get("edited_at"), optional=True),
         "deleted": deleted,
+        "origin": origin,
+        "origin_url": None if deleted else origin_url,
+        "origin_site": None if deleted else source_site(origin_url),
+        "author_photo": None if deleted else photo,
+        "in_reply_to_url": None if deleted else answers,
         "replies": [],
     }
+
+
+def _checked_url(value: Any) -> str | None:
+    """An http(s) URL from an API answer (older servers send none), else None."""
+    if not isinstance(value, str) or len(value) > MAX_CHECKED_URL or not _URL.fullmatch(value):
+        return None
+    return value
 
 
 def checked_conversation(data: Any) -> tuple[int, list[dict[str, Any]]] | None:

@@ -19,7 +19,7 @@ from flask import Response, request
 from comments_server.manifest import Manifest, ThreadIndex
 from comments_server.models import Thread
 from comments_server.service import CommentService
-from comments_server.serialize import tree_json
+from comments_server.serialize import mention_json, tree_json
 
 # Readers revalidate every time (a new comment shows at once); a 304 costs one primary-key lookup.
 CACHE_CONTROL = "no-cache"
@@ -49,13 +49,13 @@ class CachedThread:
     count: int
     head: tuple[str, bool, int | None]       # title, open, author_reply_median_seconds
     body: bytes
-    tree: slice                              # where the serialised comments lie in `body`
+    tree: slice                              # where the serialised comments and mentions lie in `body`
     etag: str
 
     @classmethod
     def build(cls, thread: Thread, version: int, changed_at: datetime | None, count: int, tree: bytes,
               median: int | None) -> CachedThread:
-        """The GET /api/comments body around the already serialised comment tree."""
+        """The GET /api/comments body around the already serialised comment tree (and mentions)."""
         start = dumps({"thread": thread.path, "title": thread.title, "open": thread.open, "count": count})
         before = f'{start[:-1]},"comments":'.encode()
         body = before + tree + f',"author_reply_median_seconds":{dumps(median)}}}\n'.encode()
@@ -125,7 +125,8 @@ def thread_response(svc: CommentService, cache: ThreadCache, path: Any,
     median = median_of(view.thread)
     head = (view.thread.title, view.thread.open, median)
     if view.comments is not None or entry is None:
-        tree = dumps(tree_json(view.comments or [])).encode()
+        mentions = [mention_json(m) for m in svc.storage.mentions.list_thread(thread.path)]
+        tree = f'{dumps(tree_json(view.comments or []))},"mentions":{dumps(mentions)}'.encode()
         entry = CachedThread.build(view.thread, view.version, view.changed_at, view.count, tree, median)
         cache.put(thread.path, entry)
     elif entry.head != head:

@@ -50,7 +50,27 @@ _COMMENT_PROPERTIES: dict[str, Any] = {
     "created_at": TIMESTAMP,
     "edited_at": {"type": ["string", "null"], "format": "date-time"},
     "deleted": {"type": "boolean", "description": "A deleted comment kept because replies hang below it."},
+    "origin": {"enum": ["comment", "webmention", "fediverse"],
+               "description": "Where it was written: here, or elsewhere and received (a reply on another blog, "
+                              "on the fediverse)."},
+    "origin_url": {**NULLABLE_STRING, "description": "A received reply's own page (http(s)); null for comments."},
+    "origin_site": {**NULLABLE_STRING, "description": "The host of origin_url, for showing where it came from."},
+    "author_photo": {**NULLABLE_STRING, "description": "A received reply's author picture (http(s)) or null."},
+    "in_reply_to_url": {**NULLABLE_STRING,
+                        "description": "For a reply to a received reply: that reply's own page, else null."},
     "replies": {"type": "array", "items": _ref("Comment")},
+}
+
+_MENTION_PROPERTIES: dict[str, Any] = {
+    "id": {"type": "integer", "minimum": 1},
+    "kind": {"enum": ["like", "repost", "bookmark", "mention", "pingback", "trackback", "webmention"]},
+    "source_url": {"type": "string", "description": "The page that links to the post."},
+    "source_site": NULLABLE_STRING,
+    "title": {"type": "string", "description": "Plain text."},
+    "author_name": {**NULLABLE_STRING, "description": "Plain text."},
+    "author_url": NULLABLE_STRING,
+    "author_photo": NULLABLE_STRING,
+    "created_at": TIMESTAMP,
 }
 
 SCHEMAS: dict[str, Any] = {
@@ -103,6 +123,11 @@ SCHEMAS: dict[str, Any] = {
             "open": {"type": "boolean", "description": "Whether new comments are accepted."},
             "count": {"type": "integer", "minimum": 0, "description": "Published comments."},
             "comments": {"type": "array", "items": _ref("Comment")},
+            "mentions": {
+                "type": "array", "items": _ref("Mention"),
+                "description": "Likes, reposts, bookmarks and mentions of the post from other sites (received "
+                               "Webmentions, imported pingbacks), oldest first. Optional: older servers leave it out.",
+            },
             "author_reply_median_seconds": {
                 "type": ["integer", "null"], "minimum": 0,
                 "description": "How soon the post's author usually answers: the median seconds to the first "
@@ -110,6 +135,12 @@ SCHEMAS: dict[str, Any] = {
                                "answers. Optional: older servers leave it out.",
             },
         },
+    },
+    "Mention": {
+        "type": "object",
+        "required": list(_MENTION_PROPERTIES),
+        "additionalProperties": False,
+        "properties": _MENTION_PROPERTIES,
     },
     "FormToken": {
         "type": "object",

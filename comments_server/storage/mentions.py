@@ -45,8 +45,8 @@ class MentionStore:
         self.engine = engine
 
     def list_thread(self, thread: str) -> list[Mention]:
-        """A post's mentions, oldest first."""
-        query = (select(mentions).where(mentions.c.thread == thread)
+        """A post's published mentions, oldest first."""
+        query = (select(mentions).where(mentions.c.thread == thread, mentions.c.status == "published")
                  .order_by(mentions.c.created_at, mentions.c.id))
         with self.engine.begin() as conn:
             return [_row_to_mention(row) for row in conn.execute(query)]
