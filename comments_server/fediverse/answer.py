@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from comments_server.fediverse.client import FediverseError, parse_status_url
+from comments_server.fediverse.client import FediverseError, handle_of, parse_status_url
 from comments_server.fediverse.poller import ORIGIN, announcement_of, web_url
 from comments_server.jobs import JobFailed
 from comments_server.models import Comment, Job, NewJob, Status
@@ -28,17 +28,6 @@ def answer_jobs(parent: Comment, reply: Comment) -> list[NewJob]:
     if parent.origin != ORIGIN or not parent.origin_id:
         return []
     return [NewJob(ANSWER_KIND, f"comment:{reply.id}", {"comment_id": reply.id, "parent_id": parent.id})]
-
-
-def handle_of(profile_url: str | None) -> str:
-    """`@user@host` from a profile URL (`https://host/@user`, `https://host/users/user`); "" if none."""
-    if not profile_url:
-        return ""
-    parts = urlsplit(profile_url)
-    user = parts.path.rstrip("/").rsplit("/", 1)[-1].lstrip("@")
-    if not user or not parts.hostname:
-        return ""
-    return f"@{user}@{parts.hostname}"
 
 
 def status_text(body: str, *, mention: str, full_url: str, limit: int = MAX_STATUS_CHARACTERS) -> str:
@@ -76,7 +65,7 @@ def post_answer(job: Job, services: Services) -> None:
     if not client.token:
         raise JobFailed("no FEDIVERSE_ACCESS_TOKEN for the announcement's server")
     full_url = f"{services.links.post_url(reply.thread)}#comment-{reply.id}" if services.links.post_url(reply.thread) else ""
-    text = status_text(reply.body, mention=handle_of(parent.author_url), full_url=full_url)
+    text = status_text(reply.body, mention=handle_of(parent.author_url) or "", full_url=full_url)
     try:
         posted = client.post_reply(text, parent.origin_id, idempotency_key=f"blogengine-{reply.uid}").data
     except FediverseError as exc:

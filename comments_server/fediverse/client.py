@@ -73,6 +73,17 @@ def parse_account_url(url: str) -> tuple[str, str] | None:
     return f"{parts.scheme}://{parts.netloc}", match.group("user")
 
 
+def handle_of(profile_url: str | None) -> str | None:
+    """`@user@host` from a profile URL (`https://host/@user`, `https://host/users/user`), or None."""
+    if not profile_url:
+        return None
+    parts = urlsplit(profile_url)
+    user = parts.path.rstrip("/").rsplit("/", 1)[-1].lstrip("@")
+    if not re.fullmatch(r"[\w.-]{1,100}", user) or not parts.hostname:
+        return None
+    return f"@{user}@{parts.hostname}"
+
+
 def parse_http_date_or_seconds(value: str | None, now: datetime) -> datetime | None:
     """Retry-After's two forms: seconds, or an HTTP date."""
     if not value:
