@@ -348,6 +348,69 @@ def deploy(source: Path, target: str | None, destination: str | None, dry_run: b
         click.echo(f"The comment server reloaded threads.json ({report.threads_reloaded} threads).")
     if report.comments_error is not None:
         raise report.comments_error
+    if config.webmention.send_on_deploy and not dry_run:
+        from blogengine.webmention_send import SendOptions
+
+        click.echo("Sending Webmentions ([webmention] send_on_deploy):")
+        _send_webmentions(config, SendOptions(output_dir=built.output_dir))
+
+
+@main.group()
+def webmention() -> None:
+    """Webmentions: tell the sites your posts link to."""
+
+
+@webmention.command(name="send")
+@click.option("--source", "-s", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The site folder.")
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the site was built [default: public/ in the site folder].")
+@click.option("--source-base", default="", metavar="URL",
+              help="The public URL of the built site [default: base_url in blogengine.toml].")
+@click.option("--dry-run", "-n", is_flag=True, help="List what would be sent; send nothing.")
+@handle_errors
+def webmention_send(source: Path, output: Path | None, source_base: str, dry_run: bool) -> None:
+    """Send Webmentions for the outside links of new and changed posts and pages.
+
+    Reads the built site (run `blogengine build` or `deploy` first): the links inside each
+    page's content are its targets. What was sent is remembered in
+    .blogengine/webmentions-sent.json, so a second run sends nothing; a link removed from a
+    post (or a deleted post's links) is sent once more so the other site can drop it. Exits 1
+    when a Webmention failed; the next run tries it again.
+
+    \b
+    Examples:
+      blogengine build && blogengine webmention send
+      blogengine webmention send --dry-run
+    """
+    from blogengine.webmention_send import SendOptions
+
+    config = load_config(source)
+    _send_webmentions(config, SendOptions(source_base=source_base, output_dir=output, dry_run=dry_run))
+
+
+def _send_webmentions(config: SiteConfig, options: Any) -> None:
+    """Send (or, in a dry run, list) Webmentions, a line each, then a summary; exit 1 on failure."""
+    from blogengine.webmention_send import FAILED, NO_ENDPOINT, REFUSED, SENT, Outcome, send_webmentions
+
+    def show(outcome: Outcome) -> None:
+        removed = " (link removed)" if outcome.removed else ""
+        detail = f": {outcome.detail}" if outcome.detail else ""
+        click.echo(f"  {outcome.result:<11} {outcome.source} -> {outcome.target}{removed}{detail}",
+                   err=outcome.result == FAILED)
+
+    report = send_webmentions(config, options, progress=show)
+    if options.dry_run:
+        click.echo(f"Dry run: {len(report.outcomes)} Webmention(s) would be sent; nothing was sent.")
+        return
+    if not report.outcomes:
+        click.echo("No Webmentions to send: every link was sent before.")
+        return
+    click.echo(f"Webmentions: {report.count(SENT)} sent, {report.count(FAILED)} failed, "
+               f"{report.count(NO_ENDPOINT)} without an endpoint, {report.count(REFUSED)} refused.")
+    if report.failed:
+        click.echo("Failed Webmentions are tried again on the next run.", err=True)
+        sys.exit(1)
 
 
 @main.command()

@@ -68,6 +68,14 @@ class SearchConfig:
     comments: bool = False   # index the comment sections too
 
 
+@dataclass(frozen=True)
+class WebmentionConfig:
+    # `blogengine webmention send` tells the sites a post links to (webmention_send.py).
+    send_on_deploy: bool = False   # opt-in: send after each successful `blogengine deploy`
+    # Hosts ("name" or "name:port") exempt from the private-address refusal: an intranet, tests.
+    allow_hosts: list[str] = field(default_factory=list)
+
+
 DEPLOY_TARGETS = ("dir", "rsync", "github-pages", "s3")
 
 
@@ -146,6 +154,7 @@ class SiteConfig:
     social_cards: SocialCardsConfig = field(default_factory=SocialCardsConfig)
     deploy: DeployConfig = field(default_factory=DeployConfig)
     images: ImagesConfig = field(default_factory=ImagesConfig)
+    webmention: WebmentionConfig = field(default_factory=WebmentionConfig)
     fediverse: FediverseConfig = field(default_factory=FediverseConfig)
     # [plugins] enabled = [...] and a [plugins.NAME] table each: checked by pluginhost.py
     plugins: dict[str, Any] = field(default_factory=dict)
@@ -329,6 +338,10 @@ def _check_values(config: SiteConfig, path: Path | None, text: str) -> list[Conf
                               f"got {widths!r}")
     elif sorted(set(widths)) != widths:
         fail("images.widths", f"must be in increasing order without repeats, got {widths!r}")
+    bad_hosts = [host for host in config.webmention.allow_hosts
+                 if not isinstance(host, str) or not re.fullmatch(r"[\w.:\[\]-]+", host)]
+    if bad_hosts:
+        fail("webmention.allow_hosts", f"must be a list of host names or host:port, got {bad_hosts[0]!r}")
     errors.extend(_check_deploy(config.deploy, path, text))
     return errors
 

@@ -132,9 +132,15 @@ class Conversations:
 
     def __init__(self, storage: Storage, threads: ThreadIndex, links: SiteLinks, accounts: Accounts,
                  notifier: Notifier, *, limits: Limits, clock: Callable[[], datetime],
-                 plugins: CommentPlugins | None = None, fediverse_answers: bool = False) -> None:
+                 plugins: CommentPlugins | None = None,
+                 answered: Callable[[Comment, Comment], None] | None = None,
+                 fediverse_answers: bool = False) -> None:
         self.storage = storage
-        # With FEDIVERSE_ACCESS_TOKEN: a reply to a fediverse reply is posted there too.
+        # Told of each author reply and the comment it answers (a received Webmention is answered
+        # by sending one back: webmention/receive.py Webmentions.queue_answer).
+        self._answered = answered
+        # With FEDIVERSE_ACCESS_TOKEN: a reply to a fediverse reply is posted there too, by a job
+        # written in the reply's own transaction.
         self.fediverse_answers = fediverse_answers
         self.plugins = plugins or CommentPlugins()
         self.threads = threads
@@ -293,6 +299,8 @@ class Conversations:
         comment = self.storage.add_comment(new, self.notifier.for_new_comment(thread, parent, []), jobs=jobs)
         self.notifier.wake()
         self._medians.clear()
+        if self._answered is not None:
+            self._answered(parent, comment)
         return comment
 
     def open_reply_link(self, token: str) -> ReplyDraft:

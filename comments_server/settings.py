@@ -189,6 +189,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Accept Webmentions at `POST /webmention`; replies join the thread and the queue."),
     Setting("WEBMENTION_RATE_LIMIT", "10/minute;100/day", Kind.LIMIT_OFF,
             "Webmentions received per source host (the site that says it links here), or off."),
+    Setting("WEBMENTION_SEND_DELAY", 300, Kind.INT,
+            "Seconds after an author answers a reply received as a Webmention before one is sent "
+            "back: time for the site to publish the answer, which the other side reads."),
     Setting("WEBMENTION_ALLOW_HOSTS", [], Kind.LIST,
             "Hosts fetched even though they are private or loopback addresses (tests, private "
             "networks); by default only public addresses are fetched."),

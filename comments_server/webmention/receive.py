@@ -11,12 +11,12 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from comments_server.errors import ApiError
-from comments_server.models import Mention, Thread
+from comments_server.models import Comment, Mention, Thread
 from comments_server.netguard import FetchError, FetchPolicy, UnsafeURL, fetch
 from comments_server.remote_replies import site_name, remote_url
 from comments_server.sanitize import clean_html, html_text
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 VERIFY_KIND = "webmention-verify"
+SEND_KIND = "webmention-send"
 ORIGIN = "webmention"
 MAX_URL = 2000
 MAX_KEY = 300
@@ -76,7 +77,7 @@ class Webmentions:
 
     def __init__(self, storage: Storage, threads: ThreadIndex, links: SiteLinks, replies: RemoteReplies, *,
                  fetch_policy: FetchPolicy, clock: Callable[[], datetime],
-                 wake: Callable[[], None] | None = None) -> None:
+                 wake: Callable[[], None] | None = None, send_delay: int = 300) -> None:
         self.storage = storage
         self.threads = threads
         self.links = links
@@ -84,6 +85,7 @@ class Webmentions:
         self.fetch_policy = fetch_policy
         self.clock = clock
         self._wake = wake
+        self.send_delay = timedelta(seconds=send_delay)
 
     # Receiving ------------------------------------------------------------------------------
 
@@ -141,6 +143,21 @@ class Webmentions:
                     and parts.path.rstrip("/") == wanted_parts.path.rstrip("/")):
                 return thread
         return None
+
+    def queue_answer(self, parent: Comment, reply: Comment) -> None:
+        """An author answered a reply received as a Webmention: send one back (job "webmention-send"),
+        from the answer's permalink on the post page to the reply's own page, once the site has
+        had WEBMENTION_SEND_DELAY to publish the answer (the receiver reads it there)."""
+        if parent.origin != ORIGIN or not parent.origin_url or not reply.is_author:
+            return
+        post = self.links.post_url(reply.thread)
+        if not post:
+            log.warning("not sending a Webmention for comment %d: the site's URL is unknown", reply.id)
+            return
+        source = f"{post}#comment-{reply.id}"
+        now = self.clock()
+        self.storage.jobs.enqueue(SEND_KIND, job_key(source, parent.origin_url),
+                                  {"source": source, "target": parent.origin_url}, now + self.send_delay, now)
 
     # Verifying ------------------------------------------------------------------------------
 
@@ -210,4 +227,4 @@ class Webmentions:
         return f"{why}: {'reply removed' if removed else 'mention removed' if mention else 'nothing was stored'}"
 
 
-__all__ = ["Webmentions", "Received", "VerificationFailed", "VERIFY_KIND", "job_key", "mention_uid"]
+__all__ = ["Webmentions", "Received", "VerificationFailed", "VERIFY_KIND", "SEND_KIND", "job_key", "mention_uid"]

@@ -236,3 +236,39 @@ def test_0010_leaves_existing_comments_without_a_held_reason(engine):
     assert (comment.status, comment.held_reason) == (Status.PENDING, None)
     added = store.add_comment(row(status=Status.PENDING, held_reason="blocklist: links to x.example"))
     assert store.get_comment(added.id).held_reason == "blocklist: links to x.example"
+
+
+def test_0011_makes_existing_comments_local_and_keeps_imported_mentions(engine):
+    """Comments from before remote replies were all written here; imported pingbacks stay
+    published mentions without author or content; the job table starts empty."""
+    schema.upgrade(engine, "0010")
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(INSERT_V2, {"author": False, "notify": False, "body": "old", "created": created, "uid": "o"})
+        conn.execute(text("INSERT INTO mentions (uid, thread, kind, source_url, title, excerpt, created_at)"
+                          " VALUES ('wp-1', '/a/', 'pingback', 'https://x.example/', 'X', 'e', :created)"),
+                     {"created": created})
+    schema.upgrade(engine, "0011")
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT origin, origin_url, origin_id, author_photo FROM comments")).all() == [
+            ("comment", None, None, None)]
+        assert conn.execute(text("SELECT status, author_name, content_html FROM mentions")).all() == [
+            ("published", None, None)]
+        assert conn.execute(text("SELECT count(*) FROM jobs")).scalar() == 0
+    schema.upgrade(engine)
+    store = SqlStorage(engine)
+    [comment] = store.all_comments()
+    assert (comment.origin, comment.origin_url) == ("comment", None)
+    [mention] = store.mentions.list_thread("/a/")
+    assert (mention.kind, mention.status, mention.author_name) == ("pingback", "published", None)
+    store.remote.save_reply(row(origin="webmention", origin_url="https://r.example/1", author_photo="https://r.example/p.png"),
+                            created)
+    store.jobs.enqueue("webmention-verify", "k", {}, created, created)
+    # ...and back down: the new columns and the job table go, the rows stay.
+    schema.downgrade(engine, "0010")
+    with engine.begin() as conn:
+        assert not inspect(conn).has_table("jobs")
+        assert "origin" not in {c["name"] for c in inspect(conn).get_columns("comments")}
+        assert "author_name" not in {c["name"] for c in inspect(conn).get_columns("mentions")}
+        assert conn.execute(text("SELECT count(*) FROM comments")).scalar() == 2
+        assert conn.execute(text("SELECT count(*) FROM mentions")).scalar() == 1

@@ -335,3 +335,30 @@ def test_only_one_reply_row_per_origin_url(app):
     with pytest.raises(Exception, match="(?i)unique"):
         with engine.begin() as conn:
             conn.execute(insert, {"uid": "two"})
+
+
+def test_answering_a_remote_reply_sends_a_webmention_back(client, app, remote_blog, clock):
+    """The author answers from the dashboard; once the site had time to publish the answer, a
+    Webmention goes from the answer's permalink to the replier's page, whose endpoint (advertised
+    with <link rel="webmention">) receives it."""
+    source = reply_page(remote_blog)
+    deliver(app, client, source)
+    [reply] = thread(client)["comments"]
+    login(client)
+    author_reply(client, reply["id"], "Thanks Rita!")
+    [answer] = thread(client)["comments"][0]["replies"]
+    [job] = services(app).storage.jobs.all("webmention-send")
+    assert job.payload == {"source": f"{TARGET}#comment-{answer['id']}", "target": source}
+    assert run_jobs(app) == 0 and remote_blog.received == []    # not before WEBMENTION_SEND_DELAY
+    clock.advance(300)
+    assert run_jobs(app) == 1
+    assert remote_blog.received == [{"source": f"{TARGET}#comment-{answer['id']}", "target": source}]
+    assert services(app).storage.jobs.all("webmention-send")[0].done_at is not None
+
+
+def test_answering_a_readers_comment_sends_nothing(client, app):
+    comment = client.post("/api/comments", json={"thread": POST, "author_name": "Reader",
+                                                 "body": "A question?"}).get_json()
+    login(client)
+    author_reply(client, comment["id"])
+    assert services(app).storage.jobs.all() == []

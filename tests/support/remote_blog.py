@@ -22,6 +22,7 @@ class RemoteBlog:
     url: str = ""
     pages: dict[str, tuple[int, str, str]] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
+    received: list[dict[str, str]] = field(default_factory=list)   # Webmentions sent to its endpoint
 
     def page(self, path: str, body: str, *, status: int = 200, content_type: str = "text/html; charset=utf-8") -> str:
         """Serve `body` at `path`; its absolute URL."""
@@ -33,6 +34,11 @@ class RemoteBlog:
 
     def app(self) -> Flask:
         app = Flask("remote_blog")
+
+        @app.post("/webmention")
+        def webmention() -> Response:
+            self.received.append(dict(request.form))
+            return Response("Accepted", status=202)
 
         @app.route("/", defaults={"path": ""})
         @app.route("/<path:path>")
