@@ -14,7 +14,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from blogengine import parallel
 from blogengine.links import Link, RawLink, read_page_links
 from blogengine.locate import CheckInputs, LinkProblem, Locator
-from blogengine.serverlink import COMMENT_PREFIXES
+from blogengine.serverlink import is_comment_path
 from blogengine.write import JOURNAL, MARKER
 
 SKIPPED_SCHEMES = ("mailto", "tel", "javascript", "data", "blob", "about", "sms", "geo", "urn")
@@ -179,7 +179,7 @@ class _Resolver:
             path = urljoin(here, parts.path)
         else:
             path = here
-        if self.comment_paths and path.startswith(COMMENT_PREFIXES):
+        if self.comment_paths and is_comment_path(path):
             return None
         if not path.startswith(self.base_path) and path + "/" != self.base_path:
             return None          # elsewhere on this host: not the site's to answer

@@ -23,7 +23,7 @@ from blogengine.build import BuildOptions, BuildReport, build
 from blogengine.comments import development_app, rebuild_on_comment
 from blogengine.config import CONFIG_NAME, SiteConfig
 from blogengine.errors import BlogError, BuildFailed
-from blogengine.serverlink import COMMENT_PREFIXES
+from blogengine.serverlink import WEBMENTION_PATH, is_comment_path, webmention_link_header
 
 LIVE_PREFIX = "/__blogengine/"
 HEARTBEAT_SECONDS = 15.0
@@ -125,7 +125,7 @@ class SiteApp:
         path = environ.get("PATH_INFO", "/") or "/"
         if path.startswith(LIVE_PREFIX):
             return self._live(Request(environ), path)(environ, start_response)
-        if self.comments_app is not None and path.startswith(COMMENT_PREFIXES):
+        if self.comments_app is not None and is_comment_path(path):
             return self.comments_app(environ, start_response)
         return self._static(Request(environ), path)(environ, start_response)
 
@@ -184,7 +184,10 @@ class SiteApp:
                       f'data-generation="{self.state.generation}"></script>')
             at = html.rfind("</body>")
             html = html[:at] + script + html[at:] if at >= 0 else html + script
-            return Response(html, status=status, mimetype="text/html", headers=_NO_CACHE)
+            headers = dict(_NO_CACHE)
+            if self.comments_app is not None:   # the comment server here takes Webmentions
+                headers["Link"] = webmention_link_header(WEBMENTION_PATH)
+            return Response(html, status=status, mimetype="text/html", headers=headers)
         assert request is not None
         handle = target.open("rb")
         return Response(wrap_file(request.environ, handle), status=status, mimetype=mimetype,

@@ -16,6 +16,19 @@ LOOPBACK_NAMES = ("localhost",)
 # link check leaves to it).
 COMMENT_PREFIXES = ("/api/", "/comments/", "/feeds/", "/widget/", "/dashboard/", "/healthz",
                     "/embed.js", "/embed.css")
+# The comment server's Webmention endpoint, which every page advertises while comments are on.
+# An exact path, not a prefix: a page at /webmentions/ stays the site's.
+WEBMENTION_PATH = "/webmention"
+
+
+def is_comment_path(path: str) -> bool:
+    """Whether the comment server answers `path` when it shares the site's origin."""
+    return path.startswith(COMMENT_PREFIXES) or path == WEBMENTION_PATH
+
+
+def webmention_link_header(endpoint: str) -> str:
+    """The HTTP Link header advertising a Webmention endpoint (W3C Webmention, discovery)."""
+    return f'<{endpoint}>; rel="webmention"'
 
 
 def url_problem(url: str) -> str | None:

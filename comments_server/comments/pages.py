@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Response, render_template
+from flask import Response, render_template, request
 from markupsafe import Markup
 
 from comments_server.models import Comment
@@ -38,6 +38,8 @@ def reader_page(template: str, status: int, page_title: str, **context: Any) -> 
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = page_policy(app_services.links.site_url)
+    # This server takes the Webmentions for the site's pages; its own pages say so too.
+    response.headers["Link"] = f'<{request.script_root}/webmention>; rel="webmention"'
     return response
 
 

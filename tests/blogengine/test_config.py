@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from blogengine.config import (AuthorConfig, CommentsConfig, DeployConfig, FediverseConfig, ImagesConfig, SearchConfig,
-                               SiteConfig, SocialCardsConfig, check_permalink, load_config)
+from blogengine.config import (AuthorConfig, CommentsConfig, DeployConfig, FediverseConfig, ImagesConfig,
+                               SearchConfig, SiteConfig, SocialCardsConfig, WebmentionConfig, check_permalink,
+                               load_config)
 from blogengine.errors import BlogError, BuildFailed, ConfigError
 from tests.support.site import post, read_html
 
@@ -62,6 +63,7 @@ EXPECTED_DEFAULTS = {
     "social_cards": SocialCardsConfig(enabled=True),
     "deploy": DeployConfig(),
     "images": ImagesConfig(enabled=True, widths=[480, 960, 1600]),
+    "webmention": WebmentionConfig(send_on_deploy=False, allow_hosts=[]),
     "fediverse": FediverseConfig(account=""),
     "plugins": {},
 }

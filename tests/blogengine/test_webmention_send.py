@@ -111,6 +111,15 @@ def test_first_run_sends_each_outside_link_of_the_post_body(blog: Path, other: R
     assert set(state[SOURCE]) == {f"{other.url}/post/1", f"{other.url}/post/2"}
 
 
+def test_links_outside_the_post_body_are_not_targets(blog: Path, other: RemoteSite) -> None:
+    write_files(blog, {"templates/base.html": '{% extends "default:base.html" %}{% block scripts %}'
+                       f'<a href="{other.url}/post/99">a sponsor in the footer</a>{{% endblock %}}'})
+    build(blog)
+    assert f"{other.url}/post/99" in (blog / "public/2026/01/hello/index.html").read_text()
+    assert send(blog).exit_code == 0
+    assert sorted(target for _, target in received(other)) == [f"{other.url}/post/1", f"{other.url}/post/2"]
+
+
 def test_second_run_sends_nothing(blog: Path, other: RemoteSite) -> None:
     build(blog)
     send(blog)

@@ -224,3 +224,42 @@ def test_post_form_and_user_agent(remote: RemoteSite) -> None:
 def test_connection_refused_is_a_fetch_error(remote: RemoteSite) -> None:
     with pytest.raises(FetchError):
         fetch("http://127.0.0.1:9/", policy=FetchPolicy(allow_hosts=frozenset({"127.0.0.1:9"})))
+
+
+def test_each_hop_resolves_its_host_once_and_connects_to_that_answer(remote: RemoteSite, monkeypatch) -> None:
+    """The real resolver, watched: one lookup per request, none left to http.client."""
+    import socket
+
+    lookups: list[str] = []
+    real = socket.getaddrinfo
+
+    def watched(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        lookups.append(host)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", watched)
+    port = remote.host.rsplit(":", 1)[1]
+    policy = FetchPolicy(allow_hosts=frozenset({f"localhost:{port}"}))
+    assert fetch(f"http://localhost:{port}/", policy=policy).status == 200
+    assert lookups == ["localhost"]
+
+
+def test_dns_rebinding_cannot_move_the_connection_inside(remote: RemoteSite, monkeypatch) -> None:
+    """A resolver that says "public" to the check and "127.0.0.1" afterwards (the rebinding
+    attack): the request goes to the public address that was checked, never to the local one."""
+    import socket
+
+    answers = iter([[(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 80))]])
+    port = int(remote.host.rsplit(":", 1)[1])
+    local = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    def rebinding(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return next(answers, local)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    try:   # the public address answers or not (no internet here); either way it is not ours
+        fetched = fetch(f"http://rebind.example:{port}/", policy=FetchPolicy(timeout=0.5))
+        assert "hello" not in fetched.text
+    except FetchError:
+        pass
+    assert remote.hits == []
