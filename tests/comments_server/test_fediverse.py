@@ -333,3 +333,47 @@ def test_status_urls_of_each_server_kind_are_understood():
     assert parse_status_url("https://pl.example/notice/AbC9").base_url == "https://pl.example"
     assert parse_status_url("https://m.example/about") is None
     assert parse_status_url("javascript:alert(1)//@a/1") is None
+
+
+# Hostile content -----------------------------------------------------------------------------------
+
+
+def hostile_conversation(mastodon, announced):
+    """The hostile corpus as statuses: every body as content (raw, as a server would relay it),
+    every name as a display name, and script URLs as profile, avatar and status links."""
+    from tests.comments_server.test_hostile import HOSTILE_BODIES, HOSTILE_NAMES
+
+    statuses = []
+    for index, body in enumerate(HOSTILE_BODIES):
+        user = f"h{index}"
+        mastodon.account(user, HOSTILE_NAMES[index % len(HOSTILE_NAMES)])
+        statuses.append(mastodon.status(user, body, in_reply_to=announced["id"]))
+    evil = mastodon.account("evil", "<img src=x onerror=alert(1)>")
+    evil["url"], evil["avatar"] = "javascript:alert(1)", "javascript:alert(2)"
+    statuses.append(mastodon.status("evil", "<p>hi</p>", in_reply_to=announced["id"]))
+    hidden = mastodon.status("evil2", "<p>no link</p>", in_reply_to=announced["id"])
+    hidden["url"] = hidden["uri"] = "javascript:alert(3)"
+    return statuses
+
+
+def test_hostile_statuses_are_sanitised_in_the_api(make_fedi_app, mastodon, announced, clock):
+    from tests.comments_server.test_hostile import assert_inert
+
+    app = make_fedi_app()
+    statuses = hostile_conversation(mastodon, announced)
+    poll_now(app, clock)
+    data = app.test_client().get(f"/api/comments?thread={POST}").get_json()
+    flat, stack = [], list(data["comments"])
+    while stack:
+        item = stack.pop()
+        flat.append(item)
+        stack.extend(item["replies"])
+    assert len(flat) == len(statuses)      # the one without an http(s) URL is not stored
+    for item in flat:
+        assert_inert(item["body_html"])
+        assert item["origin"] == "fediverse" and item["origin_url"].startswith("http://127.0.0.1")
+        for key in ("author_url", "author_photo"):
+            assert item[key] is None or item[key].startswith("http://127.0.0.1"), item
+        assert item["author_handle"] is None or item["author_handle"].startswith("@h")
+    evil = next(item for item in flat if item["author_name"] == "<img src=x onerror=alert(1)>")
+    assert evil["author_url"] is None and evil["author_photo"] is None and evil["author_handle"] is None
