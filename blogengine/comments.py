@@ -159,6 +159,16 @@ def read_conversations(config: SiteConfig, threads: list[str]) -> dict[str, tupl
         raise CommentStoreError(str(exc)) from None
 
 
+def read_mentions(config: SiteConfig, threads: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Every thread's published likes, reposts, bookmarks and mentions from other sites."""
+    from comments_server.site import StoreError, read_mentions
+
+    try:
+        return read_mentions(site_layer(config), threads)
+    except StoreError as exc:
+        raise CommentStoreError(str(exc)) from None
+
+
 def read_reply_medians(config: SiteConfig, bylines: dict[str, str]) -> dict[str, int | None]:
     """For each thread (path: its author), the author's usual seconds to a first reply, or None."""
     from comments_server.site import StoreError, read_reply_medians
@@ -175,6 +185,13 @@ def checked_conversation(data: Any) -> tuple[int, list[dict[str, Any]]] | None:
     from comments_server.site import checked_conversation
 
     return checked_conversation(data)
+
+
+def checked_mentions(data: Any) -> list[dict[str, Any]]:
+    """A thread's mentions as some server's API answered them, rebuilt from checked fields."""
+    from comments_server.site import checked_mentions
+
+    return checked_mentions(data)
 
 
 def reader_strings(language: str) -> dict[str, Any]:

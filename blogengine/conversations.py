@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from blogengine.comments import (CommentStoreError, checked_conversation, comments_version, read_conversations,
-                                 read_reply_medians)
+from blogengine.comments import (CommentStoreError, checked_conversation, checked_mentions, comments_version,
+                                 read_conversations, read_mentions, read_reply_medians)
 from blogengine.config import SiteConfig
 from blogengine.serverlink import RedirectRefused, open_url
 
@@ -24,6 +24,7 @@ class Conversation:
     count: int
     comments: list[dict[str, Any]] = field(default_factory=list)
     reply_median: int | None = None     # seconds the post's author usually takes to answer
+    mentions: list[dict[str, Any]] = field(default_factory=list)   # likes, reposts, ... from other sites
 
 
 @dataclass
@@ -43,11 +44,13 @@ def bake_conversations(config: SiteConfig, bylines: dict[str, str]) -> BakedConv
     try:
         data = read_conversations(config, threads)
         medians = read_reply_medians(config, bylines)
+        mentions = read_mentions(config, threads)
     except CommentStoreError as exc:
         return BakedConversations(by_thread={}, warning=(
             f"comments not included: cannot read the comment database ({exc})"))
     return BakedConversations(by_thread={
-        path: Conversation(count=count, comments=comments, reply_median=medians.get(path))
+        path: Conversation(count=count, comments=comments, reply_median=medians.get(path),
+                           mentions=mentions.get(path, []))
         for path, (count, comments) in data.items()})
 
 
@@ -84,7 +87,8 @@ def _from_api(server: str, threads: list[str]) -> BakedConversations:
             return _unreachable(server, "its answer is not a conversation")
         median = data.get("author_reply_median_seconds") if isinstance(data, dict) else None
         found[thread] = Conversation(count=conversation[0], comments=conversation[1],
-                                     reply_median=median if type(median) is int and median >= 0 else None)
+                                     reply_median=median if type(median) is int and median >= 0 else None,
+                                     mentions=checked_mentions(data))
     return BakedConversations(by_thread=found)
 
 

@@ -217,3 +217,35 @@ def checked_conversation(data: Any) -> tuple[int, list[dict[str, Any]]] | None:
         return None
     assert count is not None
     return count, out
+
+
+MENTION_KINDS_SHOWN = ("like", "repost", "bookmark", "mention", "pingback", "trackback", "webmention")
+
+
+def checked_mentions(data: Any) -> list[dict[str, Any]]:
+    """The `mentions` of a `GET /api/comments` answer from a server the build does not control,
+    each rebuilt from checked fields (text stays text: templates escape it); [] when it has none."""
+    raw = data.get("mentions") if isinstance(data, dict) else None
+    if not isinstance(raw, list):
+        return []
+    out: list[dict[str, Any]] = []
+    for item in raw:
+        if not isinstance(item, dict) or item.get("kind") not in MENTION_KINDS_SHOWN:
+            continue
+        source = _checked_url(item.get("source_url"))
+        created = item.get("created_at")
+        try:
+            when = _time(created)
+        except _NotAComment:
+            continue
+        if source is None or not isinstance(item.get("id"), int):
+            continue
+        title, name = item.get("title"), item.get("author_name")
+        out.append({
+            "id": item["id"], "kind": item["kind"], "source_url": source, "source_site": source_site(source),
+            "title": " ".join(title.split())[:MAX_CHECKED_NAME] if isinstance(title, str) else "",
+            "author_name": " ".join(name.split())[:MAX_CHECKED_NAME] if isinstance(name, str) else None,
+            "author_url": _checked_url(item.get("author_url")), "author_photo": _checked_url(item.get("author_photo")),
+            "created_at": when,
+        })
+    return out

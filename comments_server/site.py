@@ -147,6 +147,22 @@ def read_conversations(layer: SiteLayer, threads: Iterable[str]) -> dict[str, tu
         store.close()
 
 
+def read_mentions(layer: SiteLayer, threads: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """For each thread: its published likes, reposts, bookmarks and mentions, as the API gives them."""
+    wanted = list(dict.fromkeys(threads))
+    store = open_store(server_config(layer), Access.READ)
+    if store is None:
+        return {thread: [] for thread in wanted}
+    from comments_server.serialize import mention_json
+
+    try:
+        return {thread: [mention_json(m) for m in store.mentions.list_thread(thread)] for thread in wanted}
+    except Exception as exc:  # a database gone mid-read: the build warns and goes on without
+        raise StoreError(str(exc)) from exc
+    finally:
+        store.close()
+
+
 def read_reply_medians(layer: SiteLayer, bylines: Mapping[str, str]) -> dict[str, int | None]:
     """For each thread (path: its author's name), how soon that author usually answers, in seconds
     (the `author_reply_median_seconds` the API serves); None with too few answers."""
@@ -175,6 +191,13 @@ def checked_conversation(data: Any) -> tuple[int, list[dict[str, Any]]] | None:
     from comments_server.serialize import checked_conversation
 
     return checked_conversation(data)
+
+
+def checked_mentions(data: Any) -> list[dict[str, Any]]:
+    """A thread's mentions as another server's API answered them, checked (serialize.py)."""
+    from comments_server.serialize import checked_mentions
+
+    return checked_mentions(data)
 
 
 def reader_strings(language: str) -> dict[str, Any]:

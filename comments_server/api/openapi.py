@@ -156,7 +156,7 @@ SCHEMAS: dict[str, Any] = {
     "UnansweredComment": {
         "type": "object",
         "required": ["id", "thread", "title", "post_url", "mine", "author_name", "body_html", "created_at",
-                     "waiting_seconds", "is_question", "parent", "reply_url"],
+                     "waiting_seconds", "is_question", "parent", "reply_url", "origin", "origin_url"],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "integer", "minimum": 1},
@@ -169,6 +169,8 @@ SCHEMAS: dict[str, Any] = {
             "created_at": TIMESTAMP,
             "waiting_seconds": {"type": "integer", "minimum": 0},
             "is_question": {"type": "boolean", "description": "Has a question mark, or opens like a question."},
+            "origin": _COMMENT_PROPERTIES["origin"],
+            "origin_url": _COMMENT_PROPERTIES["origin_url"],
             "parent": {
                 "oneOf": [
                     {"type": "null"},

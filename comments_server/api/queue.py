@@ -28,6 +28,8 @@ def queue_json(queue: Queue, url: Callable[[str], str]) -> dict[str, Any]:
                 "is_question": item.question,
                 "parent": parent_json(item.tracked.parent),
                 "reply_url": url(f"/dashboard/#comment-{c.id}"),
+                "origin": c.origin,
+                "origin_url": c.origin_url,
             })
     oldest = queue.oldest_waiting
     return {"count": queue.count, "oldest_waiting_seconds": int(oldest.total_seconds()) if oldest is not None else None,

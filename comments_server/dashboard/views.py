@@ -21,7 +21,7 @@ from comments_server.fediverse.answer import instance_of
 from comments_server.humanize import human_duration
 from comments_server.models import State
 from comments_server.reply_links import LinkRefusal, ReplyByLink, ReplyLinkRefused
-from comments_server.serialize import rfc3339
+from comments_server.serialize import rfc3339, source_site
 from comments_server.services import services
 from comments_server.storage import ConversationQuery
 
@@ -71,6 +71,7 @@ def _helpers() -> dict[str, Any]:
     links = app_services.links
     return {"identity": identity, "waiting": human_duration, "duration": human_duration, "percent": percent,
             "rfc3339": rfc3339, "excerpt": excerpt, "now": app_services.clock(), "local_time": local_time,
+            "source_site": source_site,
             "post_url": links.post_link, "site_title": links.site_title, "site_url": links.site_url,
             "zone_name": links.site_zone.key, "web_link": web_link,
             "multi_author": len(app_services.accounts.all()) > 1 if identity else False}

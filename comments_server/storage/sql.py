@@ -409,8 +409,11 @@ class SqlStorage:
         comment is added, edited, deleted or moderated (the static build's cheap check)."""
         query = select(comments.c.status, func.count(), func.max(comments.c.id),
                        func.max(comments.c.edited_at)).group_by(comments.c.status)
+        # Received likes and mentions change no comment; every change readers see bumps a version.
+        versions = select(func.coalesce(func.sum(thread_versions.c.version), 0))
         with self.engine.begin() as conn:
-            return sorted(tuple(row) for row in conn.execute(query))
+            summary = sorted(tuple(row) for row in conn.execute(query))
+            return [*summary, ("versions", int(conn.execute(versions).scalar_one()))]
 
     def publish_marker(self) -> int:
         """The sum of every thread's version: it moves on each change readers can see (each bumps

@@ -6,6 +6,7 @@ and the unanswered queue) or a like, repost, bookmark or mention as a mention.""
 from __future__ import annotations
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import text
 
 from comments_server.models import Status
@@ -294,6 +295,12 @@ def test_reply_waits_in_the_queue_until_the_author_answers_beneath_it(client, ap
     [reply] = thread(client)["comments"]
     login(client)
     assert queue_ids(client) == [reply["id"]]
+    [queued] = client.get("/api/unanswered").get_json()["comments"]
+    assert (queued["origin"], queued["origin_url"]) == ("webmention", source)
+    # The dashboard's queue says where it was written and links the original.
+    home = BeautifulSoup(client.get("/dashboard/").get_data(as_text=True), "html.parser")
+    [origin] = home.select("a.badge-origin")
+    assert origin["href"] == source and origin.get_text(" ", strip=True) == "via webmention · 127.0.0.1"
     author_reply(client, reply["id"], "Thanks Rita!", clock=clock, advance=60)
     assert queue_ids(client) == []
     [answered] = thread(client)["comments"]

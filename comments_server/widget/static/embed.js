@@ -268,7 +268,7 @@
   save(OWN, own);
 
   // The section's parts, in this order; the baked page may hold some or all of them already.
-  var PARTS = ["bec-summary", "bec-thread", "bec-status", "bec-new"];
+  var PARTS = ["bec-summary", "bec-thread", "bec-reactions", "bec-status", "bec-new"];
   function part(cls, tag) {
     var node = box.querySelector(":scope > ." + cls), later = null;
     for (var i = PARTS.indexOf(cls) + 1; i < PARTS.length && !later; i++) later = box.querySelector(":scope > ." + PARTS[i]);
@@ -298,11 +298,35 @@
     return mine && (!mine.until || Date.parse(mine.until) > Date.now()) ? mine : null;
   }
 
+  function webUrl(url) {
+    return typeof url === "string" && /^https?:\/\//i.test(url) ? url : null;
+  }
+
+  function avatar(url, alt) {
+    var img = el("img", "bec-avatar");
+    img.src = url;
+    img.alt = alt;
+    img.width = img.height = 24;
+    img.loading = "lazy";
+    img.referrerPolicy = "no-referrer";
+    return img;
+  }
+
+  function outLink(cls, url, text) {
+    var a = el("a", cls, text);
+    a.href = url;
+    a.rel = "nofollow ugc noopener";
+    return a;
+  }
+
   function renderComment(c, depth) {
-    var li = el("li", "bec-comment" + (c.is_author ? " bec-by-author" : "") + (c.deleted ? " bec-deleted" : ""));
+    var remote = c.deleted ? null : webUrl(c.origin_url), answers = c.deleted ? null : webUrl(c.in_reply_to_url);
+    var li = el("li", "bec-comment" + (c.is_author ? " bec-by-author" : "") + (c.deleted ? " bec-deleted" : "") +
+                (remote ? " bec-remote" : "") + (answers ? " h-entry" : ""));
     var item = el("article", "bec-item"), meta = el("header", "bec-meta"), name;
     li.id = "comment-" + c.id;
     li.bec = {comment: c, depth: depth};
+    if (remote && webUrl(c.author_photo)) meta.appendChild(avatar(c.author_photo, ""));
     if (c.author_url && !c.deleted && /^https?:\/\//i.test(c.author_url)) {
       name = el("a", "bec-author", c.author_name);
       name.href = c.author_url;
@@ -312,12 +336,14 @@
     }
     meta.appendChild(name);
     if (c.is_author) meta.appendChild(el("span", "bec-badge", t("author")));
+    if (remote) meta.appendChild(outLink("bec-origin", remote, t("via", {site: c.origin_site || ""})));
     var link = el("a", "bec-permalink");
     link.href = "#comment-" + c.id;
     link.appendChild(timeNode(c.created_at));
     meta.appendChild(link);
     if (c.edited_at) meta.appendChild(editedNode(c.edited_at));
-    var text = el("div", "bec-text");
+    if (answers) meta.appendChild(outLink("bec-answers u-in-reply-to", answers, t("answers")));
+    var text = el("div", "bec-text" + (answers ? " e-content" : ""));
     if (c.deleted) {
       text.appendChild(el("p", null, t("deleted_text")));
     } else {
@@ -336,6 +362,45 @@
       li.appendChild(replies);
     }
     return li;
+  }
+
+  // Likes, reposts and bookmarks as faces with a count; other mentions as a list of links.
+  function renderReactions(mentions) {
+    var wrap = el("div", "bec-reactions");
+    ["like", "repost", "bookmark"].forEach(function (kind) {
+      var group = mentions.filter(function (m) { return m.kind === kind; });
+      if (!group.length) return;
+      var row = el("p", "bec-reaction bec-" + kind + "s"), faces = el("span", "bec-faces");
+      row.appendChild(el("span", "bec-reaction-count",
+                         t(kind + "s_" + (group.length === 1 ? "1" : "n"), {n: group.length})));
+      row.appendChild(document.createTextNode(" "));
+      group.forEach(function (m) {
+        var name = m.author_name || m.source_site || m.source_url, href = webUrl(m.author_url) || webUrl(m.source_url);
+        var face = el("a", "bec-face");
+        if (href) { face.href = href; face.rel = "nofollow ugc noopener"; }
+        face.title = name;
+        face.appendChild(webUrl(m.author_photo) ? avatar(m.author_photo, name) : el("span", "bec-face-name", name));
+        faces.appendChild(face);
+      });
+      row.appendChild(faces);
+      wrap.appendChild(row);
+    });
+    var others = mentions.filter(function (m) { return ["like", "repost", "bookmark"].indexOf(m.kind) < 0; });
+    if (others.length) {
+      wrap.appendChild(el("h3", "bec-mentions-title", t("mentions")));
+      var ul = el("ul", "bec-mentions");
+      others.forEach(function (m) {
+        var li = el("li", "bec-mention"), title = m.title || m.source_site || m.source_url;
+        li.appendChild(webUrl(m.source_url) ? outLink(null, m.source_url, title) : el("span", null, title));
+        if (m.source_site) {
+          li.appendChild(document.createTextNode(" "));
+          li.appendChild(el("span", "bec-mention-site", m.source_site));
+        }
+        ul.appendChild(li);
+      });
+      wrap.appendChild(ul);
+    }
+    return wrap;
   }
 
   function editedNode(iso) {
@@ -760,6 +825,9 @@
     d.comments.forEach(function (c) { fresh.appendChild(renderComment(c, 0)); });
     list.replaceWith(fresh);
     list = fresh;
+    var baked = box.querySelector(":scope > .bec-reactions");
+    if (baked) baked.remove();
+    if (d.mentions && d.mentions.length) list.after(renderReactions(d.mentions));
     setCount(d.count);
     mainForm();
     box.classList.add("bec-live");
