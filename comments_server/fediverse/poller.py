@@ -245,6 +245,7 @@ def poll(job: Job, services: Services) -> None:
         raise JobFailed(f"{status_url}: the context has no list of descendants")
     author = account or str(payload.get("author_url") or "")
     sync_replies(services, thread, ref.id, author, descendants)
+    services.publisher.wake()   # the thread may have changed: baked pages republish
     services.storage.jobs.enqueue(POLL_KIND, job.key, {**payload, "failures": 0},
                                   next_poll_at(now, parse_time(payload.get("announced_at")), answer.rate), now)
 
@@ -266,14 +267,13 @@ def plan(job: Job, services: Services) -> None:
             unannounced.append(thread)
     if manifest.fediverse_account and unannounced:
         try:
-            _match_announcements(services, manifest.fediverse_account, manifest.site_url, unannounced, now)
+            _match_announcements(services, manifest.fediverse_account, unannounced, now)
         except FediverseError as exc:
             log.info("fediverse: reading %s's statuses failed: %s", manifest.fediverse_account, exc)
     services.storage.jobs.enqueue(PLAN_KIND, job.key, {}, now + PLAN_INTERVAL, now)
 
 
-def _match_announcements(services: Services, account: str, site_url: str, threads: Sequence[Thread],
-                         now: datetime) -> None:
+def _match_announcements(services: Services, account: str, threads: Sequence[Thread], now: datetime) -> None:
     """Find, among the account's newest statuses, the one whose content links to each post."""
     parsed = parse_account_url(account)
     if parsed is None:
@@ -289,8 +289,9 @@ def _match_announcements(services: Services, account: str, site_url: str, thread
         return
     for thread in threads:
         post_url = services.links.post_url(thread.path)
-        if services.storage.jobs.find(POLL_KIND, poll_key(thread.path)) is not None:
-            continue
+        current = services.storage.jobs.find(POLL_KIND, poll_key(thread.path))
+        if current is not None and (current.payload.get("matched") or not _closed(current)):
+            continue   # matched already (or still polling the announcement it named until now)
         for status in statuses:
             if isinstance(status, Mapping) and _links_to(status.get("content"), post_url):
                 url = web_url(status.get("url"))
@@ -340,3 +341,8 @@ def start_polling(services: Services) -> bool:
     services.storage.jobs.enqueue(PLAN_KIND, "site", {}, now, now)
     services.jobs.wake()
     return True
+
+
+def _closed(job: Job) -> bool:
+    """A job that has finished (done or given up): it runs no more unless enqueued again."""
+    return job.done_at is not None or job.failed_at is not None

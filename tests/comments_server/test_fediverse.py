@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from email.utils import format_datetime
 
 import pytest
@@ -377,3 +378,28 @@ def test_hostile_statuses_are_sanitised_in_the_api(make_fedi_app, mastodon, anno
         assert item["author_handle"] is None or item["author_handle"].startswith("@h")
     evil = next(item for item in flat if item["author_name"] == "<img src=x onerror=alert(1)>")
     assert evil["author_url"] is None and evil["author_photo"] is None and evil["author_handle"] is None
+
+
+def test_a_post_naming_another_announcement_is_polled_there(make_fedi_app, mastodon, announced, clock, tmp_path):
+    app = make_fedi_app()
+    poll_now(app, clock)
+    again = mastodon.status("ann", "<p>Announcing it again</p>")
+    reply = mastodon.status("bob", "<p>On the second one</p>", in_reply_to=again["id"])
+    manifest_for(tmp_path, mastodon, announcement=again["url"])
+    services(app).threads.reload()
+    clock.advance(600)
+    poll_now(app, clock)
+    assert poll_job(app).payload["status_url"] == again["url"]
+    assert reply["id"] in thread(app)
+
+
+def test_the_reload_endpoint_plans_the_polls(make_fedi_app, mastodon, announced, clock):
+    from tests.support.server import AUTHOR_TOKEN
+
+    app = make_fedi_app(announcement="", account=False)
+    assert services(app).storage.jobs.all(PLAN_KIND) == []
+    manifest_for(Path(services(app).threads.source).parent.parent, mastodon, announcement=announced["url"])
+    response = app.test_client().post("/api/threads/reload", headers={"Authorization": f"Bearer {AUTHOR_TOKEN}"})
+    assert response.status_code == 200
+    [planned] = services(app).storage.jobs.all(PLAN_KIND)
+    assert planned.due_at == clock()
