@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from comments_server.errors import ApiError, TransferError
-from comments_server.models import (ImportedComment, Limits, Mention, NewComment, Status, is_email,
+from comments_server.models import (MENTION_KINDS, ORIGINS, ImportedComment, Limits, Mention, NewComment, Status,
+                                    is_email,
                                     validate_author_fields, validate_body_characters,
                                     validate_ip, validate_thread_path)
-from comments_server.sanitize import render_comment
+from comments_server.remote_replies import MAX_REMOTE_ID, remote_name, remote_url
+from comments_server.sanitize import clean_html, render_comment
 from comments_server.storage import ReaderAddress, Storage
 
 __all__ = ["TransferError", "export_document", "import_data", "import_document", "parse_document",
@@ -34,7 +36,9 @@ class ImportReport:
     repaired: tuple[tuple[str, str], ...] = ()   # (uid, what was changed and why) by repair_records
     badges_dropped: int = 0   # is_author claims not backed by an author account (badge_emails)
 
-MENTION_KINDS = ("pingback", "trackback", "webmention")
+# Optional fields of a mention that a received Webmention has (imported pingbacks have none).
+_MENTION_URLS = ("author_url", "author_photo")
+_MENTION_TIMES = ("published_at", "updated_at")
 
 
 def export_document(storage: Storage, *, now: datetime | None = None) -> dict[str, Any]:
@@ -58,6 +62,10 @@ def export_document(storage: Storage, *, now: datetime | None = None) -> dict[st
             "created_at": _rfc3339(comment.created_at),
             "edited_at": _rfc3339(comment.edited_at) if comment.edited_at else None,
             "ip": comment.ip,
+            # A reply written elsewhere: where, and its HTML (it has no Markdown source).
+            **({"origin": comment.origin, "origin_url": comment.origin_url, "origin_id": comment.origin_id,
+                "author_photo": comment.author_photo, "body_html": comment.body_html}
+               if comment.origin != "comment" else {}),
         })
     exported = (now or datetime.now(UTC)).astimezone(UTC)
     document: dict[str, Any] = {"format": FORMAT, "version": VERSION, "exported_at": _rfc3339(exported),
@@ -65,7 +73,8 @@ def export_document(storage: Storage, *, now: datetime | None = None) -> dict[st
     # Pingbacks and trackbacks brought in by `blogengine import`; the key is there only when
     # some exist, so other exports read as before.
     mentions = [{"uid": m.uid, "thread": m.thread, "kind": m.kind, "source_url": m.source_url,
-                 "title": m.title, "excerpt": m.excerpt, "created_at": _rfc3339(m.created_at)}
+                 "title": m.title, "excerpt": m.excerpt, "created_at": _rfc3339(m.created_at),
+                 **_received_fields(m)}
                 for m in storage.mentions.all_mentions()]
     if mentions:
         document["mentions"] = mentions
@@ -179,6 +188,18 @@ _MENDED = {"author_name": "shortened", "author_email": "left out", "author_url":
            "ip": "left out", "body": "cleaned of control characters"}
 
 
+def _received_fields(mention: Mention) -> dict[str, Any]:
+    """What a received Webmention adds to a mention, for an export (nothing for a pingback)."""
+    fields: dict[str, Any] = {"status": mention.status} if mention.status != "published" else {}
+    for name in ("author_name", *_MENTION_URLS, "content_html"):
+        if getattr(mention, name) is not None:
+            fields[name] = getattr(mention, name)
+    for name in _MENTION_TIMES:
+        if getattr(mention, name) is not None:
+            fields[name] = _rfc3339(getattr(mention, name))
+    return fields
+
+
 def parse_mentions(data: dict[str, Any]) -> list[Mention]:
     """The optional "mentions" list of an export already checked by parse_records."""
     items = data.get("mentions", [])
@@ -204,10 +225,24 @@ def parse_mentions(data: dict[str, Any]) -> list[Mention]:
             thread = validate_thread_path(item.get("thread"))
         except ApiError as exc:
             raise TransferError(f"{where}.thread: {exc.message}") from None
+        status = item.get("status", "published")
+        if status not in ("published", "deleted"):
+            raise TransferError(f"{where}.status: must be published or deleted")
+        author, content = item.get("author_name"), item.get("content_html")
+        for field_name, given in (("author_name", author), ("content_html", content)):
+            if given is not None and not isinstance(given, str):
+                raise TransferError(f"{where}.{field_name}: must be a string")
         seen.add(values["uid"])
-        found.append(Mention(thread=thread, kind=values["kind"], source_url=values["source_url"],
-                             title=values["title"], excerpt=values["excerpt"], uid=values["uid"],
-                             created_at=_time(item.get("created_at"), f"{where}.created_at", required=True)))
+        found.append(Mention(
+            thread=thread, kind=values["kind"], source_url=values["source_url"], title=values["title"],
+            excerpt=values["excerpt"], uid=values["uid"],
+            created_at=_time(item.get("created_at"), f"{where}.created_at", required=True), status=status,
+            author_name=remote_name(author, values["source_url"], None) if author else None,
+            author_url=remote_url(item.get("author_url")), author_photo=remote_url(item.get("author_photo")),
+            # Never trust HTML from a file: through the comment allow-list again.
+            content_html=clean_html(content) if content else None,
+            published_at=_time(item["published_at"], f"{where}.published_at") if item.get("published_at") else None,
+            updated_at=_time(item["updated_at"], f"{where}.updated_at") if item.get("updated_at") else None))
     return found
 
 
@@ -305,15 +340,26 @@ def _record(item: Any, where: str, seen: set[str], limits: Limits) -> ImportedCo
         validate_body_characters(body)
     except ApiError as exc:
         raise TransferError(f"{where}.{exc.field}: {exc.message}") from None
+    origin = item.get("origin", "comment")
+    if origin not in ORIGINS:
+        raise TransferError(f"{where}.origin: must be one of {', '.join(ORIGINS)}")
+    origin_url = remote_url(text("origin_url"))
+    if origin != "comment" and origin_url is None and status is not Status.DELETED:
+        raise TransferError(f"{where}.origin_url: a reply written elsewhere needs its http(s) URL")
+    remote_html = text("body_html") if origin != "comment" else None
     comment = NewComment(
         thread=thread, parent_id=None, status=status,
         author_name=author_name, author_email=author_email,
-        author_url=author_url, is_author=flag("is_author"),
+        author_url=author_url, is_author=False if origin != "comment" else flag("is_author"),
         notify_replies=flag("notify_replies"), body=body,
-        # Never trust HTML from a file: render it again with today's sanitiser.
-        body_html=render_comment(body) if body else "",
+        # Never trust HTML from a file: render it again with today's sanitiser (a remote reply's
+        # HTML, which has no Markdown source, goes through its allow-list again).
+        body_html=clean_html(remote_html) if remote_html else render_comment(body) if body else "",
         created_at=_time(item.get("created_at"), f"{where}.created_at", required=True),
         ip=ip, edit_token_hash=None, uid=uid,
+        origin=origin, origin_url=origin_url if origin != "comment" else None,
+        origin_id=(text("origin_id", limit=MAX_REMOTE_ID) if origin != "comment" else None),
+        author_photo=remote_url(text("author_photo")) if origin != "comment" else None,
     )
     edited = item.get("edited_at")
     return ImportedComment(comment=comment, parent_uid=parent_uid,

@@ -355,6 +355,8 @@ class SqlStorage:
                 .values(
                     status=Status.DELETED, author_name="", author_email=None, author_url=None,
                     body="", body_html="", ip=None, edit_token_hash=None, notify_replies=False,
+                    # A remote reply keeps origin_url, so the same reply sent again stays deleted.
+                    author_photo=None,
                 )
                 .returning(comments.c.thread)
             )
@@ -458,6 +460,15 @@ def _import_comment_rows(conn: Connection, records: Sequence[ImportedComment]) -
         if record.comment.uid in known:
             skipped += 1
             continue
+        if record.comment.origin_url:
+            # A remote reply stored here already (received again, under another uid): the same
+            # reply, and its answers in the file attach to it.
+            same = conn.execute(select(comments.c.id).where(comments.c.origin == record.comment.origin,
+                                                            comments.c.origin_url == record.comment.origin_url)).first()
+            if same is not None:
+                known[record.comment.uid] = int(same.id)
+                skipped += 1
+                continue
         values = {name: getattr(record.comment, name) for name in _NEW_FIELDS}
         values["parent_id"] = known[record.parent_uid] if record.parent_uid else None
         values["edited_at"] = record.edited_at

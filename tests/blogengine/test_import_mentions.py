@@ -113,7 +113,7 @@ def test_export_and_import_carry_mentions_losslessly(tmp_path, engine, db_url): 
     # An export without mentions reads as before; a bad mention is named.
     del document["mentions"]
     assert import_document(target, json.dumps(document)).mentions_added == 0
-    document["mentions"] = [{"uid": "m9", "thread": "/a/", "kind": "like", "created_at": "2026-01-01T00:00:00Z"}]
+    document["mentions"] = [{"uid": "m9", "thread": "/a/", "kind": "follow", "created_at": "2026-01-01T00:00:00Z"}]
     with pytest.raises(TransferError, match=r"mentions\[0\]\.kind: must be one of pingback"):
         import_document(target, json.dumps(document))
     target.close()

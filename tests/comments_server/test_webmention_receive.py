@@ -369,3 +369,71 @@ def test_answering_a_readers_comment_sends_nothing(client, app):
     login(client)
     author_reply(client, comment["id"])
     assert services(app).storage.jobs.all() == []
+
+
+# --- export and import ---------------------------------------------------------------------------
+
+
+def test_export_and_import_carry_remote_replies_and_received_mentions(client, app, remote_blog, make_app, tmp_path):
+    from comments_server.storage import open_storage
+    from comments_server.transfer import export_document, import_document
+    import json
+
+    source = reply_page(remote_blog, content_html="<p>Replying with <em>style</em></p>")
+    like = remote_blog.page("/likes/9", h_entry_page(kind_property="u-like-of", about=TARGET, content_html="",
+                                                     author=h_card("Liz", remote_blog.url + "/", remote_blog.url + "/l.png")))
+    deliver(app, client, source)
+    deliver(app, client, like)
+    document = export_document(services(app).storage)
+    [reply] = document["comments"]
+    assert (reply["origin"], reply["origin_url"], reply["body_html"]) == (
+        "webmention", source, "<p>Replying with <em>style</em></p>")
+    [mention] = document["mentions"]
+    assert (mention["kind"], mention["author_name"], mention["author_photo"]) == ("like", "Liz", remote_blog.url + "/l.png")
+
+    restored = open_storage(f"sqlite:///{tmp_path / 'restored.sqlite3'}")
+    try:
+        import_document(restored, json.dumps(document))
+        [comment] = restored.all_comments()
+        assert (comment.origin, comment.origin_url, comment.body_html, comment.is_author) == (
+            "webmention", source, "<p>Replying with <em>style</em></p>", False)
+        [back] = restored.mentions.list_thread(POST)
+        assert (back.kind, back.author_name, back.author_photo) == ("like", "Liz", remote_blog.url + "/l.png")
+        # Imported twice, or the same reply under another uid: stored once.
+        document["comments"][0]["uid"] = "another-uid"
+        import_document(restored, json.dumps(document))
+        assert len(restored.all_comments()) == 1
+    finally:
+        restored.close()
+
+
+def test_imported_remote_html_goes_through_the_allow_list_again(app):
+    import json
+
+    from comments_server.transfer import import_document
+    document = {"format": "blogengine-comments", "version": 1, "comments": [{
+        "uid": "r1", "thread": POST, "author_name": "Rita", "body": "hi", "created_at": "2026-05-01T00:00:00Z",
+        "origin": "webmention", "origin_url": "https://remote.example/r1", "is_author": True,
+        "body_html": '<p onclick="x()">hi<script>alert(1)</script><img src=x onerror=y></p>',
+        "author_photo": "javascript:alert(1)"}],
+        "mentions": [{"uid": "m1", "thread": POST, "kind": "like", "source_url": "https://remote.example/l",
+                      "title": "t", "excerpt": "", "created_at": "2026-05-01T00:00:00Z",
+                      "content_html": "<script>alert(1)</script><b>x</b>", "author_url": "javascript:alert(1)"}]}
+    storage = services(app).storage
+    import_document(storage, json.dumps(document))
+    [comment] = storage.all_comments()
+    assert comment.body_html == "<p>hialert(1)</p>"
+    assert comment.is_author is False and comment.author_photo is None
+    [mention] = storage.mentions.list_thread(POST)
+    assert mention.content_html == "alert(1)x" and mention.author_url is None
+
+
+def test_a_reply_the_author_deleted_stays_deleted_when_its_source_sends_again(client, app, remote_blog):
+    source = reply_page(remote_blog)
+    deliver(app, client, source)
+    [reply] = thread(client)["comments"]
+    services(app).storage.delete_comment(reply["id"])
+    deliver(app, client, source)
+    assert thread(client)["comments"] == []
+    [stored] = services(app).storage.all_comments()
+    assert stored.status == Status.DELETED and stored.author_photo is None and stored.body == ""

@@ -368,39 +368,27 @@
 
   // Likes, reposts and bookmarks as faces with a count; other mentions as a list of links.
   function renderReactions(mentions) {
-    var wrap = el("div", "bec-reactions");
-    ["like", "repost", "bookmark"].forEach(function (kind) {
-      var group = mentions.filter(function (m) { return m.kind === kind; });
-      if (!group.length) return;
-      var row = el("p", "bec-reaction bec-" + kind + "s"), faces = el("span", "bec-faces");
-      row.appendChild(el("span", "bec-reaction-count",
-                         t(kind + "s_" + (group.length === 1 ? "1" : "n"), {n: group.length})));
-      row.appendChild(document.createTextNode(" "));
+    var wrap = el("div", "bec-reactions"), list = el("ul", "bec-mentions"), kinds = ["like", "repost", "bookmark"];
+    kinds.forEach(function (kind) {
+      var group = mentions.filter(function (m) { return m.kind === kind; }), row = el("p", "bec-reaction bec-" + kind + "s");
+      row.appendChild(el("span", "bec-reaction-count", t(kind + "s_" + (group.length > 1 ? "n" : "1"), {n: group.length})));
       group.forEach(function (m) {
-        var name = m.author_name || m.source_site || m.source_url, href = webUrl(m.author_url) || webUrl(m.source_url);
-        var face = el("a", "bec-face");
-        if (href) { face.href = href; face.rel = "nofollow ugc noopener"; }
+        var name = m.author_name || m.source_site, face = outLink("bec-face", webUrl(m.author_url) || webUrl(m.source_url) || "#");
         face.title = name;
         face.appendChild(webUrl(m.author_photo) ? avatar(m.author_photo, name) : el("span", "bec-face-name", name));
-        faces.appendChild(face);
+        row.appendChild(face);
       });
-      row.appendChild(faces);
-      wrap.appendChild(row);
+      if (group.length) wrap.appendChild(row);
     });
-    var others = mentions.filter(function (m) { return ["like", "repost", "bookmark"].indexOf(m.kind) < 0; });
-    if (others.length) {
+    mentions.forEach(function (m) {
+      if (kinds.indexOf(m.kind) >= 0) return;
+      var li = el("li", "bec-mention");
+      li.appendChild(outLink(null, webUrl(m.source_url) || "#", m.title || m.source_site));
+      list.appendChild(li);
+    });
+    if (list.firstChild) {
       wrap.appendChild(el("h3", "bec-mentions-title", t("mentions")));
-      var ul = el("ul", "bec-mentions");
-      others.forEach(function (m) {
-        var li = el("li", "bec-mention"), title = m.title || m.source_site || m.source_url;
-        li.appendChild(webUrl(m.source_url) ? outLink(null, m.source_url, title) : el("span", null, title));
-        if (m.source_site) {
-          li.appendChild(document.createTextNode(" "));
-          li.appendChild(el("span", "bec-mention-site", m.source_site));
-        }
-        ul.appendChild(li);
-      });
-      wrap.appendChild(ul);
+      wrap.appendChild(list);
     }
     return wrap;
   }
