@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -22,6 +22,9 @@ from blogengine.build import BuildOptions, BuildReport, build
 from blogengine.config import DEPLOY_TARGETS, SiteConfig, load_config
 from blogengine.errors import BlogError, BuildFailed
 from blogengine.scaffold import init_site, new_document
+
+if TYPE_CHECKING:
+    from blogengine.webmention_send import SendOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 PROGRESS_THRESHOLD = 200   # pages; smaller builds finish before a bar would help
@@ -357,7 +360,13 @@ def deploy(source: Path, target: str | None, destination: str | None, dry_run: b
 
 @main.group()
 def webmention() -> None:
-    """Webmentions: tell the sites your posts link to."""
+    """Webmentions: tell the sites your posts link to (see docs/webmentions.md).
+
+    \b
+    Examples:
+      blogengine webmention send
+      blogengine webmention send --dry-run
+    """
 
 
 @webmention.command(name="send")
@@ -389,7 +398,7 @@ def webmention_send(source: Path, output: Path | None, source_base: str, dry_run
     _send_webmentions(config, SendOptions(source_base=source_base, output_dir=output, dry_run=dry_run))
 
 
-def _send_webmentions(config: SiteConfig, options: Any) -> None:
+def _send_webmentions(config: SiteConfig, options: SendOptions) -> None:
     """Send (or, in a dry run, list) Webmentions, a line each, then a summary; exit 1 on failure."""
     from blogengine.webmention_send import FAILED, NO_ENDPOINT, REFUSED, SENT, Outcome, send_webmentions
 

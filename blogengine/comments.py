@@ -228,3 +228,11 @@ def command_group() -> click.Group:
     from comments_server.site import command_group
 
     return command_group()
+
+
+def send_webmention(config: SiteConfig, source: str, target: str) -> tuple[str, str]:
+    """Send one Webmention from `source` to `target` ([webmention] allow_hosts exempts hosts from
+    the private-address refusal); (result, detail) as comments_server.site.send_webmention says."""
+    from comments_server.site import send_webmention
+
+    return send_webmention(source, target, allow_hosts=config.webmention.allow_hosts)

@@ -12,6 +12,9 @@ crash, sends nothing twice:
   (the receiver then finds the link, or the page, gone and drops the mention), then forgotten;
 - a failure (no answer, the endpoint said 4xx/5xx) is tried again on the next run; "no endpoint"
   and "refused" (a private address) are final until the link is removed and added again.
+
+Each Webmention is sent by the comment server's client, through the one door (blogengine/comments.py);
+its every request goes through netguard: no private addresses, size and time caps.
 """
 
 from __future__ import annotations
@@ -28,14 +31,14 @@ import lxml.html
 from lxml import etree
 
 from blogengine.cache import CACHE_DIR
+from blogengine.comments import send_webmention
 from blogengine.config import SiteConfig
 from blogengine.errors import BlogError
-from comments_server.netguard import FetchError, FetchPolicy, UnsafeURL
-from comments_server.webmention_client import send_webmention
 
 STATE_NAME = "webmentions-sent.json"
 SKIPPED_FOLDERS = {"pagefind"}
-# Outcomes; "failed" is tried again next run, the others are final.
+# Outcomes, as the comment server's sender names them; "failed" is tried again next run, the
+# others are final.
 SENT, FAILED, NO_ENDPOINT, REFUSED = "sent", "failed", "no endpoint", "refused"
 
 
@@ -95,7 +98,12 @@ def send_webmentions(config: SiteConfig, options: SendOptions = SendOptions(),
     pages = {page.url: page for page in read_sources(out_dir, base)}
     path = state_path(config)
     state = read_state(path)
-    policy = FetchPolicy(allow_hosts=frozenset(config.webmention.allow_hosts))
+    if not pages and state:
+        # Most likely a theme without `e-content` or the wrong folder, not a site whose every
+        # post was deleted: sending "removed" for everything ever linked would be spam.
+        raise BlogError(f"no page in {out_dir} has an element of class \"e-content\" (the post's body), "
+                        f"but {len(state)} page(s) sent Webmentions before; is this the built site? "
+                        f"To forget them, delete {path}")
     report = SendReport()
     for source in sorted(set(pages) | set(state)):
         page = pages.get(source)
@@ -107,7 +115,8 @@ def send_webmentions(config: SiteConfig, options: SendOptions = SendOptions(),
             if options.dry_run:
                 outcome = Outcome(source, target, "would send", removed=removed)
             else:
-                outcome = send_one(source, target, policy, removed)
+                result, detail = send_webmention(config, source, target)
+                outcome = Outcome(source, target, result, detail, removed)
                 record(sent, target, outcome, page)
             report.outcomes.append(outcome)
             if progress:
@@ -129,20 +138,6 @@ def plan_source(page: SourcePage | None, sent: dict[str, dict[str, str]]) -> lis
             if target not in sent or sent[target].get("result") == FAILED]
     todo += [(target, True) for target in sent if target not in current]
     return todo
-
-
-def send_one(source: str, target: str, policy: FetchPolicy, removed: bool) -> Outcome:
-    try:
-        result = send_webmention(source, target, policy=policy)
-    except UnsafeURL as exc:
-        return Outcome(source, target, REFUSED, str(exc), removed)
-    except FetchError as exc:
-        return Outcome(source, target, FAILED, str(exc), removed)
-    if result.endpoint is None:
-        return Outcome(source, target, NO_ENDPOINT, "", removed)
-    if not result.ok:
-        return Outcome(source, target, FAILED, f"{result.endpoint} answered {result.status}", removed)
-    return Outcome(source, target, SENT, f"{result.status} from {result.endpoint}", removed)
 
 
 def record(sent: dict[str, dict[str, str]], target: str, outcome: Outcome, page: SourcePage | None) -> None:

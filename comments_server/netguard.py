@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit
 SCHEMES = {"http": 80, "https": 443}
 REDIRECTS = {301, 302, 303, 307, 308}
 CHUNK = 64 * 1024
+CREDENTIAL_HEADERS = {"authorization", "cookie", "proxy-authorization"}
 # Characters a request path keeps as they are; anything else (spaces, non-ASCII) is %-encoded.
 PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 QUERY_SAFE = PATH_SAFE + "?"
@@ -101,11 +102,24 @@ def fetch(url: str, *, policy: FetchPolicy, method: str = "GET", data: Mapping[s
         location = response_headers.get("Location")
         if status not in REDIRECTS or not location:
             return Fetched(url=current, status=status, headers=response_headers, body=content)
-        current = urljoin(current, location.strip())
+        previous, current = current, urljoin(current, location.strip())
+        if origin(current) != origin(previous):
+            # Credentials meant for one server (an API token) never follow a redirect elsewhere.
+            for name in [name for name in send_headers if name.lower() in CREDENTIAL_HEADERS]:
+                del send_headers[name]
         if status == 303 or (status in (301, 302) and method == "POST"):
             method, body = "GET", None   # what browsers do: the redirect is fetched, not re-posted
             send_headers.pop("Content-Type", None)
     raise FetchError(f"{url}: more than {policy.max_redirects} redirects")
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port or SCHEMES.get(parts.scheme.lower())
 
 
 def check_url(url: str, policy: FetchPolicy) -> Target:

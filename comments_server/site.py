@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Access", "ConfigError", "DevelopmentApp", "SiteLayer", "StoreError", "TransferError", "comments_version",
            "command_group", "development_app", "import_records", "open_store", "publish_with", "read_conversations",
-           "read_reply_medians", "reader_strings", "server_config"]
+           "read_reply_medians", "reader_strings", "send_webmention", "server_config"]
 
 
 @dataclass(frozen=True)
@@ -300,6 +300,26 @@ def publish_with(app: Flask, rebuild: Callable[[], None], build_seconds: float) 
     publisher.first_estimate_seconds = build_seconds
     publisher.add_action(PublishAction("serve rebuild", lambda marker: rebuild()))
     return publisher.stop
+
+
+def send_webmention(source: str, target: str, *, allow_hosts: Iterable[str]) -> tuple[str, str]:
+    """Send one Webmention for `blogengine webmention send` (webmention_client; every request
+    through netguard). Returns (result, detail), result one of "sent", "failed" (worth another
+    try), "no endpoint" and "refused" (a URL netguard will not fetch)."""
+    from comments_server.netguard import FetchError, FetchPolicy, UnsafeURL
+    from comments_server.webmention_client import send_webmention as send
+
+    try:
+        result = send(source, target, policy=FetchPolicy(allow_hosts=frozenset(allow_hosts)))
+    except UnsafeURL as exc:
+        return "refused", str(exc)
+    except FetchError as exc:
+        return "failed", str(exc)
+    if result.endpoint is None:
+        return "no endpoint", ""
+    if not result.ok:
+        return "failed", f"{result.endpoint} answered {result.status}"
+    return "sent", f"{result.status} from {result.endpoint}"
 
 
 def command_group() -> click.Group:

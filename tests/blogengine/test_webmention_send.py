@@ -154,6 +154,7 @@ def test_removed_link_is_sent_once_more_then_forgotten(blog: Path, other: Remote
 
 
 def test_deleted_post_sends_its_links_once_more(blog: Path, other: RemoteSite) -> None:
+    write_files(blog, {"content/pages/about.md": "---\ntitle: About\n---\n\nAbout me.\n"})
     build(blog)
     send(blog)
     (blog / POST).unlink()
@@ -162,6 +163,18 @@ def test_deleted_post_sends_its_links_once_more(blog: Path, other: RemoteSite) -
     assert result.exit_code == 0, result.output
     assert sorted(received(other)[2:]) == [(SOURCE, f"{other.url}/post/1"), (SOURCE, f"{other.url}/post/2")]
     assert json.loads((blog / STATE).read_text()) == {}
+
+
+def test_a_build_without_any_source_page_does_not_resend_everything(blog: Path, other: RemoteSite) -> None:
+    build(blog)
+    send(blog)
+    write_files(blog, {"templates/post.html": '{% extends "base.html" %}{% block content %}{{ page.content }}'
+                                              '{% endblock %}',
+                       "templates/page.html": '{% extends "base.html" %}{% block content %}{% endblock %}'})
+    build(blog)
+    result = send(blog)
+    assert result.exit_code == 1 and 'class "e-content"' in result.output
+    assert len(received(other)) == 2
 
 
 def test_no_endpoint_is_reported_and_not_a_failure(blog: Path, other: RemoteSite) -> None:

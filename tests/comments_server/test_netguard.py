@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Response, redirect
@@ -263,3 +264,74 @@ def test_dns_rebinding_cannot_move_the_connection_inside(remote: RemoteSite, mon
     except FetchError:
         pass
     assert remote.hits == []
+
+
+@pytest.fixture
+def tls_site(tmp_path) -> Iterator[tuple[RemoteSite, Path, list[str]]]:
+    """An HTTPS server with a self-signed certificate for "localhost"; records the SNI names
+    its clients send. Yields the site, the certificate and those names."""
+    import shutil
+    import ssl
+    import subprocess
+
+    from tests.support.live import serve_in_thread
+    from werkzeug.serving import make_server
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    names: list[str] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: names.append(name)  # type: ignore[assignment,misc,return-value]
+    site = recording_app("tls")
+
+    @site.app.route("/")
+    def home() -> str:
+        return "secure hello"
+
+    with serve_in_thread(make_server("127.0.0.1", 0, site.app, threaded=True, ssl_context=context)) as url:
+        site.url = url.replace("http://", "https://")
+        yield site, cert, names
+
+
+def test_https_connects_to_the_checked_address_and_keeps_the_name(tls_site, monkeypatch) -> None:
+    site, cert, names = tls_site
+    port = site.host.rsplit(":", 1)[1]
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))   # trust the test certificate, nothing else changes
+    policy = FetchPolicy(allow_hosts=frozenset({f"localhost:{port}", f"127.0.0.1:{port}"}))
+    fetched = fetch(f"https://localhost:{port}/", policy=policy)
+    assert fetched.text == "secure hello"
+    assert names == ["localhost"]                       # SNI: the name, not the address
+    assert site.hits[-1].headers["Host"] == f"localhost:{port}"
+    with pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED|match|mismatch"):
+        fetch(f"https://127.0.0.1:{port}/", policy=policy)   # the certificate is for "localhost"
+
+
+def test_https_certificate_is_verified(tls_site) -> None:
+    site, _, _ = tls_site
+    port = site.host.rsplit(":", 1)[1]
+    with pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED"):
+        fetch(f"https://localhost:{port}/", policy=FetchPolicy(allow_hosts=frozenset({f"localhost:{port}"})))
+    assert site.hits == []
+
+
+def test_credentials_do_not_follow_a_redirect_to_another_host(remote: RemoteSite, target: RemoteSite) -> None:
+    @remote.app.route("/away")
+    def away() -> Response:
+        return redirect(target.url + "/", 302)  # type: ignore[return-value]
+
+    @remote.app.route("/here")
+    def here() -> Response:
+        return redirect("/", 302)  # type: ignore[return-value]
+
+    policy = allowing(remote, target)
+    secret = {"Authorization": "Bearer s3cret", "Cookie": "session=1", "Accept": "text/html"}
+    assert fetch(remote.url + "/away", policy=policy, headers=secret).text == "secret"
+    assert "Authorization" not in target.hits[-1].headers and "Cookie" not in target.hits[-1].headers
+    assert target.hits[-1].headers["Accept"] == "text/html"
+    fetch(remote.url + "/here", policy=policy, headers=secret)
+    assert remote.hits[-1].path == "/" and remote.hits[-1].headers["Authorization"] == "Bearer s3cret"
