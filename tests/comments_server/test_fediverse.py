@@ -403,3 +403,22 @@ def test_the_reload_endpoint_plans_the_polls(make_fedi_app, mastodon, announced,
     assert response.status_code == 200
     [planned] = services(app).storage.jobs.all(PLAN_KIND)
     assert planned.due_at == clock()
+
+
+def test_polling_off_plans_nothing(make_fedi_app, mastodon, clock):
+    app = make_fedi_app(FEDIVERSE_POLL=False)
+    assert start_polling(services(app)) is False
+    assert services(app).storage.jobs.all(PLAN_KIND) == [] and mastodon.requests == []
+
+
+def test_the_token_goes_only_to_the_accounts_own_server():
+    from comments_server.fediverse.config import FediverseSettings
+
+    settings = FediverseSettings(access_token="t0ken")
+    now = lambda: datetime(2026, 6, 1, tzinfo=UTC)  # noqa: E731
+    assert settings.client("https://m.example", account="https://M.example/@ann", clock=now).token == "t0ken"
+    assert settings.client("https://other.example", account="https://m.example/@ann", clock=now).token == ""
+    assert settings.client("http://m.example", account="https://m.example/@ann", clock=now).token == ""
+    # Without an account, the announcements' server is the author's own.
+    assert settings.client("https://m.example", account="", clock=now).token == "t0ken"
+
