@@ -47,6 +47,13 @@ class CommentsConfig:
 
 
 @dataclass(frozen=True)
+class FediverseConfig:
+    # The author's fediverse account (`https://instance/@user`): the comment server finds each
+    # post's announcement among its recent statuses and treats its replies as the author's.
+    account: str = ""
+
+
+@dataclass(frozen=True)
 class ImagesConfig:
     # Local images in posts and pages get their size, lazy loading and, when wider than the
     # smallest width, resized WebP and original-format variants at these widths (images.py).
@@ -151,6 +158,7 @@ class SiteConfig:
     deploy: DeployConfig = field(default_factory=DeployConfig)
     images: ImagesConfig = field(default_factory=ImagesConfig)
     webmention: WebmentionConfig = field(default_factory=WebmentionConfig)
+    fediverse: FediverseConfig = field(default_factory=FediverseConfig)
     # [plugins] enabled = [...] and a [plugins.NAME] table each: checked by pluginhost.py
     plugins: dict[str, Any] = field(default_factory=dict)
 
@@ -324,6 +332,9 @@ def _check_values(config: SiteConfig, path: Path | None, text: str) -> list[Conf
                       + (f" (did you mean {hint[0]!r}?)" if hint else ""))
     if config.comments.url and (problem := url_problem(config.comments.url)):
         fail("comments.url", problem)
+    if config.fediverse.account and not _is_account_url(config.fediverse.account):
+        fail("fediverse.account", "must be the http(s) URL of your profile, like "
+                                  f"'https://mastodon.social/@you', got {config.fediverse.account!r}")
     widths = config.images.widths
     if not widths or not all(_is_instance(w, int) and 16 <= w <= 10000 for w in widths):
         fail("images.widths", f"must be a list of whole numbers of pixels from 16 to 10000, "
@@ -336,6 +347,13 @@ def _check_values(config: SiteConfig, path: Path | None, text: str) -> list[Conf
         fail("webmention.allow_hosts", f"must be a list of host names or host:port, got {bad_hosts[0]!r}")
     errors.extend(_check_deploy(config.deploy, path, text))
     return errors
+
+
+def _is_account_url(url: str) -> bool:
+    """`https://host/@user`: the profile address every Mastodon-compatible server gives."""
+    parts = urlsplit(url)
+    return (parts.scheme in ("http", "https") and bool(parts.hostname)
+            and re.fullmatch(r"/@[\w.-]+/?", parts.path) is not None)
 
 
 def _check_deploy(deploy: DeployConfig, path: Path | None, text: str) -> list[ConfigError]:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -14,7 +15,7 @@ from yaml.nodes import MappingNode, Node
 from blogengine.errors import ContentError
 
 KNOWN_FIELDS = ("title", "date", "updated", "tags", "category", "summary", "slug", "draft",
-                "author", "image", "comments")
+                "author", "image", "comments", "fediverse")
 SLUG_PATTERN = re.compile(r"^[\w][\w.~-]*$")
 
 
@@ -69,6 +70,7 @@ class FrontMatter:
     author: str | None = None
     image: str | None = None
     comments: bool | None = None
+    fediverse: str | None = None     # the URL of the post's announcement on the fediverse
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -132,6 +134,10 @@ def read_front_matter(text: str, *, first_line: int, display_path: str, tz: Zone
     if slug is not None and not SLUG_PATTERN.match(slug):
         raise error(f"slug: {slug!r} may hold only letters, digits, '-', '_', '.' and '~' "
                     "(no '/' or spaces)", line_of("slug"))
+    fediverse = text_field("fediverse") or None
+    if fediverse is not None and not is_status_url(fediverse):
+        raise error(f"fediverse: must be the http(s) URL of the post's announcement, e.g. "
+                    f"https://mastodon.social/@you/123 (got {fediverse!r})", line_of("fediverse"))
     return FrontMatter(
         title=title,
         date=when,
@@ -144,8 +150,15 @@ def read_front_matter(text: str, *, first_line: int, display_path: str, tz: Zone
         author=text_field("author") or None,
         image=text_field("image") or None,
         comments=bool_field("comments"),
+        fediverse=fediverse,
         extra={k: v for k, v in data.items() if k not in KNOWN_FIELDS},
     )
+
+
+def is_status_url(url: str) -> bool:
+    """An absolute http(s) URL with a host and no spaces: what a fediverse status link looks like."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in url)
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, int | None]:

@@ -63,6 +63,7 @@ class Entry:
     title = property(lambda self: self.doc.meta.title)
     draft = property(lambda self: self.doc.meta.draft)
     image = property(lambda self: self.doc.meta.image)
+    fediverse = property(lambda self: self.doc.meta.fediverse)   # the announcement's URL, if any
     toc = property(lambda self: self.doc.toc)
     word_count = property(lambda self: self.doc.word_count)
     reading_time = property(lambda self: self.doc.reading_time)

@@ -229,7 +229,8 @@ def data_outputs(site: Site, chain: list[Theme], assets: list[Asset],
         # Browsers ask for /favicon.ico whatever the page links: answer with the theme's.
         outputs.append(_copied("/" + FAVICON, icon))
     outputs.append(Output(url=THREADS_URL, make=lambda: threads_manifest(site), key=digest(
-        [(e.thread, e.title, e.author, e.comments, e.kind) for e in site.entries])))
+        [(e.thread, e.title, e.author, e.comments, e.kind, e.fediverse) for e in site.entries],
+        config.fediverse.account)))
     outputs.append(Output(url=HIGHLIGHT_CSS_URL, make=lambda: pygments_css(
         config.pygments_style, config.pygments_dark_style).encode("utf-8"), key="pygments"))
     outputs.extend(theme_static(chain))

@@ -38,12 +38,14 @@ def threads_manifest(site: Site) -> bytes:
     """The threads the comment server may accept comments on: one per post (and per page with
     comments on), with its title, its author and whether comments are open; and the site's
     title, address, language (the server's own form pages speak it) and time zone (the
-    dashboard shows times in it)."""
+    dashboard shows times in it). A post that names its fediverse announcement carries it, and
+    the site its `[fediverse] account`, for the comment server to poll replies from."""
     threads = [{"path": entry.thread, "title": entry.title, "author": entry.author,
-                "open": entry.comments}
+                "open": entry.comments, **({"fediverse": entry.fediverse} if entry.fediverse else {})}
                for entry in site.entries if entry.kind == "post" or entry.comments]
-    manifest = {"version": THREADS_VERSION,
-                "site": {"title": site.config.title, "base_url": site.config.base_url,
-                         "language": site.config.language, "timezone": site.config.timezone},
-                "threads": threads}
+    about: dict[str, str] = {"title": site.config.title, "base_url": site.config.base_url,
+                             "language": site.config.language, "timezone": site.config.timezone}
+    if site.config.fediverse.account:
+        about["fediverse_account"] = site.config.fediverse.account
+    manifest = {"version": THREADS_VERSION, "site": about, "threads": threads}
     return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

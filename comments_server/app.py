@@ -21,6 +21,8 @@ from comments_server.confirm import Confirmations
 from comments_server.conversation import Conversations
 from comments_server.cors import init_cors
 from comments_server.errors import ApiError, ConfigError, SchemaError
+from comments_server.fediverse.config import FediverseSettings
+from comments_server.fediverse.poller import start_polling
 from comments_server.job_kinds import job_handlers
 from comments_server.jobs import JobRunner
 from comments_server.links import SiteLinks
@@ -74,8 +76,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
     jobs = JobRunner(storage.jobs, job_handlers(), clock)
     webmentions = Webmentions(storage, threads, links, remote_replies, fetch_policy=fetch_policy(config), clock=clock,
                               wake=jobs.wake, send_delay=config["WEBMENTION_SEND_DELAY"])
+    fediverse = FediverseSettings.from_config(config)
     conversations = Conversations(storage, threads, links, accounts, notifier, limits=service.limits, clock=clock,
-                                  plugins=plugins, answered=webmentions.queue_answer)
+                                  plugins=plugins, answered=webmentions.queue_answer,
+                                  fediverse_answers=bool(fediverse.access_token))
     publisher = build_publisher(config, storage.publish_marker, cwd=site_folder(config, site),
                                 user_agent="blogengine-comments (publish on comment)")
     services = Services(clock=clock, threads=threads, storage=storage, links=links, accounts=accounts, mail=mail,
@@ -83,7 +87,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
                         confirmations=confirmations, thread_cache=ThreadCache(),
                         page_shell=PageShell(shell_source(config["THREADS_MANIFEST"]), ttl=config["THREADS_MANIFEST_TTL"]),
                         receipts=Receipts(storage, config["SECRET_KEY"], clock), publisher=publisher,
-                        remote_replies=remote_replies, webmentions=webmentions, jobs=jobs, demo_login=demo_login)
+                        remote_replies=remote_replies, webmentions=webmentions, jobs=jobs, fediverse=fediverse,
+                        demo_login=demo_login)
+
+    start_polling(services)   # fediverse replies: plan the polls of the announcements the manifest names
 
     # Wire: the app, its routes and the hooks around them.
     app = Flask("comments_server")

@@ -384,7 +384,7 @@ def _validate_mail(v: Mapping[str, Any], bad: Callable[[str, str], None]) -> Non
         bad("MAIL_TLS", f"{v['MAIL_TLS']!r} is not one of {', '.join(MAIL_TLS_MODES)}")
     if not 1 <= v["MAIL_PORT"] <= 65535:
         bad("MAIL_PORT", f"{v['MAIL_PORT']} is not a port (expected 1 to 65535)")
-    for key in ("MAIL_TIMEOUT", "MAIL_RETRY_SECONDS", "REPLY_LINK_MAX_AGE", "CONFIRM_LINK_MAX_AGE"):
+    for key in ("MAIL_TIMEOUT", "MAIL_RETRY_SECONDS", "REPLY_LINK_MAX_AGE", "CONFIRM_LINK_MAX_AGE", "FEDIVERSE_TIMEOUT"):
         if v[key] < 1:
             bad(key, f"{v[key]} is out of range (expected 1 or more)")
     for key in ("MAIL_HOST", "MAIL_FROM", "MAIL_USERNAME"):

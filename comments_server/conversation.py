@@ -3,6 +3,7 @@ snoozing, moderating, and the digest. The dashboard, the API and the CLI all cal
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -11,6 +12,7 @@ from datetime import datetime, timedelta
 
 from comments_server.accounts import Accounts, Identity, owners
 from comments_server.errors import ApiError
+from comments_server.fediverse.answer import answer_jobs
 from comments_server.health import Health, compute_health, median_seconds, response_seconds
 from comments_server.links import SiteLinks
 from comments_server.manifest import ThreadIndex
@@ -131,11 +133,15 @@ class Conversations:
     def __init__(self, storage: Storage, threads: ThreadIndex, links: SiteLinks, accounts: Accounts,
                  notifier: Notifier, *, limits: Limits, clock: Callable[[], datetime],
                  plugins: CommentPlugins | None = None,
-                 answered: Callable[[Comment, Comment], None] | None = None) -> None:
+                 answered: Callable[[Comment, Comment], None] | None = None,
+                 fediverse_answers: bool = False) -> None:
         self.storage = storage
         # Told of each author reply and the comment it answers (a received Webmention is answered
         # by sending one back: webmention/receive.py Webmentions.queue_answer).
         self._answered = answered
+        # With FEDIVERSE_ACCESS_TOKEN: a reply to a fediverse reply is posted there too, by a job
+        # written in the reply's own transaction.
+        self.fediverse_answers = fediverse_answers
         self.plugins = plugins or CommentPlugins()
         self.threads = threads
         self.links = links
@@ -289,7 +295,8 @@ class Conversations:
             notify_replies=False, body=text, body_html=render_comment(text), created_at=self.clock(),
             ip=None, edit_token_hash=None, author_id=author.id if author else None,
         )
-        comment = self.storage.add_comment(new, self.notifier.for_new_comment(thread, parent, []))
+        jobs = functools.partial(answer_jobs, parent) if self.fediverse_answers else None
+        comment = self.storage.add_comment(new, self.notifier.for_new_comment(thread, parent, []), jobs=jobs)
         self.notifier.wake()
         self._medians.clear()
         if self._answered is not None:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import logging
 
+from comments_server.fediverse.answer import ANSWER_KIND, post_answer
+from comments_server.fediverse.poller import PLAN_KIND, POLL_KIND, plan, poll
 from comments_server.jobs import JobFailed, JobHandler
 from comments_server.models import Job
 from comments_server.netguard import FetchError, UnsafeURL
@@ -48,4 +50,5 @@ def send_answer(job: Job, services: Services) -> None:
 
 def job_handlers() -> dict[str, JobHandler]:
     """Every kind of job this server runs."""
-    return {VERIFY_KIND: verify_webmention, SEND_KIND: send_answer}
+    return {VERIFY_KIND: verify_webmention, SEND_KIND: send_answer,
+            PLAN_KIND: plan, POLL_KIND: poll, ANSWER_KIND: post_answer}   # fediverse replies

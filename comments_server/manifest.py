@@ -14,6 +14,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from comments_server.models import Thread
@@ -35,6 +36,7 @@ class Manifest:
     threads: dict[str, Thread]
     site_language: str = ""      # a language tag; "" (older manifests) reads as English
     site_timezone: str = ""      # an IANA zone name (blogengine.toml timezone); "" (older manifests): UTC
+    fediverse_account: str = ""  # the author's fediverse profile URL (blogengine.toml [fediverse] account)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -72,7 +74,10 @@ def parse_manifest(text: str, source: str) -> Manifest:
         title, author, is_open = entry.get("title", ""), entry.get("author", ""), entry.get("open", True)
         if not isinstance(title, str) or not isinstance(author, str) or not isinstance(is_open, bool):
             raise ManifestError(f"{where}: title and author must be strings, open a boolean")
-        threads[path] = Thread(path=path, title=title, author=author, open=is_open)
+        announcement = entry.get("fediverse", "")
+        if not isinstance(announcement, str) or (announcement and not _is_http_url(announcement)):
+            raise ManifestError(f"{where}: fediverse: expected an http(s) URL (got {announcement!r})")
+        threads[path] = Thread(path=path, title=title, author=author, open=is_open, fediverse=announcement)
     title, url, language = site.get("title", ""), site.get("base_url", ""), site.get("language", "")
     zone = site.get("timezone", "")
     if not isinstance(zone, str):
@@ -83,13 +88,22 @@ def parse_manifest(text: str, source: str) -> Manifest:
         except (ZoneInfoNotFoundError, ValueError):
             raise ManifestError(f"{source}: site: timezone: {zone!r} is not a known time zone "
                                 "(expected a name like 'Europe/London')") from None
+    account = site.get("fediverse_account", "")
+    if not isinstance(account, str) or (account and not _is_http_url(account)):
+        raise ManifestError(f"{source}: site: fediverse_account: expected an http(s) URL (got {account!r})")
     return Manifest(
         site_title=title if isinstance(title, str) else "",
         site_url=url if isinstance(url, str) else "",
         threads=threads,
         site_language=language if isinstance(language, str) else "",
         site_timezone=zone,
+        fediverse_account=account,
     )
+
+
+def _is_http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 class ThreadIndex:

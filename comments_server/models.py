@@ -68,6 +68,7 @@ class Thread:
     title: str
     author: str = ""
     open: bool = True
+    fediverse: str = ""      # the URL of the post's announcement on the fediverse ("" if none named)
 
 
 # Where a comment was written: on this site, or elsewhere and received (stored as a comment so it
@@ -479,6 +480,15 @@ class Mention:
     content_html: str | None = None   # sanitised
     published_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """Background work to enqueue in the same transaction as the comment it is about."""
+
+    kind: str
+    key: str
+    payload: dict[str, Any]
 
 
 @dataclass(frozen=True)

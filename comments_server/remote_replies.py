@@ -3,7 +3,8 @@ comments so they show in the thread and wait in the author's queue like a reader
 
 Every way in goes through one check: the content through the comment allow-list, the remote
 fields through the same shapes as a reader's, the reply through moderation and the plugins
-(`comment_about_to_be_stored`). A remote reply is never an author's."""
+(`comment_about_to_be_stored`). A remote reply is never an author's, unless the caller has seen it
+come from the author's own account (the fediverse poller: a reply from `[fediverse] account`)."""
 
 from __future__ import annotations
 
@@ -80,11 +81,13 @@ class RemoteReplies:
     def store_remote_reply(self, thread: str, origin: str, origin_url: str, origin_id: str | None,
                            author_name: str | None, author_url: str | None, author_photo: str | None,
                            content_html: str, published_at: datetime | None,
-                           in_reply_to_comment_id: int | None = None) -> Comment:
+                           in_reply_to_comment_id: int | None = None, is_author: bool = False) -> Comment:
         """Store a remote reply as a comment of `thread`, or update the one stored for its
         (origin, origin_url). New replies go through moderation and the plugins; an update keeps
         the status the reply has (one the author deleted stays deleted). `in_reply_to_comment_id`
-        makes it a reply to that comment when it is a published one of the same thread."""
+        makes it a reply to that comment when it is a published one of the same thread.
+        `is_author`: it came from the author's own account; it is published with the badge, like
+        a reply from the dashboard (no moderation), and answers the comment it replies to."""
         if origin not in REMOTE_ORIGINS:
             raise RemoteReplyError(f"origin must be one of {', '.join(REMOTE_ORIGINS)} (got {origin!r})")
         url = remote_url(origin_url)
@@ -100,12 +103,13 @@ class RemoteReplies:
             author_name=remote_name(author_name, url, self.limits.max_name_length),
             author_email=None, author_url=remote_url(author_url), body=html_text(body_html), notify_replies=False)
         existing = self.storage.remote.find_reply(origin, url)
-        status, reason = (Status.PUBLISHED, None) if existing is not None else self._moderate(fields, body_html)
+        status, reason = ((Status.PUBLISHED, None) if existing is not None or is_author
+                          else self._moderate(fields, body_html))
         # The remote date orders it in the thread; never a date still to come.
         created = min(published_at, now) if published_at is not None else now
         new = NewComment(
             thread=thread, parent_id=parent_id, status=status, author_name=fields.author_name, author_email=None,
-            author_url=fields.author_url, is_author=False, notify_replies=False, body=fields.body,
+            author_url=fields.author_url, is_author=is_author, notify_replies=False, body=fields.body,
             body_html=body_html, created_at=created, ip=None, edit_token_hash=None, held_reason=reason,
             origin=origin, origin_url=url, origin_id=(origin_id or None) and origin_id[:MAX_REMOTE_ID],
             author_photo=remote_url(author_photo))

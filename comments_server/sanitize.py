@@ -32,12 +32,16 @@ def _markdown() -> MarkdownIt:
 
 
 class _LinkRelFilter(Filter):  # type: ignore[misc]
-    """Give every link the same rel, whatever the input said."""
+    """Give every link the same rel, whatever the input said; keep only absolute http(s) and mailto
+    targets (HTML from elsewhere may hold relative ones, which would point into this site)."""
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for token in super().__iter__():
             if token["type"] == "StartTag" and token["name"] == "a":
                 attrs = dict(token.get("data") or {})
+                href = attrs.get((None, "href"))
+                if href is not None and not _ABSOLUTE_SAFE_URL.match(href.strip()):
+                    del attrs[(None, "href")]
                 attrs[(None, "rel")] = LINK_REL
                 token["data"] = attrs
             yield token

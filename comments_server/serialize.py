@@ -10,10 +10,12 @@ from typing import Any
 
 from urllib.parse import urlsplit
 
+from comments_server.fediverse.client import handle_of
 from comments_server.models import ORIGINS, URL_PATTERN, Comment, CommentNode, Mention, Status
 from comments_server.sanitize import clean_html
 
 _URL = re.compile(URL_PATTERN)
+_HANDLE = re.compile(r"@[\w.-]{1,100}@[A-Za-z0-9.-]{1,253}(?::\d{1,5})?")
 # A baked conversation from an API answer: no deeper, no longer than any real one would be.
 MAX_CHECKED_DEPTH = 100
 MAX_CHECKED_NAME = 200
@@ -44,7 +46,8 @@ def comment_json(comment: Comment, in_reply_to_url: str | None = None) -> dict[s
     the fediverse) says where (`origin`, `origin_url`, `origin_site`); `in_reply_to_url` is the
     remote page an answer to such a reply answers (a baked page links it as u-in-reply-to)."""
     deleted = comment.status == Status.DELETED
-    remote_url = None if deleted else comment.origin_url
+    # An author's answer keeps where it was also posted (fediverse.answer), which is not its origin.
+    remote_url = None if deleted or comment.origin == "comment" else comment.origin_url
     return {
         "id": comment.id,
         "parent_id": comment.parent_id,
@@ -60,6 +63,7 @@ def comment_json(comment: Comment, in_reply_to_url: str | None = None) -> dict[s
         "origin_site": source_site(remote_url),
         "author_photo": None if deleted else comment.author_photo,
         "in_reply_to_url": None if deleted else in_reply_to_url,
+        "author_handle": handle_of(comment.author_url) if comment.origin == "fediverse" and not deleted else None,
         "replies": [],
     }
 
@@ -86,7 +90,7 @@ def _remote_urls(nodes: list[CommentNode]) -> dict[int, str]:
     while stack:
         node = stack.pop()
         comment = node.comment
-        if comment.origin_url and comment.status == Status.PUBLISHED:
+        if comment.origin_url and comment.origin != "comment" and comment.status == Status.PUBLISHED:
             found[comment.id] = comment.origin_url
         stack.extend(node.replies)
     return found
@@ -169,8 +173,16 @@ def _checked_comment(data: Any) -> dict[str, Any]:
         "origin_site": None if deleted else source_site(origin_url),
         "author_photo": None if deleted else photo,
         "in_reply_to_url": None if deleted else answers,
+        "author_handle": None if deleted or origin != "fediverse" else _checked_handle(data.get("author_handle")),
         "replies": [],
     }
+
+
+def _checked_handle(value: Any) -> str | None:
+    """A fediverse handle (`@user@host`) from an API answer, else None."""
+    if not isinstance(value, str) or not _HANDLE.fullmatch(value):
+        return None
+    return value
 
 
 def _checked_url(value: Any) -> str | None:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from comments_server.confirm import Confirmations
     from comments_server.conversation import Conversations
     from comments_server.demo import DemoLogin
+    from comments_server.fediverse.config import FediverseSettings
     from comments_server.jobs import JobRunner
     from comments_server.links import SiteLinks
     from comments_server.mail import MailSettings, OutboxSender
@@ -54,6 +55,7 @@ class Services:
     remote_replies: RemoteReplies    # replies written elsewhere (Webmention, fediverse), stored as comments
     webmentions: Webmentions         # receiving and verifying Webmentions
     jobs: JobRunner                  # the durable background jobs (verifying Webmentions, ...)
+    fediverse: FediverseSettings     # polling announcements for replies, posting answers
     demo_login: DemoLogin | None = None   # development only (site.development_app): shown on the login page
 
 

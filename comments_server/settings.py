@@ -153,6 +153,19 @@ SETTINGS: tuple[Setting, ...] = (
             "`blogengine comments send-mail` sends."),
     Setting("NOTIFY_AUTHORS", True, Kind.BOOL,
             "Email the post's author about each new reader comment (and each held one)."),
+    # Fediverse replies (docs/fediverse.md): polled from each post's announcement.
+    Setting("FEDIVERSE_POLL", True, Kind.BOOL,
+            "Poll the fediverse for replies to the posts' announcements (threads.json `fediverse`, "
+            "or statuses of the site's `[fediverse] account` that link to a post)."),
+    Setting("FEDIVERSE_ACCESS_TOKEN", "", Kind.STR,
+            "A Mastodon API access token of the site's account (scope `write:statuses`): an "
+            "author's dashboard reply to a fediverse reply is posted there too. `\"\"`: the dashboard "
+            "links to the status instead (set it in the environment)."),
+    Setting("FEDIVERSE_ALLOW_HOSTS", [], Kind.LIST,
+            "Hosts (`host` or `host:port`) the fediverse client may reach although they are "
+            "private or loopback addresses (tests, a private network)."),
+    Setting("FEDIVERSE_TIMEOUT", 10, Kind.INT,
+            "Seconds to wait for a fediverse server; one that does not answer is polled again later."),
     # Publish on comment: rebuild and deploy the site when its conversations change.
     Setting("PUBLISH_COMMAND", "", Kind.STR,
             "Run after comments change (published, approved, edited, deleted), e.g. "

@@ -128,6 +128,7 @@ def unanswered() -> Response:
 @bp.post("/threads/reload")
 def reload_threads() -> Response:
     """Re-read the thread manifest now instead of after its TTL (`blogengine deploy`); author token only."""
+    from comments_server.fediverse.poller import start_polling
     from comments_server.manifest import ManifestError
 
     if bearer_identity() is None:
@@ -136,6 +137,7 @@ def reload_threads() -> Response:
         manifest = services().threads.reload()
     except (OSError, UnicodeDecodeError, ManifestError) as exc:
         raise ApiError(502, "manifest_unavailable", f"the thread manifest was not reloaded, the previous one stays: {exc}") from None
+    start_polling(services())   # a post may have gained a fediverse announcement
     response = jsonify({"threads": len(manifest.threads)})
     response.headers["Cache-Control"] = "no-store"
     return response

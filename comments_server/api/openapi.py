@@ -58,6 +58,8 @@ _COMMENT_PROPERTIES: dict[str, Any] = {
     "author_photo": {**NULLABLE_STRING, "description": "A received reply's author picture (http(s)) or null."},
     "in_reply_to_url": {**NULLABLE_STRING,
                         "description": "For a reply to a received reply: that reply's own page, else null."},
+    "author_handle": {**NULLABLE_STRING,
+                      "description": "A fediverse reply's author as `@user@instance`, else null."},
     "replies": {"type": "array", "items": _ref("Comment")},
 }
 

@@ -17,6 +17,7 @@ from comments_server.conversation import Conversations
 from comments_server.dashboard import bp, current_identity, login_required, message, page, safe_next
 from comments_server.dashboard.chart import line_chart
 from comments_server.errors import ApiError
+from comments_server.fediverse.answer import instance_of
 from comments_server.humanize import human_duration
 from comments_server.models import State
 from comments_server.reply_links import LinkRefusal, ReplyByLink, ReplyLinkRefused
@@ -103,7 +104,8 @@ def home() -> BaseResponse:
     reply_errors = {int(category.split(":", 1)[1]): str(text) for category, text in flashes
                     if category.startswith("error:") and category.split(":", 1)[1].isdigit()}
     return page("home.html", queue=queue, questions_first=questions_first, flashes=flashes,
-                reply_errors=reply_errors, today=site_today())
+                reply_errors=reply_errors, today=site_today(),
+                fediverse_answers=desk().fediverse_answers, instance_of=instance_of)
 
 
 @bp.post("/comments/<int:comment_id>/reply")
@@ -119,6 +121,7 @@ def reply(comment_id: int) -> BaseResponse:
         flash(f"Reply not published: {error.message}.", f"error:{comment_id}")
         return redirect(_back() + f"#comment-{comment_id}", code=303)
     comment = replied.comment
+    services().jobs.wake()   # an answer to a fediverse reply is posted there by a job
     flash(f"{services().links.post_link(comment.thread)}#comment-{comment.id}", "replied")
     title = desk().thread_of(comment.thread).title
     for other in replied.also_answered:

@@ -17,6 +17,7 @@ from comments_server.storage.remote import RemoteStore
 from comments_server.storage.schema import ensure_schema, upgrade
 from comments_server.storage.sql import (
     ConversationQuery,
+    JobBuilder,
     MailBuilder,
     SqlStorage,
     ThreadCounts,
@@ -36,7 +37,8 @@ class Storage(Protocol):
     addresses: AddressStore
     once: OnceStore
 
-    def add_comment(self, new: NewComment, mail: MailBuilder | None = None, once: Once | None = None) -> Comment: ...
+    def add_comment(self, new: NewComment, mail: MailBuilder | None = None, once: Once | None = None,
+                    jobs: JobBuilder | None = None) -> Comment: ...
     def get_comment(self, comment_id: int) -> Comment | None: ...
     def get_comments(self, ids: Iterable[int]) -> dict[int, Comment]: ...
     def list_thread(self, thread: str, statuses: Sequence[Status] = ...) -> list[Comment]: ...
@@ -81,4 +83,4 @@ def open_storage(url: str, *, auto_migrate: bool = True, follow_code: bool = Fal
 
 __all__ = ["Storage", "SqlStorage", "open_storage", "make_engine", "AddressState", "AddressStore", "ReaderAddress",
            "ConversationQuery", "DuplicateAuthor",
-           "MailBuilder", "ThreadCounts", "ThreadSnapshot"]
+           "JobBuilder", "MailBuilder", "ThreadCounts", "ThreadSnapshot"]

@@ -104,3 +104,10 @@ class RemoteStore:
             for thread in threads:
                 _touch(conn, thread, now)
             return bool(threads)
+
+    def link_answer(self, comment_id: int, origin_url: str, origin_id: str) -> None:
+        """Record where an author's reply was also posted (the status it became): its origin stays
+        "comment", and polling finds it again by that URL instead of storing it twice."""
+        with self._writer.begin() as conn:
+            conn.execute(comments.update().where(comments.c.id == comment_id)
+                         .values(origin_url=origin_url, origin_id=origin_id))

@@ -42,6 +42,7 @@ from comments_server.models import (
     ImportedComment,
     Mention,
     NewComment,
+    NewJob,
     OutgoingMail,
     State,
     Status,
@@ -49,7 +50,7 @@ from comments_server.models import (
 )
 from comments_server.storage.accounts import AccountStore
 from comments_server.storage.addresses import AddressStore, suppress
-from comments_server.storage.jobs import JobStore
+from comments_server.storage.jobs import JobStore, enqueue_job
 from comments_server.storage.mentions import MentionStore, insert_mentions
 from comments_server.storage.once import Once, OnceStore, spend
 from comments_server.storage.outbox import OutboxStore, enqueue
@@ -59,6 +60,8 @@ from comments_server.storage.tables import Id, comments, thread_versions
 
 # Builds the emails about a comment once it has its id; they are enqueued in the same transaction.
 MailBuilder = Callable[[Comment], Sequence[OutgoingMail]]
+# Makes the background jobs about a comment once it has its id (posting an answer elsewhere).
+JobBuilder = Callable[[Comment], Sequence[NewJob]]
 
 _NEW_FIELDS = [f.name for f in fields(NewComment)]
 # Seconds a writer waits for SQLite's lock before giving up; generous, since giving up loses a comment.
@@ -194,8 +197,10 @@ class SqlStorage:
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
-    def add_comment(self, new: NewComment, mail: MailBuilder | None = None, once: Once | None = None) -> Comment:
-        """Insert a comment, and the emails `mail` makes about it; all committed when this returns.
+    def add_comment(self, new: NewComment, mail: MailBuilder | None = None, once: Once | None = None,
+                    jobs: JobBuilder | None = None) -> Comment:
+        """Insert a comment, the emails `mail` and the jobs `jobs` make about it; all committed
+        when this returns.
 
         With `once`, nothing is stored if its form token was used (FormTokenUsed) or its
         Idempotency-Key answered already (RequestSeen)."""
@@ -212,6 +217,8 @@ class SqlStorage:
                 _touch(conn, [new.thread], new.created_at)
             if mail is not None:
                 enqueue(conn, mail(comment), new.created_at)
+            for job in jobs(comment) if jobs is not None else ():
+                enqueue_job(conn, job.kind, job.key, job.payload, new.created_at, new.created_at)
         return comment
 
     def get_comment(self, comment_id: int) -> Comment | None:

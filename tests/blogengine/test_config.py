@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from blogengine.config import (AuthorConfig, CommentsConfig, DeployConfig, ImagesConfig, SearchConfig,
-                               SiteConfig, SocialCardsConfig, WebmentionConfig, check_permalink, load_config)
+from blogengine.config import (AuthorConfig, CommentsConfig, DeployConfig, FediverseConfig, ImagesConfig,
+                               SearchConfig, SiteConfig, SocialCardsConfig, WebmentionConfig, check_permalink,
+                               load_config)
 from blogengine.errors import BlogError, BuildFailed, ConfigError
 from tests.support.site import post, read_html
 
@@ -64,6 +65,7 @@ EXPECTED_DEFAULTS = {
     "deploy": DeployConfig(),
     "images": ImagesConfig(enabled=True, widths=[480, 960, 1600]),
     "webmention": WebmentionConfig(send_on_deploy=False, allow_hosts=[]),
+    "fediverse": FediverseConfig(account=""),
     "plugins": {},
 }
 
@@ -376,3 +378,17 @@ def test_config_refuses_a_comments_url_without_https(tmp_path, url):
 def test_config_takes_https_or_a_local_comments_url(tmp_path, url):
     root = write_config(tmp_path / "site", f'title = "T"\n[comments]\nurl = "{url}"\n')
     assert load_config(root).comments.url == url
+
+
+def test_config_reads_the_fediverse_account(tmp_path):
+    root = write_config(tmp_path / "site", 'title = "T"\n[fediverse]\naccount = "https://mastodon.example/@ann"\n')
+    assert load_config(root).fediverse.account == "https://mastodon.example/@ann"
+
+
+@pytest.mark.parametrize("account", ["@ann@mastodon.example", "https://mastodon.example/", "mastodon.example/@ann",
+                                     "https://mastodon.example/@ann/123"])
+def test_config_rejects_a_fediverse_account_that_is_not_a_profile_url(tmp_path, account):
+    root = write_config(tmp_path / "site", f'title = "T"\n[fediverse]\naccount = "{account}"\n')
+    error = only_error(root)
+    assert "'fediverse.account'" in error.message and "https://mastodon.social/@you" in error.message
+    assert error.line == 3

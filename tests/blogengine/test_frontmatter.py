@@ -309,3 +309,17 @@ def test_front_matter_colon_in_a_value_suggests_quoting_it(tmp_path):
     assert error.message.endswith(
         "the value of 'title' holds ': ', which YAML reads as another key; put the value in "
         'quotes: title: "Colons: are tricky"')
+
+
+def test_front_matter_reads_the_fediverse_announcement(tmp_path):
+    fm = meta(tmp_path, "title: T", "date: 2024-05-01", "fediverse: https://mastodon.example/@ann/123")
+    assert fm.fediverse == "https://mastodon.example/@ann/123"
+    assert meta(tmp_path / "other", "title: T", "date: 2024-05-01").fediverse is None
+
+
+@pytest.mark.parametrize("value", ["mastodon.example/@ann/123", "javascript:alert(1)", "ftp://m.example/1",
+                                   "https://", "'https://m.example/@a/1 x'", "[https://m.example/@a/1]"])
+def test_front_matter_rejects_a_fediverse_value_that_is_not_a_url(tmp_path, value):
+    error = parse_error(tmp_path, f"---\ntitle: T\ndate: 2024-05-01\nfediverse: {value}\n---\n")
+    assert error.message.startswith("fediverse:")
+    assert (str(error.path), error.line) == ("content/posts/x.md", 4)

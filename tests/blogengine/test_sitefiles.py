@@ -182,3 +182,24 @@ def test_comment_page_shell_is_the_theme_page_with_placeholders_and_absolute_lin
 def test_no_comment_page_shell_without_comments(make_site, build_at):
     out = build_at(make_site(FILES, config=CONFIG + "\n[comments]\nenabled = false\n")).output_dir
     assert not (out / "comment-page.html").exists()
+
+
+def test_threads_manifest_carries_announcements_and_the_fediverse_account(make_site, build_at):
+    files = {**FILES, "content/posts/first.md": post("First", "2024-01-05", fediverse="https://m.example/@ann/42")}
+    config = CONFIG + '\n[fediverse]\naccount = "https://m.example/@ann"\n'
+    out = build_at(make_site(files, config=config)).output_dir
+    manifest = json.loads((out / "threads.json").read_text(encoding="utf-8"))
+    assert manifest["site"]["fediverse_account"] == "https://m.example/@ann"
+    threads = {t["path"]: t for t in manifest["threads"]}
+    assert threads["/2024/01/first/"]["fediverse"] == "https://m.example/@ann/42"
+    assert "fediverse" not in threads["/2024/03/second/"]
+    from comments_server.manifest import parse_manifest
+    parsed = parse_manifest(json.dumps(manifest), "threads.json")
+    assert parsed.fediverse_account == "https://m.example/@ann"
+    assert parsed.threads["/2024/01/first/"].fediverse == "https://m.example/@ann/42"
+
+
+def test_threads_manifest_without_fediverse_says_nothing_of_it(built):
+    manifest = json.loads((built / "threads.json").read_text(encoding="utf-8"))
+    assert "fediverse_account" not in manifest["site"]
+    assert all("fediverse" not in t for t in manifest["threads"])

@@ -335,8 +335,10 @@
       name = el("span", "bec-author", c.deleted ? t("deleted") : c.author_name);
     }
     meta.appendChild(name);
+    var fediverse = remote && c.origin === "fediverse";
+    if (fediverse && typeof c.author_handle === "string") meta.appendChild(el("span", "bec-handle", c.author_handle));
     if (c.is_author) meta.appendChild(el("span", "bec-badge", t("author")));
-    if (remote) meta.appendChild(outLink("bec-origin", remote, t("via", {site: c.origin_site || ""})));
+    if (remote) meta.appendChild(outLink("bec-origin", remote, fediverse ? t("via_fediverse") : t("via", {site: c.origin_site || ""})));
     var link = el("a", "bec-permalink");
     link.href = "#comment-" + c.id;
     link.appendChild(timeNode(c.created_at));
