@@ -67,19 +67,21 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
     mail = MailSettings.from_config(config)
     sender = background_sender(config, storage, mail, clock)
     notifier = build_notifier(config, mail, links, sender, clock, storage)
-    service = CommentService(storage, threads, accounts=accounts, notifier=notifier,
-                             secret_key=config["SECRET_KEY"], limits=Limits.from_config(config),
-                             policy=Policy.from_config(config), clock=clock, plugins=plugins)
+    limits, policy = Limits.from_config(config), Policy.from_config(config)
     confirmations = Confirmations(storage, threads, notifier, clock, plugins=plugins)
-    remote_replies = RemoteReplies(storage, threads, accounts=accounts, limits=service.limits, policy=service.policy,
+    remote_replies = RemoteReplies(storage, threads, accounts=accounts, limits=limits, policy=policy,
                                    plugins=plugins, clock=clock)
     jobs = JobRunner(storage.jobs, job_handlers(), clock)
     webmentions = Webmentions(storage, threads, links, remote_replies, fetch_policy=fetch_policy(config), clock=clock,
                               wake=jobs.wake, send_delay=config["WEBMENTION_SEND_DELAY"])
     fediverse = FediverseSettings.from_config(config)
-    conversations = Conversations(storage, threads, links, accounts, notifier, limits=service.limits, clock=clock,
-                                  plugins=plugins, answered=webmentions.queue_answer,
-                                  fediverse_answers=bool(fediverse.access_token))
+    # An author's answer, from the dashboard or the API, goes back where a remote reply came from.
+    answered, fediverse_answers = webmentions.queue_answer, bool(fediverse.access_token)
+    service = CommentService(storage, threads, accounts=accounts, notifier=notifier,
+                             secret_key=config["SECRET_KEY"], limits=limits, policy=policy, clock=clock,
+                             plugins=plugins, answered=answered, fediverse_answers=fediverse_answers)
+    conversations = Conversations(storage, threads, links, accounts, notifier, limits=limits, clock=clock,
+                                  plugins=plugins, answered=answered, fediverse_answers=fediverse_answers)
     publisher = build_publisher(config, storage.publish_marker, cwd=site_folder(config, site),
                                 user_agent="blogengine-comments (publish on comment)")
     services = Services(clock=clock, threads=threads, storage=storage, links=links, accounts=accounts, mail=mail,

@@ -6,6 +6,7 @@ Views parse requests and call these; everything here raises ApiError for bad inp
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -18,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from comments_server.errors import ApiError
+from comments_server.fediverse.answer import answer_jobs
 from comments_server.manifest import ThreadIndex
 from comments_server.models import (
     Author,
@@ -35,7 +37,7 @@ from comments_server.models import (
 )
 from comments_server.plugins import CommentPlugins
 from comments_server.sanitize import count_links, plain_html, render_comment
-from comments_server.storage import MailBuilder, Storage, ThreadCounts
+from comments_server.storage import JobBuilder, MailBuilder, Storage, ThreadCounts
 from comments_server.storage.once import FormTokenUsed, IdempotentWrite, Once, RequestSeen
 
 if TYPE_CHECKING:
@@ -156,9 +158,15 @@ class CommentService:
         policy: Policy,
         clock: Callable[[], datetime] = utcnow,
         plugins: CommentPlugins | None = None,
+        answered: Callable[[Comment, Comment], None] | None = None,
+        fediverse_answers: bool = False,
     ) -> None:
         self.storage = storage
         self.plugins = plugins or CommentPlugins()
+        # An author's answer through the API goes back where its parent came from, as one from
+        # the dashboard does (Conversations.reply): a Webmention, a fediverse status.
+        self._answered = answered
+        self._fediverse_answers = fediverse_answers
         self.threads = threads
         self.accounts = accounts
         self.notifier = notifier
@@ -371,10 +379,13 @@ class CommentService:
         token = (self._edit_token_for(keyed[0]) if keyed else secrets.token_urlsafe(32)) if published else None
         once = Once(ticket.nonce if ticket else None, ticket.expires_at if ticket else None, write)
         try:
+            answers = is_author and parent is not None and published
             comment = self._store(fields, thread, body_html, status, is_author, ip, token,
                                   author_id=author.id if author else None,
                                   mail=self._mail(thread, parent, confirm_publish) if status is not Status.SPAM else None,
-                                  once=once, held_reason=held_reason)
+                                  once=once, held_reason=held_reason,
+                                  jobs=functools.partial(answer_jobs, parent)
+                                  if answers and parent is not None and self._fediverse_answers else None)
         except RequestSeen:
             # The same request, on this instance or another, stored its comment a moment earlier.
             assert keyed is not None
@@ -387,6 +398,8 @@ class CommentService:
         self.notifier.wake()
         if published:
             self.plugins.published(comment)
+        if is_author and parent is not None and published and self._answered is not None:
+            self._answered(parent, comment)
         return PostResult(comment, token)
 
     def _mail(self, thread: Thread, parent: Comment | None, confirm_publish: bool) -> MailBuilder | None:
@@ -432,6 +445,7 @@ class CommentService:
         self, fields: CommentInput, thread: Thread, body_html: str, status: Status,
         is_author: bool, ip: str | None, token: str | None, *, author_id: int | None = None,
         mail: MailBuilder | None = None, once: Once | None = None, held_reason: str | None = None,
+        jobs: JobBuilder | None = None,
     ) -> Comment:
         return self.storage.add_comment(
             NewComment(
@@ -445,6 +459,7 @@ class CommentService:
             ),
             mail,
             once,
+            jobs,
         )
 
     def _editable(self, comment_id: int, token: str | None) -> Comment:

@@ -25,7 +25,7 @@ from comments_server.models import Status
 from comments_server.services import services
 from tests.support.authoring import add_author, author_reply, login, queue_ids
 from tests.support.mastodon import fake_mastodon
-from tests.support.server import POST, write_manifest
+from tests.support.server import AUTHOR_TOKEN, POST, write_manifest
 
 
 @pytest.fixture
@@ -276,6 +276,21 @@ def test_a_dashboard_reply_is_posted_back_and_leaves_the_queue(make_fedi_app, ma
     assert bob["id"] not in queue_origin_ids(app)
     run_jobs(app, clock)
     assert len(mastodon.posted) == 1
+
+
+def test_an_answer_through_the_api_with_an_author_token_is_posted_back_too(
+        make_fedi_app, mastodon, announced, clock):
+    app = make_fedi_app(FEDIVERSE_ACCESS_TOKEN=mastodon.token)
+    bob, *_ = a_conversation(mastodon, announced)
+    poll_now(app, clock)
+    parent = thread(app)[bob["id"]].id
+    response = app.test_client().post(
+        "/api/comments", json={"thread": POST, "parent_id": parent, "body": "From my script."},
+        headers={"Authorization": f"Bearer {AUTHOR_TOKEN}"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert bob["id"] not in queue_origin_ids(app)
+    run_jobs(app, clock)
+    assert [(p.in_reply_to_id, p.status) for p in mastodon.posted] == [(bob["id"], "@bob@127.0.0.1 From my script.")]
 
 
 def test_a_long_answer_is_cut_with_a_link_to_the_whole_reply():

@@ -13,7 +13,7 @@ from comments_server.models import Status
 from comments_server.services import services
 from tests.support.authoring import add_author, author_reply, login, queue_ids
 from tests.support.remote_blog import h_card, h_entry_page, remote_blog  # noqa: F401  (fixture)
-from tests.support.server import CLOSED, POST, assert_error
+from tests.support.server import AUTHOR_TOKEN, CLOSED, POST, assert_error
 
 SITE = "https://blog.example.com"
 TARGET = f"{SITE}{POST}"
@@ -361,6 +361,19 @@ def test_answering_a_remote_reply_sends_a_webmention_back(client, app, remote_bl
     assert run_jobs(app) == 1
     assert remote_blog.received == [{"source": f"{TARGET}#comment-{answer['id']}", "target": source}]
     assert services(app).storage.jobs.all("webmention-send")[0].done_at is not None
+
+
+def test_an_answer_through_the_api_with_an_author_token_sends_a_webmention_back(client, app, remote_blog, clock):
+    source = reply_page(remote_blog)
+    deliver(app, client, source)
+    [reply] = thread(client)["comments"]
+    response = client.post("/api/comments", json={"thread": POST, "parent_id": reply["id"], "body": "Thanks!"},
+                           headers={"Authorization": f"Bearer {AUTHOR_TOKEN}"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    answer = response.get_json()
+    clock.advance(300)
+    assert run_jobs(app) == 1
+    assert remote_blog.received == [{"source": f"{TARGET}#comment-{answer['id']}", "target": source}]
 
 
 def test_answering_a_readers_comment_sends_nothing(client, app):
