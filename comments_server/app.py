@@ -70,7 +70,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
     limits, policy = Limits.from_config(config), Policy.from_config(config)
     confirmations = Confirmations(storage, threads, notifier, clock, plugins=plugins)
     remote_replies = RemoteReplies(storage, threads, accounts=accounts, limits=limits, policy=policy,
-                                   plugins=plugins, clock=clock)
+                                   plugins=plugins, clock=clock, notifier=notifier)
     jobs = JobRunner(storage.jobs, job_handlers(), clock)
     webmentions = Webmentions(storage, threads, links, remote_replies, fetch_policy=fetch_policy(config), clock=clock,
                               wake=jobs.wake, send_delay=config["WEBMENTION_SEND_DELAY"])

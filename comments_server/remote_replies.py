@@ -22,6 +22,7 @@ from comments_server.models import (
     CommentInput,
     Limits,
     NewComment,
+    OutgoingMail,
     Status,
 )
 from comments_server.plugins import CommentPlugins
@@ -29,6 +30,7 @@ from comments_server.sanitize import clean_html, count_links, html_text
 
 if TYPE_CHECKING:
     from comments_server.accounts import Accounts
+    from comments_server.compose import Notifier
     from comments_server.manifest import ThreadIndex
     from comments_server.service import Policy
     from comments_server.storage import Storage
@@ -69,8 +71,11 @@ class RemoteReplies:
     """Store, update and remove replies received from elsewhere."""
 
     def __init__(self, storage: Storage, threads: ThreadIndex, *, accounts: Accounts, limits: Limits,
-                 policy: Policy, plugins: CommentPlugins, clock: Callable[[], datetime]) -> None:
+                 policy: Policy, plugins: CommentPlugins, clock: Callable[[], datetime],
+                 notifier: Notifier | None = None) -> None:
         self.storage = storage
+        # The author hears of a remote reply as of a reader's comment (NOTIFY_AUTHORS).
+        self.notifier = notifier
         self.threads = threads
         self.accounts = accounts
         self.limits = limits
@@ -113,10 +118,21 @@ class RemoteReplies:
             body_html=body_html, created_at=created, ip=None, edit_token_hash=None, held_reason=reason,
             origin=origin, origin_url=url, origin_id=(origin_id or None) and origin_id[:MAX_REMOTE_ID],
             author_photo=remote_url(author_photo))
-        comment, added = self.storage.remote.save_reply(new, now)
-        if added and comment.status is Status.PUBLISHED:
-            self.plugins.published(comment)
+        comment, added = self.storage.remote.save_reply(new, now, None if existing else self._mail(thread, parent_id))
+        if added:
+            if self.notifier is not None:
+                self.notifier.wake()
+            if comment.status is Status.PUBLISHED:
+                self.plugins.published(comment)
         return comment
+
+    def _mail(self, path: str, parent_id: int | None) -> Callable[[Comment], list[OutgoingMail]] | None:
+        """The emails a new remote reply causes: the author's notice, a reader's reply notice."""
+        thread = self.threads.get(path)
+        if self.notifier is None or thread is None:
+            return None
+        parent = self.storage.get_comment(parent_id) if parent_id is not None else None
+        return self.notifier.for_new_comment(thread, parent, self.accounts.authors_of(thread))
 
     def remove_remote_reply(self, origin: str, origin_url: str) -> Comment | None:
         """The remote side deleted its reply: it leaves the thread (as a placeholder while replies

@@ -5,13 +5,15 @@ mention found again by its uid. Every write bumps the thread's version, so baked
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, fields
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Engine, select
 from sqlalchemy.engine import Connection
 
-from comments_server.models import Comment, Mention, NewComment, Status
+from comments_server.models import Comment, Mention, NewComment, OutgoingMail, Status
+from comments_server.storage.outbox import enqueue
 from comments_server.storage.rows import row_to_comment, touch_threads
 from comments_server.storage.tables import comments, mentions
 
@@ -41,10 +43,12 @@ class RemoteStore:
         with self.engine.begin() as conn:
             return _comment(conn, (comments.c.origin == origin) & (comments.c.origin_url == origin_url))
 
-    def save_reply(self, new: NewComment, now: datetime) -> tuple[Comment, bool]:
+    def save_reply(self, new: NewComment, now: datetime,
+                   mail: Callable[[Comment], Sequence[OutgoingMail]] | None = None) -> tuple[Comment, bool]:
         """Insert a remote reply, or update the row stored for its (origin, origin_url): (comment,
         whether it was new). An update keeps the row's status (a reply the author deleted or held
-        stays so), thread, parent and place; it changes what the remote side says."""
+        stays so), thread, parent and place; it changes what the remote side says. The emails
+        `mail` makes about a new reply are queued with it."""
         assert new.origin != "comment" and new.origin_url, new
         with self._writer.begin() as conn:
             found = _comment(conn, (comments.c.origin == new.origin) & (comments.c.origin_url == new.origin_url))
@@ -55,6 +59,8 @@ class RemoteStore:
                 comment = Comment(**values, id=int(new_id))
                 if comment.status in (Status.PUBLISHED, Status.DELETED):
                     _touch(conn, comment.thread, now)
+                if mail is not None:
+                    enqueue(conn, mail(comment), now)
                 return comment, True
             if found.status in (Status.DELETED, Status.SPAM):
                 return found, False

@@ -376,6 +376,25 @@ def test_an_answer_through_the_api_with_an_author_token_sends_a_webmention_back(
     assert remote_blog.received == [{"source": f"{TARGET}#comment-{answer['id']}", "target": source}]
 
 
+def test_the_author_is_mailed_about_a_new_remote_reply_once(make_app, db_url, remote_blog, smtp, clock):
+    from comments_server.mail import MailSettings, send_pending
+    from tests.support.authoring import ANN
+    from tests.support.mail import mail_config
+    app = make_app(DATABASE_URL=db_url, WEBMENTION_ALLOW_HOSTS=["127.0.0.1"], **mail_config(smtp))
+    add_author(app)
+    client = app.test_client()
+    source = reply_page(remote_blog, content_html="<p>I tried it on my own blog.</p>")
+    deliver(app, client, source)
+    clock.advance(60)
+    deliver(app, client, reply_page(remote_blog, content_html="<p>I tried it on my own blog, twice.</p>"))
+    svc = services(app)
+    send_pending(svc.storage.outbox, MailSettings.from_config(app.config), svc.clock)
+    [message] = smtp.inbox.to(ANN["email"])            # the update sends nothing more
+    assert message["Subject"] == "New comment on “A post” from Rita Remote"
+    text = message.get_body(("plain",)).get_content()
+    assert f"(written on {source})" in text and "I tried it on my own blog." in text
+
+
 def test_answering_a_readers_comment_sends_nothing(client, app):
     comment = client.post("/api/comments", json={"thread": POST, "author_name": "Reader",
                                                  "body": "A question?"}).get_json()

@@ -12,6 +12,7 @@ import urllib.parse
 from sqlalchemy import create_engine, text
 
 from comments_server.app import create_app
+from comments_server.services import services
 from tests.e2e.test_two_instances import gunicorn
 from tests.support.authoring import ANN, add_author
 from tests.support.live import server_env
@@ -37,10 +38,10 @@ def test_four_job_runners_verify_each_webmention_and_mail_each_notice_once(
     try:
         with running_remote_blog() as blog, postgres_schema(postgres_url) as url:
             # The schema and the author who is notified, made as the servers will see them.
-            create_app({"SECRET_KEY": SECRET, "DATABASE_URL": url, "THREADS_MANIFEST": str(manifest),
-                        "JOBS_IN_BACKGROUND": False})
-            add_author(create_app({"SECRET_KEY": SECRET, "DATABASE_URL": url,
-                                   "THREADS_MANIFEST": str(manifest), "JOBS_IN_BACKGROUND": False}))
+            setup = create_app({"SECRET_KEY": SECRET, "DATABASE_URL": url, "THREADS_MANIFEST": str(manifest),
+                                "JOBS_IN_BACKGROUND": False})
+            add_author(setup)
+            services(setup).storage.close()
             host = urllib.parse.urlsplit(blog.url).hostname or "127.0.0.1"
             env = server_env(SECRET_KEY=SECRET, DATABASE_URL=url, THREADS_MANIFEST=str(manifest),
                              **{k: "off" for k, v in NO_LIMITS.items() if v is None},

@@ -27,6 +27,7 @@ from referencing.jsonschema import DRAFT202012
 
 from comments_server.app import create_app
 from comments_server.api.openapi import openapi_document
+from comments_server.services import services
 
 SECRET = "test-secret-key-0123456789-abcdefghij"
 AUTHOR_TOKEN = "author-token-0123456789abcdef"
@@ -189,8 +190,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def make_app(tmp_path: Path, manifest: Path, clock: Clock) -> Callable[..., Flask]:
-    """create_app on a SQLite file in tmp_path with the test manifest and no limits; override anything."""
+def make_app(tmp_path: Path, manifest: Path, clock: Clock) -> Iterator[Callable[..., Flask]]:
+    """create_app on a SQLite file in tmp_path with the test manifest and no limits; override anything.
+    Each app's database connections are closed after the test: left to the garbage collector,
+    a worker's PostgreSQL connections pile up past the server's limit."""
+    made: list[Flask] = []
+
     def make(**config: Any) -> Flask:
         base: dict[str, Any] = {
             "SECRET_KEY": SECRET,
@@ -205,8 +210,11 @@ def make_app(tmp_path: Path, manifest: Path, clock: Clock) -> Callable[..., Flas
         base.update(config)
         app = create_app(base, clock=clock)
         app.test_client_class = ApiClient
+        made.append(app)
         return app
-    return make
+    yield make
+    for app in made:
+        services(app).storage.close()
 
 
 @pytest.fixture
