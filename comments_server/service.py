@@ -126,6 +126,7 @@ class ThreadView:
     changed_at: datetime | None
     count: int
     comments: list[CommentNode] | None
+    has_mentions: bool = False
 
 
 def hash_token(token: str) -> str:
@@ -202,7 +203,7 @@ class CommentService:
             return ThreadView(thread, snapshot.version, snapshot.changed_at, 0, None)
         count = sum(1 for c in snapshot.comments if c.status == Status.PUBLISHED)
         tree = assemble_tree(snapshot.comments, self.policy.display_depth)
-        return ThreadView(thread, snapshot.version, snapshot.changed_at, count, tree)
+        return ThreadView(thread, snapshot.version, snapshot.changed_at, count, tree, snapshot.has_mentions)
 
     def published_comment(self, comment_id: int) -> Comment:
         """One published comment; 404 for any other."""

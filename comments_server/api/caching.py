@@ -125,7 +125,8 @@ def thread_response(svc: CommentService, cache: ThreadCache, path: Any,
     median = median_of(view.thread)
     head = (view.thread.title, view.thread.open, median)
     if view.comments is not None or entry is None:
-        mentions = [mention_json(m) for m in svc.storage.mentions.list_thread(thread.path)]
+        mentions = [mention_json(m) for m in svc.storage.mentions.list_thread(thread.path)] \
+            if view.has_mentions else []
         tree = f'{dumps(tree_json(view.comments or []))},"mentions":{dumps(mentions)}'.encode()
         entry = CachedThread.build(view.thread, view.version, view.changed_at, view.count, tree, median)
         cache.put(thread.path, entry)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     case,
     create_engine,
     event,
+    exists,
     func,
     literal,
     or_,
@@ -56,7 +57,7 @@ from comments_server.storage.once import Once, OnceStore, spend
 from comments_server.storage.outbox import OutboxStore, enqueue
 from comments_server.storage.remote import RemoteStore
 from comments_server.storage.rows import row_to_comment, touch_threads as _touch
-from comments_server.storage.tables import Id, comments, thread_versions
+from comments_server.storage.tables import Id, comments, mentions, thread_versions
 
 # Builds the emails about a comment once it has its id; they are enqueued in the same transaction.
 MailBuilder = Callable[[Comment], Sequence[OutgoingMail]]
@@ -270,7 +271,8 @@ class SqlStorage:
         first = rows[0]._mapping
         listed = [_row_to_comment(row) for row in rows if row._mapping["id"] is not None]
         unchanged = known_version is not None and first["version"] == known_version
-        return ThreadSnapshot(first["version"] or 0, first["changed_at"], None if unchanged else listed)
+        return ThreadSnapshot(first["version"] or 0, first["changed_at"], None if unchanged else listed,
+                              bool(first["has_mentions"]))
 
     def update_body(self, comment_id: int, body: str, body_html: str, edited_at: datetime) -> Comment | None:
         """Replace a comment's text; None if it does not exist."""
@@ -494,8 +496,11 @@ def _snapshot_select(statuses: tuple[Status, ...]) -> Select[Any]:
         thread = bindparam("thread", type_=comments.c.thread.type)
         fresh = or_(versions.c.version.is_(None), versions.c.version != bindparam("known", type_=Id))
         anchor = select(literal(1).label("one")).subquery("anchor")
+        # Whether the thread has likes or mentions to list too: asked here, so that the thread read
+        # stays one statement for the many threads that have none.
+        has_mentions = exists().where(mentions.c.thread == thread, mentions.c.status == "published")
         query = _SNAPSHOTS[statuses] = (
-            select(versions.c.version, versions.c.changed_at, comments)
+            select(versions.c.version, versions.c.changed_at, has_mentions.label("has_mentions"), comments)
             .select_from(
                 anchor.outerjoin(versions, versions.c.thread == thread)
                 .outerjoin(comments, and_(comments.c.thread == thread, comments.c.status.in_(list(statuses)), fresh))
@@ -514,6 +519,7 @@ class ThreadSnapshot:
     version: int                 # 0: the thread never had a comment
     changed_at: datetime | None
     comments: list[Comment] | None
+    has_mentions: bool = False   # published likes, reposts or mentions to list beside the comments
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ fits the screen: no sideways scrolling, a header whose parts do not overlap."""
 
 from __future__ import annotations
 
+import json
+
 import os
 import shutil
 import sys
@@ -163,6 +165,7 @@ def test_health_figures_and_mentions_pages(browser, demo, width, scheme):
         assert page.locator("#older-waiting").count() == (1 if path == "/dashboard/health" else 0)
         check(page, name, width, scheme)
     page.goto(demo.served.url + "/dashboard/comments")
-    assert page.locator("li.mention").count() == 2
+    demo_mentions = json.loads((REPO / "demo-comments.json").read_text(encoding="utf-8"))["mentions"]
+    assert page.locator("li.mention").count() == len(demo_mentions) == 4
     check(page, "comments", width, scheme)
     page.context.close()
