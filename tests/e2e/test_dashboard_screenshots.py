@@ -7,7 +7,6 @@ fits the screen: no sideways scrolling, a header whose parts do not overlap."""
 from __future__ import annotations
 
 import json
-
 import os
 import shutil
 import sys
