@@ -1,0 +1,172 @@
+"""The optional Markdown accelerator (`pip install blogengine[fast]`): markdown-it-pyrs, the Rust
+port of markdown-it, renders the documents whose every feature it renders exactly as the
+reference does (markup.py's markdown-it-py with its plugins); any other document returns None
+here and goes the reference way.
+
+What the reference computes from tokens is computed here from the Rust parser's HTML, which is
+cheaper than walking its syntax tree from Python: heading ids and the table of contents from the
+`<hN>` elements, the summary from the first top-level `<p>`, the word count from the text, and
+fenced code handed to the same Pygments callback. tests/blogengine/test_fastmd.py proves the
+result identical over every document the repository holds; docs/markdown-accelerator.md."""
+
+from __future__ import annotations
+
+import html as htmlmod
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from blogengine.markup import heading_id, highlight_code
+
+if TYPE_CHECKING:
+    from blogengine.parse import TocEntry
+
+try:  # the [fast] extra; without it nothing below is ever called
+    import markdown_it_pyrs as _rust
+except ImportError:  # pragma: no cover - depends on the install
+    _rust = None  # type: ignore[assignment]
+
+# Sources with anything the reference renders through a plugin markdown-it-pyrs lacks, or that
+# the two parsers were not proved to agree on, take the reference path.
+_REFERENCE_ONLY = re.compile(
+    r"\{\{<"                            # shortcodes
+    r"|\[\^"                            # footnotes
+    r"|\[[ xX]\]"                       # task list items
+    r"|<[A-Za-z/!?]"                    # raw HTML (escaped or not), comments, <!--more-->
+    r"|^[ \t]*(?:[:~]|!!!|\?\?\?)",     # definition lists, admonitions
+    re.MULTILINE)
+# The front matter the reference's plugin reads the same way: '---' lines, no '---' or '...'
+# line inside (those end it early in front_matter_plugin).
+_FRONT_MATTER = re.compile(r"---\n((?:(?![ \t]*(?:---|\.\.\.))[^\n]*\n)+?)---\n")
+_BLOCK_TAG = re.compile(r"<(/?)(blockquote|li|p|h[1-6])>")
+_FENCE = re.compile(r'<pre><code(?: class="language-([^"]*)")?>(.*?)</code></pre>\n', re.DOTALL)
+_SIMPLE_LANG = re.compile(r"[A-Za-z0-9_+#.-]+")
+_TAG = re.compile(r"<[^>]*>")
+_WORD = re.compile(r"\w+(?:['’-]\w+)*")   # parse.py's word
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What parse_document takes from markdown-it-py's tokens, made by the accelerator."""
+
+    front_matter: str
+    html: str
+    summary_html: str
+    summary_text: str
+    toc: tuple[TocEntry, ...]
+    word_count: int
+
+
+def unavailable_reason() -> str | None:
+    """Why the accelerator cannot be used in this install ("" never; None when it can)."""
+    if _rust is None:
+        return "markdown-it-pyrs is not installed (pip install 'blogengine[fast]')"
+    return None
+
+
+def version() -> str:
+    from importlib.metadata import version as installed
+    return installed("markdown-it-pyrs")
+
+
+class Accelerator:
+    """markdown-it-pyrs set up as the reference dialect's CommonMark + tables + strikethrough."""
+
+    def __init__(self) -> None:
+        assert _rust is not None, unavailable_reason()
+        self._md = _rust.MarkdownIt("commonmark").enable_many(["table", "strikethrough"])
+        self.used = 0   # documents rendered, for the build's report
+
+
+    def render(self, text: str) -> Rendered | None:
+        """The document rendered as the reference would, or None when it must go that way."""
+        match = _FRONT_MATTER.match(text)
+        if match is None or "\r" in text or "\0" in text:   # markdown-it normalises these
+            return None
+        body = text[match.end():]
+        if _REFERENCE_ONLY.search(body):
+            return None
+        raw = self._md.render(body, xhtml=False)
+        rendered = _finish(match.group(1)[:-1], raw)
+        self.used += rendered is not None
+        return rendered
+
+
+def _finish(front_matter: str, raw: str) -> Rendered | None:
+    """Heading ids, toc, summary, word count and highlighted code from the Rust parser's HTML
+    (None when it holds something this cannot match the reference on)."""
+    from blogengine.parse import TocEntry
+
+    words = len(_WORD.findall(htmlmod.unescape(_TAG.sub("", raw))))
+    depth = 0
+    summary: tuple[str, str] | None = None
+    slugs: set[str] = set()
+    toc: list[TocEntry] = []
+    pieces: list[str] = []
+    done = 0
+    for tag in _BLOCK_TAG.finditer(raw):
+        closing, name = tag.group(1), tag.group(2)
+        if name in ("blockquote", "li"):
+            depth += -1 if closing else 1
+        elif closing:
+            continue
+        elif name == "p":
+            if summary is None and depth == 0:
+                inner = raw[tag.end():raw.index("</p>", tag.end())].strip()
+                summary = (f"<p>{inner}</p>", _plain(inner).replace("\n", " ").strip())
+        else:
+            inner = raw[tag.end():raw.index(f"</{name}>", tag.end())]
+            if "\n" in inner:   # a multi-line setext heading: breaks count differently there
+                return None
+            title = _plain(inner)
+            slug = _unique(heading_id(title), slugs)
+            if depth == 0:
+                toc.append(TocEntry(level=int(name[1]), anchor=slug, title=title.strip()))
+            pieces.append(raw[done:tag.start()])
+            pieces.append(f'<{name} id="{_escape(slug)}">')
+            done = tag.end()
+    pieces.append(raw[done:])
+    body = _highlight("".join(pieces))
+    if body is None:
+        return None
+    summary_html, summary_text = summary or ("", "")
+    return Rendered(front_matter=front_matter, html=body, summary_html=summary_html,
+                    summary_text=summary_text, toc=tuple(toc), word_count=words)
+
+
+def _highlight(html: str) -> str | None:
+    """Fenced code through markup.highlight_code, as the reference's `highlight` option does."""
+    pieces: list[str] = []
+    done = 0
+    for fence in _FENCE.finditer(html):
+        lang = fence.group(1)
+        # Without a language a fence and an indented block look alike here, and the reference
+        # renders them apart; an unusual info string may be read differently.
+        if lang is None or not _SIMPLE_LANG.fullmatch(lang):
+            return None
+        pieces.append(html[done:fence.start()])
+        pieces.append(highlight_code(htmlmod.unescape(fence.group(2)), lang, None) + "\n")
+        done = fence.end()
+    pieces.append(html[done:])
+    return "".join(pieces)
+
+
+def _plain(inner_html: str) -> str:
+    """The text of rendered inline HTML (no raw HTML reaches here: the source had none)."""
+    return htmlmod.unescape(_TAG.sub("", inner_html))
+
+
+def _unique(slug: str, slugs: set[str]) -> str:
+    # mdit_py_plugins.anchors.unique_slug
+    unique, n = slug, 1
+    while unique in slugs:
+        unique = f"{slug}-{n}"
+        n += 1
+    slugs.add(unique)
+    return unique
+
+
+def _escape(value: str) -> str:
+    # markdown-it's escapeHtml, as the reference renders attributes
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
