@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html as htmlmod
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,9 @@ _REFERENCE_ONLY = re.compile(
     r"\{\{<"                            # shortcodes
     r"|\[\^"                            # footnotes
     r"|\[[ xX]\]"                       # task list items
-    r"|<[A-Za-z/!?]"                    # raw HTML (escaped or not), comments, <!--more-->
+    # raw HTML (escaped or not), comments, <!--more--> (but URL autolinks in plain ASCII without
+    # %-escapes: markdown-it-py shows those decoded, markdown-it-pyrs as written)
+    r"|<(?![A-Za-z][A-Za-z0-9.+-]{1,31}:[!-$&-;=?-~]*>)[A-Za-z/!?]"
     r"|^[ \t]*(?:[:~]|!!!|\?\?\?)",     # definition lists, admonitions
     re.MULTILINE)
 # The front matter the reference's plugin reads the same way: '---' lines, no '---' or '...'
@@ -87,12 +90,20 @@ class Accelerator:
         if _REFERENCE_ONLY.search(body):
             return None
         raw = self._md.render(body, xhtml=False)
-        rendered = _finish(match.group(1)[:-1], raw)
+        rendered = _finish(match.group(1)[:-1], raw, lambda: self._code_kinds(body))
         self.used += rendered is not None
         return rendered
 
 
-def _finish(front_matter: str, raw: str) -> Rendered | None:
+    def _code_kinds(self, body: str) -> list[str]:
+        """"fence" or "code_block" for each code block, in order (only asked for when one has
+        no language: in the HTML a fence without one and an indented block look alike)."""
+        return [node.name for node in self._md.tree(body).walk()
+                if node.name in ("fence", "code_block")]
+
+
+def _finish(front_matter: str, raw: str, code_kinds: Callable[[], list[str]]
+            ) -> Rendered | None:
     """Heading ids, toc, summary, word count and highlighted code from the Rust parser's HTML
     (None when it holds something this cannot match the reference on)."""
     from blogengine.parse import TocEntry
@@ -126,7 +137,7 @@ def _finish(front_matter: str, raw: str) -> Rendered | None:
             pieces.append(f'<{name} id="{_escape(slug)}">')
             done = tag.end()
     pieces.append(raw[done:])
-    body = _highlight("".join(pieces))
+    body = _highlight("".join(pieces), code_kinds)
     if body is None:
         return None
     summary_html, summary_text = summary or ("", "")
@@ -134,18 +145,25 @@ def _finish(front_matter: str, raw: str) -> Rendered | None:
                     summary_text=summary_text, toc=tuple(toc), word_count=words)
 
 
-def _highlight(html: str) -> str | None:
-    """Fenced code through markup.highlight_code, as the reference's `highlight` option does."""
+def _highlight(html: str, code_kinds: Callable[[], list[str]]) -> str | None:
+    """Code through markup.highlight_code, as the reference's `highlight` option (fences) and
+    its code_block rule (indented code: no language, no blank line after) do."""
     pieces: list[str] = []
     done = 0
-    for fence in _FENCE.finditer(html):
-        lang = fence.group(1)
-        # Without a language a fence and an indented block look alike here, and the reference
-        # renders them apart; an unusual info string may be read differently.
-        if lang is None or not _SIMPLE_LANG.fullmatch(lang):
+    kinds: list[str] | None = None
+    for index, fence in enumerate(_FENCE.finditer(html)):
+        lang = fence.group(1) or ""
+        if lang and not _SIMPLE_LANG.fullmatch(lang):   # an unusual info string: unproved
             return None
+        indented = False
+        if not lang:
+            kinds = kinds if kinds is not None else code_kinds()
+            if index >= len(kinds):
+                return None
+            indented = kinds[index] == "code_block"
         pieces.append(html[done:fence.start()])
-        pieces.append(highlight_code(htmlmod.unescape(fence.group(2)), lang, None) + "\n")
+        pieces.append(highlight_code(htmlmod.unescape(fence.group(2)), lang, None)
+                      + ("" if indented else "\n"))
         done = fence.end()
     pieces.append(html[done:])
     return "".join(pieces)

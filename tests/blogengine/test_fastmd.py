@@ -140,7 +140,7 @@ def test_imported_corpora_render_identically(tmp_path):
 @pytest.mark.parametrize("body", [
     "Text[^1].\n\n[^1]: note", "- [ ] task", "Term\n: definition", "!!! note\n    body",
     '{{< figure src="/a.jpg" >}}', "<div>html</div>", "before\n\n<!-- more -->\n\nafter",
-    "    indented code", "```\nno language\n```", "Setext\nover two lines\n===",
+    "<mail@example.com>", "<https://example.com/caf%C3%A9>", "<https://example.com/Ü>", "Setext\nover two lines\n===", "```py{.x}\ncode\n```",
     "Windows\r\nline ends",
 ])
 def test_features_it_does_not_render_identically_go_the_reference_way(body):
@@ -169,6 +169,16 @@ def test_accepted_document_has_ids_toc_summary_words_and_highlighting():
     assert document.word_count == 9   # Intro, First para with code, Intro, Quoted, x 1
     assert '<pre class="highlight" tabindex="0"><code class="language-python">' in document.html
     assert document == _parse(text, True, accelerated=False)
+
+
+@pytest.mark.parametrize("body", [
+    "    indented code", "```\nno language\n```", "```\nfence\n```\n\n    indented\n\n```py\nx\n```",
+    "    indented\n\n```\nfence\n```", "<https://example.com/a_b?a=1&b=2> autolink",
+])
+def test_code_without_language_and_url_autolinks_render_identically(body):
+    text = f"---\ntitle: T\n---\nIntro.\n\n{body}\n"
+    assert fastmd.Accelerator().render(text) is not None
+    assert _parse(text, True, accelerated=True) == _parse(text, True, accelerated=False)
 
 
 def test_bad_front_matter_is_the_same_error_either_way():
