@@ -41,6 +41,11 @@ _REFERENCE_ONLY = re.compile(
 # The front matter the reference's plugin reads the same way: '---' lines, no '---' or '...'
 # line inside (those end it early in front_matter_plugin).
 _FRONT_MATTER = re.compile(r"---\n((?:(?![ \t]*(?:---|\.\.\.))[^\n]*\n)+?)---\n")
+# The summary break (parse.py's _MORE) on a line of its own, between blank lines: the reference
+# sees the same top-level block whether raw HTML is allowed (an HTML block) or not (a paragraph).
+_MORE_LINE = re.compile(r"(?:\A(?:[ \t]*\n)*|\n[ \t]*\n)(<!--[ \t]*more\b[^>\n]*-->[ \t]*)\n"
+                        r"(?=[ \t]*\n|\Z)", re.IGNORECASE)
+_MORE_MARK = "\0more\0"   # where the break was; NUL never comes from a source (refused above)
 _BLOCK_TAG = re.compile(r"<(/?)(blockquote|li|p|h[1-6])>")
 _FENCE = re.compile(r'<pre><code(?: class="language-([^"]*)")?>(.*?)</code></pre>\n', re.DOTALL)
 _SIMPLE_LANG = re.compile(r"[A-Za-z0-9_+#.-]+")
@@ -80,20 +85,25 @@ class Accelerator:
         self._md = _rust.MarkdownIt("commonmark").enable_many(["table", "strikethrough"])
         self.used = 0   # documents rendered, for the build's report
 
-
     def render(self, text: str) -> Rendered | None:
         """The document rendered as the reference would, or None when it must go that way."""
         match = _FRONT_MATTER.match(text)
         if match is None or "\r" in text or "\0" in text:   # markdown-it normalises these
             return None
         body = text[match.end():]
-        if _REFERENCE_ONLY.search(body):
+        more = _MORE_LINE.search(body)
+        if _REFERENCE_ONLY.search(body if more is None
+                                  else body[:more.start(1)] + body[more.end(1):]):
             return None
         raw = self._md.render(body, xhtml=False)
+        if more is not None:
+            line = more.group(1) + "\n"   # an HTML block here, rendered as written
+            if raw.count(line) != 1 or raw.count("<!--") != 1:   # e.g. inside fenced code
+                return None
+            raw = raw.replace(line, _MORE_MARK)
         rendered = _finish(match.group(1)[:-1], raw, lambda: self._code_kinds(body))
         self.used += rendered is not None
         return rendered
-
 
     def _code_kinds(self, body: str) -> list[str]:
         """"fence" or "code_block" for each code block, in order (only asked for when one has
@@ -108,7 +118,7 @@ def _finish(front_matter: str, raw: str, code_kinds: Callable[[], list[str]]
     (None when it holds something this cannot match the reference on)."""
     from blogengine.parse import TocEntry
 
-    words = len(_WORD.findall(htmlmod.unescape(_TAG.sub("", raw))))
+    words = len(_WORD.findall(htmlmod.unescape(_TAG.sub("", raw.replace(_MORE_MARK, "")))))
     depth = 0
     summary: tuple[str, str] | None = None
     slugs: set[str] = set()
@@ -140,6 +150,15 @@ def _finish(front_matter: str, raw: str, code_kinds: Callable[[], list[str]]
     body = _highlight("".join(pieces), code_kinds)
     if body is None:
         return None
+    before_more = raw[:raw.find(_MORE_MARK)] if _MORE_MARK in raw else ""
+    if before_more.strip():
+        # The reference's summary: all before the break; its text only from inline content.
+        if "<pre" in before_more:
+            return None
+        summary = (body[:body.index(_MORE_MARK)].strip(), " ".join(_plain(before_more).split()))
+        body = body.replace(_MORE_MARK, "")
+    elif _MORE_MARK in raw:
+        body = body.replace(_MORE_MARK, "")
     summary_html, summary_text = summary or ("", "")
     return Rendered(front_matter=front_matter, html=body, summary_html=summary_html,
                     summary_text=summary_text, toc=tuple(toc), word_count=words)

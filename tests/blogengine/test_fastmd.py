@@ -139,7 +139,8 @@ def test_imported_corpora_render_identically(tmp_path):
 
 @pytest.mark.parametrize("body", [
     "Text[^1].\n\n[^1]: note", "- [ ] task", "Term\n: definition", "!!! note\n    body",
-    '{{< figure src="/a.jpg" >}}', "<div>html</div>", "before\n\n<!-- more -->\n\nafter",
+    '{{< figure src="/a.jpg" >}}', "<div>html</div>", "before\n<!-- more -->\n\nafter", "before\n\n<!-- more -->\nafter",
+    "```py\nx\n```\n\n<!-- more -->\n\nafter", "a\n\n<!-- more -->\n\n<!-- more -->\n",
     "<mail@example.com>", "<https://example.com/caf%C3%A9>", "<https://example.com/Ü>", "Setext\nover two lines\n===", "```py{.x}\ncode\n```",
     "Windows\r\nline ends",
 ])
@@ -179,6 +180,26 @@ def test_code_without_language_and_url_autolinks_render_identically(body):
     text = f"---\ntitle: T\n---\nIntro.\n\n{body}\n"
     assert fastmd.Accelerator().render(text) is not None
     assert _parse(text, True, accelerated=True) == _parse(text, True, accelerated=False)
+
+
+@pytest.mark.parametrize("body", [
+    "# Title\n\nBefore the *break*.\n\n- a\n- b\n\n<!-- more -->\n\nAfter.",
+    "<!--more-->\n\nFirst paragraph after a leading break.",
+    "Before.\n\n<!-- MORE please -->  \n\n## After\n\n```\ncode\n```",
+    "Before.\n\n```\n<!-- more -->\n```\n\nAfter.",
+])
+@pytest.mark.parametrize("allow_html", [True, False])
+def test_summary_break_renders_identically(body, allow_html):
+    text = f"---\ntitle: T\n---\n{body}\n"
+    expected = _parse(text, allow_html, accelerated=False)
+    assert _parse(text, allow_html, accelerated=True) == expected
+
+
+def test_summary_break_is_accelerated():
+    text = "---\ntitle: T\n---\nIntro *here*.\n\n<!-- more -->\n\nRest.\n"
+    rendered = fastmd.Accelerator().render(text)
+    assert rendered is not None and rendered.summary_html == "<p>Intro <em>here</em>.</p>"
+    assert rendered.html == "<p>Intro <em>here</em>.</p>\n<p>Rest.</p>\n"
 
 
 def test_bad_front_matter_is_the_same_error_either_way():
