@@ -67,7 +67,7 @@ class Rendered:
 
 
 def unavailable_reason() -> str | None:
-    """Why the accelerator cannot be used in this install ("" never; None when it can)."""
+    """Why the accelerator cannot be used in this install, or None when it can."""
     if _rust is None:
         return "markdown-it-pyrs is not installed (pip install 'blogengine[fast]')"
     return None
