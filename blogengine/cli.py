@@ -206,7 +206,8 @@ def _echo_summary(report: BuildReport) -> None:
                    f"in {report.seconds:.2f} s -> {report.output_dir}")
     else:
         click.echo(f"Built {report.pages_written} pages ({report.posts} posts; "
-                   f"{report.pages_rendered} rendered, {report.files_written} files written) "
+                   f"{report.pages_rendered} rendered, {report.files_written} files written"
+                   f"{report.accelerator_note()}) "
                    f"in {report.seconds:.2f} s -> {report.output_dir}")
     if report.left_out():
         click.echo(report.left_out())

@@ -151,6 +151,9 @@ class SiteConfig:
     # A bigger Markdown file is refused (a content error naming it) rather than left to stall
     # the build: one takes about 3 s per MiB of dense Markdown to build.
     max_document_kib: int = 1024
+    # Render with markdown-it-pyrs when installed (blogengine[fast]) the documents it renders
+    # identically (fastmd.py); false: always markdown-it-py.
+    markdown_accelerator: bool = True
     author: AuthorConfig = field(default_factory=AuthorConfig)
     comments: CommentsConfig = field(default_factory=CommentsConfig)
     search: SearchConfig = field(default_factory=SearchConfig)

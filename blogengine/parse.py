@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from markdown_it import MarkdownIt
@@ -16,6 +17,9 @@ from blogengine.frontmatter import FrontMatter, read_front_matter
 from blogengine.images import ImageFile
 from blogengine.load import SourceFile, SourceRef
 from blogengine.shortcodes import ShortcodeCall, ShortcodeSyntaxError
+
+if TYPE_CHECKING:
+    from blogengine.fastmd import Accelerator
 
 WORDS_PER_MINUTE = 220
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
@@ -66,9 +70,22 @@ def document_kind(source: SourceFile) -> str:
     return "post" if source.rel.parts[0] == "posts" else "page"
 
 
-def parse_document(source: SourceFile, md: MarkdownIt, tz: ZoneInfo) -> Document:
-    """Parse front matter and Markdown; errors carry the file's path and line."""
+def parse_document(source: SourceFile, md: MarkdownIt, tz: ZoneInfo,
+                   accelerator: Accelerator | None = None) -> Document:
+    """Parse front matter and Markdown; errors carry the file's path and line. With an
+    accelerator (fastmd.py), a document it renders identically is rendered by it."""
     kind = document_kind(source)
+    if accelerator is not None:
+        fast = accelerator.render(source.text)
+        if fast is not None:
+            meta = read_front_matter(fast.front_matter, first_line=2,
+                                     display_path=source.display_path, tz=tz,
+                                     date_required=(kind == "post"))
+            summary_html, summary_text = ((_given_summary(meta.summary) if meta.summary
+                                           else (fast.summary_html, fast.summary_text)))
+            return Document(source=source.ref(), kind=kind, meta=meta, body=fast.html,
+                            summary_html=summary_html, summary_text=summary_text, toc=fast.toc,
+                            word_count=fast.word_count)
     env: dict[str, list[ShortcodeCall]] = {}
     try:
         tokens = md.parse(source.text, env)
@@ -129,8 +146,7 @@ def _summary(tokens: list[Token], md: MarkdownIt, meta: FrontMatter,
     """The front matter's summary, else all that comes before a `<!--more-->` line, else the
     first top-level paragraph (without footnote refs)."""
     if meta.summary:
-        from markupsafe import escape
-        return f"<p>{escape(meta.summary)}</p>", meta.summary
+        return _given_summary(meta.summary)
     if before_more:
         kept = [_without_footnote_refs(t) for t in before_more]
         text = " ".join(_inline_text(t) for t in kept if t.type == "inline")
@@ -141,6 +157,11 @@ def _summary(tokens: list[Token], md: MarkdownIt, meta: FrontMatter,
             html = md.renderer.renderInline(inline.children or [], md.options, {})  # type: ignore[attr-defined]
             return f"<p>{html.strip()}</p>", _inline_text(inline)
     return "", ""
+
+
+def _given_summary(summary: str) -> tuple[str, str]:
+    from markupsafe import escape
+    return f"<p>{escape(summary)}</p>", summary
 
 
 def _without_footnote_refs(token: Token) -> Token:

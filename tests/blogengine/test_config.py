@@ -58,6 +58,7 @@ EXPECTED_DEFAULTS = {
     "pygments_style": "default",
     "pygments_dark_style": "github-dark",
     "max_document_kib": 1024,
+    "markdown_accelerator": True,
     "author": AuthorConfig(name="", email=""),
     "comments": CommentsConfig(enabled=True, url="", database_url="", server={}),
     "search": SearchConfig(enabled=True, comments=False),
