@@ -277,7 +277,8 @@ class BuildRun:
         """Where local images are found, or None when [images] is off."""
         if not self.config.images.enabled:
             return None
-        return image_site(self.config, [theme.static for theme in self.chain], THEME_PREFIX)
+        return image_site(self.config, [theme.static for theme in self.chain], THEME_PREFIX,
+                          self.config.root / CACHE_DIR)
 
     def model(self, documents: list[Document], errors: list[BlogError]) -> Site:
         """The site model; every error so far, the model's own included, fails the build."""

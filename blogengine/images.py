@@ -26,8 +26,9 @@ RASTER_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".bmp", ".
 SIZES = "(max-width: 48rem) 100vw, 48rem"   # the default theme's text column
 EXIF_ORIENTATION = 0x0112
 EXIF_GPS = 0x8825
-# Counted so a test can prove a rebuild resizes nothing.
+# Counted so a test can prove a rebuild resizes nothing, and a clean one decodes nothing.
 resizes = 0
+decodes = 0
 
 _IMG = re.compile(r"<img\b([^>]*?)/?>", re.IGNORECASE)
 _ATTR = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
@@ -82,13 +83,15 @@ class ImageSite:
     theme_prefix: str                # the URL prefix of theme files ("/theme/")
     base_path: str                   # the site's base path ("/" or "/blog/")
     widths: tuple[int, ...]
+    cache_dir: Path | None = None    # .blogengine/: images measured once are not decoded again
 
 
-def image_site(config: SiteConfig, theme_static: Sequence[Path], theme_prefix: str) -> ImageSite:
+def image_site(config: SiteConfig, theme_static: Sequence[Path], theme_prefix: str,
+               cache_dir: Path | None = None) -> ImageSite:
     """The ImageSite of a configured site."""
     return ImageSite(content_dir=config.content_dir, theme_static=tuple(theme_static),
                      theme_prefix=theme_prefix, base_path=config.base_path,
-                     widths=tuple(config.images.widths))
+                     widths=tuple(config.images.widths), cache_dir=cache_dir)
 
 
 def resolve(src: str, source_rel: str, site: ImageSite) -> tuple[Path, str] | None:
@@ -123,8 +126,10 @@ def resolve(src: str, source_rel: str, site: ImageSite) -> tuple[Path, str] | No
     return (path, "/" + rel) if path.is_file() else None
 
 
-def read_image(path: Path, url: str) -> ImageFile:
-    """Stat, digest and measure an image file; a file that is no readable image says why."""
+def read_image(path: Path, url: str, cache_dir: Path | None = None) -> ImageFile:
+    """Stat, digest and measure an image file; a file that is no readable image says why.
+    Decoding the whole file (the only sure sign it is not truncated) is most of the cost, so
+    what it found is kept in the cache under the file's digest, a clean build too reads it."""
     stat = path.stat()
     data = path.read_bytes()
     found = ImageFile(path=str(path), url=url, mtime_ns=stat.st_mtime_ns, size=stat.st_size,
@@ -132,6 +137,11 @@ def read_image(path: Path, url: str) -> ImageFile:
     if path.suffix.lower() == ".svg":
         width, height = svg_size(data)
         return replace(found, width=width, height=height, format="SVG")
+    measured = _measured(found.digest, cache_dir)
+    if measured is not None:
+        return replace(found, width=measured[0], height=measured[1], format=measured[2])
+    global decodes
+    decodes += 1
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()   # a truncated file fails here, not in a worker later
@@ -143,7 +153,24 @@ def read_image(path: Path, url: str) -> ImageFile:
         what = "is not an image" if isinstance(exc, UnidentifiedImageError) \
             else f"cannot be read as an image ({exc})"
         return replace(found, problem=what)
+    if cache_dir is not None:
+        _store(_measure_file(found.digest, cache_dir), f"{width} {height} {fmt}".encode())
     return replace(found, width=width, height=height, format=fmt)
+
+
+def _measure_file(digest: str, cache_dir: Path) -> Path:
+    return cache_dir / CACHE_FOLDER / f"{digest}.size"
+
+
+def _measured(digest: str, cache_dir: Path | None) -> tuple[int, int, str] | None:
+    """(width, height, format) kept for these bytes by an earlier read_image, if any."""
+    if cache_dir is None:
+        return None
+    try:
+        width, height, fmt = _measure_file(digest, cache_dir).read_text(encoding="ascii").split()
+        return int(width), int(height), fmt
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
 
 
 def svg_size(data: bytes) -> tuple[int, int]:
@@ -175,14 +202,14 @@ def _length(value: str | None) -> int:
 
 
 @lru_cache(maxsize=4096)
-def _read_cached(path: str, url: str, mtime_ns: int, size: int) -> ImageFile:
-    return read_image(Path(path), url)
+def _read_cached(path: str, url: str, mtime_ns: int, size: int, cache_dir: Path | None) -> ImageFile:
+    return read_image(Path(path), url, cache_dir)
 
 
-def image_file(path: Path, url: str) -> ImageFile:
+def image_file(path: Path, url: str, cache_dir: Path | None = None) -> ImageFile:
     """read_image, once per file version in a process."""
     stat = path.stat()
-    return _read_cached(str(path), url, stat.st_mtime_ns, stat.st_size)
+    return _read_cached(str(path), url, stat.st_mtime_ns, stat.st_size, cache_dir)
 
 
 def variants(image: ImageFile, widths: Iterable[int]) -> list[Variant]:
@@ -223,7 +250,7 @@ def rewrite_images(page_html: str, source_rel: str, site: ImageSite | None, *,
         if names & {"decoding", "fetchpriority"}:
             return match[0]
         found = resolve(dict(attrs).get("src") or "", source_rel, site)
-        image = image_file(*found) if found is not None else None
+        image = image_file(*found, site.cache_dir) if found is not None else None
         if image is not None:
             used[image.path] = image
         if image is not None and image.width and "width" not in names and "height" not in names:
@@ -280,7 +307,7 @@ def shortcode_images(calls: Iterable[tuple[str, str]], source_rel: str,
         if key in ("src", "image") and isinstance(value, str):
             where = resolve(value, source_rel, site)
             if where is not None:
-                found.append(image_file(*where))
+                found.append(image_file(*where, site.cache_dir))
     return found
 
 

@@ -88,6 +88,26 @@ def test_a_rebuild_resizes_nothing(make_site, build_at, tmp_path):
         sorted(p.name for p in (root / "public/_img").iterdir())
 
 
+def test_a_clean_build_measures_known_images_without_decoding_them(make_site, build_at, tmp_path):
+    body = "![Wide](/images/wide.png)\n"
+    root = make_site({"content/posts/pictures.md": post("Pictures", "2024-01-02", body),
+                      "content/images/wide.png": png(1000, 500)}, config=WIDTHS)
+    before = images.decodes
+    build_at(root, jobs=1)
+    assert images.decodes - before == 1
+    images._read_cached.cache_clear()          # as a new process would start
+    build_at(root, jobs=1, incremental=False, output_dir=tmp_path / "again")
+    assert images.decodes - before == 1        # the size kept under the file's digest
+    img = read_html(tmp_path / "again/2024/01/pictures/index.html").select_one(".post-content img")
+    assert (img["width"], img["height"]) == ("1000", "500")
+    (root / "content/images/wide.png").write_bytes(png(800, 600))
+    images._read_cached.cache_clear()
+    build_at(root, jobs=1, incremental=False, output_dir=tmp_path / "changed")
+    assert images.decodes - before == 2        # new bytes, measured anew
+    img = read_html(tmp_path / "changed/2024/01/pictures/index.html").select_one(".post-content img")
+    assert (img["width"], img["height"]) == ("800", "600")
+
+
 def test_published_images_are_upright_and_say_nothing_of_where_they_were_taken(
         make_site, build_at):
     body = "![Turned](/images/turned.jpg)\n"
