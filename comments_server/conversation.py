@@ -358,6 +358,11 @@ class Conversations:
         self._comment(comment_id)
         self.storage.delete_comment(comment_id, self.clock())
 
+    def take_down_mention(self, mention_id: int) -> None:
+        """Take a like, repost or mention off its post; 404 if none is showing."""
+        if not self.storage.remote.take_down_mention(mention_id, self.clock()):
+            raise ApiError(404, "not_found", f"mention {mention_id} is not on any post")
+
     def dismiss(self, comment_id: int) -> None:
         """"No reply needed": off the queue (answered comments stay answered)."""
         self._comment(comment_id)

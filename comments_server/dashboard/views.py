@@ -216,6 +216,14 @@ def delete(comment_id: int) -> BaseResponse:
     return redirect(_back("dashboard.moderation"), code=303)
 
 
+@bp.post("/mentions/<int:mention_id>/delete")
+@login_required
+def delete_mention(mention_id: int) -> BaseResponse:
+    desk().take_down_mention(mention_id)
+    flash("Taken off the post.", "info")
+    return redirect(_back("dashboard.all_comments"), code=303)
+
+
 # All comments ----------------------------------------------------------------------------------
 
 

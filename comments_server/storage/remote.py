@@ -98,9 +98,23 @@ class RemoteStore:
                 _touch(conn, mention.thread, now)
                 return Mention(**{**values, "id": int(new_id)}), True
             values.pop("created_at")
+            if row.status == "deleted":   # the author took it off the post: an update keeps it off
+                values["status"] = "deleted"
             conn.execute(mentions.update().where(mentions.c.id == row.id).values(**values))
             _touch(conn, mention.thread, now)
             return Mention(**{**values, "created_at": row.created_at, "id": int(row.id)}), False
+
+    def take_down_mention(self, mention_id: int, now: datetime) -> bool:
+        """The author takes a mention off its post (spam, a like from a bot): kept as "deleted", so
+        the same source sending it again does not bring it back. False if there is no such
+        mention showing."""
+        with self._writer.begin() as conn:
+            threads = [t for (t,) in conn.execute(
+                mentions.update().where(mentions.c.id == mention_id, mentions.c.status == "published")
+                .values(status="deleted").returning(mentions.c.thread))]
+            for thread in threads:
+                _touch(conn, thread, now)
+            return bool(threads)
 
     def remove_mention(self, uid: str, now: datetime) -> bool:
         """Delete a received mention (its source no longer links here); False if there was none."""

@@ -157,6 +157,25 @@ def test_likes_reposts_and_bookmarks_are_mentions_not_comments(client, app, remo
     assert queue_ids(logged_in(client)) == []
 
 
+def test_the_author_takes_a_like_off_the_post_and_a_resend_keeps_it_off(client, app, remote_blog, clock):
+    from tests.support.authoring import dashboard_post
+    source = remote_blog.page("/likes/spam", h_entry_page(
+        kind_property="u-like-of", about=TARGET, content_html="",
+        author=h_card("Cheap Pills", remote_blog.url + "/")))
+    deliver(app, client, source)
+    [mention] = thread(client)["mentions"]
+    login(client)
+    assert "Cheap Pills" in client.get("/dashboard/comments").get_data(as_text=True)
+    response = dashboard_post(client, f"/dashboard/mentions/{mention['id']}/delete", next="/dashboard/comments")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert thread(client)["mentions"] == []
+    clock.advance(60)
+    deliver(app, client, source)                     # the same source sends it again
+    assert thread(client)["mentions"] == []
+    assert "no longer shown under the post" in client.get("/dashboard/comments").get_data(as_text=True)
+    assert dashboard_post(client, f"/dashboard/mentions/{mention['id']}/delete").status_code == 404
+
+
 def logged_in(client):
     login(client)
     return client
