@@ -97,6 +97,26 @@ def a_conversation(mastodon, announced):
     return bob, carol, eve, ann, dan
 
 
+def test_a_real_status_from_mastodons_documentation_joins_the_thread(make_fedi_app, mastodon, announced, clock):
+    """A status as Mastodon really serves it (tests/data/fediverse/SOURCE.md), made a reply to the
+    announcement: its author, handle, text and link come through, and it waits for an answer."""
+    real = json.loads((Path(__file__).parents[1] / "data/fediverse/mastodon-status.json").read_text(encoding="utf-8"))
+    mastodon.statuses[real["id"]] = {**real, "in_reply_to_id": announced["id"]}
+    app = make_fedi_app()
+    poll_now(app, clock)
+    comment = thread(app)[real["id"]]
+    assert (comment.author_name, comment.author_url, comment.origin_url) == (
+        "Eugen", "https://mastodon.social/@Gargron", "https://mastodon.social/@Gargron/103270115826048975")
+    assert comment.author_photo == real["account"]["avatar"]
+    assert comment.body.startswith('"I lost my inheritance with one wrong digit on my sort code"')
+    assert 'href="https://www.theguardian.com/money/2019/dec/07/' in comment.body_html
+    assert "target=" not in comment.body_html and "<script" not in comment.body_html
+    assert queue_origin_ids(app) == [real["id"]]
+    body = app.test_client().get("/api/comments", query_string={"thread": POST}).get_json()
+    [shown] = [c for c in body["comments"] if c["origin_url"] == real["url"]]
+    assert shown["author_handle"] == "@Gargron@mastodon.social"
+
+
 # Into the thread and the queue -------------------------------------------------------------------
 
 

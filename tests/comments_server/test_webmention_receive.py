@@ -79,6 +79,28 @@ def test_webmention_endpoint_refuses_bad_fields_naming_them(client, app, data, f
     assert services(app).storage.jobs.all() == []
 
 
+# webmention.rocks's receiver tests (github.com/aaronpk/webmention.rocks, commit 7b97198f,
+# lib/Rocks/ReceiverTestData.php and views/receiver/test-2.php): the requests they send.
+ROCKS_INVALID_SOURCE = "jwoijgoisdjlskjegisvjowuehjtkx"
+ROCKS_INVALID_TARGET = "owiejduvyeiwljjjcjmvbpsouehgd"
+
+
+def test_webmention_rocks_receiver_test_1_a_valid_request_is_accepted_without_a_location(client):
+    response = send(client, "https://webmention.rocks/receive/1/abcdef", TARGET)
+    assert response.status_code == 202 and "Location" not in response.headers
+
+
+@pytest.mark.parametrize(("source", "target", "field"), [
+    (ROCKS_INVALID_SOURCE, TARGET, "source"),
+    ("https://webmention.rocks/receive/2/abcdef", ROCKS_INVALID_TARGET, "target"),
+    (ROCKS_INVALID_SOURCE, ROCKS_INVALID_TARGET, "source"),
+])
+def test_webmention_rocks_receiver_test_2_invalid_urls_are_refused(client, app, source, target, field):
+    response = send(client, source, target)
+    assert response.status_code == 400 and response.get_json()["error"]["field"] == field
+    assert services(app).storage.jobs.all("webmention-verify") == []
+
+
 def test_webmention_endpoint_wants_a_form(client):
     response = client.post("/webmention", json={"source": "https://remote.example/a", "target": TARGET})
     assert_error(response, 415, "unsupported_media_type")
