@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +59,8 @@ class BuildOptions:
     jobs: int | None = None          # worker processes; None: one per CPU
     incremental: bool = True         # build on the last build (False: from scratch; the cache
                                      # is then written anew)
+    content_cache: bool = True       # reuse what is keyed on content alone even when not
+                                     # incremental: parsed documents, images, cards, search index
     check_links: bool = True         # report local links that lead nowhere (check.py)
     search_later: bool = False       # leave the search index to finish after the build
                                      # (BuildReport.indexing; serve reloads the pages first)
@@ -110,6 +114,8 @@ def build(config: SiteConfig, options: BuildOptions = BuildOptions(),
         return report
     finally:
         run.cache.close()
+        if run.scratch is not None:
+            run.scratch.cleanup()
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,12 @@ class BuildRun:
         check_output_dir(self.out_dir, config.root)
         self.jobs = parallel.worker_count(options.jobs)
         self.chain = theme_chain(config)
+        # Images, cards and the search index are cached by content under .blogengine/; with
+        # --no-cache they are made again in a scratch folder, and the cache is left alone.
+        self.scratch = None if options.content_cache else tempfile.TemporaryDirectory(
+            prefix="blogengine-no-cache-")
+        self.content_caches = config.root / CACHE_DIR if self.scratch is None \
+            else Path(self.scratch.name)
         self.env = make_environment(config, self.chain)
         self.env.globals["image_site"] = self.image_site()
         self.now = options.now or datetime.now(config.tz)
@@ -176,7 +188,7 @@ class BuildRun:
             if indexing is not None:
                 indexing.cancel()
             raise
-        if indexing is not None and not self.options.search_later:
+        if indexing is not None and not (self.options.search_later and self.scratch is None):
             indexing.finish()
             indexing = None
         self.save(site, documents, outputs, written, checked)
@@ -226,14 +238,18 @@ class BuildRun:
     def parse(self, previous: LastBuild | None) -> tuple[list[Document], list[BlogError]]:
         """Parse what changed, take the rest from the cache; documents in source order, and
         every problem met loading or parsing them."""
-        known = self.cache.sources() if previous is not None else {}
+        known = self.parsed_before(previous)
         scan = previous["scan_ns"] if previous is not None else 0
         reuse: set[str] = set()
         parse: list[SourceToParse] = []
         for path, rel, stamp in self.scanned.markdown:
             cached = known.get(str(rel))
-            if cached is not None and cached[0] == stamp and stamp.mtime_ns < scan - RACY_NS:
+            if cached is None:
+                parse.append((path, rel, stamp))
+            elif cached[0] == stamp and stamp.mtime_ns < scan - RACY_NS:
                 reuse.add(str(rel))
+            elif same_content(path, cached[1]):
+                reuse.add(str(rel))   # touched, checked out again, or built with --clean
             else:
                 parse.append((path, rel, stamp))
         errors: list[BlogError] = list(self.scanned.errors)
@@ -248,6 +264,24 @@ class BuildRun:
         documents = [by_rel[str(rel)] for _path, rel, _stamp in self.scanned.markdown
                      if str(rel) in by_rel]
         return documents, errors
+
+    def parsed_before(self, previous: LastBuild | None) -> dict[str, tuple[FileStamp, str]]:
+        """The cached documents this build may reuse, each with its source's stamp and digest:
+        documents parsed with the same settings (the fingerprint), even by a build this one does
+        not build upon (--clean, a new output folder); none with --no-cache."""
+        if previous is None:
+            if not self.options.content_cache:
+                return {}
+            try:
+                state = self.cache.get_state("build")
+            except Exception:  # a broken cache is no cache
+                return {}
+            if not isinstance(state, dict) or state.get("fingerprint") != self.inputs.fingerprint:
+                return {}
+        try:
+            return self.cache.sources()
+        except Exception:
+            return {}
 
     def parse_sources(self, sources: Sequence[SourceToParse],
                       errors: list[BlogError]) -> list[Document]:
@@ -278,7 +312,7 @@ class BuildRun:
         if not self.config.images.enabled:
             return None
         return image_site(self.config, [theme.static for theme in self.chain], THEME_PREFIX,
-                          self.config.root / CACHE_DIR)
+                          self.content_caches)
 
     def model(self, documents: list[Document], errors: list[BlogError]) -> Site:
         """The site model; every error so far, the model's own included, fails the build."""
@@ -303,8 +337,9 @@ class BuildRun:
         """Every output, checked before anything is written, and which of them to make again."""
         pages = site_pages(site)
         objects = object_digests(site)
-        extras = data_outputs(site, self.chain, self.scanned.assets, self.env) \
-            + card_outputs(site, self.chain, self.config.root / CACHE_DIR)
+        caches = self.content_caches
+        extras = data_outputs(site, self.chain, self.scanned.assets, self.env, caches) \
+            + card_outputs(site, self.chain, caches)
         check_paths([(output_path(page.url), _origin(page)) for page in pages]
                     + [(out.path, str(out.copy_from or out.url)) for out in extras])
         prepare_environment(self.env, site)
@@ -346,7 +381,7 @@ class BuildRun:
         if not self.config.search.enabled:
             remove_index(self.out_dir)
         elif index_needed(self.out_dir, written.pages):
-            return start_index(self.out_dir, self.config.root / CACHE_DIR)
+            return start_index(self.out_dir, self.content_caches)
         return None
 
     def resize_images(self, outputs: _Outputs) -> None:
@@ -356,7 +391,7 @@ class BuildRun:
         found = {image.path: image for page in outputs.pages if isinstance(page, Entry)
                  for image in page.doc.images}
         work = ResizeWork(widths=tuple(self.config.images.widths),
-                          cache_dir=self.config.root / CACHE_DIR)
+                          cache_dir=self.content_caches)
         todo = [found[path] for path in sorted(found)
                 if missing_variants(found[path], work.widths, work.cache_dir)]
         for _count, _done in parallel.run_chunks(_resize_slice, todo, jobs=self.jobs,
@@ -542,6 +577,14 @@ def _parse_sources(work: ParseWork, items: Sequence[tuple[int, SourceToParse]], 
         return results
     return [(position, dataclasses.replace(result, body=None) if isinstance(result, Document)
              else result) for position, result in results]
+
+
+def same_content(path: Path, digest: str) -> bool:
+    """Whether a source still holds the bytes it held when it was parsed (as load.py digests them)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    except OSError:
+        return False
 
 
 def too_big(rel: PurePosixPath, size: int, limit: int) -> ContentError:
