@@ -33,7 +33,7 @@ from blogengine.model import THEME_PREFIX, Entry, Listing, Site, build_site, out
 from blogengine.parse import Document, parse_document
 from blogengine.pluginhost import PluginSet, load_plugins
 from blogengine.plan import (Inputs, LastBuild, Plan, fingerprint, input_files, objects_to_keep,
-                             plan_outputs, read_last_build, unchanged)
+                             parse_fingerprint, plan_outputs, read_last_build, unchanged)
 from blogengine.render import (Output, RenderedSlice, RenderWork, data_outputs,
                                prepare_environment, render_pages, site_pages, unique_errors)
 from blogengine.search import IndexJob, index_needed, remove_index, start_index
@@ -164,6 +164,7 @@ class BuildRun:
         self.now = options.now or datetime.now(config.tz)
         self.plugins = load_plugins(config)
         self.scanned, self.inputs = self.load()
+        self.parse_key = parse_fingerprint(config, self.chain) + self.plugins.digest()
         self.cache = BuildCache.for_output(config.root, self.out_dir)
         self.parsed = self.accelerated = 0
 
@@ -267,8 +268,8 @@ class BuildRun:
 
     def parsed_before(self, previous: LastBuild | None) -> dict[str, tuple[FileStamp, str]]:
         """The cached documents this build may reuse, each with its source's stamp and digest:
-        documents parsed with the same settings (the fingerprint), even by a build this one does
-        not build upon (--clean, a new output folder); none with --no-cache."""
+        documents parsed with the same parse settings, even by a build this one does not build
+        upon (--clean, changed settings, a new output folder); none with --no-cache."""
         if previous is None:
             if not self.options.content_cache:
                 return {}
@@ -276,7 +277,7 @@ class BuildRun:
                 state = self.cache.get_state("build")
             except Exception:  # a broken cache is no cache
                 return {}
-            if not isinstance(state, dict) or state.get("fingerprint") != self.inputs.fingerprint:
+            if not isinstance(state, dict) or state.get("parse") != self.parse_key:
                 return {}
         try:
             return self.cache.sources()
@@ -452,7 +453,8 @@ class BuildRun:
         excluded = [doc.meta.date for doc in documents if doc.kind == "post" and doc.meta.date
                     and doc.meta.date > self.now and not self.options.future]
         inputs = self.inputs
-        state = {"fingerprint": inputs.fingerprint, "sources": inputs.sources,
+        state = {"fingerprint": inputs.fingerprint, "parse": self.parse_key,
+                 "sources": inputs.sources,
                  "files": inputs.files, "comments": inputs.comments, "scan_ns": inputs.scan_ns,
                  "output_inode": self.out_dir.stat().st_ino, "posts": len(site.posts),
                  "next_due": min(excluded, default=None),

@@ -47,11 +47,23 @@ def test_a_source_touched_but_not_changed_is_not_parsed_again(make_site, build_a
     assert report.pages_rendered == 0
 
 
-def test_changed_settings_parse_everything_again_even_with_clean(make_site, build_at):
+def test_a_setting_parsing_does_not_read_renders_every_page_but_parses_nothing(make_site,
+                                                                                build_at):
     root = make_site(POSTS)
     build_at(root, jobs=1, check_links=False)
     config = root / "blogengine.toml"
     config.write_text(config.read_text().replace('title = "', 'title = "Renamed '))
+    report = build_at(root, jobs=1, check_links=False)
+    assert report.parsed == 0
+    assert report.pages_rendered == report.pages_written
+    assert b"Renamed" in (root / "public/2024/03/post-2/index.html").read_bytes()
+
+
+def test_a_setting_parsing_reads_parses_everything_again_even_with_clean(make_site, build_at):
+    root = make_site(POSTS)
+    build_at(root, jobs=1, check_links=False)
+    config = root / "blogengine.toml"
+    config.write_text("escape_html = true\n" + config.read_text())
     report = build_at(root, jobs=1, incremental=False, check_links=False)
     assert report.parsed == 4
 
