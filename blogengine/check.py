@@ -109,9 +109,14 @@ def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex,
             index[rel] = known
         else:
             unread.append(rel)
+    # The theme's links are the same on every page: one tuple each, however many workers read
+    # them, so the index takes less memory and the build cache pickles each once.
+    shared: dict[RawLink, RawLink] = {}
     for _count, part in parallel.run_chunks(_read_pages, sorted(unread), jobs=jobs,
                                             minimum=PARALLEL_PAGES, context=folder):
-        index.update(part)
+        for rel, (mtime, size, links, ids) in part.items():
+            index[rel] = (mtime, size, tuple([shared.setdefault(link, link) for link in links]),
+                          ids)
     return index
 
 
