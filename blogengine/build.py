@@ -62,6 +62,8 @@ class BuildOptions:
     content_cache: bool = True       # reuse what is keyed on content alone even when not
                                      # incremental: parsed documents, images, cards, search index
     check_links: bool = True         # report local links that lead nowhere (check.py)
+    external_links: bool = False     # an up-to-date build reports the last check's links to
+                                     # other sites too (`blogengine check`; costly to load)
     search_later: bool = False       # leave the search index to finish after the build
                                      # (BuildReport.indexing; serve reloads the pages first)
 
@@ -233,8 +235,18 @@ class BuildRun:
                            warnings=list(previous.get("image_warnings", [])),
                            problems=[LinkProblem(*p) for p in previous.get("problems", [])
                                      if checked],
-                           external=[ExternalLink(url, places) for url, places
-                                     in previous.get("external", []) if checked])
+                           external=self.last_external() if checked else [])
+
+    def last_external(self) -> list[ExternalLink]:
+        """The last check's links to other sites, when asked for: at 10,000 posts they take
+        longer to load than the rest of an up-to-date build."""
+        if not self.options.external_links:
+            return []
+        try:
+            found = self.cache.get_state("external") or []
+        except Exception:  # a broken cache: the next real build finds them again
+            found = []
+        return [ExternalLink(url, places) for url, places in found]
 
     def parse(self, previous: LastBuild | None) -> tuple[list[Document], list[BlogError]]:
         """Parse what changed, take the rest from the cache; documents in source order, and
@@ -461,11 +473,12 @@ class BuildRun:
                  "left_out": self.left_out(documents), "checked": self.options.check_links,
                  "image_warnings": image_warnings(documents, self.config.root),
                  "problems": [(p.path, p.line, p.message) for p in checked.problems],
-                 "external": [(link.url, link.places) for link in checked.external],
                  "objects": objects_to_keep(outputs.objects, outputs.plan, written.templates,
                                             outputs.digests)}
         try:
-            self.cache.save(state={"build": state, "links": checked.index},
+            self.cache.save(state={"build": state, "links": checked.index,
+                                   "external": [(link.url, link.places)
+                                                for link in checked.external]},
                             kept_sources=[doc.source.rel for doc in documents],
                             changed=written.records, removed=written.removed,
                             full=not outputs.plan.patch)

@@ -245,7 +245,8 @@ def check(source: Path, output: Path | None, drafts: bool, future: bool, externa
       blogengine check --external     # links to other sites too (polite, cached)
     """
     config = load_config(source)
-    options = BuildOptions(output_dir=output, drafts=drafts, future=future, jobs=jobs)
+    options = BuildOptions(output_dir=output, drafts=drafts, future=future, jobs=jobs,
+                           external_links=True)
     report = _build_with_progress(config, options)
     found = _echo_warnings(report)
     checked = len(report.external)

@@ -112,6 +112,25 @@ def test_check_collects_outside_links_without_reporting_them(make_site, build_at
     assert not any("example.com" in m for m in messages(report))
 
 
+def test_an_up_to_date_check_still_counts_the_outside_links(make_site):
+    """A build after nothing changed does not load the outside links (costly on a big site);
+    `blogengine check` asks for them."""
+    from click.testing import CliRunner
+
+    from blogengine.cli import main
+    from tests.blogengine.test_cache import age
+
+    root = make_site({"content/posts/out.md": post("Out", "2024-04-02",
+                                                   "See [elsewhere](https://example.com/x).\n")})
+    runner = CliRunner()
+    assert runner.invoke(main, ["build", "--source", str(root)]).exit_code == 0
+    age(root)
+    assert runner.invoke(main, ["build", "--source", str(root)]).exit_code == 0
+    result = runner.invoke(main, ["check", "--source", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "1 outside link(s) not checked (--external)" in result.output
+
+
 def test_check_reports_a_broken_srcset_candidate(make_site, build_at):
     root = make_site(site_files())
     (root / "content/posts/broken.md").unlink()
