@@ -11,6 +11,7 @@ repeated; ratios are of the medians. blogengine runs in the default configuratio
 
     python benchmarks/build.py                  # both styles, 1,000 and 10,000 posts, printed
     python benchmarks/build.py --sizes 1000 --write benchmarks/RESULTS.md
+    python benchmarks/build.py --runs rich:1000:3 rich:10000:1 plain:1000:3 --write benchmarks/RESULTS.md
 """
 
 from __future__ import annotations
@@ -261,12 +262,19 @@ def main() -> None:
                         help="corpus styles, in this order (corpus.py)")
     parser.add_argument("--comments-off", action="store_true",
                         help="build with [comments] enabled = false (not the default)")
+    parser.add_argument("--runs", nargs="+", default=None, metavar="STYLE:POSTS:REPEAT",
+                        help="instead of --styles/--sizes/--repeat: each corpus and its repeats, "
+                             "e.g. rich:1000:3 rich:10000:1 plain:1000:3")
     args = parser.parse_args()
     base = args.dir or Path(tempfile.mkdtemp(prefix="blogengine-bench-"))
     extra = args.build_args.split()
-    results = [bench_size(size, base / f"corpus-{style}-{size}", args.repeat, extra, args.images,
+    runs = [(style, size, args.repeat) for style in args.styles for size in args.sizes]
+    if args.runs:
+        runs = [(style, int(size), int(repeat))
+                for style, size, repeat in (run.split(":") for run in args.runs)]
+    results = [bench_size(size, base / f"corpus-{style}-{size}", repeat, extra, args.images,
                           args.images_off, style, args.comments_off)
-               for style in args.styles for size in args.sizes]
+               for style, size, repeat in runs]
     table = report(results)
     print(table)
     if args.write:
