@@ -35,6 +35,7 @@ from corpus import write_corpus  # noqa: E402
 
 BLOGENGINE = [sys.executable, "-m", "blogengine"]
 FLOOR = [sys.executable, str(Path(__file__).resolve().parent / "floor.py")]
+ACCELERATED = False   # --accelerator: blogengine may use markdown-it-pyrs
 
 
 @dataclass
@@ -125,9 +126,12 @@ def with_memory(timed: Measure, sampled: Measure) -> Measure:
 
 def bench_size(posts: int, root: Path, repeat: int, extra: list[str], images: int = 0,
                images_off: bool = False, style: str = "rich",
-               comments_off: bool = False) -> dict[str, object]:
+               comments_off: bool = False, accelerator: bool = False) -> dict[str, object]:
     write_corpus(posts, root, images=images, images_off=images_off, style=style,
                  comments_off=comments_off)
+    if not accelerator:   # as `pip install blogengine` runs, without blogengine[fast]
+        config = root / "site" / "blogengine.toml"
+        config.write_text("markdown_accelerator = false\n" + config.read_text())
     site, hugo_site = root / "site", root / "hugo"
     hugo = shutil.which("hugo")
     ours: list[Measure] = []
@@ -209,7 +213,10 @@ def report(all_results: list[dict[str, object]]) -> str:
              "Corpora (corpus.py): *rich*, posts written like technical posts (about 700 words; "
              "links, code, bold and emphasis in most paragraphs, lists, half with a code block); "
              "*plain*, about 1,000 words of mostly plain prose. blogengine in the default "
-             "configuration unless a row says otherwise. The Python floor (floor.py) only parses "
+             "configuration unless a row says otherwise"
+             + (", with the Markdown accelerator (blogengine[fast])" if ACCELERATED else
+                ", without the optional Markdown accelerator (as `pip install blogengine`)")
+             + ". The Python floor (floor.py) only parses "
              "front matter, renders Markdown, fills a one-page template and writes each post.", "",
              "A first build starts with no output and no .blogengine/; `--clean` renders and "
              "writes every page again but reuses what is keyed on content alone (parsed "
@@ -262,10 +269,15 @@ def main() -> None:
                         help="corpus styles, in this order (corpus.py)")
     parser.add_argument("--comments-off", action="store_true",
                         help="build with [comments] enabled = false (not the default)")
+    parser.add_argument("--accelerator", action="store_true",
+                        help="let blogengine use markdown-it-pyrs when installed (blogengine[fast]); "
+                             "default: markdown-it-py alone, as the default install")
     parser.add_argument("--runs", nargs="+", default=None, metavar="STYLE:POSTS:REPEAT",
                         help="instead of --styles/--sizes/--repeat: each corpus and its repeats, "
                              "e.g. rich:1000:3 rich:10000:1 plain:1000:3")
     args = parser.parse_args()
+    global ACCELERATED
+    ACCELERATED = args.accelerator
     base = args.dir or Path(tempfile.mkdtemp(prefix="blogengine-bench-"))
     extra = args.build_args.split()
     runs = [(style, size, args.repeat) for style in args.styles for size in args.sizes]
@@ -273,7 +285,7 @@ def main() -> None:
         runs = [(style, int(size), int(repeat))
                 for style, size, repeat in (run.split(":") for run in args.runs)]
     results = [bench_size(size, base / f"corpus-{style}-{size}", repeat, extra, args.images,
-                          args.images_off, style, args.comments_off)
+                          args.images_off, style, args.comments_off, args.accelerator)
                for style, size, repeat in runs]
     table = report(results)
     print(table)
