@@ -24,14 +24,27 @@ class Recorder:
         self.inputs: set[Dependency] = set()
 
     def saw(self, obj: Any, name: str) -> None:
+        # Called for every attribute a template reads: one dict lookup for the usual case.
+        kind = _KINDS.get(type(obj))
+        if kind is not None:
+            self.inputs.add((kind, obj.url, name))
+        elif type(obj) is Site:
+            self.inputs.add(("site", "", name))
+        elif isinstance(obj, (Entry, Listing, Term, Site)):   # a subclass (a plugin's)
+            self._saw_subclass(obj, name)
+
+    def _saw_subclass(self, obj: Any, name: str) -> None:
         if isinstance(obj, Entry):
             self.inputs.add(("entry", obj.url, name))
         elif isinstance(obj, Listing):
             self.inputs.add(("listing", obj.url, name))
         elif isinstance(obj, Term):
             self.inputs.add(("term", obj.url, name))
-        elif isinstance(obj, Site):
+        else:
             self.inputs.add(("site", "", name))
+
+
+_KINDS: dict[type, str] = {Entry: "entry", Listing: "listing", Term: "term"}
 
 
 class RecordingEnvironment(jinja2.Environment):
