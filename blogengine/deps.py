@@ -4,7 +4,8 @@ digest, so a rebuild re-renders exactly the pages whose inputs changed."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections import ChainMap
+from collections.abc import Iterable, KeysView, MutableMapping
 from dataclasses import fields, is_dataclass
 from typing import Any
 
@@ -63,10 +64,31 @@ class RecordingEnvironment(jinja2.Environment):
             self.recorder.saw(obj, argument)
         return super().getitem(obj, argument)
 
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return _Globals({} if d is None else d, self.globals)
+
     def _load_template(self, name: str, globals: Any) -> jinja2.Template:
         if self.recorder is not None:
             self.recorder.inputs.add(("template", name, ""))
         return super()._load_template(name, globals)
+
+
+class _Globals(ChainMap[str, Any]):
+    """A template's globals over the environment's, as Jinja layers them (a ChainMap, so globals
+    set later still show), with membership and keys() at dict speed: every `{% import %}` and
+    `{% from %}` compares them, and ChainMap's own take a Python generator per key."""
+
+    def __contains__(self, key: object) -> bool:
+        for mapping in self.maps:
+            if key in mapping:
+                return True
+        return False
+
+    def keys(self) -> KeysView[str]:
+        merged: dict[str, None] = {}
+        for mapping in reversed(self.maps):
+            merged.update(dict.fromkeys(mapping))
+        return merged.keys()
 
 
 def digest(*parts: Any) -> str:

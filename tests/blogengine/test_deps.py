@@ -37,3 +37,18 @@ def test_a_subclass_of_a_model_class_is_recorded_as_its_kind():
     recorder.saw(bare(PluginEntry, "/b/"), "summary")
     recorder.saw(bare(PluginSite), "posts")
     assert recorder.inputs == {("entry", "/b/", "summary"), ("site", "", "posts")}
+
+
+def test_templates_see_globals_set_after_they_were_loaded_and_imports_still_work():
+    import jinja2
+
+    from blogengine.deps import RecordingEnvironment
+
+    env = RecordingEnvironment(loader=jinja2.DictLoader({
+        "macros.html": "{% macro hello() %}hello {{ who }}{% endmacro %}",
+        "page.html": "{% from 'macros.html' import hello %}{{ hello() }} from {{ where }}"}))
+    page = env.get_template("page.html")
+    env.globals.update(who="reader", where="the build")     # as prepare_environment does
+    assert page.render() == "hello reader from the build"
+    assert "who" in page.globals and "nobody" not in page.globals
+    assert {"who", "where"} <= set(page.globals.keys())
