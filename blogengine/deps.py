@@ -10,6 +10,7 @@ from dataclasses import fields, is_dataclass
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from blogengine.model import Entry, Listing, Site, Term
 
@@ -53,6 +54,27 @@ class RecordingEnvironment(jinja2.Environment):
     (templates reach attributes only through getattr/getitem) and every template it loads."""
 
     recorder: Recorder | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fragments: dict[str, tuple[Markup, frozenset[Dependency]]] = {}
+        self.globals["shared_fragment"] = self.shared_fragment
+
+    def shared_fragment(self, name: str) -> Markup:
+        """A template that reads nothing of the page it is on (only settings and strings),
+        rendered once per build and worker however many pages show it; each page still records
+        what the fragment read, as if it had rendered it itself."""
+        found = self._fragments.get(name)
+        if found is None:
+            outer, self.recorder = self.recorder, Recorder()
+            try:
+                html = Markup(self.get_template(name).render())
+                found = self._fragments[name] = (html, frozenset(self.recorder.inputs))
+            finally:
+                self.recorder = outer
+        if self.recorder is not None:
+            self.recorder.inputs.update(found[1])
+        return found[0]
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if self.recorder is not None:

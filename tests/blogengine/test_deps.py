@@ -52,3 +52,25 @@ def test_templates_see_globals_set_after_they_were_loaded_and_imports_still_work
     assert page.render() == "hello reader from the build"
     assert "who" in page.globals and "nobody" not in page.globals
     assert {"who", "where"} <= set(page.globals.keys())
+
+
+def test_a_shared_fragment_renders_once_yet_every_page_depends_on_it(make_site, build_at):
+    """The comment form's fields are rendered once per build (shared_fragment); a page that
+    shows them is still rendered again when their template changes."""
+    from tests.blogengine.test_cache import age
+    from tests.support.site import post
+
+    root = make_site({f"content/posts/p{i}.md": post(f"Post {i}", f"2024-05-0{i + 1}")
+                      for i in range(3)})
+    build_at(root, jobs=1)
+    page = root / "public/2024/05/post-1/index.html"
+    assert page.read_text().count('name="parent_id"') == 1
+    override = root / "templates/partials/comment_form_fields.html"
+    override.parent.mkdir(parents=True)
+    override.write_text('      <input type="hidden" name="parent_id" value="">'
+                        '<input type="hidden" name="from" value="override">')
+    age(root)
+    report = build_at(root, jobs=1)
+    assert report.pages_rendered >= 3
+    for i in range(3):
+        assert 'value="override"' in (root / f"public/2024/05/post-{i}/index.html").read_text()
