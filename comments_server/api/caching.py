@@ -162,7 +162,8 @@ def copy_is_current(if_none_match: ETags, if_modified_since: datetime | None, et
 def conditional_response(body: bytes, etag: str, last_modified: datetime | None) -> Response:
     """200 with `body`, or 304 with no body when the client's copy is current; both with validators."""
     if not_modified(etag, last_modified):
-        response = Response(status=304)
+        # Sent without its type (werkzeug drops it), but typed, so it gets the data's security headers.
+        response = Response(status=304, mimetype="application/json")
     else:
         response = Response(body, mimetype="application/json")
     response.set_etag(etag)
