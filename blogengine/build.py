@@ -62,8 +62,8 @@ class BuildOptions:
     content_cache: bool = True       # reuse what is keyed on content alone even when not
                                      # incremental: parsed documents, images, cards, search index
     check_links: bool = True         # report local links that lead nowhere (check.py)
-    external_links: bool = False     # an up-to-date build reports the last check's links to
-                                     # other sites too (`blogengine check`; costly to load)
+    external_links: bool = False     # list the links to other sites (BuildReport.external),
+                                     # even when nothing changed (`blogengine check`)
     search_later: bool = False       # leave the search index to finish after the build
                                      # (BuildReport.indexing; serve reloads the pages first)
 
@@ -174,8 +174,11 @@ class BuildRun:
         """The stages after loading (which the constructor does), top to bottom; none of them
         when nothing changed since the last build."""
         previous = self.last_build()
+        # Outside links are listed only when asked (`blogengine check`): a site of 10,000
+        # rich posts has 65,000, too many to keep for builds that never show them.
         if previous is not None and unchanged(previous, self.inputs, self.now) \
-                and (previous.get("checked") or not self.options.check_links):
+                and (previous.get("checked") or not self.options.check_links) \
+                and not self.options.external_links:
             return self.up_to_date(previous)
         documents, errors = self.parse(previous)
         errors.extend(self.plugins.problems(documents))
@@ -234,19 +237,7 @@ class BuildRun:
                            up_to_date=True, drafts_left_out=drafts, future_left_out=future,
                            warnings=list(previous.get("image_warnings", [])),
                            problems=[LinkProblem(*p) for p in previous.get("problems", [])
-                                     if checked],
-                           external=self.last_external() if checked else [])
-
-    def last_external(self) -> list[ExternalLink]:
-        """The last check's links to other sites, when asked for: at 10,000 posts they take
-        longer to load than the rest of an up-to-date build."""
-        if not self.options.external_links:
-            return []
-        try:
-            found = self.cache.get_state("external") or []
-        except Exception:  # a broken cache: the next real build finds them again
-            found = []
-        return [ExternalLink(url, places) for url, places in found]
+                                     if checked])
 
     def parse(self, previous: LastBuild | None) -> tuple[list[Document], list[BlogError]]:
         """Parse what changed, take the rest from the cache; documents in source order, and
@@ -450,7 +441,8 @@ class BuildRun:
                 origins[out.path] = _relative(out.copy_from, self.config.root)
         inputs = CheckInputs(config=self.config, out_dir=self.out_dir, origins=origins,
                              template_dirs=template_dirs(self.config, self.chain))
-        return check_site(inputs, known if isinstance(known, dict) else None, jobs=self.jobs)
+        return check_site(inputs, known if isinstance(known, dict) else None, jobs=self.jobs,
+                          external_links=self.options.external_links)
 
     def left_out(self, documents: list[Document]) -> tuple[int, int]:
         """How many drafts and future-dated posts this build leaves out."""
@@ -476,9 +468,7 @@ class BuildRun:
                  "objects": objects_to_keep(outputs.objects, outputs.plan, written.templates,
                                             outputs.digests)}
         try:
-            self.cache.save(state={"build": state, "links": checked.index,
-                                   "external": [(link.url, link.places)
-                                                for link in checked.external]},
+            self.cache.save(state={"build": state, "links": checked.index},
                             kept_sources=[doc.source.rel for doc in documents],
                             changed=written.records, removed=written.removed,
                             full=not outputs.plan.patch)

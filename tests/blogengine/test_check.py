@@ -107,9 +107,20 @@ def test_check_finds_nothing_wrong_with_good_links(make_site, build_at):
 
 
 def test_check_collects_outside_links_without_reporting_them(make_site, build_at):
-    report = build_at(make_site(site_files()))
+    root = make_site(site_files())
+    report = build_at(root, external_links=True)
     assert [link.url for link in report.external] == ["https://example.com/x"]
     assert not any("example.com" in m for m in messages(report))
+
+
+def test_a_build_lists_outside_links_only_when_asked(make_site, build_at):
+    """A plain build has no use for them (a big site has tens of thousands): only
+    `blogengine check` asks."""
+    root = make_site(site_files())
+    assert build_at(root).external == []
+    age(root)
+    again = build_at(root, external_links=True)        # nothing changed, and still listed
+    assert [link.url for link in again.external] == ["https://example.com/x"]
 
 
 def test_an_up_to_date_check_still_counts_the_outside_links(make_site):
