@@ -19,7 +19,7 @@ from markdown_it import MarkdownIt
 from blogengine import fastmd, parallel
 from blogengine.cache import CACHE_DIR, RACY_NS, BuildCache, OutputRecord
 from blogengine.cards import card_outputs, draw_missing_cards
-from blogengine.check import CheckResult, ExternalLink, check_site
+from blogengine.check import CheckMemory, CheckResult, ExternalLink, check_site
 from blogengine.config import SiteConfig
 from blogengine.conversations import bake_conversations, conversations_version
 from blogengine.deps import Digests, object_digests
@@ -433,8 +433,9 @@ class BuildRun:
             return CheckResult(problems=[], index={})
         try:
             known = self.cache.get_state("links") if previous is not None else None
+            memory = self.cache.get_state("link_check") if previous is not None else None
         except Exception:  # a broken cache only costs reading every page
-            known = None
+            known = memory = None
         origins = {output_path(entry.url): entry.source for entry in site.entries}
         for out in outputs.extras:
             if out.copy_from is not None:
@@ -442,7 +443,8 @@ class BuildRun:
         inputs = CheckInputs(config=self.config, out_dir=self.out_dir, origins=origins,
                              template_dirs=template_dirs(self.config, self.chain))
         return check_site(inputs, known if isinstance(known, dict) else None, jobs=self.jobs,
-                          external_links=self.options.external_links)
+                          external_links=self.options.external_links,
+                          memory=memory if isinstance(memory, CheckMemory) else None)
 
     def left_out(self, documents: list[Document]) -> tuple[int, int]:
         """How many drafts and future-dated posts this build leaves out."""
@@ -468,7 +470,8 @@ class BuildRun:
                  "objects": objects_to_keep(outputs.objects, outputs.plan, written.templates,
                                             outputs.digests)}
         try:
-            self.cache.save(state={"build": state, "links": checked.index},
+            self.cache.save(state={"build": state, "links": checked.index,
+                                   "link_check": checked.memory},
                             kept_sources=[doc.source.rel for doc in documents],
                             changed=written.records, removed=written.removed,
                             full=not outputs.plan.patch)

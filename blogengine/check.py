@@ -13,6 +13,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from blogengine import parallel
 from blogengine.links import Link, RawLink, read_page_links
+from blogengine.search import INDEX_FOLDER
 from blogengine.locate import CheckInputs, LinkProblem, Locator
 from blogengine.serverlink import is_comment_path
 from blogengine.write import JOURNAL, MARKER
@@ -38,25 +39,43 @@ class ExternalLink:
     places: tuple[tuple[str, str, RawLink], ...]   # (output rel, the source it came from, link)
 
 
+@dataclass(frozen=True)
+class CheckMemory:
+    """What the next check needs to check only the pages that changed: the site's files and
+    every bad link found, with the page showing it."""
+
+    files: frozenset[str]
+    found: tuple[tuple[str, str, str, RawLink], ...]   # (url, what is wrong, page rel, link)
+
+
 @dataclass
 class CheckResult:
     problems: list[LinkProblem]
     index: PageIndex                    # for the next check: pages unchanged since are not read
     external: list[ExternalLink] = field(default_factory=list)
+    memory: CheckMemory | None = None   # for the next check: see CheckMemory
 
 
 def check_site(inputs: CheckInputs, previous: PageIndex | None = None,
-               jobs: int = 1, *, external_links: bool = True) -> CheckResult:
+               jobs: int = 1, *, external_links: bool = True,
+               memory: CheckMemory | None = None) -> CheckResult:
     """Read every built page (those unchanged since `previous` from it) and report every local
     link that leads nowhere; with `external_links`, list the links to other sites too (where
-    each one is: a big site has tens of thousands, so a build asks only when it must)."""
-    files = _output_files(inputs.out_dir)
+    each one is: a big site has tens of thousands, so a build asks only when it must). With the
+    last check's `memory`, only the links of changed pages are checked again, when that is
+    enough (see _pages_to_check)."""
+    files = frozenset(_output_files(inputs.out_dir))
     index = _index_pages(inputs.out_dir, files, previous or {}, jobs)
     resolver = _Resolver(inputs, files, index)
     seen: dict[str, tuple[str, str] | None] = {}
     found: dict[tuple[str, str], list[tuple[str, Link]]] = {}
     external: dict[str, list[tuple[str, Link]]] = {}
-    for rel in sorted(index):
+    again = None if external_links else _pages_to_check(files, index, previous, memory)
+    if again is not None and memory is not None:   # the other pages' findings still hold
+        for url, detail, rel, raw in memory.found:
+            if rel not in again:
+                found.setdefault((url, detail), []).append((rel, Link(*raw)))
+    for rel in sorted(index if again is None else again):
         page = index[rel]
         for raw in page[2]:
             # Most links are the theme's, the same on every page: each URL is resolved once
@@ -82,7 +101,35 @@ def check_site(inputs: CheckInputs, previous: PageIndex | None = None,
     outside = [ExternalLink(url, tuple((rel, inputs.origins.get(rel, ""), tuple(link))  # type: ignore[misc]
                                        for rel, link in places))
                for url, places in sorted(external.items())]
-    return CheckResult(problems=problems, index=index, external=outside)
+    kept = CheckMemory(files=_linkable(files), found=tuple(
+        (url, detail, rel, tuple(link)) for (url, detail), places in found.items()  # type: ignore[misc]
+        for rel, link in places))
+    return CheckResult(problems=problems, index=index, external=outside, memory=kept)
+
+
+def _linkable(files: frozenset[str]) -> frozenset[str]:
+    """The files pages may link to, less the search index: it is published after the check
+    (and renamed by content at every index), so no check can count on it."""
+    return frozenset(rel for rel in files if not rel.startswith(_INDEX_PREFIX))
+
+
+_INDEX_PREFIX = INDEX_FOLDER + "/"
+
+
+def _pages_to_check(files: frozenset[str], index: PageIndex, previous: PageIndex | None,
+                    memory: CheckMemory | None) -> set[str] | None:
+    """The pages whose links must be checked again, or None for all of them. Whether a link
+    leads somewhere depends on the page it is on, the site's files and the ids of the page it
+    aims at: while no file came or went and no page changed its ids, only the links of the
+    pages that changed can have changed their answer."""
+    if memory is None or previous is None or memory.files != _linkable(files):
+        return None
+    changed = {rel for rel, page in index.items() if page is not previous.get(rel)}
+    for rel in changed:
+        before = previous.get(rel)
+        if before is None or before[3] != index[rel][3]:
+            return None
+    return changed
 
 
 def _output_files(out_dir: Path) -> set[str]:
@@ -158,7 +205,7 @@ def page_url(base_path: str, rel: str) -> str:
 class _Resolver:
     """Where a link leads, and what is wrong with that."""
 
-    def __init__(self, inputs: CheckInputs, files: set[str], index: PageIndex) -> None:
+    def __init__(self, inputs: CheckInputs, files: frozenset[str], index: PageIndex) -> None:
         self.config = inputs.config
         self.base_path = inputs.config.base_path
         self.site = urlsplit(inputs.config.base_url)

@@ -256,3 +256,58 @@ def test_check_reads_pages_in_workers_with_the_same_findings(make_site, build_at
     monkeypatch.setattr(check, "PARALLEL_PAGES", 1)       # a small site read by two workers
     shared = build_at(root, jobs=2, incremental=False)
     assert messages(shared) == messages(alone) and len(alone.problems) == 6
+
+
+def fresh_messages(root: Path, build_at, tmp_path: Path) -> list[str]:
+    """What a check from scratch finds on the same sources."""
+    clean = tmp_path / f"clean-{len(list(tmp_path.glob('clean-*')))}"
+    return sorted(messages(build_at(root, output_dir=clean, incremental=False)))
+
+
+def test_after_another_page_changes_the_old_problems_are_still_reported(make_site, build_at,
+                                                                        tmp_path, monkeypatch):
+    import blogengine.check
+
+    root = make_site(site_files())
+    first = sorted(messages(build_at(root)))
+    assert len(first) >= 5
+    about = root / "content/pages/about.md"
+    about.write_text(about.read_text() + "More about me.\n")    # same ids, no file added
+    age(root / "content")                     # (the pages keep their stamps, as in real use)
+    rechecked: list[set[str] | None] = []
+    choose = blogengine.check._pages_to_check
+    monkeypatch.setattr(blogengine.check, "_pages_to_check",
+                        lambda *args: rechecked.append(choose(*args)) or rechecked[-1])
+    again = build_at(root)
+    assert again.pages_rendered >= 1
+    assert rechecked == [{"about/index.html"}]              # only the changed page's links
+    assert sorted(messages(again)) == first == fresh_messages(root, build_at, tmp_path)
+
+
+def test_a_heading_added_to_the_target_page_clears_the_anchor_problem(make_site, build_at,
+                                                                      tmp_path):
+    root = make_site(site_files())
+    assert any("no-such-heading" in m for m in messages(build_at(root)))
+    fine = root / "content/posts/fine.md"
+    fine.write_text(fine.read_text() + "\n## No such heading\n")
+    age(root)
+    again = sorted(messages(build_at(root)))
+    assert not any("no-such-heading" in m for m in again)
+    assert again == fresh_messages(root, build_at, tmp_path)
+
+
+def test_a_file_added_clears_the_links_to_it_and_a_fixed_page_its_own(make_site, build_at,
+                                                                      tmp_path):
+    root = make_site(site_files())
+    assert any("missing.pdf" in m for m in messages(build_at(root)))
+    (root / "content/files/missing.pdf").write_bytes(b"%PDF-1.4\n")
+    age(root)
+    after_file = sorted(messages(build_at(root)))
+    assert not any("missing.pdf" in m for m in after_file)
+    assert after_file == fresh_messages(root, build_at, tmp_path)
+    broken = root / "content/posts/broken.md"
+    broken.write_text(broken.read_text().replace("[dead link](/2024/05/nowhere/)", "no link"))
+    age(root)
+    after_fix = sorted(messages(build_at(root)))
+    assert not any("nowhere" in m for m in after_fix)
+    assert after_fix == fresh_messages(root, build_at, tmp_path)
