@@ -50,11 +50,25 @@ def check_site(inputs: CheckInputs, previous: PageIndex | None = None,
     link that leads nowhere."""
     files = _output_files(inputs.out_dir)
     index = _index_pages(inputs.out_dir, files, previous or {}, jobs)
+    return _check_links(inputs, files, index, sorted(index))
+
+
+def check_pages(inputs: CheckInputs, previous: PageIndex, rels: Iterable[str]) -> CheckResult:
+    """Check only the links on the pages `rels` (those a `serve` rebuild wrote); the index
+    still covers every page, read again only where its stat changed."""
+    files = _output_files(inputs.out_dir)
+    index = _index_pages(inputs.out_dir, files, previous, jobs=1)
+    return _check_links(inputs, files, index, sorted(set(rels) & index.keys()))
+
+
+def _check_links(inputs: CheckInputs, files: set[str], index: PageIndex,
+                 rels: list[str]) -> CheckResult:
+    """Resolve every link on the pages `rels`, and place each one that leads nowhere."""
     resolver = _Resolver(inputs, files, index)
     seen: dict[str, tuple[str, str] | None] = {}
     found: dict[tuple[str, str], list[tuple[str, Link]]] = {}
     external: dict[str, list[tuple[str, Link]]] = {}
-    for rel in sorted(index):
+    for rel in rels:
         for raw in index[rel][2]:
             # Most links are the theme's, the same on every page: each URL is resolved once
             # (a relative one, or one to this page's anchors, once per page).

@@ -19,7 +19,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import wrap_file
 
-from blogengine.build import BuildOptions, BuildReport, build
+from blogengine.build import BuildOptions, BuildReport
+from blogengine.livebuild import LiveBuild
 from blogengine.search import IndexJob
 from blogengine.comments import development_app, rebuild_on_comment
 from blogengine.config import CONFIG_NAME, SiteConfig
@@ -236,6 +237,7 @@ class SiteServer:
         self._build_seconds = 1.0   # the last good build's, for "on the post in about N seconds"
         self._stop_publishing: Callable[[], None] = lambda: None
         self._watcher: threading.Thread | None = None
+        self.live = LiveBuild()
         _check_port(options.host, options.port)
         self.http: BaseWSGIServer = make_server(options.host, options.port, self._app_placeholder,
                                                 threaded=True)
@@ -252,23 +254,30 @@ class SiteServer:
         start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
         return [b"starting"]
 
-    def rebuild(self) -> BuildReport | None:
-        """Build into the serve folder; on failure keep serving the last good build.
+    def rebuild(self, changes: Iterable[str] | None = None) -> BuildReport | None:
+        """Build into the serve folder (`changes`: the files the watcher saw change; None:
+        none, the comments may have); on failure keep serving the last good build.
 
         Only the first build may fork workers: later ones run while the server's and the
         watcher's threads are alive, and forking a threaded process is unsafe. They are
-        incremental anyway."""
+        incremental anyway, and start from the site kept in memory (livebuild.py)."""
         with self._building:  # the watcher and a new comment may both ask at once
-            return self._rebuild()
+            return self._rebuild(changes)
 
-    def _rebuild(self) -> BuildReport | None:
+    def _rebuild(self, changes: Iterable[str] | None) -> BuildReport | None:
         jobs = None if self._builds == 0 else 1
         self._builds += 1
         self._stop_indexing()
+        options = BuildOptions(output_dir=self.output, drafts=self.options.drafts,
+                               future=self.options.future, jobs=jobs, search_later=True)
+        reloaded = False
+
+        def published() -> None:   # the pages are in place: reload before the bookkeeping
+            nonlocal reloaded
+            reloaded = True
+            self.state.built()
         try:
-            report = build(self.config, BuildOptions(output_dir=self.output, drafts=self.options.drafts,
-                                                     future=self.options.future, jobs=jobs,
-                                                     search_later=True))
+            report = self.live.build(self.config, options, changes, published)
         except BuildFailed as exc:
             message = "\n".join(str(error) for error in exc.errors)
             self.state.failed(message)
@@ -278,7 +287,8 @@ class SiteServer:
             self.state.failed(str(exc))
             self.report(f"build failed: {exc}")
             return None
-        self.state.built()
+        if not reloaded:   # nothing to write (the folder was up to date)
+            self.state.built()
         self._build_seconds = report.seconds
         for warning in [*report.warnings, *report.problems]:
             self.report(f"warning: {warning}")
@@ -347,7 +357,7 @@ class SiteServer:
                 self.report(f"changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}")
                 if any(Path(p).name == CONFIG_NAME for _, p in changes):
                     self._reload_config()
-                self.rebuild()
+                self.rebuild([p for _, p in changes])
 
         self._watcher = threading.Thread(target=loop, name="blogengine-watch", daemon=True)
         self._watcher.start()
