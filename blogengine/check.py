@@ -53,12 +53,22 @@ def check_site(inputs: CheckInputs, previous: PageIndex | None = None,
     return _check_links(inputs, files, index, sorted(index))
 
 
-def check_pages(inputs: CheckInputs, previous: PageIndex, rels: Iterable[str]) -> CheckResult:
-    """Check only the links on the pages `rels` (those a `serve` rebuild wrote); the index
-    still covers every page, read again only where its stat changed."""
-    files = _output_files(inputs.out_dir)
-    index = _index_pages(inputs.out_dir, files, previous, jobs=1)
-    return _check_links(inputs, files, index, sorted(set(rels) & index.keys()))
+def check_pages(inputs: CheckInputs, previous: PageIndex, rels: Iterable[str],
+                files: set[str] | None = None) -> CheckResult:
+    """Check only the links on the pages `rels` (those a `serve` rebuild wrote), which are read
+    again; every other page's links and ids come from `previous`. `files`: every file in the
+    output folder, when the caller knows (else the folder is walked)."""
+    files = _output_files(inputs.out_dir) if files is None else files
+    wanted = sorted(set(rels))
+    index = {rel: known for rel, known in previous.items() if rel in files}
+    index.update(_read_pages(str(inputs.out_dir), [rel for rel in wanted if rel in files
+                                                   and rel.endswith((".html", ".htm"))]))
+    return _check_links(inputs, files, index, [rel for rel in wanted if rel in index])
+
+
+def output_files(out_dir: Path) -> set[str]:
+    """Every file in the output folder, as paths relative to it."""
+    return _output_files(out_dir)
 
 
 def _check_links(inputs: CheckInputs, files: set[str], index: PageIndex,

@@ -226,9 +226,7 @@ def object_digests(site: Site) -> dict[str, str]:
     page's inputs."""
     found: dict[str, str] = {}
     for entry in site.entries:
-        found[object_id("entry", entry.url)] = digest(_entry_core(entry))
-        found[object_id("entry.links", entry.url)] = digest(_entry_links(entry))
-        found[object_id("entry.talk", entry.url)] = digest(_entry_talk(entry))
+        found.update(entry_objects(entry))
     for listing in site.listings:
         found[object_id("listing", listing.url)] = listing_digest(listing)
     for term in [*site.tags, *site.categories]:
@@ -237,6 +235,13 @@ def object_digests(site: Site) -> dict[str, str]:
     for name in SITE_ATTRIBUTES:
         found[object_id("site", name)] = digest(_summary(getattr(site, name)))
     return found
+
+
+def entry_objects(entry: Entry) -> dict[str, str]:
+    """The digests of one entry's objects (object_digests has them for every entry)."""
+    return {object_id("entry", entry.url): digest(_entry_core(entry)),
+            object_id("entry.links", entry.url): digest(_entry_links(entry)),
+            object_id("entry.talk", entry.url): digest(_entry_talk(entry))}
 
 
 def touched_objects(inputs: Iterable[Dependency]) -> str:

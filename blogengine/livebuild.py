@@ -11,18 +11,24 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
-from blogengine.build import BuildOptions, BuildReport, BuildRun, _Outputs
-from blogengine.check import CheckResult, PageIndex, check_pages
+from blogengine.build import BuildOptions, BuildReport, BuildRun, _Outputs, _Written
+from blogengine.check import CheckResult, PageIndex, check_pages, output_files
 from blogengine.config import SiteConfig
 from blogengine.conversations import BakedConversations
 from blogengine.deps import RecordingEnvironment
 from blogengine.errors import BlogError
 from blogengine.load import MARKDOWN_SUFFIXES, FileStamp, ScannedContent, scan_content
 from blogengine.locate import CheckInputs
-from blogengine.model import Site, output_path
+from blogengine.cache import CACHE_DIR
+from blogengine.cards import CardFile
+from blogengine.deps import Digests, entry_objects
+from blogengine.model import Entry, Site, output_path
 from blogengine.parse import Document
-from blogengine.plan import Inputs, LastBuild, unchanged
+from blogengine.plan import Inputs, LastBuild, plan_outputs, unchanged
+from blogengine.search import IndexJob, index_needed, remove_index, start_index
+from blogengine.render import Output, data_outputs, prepare_environment, site_pages
 from blogengine.pluginhost import PluginSet
 from blogengine.themes import Theme, template_dirs
 
@@ -41,6 +47,10 @@ class Kept:
     state: LastBuild                   # as saved in the build cache
     links: PageIndex                   # the link check's index of every page
     conversations: tuple[dict[str, str], BakedConversations] | None   # (bylines, baked)
+    site: Site | None = None           # the model, its objects' digests and the cards
+    objects: dict[str, str] = dataclasses.field(default_factory=dict)
+    cards: list[Output] = dataclasses.field(default_factory=list)
+    files: set[str] | None = None      # every file in the output folder, when known
 
 
 class LiveBuild:
@@ -48,6 +58,18 @@ class LiveBuild:
 
     def __init__(self) -> None:
         self.kept: Kept | None = None
+        self.unindexed = 0   # pages written since the search index was last started
+
+    def start_index(self, config: SiteConfig, out_dir: Path) -> IndexJob | None:
+        """Start the search index of the pages built so far, when they changed since it was
+        last started (or it is missing: a stopped or failed index leaves none)."""
+        if not config.search.enabled:
+            remove_index(out_dir)
+            return None
+        if not index_needed(out_dir, self.unindexed):
+            return None
+        self.unindexed = 0
+        return start_index(out_dir, config.root / CACHE_DIR)
 
     def build(self, config: SiteConfig, options: BuildOptions, changes: Iterable[str] | None,
               published: Callable[[], None] = lambda: None) -> BuildReport:
@@ -67,6 +89,7 @@ class LiveBuild:
         finally:
             run.cache.close()
         self.kept = run.leaves
+        self.unindexed += run.pages_written
         return report
 
     def _patchable(self, config: SiteConfig, options: BuildOptions, changed: set[str]) -> bool:
@@ -96,6 +119,12 @@ class LiveRun(BuildRun):
         self.published = False
         self.leaves: Kept | None = None
         self.baked: tuple[dict[str, str], BakedConversations] | None = None
+        self.fresh: dict[str, Document] = {}   # the documents parsed in this build
+        self.swapped: list[Entry] = []          # kept entries given a fresh document
+        self.outputs: _Outputs | None = None
+        self.files: set[str] | None = None       # every file in the output folder, when known
+        self.links: PageIndex | None = None      # the link check's index, when not saved
+        self.pages_written = 0
         super().__init__(config, options, None)
         if kept is not None:   # the same settings: the compiled templates still hold
             self.chain, self.env, self.plugins = kept.chain, kept.env, kept.plugins
@@ -112,7 +141,7 @@ class LiveRun(BuildRun):
         site = self.model(documents, errors)
         self.plugins.run("site_built", site=site)
         warnings = self.bake_comments(site)
-        outputs = self.plan(site, previous)
+        outputs = self.outputs = self.plan(site, previous)
         written = self.render_and_write(outputs)
         self.published = True
         self.on_published()
@@ -148,10 +177,20 @@ class LiveRun(BuildRun):
                 state = None
         if not isinstance(state, dict) or self.options.explain_templates:
             return
+        outputs = self.outputs
         self.leaves = Kept(config=self.config, chain=self.chain, env=self.env,
                            plugins=self.plugins, scanned=self.scanned, inputs=self.inputs,
                            documents={doc.source.rel: doc for doc in documents}, state=state,
-                           links=links, conversations=self.baked)
+                           links=links, conversations=self.baked,
+                           site=outputs.digests.site if outputs is not None else None,
+                           objects=outputs.objects if outputs is not None else {},
+                           cards=[out for out in outputs.extras if isinstance(out.make, CardFile)]
+                           if outputs is not None else [], files=self.files)
+
+    def index(self, written: _Written) -> IndexJob | None:
+        """Not here: serve starts the index when the saving pauses (LiveBuild.start_index)."""
+        self.pages_written = written.pages
+        return None
 
     def load(self) -> tuple[ScannedContent, Inputs]:
         """With a Kept: the kept scan with the changed sources stat-ed again (content/ walked
@@ -195,10 +234,56 @@ class LiveRun(BuildRun):
                  or os.path.abspath(path) in self.changed]
         errors: list[BlogError] = list(self.scanned.errors)
         by_rel = dict(kept.documents)
-        by_rel.update({doc.source.rel: doc for doc in self.parse_sources(again, errors)})
+        self.fresh = {doc.source.rel: doc for doc in self.parse_sources(again, errors)}
+        by_rel.update(self.fresh)
         documents = [by_rel[str(rel)] for _path, rel, _stamp in self.scanned.markdown
                      if str(rel) in by_rel]
         return documents, errors
+
+    def model(self, documents: list[Document], errors: list[BlogError]) -> Site:
+        """With a Kept whose model still holds: that model, the fresh documents swapped in."""
+        site = self._same_site(documents, errors)
+        return site if site is not None else super().model(documents, errors)
+
+    def _same_site(self, documents: list[Document], errors: list[BlogError]) -> Site | None:
+        """The kept model, when only bodies changed: the same documents, each with the same
+        front matter, kind and images, the same comments, and no post come due since."""
+        kept = self.kept
+        if kept is None or kept.site is None or errors or not self.inputs.comments \
+                or self.inputs.comments != kept.inputs.comments \
+                or len(documents) != len(kept.documents):
+            return None
+        due = kept.state.get("next_due")
+        if due is not None and self.now >= due:
+            return None
+        for rel, doc in self.fresh.items():
+            old = kept.documents.get(rel)
+            if old is None or (old.meta, old.kind, old.images) != (doc.meta, doc.kind, doc.images):
+                return None
+        entries = {entry.doc.source.rel: entry for entry in kept.site.entries}
+        for rel, doc in self.fresh.items():
+            entry = entries.get(rel)
+            if entry is not None:   # drafts and future posts are not on the site
+                entry.doc = doc
+                self.swapped.append(entry)
+        return kept.site
+
+    def plan(self, site: Site, previous: LastBuild | None) -> _Outputs:
+        """With the kept model: its objects' digests but the swapped entries', its cards (they
+        show front matter only), the other files made again."""
+        kept = self.kept
+        if kept is None or site is not kept.site:
+            return super().plan(site, previous)
+        objects = dict(kept.objects)
+        for entry in self.swapped:
+            objects.update(entry_objects(entry))
+        pages = site_pages(site)
+        extras = data_outputs(site, self.chain, self.scanned.assets, self.env) + kept.cards
+        prepare_environment(self.env, site)
+        digests = Digests(site, self.env)
+        plan = plan_outputs(pages, extras, self.cache, objects, previous, digests,
+                            self.inputs.fingerprint)
+        return _Outputs(pages=pages, extras=extras, objects=objects, digests=digests, plan=plan)
 
     def conversations(self, bylines: dict[str, str]) -> BakedConversations:
         """The kept conversations while the comments' version and the threads stay the same."""
@@ -214,12 +299,27 @@ class LiveRun(BuildRun):
 
     def check(self, site: Site, outputs: _Outputs, previous: LastBuild | None) -> CheckResult:
         """With a Kept: only the links on the pages this build wrote (`blogengine build`
-        checks them all)."""
+        checks them all); the other pages' links come from memory."""
         kept = self.kept
         if kept is None or not self.options.check_links:
             return super().check(site, outputs, previous)
+        plan = outputs.plan
+        written = [output_path(outputs.pages[index].url) for index in plan.render]
+        current = {output_path(page.url) for page in outputs.pages} | \
+            {out.path for out in outputs.extras}
+        files = output_files(self.out_dir) if kept.files is None else set(kept.files)
+        files = (files - (plan.previous_outputs - current)) | set(written) | plan.extras
+        self.files = files
         origins = {output_path(entry.url): entry.source for entry in site.entries}
         inputs = CheckInputs(config=self.config, out_dir=self.out_dir, origins=origins,
                              template_dirs=template_dirs(self.config, self.chain))
-        written = [output_path(outputs.pages[index].url) for index in outputs.plan.render]
-        return check_pages(inputs, kept.links, written)
+        return check_pages(inputs, kept.links, written, files)
+
+    def save(self, site: Site, documents: list[Document], outputs: _Outputs, written: _Written,
+             checked: CheckResult) -> None:
+        """With a Kept, without the link check's index (tens of MB at 10,000 pages): it stays
+        in memory, and the one in the cache is read only where pages' stats still match."""
+        if self.kept is not None:
+            self.links = checked.index
+            checked = dataclasses.replace(checked, index={})
+        super().save(site, documents, outputs, written, checked)

@@ -29,6 +29,7 @@ from blogengine.serverlink import WEBMENTION_PATH, is_comment_path, webmention_l
 
 LIVE_PREFIX = "/__blogengine/"
 HEARTBEAT_SECONDS = 15.0
+INDEX_QUIET_SECONDS = 2.0   # search indexing waits for this long a pause in the saving
 
 _RELOAD_JS = """(function () {
   var me = document.currentScript;
@@ -212,6 +213,20 @@ def _check_port(host: str, port: int) -> None:
 
 
 @dataclass(frozen=True)
+class _LaterIndex:
+    """A search index waiting for quiet, or on its way (Pagefind started: `started`)."""
+
+    quiet: threading.Event     # set: stop waiting, stop Pagefind
+    started: list[IndexJob]
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.quiet.set()
+        for job in self.started:
+            job.stop()
+
+
+@dataclass(frozen=True)
 class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8000
@@ -233,7 +248,7 @@ class SiteServer:
         self._stop = threading.Event()
         self._builds = 0
         self._building = threading.Lock()
-        self._indexing: tuple[IndexJob, threading.Thread] | None = None
+        self._indexing: _LaterIndex | None = None
         self._build_seconds = 1.0   # the last good build's, for "on the post in about N seconds"
         self._stop_publishing: Callable[[], None] = lambda: None
         self._watcher: threading.Thread | None = None
@@ -293,27 +308,49 @@ class SiteServer:
         for warning in [*report.warnings, *report.problems]:
             self.report(f"warning: {warning}")
         self.report(f"built {report.pages_written} pages in {report.seconds:.2f} s")
-        if report.indexing is not None:
-            self._index_later(report.indexing)
+        self._index_later()
         return report
 
-    def _index_later(self, job: IndexJob) -> None:
-        """Finish the search index after the reload: a saved post shows at once, and search
-        finds its new words a few seconds later."""
-        def finish() -> None:
+    def _index_later(self) -> None:
+        """Make the search index once the sources have been quiet for INDEX_QUIET_SECONDS:
+        a saved post shows at once, and search finds its new words a few seconds later
+        (Pagefind reads every page; while someone is saving, it would only be stopped)."""
+        quiet = threading.Event()
+        started: list[IndexJob] = []
+
+        def index() -> None:
+            if quiet.wait(INDEX_QUIET_SECONDS):
+                return
+            while not self._building.acquire(timeout=0.1):   # not while a build writes
+                if quiet.is_set():
+                    return
+            try:
+                job = None if quiet.is_set() else \
+                    self.live.start_index(self.config, self.output)
+            except BlogError as exc:
+                self.report(f"warning: {exc}")
+                return
+            finally:
+                self._building.release()
+            if job is None:
+                return
+            started.append(job)
+            if quiet.is_set():   # stopped while Pagefind was starting
+                job.stop()
             try:
                 job.finish()
             except BlogError as exc:
                 self.report(f"warning: {exc}")
-        self._indexing = (job, threading.Thread(target=finish, name="search-index", daemon=True))
-        self._indexing[1].start()
+        thread = threading.Thread(target=index, name="search-index", daemon=True)
+        self._indexing = _LaterIndex(quiet, started, thread)
+        thread.start()
 
     def _stop_indexing(self) -> None:
-        """A newer build makes a new index: stop the one on its way, which leaves no index."""
+        """A newer build makes a new index: stop the one waiting or on its way, which leaves
+        no index."""
         if self._indexing is not None:
-            job, thread = self._indexing
-            job.stop()
-            thread.join()
+            self._indexing.stop()
+            self._indexing.thread.join()
             self._indexing = None
 
     def mount_comments(self) -> str | None:
@@ -384,7 +421,7 @@ class SiteServer:
         self._stop_publishing()
         indexing = self._indexing
         if indexing is not None:
-            indexing[0].stop()   # no orphan Pagefind after the server stops
+            indexing.stop()   # no orphan Pagefind after the server stops
         self.http.server_close()
 
     def shutdown(self) -> None:
