@@ -98,6 +98,14 @@ class Digests:
         self.terms = {t.url: t for t in [*site.tags, *site.categories]}
         self._known: dict[Dependency, str] = {}
 
+    def carry(self, earlier: Digests, changed_entries: set[str]) -> None:
+        """Take over what `earlier` computed for this same model, but for the entries at
+        `changed_entries` (their document changed) and the templates (read again)."""
+        assert earlier.site is self.site
+        self._known.update({dependency: value for dependency, value in earlier._known.items()
+                            if dependency[0] != "template" and not
+                            (dependency[0] == "entry" and dependency[1] in changed_entries)})
+
     def of(self, dependency: Dependency) -> str:
         found = self._known.get(dependency)
         if found is None:

@@ -51,6 +51,7 @@ class Kept:
     objects: dict[str, str] = dataclasses.field(default_factory=dict)
     cards: list[Output] = dataclasses.field(default_factory=list)
     files: set[str] | None = None      # every file in the output folder, when known
+    digests: Digests | None = None     # the inputs' digests computed for `site`
 
 
 class LiveBuild:
@@ -185,7 +186,8 @@ class LiveRun(BuildRun):
                            site=outputs.digests.site if outputs is not None else None,
                            objects=outputs.objects if outputs is not None else {},
                            cards=[out for out in outputs.extras if isinstance(out.make, CardFile)]
-                           if outputs is not None else [], files=self.files)
+                           if outputs is not None else [], files=self.files,
+                           digests=outputs.digests if outputs is not None else None)
 
     def index(self, written: _Written) -> IndexJob | None:
         """Not here: serve starts the index when the saving pauses (LiveBuild.start_index)."""
@@ -206,9 +208,9 @@ class LiveRun(BuildRun):
         return scanned, inputs
 
     def _rescan(self, scanned: ScannedContent) -> ScannedContent:
-        known = {os.path.abspath(path): n for n, (path, _rel, _stamp) in enumerate(scanned.markdown)}
+        known = {str(rel): n for n, (_path, rel, _stamp) in enumerate(scanned.markdown)}
         markdown = list(scanned.markdown)
-        for changed in self.changed:
+        for changed in self.changed_sources():
             n = known.get(changed)
             if n is None:
                 return scan_content(self.config.content_dir)
@@ -218,6 +220,11 @@ class LiveRun(BuildRun):
             except OSError:   # gone
                 return scan_content(self.config.content_dir)
         return dataclasses.replace(scanned, markdown=markdown)
+
+    def changed_sources(self) -> set[str]:
+        """The changed files as paths under content/ ("posts/a.md")."""
+        content = os.path.abspath(self.config.content_dir)
+        return {os.path.relpath(path, content).replace(os.sep, "/") for path in self.changed}
 
     def last_build(self) -> LastBuild | None:
         return self.kept.state if self.kept is not None else super().last_build()
@@ -229,9 +236,10 @@ class LiveRun(BuildRun):
         if kept is None:
             return super().parse(previous)
         stamps = kept.inputs.sources
+        changed = self.changed_sources()
         again = [(path, rel, stamp) for path, rel, stamp in self.scanned.markdown
                  if stamps.get(str(rel)) != stamp or str(rel) not in kept.documents
-                 or os.path.abspath(path) in self.changed]
+                 or str(rel) in changed]
         errors: list[BlogError] = list(self.scanned.errors)
         by_rel = dict(kept.documents)
         self.fresh = {doc.source.rel: doc for doc in self.parse_sources(again, errors)}
@@ -281,6 +289,8 @@ class LiveRun(BuildRun):
         extras = data_outputs(site, self.chain, self.scanned.assets, self.env) + kept.cards
         prepare_environment(self.env, site)
         digests = Digests(site, self.env)
+        if kept.digests is not None:
+            digests.carry(kept.digests, {entry.url for entry in self.swapped})
         plan = plan_outputs(pages, extras, self.cache, objects, previous, digests,
                             self.inputs.fingerprint)
         return _Outputs(pages=pages, extras=extras, objects=objects, digests=digests, plan=plan)
