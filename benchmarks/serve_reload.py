@@ -15,6 +15,7 @@ only real rebuilds count. Servers run one at a time apart from their idle watche
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import base64
 import json
 import os
@@ -36,6 +37,7 @@ from build import machine  # noqa: E402
 from corpus import write_corpus  # noqa: E402
 
 BLOGENGINE = [sys.executable, "-m", "blogengine"]
+PAUSE_SECONDS = 1.0   # between one edit's reload and the next edit
 HUGO_HELLO = {"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}
 
 
@@ -204,7 +206,7 @@ def edit_once(server: Server, token: str) -> float:
     """Append a sentence, wait for the reload event; seconds from the write to the event."""
     client = server.listen()
     try:
-        time.sleep(0.3)   # let the watcher settle after the last edit's rebuild
+        time.sleep(PAUSE_SECONDS)   # someone saving about once a second
         text = server.post.read_text(encoding="utf-8")
         started = time.perf_counter()
         with server.post.open("w", encoding="utf-8") as handle:
@@ -218,10 +220,13 @@ def edit_once(server: Server, token: str) -> float:
     return seconds
 
 
-def bench_size(posts: int, root: Path, edits: int) -> dict[str, Server]:
+def bench_size(posts: int, root: Path, edits: int, rounds: int) -> list[dict[str, Server]]:
+    """Start both servers on a fresh corpus; `rounds` rounds of `edits` edits to each, in
+    turn. Each round's figures are kept apart (Server.reloads holds one round)."""
     write_corpus(posts, root)
     post = f"post-{posts // 2:05d}"
     servers: dict[str, Server] = {}
+    results: list[dict[str, Server]] = []
     try:
         # One at a time: the first builds would otherwise share the cores.
         servers["blogengine"] = start_blogengine(root / "site", post, root / "blogengine.log")
@@ -229,15 +234,22 @@ def bench_size(posts: int, root: Path, edits: int) -> dict[str, Server]:
             servers["hugo"] = start_hugo(root / "hugo", post, root / "hugo.log")
         for server in servers.values():
             fetch(server.page_url)   # the open tab (Hugo's fast render re-renders visited pages)
-        for n in range(edits):
-            for name, server in servers.items():
-                server.reloads.append(edit_once(server, f"benchmark edit {name} {n} {time.time_ns()}"))
-                print(f"{posts:>6} posts  {server.name:<17} edit {n + 1}: "
-                      f"{server.reloads[-1] * 1000:.0f} ms", flush=True)
+        time.sleep(PAUSE_SECONDS)
+        for round_number in range(1, rounds + 1):
+            for server in servers.values():
+                server.reloads = []
+            for n in range(edits):
+                for name, server in servers.items():
+                    token = f"benchmark edit {name} {round_number} {n} {time.time_ns()}"
+                    server.reloads.append(edit_once(server, token))
+                    print(f"{posts:>6} posts  round {round_number}  {server.name:<17} edit "
+                          f"{n + 1}: {server.reloads[-1] * 1000:.0f} ms", flush=True)
+            results.append({name: dataclasses.replace(server, reloads=list(server.reloads))
+                            for name, server in servers.items()})
     finally:
         for server in servers.values():
             server.stop()
-    return servers
+    return results
 
 
 def spread(values: list[float]) -> str:
@@ -247,9 +259,10 @@ def spread(values: list[float]) -> str:
 
 def report(results: list[tuple[int, int, dict[str, Server]]], edits: int) -> str:
     lines = [f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}.", "",
-             "Rich corpus (corpus.py), default configuration. Each round starts both servers on a "
-             "fresh corpus, waits for the first builds, then edits one post "
-             f"{edits} times in each, in turn: appending a sentence, timed from just before the "
+             "Rich corpus (corpus.py), default configuration. Both servers start on a fresh corpus "
+             "and the same post is opened in each (the browser tab); after the first builds, each "
+             f"round edits that post {edits} times in each server, in turn, {PAUSE_SECONDS:.0f} s "
+             "after the last reload: appending a sentence, timed from just before the "
              "write to the reload event reaching a client (blogengine: server-sent events; Hugo: "
              "its livereload websocket), after which the page must show the sentence. Hugo runs "
              "`hugo server` as it comes (in memory, fast render). Median of a round's edits "
@@ -272,7 +285,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--edits", type=int, default=7, help="edits per server and round")
-    parser.add_argument("--rounds", type=int, default=1, help="fresh corpus and servers each")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of edits per size")
     parser.add_argument("--dir", type=Path, default=None, help="where to write the corpora")
     parser.add_argument("--write", type=Path, default=None, help="also write the table to this file")
     args = parser.parse_args()
@@ -280,9 +293,9 @@ def main() -> None:
     results = []
     try:
         for posts in args.sizes:
-            for round_number in range(1, args.rounds + 1):
-                results.append((posts, round_number,
-                                bench_size(posts, base / f"corpus-{posts}", args.edits)))
+            for round_number, servers in enumerate(
+                    bench_size(posts, base / f"corpus-{posts}", args.edits, args.rounds), 1):
+                results.append((posts, round_number, servers))
     finally:
         if args.dir is None:
             shutil.rmtree(base, ignore_errors=True)

@@ -61,7 +61,8 @@ class LiveBuild:
         self.kept: Kept | None = None
         self.unindexed = 0   # pages written since the search index was last started
 
-    def start_index(self, config: SiteConfig, out_dir: Path) -> IndexJob | None:
+    def start_index(self, config: SiteConfig, out_dir: Path,
+                    stopped: Callable[[], bool] = lambda: False) -> IndexJob | None:
         """Start the search index of the pages built so far, when they changed since it was
         last started (or it is missing: a stopped or failed index leaves none)."""
         if not config.search.enabled:
@@ -69,8 +70,9 @@ class LiveBuild:
             return None
         if not index_needed(out_dir, self.unindexed):
             return None
+        job = start_index(out_dir, config.root / CACHE_DIR, stopped)
         self.unindexed = 0
-        return start_index(out_dir, config.root / CACHE_DIR)
+        return job
 
     def build(self, config: SiteConfig, options: BuildOptions, changes: Iterable[str] | None,
               published: Callable[[], None] = lambda: None) -> BuildReport:

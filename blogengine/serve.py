@@ -319,19 +319,15 @@ class SiteServer:
         started: list[IndexJob] = []
 
         def index() -> None:
+            # No lock: the next build stops this (and waits for it) before it writes.
             if quiet.wait(INDEX_QUIET_SECONDS):
                 return
-            while not self._building.acquire(timeout=0.1):   # not while a build writes
-                if quiet.is_set():
-                    return
             try:
-                job = None if quiet.is_set() else \
-                    self.live.start_index(self.config, self.output)
+                job = self.live.start_index(self.config, self.output, quiet.is_set)
             except BlogError as exc:
-                self.report(f"warning: {exc}")
+                if not quiet.is_set():
+                    self.report(f"warning: {exc}")
                 return
-            finally:
-                self._building.release()
             if job is None:
                 return
             started.append(job)
