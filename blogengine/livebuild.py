@@ -16,7 +16,7 @@ from pathlib import Path
 from blogengine.build import BuildOptions, BuildReport, BuildRun, _Outputs, _Written
 from blogengine.check import CheckResult, PageIndex, check_pages, output_files
 from blogengine.config import SiteConfig
-from blogengine.conversations import BakedConversations
+from blogengine.conversations import BakedConversations, conversations_version
 from blogengine.deps import RecordingEnvironment
 from blogengine.errors import BlogError
 from blogengine.load import MARKDOWN_SUFFIXES, FileStamp, ScannedContent, scan_content
@@ -60,6 +60,10 @@ class LiveBuild:
     def __init__(self) -> None:
         self.kept: Kept | None = None
         self.unindexed = 0   # pages written since the search index was last started
+
+    def comments_changed(self, config: SiteConfig) -> bool:
+        """Whether the published comments may differ from those the kept build baked in."""
+        return self.kept is not None and conversations_version(config) != self.kept.inputs.comments
 
     def start_index(self, config: SiteConfig, out_dir: Path,
                     stopped: Callable[[], bool] = lambda: False) -> IndexJob | None:

@@ -365,7 +365,10 @@ class SiteServer:
         seeded = mounted.imported
         if seeded:
             self.report(f"imported {seeded} demo comments from {self.config.comments.seed}")
-            self.rebuild()  # so the pages carry the conversations just imported
+        if seeded or self.live.comments_changed(self.config):
+            # So the pages carry the conversations just imported, and a first start (which
+            # made the database) costs the first saved post nothing.
+            self.rebuild()
         self._stop_publishing = rebuild_on_comment(mounted.app, self._rebuild_for_comments, self._build_seconds)
         parts = urlsplit(self.url)
         return f"{parts.scheme}://{parts.netloc}/dashboard/"
