@@ -165,6 +165,15 @@ class Server:
     listen: Callable[[], EventStream | LiveReload]
     first_build: float = 0.0
     reloads: list[float] = field(default_factory=list)
+    rss_mib: float = 0.0     # resident memory after the round's edits
+
+    def measure_memory(self) -> None:
+        try:
+            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    self.rss_mib = int(line.split()[1]) / 1024
+        except OSError:
+            pass
 
     def stop(self) -> None:
         self.process.terminate()
@@ -221,33 +230,31 @@ def edit_once(server: Server, token: str) -> float:
 
 
 def bench_size(posts: int, root: Path, edits: int, rounds: int) -> list[dict[str, Server]]:
-    """Start both servers on a fresh corpus; `rounds` rounds of `edits` edits to each, in
-    turn. Each round's figures are kept apart (Server.reloads holds one round)."""
+    """On a fresh corpus, one server at a time (the other is not running, so neither one's
+    background work slows the other): start it, open the edited post, then `rounds` rounds
+    of `edits` edits. Each round's figures are kept apart."""
     write_corpus(posts, root)
     post = f"post-{posts // 2:05d}"
-    servers: dict[str, Server] = {}
-    results: list[dict[str, Server]] = []
-    try:
-        # One at a time: the first builds would otherwise share the cores.
-        servers["blogengine"] = start_blogengine(root / "site", post, root / "blogengine.log")
-        if shutil.which("hugo"):
-            servers["hugo"] = start_hugo(root / "hugo", post, root / "hugo.log")
-        for server in servers.values():
+    starts: dict[str, Callable[[], Server]] = {
+        "blogengine": lambda: start_blogengine(root / "site", post, root / "blogengine.log")}
+    if shutil.which("hugo"):
+        starts["hugo"] = lambda: start_hugo(root / "hugo", post, root / "hugo.log")
+    results: list[dict[str, Server]] = [{} for _ in range(rounds)]
+    for name, start in starts.items():
+        server = start()
+        try:
             fetch(server.page_url)   # the open tab (Hugo's fast render re-renders visited pages)
-        time.sleep(PAUSE_SECONDS)
-        for round_number in range(1, rounds + 1):
-            for server in servers.values():
+            for round_number in range(1, rounds + 1):
                 server.reloads = []
-            for n in range(edits):
-                for name, server in servers.items():
+                for n in range(edits):
                     token = f"benchmark edit {name} {round_number} {n} {time.time_ns()}"
                     server.reloads.append(edit_once(server, token))
                     print(f"{posts:>6} posts  round {round_number}  {server.name:<17} edit "
                           f"{n + 1}: {server.reloads[-1] * 1000:.0f} ms", flush=True)
-            results.append({name: dataclasses.replace(server, reloads=list(server.reloads))
-                            for name, server in servers.items()})
-    finally:
-        for server in servers.values():
+                server.measure_memory()
+                results[round_number - 1][name] = dataclasses.replace(
+                    server, reloads=list(server.reloads))
+        finally:
             server.stop()
     return results
 
@@ -259,17 +266,21 @@ def spread(values: list[float]) -> str:
 
 def report(results: list[tuple[int, int, dict[str, Server]]], edits: int) -> str:
     lines = [f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}.", "",
-             "Rich corpus (corpus.py), default configuration. Both servers start on a fresh corpus "
-             "and the same post is opened in each (the browser tab); after the first builds, each "
-             f"round edits that post {edits} times in each server, in turn, {PAUSE_SECONDS:.0f} s "
-             "after the last reload: appending a sentence, timed from just before the "
+             "Rich corpus (corpus.py), default configuration. The servers run one after the other "
+             "on the same fresh corpus (each edits its own copy), alone on the machine: after the "
+             "first build the edited post is opened (the browser tab), then each round edits it "
+             f"{edits} times, {PAUSE_SECONDS:.0f} s after the last reload (blogengine's search "
+             "index waits for a 2 s pause, so it stays out of the way): appending a sentence, "
+             "timed from just before the "
              "write to the reload event reaching a client (blogengine: server-sent events; Hugo: "
              "its livereload websocket), after which the page must show the sentence. Hugo runs "
              "`hugo server` as it comes (in memory, fast render). Median of a round's edits "
-             "(lowest–highest); the ratio is of the medians within the round.", "",
+             "(lowest–highest); the ratio is of the medians within the round. RSS: the server "
+             "process's resident memory after the round.", "",
              "| posts | round | blogengine first build s | Hugo first build s "
-             "| blogengine save → reload | Hugo save → reload | blogengine / Hugo |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| blogengine save → reload | Hugo save → reload | blogengine / Hugo "
+             "| blogengine RSS MiB | Hugo RSS MiB |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for posts, round_number, servers in results:
         ours, theirs = servers["blogengine"], servers.get("hugo")
         ratio = (f"{statistics.median(ours.reloads) / statistics.median(theirs.reloads):.2f} ×"
@@ -277,7 +288,7 @@ def report(results: list[tuple[int, int, dict[str, Server]]], edits: int) -> str
         lines.append(f"| {posts:,} | {round_number} | {ours.first_build:.1f} | "
                      f"{theirs.first_build if theirs else float('nan'):.1f} | "
                      f"{spread(ours.reloads)} | {spread(theirs.reloads) if theirs else 'n/a'} | "
-                     f"{ratio} |")
+                     f"{ratio} | {ours.rss_mib:.0f} | {theirs.rss_mib if theirs else float('nan'):.0f} |")
     return "\n".join(lines) + "\n"
 
 

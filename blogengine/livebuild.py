@@ -1,8 +1,9 @@
 """`serve`'s builds: the site kept in memory between rebuilds. A saved post re-parses that one
-file (the watcher says which), the model is placed again from the documents kept, only the
-pages that read what changed are rendered, and the reload goes out before the bookkeeping
-(cache, link check, search index). Templates, themes, assets and the config take a whole
-build, as `blogengine build` makes it (build.py)."""
+file (the watcher says which); the model is kept when only bodies changed (else placed again
+from the documents kept); only the pages that read what changed are rendered; and the reload
+goes out before the bookkeeping (build cache, link check; the search index waits for a pause,
+serve.py). Templates, themes, assets and the config take a whole build, as `blogengine build`
+makes it (build.py). Every stage is BuildRun's, fed from memory."""
 
 from __future__ import annotations
 
@@ -14,22 +15,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blogengine.build import BuildOptions, BuildReport, BuildRun, _Outputs, _Written
+from blogengine.cache import CACHE_DIR
+from blogengine.cards import CardFile
 from blogengine.check import CheckResult, PageIndex, check_pages, output_files
 from blogengine.config import SiteConfig
 from blogengine.conversations import BakedConversations, conversations_version
-from blogengine.deps import RecordingEnvironment
+from blogengine.deps import Digests, RecordingEnvironment, entry_objects
 from blogengine.errors import BlogError
 from blogengine.load import MARKDOWN_SUFFIXES, FileStamp, ScannedContent, scan_content
 from blogengine.locate import CheckInputs
-from blogengine.cache import CACHE_DIR
-from blogengine.cards import CardFile
-from blogengine.deps import Digests, entry_objects
 from blogengine.model import Entry, Site, output_path
 from blogengine.parse import Document
 from blogengine.plan import Inputs, LastBuild, plan_outputs, unchanged
-from blogengine.search import IndexJob, index_needed, remove_index, start_index
-from blogengine.render import Output, data_outputs, prepare_environment, site_pages
 from blogengine.pluginhost import PluginSet
+from blogengine.render import Output, data_outputs, prepare_environment, site_pages
+from blogengine.search import IndexJob, index_needed, remove_index, start_index
 from blogengine.themes import Theme, template_dirs
 
 
@@ -130,7 +130,6 @@ class LiveRun(BuildRun):
         self.swapped: list[Entry] = []          # kept entries given a fresh document
         self.outputs: _Outputs | None = None
         self.files: set[str] | None = None       # every file in the output folder, when known
-        self.links: PageIndex | None = None      # the link check's index, when not saved
         self.pages_written = 0
         super().__init__(config, options, None)
         if kept is not None:   # the same settings: the compiled templates still hold
@@ -333,9 +332,8 @@ class LiveRun(BuildRun):
 
     def save(self, site: Site, documents: list[Document], outputs: _Outputs, written: _Written,
              checked: CheckResult) -> None:
-        """With a Kept, without the link check's index (tens of MB at 10,000 pages): it stays
-        in memory, and the one in the cache is read only where pages' stats still match."""
+        """With a Kept, without the link check's index (tens of MB to pickle at 10,000 pages):
+        it stays in memory; a whole build after this one reads the pages again."""
         if self.kept is not None:
-            self.links = checked.index
             checked = dataclasses.replace(checked, index={})
         super().save(site, documents, outputs, written, checked)
