@@ -19,6 +19,7 @@ import dataclasses
 import base64
 import json
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -37,7 +38,10 @@ from build import machine  # noqa: E402
 from corpus import write_corpus  # noqa: E402
 
 BLOGENGINE = [sys.executable, "-m", "blogengine"]
-PAUSE_SECONDS = 1.0   # between one edit's reload and the next edit
+PAUSE_SECONDS = 1.0   # between one edit's reload and the next edit, plus up to JITTER_SECONDS
+JITTER_SECONDS = 0.5  # random: Hugo's watcher hands over changes on a 500 ms tick, and a
+                      # fixed pause would always catch that tick at the same phase
+JITTER = random.Random(15)
 HUGO_HELLO = {"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}
 
 
@@ -190,11 +194,15 @@ def start_blogengine(site: Path, post: str, log: Path) -> Server:
                                stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=site)
     server = Server("blogengine serve", process, "", site / "content/posts" / f"{post}.md",
                     lambda: EventStream(port))
-    server.first_build = wait_until_up(f"http://127.0.0.1:{port}/", process, 3600)
-    served = site / ".blogengine/serve/public"
-    found = sorted(served.glob(f"*/*/{post}-*/index.html"))   # /YYYY/MM/slug/
-    if not found:
-        raise SystemExit(f"no page for {post} in blogengine's serve folder")
+    try:
+        server.first_build = wait_until_up(f"http://127.0.0.1:{port}/", process, 3600)
+        served = site / ".blogengine/serve/public"
+        found = sorted(served.glob(f"*/*/{post}-*/index.html"))   # /YYYY/MM/slug/
+        if not found:
+            raise SystemExit(f"no page for {post} in blogengine's serve folder")
+    except BaseException:
+        server.stop()
+        raise
     rel = found[0].parent.relative_to(served).as_posix()
     server.page_url = f"http://127.0.0.1:{port}/{rel}/"
     return server
@@ -207,7 +215,11 @@ def start_hugo(hugo_site: Path, post: str, log: Path) -> Server:
                                stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=hugo_site)
     server = Server("hugo server", process, f"http://127.0.0.1:{port}/posts/{post}/",
                     hugo_site / "content/posts" / f"{post}.md", lambda: LiveReload(port))
-    server.first_build = wait_until_up(f"http://127.0.0.1:{port}/", process, 3600)
+    try:
+        server.first_build = wait_until_up(f"http://127.0.0.1:{port}/", process, 3600)
+    except BaseException:
+        server.stop()
+        raise
     return server
 
 
@@ -215,7 +227,7 @@ def edit_once(server: Server, token: str) -> float:
     """Append a sentence, wait for the reload event; seconds from the write to the event."""
     client = server.listen()
     try:
-        time.sleep(PAUSE_SECONDS)   # someone saving about once a second
+        time.sleep(PAUSE_SECONDS + JITTER.uniform(0, JITTER_SECONDS))   # saving about once a second
         text = server.post.read_text(encoding="utf-8")
         started = time.perf_counter()
         with server.post.open("w", encoding="utf-8") as handle:
@@ -269,8 +281,9 @@ def report(results: list[tuple[int, int, dict[str, Server]]], edits: int) -> str
              "Rich corpus (corpus.py), default configuration. The servers run one after the other "
              "on the same fresh corpus (each edits its own copy), alone on the machine: after the "
              "first build the edited post is opened (the browser tab), then each round edits it "
-             f"{edits} times, {PAUSE_SECONDS:.0f} s after the last reload (blogengine's search "
-             "index waits for a 2 s pause, so it stays out of the way): appending a sentence, "
+             f"{edits} times, {PAUSE_SECONDS:.0f}–{PAUSE_SECONDS + JITTER_SECONDS:.1f} s (random) "
+             "after the last reload (blogengine's search index waits for a 2 s pause, so it stays "
+             "out of the way): appending a sentence, "
              "timed from just before the "
              "write to the reload event reaching a client (blogengine: server-sent events; Hugo: "
              "its livereload websocket), after which the page must show the sentence. Hugo runs "

@@ -97,19 +97,27 @@ class Digests:
         self.listings = {page.url: page for page in site.listings}
         self.terms = {t.url: t for t in [*site.tags, *site.categories]}
         self._known: dict[Dependency, str] = {}
+        self._of_entry: dict[str, list[Dependency]] = {}   # what is known of each entry
+        self._of_templates: list[Dependency] = []
 
-    def carry(self, earlier: Digests, changed_entries: set[str]) -> None:
-        """Take over what `earlier` computed for this same model, but for the entries at
-        `changed_entries` (their document changed) and the templates (read again)."""
-        assert earlier.site is self.site
-        self._known.update({dependency: value for dependency, value in earlier._known.items()
-                            if dependency[0] != "template" and not
-                            (dependency[0] == "entry" and dependency[1] in changed_entries)})
+    def forget(self, entries: Iterable[str]) -> None:
+        """Drop what was computed for the entries at these URLs (their document changed) and
+        for the templates, so that this object serves the next build of the same model."""
+        for url in entries:
+            for dependency in self._of_entry.pop(url, ()):
+                self._known.pop(dependency, None)
+        for dependency in self._of_templates:
+            self._known.pop(dependency, None)
+        self._of_templates = []
 
     def of(self, dependency: Dependency) -> str:
         found = self._known.get(dependency)
         if found is None:
             found = self._known[dependency] = self._compute(dependency)
+            if dependency[0] == "entry":   # (for forget)
+                self._of_entry.setdefault(dependency[1], []).append(dependency)
+            elif dependency[0] == "template":
+                self._of_templates.append(dependency)
         return found
 
     def template(self, name: str) -> str:

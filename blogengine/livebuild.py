@@ -293,9 +293,8 @@ class LiveRun(BuildRun):
         pages = site_pages(site)
         extras = data_outputs(site, self.chain, self.scanned.assets, self.env) + kept.cards
         prepare_environment(self.env, site)
-        digests = Digests(site, self.env)
-        if kept.digests is not None:
-            digests.carry(kept.digests, {entry.url for entry in self.swapped})
+        digests = kept.digests if kept.digests is not None else Digests(site, self.env)
+        digests.forget(entry.url for entry in self.swapped)
         plan = plan_outputs(pages, extras, self.cache, objects, previous, digests,
                             self.inputs.fingerprint)
         return _Outputs(pages=pages, extras=extras, objects=objects, digests=digests, plan=plan)
