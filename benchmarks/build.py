@@ -11,6 +11,7 @@ repeated; ratios are of the medians. blogengine runs in the default configuratio
 
     python benchmarks/build.py                  # both styles, 1,000 and 10,000 posts, printed
     python benchmarks/build.py --sizes 1000 --write benchmarks/RESULTS.md
+    python benchmarks/build.py --runs rich:1000:3 rich:10000:1 plain:1000:3 --write benchmarks/RESULTS.md
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from corpus import write_corpus  # noqa: E402
 
 BLOGENGINE = [sys.executable, "-m", "blogengine"]
 FLOOR = [sys.executable, str(Path(__file__).resolve().parent / "floor.py")]
+ACCELERATED = False   # --accelerator: blogengine may use markdown-it-pyrs
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Measure:
     cpu: float
     peak_mib: float      # the largest total memory of the process and its workers (PSS: pages
                          # shared after fork are counted once, split between the sharers)
+    spread: str = ""     # of a median: the range of the wall times it is the median of
 
 
 def _pss(pid: int) -> int:
@@ -123,25 +126,33 @@ def with_memory(timed: Measure, sampled: Measure) -> Measure:
 
 def bench_size(posts: int, root: Path, repeat: int, extra: list[str], images: int = 0,
                images_off: bool = False, style: str = "rich",
-               comments_off: bool = False) -> dict[str, object]:
+               comments_off: bool = False, accelerator: bool = False) -> dict[str, object]:
     write_corpus(posts, root, images=images, images_off=images_off, style=style,
                  comments_off=comments_off)
+    if not accelerator:   # as `pip install blogengine` runs, without blogengine[fast]
+        config = root / "site" / "blogengine.toml"
+        config.write_text("markdown_accelerator = false\n" + config.read_text())
     site, hugo_site = root / "site", root / "hugo"
     hugo = shutil.which("hugo")
     ours: list[Measure] = []
+    kept: list[Measure] = []
     theirs: list[Measure] = []
     floor: list[Measure] = []
-    # In triples, so the machine's state is the same for all; the last also samples memory.
+    # In turn, so the machine's state is the same for all; the last also samples memory.
     for n in range(repeat + 1):
         clean(site)
         ours.append(run([*BLOGENGINE, "build", *extra], site, memory=n == repeat))
+        # Every page again, with what is keyed on content kept in .blogengine/ (documents,
+        # cards, the search index): what `build --clean` does on an author's machine.
+        shutil.rmtree(site / "public")
+        kept.append(run([*BLOGENGINE, "build", "--clean", *extra], site, memory=n == repeat))
         if hugo:
             shutil.rmtree(hugo_site / "public", ignore_errors=True)
             theirs.append(run([hugo, "--quiet"], hugo_site, memory=n == repeat))
         shutil.rmtree(root / "floor", ignore_errors=True)
         floor.append(run([*FLOOR, str(site), str(root / "floor")], root, memory=n == repeat))
-    results: dict[str, object] = {"posts": posts, "style": style, "clean": ours, "hugo": theirs,
-                                  "floor": floor}
+    results: dict[str, object] = {"posts": posts, "style": style, "clean": ours, "kept": kept,
+                                  "hugo": theirs, "floor": floor}
     build = [*BLOGENGINE, "build", *extra]
     meta = Path(__file__).resolve().parent.parent / "themes/default/templates/partials/post_meta.html"
     override = site / "templates/partials"
@@ -191,9 +202,10 @@ def machine() -> str:
 def median(measures: list[Measure]) -> Measure:
     """The median of the timed runs; the memory of the one sampled run (the last)."""
     timed = measures[:-1] or measures
-    return Measure(wall=statistics.median(m.wall for m in timed),
-                   cpu=statistics.median(m.cpu for m in timed),
-                   peak_mib=measures[-1].peak_mib)
+    walls = [m.wall for m in timed]
+    return Measure(wall=statistics.median(walls), cpu=statistics.median(m.cpu for m in timed),
+                   peak_mib=measures[-1].peak_mib,
+                   spread=f" ({min(walls):.2f}–{max(walls):.2f})" if len(walls) > 1 else "")
 
 
 def report(all_results: list[dict[str, object]]) -> str:
@@ -201,9 +213,16 @@ def report(all_results: list[dict[str, object]]) -> str:
              "Corpora (corpus.py): *rich*, posts written like technical posts (about 700 words; "
              "links, code, bold and emphasis in most paragraphs, lists, half with a code block); "
              "*plain*, about 1,000 words of mostly plain prose. blogengine in the default "
-             "configuration unless a row says otherwise. The Python floor (floor.py) only parses "
+             "configuration unless a row says otherwise"
+             + (", with the Markdown accelerator (blogengine[fast])" if ACCELERATED else
+                ", without the optional Markdown accelerator (as `pip install blogengine`)")
+             + ". The Python floor (floor.py) only parses "
              "front matter, renders Markdown, fills a one-page template and writes each post.", "",
-             "Clean builds: the median of runs taken in turn (blogengine, Hugo, the floor, on the same corpus); "
+             "A first build starts with no output and no .blogengine/; `--clean` renders and "
+             "writes every page again but reuses what is keyed on content alone (parsed "
+             "documents, social cards, the search index), as `build --clean` does on an "
+             "author's machine. Clean builds: the median (range in brackets) of runs taken in "
+             "turn (blogengine first, blogengine --clean, Hugo, the floor, on the same corpus); "
              "the changes: one timed run each. Peak memory (PSS of the process and its workers) "
              "comes from one more run of each, sampled: sampling costs CPU, so timed runs go "
              "without. Every build is a whole `blogengine build` process, startup included.", "",
@@ -214,8 +233,11 @@ def report(all_results: list[dict[str, object]]) -> str:
         ours = median(result["clean"])  # type: ignore[arg-type]
         theirs = median(result["hugo"]) if result["hugo"] else None  # type: ignore[arg-type]
         floor = median(result["floor"])  # type: ignore[arg-type]
+        kept = median(result["kept"])  # type: ignore[arg-type]
         ratio = f"{ours.wall / theirs.wall:.2f} ×" if theirs else "n/a"
-        rows = [("blogengine clean build", ours, ratio)]
+        rows = [("blogengine first build (nothing cached)", ours, ratio),
+                ("blogengine `--clean` (content caches kept)", kept,
+                 f"{kept.wall / theirs.wall:.2f} ×" if theirs else "n/a")]
         if theirs:
             rows.append(("Hugo clean build (also its rebuild)", theirs, "1.00 ×"))
         rows.append(("Python floor (markdown-it-py + PyYAML + Jinja2 + write)", floor,
@@ -225,7 +247,8 @@ def report(all_results: list[dict[str, object]]) -> str:
             assert isinstance(m, Measure)
             rows.append((f"blogengine {name}", m, f"{m.wall / theirs.wall:.2f} ×" if theirs else "n/a"))
         for name, m, versus in rows:
-            lines.append(f"| {style} | {posts:,} | {name} | {m.wall:.2f} | {m.cpu:.2f} | {m.peak_mib:.0f} "
+            lines.append(f"| {style} | {posts:,} | {name} | {m.wall:.2f}{m.spread} | {m.cpu:.2f} "
+                         f"| {m.peak_mib:.0f} "
                          f"| {versus} |")
     return "\n".join(lines) + "\n"
 
@@ -246,12 +269,24 @@ def main() -> None:
                         help="corpus styles, in this order (corpus.py)")
     parser.add_argument("--comments-off", action="store_true",
                         help="build with [comments] enabled = false (not the default)")
+    parser.add_argument("--accelerator", action="store_true",
+                        help="let blogengine use markdown-it-pyrs when installed (blogengine[fast]); "
+                             "default: markdown-it-py alone, as the default install")
+    parser.add_argument("--runs", nargs="+", default=None, metavar="STYLE:POSTS:REPEAT",
+                        help="instead of --styles/--sizes/--repeat: each corpus and its repeats, "
+                             "e.g. rich:1000:3 rich:10000:1 plain:1000:3")
     args = parser.parse_args()
+    global ACCELERATED
+    ACCELERATED = args.accelerator
     base = args.dir or Path(tempfile.mkdtemp(prefix="blogengine-bench-"))
     extra = args.build_args.split()
-    results = [bench_size(size, base / f"corpus-{style}-{size}", args.repeat, extra, args.images,
-                          args.images_off, style, args.comments_off)
-               for style in args.styles for size in args.sizes]
+    runs = [(style, size, args.repeat) for style in args.styles for size in args.sizes]
+    if args.runs:
+        runs = [(style, int(size), int(repeat))
+                for style, size, repeat in (run.split(":") for run in args.runs)]
+    results = [bench_size(size, base / f"corpus-{style}-{size}", repeat, extra, args.images,
+                          args.images_off, style, args.comments_off, args.accelerator)
+               for style, size, repeat in runs]
     table = report(results)
     print(table)
     if args.write:

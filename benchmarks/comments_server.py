@@ -243,6 +243,23 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeout
             time.sleep(0.2)
 
 
+def drain(url: str, timeout: float = 600) -> float:
+    """Wait until the server answers `url`: when wrk stops, the requests it left queued are still
+    answered one by one (a sync worker cannot tell that the client left), and would eat into the
+    next scenario. Done alike after every load on both servers; returns the seconds it took."""
+    began = time.monotonic()
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout):
+                return time.monotonic() - began
+        except urllib.error.HTTPError:
+            return time.monotonic() - began
+        except OSError:
+            if time.monotonic() - began > timeout:
+                raise RuntimeError(f"{url} did not answer within {timeout:.0f} s after a load") from None
+            time.sleep(0.2)
+
+
 def gunicorn_options(port: int, args: argparse.Namespace) -> list[str]:
     """The same settings for both servers."""
     return ["--workers", str(args.workers), "--worker-class", args.worker_class, "--threads", str(args.threads),
@@ -440,21 +457,29 @@ def measure(server: Server, args: argparse.Namespace, work: Path) -> dict[str, d
         wait_until_up(base + server.health_path, process, log)
         seconds = args.duration
         reads = Load(server.read_path, args.connections)
+        health = base + server.health_path
         # Warm-up: imports, connections, caches.
         for load in (reads, server.counts, server.post(POSTS, 2)):
             wrk_result(start_wrk(base, load, 1, folder))
+            drain(health)
         results: dict[str, dict[str, Any]] = {}
         with urllib.request.urlopen(base + server.read_path, timeout=60) as response:
             results["_size"] = {"bytes": len(response.read())}
         results[SCENARIOS[0]] = wrk_result(start_wrk(base, reads, seconds, folder))
+        drained = [drain(health)]
         results[SCENARIOS[1]] = check_posts(server, folder, POSTS, lambda: wrk_result(
             start_wrk(base, server.post(POSTS, args.connections), seconds, folder)))
+        drained.append(drain(health))
         results[SCENARIOS[2]] = wrk_result(start_wrk(base, server.counts, seconds, folder))
+        drained.append(drain(health))
         writers = 4
         readers = start_wrk(base, Load(server.read_path, args.connections - writers), seconds, folder)
         results[SCENARIOS[4]] = check_posts(server, folder, BIG, lambda: paced_posts(
             base, server.post(BIG, writers), writers, args.writer_rate, seconds))
         results[SCENARIOS[3]] = wrk_result(readers)
+        drained.append(drain(health))
+        print(f"  (queued requests drained after each scenario in {', '.join(f'{d:.1f}' for d in drained)} s)",
+              file=sys.stderr)
         return results
     finally:
         process.terminate()

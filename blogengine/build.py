@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +33,7 @@ from blogengine.model import THEME_PREFIX, Entry, Listing, Site, build_site, out
 from blogengine.parse import Document, parse_document
 from blogengine.pluginhost import PluginSet, load_plugins
 from blogengine.plan import (Inputs, LastBuild, Plan, fingerprint, input_files, objects_to_keep,
-                             plan_outputs, read_last_build, unchanged)
+                             parse_fingerprint, plan_outputs, read_last_build, unchanged)
 from blogengine.render import (Output, RenderedSlice, RenderWork, data_outputs,
                                prepare_environment, render_pages, site_pages, unique_errors)
 from blogengine.search import IndexJob, index_needed, remove_index, start_index
@@ -57,7 +59,11 @@ class BuildOptions:
     jobs: int | None = None          # worker processes; None: one per CPU
     incremental: bool = True         # build on the last build (False: from scratch; the cache
                                      # is then written anew)
+    content_cache: bool = True       # reuse what is keyed on content alone even when not
+                                     # incremental: parsed documents, images, cards, search index
     check_links: bool = True         # report local links that lead nowhere (check.py)
+    external_links: bool = False     # list the links to other sites (BuildReport.external),
+                                     # even when nothing changed (`blogengine check`)
     search_later: bool = False       # leave the search index to finish after the build
                                      # (BuildReport.indexing; serve reloads the pages first)
 
@@ -110,6 +116,8 @@ def build(config: SiteConfig, options: BuildOptions = BuildOptions(),
         return report
     finally:
         run.cache.close()
+        if run.scratch is not None:
+            run.scratch.cleanup()
 
 
 @dataclass(frozen=True)
@@ -147,11 +155,18 @@ class BuildRun:
         check_output_dir(self.out_dir, config.root)
         self.jobs = parallel.worker_count(options.jobs)
         self.chain = theme_chain(config)
+        # Images, cards and the search index are cached by content under .blogengine/; with
+        # --no-cache they are made again in a scratch folder, and the cache is left alone.
+        self.scratch = None if options.content_cache else tempfile.TemporaryDirectory(
+            prefix="blogengine-no-cache-")
+        self.content_caches = config.root / CACHE_DIR if self.scratch is None \
+            else Path(self.scratch.name)
         self.env = make_environment(config, self.chain)
         self.env.globals["image_site"] = self.image_site()
         self.now = options.now or datetime.now(config.tz)
         self.plugins = load_plugins(config)
         self.scanned, self.inputs = self.load()
+        self.parse_key = parse_fingerprint(config, self.chain) + self.plugins.digest()
         self.cache = BuildCache.for_output(config.root, self.out_dir)
         self.parsed = self.accelerated = 0
 
@@ -159,8 +174,11 @@ class BuildRun:
         """The stages after loading (which the constructor does), top to bottom; none of them
         when nothing changed since the last build."""
         previous = self.last_build()
+        # Outside links are listed only when asked (`blogengine check`): a site of 10,000
+        # rich posts has 65,000, too many to keep for builds that never show them.
         if previous is not None and unchanged(previous, self.inputs, self.now) \
-                and (previous.get("checked") or not self.options.check_links):
+                and (previous.get("checked") or not self.options.check_links) \
+                and not self.options.external_links:
             return self.up_to_date(previous)
         documents, errors = self.parse(previous)
         errors.extend(self.plugins.problems(documents))
@@ -176,7 +194,7 @@ class BuildRun:
             if indexing is not None:
                 indexing.cancel()
             raise
-        if indexing is not None and not self.options.search_later:
+        if indexing is not None and not (self.options.search_later and self.scratch is None):
             indexing.finish()
             indexing = None
         self.save(site, documents, outputs, written, checked)
@@ -219,21 +237,23 @@ class BuildRun:
                            up_to_date=True, drafts_left_out=drafts, future_left_out=future,
                            warnings=list(previous.get("image_warnings", [])),
                            problems=[LinkProblem(*p) for p in previous.get("problems", [])
-                                     if checked],
-                           external=[ExternalLink(url, places) for url, places
-                                     in previous.get("external", []) if checked])
+                                     if checked])
 
     def parse(self, previous: LastBuild | None) -> tuple[list[Document], list[BlogError]]:
         """Parse what changed, take the rest from the cache; documents in source order, and
         every problem met loading or parsing them."""
-        known = self.cache.sources() if previous is not None else {}
+        known = self.parsed_before(previous)
         scan = previous["scan_ns"] if previous is not None else 0
         reuse: set[str] = set()
         parse: list[SourceToParse] = []
         for path, rel, stamp in self.scanned.markdown:
             cached = known.get(str(rel))
-            if cached is not None and cached[0] == stamp and stamp.mtime_ns < scan - RACY_NS:
+            if cached is None:
+                parse.append((path, rel, stamp))
+            elif cached[0] == stamp and stamp.mtime_ns < scan - RACY_NS:
                 reuse.add(str(rel))
+            elif same_content(path, cached[1]):
+                reuse.add(str(rel))   # touched, checked out again, or built with --clean
             else:
                 parse.append((path, rel, stamp))
         errors: list[BlogError] = list(self.scanned.errors)
@@ -248,6 +268,24 @@ class BuildRun:
         documents = [by_rel[str(rel)] for _path, rel, _stamp in self.scanned.markdown
                      if str(rel) in by_rel]
         return documents, errors
+
+    def parsed_before(self, previous: LastBuild | None) -> dict[str, tuple[FileStamp, str]]:
+        """The cached documents this build may reuse, each with its source's stamp and digest:
+        documents parsed with the same parse settings, even by a build this one does not build
+        upon (--clean, changed settings, a new output folder); none with --no-cache."""
+        if previous is None:
+            if not self.options.content_cache:
+                return {}
+            try:
+                state = self.cache.get_state("build")
+            except Exception:  # a broken cache is no cache
+                return {}
+            if not isinstance(state, dict) or state.get("parse") != self.parse_key:
+                return {}
+        try:
+            return self.cache.sources()
+        except Exception:
+            return {}
 
     def parse_sources(self, sources: Sequence[SourceToParse],
                       errors: list[BlogError]) -> list[Document]:
@@ -278,7 +316,7 @@ class BuildRun:
         if not self.config.images.enabled:
             return None
         return image_site(self.config, [theme.static for theme in self.chain], THEME_PREFIX,
-                          self.config.root / CACHE_DIR)
+                          self.content_caches)
 
     def model(self, documents: list[Document], errors: list[BlogError]) -> Site:
         """The site model; every error so far, the model's own included, fails the build."""
@@ -307,8 +345,9 @@ class BuildRun:
         """Every output, checked before anything is written, and which of them to make again."""
         pages = site_pages(site)
         objects = object_digests(site)
-        extras = data_outputs(site, self.chain, self.scanned.assets, self.env) \
-            + card_outputs(site, self.chain, self.config.root / CACHE_DIR)
+        caches = self.content_caches
+        extras = data_outputs(site, self.chain, self.scanned.assets, self.env, caches) \
+            + card_outputs(site, self.chain, caches)
         check_paths([(output_path(page.url), _origin(page)) for page in pages]
                     + [(out.path, str(out.copy_from or out.url)) for out in extras])
         prepare_environment(self.env, site)
@@ -350,7 +389,7 @@ class BuildRun:
         if not self.config.search.enabled:
             remove_index(self.out_dir)
         elif index_needed(self.out_dir, written.pages):
-            return start_index(self.out_dir, self.config.root / CACHE_DIR)
+            return start_index(self.out_dir, self.content_caches)
         return None
 
     def resize_images(self, outputs: _Outputs) -> None:
@@ -360,7 +399,7 @@ class BuildRun:
         found = {image.path: image for page in outputs.pages if isinstance(page, Entry)
                  for image in page.doc.images}
         work = ResizeWork(widths=tuple(self.config.images.widths),
-                          cache_dir=self.config.root / CACHE_DIR)
+                          cache_dir=self.content_caches)
         todo = [found[path] for path in sorted(found)
                 if missing_variants(found[path], work.widths, work.cache_dir)]
         for _count, _done in parallel.run_chunks(_resize_slice, todo, jobs=self.jobs,
@@ -406,7 +445,8 @@ class BuildRun:
                 origins[out.path] = _relative(out.copy_from, self.config.root)
         inputs = CheckInputs(config=self.config, out_dir=self.out_dir, origins=origins,
                              template_dirs=template_dirs(self.config, self.chain))
-        return check_site(inputs, known if isinstance(known, dict) else None, jobs=self.jobs)
+        return check_site(inputs, known if isinstance(known, dict) else None, jobs=self.jobs,
+                          external_links=self.options.external_links)
 
     def left_out(self, documents: list[Document]) -> tuple[int, int]:
         """How many drafts and future-dated posts this build leaves out."""
@@ -421,14 +461,14 @@ class BuildRun:
         excluded = [doc.meta.date for doc in documents if doc.kind == "post" and doc.meta.date
                     and doc.meta.date > self.now and not self.options.future]
         inputs = self.inputs
-        state = {"fingerprint": inputs.fingerprint, "sources": inputs.sources,
+        state = {"fingerprint": inputs.fingerprint, "parse": self.parse_key,
+                 "sources": inputs.sources,
                  "files": inputs.files, "comments": inputs.comments, "scan_ns": inputs.scan_ns,
                  "output_inode": self.out_dir.stat().st_ino, "posts": len(site.posts),
                  "next_due": min(excluded, default=None),
                  "left_out": self.left_out(documents), "checked": self.options.check_links,
                  "image_warnings": image_warnings(documents, self.config.root),
                  "problems": [(p.path, p.line, p.message) for p in checked.problems],
-                 "external": [(link.url, link.places) for link in checked.external],
                  "objects": objects_to_keep(outputs.objects, outputs.plan, written.templates,
                                             outputs.digests)}
         try:
@@ -546,6 +586,14 @@ def _parse_sources(work: ParseWork, items: Sequence[tuple[int, SourceToParse]], 
         return results
     return [(position, dataclasses.replace(result, body=None) if isinstance(result, Document)
              else result) for position, result in results]
+
+
+def same_content(path: Path, digest: str) -> bool:
+    """Whether a source still holds the bytes it held when it was parsed (as load.py digests them)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    except OSError:
+        return False
 
 
 def too_big(rel: PurePosixPath, size: int, limit: int) -> ContentError:

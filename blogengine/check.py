@@ -25,6 +25,7 @@ ALWAYS_THERE = ("", "top")
 PageIndex = dict[str, tuple[int, int, tuple[RawLink, ...], frozenset[str]]]
 _SAME_EVERYWHERE = ("/", "http:", "https:")   # URLs that resolve alike on every page
 _NEEDS_PARSING = re.compile(r"[?#%:\\]|/\.|^\.")   # queries, fragments, escapes, dot segments
+_OTHER_SITE = re.compile(r"https?://([^/?#\s]+)(?=[/?#]|$)")   # the host, as urlsplit finds it
 PARALLEL_PAGES = 300   # below this many pages to read, forking workers costs more than it saves
 
 
@@ -45,16 +46,17 @@ class CheckResult:
 
 
 def check_site(inputs: CheckInputs, previous: PageIndex | None = None,
-               jobs: int = 1) -> CheckResult:
+               jobs: int = 1, *, external_links: bool = True) -> CheckResult:
     """Read every built page (those unchanged since `previous` from it) and report every local
-    link that leads nowhere."""
+    link that leads nowhere; with `external_links`, list the links to other sites too (where
+    each one is: a big site has tens of thousands, so a build asks only when it must)."""
     files = _output_files(inputs.out_dir)
     index = _index_pages(inputs.out_dir, files, previous or {}, jobs)
-    return _check_links(inputs, files, index, sorted(index))
+    return _check_links(inputs, files, index, sorted(index), external_links)
 
 
 def check_pages(inputs: CheckInputs, previous: PageIndex, rels: Iterable[str],
-                files: set[str] | None = None) -> CheckResult:
+                files: set[str] | None = None, *, external_links: bool = False) -> CheckResult:
     """Check only the links on the pages `rels` (those a `serve` rebuild wrote), which are read
     again; every other page's links and ids come from `previous`. `files`: every file in the
     output folder, when the caller knows (else the folder is walked)."""
@@ -63,7 +65,8 @@ def check_pages(inputs: CheckInputs, previous: PageIndex, rels: Iterable[str],
     index = {rel: known for rel, known in previous.items() if rel in files}
     index.update(_read_pages(str(inputs.out_dir), [rel for rel in wanted if rel in files
                                                    and rel.endswith((".html", ".htm"))]))
-    return _check_links(inputs, files, index, [rel for rel in wanted if rel in index])
+    return _check_links(inputs, files, index, [rel for rel in wanted if rel in index],
+                        external_links)
 
 
 def output_files(out_dir: Path) -> set[str]:
@@ -72,31 +75,34 @@ def output_files(out_dir: Path) -> set[str]:
 
 
 def _check_links(inputs: CheckInputs, files: set[str], index: PageIndex,
-                 rels: list[str]) -> CheckResult:
+                 rels: list[str], external_links: bool) -> CheckResult:
     """Resolve every link on the pages `rels`, and place each one that leads nowhere."""
     resolver = _Resolver(inputs, files, index)
     seen: dict[str, tuple[str, str] | None] = {}
     found: dict[tuple[str, str], list[tuple[str, Link]]] = {}
     external: dict[str, list[tuple[str, Link]]] = {}
     for rel in rels:
-        for raw in index[rel][2]:
+        page = index[rel]
+        for raw in page[2]:
             # Most links are the theme's, the same on every page: each URL is resolved once
             # (a relative one, or one to this page's anchors, once per page).
             url = raw[2]
-            if url.startswith(_SAME_EVERYWHERE):
-                if url not in seen:
-                    seen[url] = resolver.check(rel, url)
+            if url in seen:
                 outcome = seen[url]
+            elif url[:1] == "#" and url[1:] in page[3] and "%" not in url:
+                continue            # a heading of this very page (a table of contents)
+            elif url.startswith(_SAME_EVERYWHERE):
+                outcome = seen[url] = resolver.check(rel, url)
             else:
                 outcome = resolver.check(rel, url)
             if outcome is None:
                 continue
             kind, detail = outcome
-            link = Link(*raw)
             if kind == "external":
-                external.setdefault(detail, []).append((rel, link))
+                if external_links:
+                    external.setdefault(detail, []).append((rel, Link(*raw)))
             else:
-                found.setdefault((link.url, detail), []).append((rel, link))
+                found.setdefault((url, detail), []).append((rel, Link(*raw)))
     problems = Locator(inputs).place(found)
     outside = [ExternalLink(url, tuple((rel, inputs.origins.get(rel, ""), tuple(link))  # type: ignore[misc]
                                        for rel, link in places))
@@ -105,12 +111,19 @@ def _check_links(inputs: CheckInputs, files: set[str], index: PageIndex,
 
 
 def _output_files(out_dir: Path) -> set[str]:
+    """Every file of the built site, as a relative path (folders as os.walk sees them: a
+    linked folder is not entered)."""
     files: set[str] = set()
-    top = str(out_dir)
-    for folder, _dirs, names in os.walk(top):
-        base = os.path.relpath(folder, top).replace(os.sep, "/")
-        prefix = "" if base == "." else base + "/"
-        files.update(prefix + name for name in names if name not in (MARKER, JOURNAL))
+    folders = [("", str(out_dir))]
+    while folders:
+        prefix, folder = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir():
+                    if not entry.is_symlink():
+                        folders.append((prefix + entry.name + "/", entry.path))
+                elif entry.name not in (MARKER, JOURNAL):
+                    files.add(prefix + entry.name)
     return files
 
 
@@ -133,9 +146,14 @@ def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex,
             index[rel] = known
         else:
             unread.append(rel)
+    # The theme's links are the same on every page: one tuple each, however many workers read
+    # them, so the index takes less memory and the build cache pickles each once.
+    shared: dict[RawLink, RawLink] = {}
     for _count, part in parallel.run_chunks(_read_pages, sorted(unread), jobs=jobs,
                                             minimum=PARALLEL_PAGES, context=folder):
-        index.update(part)
+        for rel, (mtime, size, links, ids) in part.items():
+            index[rel] = (mtime, size, tuple([shared.setdefault(link, link) for link in links]),
+                          ids)
     return index
 
 
@@ -189,6 +207,10 @@ class _Resolver:
                 rest = url[len(prefix):]
                 if not _NEEDS_PARSING.search(rest) and self._find(rest) is not None:
                     return None
+        # The next most usual: a link to another site, told apart without parsing the URL.
+        other = _OTHER_SITE.match(url)
+        if other is not None and other.group(1).lower() != self.site.netloc.lower():
+            return ("external", url)
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme in SKIPPED_SCHEMES or (scheme and scheme not in ("http", "https")):

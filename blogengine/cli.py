@@ -129,7 +129,11 @@ def init(directory: Path, title: str, author: str, base_url: str) -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes for big builds [default: one per CPU].")
 @click.option("--clean", is_flag=True,
-              help="Ignore the build cache (.blogengine/) and build everything again.")
+              help="Build every page again, ignoring the last build; documents, images, cards "
+                   "and the search index whose content is unchanged are still reused.")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="With --clean: reuse nothing from .blogengine/ (parse every document, make "
+                   "every image, card and the search index again).")
 @click.option("--strict", is_flag=True,
               help="Exit 1 when the build has warnings (the site is still written).")
 @click.option("--no-check", "no_check", is_flag=True,
@@ -139,8 +143,8 @@ def init(directory: Path, title: str, author: str, base_url: str) -> None:
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @handle_errors
 def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
-                  explain_templates: bool, jobs: int | None, clean: bool, strict: bool,
-                  no_check: bool, no_search: bool, debug: bool) -> None:
+                  explain_templates: bool, jobs: int | None, clean: bool, no_cache: bool,
+                  strict: bool, no_check: bool, no_search: bool, debug: bool) -> None:
     """Build the site into a folder ready for any static host.
 
     Only what changed since the last build is parsed, rendered and written (the cache in
@@ -161,7 +165,8 @@ def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
                                                                         enabled=False))
     options = BuildOptions(output_dir=output, drafts=drafts, future=future,
                            explain_templates=explain_templates, jobs=jobs,
-                           incremental=not clean, check_links=not no_check)
+                           incremental=not (clean or no_cache), content_cache=not no_cache,
+                           check_links=not no_check)
     report = _build_with_progress(config, options)
     for name, filename in sorted(report.template_sources.items()):
         click.echo(f"template {name} <- {filename}")
@@ -206,7 +211,8 @@ def _echo_summary(report: BuildReport) -> None:
                    f"in {report.seconds:.2f} s -> {report.output_dir}")
     else:
         click.echo(f"Built {report.pages_written} pages ({report.posts} posts; "
-                   f"{report.pages_rendered} rendered, {report.files_written} files written"
+                   f"{report.parsed} parsed, {report.pages_rendered} rendered, "
+                   f"{report.files_written} files written"
                    f"{report.accelerator_note()}) "
                    f"in {report.seconds:.2f} s -> {report.output_dir}")
     if report.left_out():
@@ -239,7 +245,8 @@ def check(source: Path, output: Path | None, drafts: bool, future: bool, externa
       blogengine check --external     # links to other sites too (polite, cached)
     """
     config = load_config(source)
-    options = BuildOptions(output_dir=output, drafts=drafts, future=future, jobs=jobs)
+    options = BuildOptions(output_dir=output, drafts=drafts, future=future, jobs=jobs,
+                           external_links=True)
     report = _build_with_progress(config, options)
     found = _echo_warnings(report)
     checked = len(report.external)

@@ -4,11 +4,13 @@ digest, so a rebuild re-renders exactly the pages whose inputs changed."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections import ChainMap
+from collections.abc import Iterable, KeysView, MutableMapping
 from dataclasses import fields, is_dataclass
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from blogengine.model import Entry, Listing, Site, Term
 
@@ -24,14 +26,27 @@ class Recorder:
         self.inputs: set[Dependency] = set()
 
     def saw(self, obj: Any, name: str) -> None:
+        # Called for every attribute a template reads: one dict lookup for the usual case.
+        kind = _KINDS.get(type(obj))
+        if kind is not None:
+            self.inputs.add((kind, obj.url, name))
+        elif type(obj) is Site:
+            self.inputs.add(("site", "", name))
+        elif isinstance(obj, (Entry, Listing, Term, Site)):   # a subclass (a plugin's)
+            self._saw_subclass(obj, name)
+
+    def _saw_subclass(self, obj: Any, name: str) -> None:
         if isinstance(obj, Entry):
             self.inputs.add(("entry", obj.url, name))
         elif isinstance(obj, Listing):
             self.inputs.add(("listing", obj.url, name))
         elif isinstance(obj, Term):
             self.inputs.add(("term", obj.url, name))
-        elif isinstance(obj, Site):
+        else:
             self.inputs.add(("site", "", name))
+
+
+_KINDS: dict[type, str] = {Entry: "entry", Listing: "listing", Term: "term"}
 
 
 class RecordingEnvironment(jinja2.Environment):
@@ -39,6 +54,27 @@ class RecordingEnvironment(jinja2.Environment):
     (templates reach attributes only through getattr/getitem) and every template it loads."""
 
     recorder: Recorder | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fragments: dict[str, tuple[Markup, frozenset[Dependency]]] = {}
+        self.globals["shared_fragment"] = self.shared_fragment
+
+    def shared_fragment(self, name: str) -> Markup:
+        """A template that reads nothing of the page it is on (only settings and strings),
+        rendered once per build and worker however many pages show it; each page still records
+        what the fragment read, as if it had rendered it itself."""
+        found = self._fragments.get(name)
+        if found is None:
+            outer, self.recorder = self.recorder, Recorder()
+            try:
+                html = Markup(self.get_template(name).render())
+                found = self._fragments[name] = (html, frozenset(self.recorder.inputs))
+            finally:
+                self.recorder = outer
+        if self.recorder is not None:
+            self.recorder.inputs.update(found[1])
+        return found[0]
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if self.recorder is not None:
@@ -50,10 +86,31 @@ class RecordingEnvironment(jinja2.Environment):
             self.recorder.saw(obj, argument)
         return super().getitem(obj, argument)
 
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return _Globals({} if d is None else d, self.globals)
+
     def _load_template(self, name: str, globals: Any) -> jinja2.Template:
         if self.recorder is not None:
             self.recorder.inputs.add(("template", name, ""))
         return super()._load_template(name, globals)
+
+
+class _Globals(ChainMap[str, Any]):
+    """A template's globals over the environment's, as Jinja layers them (a ChainMap, so globals
+    set later still show), with membership and keys() at dict speed: every `{% import %}` and
+    `{% from %}` compares them, and ChainMap's own take a Python generator per key."""
+
+    def __contains__(self, key: object) -> bool:
+        for mapping in self.maps:
+            if key in mapping:
+                return True
+        return False
+
+    def keys(self) -> KeysView[str]:
+        merged: dict[str, None] = {}
+        for mapping in reversed(self.maps):
+            merged.update(dict.fromkeys(mapping))
+        return merged.keys()
 
 
 def digest(*parts: Any) -> str:

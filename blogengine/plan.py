@@ -48,6 +48,14 @@ def fingerprint(config: SiteConfig, chain: list[Theme], *, drafts: bool, future:
                   [str(theme.path) for theme in chain])
 
 
+def parse_fingerprint(config: SiteConfig, chain: list[Theme]) -> str:
+    """What a parsed document depends on besides its source's bytes: the engine and the few
+    settings parsing reads (a new title or theme colour does not parse a post again)."""
+    return digest(__version__, CACHE_FORMAT, str(config.root), config.escape_html,
+                  config.timezone, config.max_document_kib, config.markdown_accelerator,
+                  repr(config.images), repr(config.plugins), [str(theme.path) for theme in chain])
+
+
 def input_files(config: SiteConfig, chain: list[Theme], scanned: ScannedContent
                 ) -> dict[str, FileStamp]:
     """Stamps of every input besides the sources: assets, templates, theme files, the config."""

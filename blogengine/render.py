@@ -196,10 +196,12 @@ def unique_errors(errors: Iterable[BlogError]) -> list[BlogError]:
 
 
 def data_outputs(site: Site, chain: list[Theme], assets: list[Asset],
-                 env: jinja2.Environment | None = None) -> list[Output]:
+                 env: jinja2.Environment | None = None,
+                 cache_dir: Path | None = None) -> list[Output]:
     """Every file besides the pages: feeds, sitemap, robots.txt, the thread manifest, the
     highlighting stylesheet, theme static files and content assets, each with its input key.
-    With `env`, the feeds' posts have their shortcodes filled in."""
+    With `env`, the feeds' posts have their shortcodes filled in; resized images come from
+    `cache_dir` (default: .blogengine/ in the site folder)."""
     config = site.config
     latest = config.feed_items
     html = feed_html(env)
@@ -237,17 +239,16 @@ def data_outputs(site: Site, chain: list[Theme], assets: list[Asset],
         config.pygments_style, config.pygments_dark_style).encode("utf-8"), key="pygments"))
     outputs.extend(theme_static(chain))
     if config.images.enabled:
-        outputs.extend(image_outputs(site))
+        outputs.extend(image_outputs(site, cache_dir or config.root / CACHE_DIR))
         outputs.extend(_asset(asset) for asset in assets)
     else:
         outputs.extend(_copied("/" + str(asset.rel), asset.path) for asset in assets)
     return outputs
 
 
-def image_outputs(site: Site) -> list[Output]:
-    """The resized variants of the images posts and pages show (images.py), made from the
-    image cache in .blogengine/ when they were made before."""
-    cache_dir = site.config.root / CACHE_DIR
+def image_outputs(site: Site, cache_dir: Path) -> list[Output]:
+    """The resized variants of the images posts and pages show (images.py), copied from the
+    image cache in `cache_dir`, where the build made them."""
     found: dict[str, Output] = {}
     for entry in site.entries:
         for image in entry.doc.images:

@@ -107,6 +107,8 @@ def make_environment(config: SiteConfig, chain: list[Theme]) -> RecordingEnviron
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # One build sees one version of each template: no stat of its file on every use.
+        auto_reload=False,
     )
     install_shortcodes(env)   # before any template compiles: finalize is compiled in
     return env

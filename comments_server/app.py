@@ -14,12 +14,13 @@ from flask import Flask, Response, request
 from comments_server import api, comments, dashboard, feeds, notify, webmention, widget
 from comments_server.accounts import Accounts
 from comments_server.api.caching import ThreadCache
+from comments_server.api.counts import CountsCache, CountsLane
 from comments_server.clientip import TrustedProxyFix, parse_networks
 from comments_server.compose import Notifier
 from comments_server.config import load_config, validate
 from comments_server.confirm import Confirmations
 from comments_server.conversation import Conversations
-from comments_server.cors import init_cors
+from comments_server.cors import allowed_origins, init_cors
 from comments_server.errors import ApiError, ConfigError, SchemaError
 from comments_server.fediverse.config import FediverseSettings
 from comments_server.fediverse.poller import start_polling
@@ -86,7 +87,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
                                 user_agent="blogengine-comments (publish on comment)")
     services = Services(clock=clock, threads=threads, storage=storage, links=links, accounts=accounts, mail=mail,
                         sender=sender, notifier=notifier, comments=service, conversations=conversations,
-                        confirmations=confirmations, thread_cache=ThreadCache(),
+                        confirmations=confirmations, thread_cache=ThreadCache(), counts_cache=CountsCache(service),
                         page_shell=PageShell(shell_source(config["THREADS_MANIFEST"]), ttl=config["THREADS_MANIFEST_TTL"]),
                         receipts=Receipts(storage, config["SECRET_KEY"], clock), publisher=publisher,
                         remote_replies=remote_replies, webmentions=webmentions, jobs=jobs, fediverse=fediverse,
@@ -99,11 +100,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
     app.config.update(config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION] = services
-    if sender is not None:
-        app.before_request(sender.ensure_started)
-    app.before_request(publisher.ensure_started)
-    if config["JOBS_IN_BACKGROUND"]:
-        app.before_request(lambda: jobs.ensure_started(services))
+    starters = background_starters(config, services)
+    for start in starters:
+        app.before_request(start)
     app.after_request(wake_after_writes(publisher))
     if config["TRUSTED_PROXY_COUNT"]:
         app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
@@ -116,7 +115,22 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Callable[
     init_rate_limits(app, config)
     init_security_headers(app)
     register_health_check(app)
+    if config["READ_RATE_LIMIT"] is None:
+        # With no read limit to count, counts need none of Flask's request machinery (api/counts.py).
+        app.wsgi_app = CountsLane(  # type: ignore[method-assign]
+            app.wsgi_app, services.counts_cache, allowed_origins(config["CORS_ORIGINS"], config["PUBLIC_URL"]), starters)
     return app
+
+
+def background_starters(config: Mapping[str, Any], services: Services) -> list[Callable[[], None]]:
+    """What each request makes sure runs in this process: the mail sender, the publisher, the jobs."""
+    starters: list[Callable[[], None]] = []
+    if services.sender is not None:
+        starters.append(services.sender.ensure_started)
+    starters.append(services.publisher.ensure_started)
+    if config["JOBS_IN_BACKGROUND"]:
+        starters.append(lambda: services.jobs.ensure_started(services))
+    return starters
 
 
 def checked_config(test_config: Mapping[str, Any] | None,

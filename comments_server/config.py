@@ -291,6 +291,15 @@ def secret_key_weakness(key: str) -> str | None:
     return None
 
 
+def database_url_problems(cfg: LoadedConfig) -> list[str]:
+    """What is wrong with DATABASE_URL, alone: all a static build that reads comments checks."""
+    url = str(cfg.values["DATABASE_URL"])
+    if not re.match(r"^(sqlite|postgres|postgresql(\+psycopg)?)://", url):
+        return [f"{cfg.where('DATABASE_URL')} DATABASE_URL: {url!r} is not supported "
+                "(expected sqlite:///FILE or postgresql+psycopg://...)"]
+    return []
+
+
 def validate(cfg: LoadedConfig) -> list[str]:
     """Cross-check the merged values; each problem names where the value came from."""
     from limits import parse_many  # slow to import; only a starting server needs it
@@ -309,9 +318,7 @@ def validate(cfg: LoadedConfig) -> list[str]:
     elif weak := secret_key_weakness(str(v["SECRET_KEY"])):
         # Anyone can fetch signed form tokens from /api/form-token and test guesses offline.
         bad("SECRET_KEY", f"{weak}; use a long random string, e.g. {MAKE_SECRET}")
-    url = str(v["DATABASE_URL"])
-    if not re.match(r"^(sqlite|postgres|postgresql(\+psycopg)?)://", url):
-        bad("DATABASE_URL", f"{url!r} is not supported (expected sqlite:///FILE or postgresql+psycopg://...)")
+    problems.extend(database_url_problems(cfg))
     if v["MODERATION"] not in MODERATION_MODES:
         bad("MODERATION", f"{v['MODERATION']!r} is not one of {', '.join(MODERATION_MODES)}")
     if v["FORM_WITHOUT_TOKEN"] not in FORM_WITHOUT_TOKEN_MODES:

@@ -19,11 +19,25 @@ CORS_PREFIXES = ("/api/",)
 GUARDED_PREFIXES = ("/api/", "/comments/")
 
 
-def init_cors(app: Flask, origins: list[str], public_url: str = "") -> None:
-    """Answer preflights and tag responses for `origins`; refuse foreign writes with 403."""
+def allowed_origins(origins: list[str], public_url: str = "") -> frozenset[str]:
+    """The origins whose pages may call the API: CORS_ORIGINS and the server's public one."""
     allowed = {o.rstrip("/").lower() for o in origins}
     if public_url and origin_of(public_url):
         allowed.add(str(origin_of(public_url)))
+    return frozenset(allowed)
+
+
+def cors_headers(origin: str | None, allowed: frozenset[str]) -> list[tuple[str, str]]:
+    """The headers that let a page from `origin` read an API answer: none for other origins."""
+    if not origin or origin.lower() not in allowed:
+        return []
+    return [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Methods", ALLOWED_METHODS),
+            ("Access-Control-Allow-Headers", ALLOWED_HEADERS), ("Access-Control-Max-Age", "600")]
+
+
+def init_cors(app: Flask, origins: list[str], public_url: str = "") -> None:
+    """Answer preflights and tag responses for `origins`; refuse foreign writes with 403."""
+    allowed = allowed_origins(origins, public_url)
 
     def own_origin() -> str:
         return f"{request.scheme}://{request.host}".lower()
@@ -48,11 +62,8 @@ def init_cors(app: Flask, origins: list[str], public_url: str = "") -> None:
 
     @app.after_request
     def _cors_headers(response: Response) -> Response:
-        origin = request.headers.get("Origin")
-        if origin and request.path.startswith(CORS_PREFIXES) and origin.lower() in allowed:
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
-            response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
-            response.headers["Access-Control-Max-Age"] = "600"
+        if request.path.startswith(CORS_PREFIXES):
+            for name, value in cors_headers(request.headers.get("Origin"), allowed):
+                response.headers[name] = value
         response.vary.add("Origin")
         return response

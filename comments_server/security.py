@@ -13,6 +13,12 @@ DATA_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-ac
 PAGE_CSP = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 # Files the site's pages load from this server (embed.js, embed.css): only the type is pinned.
 EMBEDDED_PREFIXES = ("/embed.", "/widget/")
+# Not "no-referrer": with it, a browser sends "Origin: null" with the form's own POST, and
+# the server refuses writes from foreign origins (cors.py). Nothing leaves the origin.
+REFERRER_POLICY = "same-origin"
+# What a JSON answer of the API carries, in the order the hook below adds them.
+DATA_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", REFERRER_POLICY),
+                ("X-Frame-Options", "DENY"), ("Content-Security-Policy", DATA_CSP))
 
 
 def init_security_headers(app: Flask) -> None:
@@ -24,9 +30,7 @@ def init_security_headers(app: Flask) -> None:
         headers.setdefault("X-Content-Type-Options", "nosniff")
         if request.path.startswith(EMBEDDED_PREFIXES):
             return response
-        # Not "no-referrer": with it, a browser sends "Origin: null" with the form's own POST, and
-        # the server refuses writes from foreign origins (cors.py). Nothing leaves the origin.
-        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Referrer-Policy", REFERRER_POLICY)
         headers.setdefault("X-Frame-Options", "DENY")
         if "Content-Security-Policy" not in headers:
             html = response.mimetype == "text/html"

@@ -218,13 +218,16 @@ class CommentService:
 
     def counts(self, paths: list[Any]) -> ThreadCounts:
         """Published comments per thread, and when the latest of them changed."""
+        return self.storage.thread_counts(self.count_paths(paths))
+
+    def count_paths(self, paths: list[Any]) -> tuple[str, ...]:
+        """The thread paths of a counts request, checked: 400 for none, too many or a bad one."""
         if not paths:
             raise ApiError(400, "missing", "give at least one thread parameter", "thread")
         limit = self.policy.counts_max_threads
         if limit is not None and len(paths) > limit:
             raise ApiError(400, "too_many", f"at most {limit} thread parameters per request", "thread")
-        checked = [validate_thread_path(p) for p in paths]
-        return self.storage.thread_counts(checked)
+        return tuple(validate_thread_path(p) for p in paths)
 
     # Form tokens: a signed "form loaded at" time, to refuse bots that post in a blink ------------
 

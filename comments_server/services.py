@@ -13,6 +13,7 @@ from flask import Flask, current_app
 if TYPE_CHECKING:
     from comments_server.accounts import Accounts
     from comments_server.api.caching import ThreadCache
+    from comments_server.api.counts import CountsCache
     from comments_server.compose import Notifier
     from comments_server.confirm import Confirmations
     from comments_server.conversation import Conversations
@@ -49,6 +50,7 @@ class Services:
     conversations: Conversations     # the author's side: queue, replies, moderation, digest
     confirmations: Confirmations     # readers' confirmation links: reply emails, publishing
     thread_cache: ThreadCache        # serialised threads of this process (GET /api/comments)
+    counts_cache: CountsCache        # counts answers of this process (GET /api/counts)
     publisher: Publisher             # publish on comment: rebuild/deploy the site after changes
     page_shell: PageShell            # the site theme's page around the reader pages (the form)
     receipts: Receipts               # signed links to the page after posting from the form

@@ -14,7 +14,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from comments_server.config import LoadedConfig, load_config, validate
+from comments_server.config import LoadedConfig, database_url_problems, load_config
 from comments_server.dburl import sqlite_path
 from comments_server.errors import ConfigError, SchemaError, TransferError
 
@@ -81,7 +81,9 @@ def open_store(config: LoadedConfig, access: Access) -> SqlStorage | None:
       database behind or ahead of this code is a StoreError naming `blogengine comments migrate`.
     - DEVELOP (`blogengine serve`): the database follows the code; pending migrations are applied.
     """
-    problems = config.problems + [p for p in validate(config) if "DATABASE_URL" in p]
+    # Only the database's own setting: the rest (and the slow import of the rate-limit
+    # parser) is the starting server's business, not a build's.
+    problems = config.problems + database_url_problems(config)
     if problems:
         raise StoreError("; ".join(problems))
     url = str(config.values["DATABASE_URL"])

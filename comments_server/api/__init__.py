@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from comments_server.api.caching import counts_response, thread_response
+from comments_server.api.caching import thread_response
+from comments_server.api.counts import counts_response
 from comments_server.api.openapi import openapi_document
 from comments_server.auth import bearer_identity, request_identity
 from comments_server.errors import ApiError
@@ -98,7 +99,7 @@ def delete_comment(comment_id: int) -> Response:
 @bp.get("/counts")
 def counts() -> Response:
     """Published comment counts for several threads (for index pages); ETag and Last-Modified, 304."""
-    return counts_response(services().comments, request.args.getlist("thread"))
+    return counts_response(services().counts_cache, request.args.getlist("thread"))
 
 
 @bp.post("/preview")

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Response, request
+from werkzeug.datastructures import ETags
 
 from comments_server.manifest import Manifest, ThreadIndex
 from comments_server.models import Thread
@@ -147,16 +148,22 @@ def settled(changed_at: datetime | None, now: datetime) -> datetime | None:
 
 def not_modified(etag: str, last_modified: datetime | None) -> bool:
     """Whether the client's copy is current. If-None-Match, when sent, decides alone (RFC 9110 13.2.2)."""
-    if request.if_none_match:
-        return request.if_none_match.contains_weak(etag)
-    since = request.if_modified_since
-    return last_modified is not None and since is not None and last_modified <= since
+    return copy_is_current(request.if_none_match, request.if_modified_since, etag, last_modified)
+
+
+def copy_is_current(if_none_match: ETags, if_modified_since: datetime | None, etag: str,
+                    last_modified: datetime | None) -> bool:
+    """not_modified() on headers already parsed (werkzeug.http.parse_etags, parse_date)."""
+    if if_none_match:
+        return if_none_match.contains_weak(etag)
+    return last_modified is not None and if_modified_since is not None and last_modified <= if_modified_since
 
 
 def conditional_response(body: bytes, etag: str, last_modified: datetime | None) -> Response:
     """200 with `body`, or 304 with no body when the client's copy is current; both with validators."""
     if not_modified(etag, last_modified):
-        response = Response(status=304)
+        # Sent without its type (werkzeug drops it), but typed, so it gets the data's security headers.
+        response = Response(status=304, mimetype="application/json")
     else:
         response = Response(body, mimetype="application/json")
     response.set_etag(etag)
@@ -164,11 +171,3 @@ def conditional_response(body: bytes, etag: str, last_modified: datetime | None)
         response.last_modified = last_modified
     response.headers["Cache-Control"] = CACHE_CONTROL
     return response
-
-
-def counts_response(svc: CommentService, paths: list[Any]) -> Response:
-    """GET /api/counts: one query; the ETag is the body's hash."""
-    now = svc.clock()
-    result = svc.counts(paths)
-    body = (dumps(result.counts) + "\n").encode()
-    return conditional_response(body, etag_of(body), settled(result.changed_at, now))

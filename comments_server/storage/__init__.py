@@ -9,6 +9,7 @@ from typing import Protocol
 from comments_server.models import Comment, ImportedComment, Mention, NewComment, Status, TrackedComment
 from comments_server.storage.accounts import AccountStore, DuplicateAuthor
 from comments_server.storage.addresses import AddressState, AddressStore, ReaderAddress
+from comments_server.storage.changes import DataVersion
 from comments_server.storage.jobs import JobStore
 from comments_server.storage.mentions import MentionStore
 from comments_server.storage.once import Once, OnceStore
@@ -36,6 +37,7 @@ class Storage(Protocol):
     remote: RemoteStore
     addresses: AddressStore
     once: OnceStore
+    data_version: DataVersion | None   # SQLite's commit counter, where there is one (read caches)
 
     def add_comment(self, new: NewComment, mail: MailBuilder | None = None, once: Once | None = None,
                     jobs: JobBuilder | None = None) -> Comment: ...

@@ -34,6 +34,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.sql.elements import BindParameter
 
 from comments_server.dburl import normalize_url, sqlite_path
 from comments_server.private_files import create_private
@@ -51,6 +52,7 @@ from comments_server.models import (
 )
 from comments_server.storage.accounts import AccountStore
 from comments_server.storage.addresses import AddressStore, suppress
+from comments_server.storage.changes import DataVersion
 from comments_server.storage.jobs import JobStore, enqueue_job
 from comments_server.storage.mentions import MentionStore, insert_mentions
 from comments_server.storage.once import Once, OnceStore, spend
@@ -189,8 +191,13 @@ class SqlStorage:
         self.remote = RemoteStore(engine)
         self.addresses = AddressStore(engine)
         self.once = OnceStore(engine)
+        path = sqlite_path(engine.url.render_as_string(hide_password=False))
+        # None where no cheap change check exists (PostgreSQL, in-memory SQLite): ask every time.
+        self.data_version = DataVersion(path) if path is not None else None
 
     def close(self) -> None:
+        if self.data_version is not None:
+            self.data_version.close()
         self.engine.dispose()
 
     def ping(self) -> None:
@@ -374,17 +381,10 @@ class SqlStorage:
         result = dict.fromkeys(wanted, 0)
         if not wanted:
             return ThreadCounts(result, None)
-        changed = select(func.max(thread_versions.c.changed_at)).where(thread_versions.c.thread.in_(wanted))
-        query = (
-            # Every row repeats the time: left raw, so that only one of them is converted.
-            select(comments.c.thread, func.count(), type_coerce(changed.scalar_subquery(), String))
-            .where(comments.c.thread.in_(wanted), comments.c.status == Status.PUBLISHED)
-            .group_by(comments.c.thread)
-        )
         # With no published comment at all there is no row, hence no time: callers then send no Last-Modified.
         raw: Any = None
         with self.engine.begin() as conn:
-            for thread, count, raw in conn.execute(query):
+            for thread, count, raw in conn.execute(_COUNTS, {"threads": wanted}):
                 result[thread] = int(count)
         return ThreadCounts(result, _aware(raw))
 
@@ -528,6 +528,22 @@ class ThreadCounts:
 
     counts: dict[str, int]
     changed_at: datetime | None
+
+
+def _counts_select() -> Select[Any]:
+    """Published comments per thread and the threads' latest change, for the expanding list of
+    paths `threads`. Built once: building it per request cost more than running it."""
+    paths: BindParameter[str] = bindparam("threads", expanding=True)
+    changed = select(func.max(thread_versions.c.changed_at)).where(thread_versions.c.thread.in_(paths))
+    # Every row repeats the time: left raw, so that only one of them is converted.
+    return (
+        select(comments.c.thread, func.count(), type_coerce(changed.scalar_subquery(), String))
+        .where(comments.c.thread.in_(paths), comments.c.status == Status.PUBLISHED)
+        .group_by(comments.c.thread)
+    )
+
+
+_COUNTS = _counts_select()
 
 
 @dataclass(frozen=True)

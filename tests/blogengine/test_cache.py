@@ -54,7 +54,7 @@ class Checker:
         clean_dir = self.scratch / "clean"
         shutil.rmtree(clean_dir, ignore_errors=True)
         build(load_config(self.root), BuildOptions(output_dir=clean_dir, now=self.now, jobs=1,
-                                                   incremental=False))
+                                                   incremental=False, content_cache=False))
         incremental, clean = tree(self.root / "public"), tree(clean_dir)
         assert sorted(incremental) == sorted(clean)
         different = [rel for rel in clean if incremental[rel] != clean[rel]]

@@ -107,9 +107,39 @@ def test_check_finds_nothing_wrong_with_good_links(make_site, build_at):
 
 
 def test_check_collects_outside_links_without_reporting_them(make_site, build_at):
-    report = build_at(make_site(site_files()))
+    root = make_site(site_files())
+    report = build_at(root, external_links=True)
     assert [link.url for link in report.external] == ["https://example.com/x"]
     assert not any("example.com" in m for m in messages(report))
+
+
+def test_a_build_lists_outside_links_only_when_asked(make_site, build_at):
+    """A plain build has no use for them (a big site has tens of thousands): only
+    `blogengine check` asks."""
+    root = make_site(site_files())
+    assert build_at(root).external == []
+    age(root)
+    again = build_at(root, external_links=True)        # nothing changed, and still listed
+    assert [link.url for link in again.external] == ["https://example.com/x"]
+
+
+def test_an_up_to_date_check_still_counts_the_outside_links(make_site):
+    """A build after nothing changed does not load the outside links (costly on a big site);
+    `blogengine check` asks for them."""
+    from click.testing import CliRunner
+
+    from blogengine.cli import main
+    from tests.blogengine.test_cache import age
+
+    root = make_site({"content/posts/out.md": post("Out", "2024-04-02",
+                                                   "See [elsewhere](https://example.com/x).\n")})
+    runner = CliRunner()
+    assert runner.invoke(main, ["build", "--source", str(root)]).exit_code == 0
+    age(root)
+    assert runner.invoke(main, ["build", "--source", str(root)]).exit_code == 0
+    result = runner.invoke(main, ["check", "--source", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "1 outside link(s) not checked (--external)" in result.output
 
 
 def test_check_reports_a_broken_srcset_candidate(make_site, build_at):

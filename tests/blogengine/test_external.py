@@ -80,7 +80,7 @@ def linked_site(make_site, server):
 def test_external_check_reports_dead_slow_and_moved_links_politely(linked_site, server,
                                                                   build_at):
     handler, base = server
-    report = build_at(linked_site)
+    report = build_at(linked_site, external_links=True)
     result = check_external(load_config(linked_site), report.output_dir, report.external, FAST)
     assert [str(p) for p in result.problems] == [
         f'content/posts/links.md:8: link "gone link" -> {base}/gone: answers 404',
@@ -99,7 +99,7 @@ def test_external_check_reports_dead_slow_and_moved_links_politely(linked_site, 
 
 def test_external_check_answers_a_second_run_from_its_cache(linked_site, server, build_at):
     handler, _base = server
-    report = build_at(linked_site)
+    report = build_at(linked_site, external_links=True)
     config = load_config(linked_site)
     first = check_external(config, report.output_dir, report.external, FAST)
     asked = sum(handler.counts.values())
