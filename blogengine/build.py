@@ -21,7 +21,7 @@ from blogengine.cache import CACHE_DIR, RACY_NS, BuildCache, OutputRecord
 from blogengine.cards import card_outputs, draw_missing_cards
 from blogengine.check import CheckMemory, CheckResult, ExternalLink, check_site
 from blogengine.config import SiteConfig
-from blogengine.conversations import bake_conversations, conversations_version
+from blogengine.conversations import BakedConversations, bake_conversations, conversations_version
 from blogengine.deps import Digests, object_digests
 from blogengine.errors import BlogError, BuildFailed, ContentError
 from blogengine.images import (ImageFile, ImageSite, image_site, make_variants,
@@ -332,10 +332,14 @@ class BuildRun:
     def bake_comments(self, site: Site) -> list[str]:
         """Give every entry with comments its published conversation; warn when unreadable."""
         open_entries = [entry for entry in site.entries if entry.comments]
-        baked = bake_conversations(self.config, {entry.thread: entry.author for entry in open_entries})
+        baked = self.conversations({entry.thread: entry.author for entry in open_entries})
         for entry in open_entries:
             entry.conversation = baked.by_thread.get(entry.thread)
         return [baked.warning] if baked.warning else []
+
+    def conversations(self, bylines: dict[str, str]) -> BakedConversations:
+        """Every open thread's published conversation (serve keeps them between builds)."""
+        return bake_conversations(self.config, bylines)
 
     def plan(self, site: Site, previous: LastBuild | None) -> _Outputs:
         """Every output, checked before anything is written, and which of them to make again."""

@@ -7,6 +7,7 @@ import difflib
 import os
 import re
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
@@ -66,16 +67,45 @@ def check_site(inputs: CheckInputs, previous: PageIndex | None = None,
     enough (see _pages_to_check)."""
     files = frozenset(_output_files(inputs.out_dir))
     index = _index_pages(inputs.out_dir, files, previous or {}, jobs)
+    again = None if external_links else _pages_to_check(files, index, previous, memory)
+    if again is None or memory is None:
+        return _check_links(inputs, files, index, sorted(index), external_links)
+    # The other pages' findings still hold.
+    kept = [finding for finding in memory.found if finding[2] not in again]
+    return _check_links(inputs, files, index, sorted(again), external_links, kept)
+
+
+def check_pages(inputs: CheckInputs, previous: PageIndex, rels: Iterable[str],
+                files: set[str] | None = None, *, external_links: bool = False) -> CheckResult:
+    """Check only the links on the pages `rels` (those a `serve` rebuild wrote), which are read
+    again; every other page's links and ids come from `previous`. `files`: every file in the
+    output folder, when the caller knows (else the folder is walked)."""
+    files = _output_files(inputs.out_dir) if files is None else files
+    wanted = sorted(set(rels))
+    index = {rel: known for rel, known in previous.items() if rel in files}
+    index.update(_read_pages(str(inputs.out_dir), [rel for rel in wanted if rel in files
+                                                   and rel.endswith((".html", ".htm"))]))
+    return _check_links(inputs, files, index, [rel for rel in wanted if rel in index],
+                        external_links)
+
+
+def output_files(out_dir: Path) -> set[str]:
+    """Every file in the output folder, as paths relative to it."""
+    return _output_files(out_dir)
+
+
+def _check_links(inputs: CheckInputs, files: AbstractSet[str], index: PageIndex,
+                 rels: list[str], external_links: bool,
+                 kept: Iterable[tuple[str, str, str, RawLink]] = ()) -> CheckResult:
+    """Resolve every link on the pages `rels`, and place each one that leads nowhere, with the
+    `kept` findings of the pages not checked again."""
     resolver = _Resolver(inputs, files, index)
     seen: dict[str, tuple[str, str] | None] = {}
     found: dict[tuple[str, str], list[tuple[str, Link]]] = {}
     external: dict[str, list[tuple[str, Link]]] = {}
-    again = None if external_links else _pages_to_check(files, index, previous, memory)
-    if again is not None and memory is not None:   # the other pages' findings still hold
-        for url, detail, rel, raw in memory.found:
-            if rel not in again:
-                found.setdefault((url, detail), []).append((rel, Link(*raw)))
-    for rel in sorted(index if again is None else again):
+    for url, detail, rel, raw in kept:
+        found.setdefault((url, detail), []).append((rel, Link(*raw)))
+    for rel in rels:
         page = index[rel]
         for raw in page[2]:
             # Most links are the theme's, the same on every page: each URL is resolved once
@@ -101,13 +131,13 @@ def check_site(inputs: CheckInputs, previous: PageIndex | None = None,
     outside = [ExternalLink(url, tuple((rel, inputs.origins.get(rel, ""), tuple(link))  # type: ignore[misc]
                                        for rel, link in places))
                for url, places in sorted(external.items())]
-    kept = CheckMemory(files=_linkable(files), found=tuple(
+    memory = CheckMemory(files=_linkable(files), found=tuple(
         (url, detail, rel, tuple(link)) for (url, detail), places in found.items()  # type: ignore[misc]
         for rel, link in places))
-    return CheckResult(problems=problems, index=index, external=outside, memory=kept)
+    return CheckResult(problems=problems, index=index, external=outside, memory=memory)
 
 
-def _linkable(files: frozenset[str]) -> frozenset[str]:
+def _linkable(files: AbstractSet[str]) -> frozenset[str]:
     """The files pages may link to, less the search index: it is published after the check
     (and renamed by content at every index), so no check can count on it."""
     return frozenset(rel for rel in files if not rel.startswith(_INDEX_PREFIX))
@@ -205,7 +235,7 @@ def page_url(base_path: str, rel: str) -> str:
 class _Resolver:
     """Where a link leads, and what is wrong with that."""
 
-    def __init__(self, inputs: CheckInputs, files: frozenset[str], index: PageIndex) -> None:
+    def __init__(self, inputs: CheckInputs, files: AbstractSet[str], index: PageIndex) -> None:
         self.config = inputs.config
         self.base_path = inputs.config.base_path
         self.site = urlsplit(inputs.config.base_url)

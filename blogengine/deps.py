@@ -154,11 +154,27 @@ class Digests:
         self.listings = {page.url: page for page in site.listings}
         self.terms = {t.url: t for t in [*site.tags, *site.categories]}
         self._known: dict[Dependency, str] = {}
+        self._of_entry: dict[str, list[Dependency]] = {}   # what is known of each entry
+        self._of_templates: list[Dependency] = []
+
+    def forget(self, entries: Iterable[str]) -> None:
+        """Drop what was computed for the entries at these URLs (their document changed) and
+        for the templates, so that this object serves the next build of the same model."""
+        for url in entries:
+            for dependency in self._of_entry.pop(url, ()):
+                self._known.pop(dependency, None)
+        for dependency in self._of_templates:
+            self._known.pop(dependency, None)
+        self._of_templates = []
 
     def of(self, dependency: Dependency) -> str:
         found = self._known.get(dependency)
         if found is None:
             found = self._known[dependency] = self._compute(dependency)
+            if dependency[0] == "entry":   # (for forget)
+                self._of_entry.setdefault(dependency[1], []).append(dependency)
+            elif dependency[0] == "template":
+                self._of_templates.append(dependency)
         return found
 
     def template(self, name: str) -> str:
@@ -283,9 +299,7 @@ def object_digests(site: Site) -> dict[str, str]:
     page's inputs."""
     found: dict[str, str] = {}
     for entry in site.entries:
-        found[object_id("entry", entry.url)] = digest(_entry_core(entry))
-        found[object_id("entry.links", entry.url)] = digest(_entry_links(entry))
-        found[object_id("entry.talk", entry.url)] = digest(_entry_talk(entry))
+        found.update(entry_objects(entry))
     for listing in site.listings:
         found[object_id("listing", listing.url)] = listing_digest(listing)
     for term in [*site.tags, *site.categories]:
@@ -294,6 +308,13 @@ def object_digests(site: Site) -> dict[str, str]:
     for name in SITE_ATTRIBUTES:
         found[object_id("site", name)] = digest(_summary(getattr(site, name)))
     return found
+
+
+def entry_objects(entry: Entry) -> dict[str, str]:
+    """The digests of one entry's objects (object_digests has them for every entry)."""
+    return {object_id("entry", entry.url): digest(_entry_core(entry)),
+            object_id("entry.links", entry.url): digest(_entry_links(entry)),
+            object_id("entry.talk", entry.url): digest(_entry_talk(entry))}
 
 
 def touched_objects(inputs: Iterable[Dependency]) -> str:

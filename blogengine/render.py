@@ -206,8 +206,10 @@ def data_outputs(site: Site, chain: list[Theme], assets: list[Asset],
     latest = config.feed_items
     html = feed_html(env)
 
+    updated = site.updated   # once: it goes over every post
+
     def feed_key(kind: str, posts: list[Entry]) -> str:
-        newest = max((p.updated or p.published for p in posts), default=site.updated)
+        newest = max((p.updated or p.published for p in posts), default=updated)
         shortcodes = templates_key(env, posts[:latest]) if env is not None else ""
         return digest(kind, newest, [entry_digest(p) for p in posts[:latest]], shortcodes)
 

@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,11 +37,13 @@ def remove_index(out_dir: Path) -> None:
     shutil.rmtree(out_dir / INDEX_FOLDER, ignore_errors=True)
 
 
-def start_index(out_dir: Path, cache_dir: Path | None = None) -> IndexJob:
+def start_index(out_dir: Path, cache_dir: Path | None = None,
+                stopped: Callable[[], bool] = lambda: False) -> IndexJob:
     """Stage the kept index of these pages, or start Pagefind on them and return at once;
-    `finish` publishes the index into `out_dir/pagefind/` or raises BlogError saying why not."""
+    `finish` publishes the index into `out_dir/pagefind/` or raises BlogError saying why not
+    (as start_index does when `stopped` turns true while it reads the pages)."""
     executable = _executable()
-    key = pages_digest(out_dir, executable)
+    key = pages_digest(out_dir, executable, stopped)
     kept = cache_dir / CACHE_FOLDER / key if cache_dir is not None else None
     if kept is not None and (kept / "pagefind.js").is_file():
         staged = _staging(out_dir)
@@ -117,12 +120,15 @@ class IndexJob:
                             f"{process.returncode}){': ' + ' / '.join(said) if said else ''}")
 
 
-def pages_digest(out_dir: Path, executable: Path) -> str:
+def pages_digest(out_dir: Path, executable: Path,
+                 stopped: Callable[[], bool] = lambda: False) -> str:
     """A digest of every HTML page Pagefind reads (their paths and bytes) and of the indexer
     itself (a new binary may index differently): equal digests give equal indexes."""
     binary = executable.stat()
     digest = hashlib.sha256(f"{executable}\n{binary.st_size}\n{binary.st_mtime_ns}\n".encode())
     for path in sorted(out_dir.rglob("*.html")):
+        if stopped():   # serve saw a new save: it is about to write pages
+            raise BlogError("search: indexing stopped for a newer build")
         rel = path.relative_to(out_dir).as_posix()
         if rel.split("/", 1)[0] == INDEX_FOLDER:
             continue

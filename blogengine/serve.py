@@ -19,7 +19,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import wrap_file
 
-from blogengine.build import BuildOptions, BuildReport, build
+from blogengine.build import BuildOptions, BuildReport
+from blogengine.livebuild import LiveBuild
 from blogengine.search import IndexJob
 from blogengine.comments import development_app, rebuild_on_comment
 from blogengine.config import CONFIG_NAME, SiteConfig
@@ -28,6 +29,7 @@ from blogengine.serverlink import WEBMENTION_PATH, is_comment_path, webmention_l
 
 LIVE_PREFIX = "/__blogengine/"
 HEARTBEAT_SECONDS = 15.0
+INDEX_QUIET_SECONDS = 2.0   # search indexing waits for this long a pause in the saving
 
 _RELOAD_JS = """(function () {
   var me = document.currentScript;
@@ -211,6 +213,20 @@ def _check_port(host: str, port: int) -> None:
 
 
 @dataclass(frozen=True)
+class _LaterIndex:
+    """A search index waiting for quiet, or on its way (Pagefind started: `started`)."""
+
+    quiet: threading.Event     # set: stop waiting, stop Pagefind
+    started: list[IndexJob]
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.quiet.set()
+        for job in self.started:
+            job.stop()
+
+
+@dataclass(frozen=True)
 class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8000
@@ -232,10 +248,11 @@ class SiteServer:
         self._stop = threading.Event()
         self._builds = 0
         self._building = threading.Lock()
-        self._indexing: tuple[IndexJob, threading.Thread] | None = None
+        self._indexing: _LaterIndex | None = None
         self._build_seconds = 1.0   # the last good build's, for "on the post in about N seconds"
         self._stop_publishing: Callable[[], None] = lambda: None
         self._watcher: threading.Thread | None = None
+        self.live = LiveBuild()
         _check_port(options.host, options.port)
         self.http: BaseWSGIServer = make_server(options.host, options.port, self._app_placeholder,
                                                 threaded=True)
@@ -252,23 +269,30 @@ class SiteServer:
         start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
         return [b"starting"]
 
-    def rebuild(self) -> BuildReport | None:
-        """Build into the serve folder; on failure keep serving the last good build.
+    def rebuild(self, changes: Iterable[str] | None = None) -> BuildReport | None:
+        """Build into the serve folder (`changes`: the files the watcher saw change; None:
+        none, the comments may have); on failure keep serving the last good build.
 
         Only the first build may fork workers: later ones run while the server's and the
         watcher's threads are alive, and forking a threaded process is unsafe. They are
-        incremental anyway."""
+        incremental anyway, and start from the site kept in memory (livebuild.py)."""
         with self._building:  # the watcher and a new comment may both ask at once
-            return self._rebuild()
+            return self._rebuild(changes)
 
-    def _rebuild(self) -> BuildReport | None:
+    def _rebuild(self, changes: Iterable[str] | None) -> BuildReport | None:
         jobs = None if self._builds == 0 else 1
         self._builds += 1
         self._stop_indexing()
+        options = BuildOptions(output_dir=self.output, drafts=self.options.drafts,
+                               future=self.options.future, jobs=jobs, search_later=True)
+        reloaded = False
+
+        def published() -> None:   # the pages are in place: reload before the bookkeeping
+            nonlocal reloaded
+            reloaded = True
+            self.state.built()
         try:
-            report = build(self.config, BuildOptions(output_dir=self.output, drafts=self.options.drafts,
-                                                     future=self.options.future, jobs=jobs,
-                                                     search_later=True))
+            report = self.live.build(self.config, options, changes, published)
         except BuildFailed as exc:
             message = "\n".join(str(error) for error in exc.errors)
             self.state.failed(message)
@@ -278,32 +302,51 @@ class SiteServer:
             self.state.failed(str(exc))
             self.report(f"build failed: {exc}")
             return None
-        self.state.built()
+        if not reloaded:   # nothing to write (the folder was up to date)
+            self.state.built()
         self._build_seconds = report.seconds
         for warning in [*report.warnings, *report.problems]:
             self.report(f"warning: {warning}")
         self.report(f"built {report.pages_written} pages in {report.seconds:.2f} s")
-        if report.indexing is not None:
-            self._index_later(report.indexing)
+        self._index_later()
         return report
 
-    def _index_later(self, job: IndexJob) -> None:
-        """Finish the search index after the reload: a saved post shows at once, and search
-        finds its new words a few seconds later."""
-        def finish() -> None:
+    def _index_later(self) -> None:
+        """Make the search index once the sources have been quiet for INDEX_QUIET_SECONDS:
+        a saved post shows at once, and search finds its new words a few seconds later
+        (Pagefind reads every page; while someone is saving, it would only be stopped)."""
+        quiet = threading.Event()
+        started: list[IndexJob] = []
+
+        def index() -> None:
+            # No lock: the next build stops this (and waits for it) before it writes.
+            if quiet.wait(INDEX_QUIET_SECONDS):
+                return
+            try:
+                job = self.live.start_index(self.config, self.output, quiet.is_set)
+            except BlogError as exc:
+                if not quiet.is_set():
+                    self.report(f"warning: {exc}")
+                return
+            if job is None:
+                return
+            started.append(job)
+            if quiet.is_set():   # stopped while Pagefind was starting
+                job.stop()
             try:
                 job.finish()
             except BlogError as exc:
                 self.report(f"warning: {exc}")
-        self._indexing = (job, threading.Thread(target=finish, name="search-index", daemon=True))
-        self._indexing[1].start()
+        thread = threading.Thread(target=index, name="search-index", daemon=True)
+        self._indexing = _LaterIndex(quiet, started, thread)
+        thread.start()
 
     def _stop_indexing(self) -> None:
-        """A newer build makes a new index: stop the one on its way, which leaves no index."""
+        """A newer build makes a new index: stop the one waiting or on its way, which leaves
+        no index."""
         if self._indexing is not None:
-            job, thread = self._indexing
-            job.stop()
-            thread.join()
+            self._indexing.stop()
+            self._indexing.thread.join()
             self._indexing = None
 
     def mount_comments(self) -> str | None:
@@ -322,7 +365,10 @@ class SiteServer:
         seeded = mounted.imported
         if seeded:
             self.report(f"imported {seeded} demo comments from {self.config.comments.seed}")
-            self.rebuild()  # so the pages carry the conversations just imported
+        if seeded or self.live.comments_changed(self.config):
+            # So the pages carry the conversations just imported, and a first start (which
+            # made the database) costs the first saved post nothing.
+            self.rebuild()
         self._stop_publishing = rebuild_on_comment(mounted.app, self._rebuild_for_comments, self._build_seconds)
         parts = urlsplit(self.url)
         return f"{parts.scheme}://{parts.netloc}/dashboard/"
@@ -347,7 +393,7 @@ class SiteServer:
                 self.report(f"changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}")
                 if any(Path(p).name == CONFIG_NAME for _, p in changes):
                     self._reload_config()
-                self.rebuild()
+                self.rebuild([p for _, p in changes])
 
         self._watcher = threading.Thread(target=loop, name="blogengine-watch", daemon=True)
         self._watcher.start()
@@ -374,7 +420,7 @@ class SiteServer:
         self._stop_publishing()
         indexing = self._indexing
         if indexing is not None:
-            indexing[0].stop()   # no orphan Pagefind after the server stops
+            indexing.stop()   # no orphan Pagefind after the server stops
         self.http.server_close()
 
     def shutdown(self) -> None:

@@ -147,6 +147,30 @@ def test_broken_build_is_shown_and_serving_goes_on(served):
         stream.close()
 
 
+def test_new_and_deleted_posts_and_a_config_edit_reach_the_served_site(served):
+    """Beyond a saved body: the watcher's change sets for a new file, a deleted one and the
+    config take serve through the model and a whole build (livebuild.py)."""
+    root, port, base, _ = served
+    generation = int(get(base + "/2024/01/hello/")[1].split('data-generation="')[1].split('"')[0])
+    stream = EventStream(port, since=generation)
+    try:
+        fresh = root / "content/posts/fresh.md"
+        fresh.write_text(post("Fresh", "2024-02-02", body="A fresh post."))
+        assert stream.next_event()[0] == "reload"
+        wait_for(lambda: get(base + "/2024/02/fresh/")[0] == 200, what="the new post")
+        assert "/2024/02/fresh/" in get(base + "/")[1]
+        fresh.unlink()
+        assert stream.next_event()[0] == "reload"
+        wait_for(lambda: get(base + "/2024/02/fresh/")[0] == 404, what="the post gone")
+        config = root / "blogengine.toml"   # (templates/ is watched only when it exists)
+        config.write_text(config.read_text().replace('"Test Blog"', '"Renamed Blog"'))
+        assert stream.next_event()[0] == "reload"
+        wait_for(lambda: "Renamed Blog" in get(base + "/2024/01/hello/")[1],
+                 what="the config edit")
+    finally:
+        stream.close()
+
+
 def test_reload_script_is_served(served):
     _, _, base, _ = served
     status, script = get(base + "/__blogengine/reload.js")
