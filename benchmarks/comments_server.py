@@ -10,6 +10,7 @@ Isso is installed on first use with pip into its own venv (``--isso-venv``, defa
 ~/.cache/blogengine-bench/); wrk is the Debian package ``wrk``.
 
     python benchmarks/comments_server.py [--runs 3] [--duration 10] [--connections 32] [--no-isso]
+    python benchmarks/comments_server.py --scenarios post --runs 1     # one scenario alone
 """
 
 from __future__ import annotations
@@ -427,6 +428,8 @@ def _ids_in(db: Path, ids: list[int]) -> set[int]:
 
 SCENARIOS = ["read 200-comment thread", "post a comment", "counts for 50 threads", "read while 4 post",
              "  (the 4 posting to it)"]
+# --scenarios names: each runs the SCENARIOS rows it produces ("mixed" is the last two).
+SCENARIO_NAMES = ["read", "post", "counts", "mixed"]
 
 
 def check_posts(server: Server, folder: Path, thread: str, post: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -465,19 +468,24 @@ def measure(server: Server, args: argparse.Namespace, work: Path) -> dict[str, d
         results: dict[str, dict[str, Any]] = {}
         with urllib.request.urlopen(base + server.read_path, timeout=60) as response:
             results["_size"] = {"bytes": len(response.read())}
-        results[SCENARIOS[0]] = wrk_result(start_wrk(base, reads, seconds, folder))
-        drained = [drain(health)]
-        results[SCENARIOS[1]] = check_posts(server, folder, POSTS, lambda: wrk_result(
-            start_wrk(base, server.post(POSTS, args.connections), seconds, folder)))
-        drained.append(drain(health))
-        results[SCENARIOS[2]] = wrk_result(start_wrk(base, server.counts, seconds, folder))
-        drained.append(drain(health))
-        writers = 4
-        readers = start_wrk(base, Load(server.read_path, args.connections - writers), seconds, folder)
-        results[SCENARIOS[4]] = check_posts(server, folder, BIG, lambda: paced_posts(
-            base, server.post(BIG, writers), writers, args.writer_rate, seconds))
-        results[SCENARIOS[3]] = wrk_result(readers)
-        drained.append(drain(health))
+        drained: list[float] = []
+        if "read" in args.scenarios:
+            results[SCENARIOS[0]] = wrk_result(start_wrk(base, reads, seconds, folder))
+            drained.append(drain(health))
+        if "post" in args.scenarios:
+            results[SCENARIOS[1]] = check_posts(server, folder, POSTS, lambda: wrk_result(
+                start_wrk(base, server.post(POSTS, args.connections), seconds, folder)))
+            drained.append(drain(health))
+        if "counts" in args.scenarios:
+            results[SCENARIOS[2]] = wrk_result(start_wrk(base, server.counts, seconds, folder))
+            drained.append(drain(health))
+        if "mixed" in args.scenarios:
+            writers = 4
+            readers = start_wrk(base, Load(server.read_path, args.connections - writers), seconds, folder)
+            results[SCENARIOS[4]] = check_posts(server, folder, BIG, lambda: paced_posts(
+                base, server.post(BIG, writers), writers, args.writer_rate, seconds))
+            results[SCENARIOS[3]] = wrk_result(readers)
+            drained.append(drain(health))
         print(f"  (queued requests drained after each scenario in {', '.join(f'{d:.1f}' for d in drained)} s)",
               file=sys.stderr)
         return results
@@ -512,6 +520,8 @@ def report(runs: dict[str, list[dict[str, dict[str, Any]]]], args: argparse.Name
     print("-" * len(header))
     names = list(runs)
     for scenario in SCENARIOS:
+        if scenario not in runs[names[0]][0]:
+            continue
         for name in names:
             rows = [run[scenario] for run in runs[name]]
             rps = spread([r["rps"] for r in rows], ".0f")
@@ -526,6 +536,8 @@ def report(runs: dict[str, list[dict[str, dict[str, Any]]]], args: argparse.Name
         ours, theirs = names
         print()
         for scenario in SCENARIOS[:3]:
+            if scenario not in runs[ours][0]:
+                continue
             ratios = [a[scenario]["rps"] / b[scenario]["rps"] for a, b in zip(runs[ours], runs[theirs], strict=True)
                       if b[scenario]["rps"]]
             if ratios:
@@ -546,8 +558,13 @@ def main() -> int:
                         help="posts a second by each of the 4 writers beside the readers (to the read thread)")
     parser.add_argument("--no-isso", action="store_true", help="measure blogengine alone")
     parser.add_argument("--isso-venv", default="~/.cache/blogengine-bench/isso-venv")
+    parser.add_argument("--scenarios", type=lambda v: v.split(","), default=SCENARIO_NAMES,
+                        help=f"comma-separated, from {','.join(SCENARIO_NAMES)} (default: all)")
     parser.add_argument("--keep", action="store_true", help="keep each run's folder (databases, logs)")
     args = parser.parse_args()
+    unknown = sorted(set(args.scenarios) - set(SCENARIO_NAMES))
+    if unknown:
+        parser.error(f"unknown scenario(s) {', '.join(unknown)}; choose from {', '.join(SCENARIO_NAMES)}")
     if shutil.which("wrk") is None:
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 1
@@ -567,6 +584,8 @@ def main() -> int:
                 result = measure(server, args, work)
                 runs[server.name].append(result)
                 for scenario in SCENARIOS:
+                    if scenario not in result:
+                        continue
                     r = result[scenario]
                     print(f"  {scenario:26} {r['rps']:8.0f} req/s  p50 {r['p50_us'] / 1000:7.1f} ms  "
                           f"p99 {r['p99_us'] / 1000:7.1f} ms  errors {r['errors']}"

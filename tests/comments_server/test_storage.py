@@ -235,3 +235,33 @@ def test_list_threads_reads_many_threads_visible_comments_oldest_first(store):
     assert list(found) == ["/a/", "/b/", "/none/"]
     assert [c.id for c in found["/a/"]] == [first.id, later.id]
     assert [c.body for c in found["/b/"]] == ["b1"] and found["/none/"] == []
+
+
+def test_sqlite_checkpoints_after_writes_outside_the_commit(tmp_path):
+    """The WAL is copied into the file every CHECKPOINT_EVERY_WRITES writes, by the writing process
+    after it let go of the writer lock; SQLite's own checkpoint (inside the commit) is only a backstop
+    at a larger size, and commits stay synced (synchronous FULL)."""
+    from comments_server.storage.sql import CHECKPOINT_EVERY_WRITES, WAL_BACKSTOP_PAGES
+
+    path = tmp_path / "ckpt.sqlite3"
+    storage = open_storage(f"sqlite:///{path}")
+    with storage.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == WAL_BACKSTOP_PAGES
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL: as before
+    checkpoints: list[str] = []
+    storage.engine.dispose()  # new connections, each watched for the statements SQLite runs
+
+    @event.listens_for(storage.engine, "connect")
+    def watch(dbapi_connection, _record):
+        dbapi_connection.set_trace_callback(lambda sql: checkpoints.append(sql) if "wal_checkpoint" in sql else None)
+
+    for _ in range(CHECKPOINT_EVERY_WRITES * 3 - 1):
+        storage.add_comment(new())
+    assert len(checkpoints) == 2
+    storage.add_comment(new())
+    assert len(checkpoints) == 3
+    import sqlite3
+
+    with sqlite3.connect(path) as other:  # every comment is there
+        assert other.execute("SELECT count(*) FROM comments").fetchone()[0] == CHECKPOINT_EVERY_WRITES * 3
+    storage.close()
