@@ -109,15 +109,7 @@ class BuildReport:
 def build(config: SiteConfig, options: BuildOptions = BuildOptions(),
           progress: Progress | None = None) -> BuildReport:
     """Build the site into the output folder, or raise BuildFailed and leave it untouched."""
-    run = BuildRun(config, options, progress)
-    try:
-        report = run.execute()
-        run.plugins.run("build_finished", report=report, config=config)
-        return report
-    finally:
-        run.cache.close()
-        if run.scratch is not None:
-            run.scratch.cleanup()
+    return BuildRun(config, options, progress).run()
 
 
 @dataclass(frozen=True)
@@ -169,6 +161,17 @@ class BuildRun:
         self.parse_key = parse_fingerprint(config, self.chain) + self.plugins.digest()
         self.cache = BuildCache.for_output(config.root, self.out_dir)
         self.parsed = self.accelerated = 0
+
+    def run(self) -> BuildReport:
+        """Execute the build, tell the plugins, and let go of the cache and scratch folder."""
+        try:
+            report = self.execute()
+            self.plugins.run("build_finished", report=report, config=self.config)
+            return report
+        finally:
+            self.cache.close()
+            if self.scratch is not None:
+                self.scratch.cleanup()
 
     def execute(self) -> BuildReport:
         """The stages after loading (which the constructor does), top to bottom; none of them

@@ -65,7 +65,7 @@ def check_site(inputs: CheckInputs, previous: PageIndex | None = None,
     each one is: a big site has tens of thousands, so a build asks only when it must). With the
     last check's `memory`, only the links of changed pages are checked again, when that is
     enough (see _pages_to_check)."""
-    files = frozenset(_output_files(inputs.out_dir))
+    files = frozenset(output_files(inputs.out_dir))
     index = _index_pages(inputs.out_dir, files, previous or {}, jobs)
     again = None if external_links else _pages_to_check(files, index, previous, memory)
     if again is None or memory is None:
@@ -80,18 +80,13 @@ def check_pages(inputs: CheckInputs, previous: PageIndex, rels: Iterable[str],
     """Check only the links on the pages `rels` (those a `serve` rebuild wrote), which are read
     again; every other page's links and ids come from `previous`. `files`: every file in the
     output folder, when the caller knows (else the folder is walked)."""
-    files = _output_files(inputs.out_dir) if files is None else files
+    files = output_files(inputs.out_dir) if files is None else files
     wanted = sorted(set(rels))
     index = {rel: known for rel, known in previous.items() if rel in files}
     index.update(_read_pages(str(inputs.out_dir), [rel for rel in wanted if rel in files
                                                    and rel.endswith((".html", ".htm"))]))
     return _check_links(inputs, files, index, [rel for rel in wanted if rel in index],
                         external_links)
-
-
-def output_files(out_dir: Path) -> set[str]:
-    """Every file in the output folder, as paths relative to it."""
-    return _output_files(out_dir)
 
 
 def _check_links(inputs: CheckInputs, files: AbstractSet[str], index: PageIndex,
@@ -162,7 +157,7 @@ def _pages_to_check(files: frozenset[str], index: PageIndex, previous: PageIndex
     return changed
 
 
-def _output_files(out_dir: Path) -> set[str]:
+def output_files(out_dir: Path) -> set[str]:
     """Every file of the built site, as a relative path (folders as os.walk sees them: a
     linked folder is not entered)."""
     files: set[str] = set()

@@ -87,16 +87,11 @@ class LiveBuild:
         kept = self.kept if self._patchable(config, options, changed) else None
         run = LiveRun(config, options, kept, changed, published)
         try:
-            report = run.execute()
-            run.plugins.run("build_finished", report=report, config=config)
+            report = run.run()
         except BaseException:
             if run.published:   # the folder moved on without its state: start again
                 self.kept = None
             raise
-        finally:
-            run.cache.close()
-            if run.scratch is not None:
-                run.scratch.cleanup()
         self.kept = run.leaves
         self.unindexed += run.pages_written
         return report
