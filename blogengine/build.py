@@ -435,14 +435,17 @@ class BuildRun:
 
     def check(self, site: Site, outputs: _Outputs, previous: LastBuild | None) -> CheckResult:
         """Read the published pages back and find the links that lead nowhere; pages unchanged
-        since the last check are not read again."""
+        since the last check are not read again, nor parsed when only rewritten (--clean:
+        the last check's index is keyed on each page's bytes)."""
         if not self.options.check_links:
             return CheckResult(problems=[], index={})
-        try:
-            known = self.cache.get_state("links") if previous is not None else None
-            memory = self.cache.get_state("link_check") if previous is not None else None
-        except Exception:  # a broken cache only costs reading every page
-            known = memory = None
+        known = memory = None
+        if previous is not None or self.options.content_cache:
+            try:
+                known = self.cache.get_state("links")
+                memory = self.cache.get_state("link_check")
+            except Exception:  # a broken cache only costs reading every page
+                known = memory = None
         origins = {output_path(entry.url): entry.source for entry in site.entries}
         for out in outputs.extras:
             if out.copy_from is not None:

@@ -29,7 +29,7 @@ class OutputRecord:
 
 
 CACHE_DIR = ".blogengine"
-FORMAT = 4   # bump when the tables change: an older cache is then simply started again
+FORMAT = 5   # bump when the tables change: an older cache is then simply started again
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB);
 CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,

@@ -4,27 +4,34 @@ each reported at the source line (or template line) that wrote it, with a likely
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import re
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Final
 from urllib.parse import unquote, urljoin, urlsplit
 
 from blogengine import parallel
-from blogengine.links import Link, RawLink, read_page_links
+from blogengine.links import Link, PageLinks, RawLink, read_page_links
 from blogengine.search import INDEX_FOLDER
 from blogengine.locate import CheckInputs, LinkProblem, Locator
 from blogengine.serverlink import is_comment_path
-from blogengine.write import JOURNAL, MARKER
+from blogengine.write import output_files
 
 SKIPPED_SCHEMES = ("mailto", "tel", "javascript", "data", "blob", "about", "sms", "geo", "urn")
 # Fragments every page answers without an element of that id.
 ALWAYS_THERE = ("", "top")
 
-# Output rel -> (mtime_ns, size, links, ids) of every page; plain tuples, quick to pickle.
-PageIndex = dict[str, tuple[int, int, tuple[RawLink, ...], frozenset[str]]]
+# Output rel -> (mtime_ns, size, digest, links, ids) of every page; plain tuples, quick to
+# pickle. The digest (of the page's bytes) lets a page written again with the same bytes, as
+# after `build --clean`, keep its links unread.
+PageEntry = tuple[int, int, bytes, tuple[RawLink, ...], frozenset[str]]
+PageIndex = dict[str, PageEntry]
+LINKS: Final = 3   # where a PageEntry holds the links
+IDS: Final = 4     # and the ids
 _SAME_EVERYWHERE = ("/", "http:", "https:")   # URLs that resolve alike on every page
 _NEEDS_PARSING = re.compile(r"[?#%:\\]|/\.|^\.")   # queries, fragments, escapes, dot segments
 _OTHER_SITE = re.compile(r"https?://([^/?#\s]+)(?=[/?#]|$)")   # the host, as urlsplit finds it
@@ -47,6 +54,7 @@ class CheckMemory:
 
     files: frozenset[str]
     found: tuple[tuple[str, str, str, RawLink], ...]   # (url, what is wrong, page rel, link)
+    settings: str = ""   # what of the config decides where a link leads (_settings)
 
 
 @dataclass
@@ -67,6 +75,8 @@ def check_site(inputs: CheckInputs, previous: PageIndex | None = None,
     enough (see _pages_to_check)."""
     files = frozenset(output_files(inputs.out_dir))
     index = _index_pages(inputs.out_dir, files, previous or {}, jobs)
+    if memory is not None and memory.settings != _settings(inputs):
+        memory = None
     again = None if external_links else _pages_to_check(files, index, previous, memory)
     if again is None or memory is None:
         return _check_links(inputs, files, index, sorted(index), external_links)
@@ -83,8 +93,9 @@ def check_pages(inputs: CheckInputs, previous: PageIndex, rels: Iterable[str],
     files = output_files(inputs.out_dir) if files is None else files
     wanted = sorted(set(rels))
     index = {rel: known for rel, known in previous.items() if rel in files}
-    index.update(_read_pages(str(inputs.out_dir), [rel for rel in wanted if rel in files
-                                                   and rel.endswith((".html", ".htm"))]))
+    index.update(_read_known(str(inputs.out_dir), previous,
+                             [rel for rel in wanted if rel in files
+                              and rel.endswith((".html", ".htm"))]))
     return _check_links(inputs, files, index, [rel for rel in wanted if rel in index],
                         external_links)
 
@@ -102,13 +113,13 @@ def _check_links(inputs: CheckInputs, files: AbstractSet[str], index: PageIndex,
         found.setdefault((url, detail), []).append((rel, Link(*raw)))
     for rel in rels:
         page = index[rel]
-        for raw in page[2]:
+        for raw in page[LINKS]:
             # Most links are the theme's, the same on every page: each URL is resolved once
             # (a relative one, or one to this page's anchors, once per page).
             url = raw[2]
             if url in seen:
                 outcome = seen[url]
-            elif url[:1] == "#" and url[1:] in page[3] and "%" not in url:
+            elif url[:1] == "#" and url[1:] in page[IDS] and "%" not in url:
                 continue            # a heading of this very page (a table of contents)
             elif url.startswith(_SAME_EVERYWHERE):
                 outcome = seen[url] = resolver.check(rel, url)
@@ -128,8 +139,15 @@ def _check_links(inputs: CheckInputs, files: AbstractSet[str], index: PageIndex,
                for url, places in sorted(external.items())]
     memory = CheckMemory(files=_linkable(files), found=tuple(
         (url, detail, rel, tuple(link)) for (url, detail), places in found.items()  # type: ignore[misc]
-        for rel, link in places))
+        for rel, link in places), settings=_settings(inputs))
     return CheckResult(problems=problems, index=index, external=outside, memory=memory)
+
+
+def _settings(inputs: CheckInputs) -> str:
+    """The settings _Resolver reads: findings kept under other ones are not trusted."""
+    config = inputs.config
+    return repr((config.base_url, config.base_path, config.comments.enabled,
+                 config.comments.url))
 
 
 def _linkable(files: AbstractSet[str]) -> frozenset[str]:
@@ -149,35 +167,20 @@ def _pages_to_check(files: frozenset[str], index: PageIndex, previous: PageIndex
     pages that changed can have changed their answer."""
     if memory is None or previous is None or memory.files != _linkable(files):
         return None
-    changed = {rel for rel, page in index.items() if page is not previous.get(rel)}
-    for rel in changed:
+    changed = set()
+    for rel, page in index.items():
         before = previous.get(rel)
-        if before is None or before[3] != index[rel][3]:
-            return None
+        if before is None or before[2] != page[2]:
+            if before is None or before[IDS] != page[IDS]:
+                return None
+            changed.add(rel)
     return changed
-
-
-def output_files(out_dir: Path) -> set[str]:
-    """Every file of the built site, as a relative path (folders as os.walk sees them: a
-    linked folder is not entered)."""
-    files: set[str] = set()
-    folders = [("", str(out_dir))]
-    while folders:
-        prefix, folder = folders.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir():
-                    if not entry.is_symlink():
-                        folders.append((prefix + entry.name + "/", entry.path))
-                elif entry.name not in (MARKER, JOURNAL):
-                    files.add(prefix + entry.name)
-    return files
 
 
 def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex,
                  jobs: int) -> PageIndex:
-    """Every page's links: from `previous` for a page whose stat has not changed, else read
-    (in workers when there are many, as after a clean build)."""
+    """Every page's links: from `previous` for a page whose stat or bytes have not changed,
+    else read (in workers when there are many, as after a clean build)."""
     index: PageIndex = {}
     folder = str(out_dir)
     unread: list[str] = []
@@ -197,27 +200,57 @@ def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex,
     # them, so the index takes less memory and the build cache pickles each once.
     shared: dict[RawLink, RawLink] = {}
     for _count, part in parallel.run_chunks(_read_pages, sorted(unread), jobs=jobs,
-                                            minimum=PARALLEL_PAGES, context=folder):
-        for rel, (mtime, size, links, ids) in part.items():
-            index[rel] = (mtime, size, tuple([shared.setdefault(link, link) for link in links]),
-                          ids)
+                                            minimum=PARALLEL_PAGES,
+                                            context=_Known(folder, previous)):
+        for rel, (mtime, size, digest, page) in part.items():
+            if page is None:
+                index[rel] = (mtime, size, digest) + previous[rel][LINKS:]
+            else:
+                index[rel] = (mtime, size, digest,
+                              tuple([shared.setdefault(link, link) for link in page.links]),
+                              page.ids)
     return index
 
 
-def _read_pages(folder: str, rels: Sequence[str]) -> PageIndex:
-    """Read pages (in a build worker or the main process)."""
-    index: PageIndex = {}
+@dataclass(frozen=True)
+class _Known:
+    """Where the pages are, and what the last check read of them (workers inherit it by fork)."""
+
+    folder: str
+    previous: PageIndex
+
+
+# A page as read: (mtime_ns, size, digest, its links and ids, or None when `previous` has
+# them: a page written again with the same bytes; they need not travel back from a worker).
+_ReadPage = tuple[int, int, bytes, PageLinks | None]
+
+
+def _read_known(folder: str, previous: PageIndex, rels: Sequence[str]) -> PageIndex:
+    """Read pages in this process, taking the links of an unchanged page from `previous`."""
+    return {rel: (mtime, size, digest) + (previous[rel][LINKS:] if page is None
+                                           else (page.links, page.ids))
+            for rel, (mtime, size, digest, page) in _read_pages(_Known(folder, previous),
+                                                                rels).items()}
+
+
+def _read_pages(known: _Known, rels: Sequence[str]) -> dict[str, _ReadPage]:
+    """Read pages (in a build worker or the main process); a page with the bytes `previous`
+    knew is not parsed again."""
+    found: dict[str, _ReadPage] = {}
     for rel in rels:
-        path = os.path.join(folder, rel)
+        path = os.path.join(known.folder, rel)
         try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
+            with open(path, "rb") as handle:
                 stat = os.fstat(handle.fileno())
-                text = handle.read()
+                data = handle.read()
         except OSError:
             continue
-        page = read_page_links(text)
-        index[rel] = (stat.st_mtime_ns, stat.st_size, page.links, page.ids)
-    return index
+        digest = hashlib.blake2b(data, digest_size=16).digest()
+        before = known.previous.get(rel)
+        page = None if before is not None and before[2] == digest \
+            else read_page_links(data.decode("utf-8", errors="replace"))
+        found[rel] = (stat.st_mtime_ns, stat.st_size, digest, page)
+    return found
 
 
 def page_url(base_path: str, rel: str) -> str:
@@ -283,7 +316,7 @@ class _Resolver:
         fragment = unquote(parts.fragment)
         if fragment in ALWAYS_THERE or target not in self.index:
             return None
-        ids = self.index[target][3]
+        ids = self.index[target][IDS]
         if fragment in ids:
             return None
         where = "this page" if not parts.path and not parts.netloc \

@@ -17,7 +17,7 @@ from pathlib import Path
 from blogengine.build import BuildOptions, BuildReport, BuildRun, _Outputs, _Written
 from blogengine.cache import CACHE_DIR
 from blogengine.cards import CardFile
-from blogengine.check import CheckResult, PageIndex, check_pages, output_files
+from blogengine.check import CheckResult, PageIndex, check_pages
 from blogengine.config import SiteConfig
 from blogengine.conversations import BakedConversations, conversations_version
 from blogengine.deps import Digests, RecordingEnvironment, entry_objects
@@ -31,6 +31,7 @@ from blogengine.pluginhost import PluginSet
 from blogengine.render import Output, data_outputs, prepare_environment, site_pages
 from blogengine.search import IndexJob, index_needed, remove_index, start_index
 from blogengine.themes import Theme, template_dirs
+from blogengine.write import output_files
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blogengine.errors import BlogError
+from blogengine.write import output_files
 
 INDEX_FOLDER = "pagefind"
 CACHE_FOLDER = "search"
@@ -126,14 +127,15 @@ def pages_digest(out_dir: Path, executable: Path,
     itself (a new binary may index differently): equal digests give equal indexes."""
     binary = executable.stat()
     digest = hashlib.sha256(f"{executable}\n{binary.st_size}\n{binary.st_mtime_ns}\n".encode())
-    for path in sorted(out_dir.rglob("*.html")):
+    prefix = INDEX_FOLDER + "/"
+    for rel in sorted(rel for rel in output_files(out_dir)
+                      if rel.endswith(".html") and not rel.startswith(prefix)):
         if stopped():   # serve saw a new save: it is about to write pages
             raise BlogError("search: indexing stopped for a newer build")
-        rel = path.relative_to(out_dir).as_posix()
-        if rel.split("/", 1)[0] == INDEX_FOLDER:
-            continue
-        digest.update(f"{rel}\n{path.stat().st_size}\n".encode())
-        digest.update(path.read_bytes())
+        with open(os.path.join(out_dir, rel), "rb") as handle:
+            data = handle.read()
+        digest.update(f"{rel}\n{len(data)}\n".encode())
+        digest.update(data)
     return digest.hexdigest()[:32]
 
 

@@ -209,3 +209,20 @@ def _delete_later(folder: Path) -> None:
                                start_new_session=True)
     # Reaped by a thread, so a long `serve` is not left with a zombie per rebuild.
     threading.Thread(target=process.wait, name="blogengine-reap", daemon=True).start()
+
+
+def output_files(out_dir: Path) -> set[str]:
+    """Every file of the built site, as a relative path (folders as os.walk sees them: a
+    linked folder is not entered)."""
+    files: set[str] = set()
+    folders = [("", str(out_dir))]
+    while folders:
+        prefix, folder = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir():
+                    if not entry.is_symlink():
+                        folders.append((prefix + entry.name + "/", entry.path))
+                elif entry.name not in (MARKER, JOURNAL):
+                    files.add(prefix + entry.name)
+    return files

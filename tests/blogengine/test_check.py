@@ -252,9 +252,9 @@ def _env() -> dict[str, str]:
 def test_check_reads_pages_in_workers_with_the_same_findings(make_site, build_at, monkeypatch):
     from blogengine import check
     root = make_site(site_files())
-    alone = build_at(root, jobs=1, incremental=False)
+    alone = build_at(root, jobs=1, incremental=False, content_cache=False)
     monkeypatch.setattr(check, "PARALLEL_PAGES", 1)       # a small site read by two workers
-    shared = build_at(root, jobs=2, incremental=False)
+    shared = build_at(root, jobs=2, incremental=False, content_cache=False)
     assert messages(shared) == messages(alone) and len(alone.problems) == 6
 
 
@@ -311,3 +311,66 @@ def test_a_file_added_clears_the_links_to_it_and_a_fixed_page_its_own(make_site,
     after_fix = sorted(messages(build_at(root)))
     assert not any("nowhere" in m for m in after_fix)
     assert after_fix == fresh_messages(root, build_at, tmp_path)
+
+
+def parsed_pages(monkeypatch) -> list[str]:
+    """The text of every page whose links the check parses from now on."""
+    import blogengine.check
+    parsed: list[str] = []
+    read = blogengine.check.read_page_links
+
+    def counting(text: str):
+        parsed.append(text)
+        return read(text)
+    monkeypatch.setattr(blogengine.check, "read_page_links", counting)
+    return parsed
+
+
+def test_a_clean_build_takes_the_links_of_pages_written_again_alike_from_the_last_check(
+        make_site, build_at, tmp_path, monkeypatch):
+    root = make_site(site_files())
+    first = sorted(messages(build_at(root, jobs=1)))
+    parsed = parsed_pages(monkeypatch)
+    again = build_at(root, jobs=1, incremental=False)         # build --clean: every page written
+    assert again.pages_rendered == again.pages_written and parsed == []
+    assert sorted(messages(again)) == first == fresh_messages(root, build_at, tmp_path)
+    broken = root / "content/posts/broken.md"
+    broken.write_text(broken.read_text().replace("/2024/05/nowhere/", "/2024/05/elsewhere/"))
+    parsed.clear()
+    after = sorted(messages(build_at(root, jobs=1, incremental=False)))
+    assert any("elsewhere" in page for page in parsed)        # the changed page is read again,
+    assert len(parsed) < again.pages_written                  # the unchanged ones are not
+    assert any("/2024/05/elsewhere/" in m for m in after)
+    assert not any("/2024/05/nowhere/" in m for m in after)
+    assert after == fresh_messages(root, build_at, tmp_path)
+
+
+def test_a_clean_build_without_the_cache_parses_every_page(make_site, build_at, monkeypatch):
+    root = make_site(site_files())
+    first = messages(build_at(root, jobs=1))
+    parsed = parsed_pages(monkeypatch)
+    again = build_at(root, jobs=1, incremental=False, content_cache=False)   # --no-cache
+    assert len(parsed) == again.pages_written and messages(again) == first
+
+
+def test_findings_kept_under_other_link_settings_are_not_trusted(make_site, build_at):
+    import dataclasses
+
+    from blogengine.check import check_site
+    from blogengine.config import load_config
+    from blogengine.locate import CheckInputs
+
+    root = make_site(site_files())
+    build_at(root)
+    config = load_config(root)
+    inputs = CheckInputs(config=config, out_dir=root / "public", origins={}, template_dirs=[])
+    first = check_site(inputs, external_links=False)
+    assert first.memory is not None and len(first.problems) >= 5
+    # Findings kept from a check that found nothing: trusted when the settings are these,
+    # so nothing is checked again; not trusted under other settings.
+    emptied = dataclasses.replace(first.memory, found=())
+    trusted = check_site(inputs, first.index, external_links=False, memory=emptied)
+    assert trusted.problems == []
+    other = dataclasses.replace(emptied, settings=emptied.settings + " (another base URL)")
+    distrusted = check_site(inputs, first.index, external_links=False, memory=other)
+    assert sorted(map(str, distrusted.problems)) == sorted(map(str, first.problems))
