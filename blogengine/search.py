@@ -4,6 +4,9 @@ The theme marks what is searchable (`data-pagefind-body` on posts and pages, so 
 left out); Pagefind splits the index by each page's `<html lang>`. The index is made into a
 folder beside the output and swapped in, so readers never see half an index.
 
+Pagefind is given only the pages that mark a searchable body (links to them in a folder of
+their own): it would leave the listings out anyway, after parsing them.
+
 Indexing costs about as much as the rest of a build, so it runs beside the link check
 (`start_index` then `IndexJob.finish`), and each index is kept in the build cache under a
 digest of every published HTML page: a build whose pages come out the same (`--clean`, a
@@ -12,6 +15,7 @@ restored checkout) takes the kept index instead of running Pagefind again."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import shutil
 import subprocess
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blogengine.errors import BlogError
-from blogengine.write import output_files
+from blogengine.write import delete_later, output_files, running
 
 INDEX_FOLDER = "pagefind"
 CACHE_FOLDER = "search"
@@ -44,8 +48,8 @@ def start_index(out_dir: Path, cache_dir: Path | None = None,
     `finish` publishes the index into `out_dir/pagefind/` or raises BlogError saying why not
     (as start_index does when `stopped` turns true while it reads the pages)."""
     executable = _executable()
-    key = pages_digest(out_dir, executable, stopped)
-    kept = cache_dir / CACHE_FOLDER / key if cache_dir is not None else None
+    pages = read_pages(out_dir, executable, stopped)
+    kept = cache_dir / CACHE_FOLDER / pages.key if cache_dir is not None else None
     if kept is not None and (kept / "pagefind.js").is_file():
         staged = _staging(out_dir)
         try:
@@ -55,14 +59,17 @@ def start_index(out_dir: Path, cache_dir: Path | None = None,
         else:
             return IndexJob(out_dir, staged, process=None, executable=None, keep_in=None)
     staged = _staging(out_dir)
-    command = [str(executable), "--site", str(out_dir), "--output-path", str(staged), "--silent"]
+    site = out_dir if pages.searchable is None else _searchable_site(out_dir, pages.searchable)
+    command = [str(executable), "--site", str(site), "--output-path", str(staged), "--silent"]
     try:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True)
     except OSError as exc:
+        _remove_site(out_dir, site)
         remove_index(out_dir)
         raise _cannot_run(executable, exc) from None
-    return IndexJob(out_dir, staged, process=process, executable=executable, keep_in=kept)
+    return IndexJob(out_dir, staged, process=process, executable=executable, keep_in=kept,
+                    site=site)
 
 
 @dataclass
@@ -75,6 +82,7 @@ class IndexJob:
     executable: Path | None
     keep_in: Path | None   # where to keep the new index for later builds
     stopped: bool = False
+    site: Path | None = None   # the folder Pagefind reads (the searchable pages' links)
 
     def finish(self) -> None:
         """Wait for the index and swap it in; on failure the old index goes too (it no longer
@@ -91,6 +99,8 @@ class IndexJob:
             remove_index(self.out_dir)
             if not self.stopped:
                 raise
+        finally:
+            self._let_go()
 
     def stop(self) -> None:
         """From another thread: make a running `finish` give up (`serve` starts a new build)."""
@@ -105,6 +115,11 @@ class IndexJob:
             self.process.communicate()
         shutil.rmtree(self.staged, ignore_errors=True)
         remove_index(self.out_dir)
+        self._let_go()
+
+    def _let_go(self) -> None:
+        if self.site is not None:
+            _remove_site(self.out_dir, self.site)
 
     def _wait(self, process: subprocess.Popen[str]) -> None:
         try:
@@ -121,13 +136,28 @@ class IndexJob:
                             f"{process.returncode}){': ' + ' / '.join(said) if said else ''}")
 
 
-def pages_digest(out_dir: Path, executable: Path,
-                 stopped: Callable[[], bool] = lambda: False) -> str:
+@dataclass(frozen=True)
+class SitePages:
+    """The HTML pages Pagefind would read, as a key for the index they make."""
+
+    key: str
+    # The pages that mark a searchable body (data-pagefind-body), when any does: Pagefind
+    # leaves the others out, yet parses them all, a quarter of its time on a blog's listings.
+    # None: no page marks one, so Pagefind indexes them all.
+    searchable: list[str] | None
+
+
+_BODY_MARK = b"data-pagefind-body"
+
+
+def read_pages(out_dir: Path, executable: Path,
+               stopped: Callable[[], bool] = lambda: False) -> SitePages:
     """A digest of every HTML page Pagefind reads (their paths and bytes) and of the indexer
     itself (a new binary may index differently): equal digests give equal indexes."""
     binary = executable.stat()
     digest = hashlib.sha256(f"{executable}\n{binary.st_size}\n{binary.st_mtime_ns}\n".encode())
     prefix = INDEX_FOLDER + "/"
+    marked: list[str] = []
     for rel in sorted(rel for rel in output_files(out_dir)
                       if rel.endswith(".html") and not rel.startswith(prefix)):
         if stopped():   # serve saw a new save: it is about to write pages
@@ -136,7 +166,53 @@ def pages_digest(out_dir: Path, executable: Path,
             data = handle.read()
         digest.update(f"{rel}\n{len(data)}\n".encode())
         digest.update(data)
-    return digest.hexdigest()[:32]
+        # (Attribute names are case-blind; lower() only for the pages without the usual case.)
+        if _BODY_MARK in data or _BODY_MARK in data.lower():
+            marked.append(rel)
+    return SitePages(key=digest.hexdigest()[:32], searchable=marked or None)
+
+
+_SITE_NAME = ".{}.pagefind-site-{}-{}"   # output folder, process, build of that process
+_sites = itertools.count()
+
+
+def _searchable_site(out_dir: Path, rels: list[str]) -> Path:
+    """A folder of links to the searchable pages alone, for Pagefind to read: it indexes them
+    the same as in the whole site, and the links hold each page as this build wrote it. The
+    whole site when the links cannot be made (no room)."""
+    me = str(os.getpid())
+    for leftover in out_dir.parent.glob(_SITE_NAME.format(out_dir.name, "*", "*")):
+        pid = leftover.name.split("-")[-2]
+        if pid != me and not running(pid):   # left by a build that was killed
+            delete_later(leftover)
+    site = out_dir.parent / _SITE_NAME.format(out_dir.name, me, next(_sites))
+    shutil.rmtree(site, ignore_errors=True)   # (only when a killed build had this pid)
+    source, target = str(out_dir), str(site)
+    made = {""}
+    try:
+        os.mkdir(target)
+        for rel in rels:
+            folder = rel.rpartition("/")[0]
+            if folder not in made:   # (plain mkdir, parents first: a page's folder is new)
+                missing = [folder]
+                while (parent := missing[-1].rpartition("/")[0]) not in made:
+                    missing.append(parent)
+                for name in reversed(missing):
+                    os.mkdir(os.path.join(target, name))
+                    made.add(name)
+            try:
+                os.link(os.path.join(source, rel), os.path.join(target, rel))
+            except OSError:
+                shutil.copy2(os.path.join(source, rel), os.path.join(target, rel))
+    except OSError:
+        delete_later(site)
+        return out_dir
+    return site
+
+
+def _remove_site(out_dir: Path, site: Path) -> None:
+    if site != out_dir:
+        delete_later(site)   # ten thousand folders of links take seconds to delete
 
 
 def _staging(out_dir: Path) -> Path:

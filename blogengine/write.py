@@ -136,7 +136,7 @@ class Staging:
         except BaseException:
             old.rename(out_dir)
             raise
-        _delete_later(old)
+        delete_later(old)
 
     def abort(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -175,17 +175,17 @@ def _flat_name(rel: str) -> str:
 def recover(out_dir: Path) -> None:
     """Finish what a killed build decided (a journal) and drop what it had only staged."""
     for leftover in out_dir.parent.glob(f".{out_dir.name}.tmp-*"):
-        if _running(leftover.name.rpartition("-")[2]):
+        if running(leftover.name.rpartition("-")[2]):
             continue                      # another build of the same site, still at work
         if (leftover / JOURNAL).is_file() and out_dir.is_dir():
             _apply(leftover, out_dir)
         else:
             shutil.rmtree(leftover, ignore_errors=True)
     for leftover in out_dir.parent.glob(f".{out_dir.name}.old-*"):
-        _delete_later(leftover)
+        delete_later(leftover)
 
 
-def _running(pid_text: str) -> bool:
+def running(pid_text: str) -> bool:
     if not pid_text.isdigit() or int(pid_text) == os.getpid():
         return False
     try:
@@ -197,7 +197,7 @@ def _running(pid_text: str) -> bool:
     return True
 
 
-def _delete_later(folder: Path) -> None:
+def delete_later(folder: Path) -> None:
     """Delete a replaced output folder without making the build wait for it (ten thousand
     folders take seconds to delete); in the foreground where there is no `rm`."""
     rm = shutil.which("rm")

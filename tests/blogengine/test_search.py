@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -289,3 +290,37 @@ def test_the_index_is_in_the_sites_language(make_site, build_at):
                        .read_text(encoding="utf-8"))
     assert list(entry["languages"]) == ["de"]
     assert entry["languages"]["de"]["page_count"] == 3
+
+
+def test_pagefind_reads_only_the_searchable_pages_and_indexes_them_as_in_the_whole_site(
+        built, tmp_path):
+    """The build hands Pagefind links to the pages that mark a body; Pagefind run on the whole
+    folder (listings and all) makes the very same index."""
+    from pagefind.service import get_executable
+    whole = tmp_path / "whole-site-index"
+    subprocess.run([str(get_executable()), "--site", str(built / "public"), "--output-path",
+                    str(whole), "--silent"], check=True, timeout=120)
+    assert tree(whole) == tree(built / "public" / "pagefind")
+    # The folder of links is deleted in the background (`rm -rf`, as a replaced output folder).
+    deadline = time.monotonic() + 30
+    while [path for path in built.iterdir() if "pagefind" in path.name] \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [path.name for path in built.iterdir() if "pagefind" in path.name] == []
+
+
+def test_pages_that_mark_a_body_are_the_ones_given_to_pagefind(tmp_path):
+    from pagefind.service import get_executable
+
+    from blogengine.search import read_pages
+    site = tmp_path / "out"
+    for rel, html in {"a/index.html": "<main data-pagefind-body>A</main>",
+                      "b/index.html": "<main DATA-PAGEFIND-BODY>B</main>",
+                      "index.html": "<main>a listing</main>",
+                      "pagefind/x.html": "<main data-pagefind-body>the index's own</main>"}.items():
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(html, encoding="utf-8")
+    assert read_pages(site, get_executable()).searchable == ["a/index.html", "b/index.html"]
+    for rel in ("a/index.html", "b/index.html"):
+        (site / rel).write_text("<main>no mark</main>", encoding="utf-8")
+    assert read_pages(site, get_executable()).searchable is None     # Pagefind indexes all
