@@ -77,9 +77,19 @@ class RecordingEnvironment(jinja2.Environment):
         return found[0]
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if self.recorder is not None:
-            self.recorder.saw(obj, attribute)
-        return super().getattr(obj, attribute)
+        # Every attribute a template reads comes here (a few hundred per page): the usual
+        # case, a model object's attribute, without calling further.
+        recorder = self.recorder
+        if recorder is not None:
+            kind = _KINDS.get(type(obj))
+            if kind is not None:
+                recorder.inputs.add((kind, obj.url, attribute))
+            else:
+                recorder.saw(obj, attribute)
+        try:
+            return getattr(obj, attribute)
+        except AttributeError:
+            return super().getattr(obj, attribute)   # an item, or undefined
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         if self.recorder is not None and isinstance(argument, str):
@@ -154,6 +164,7 @@ class Digests:
         self.listings = {page.url: page for page in site.listings}
         self.terms = {t.url: t for t in [*site.tags, *site.categories]}
         self._known: dict[Dependency, str] = {}
+        self._lines: dict[Dependency, str] = {}            # an input and its digest, for key
         self._of_entry: dict[str, list[Dependency]] = {}   # what is known of each entry
         self._of_templates: list[Dependency] = []
 
@@ -163,8 +174,10 @@ class Digests:
         for url in entries:
             for dependency in self._of_entry.pop(url, ()):
                 self._known.pop(dependency, None)
+                self._lines.pop(dependency, None)
         for dependency in self._of_templates:
             self._known.pop(dependency, None)
+            self._lines.pop(dependency, None)
         self._of_templates = []
 
     def of(self, dependency: Dependency) -> str:
@@ -183,10 +196,15 @@ class Digests:
 
     def key(self, inputs: Iterable[Dependency], base: str) -> str:
         """A page's key: the build's fingerprint and the digest of every input it read."""
-        of = self.of
-        text = "\n".join(f"{kind}\0{url}\0{name}\0{of((kind, url, name))}"
-                         for kind, url, name in sorted(inputs))
-        return hashlib.sha256(f"{base}\n{text}".encode()).hexdigest()
+        lines = self._lines   # most inputs are read by many pages: each line is made once
+        parts = [base]
+        for dependency in sorted(inputs):
+            line = lines.get(dependency)
+            if line is None:
+                kind, url, name = dependency
+                line = lines[dependency] = f"{kind}\0{url}\0{name}\0{self.of(dependency)}"
+            parts.append(line)
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     def _compute(self, dependency: Dependency) -> str:
         kind, url, name = dependency

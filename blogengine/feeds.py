@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timezone
+import re
 from functools import lru_cache
 from urllib.parse import urljoin
 
@@ -19,7 +20,17 @@ _EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 def absolute_url(config: SiteConfig, path: str) -> str:
     """A site path such as /2024/05/x/ as a full URL under base_url."""
-    return urljoin(config.base_url, path.lstrip("/"))
+    rel = path.lstrip("/")
+    base = config.base_url   # (always ends in "/")
+    # What urljoin would make of a plain path, without parsing both (pages ask several times).
+    if _PLAIN_PATH.match(rel) and "?" not in base and "#" not in base:
+        return base + rel
+    return urljoin(base, rel)
+
+
+# No scheme, query, parameters, fragment, bracket, backslash, dot or empty segment, space or
+# control character (urljoin drops or folds some of those): joined to base_url as it is.
+_PLAIN_PATH = re.compile(r"(?![^/]*:)(?!.*//)(?!\.\.?(?:/|$))(?!.*/\.\.?(?:/|$))[^?#;[\]\\\x00-\x20\x7f]*\Z")
 
 
 @lru_cache(maxsize=4096)

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from bs4 import BeautifulSoup
 from lxml import etree
 
+from blogengine.config import SiteConfig
 from tests.support.site import post
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -222,3 +225,23 @@ def test_feed_of_empty_site_parses(make_site, build_at):
     for name in ("atom.xml", "rss.xml"):
         feed = parse_feed(out / name)
         assert feed.entries == []
+
+
+@settings(max_examples=3000, deadline=None)
+@given(path=st.text(alphabet=st.sampled_from(list("ab/.:;?#%\\ \t\n~-é@=[]")), max_size=12),
+       base=st.sampled_from(["https://blog.example/", "https://example.org/blog/",
+                             "http://localhost:8000/a/b/", "https://example.org/?q=1/"]))
+def test_absolute_url_is_what_urljoin_makes_of_every_path(path, base):
+    """absolute_url concatenates plain paths without parsing them; whatever the path, the
+    result is urljoin's."""
+    from urllib.parse import urljoin
+
+    from blogengine.feeds import absolute_url
+    def made(join):
+        try:
+            return join()
+        except ValueError as exc:   # urljoin refuses some paths ("a:[", an IPv6 host)
+            return f"refused: {exc}"
+    config = SiteConfig(root=Path("."), base_url=base)
+    assert made(lambda: absolute_url(config, path)) == \
+        made(lambda: urljoin(base, path.lstrip("/")))
