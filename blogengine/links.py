@@ -24,7 +24,11 @@ _TEXT_LIMIT = 80
 # faster than an alternation at every position); group 1 is the opening tag less its "<".
 _SKIPPED = re.compile(r"<(?:!--.*?-->|((script|style|template)\b[^>]*>).*?</\2\s*>)",
                       re.DOTALL | re.IGNORECASE)
-_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)(\s[^>]*)?>|</a\s*>", re.IGNORECASE)
+# An opening tag that may hold a URL or an id, or an </a>. The lookahead passes over the other
+# tags (<p>, <em>, <code>, <span class=...>: most of a page) inside the regex engine.
+_TAG = re.compile(r"<(?=(?:%s)[\s>/]|[a-zA-Z][^>]*?[\s\"'/]id\s*=)"
+                  r"([a-zA-Z][a-zA-Z0-9-]*)(\s[^>]*)?>|</a\s*>"
+                  % "|".join(URL_ATTRIBUTES), re.IGNORECASE)
 _ATTR = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 _MARKUP = re.compile(r"<[^>]*>")
 
