@@ -65,11 +65,11 @@ def start_index(out_dir: Path, cache_dir: Path | None = None,
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True)
     except OSError as exc:
-        _remove_site(out_dir, site)
+        _remove_site(out_dir, site, len(pages.searchable or ()))
         remove_index(out_dir)
         raise _cannot_run(executable, exc) from None
     return IndexJob(out_dir, staged, process=process, executable=executable, keep_in=kept,
-                    site=site)
+                    site=site, site_pages=len(pages.searchable or ()))
 
 
 @dataclass
@@ -83,6 +83,7 @@ class IndexJob:
     keep_in: Path | None   # where to keep the new index for later builds
     stopped: bool = False
     site: Path | None = None   # the folder Pagefind reads (the searchable pages' links)
+    site_pages: int = 0        # how many pages it links to
 
     def finish(self) -> None:
         """Wait for the index and swap it in; on failure the old index goes too (it no longer
@@ -119,7 +120,7 @@ class IndexJob:
 
     def _let_go(self) -> None:
         if self.site is not None:
-            _remove_site(self.out_dir, self.site)
+            _remove_site(self.out_dir, self.site, self.site_pages)
 
     def _wait(self, process: subprocess.Popen[str]) -> None:
         try:
@@ -205,14 +206,21 @@ def _searchable_site(out_dir: Path, rels: list[str]) -> Path:
             except OSError:
                 shutil.copy2(os.path.join(source, rel), os.path.join(target, rel))
     except OSError:
-        delete_later(site)
+        _remove_site(out_dir, site, len(rels))
         return out_dir
     return site
 
 
-def _remove_site(out_dir: Path, site: Path) -> None:
-    if site != out_dir:
-        delete_later(site)   # ten thousand folders of links take seconds to delete
+def _remove_site(out_dir: Path, site: Path, pages: int) -> None:
+    if site == out_dir:
+        return
+    if pages > _DELETE_IN_BACKGROUND:   # thousands of folders take seconds to delete
+        delete_later(site)
+    else:                               # a few take milliseconds: gone before the build ends
+        shutil.rmtree(site, ignore_errors=True)
+
+
+_DELETE_IN_BACKGROUND = 1000
 
 
 def _staging(out_dir: Path) -> Path:
