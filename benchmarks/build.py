@@ -220,7 +220,8 @@ def report(all_results: list[dict[str, object]]) -> str:
              "front matter, renders Markdown, fills a one-page template and writes each post.", "",
              "A first build starts with no output and no .blogengine/; `--clean` renders and "
              "writes every page again but reuses what is keyed on content alone (parsed "
-             "documents, social cards, the search index), as `build --clean` does on an "
+             "documents, social cards, the search index, the link check's findings on pages "
+             "written again alike), as `build --clean` does on an "
              "author's machine. Clean builds: the median (range in brackets) of runs taken in "
              "turn (blogengine first, blogengine --clean, Hugo, the floor, on the same corpus); "
              "the changes: one timed run each. Peak memory (PSS of the process and its workers) "
