@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -53,6 +54,10 @@ def run_chunks(work: Callable[[C, Sequence[T]], R], items: Sequence[T], *, jobs:
     pieces = chunks(items, jobs * 4)
     global _context
     _context = context   # before the pool forks its workers: they see it from the start
+    # Objects made so far (the site model, the templates) are left out of the workers' garbage
+    # collections: a full one would read every inherited object, copying each page of memory
+    # the parent shares with them.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(processes=jobs) as pool:
             side = _Side(meanwhile) if meanwhile is not None else None
@@ -64,6 +69,7 @@ def run_chunks(work: Callable[[C, Sequence[T]], R], items: Sequence[T], *, jobs:
                     side.join()
     finally:
         _context = None
+        gc.unfreeze()
 
 
 class _Side:

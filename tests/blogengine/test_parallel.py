@@ -84,3 +84,21 @@ def test_run_chunks_hands_every_slice_the_context_without_pickling_it(jobs):
     assert {label for _pid, label, _item in done} == {"site"}
     in_workers = os.getpid() not in {pid for pid, _label, _item in done}
     assert in_workers == (jobs > 1)
+
+
+def frozen_objects(_context, piece):
+    import gc
+    return [gc.get_freeze_count() for _item in piece]
+
+
+def test_workers_leave_the_inherited_objects_out_of_their_collections():
+    """What the parent made before forking is frozen in the workers (a full collection there
+    would read, and so copy, every inherited page); the parent's collector is as it was."""
+    import gc
+    model = [{"page": n} for n in range(10_000)]   # a site model, made before the fork
+    before = gc.get_freeze_count()
+    counts = [count for _n, part in parallel.run_chunks(frozen_objects, list(range(8)), jobs=2,
+                                                        minimum=1, context=model)
+              for count in part]
+    assert min(counts) >= len(model)
+    assert gc.get_freeze_count() == before
