@@ -30,8 +30,9 @@ ALWAYS_THERE = ("", "top")
 # after `build --clean`, keep its links unread.
 PageEntry = tuple[int, int, bytes, tuple[RawLink, ...], frozenset[str]]
 PageIndex = dict[str, PageEntry]
-LINKS: Final = 3   # where a PageEntry holds the links
-IDS: Final = 4     # and the ids
+DIGEST: Final = 2   # where a PageEntry holds the digest
+LINKS: Final = 3    # the links
+IDS: Final = 4      # and the ids
 _SAME_EVERYWHERE = ("/", "http:", "https:")   # URLs that resolve alike on every page
 _NEEDS_PARSING = re.compile(r"[?#%:\\]|/\.|^\.")   # queries, fragments, escapes, dot segments
 _OTHER_SITE = re.compile(r"https?://([^/?#\s]+)(?=[/?#]|$)")   # the host, as urlsplit finds it
@@ -170,7 +171,7 @@ def _pages_to_check(files: frozenset[str], index: PageIndex, previous: PageIndex
     changed = set()
     for rel, page in index.items():
         before = previous.get(rel)
-        if before is None or before[2] != page[2]:
+        if before is None or before[DIGEST] != page[DIGEST]:
             if before is None or before[IDS] != page[IDS]:
                 return None
             changed.add(rel)
@@ -202,14 +203,21 @@ def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex,
     for _count, part in parallel.run_chunks(_read_pages, sorted(unread), jobs=jobs,
                                             minimum=PARALLEL_PAGES,
                                             context=_Known(folder, previous)):
-        for rel, (mtime, size, digest, page) in part.items():
-            if page is None:
-                index[rel] = (mtime, size, digest) + previous[rel][LINKS:]
-            else:
-                index[rel] = (mtime, size, digest,
-                              tuple([shared.setdefault(link, link) for link in page.links]),
-                              page.ids)
+        for rel, read in part.items():
+            index[rel] = _entry(read, previous, rel, shared)
     return index
+
+
+def _entry(read: _ReadPage, previous: PageIndex, rel: str,
+           shared: dict[RawLink, RawLink] | None = None) -> PageEntry:
+    """A page's entry, as read, with the links `previous` holds when its bytes are the same
+    (`shared`: one tuple per distinct link)."""
+    mtime, size, digest, page = read
+    if page is None:
+        return (mtime, size, digest) + previous[rel][LINKS:]
+    links = page.links if shared is None else \
+        tuple([shared.setdefault(link, link) for link in page.links])
+    return (mtime, size, digest, links, page.ids)
 
 
 @dataclass(frozen=True)
@@ -227,10 +235,8 @@ _ReadPage = tuple[int, int, bytes, PageLinks | None]
 
 def _read_known(folder: str, previous: PageIndex, rels: Sequence[str]) -> PageIndex:
     """Read pages in this process, taking the links of an unchanged page from `previous`."""
-    return {rel: (mtime, size, digest) + (previous[rel][LINKS:] if page is None
-                                           else (page.links, page.ids))
-            for rel, (mtime, size, digest, page) in _read_pages(_Known(folder, previous),
-                                                                rels).items()}
+    return {rel: _entry(read, previous, rel)
+            for rel, read in _read_pages(_Known(folder, previous), rels).items()}
 
 
 def _read_pages(known: _Known, rels: Sequence[str]) -> dict[str, _ReadPage]:
@@ -247,7 +253,7 @@ def _read_pages(known: _Known, rels: Sequence[str]) -> dict[str, _ReadPage]:
             continue
         digest = hashlib.blake2b(data, digest_size=16).digest()
         before = known.previous.get(rel)
-        page = None if before is not None and before[2] == digest \
+        page = None if before is not None and before[DIGEST] == digest \
             else read_page_links(data.decode("utf-8", errors="replace"))
         found[rel] = (stat.st_mtime_ns, stat.st_size, digest, page)
     return found
