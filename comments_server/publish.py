@@ -176,7 +176,12 @@ class Publisher:
         with self._starting:
             if self._pid != os.getpid():
                 self._pid = os.getpid()
-                self._thread = threading.Thread(target=self._run, name="comments-publish", daemon=True)
+                # The first look at the store is taken here, before the request that starts the
+                # thread writes: taken in the thread, it could see that request's comment and
+                # count it as already published.
+                seen = self._first_seen()
+                self._thread = threading.Thread(target=self._run, args=(seen,), name="comments-publish",
+                                                daemon=True)
                 self._thread.start()
 
     def wake(self) -> None:
@@ -195,13 +200,17 @@ class Publisher:
             return self._published.wait_for(
                 lambda: self.published_marker is not None and self.published_marker >= marker, timeout)
 
-    def _run(self) -> None:
+    def _first_seen(self) -> int | None:
+        """The marker the site was last published at; on a first start, the store's own."""
         current = self._read_marker()
         with self.state.locked():
             seen = self.state.read()
             if seen is None and current is not None:
                 self.state.write(current)  # a first start: the site was built from what is stored now
                 seen = current
+        return seen
+
+    def _run(self, seen: int | None) -> None:
         backoff = 0.0
         while not self._stop.is_set():
             self._wake.wait(backoff or self.poll_seconds)

@@ -213,3 +213,30 @@ def test_bad_publish_settings_are_named(make_app, setting, value, message):
         make_app(**{setting: value})
     assert any(setting in problem and message in problem for problem in caught.value.problems)
 
+
+
+def test_a_comment_written_as_the_thread_first_looks_is_still_published(tmp_path):
+    """The request that starts the publisher writes a comment; the thread, slow to be scheduled,
+    first reads the store after that write. The comment must still be published."""
+    import threading
+
+    from comments_server.publish import PublishAction, Publisher, PublishState
+
+    store = {"marker": 1}
+    written = threading.Event()
+
+    def marker() -> int:
+        if threading.current_thread().name == "comments-publish":
+            written.wait(10)   # the thread is scheduled only once the comment is stored
+        return store["marker"]
+
+    published: list[int] = []
+    publisher = Publisher(marker, PublishState(tmp_path / "state"), debounce_seconds=0.05,
+                          poll_seconds=0.1, actions=[PublishAction("test", published.append)])
+    publisher.ensure_started()          # as the first request does, before its view runs
+    store["marker"] = 2                 # ... which then stores the comment
+    written.set()
+    publisher.wake()
+    assert publisher.wait_published(2, 10), "the comment was taken as already published"
+    assert published == [2]
+    publisher.stop()
