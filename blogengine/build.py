@@ -21,7 +21,7 @@ from blogengine.cache import CACHE_DIR, RACY_NS, BuildCache, OutputRecord
 from blogengine.cards import card_outputs, draw_missing_cards
 from blogengine.check import CheckMemory, CheckResult, ExternalLink, check_site
 from blogengine.config import SiteConfig
-from blogengine.conversations import BakedConversations, bake_conversations, conversations_version
+from blogengine.conversations import BakedConversations, bake_conversations
 from blogengine.deps import Digests, object_digests
 from blogengine.errors import BlogError, BuildFailed, ContentError
 from blogengine.images import (ImageFile, ImageSite, image_site, make_variants,
@@ -32,84 +32,25 @@ from blogengine.markup import make_markdown
 from blogengine.model import THEME_PREFIX, Entry, Listing, Site, build_site, output_path
 from blogengine.parse import Document, parse_document
 from blogengine.pluginhost import PluginSet, load_plugins
-from blogengine.plan import (Inputs, LastBuild, Plan, fingerprint, input_files, objects_to_keep,
-                             parse_fingerprint, plan_outputs, read_last_build, unchanged)
+from blogengine.plan import Plan, objects_to_keep, plan_outputs
 from blogengine.render import (Output, RenderedSlice, RenderWork, data_outputs,
                                prepare_environment, render_pages, site_pages, unique_errors)
 from blogengine.search import IndexJob, index_needed, remove_index, start_index
-from blogengine.themes import loaded_templates, make_environment, template_dirs, theme_chain
-from blogengine.write import Staging, check_output_dir, check_paths
+from blogengine.templating import loaded_templates, make_environment
+from blogengine.themes import template_dirs
+from blogengine.report import BuildOptions as BuildOptions
+from blogengine.report import BuildReport as BuildReport
+from blogengine.stamps import LastBuild, parse_fingerprint
+from blogengine.start import BuildStart, Progress
+from blogengine.start import build as build
+from blogengine.write import Staging, check_paths
 
-Progress = Callable[[int, int], None]
 # Below these counts a stage runs in the main process: forking workers would cost more.
 PARALLEL_SOURCES = 200
 PARALLEL_PAGES = 300
 PARALLEL_IMAGES = 4
 
 SourceToParse = tuple[Path, PurePosixPath, FileStamp]
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    output_dir: Path | None = None   # default: public/ beside content/
-    drafts: bool = False
-    future: bool = False
-    now: datetime | None = None      # the clock, for future-dated posts; tests pin it
-    explain_templates: bool = False  # report which file each template came from
-    jobs: int | None = None          # worker processes; None: one per CPU
-    incremental: bool = True         # build on the last build (False: from scratch; the cache
-                                     # is then written anew)
-    content_cache: bool = True       # reuse what is keyed on content alone even when not
-                                     # incremental: parsed documents, images, cards, search index
-    check_links: bool = True         # report local links that lead nowhere (check.py)
-    external_links: bool = False     # list the links to other sites (BuildReport.external),
-                                     # even when nothing changed (`blogengine check`)
-    search_later: bool = False       # leave the search index to finish after the build
-                                     # (BuildReport.indexing; serve reloads the pages first)
-
-
-@dataclass
-class BuildReport:
-    output_dir: Path
-    files_written: int
-    pages_written: int
-    posts: int
-    seconds: float
-    warnings: list[str] = field(default_factory=list)
-    template_sources: dict[str, str] = field(default_factory=dict)
-    pages_rendered: int = 0
-    up_to_date: bool = False
-    problems: list[LinkProblem] = field(default_factory=list)   # links that lead nowhere
-    external: list[ExternalLink] = field(default_factory=list)  # outside links, for --external
-    drafts_left_out: int = 0
-    future_left_out: int = 0
-    indexing: IndexJob | None = None   # with search_later: the index still on its way
-    parsed: int = 0                    # Markdown documents parsed (not taken from the cache)
-    accelerated: int = 0               # of them, rendered by the Markdown accelerator
-
-    def accelerator_note(self) -> str:
-        """ "; 998 of 1000 Markdown documents by markdown-it-pyrs 0.4.0" ("": none of them)."""
-        if not self.accelerated:
-            return ""
-        return (f"; {self.accelerated} of {self.parsed} Markdown documents by "
-                f"markdown-it-pyrs {fastmd.version()}")
-
-    def left_out(self) -> str:
-        """ "2 drafts and 1 future post left out; --drafts / --future include them" ("": none)."""
-        drafts, future = self.drafts_left_out, self.future_left_out
-        parts = ([f"{drafts} draft{'s' if drafts != 1 else ''}"] if drafts else []) + \
-            ([f"{future} future post{'s' if future != 1 else ''}"] if future else [])
-        flags = (["--drafts"] if drafts else []) + (["--future"] if future else [])
-        if not parts:
-            return ""
-        verb = "includes it" if drafts + future == 1 else "include them"
-        return f"{' and '.join(parts)} left out; {' / '.join(flags)} {verb}"
-
-
-def build(config: SiteConfig, options: BuildOptions = BuildOptions(),
-          progress: Progress | None = None) -> BuildReport:
-    """Build the site into the output folder, or raise BuildFailed and leave it untouched."""
-    return BuildRun(config, options, progress).run()
 
 
 @dataclass(frozen=True)
@@ -134,19 +75,16 @@ class _Written:
     pages: int = 0                          # pages written or removed
 
 
-class BuildRun:
+class BuildRun(BuildStart):
     """One build: its config, options, cache and inputs, with one method per stage."""
 
     def __init__(self, config: SiteConfig, options: BuildOptions,
-                 progress: Progress | None) -> None:
-        self.started = time.perf_counter()
-        self.config = config
-        self.options = options
-        self.progress = progress
-        self.out_dir = options.output_dir or config.output_dir
-        check_output_dir(self.out_dir, config.root)
+                 progress: Progress | None, start: BuildStart | None = None) -> None:
+        if start is None:
+            super().__init__(config, options, progress)
+        else:   # carry on from the start that found work to do: the inputs stay stamped once
+            vars(self).update(vars(start))
         self.jobs = parallel.worker_count(options.jobs)
-        self.chain = theme_chain(config)
         # Images, cards and the search index are cached by content under .blogengine/; with
         # --no-cache they are made again in a scratch folder, and the cache is left alone.
         self.scratch = None if options.content_cache else tempfile.TemporaryDirectory(
@@ -155,34 +93,28 @@ class BuildRun:
             else Path(self.scratch.name)
         self.env = make_environment(config, self.chain)
         self.env.globals["image_site"] = self.image_site()
-        self.now = options.now or datetime.now(config.tz)
-        self.plugins = load_plugins(config)
-        self.scanned, self.inputs = self.load()
         self.parse_key = parse_fingerprint(config, self.chain) + self.plugins.digest()
-        self.cache = BuildCache.for_output(config.root, self.out_dir)
         self.parsed = self.accelerated = 0
 
-    def run(self) -> BuildReport:
-        """Execute the build, tell the plugins, and let go of the cache and scratch folder."""
-        try:
-            report = self.execute()
-            self.plugins.run("build_finished", report=report, config=self.config)
-            return report
-        finally:
-            self.cache.close()
-            if self.scratch is not None:
-                self.scratch.cleanup()
+    def close(self) -> None:
+        super().close()
+        if self.scratch is not None:
+            self.scratch.cleanup()
 
-    def execute(self) -> BuildReport:
-        """The stages after loading (which the constructor does), top to bottom; none of them
-        when nothing changed since the last build."""
-        previous = self.last_build()
-        # Outside links are listed only when asked (`blogengine check`): a site of 10,000
-        # rich posts has 65,000, too many to keep for builds that never show them.
-        if previous is not None and unchanged(previous, self.inputs, self.now) \
-                and (previous.get("checked") or not self.options.check_links) \
-                and not self.options.external_links:
-            return self.up_to_date(previous)
+    def with_objects(self, previous: LastBuild | None) -> LastBuild | None:
+        """The last build's state with its objects' digests, which the cache keeps apart: an
+        up-to-date build has no need of them (4 MB to unpickle at 10,000 posts)."""
+        if previous is None or "objects" in previous:
+            return previous
+        try:
+            objects = self.cache.get_state("objects")
+        except Exception:  # a broken cache is no cache
+            objects = None
+        return {**previous, "objects": objects} if isinstance(objects, dict) else None
+
+    def execute(self, previous: LastBuild | None) -> BuildReport:
+        """The stages after loading, top to bottom (run() skips them when nothing changed)."""
+        previous = self.with_objects(previous)
         documents, errors = self.parse(previous)
         errors.extend(self.plugins.problems(documents))
         site = self.model(documents, errors)
@@ -204,43 +136,6 @@ class BuildRun:
         report = self.report(site, documents, outputs, written, warnings, checked)
         report.indexing = indexing
         return report
-
-    def load(self) -> tuple[ScannedContent, Inputs]:
-        """Find the sources and stamp every input (the scan's start bounds what is racy)."""
-        scan_ns = time.time_ns()
-        scanned = scan_content(self.config.content_dir)
-        inputs = Inputs(fingerprint=fingerprint(self.config, self.chain,
-                                                drafts=self.options.drafts,
-                                                future=self.options.future)
-                        + self.plugins.digest(),
-                        scan_ns=scan_ns,
-                        sources={str(rel): stamp for _path, rel, stamp in scanned.markdown},
-                        files=input_files(self.config, self.chain, scanned),
-                        comments=self.comments_version())
-        return scanned, inputs
-
-    def comments_version(self) -> str:
-        """A cheap version of the comments the pages would carry ("" when they cannot be told)."""
-        if not self.config.comments.enabled:
-            return "off"
-        return conversations_version(self.config)
-
-    def last_build(self) -> LastBuild | None:
-        """The last build's state, when this build may build on it."""
-        if not self.options.incremental or self.options.explain_templates:
-            return None
-        return read_last_build(self.cache, self.inputs, self.out_dir)
-
-    def up_to_date(self, previous: LastBuild) -> BuildReport:
-        """The report of a build that had nothing to do: the last build's findings still hold."""
-        drafts, future = previous.get("left_out", (0, 0))
-        checked = self.options.check_links
-        return BuildReport(output_dir=self.out_dir, files_written=0, pages_written=0,
-                           posts=previous["posts"], seconds=time.perf_counter() - self.started,
-                           up_to_date=True, drafts_left_out=drafts, future_left_out=future,
-                           warnings=list(previous.get("image_warnings", [])),
-                           problems=[LinkProblem(*p) for p in previous.get("problems", [])
-                                     if checked])
 
     def parse(self, previous: LastBuild | None) -> tuple[list[Document], list[BlogError]]:
         """Parse what changed, take the rest from the cache; documents in source order, and
@@ -476,11 +371,11 @@ class BuildRun:
                  "next_due": min(excluded, default=None),
                  "left_out": self.left_out(documents), "checked": self.options.check_links,
                  "image_warnings": image_warnings(documents, self.config.root),
-                 "problems": [(p.path, p.line, p.message) for p in checked.problems],
-                 "objects": objects_to_keep(outputs.objects, outputs.plan, written.templates,
-                                            outputs.digests)}
+                 "problems": [(p.path, p.line, p.message) for p in checked.problems]}
+        objects = objects_to_keep(outputs.objects, outputs.plan, written.templates,
+                                  outputs.digests)
         try:
-            self.cache.save(state={"build": state, "links": checked.index,
+            self.cache.save(state={"build": state, "objects": objects, "links": checked.index,
                                    "link_check": checked.memory},
                             kept_sources=[doc.source.rel for doc in documents],
                             changed=written.records, removed=written.removed,

@@ -12,11 +12,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from blogengine.deps import Dependency
 from blogengine.load import FileStamp
-from blogengine.parse import Document
+
+if TYPE_CHECKING:   # types only: an up-to-date build reads the cache without the engine
+    from blogengine.deps import Dependency
+    from blogengine.parse import Document
 
 
 @dataclass(frozen=True)

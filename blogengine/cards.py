@@ -19,9 +19,9 @@ from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from blogengine import parallel
 from blogengine.config import SiteConfig
-from blogengine.deps import digest
 from blogengine.model import Entry, Site
 from blogengine.render import Output
+from blogengine.stamps import digest
 from blogengine.themes import Theme
 
 # Bump when the drawing changes: every cached card is then drawn again.

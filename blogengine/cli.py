@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from blogengine import __version__
-from blogengine.build import BuildOptions, BuildReport, build
 from blogengine.config import DEPLOY_TARGETS, SiteConfig, load_config
 from blogengine.errors import BlogError, BuildFailed
-from blogengine.scaffold import init_site, new_document
+from blogengine.report import BuildOptions, BuildReport
+from blogengine.start import build
 
 if TYPE_CHECKING:
     from blogengine.webmention_send import SendOptions
@@ -110,6 +110,8 @@ def init(directory: Path, title: str, author: str, base_url: str) -> None:
       blogengine init my-blog
       blogengine init my-blog --title "Notes" --author "Ann" --base-url https://ann.example/
     """
+    from blogengine.scaffold import init_site   # with YAML and slugify: only when asked
+
     written = init_site(directory, title=title, author=author, base_url=base_url)
     for path in written:
         click.echo(f"  wrote {path}")
@@ -290,6 +292,8 @@ def new(title: str, source: Path, page: bool, tags: tuple[str, ...], draft: bool
       blogengine new "Colophon" --page
     """
     config = load_config(source)
+    from blogengine.scaffold import new_document
+
     path = new_document(config, title, page=page, draft=draft, tags=list(tags))
     click.echo(f"Wrote {path}")
     if draft and not page:

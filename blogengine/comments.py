@@ -149,6 +149,14 @@ def comments_version(config: SiteConfig) -> str:
         return ""
 
 
+def conversations_version(config: SiteConfig) -> str:
+    """A cheap digest that changes whenever the published comments may have changed; "" when
+    it cannot be told without reading them all (comments read over the API)."""
+    if config.comments.url and not config.comments.database_url:
+        return ""
+    return comments_version(config)
+
+
 def read_conversations(config: SiteConfig, threads: list[str]) -> dict[str, tuple[int, list[dict[str, Any]]]]:
     """Every thread's published conversation: (count, nested comment JSON)."""
     from comments_server.site import StoreError, read_conversations

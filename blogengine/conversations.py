@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from blogengine.comments import (CommentStoreError, checked_conversation, checked_mentions, comments_version,
+from blogengine.comments import (CommentStoreError, checked_conversation, checked_mentions,
                                  read_conversations, read_mentions, read_reply_medians)
 from blogengine.config import SiteConfig
 from blogengine.serverlink import RedirectRefused, open_url
@@ -52,14 +52,6 @@ def bake_conversations(config: SiteConfig, bylines: dict[str, str]) -> BakedConv
         path: Conversation(count=count, comments=comments, reply_median=medians.get(path),
                            mentions=mentions.get(path, []))
         for path, (count, comments) in data.items()})
-
-
-def conversations_version(config: SiteConfig) -> str:
-    """A cheap digest that changes whenever the published comments may have changed; "" when
-    it cannot be told without reading them all (comments read over the API)."""
-    if config.comments.url and not config.comments.database_url:
-        return ""
-    return comments_version(config)
 
 
 def _from_api(server: str, threads: list[str]) -> BakedConversations:

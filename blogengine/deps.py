@@ -13,6 +13,7 @@ import jinja2
 from markupsafe import Markup
 
 from blogengine.model import Entry, Listing, Site, Term
+from blogengine.stamps import digest
 
 Dependency = tuple[str, str, str]   # (kind, url, attribute): ("entry", "/a/", "title"),
                                     # ("listing", "/", "posts"), ("site", "", "pages"),
@@ -121,11 +122,6 @@ class _Globals(ChainMap[str, Any]):
         for mapping in reversed(self.maps):
             merged.update(dict.fromkeys(mapping))
         return merged.keys()
-
-
-def digest(*parts: Any) -> str:
-    # repr, not JSON: several times faster, and as stable for the values the model holds.
-    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
 
 
 def _urls(items: Iterable[Any]) -> list[str]:

@@ -19,17 +19,19 @@ from blogengine.cache import CACHE_DIR
 from blogengine.cards import CardFile
 from blogengine.check import CheckResult, PageIndex, check_pages
 from blogengine.config import SiteConfig
-from blogengine.conversations import BakedConversations, conversations_version
+from blogengine.comments import conversations_version
+from blogengine.conversations import BakedConversations
 from blogengine.deps import Digests, RecordingEnvironment, entry_objects
 from blogengine.errors import BlogError
 from blogengine.load import MARKDOWN_SUFFIXES, FileStamp, ScannedContent, scan_content
 from blogengine.locate import CheckInputs
 from blogengine.model import Entry, Site, output_path
 from blogengine.parse import Document
-from blogengine.plan import Inputs, LastBuild, plan_outputs, unchanged
+from blogengine.plan import plan_outputs
 from blogengine.pluginhost import PluginSet
 from blogengine.render import Output, data_outputs, prepare_environment, site_pages
 from blogengine.search import IndexJob, index_needed, remove_index, start_index
+from blogengine.stamps import Inputs, LastBuild
 from blogengine.themes import Theme, template_dirs
 from blogengine.write import output_files
 
@@ -133,14 +135,15 @@ class LiveRun(BuildRun):
         if kept is not None:   # the same settings: the compiled templates still hold
             self.chain, self.env, self.plugins = kept.chain, kept.env, kept.plugins
 
-    def execute(self) -> BuildReport:
+    def stands(self, previous: LastBuild) -> bool:
+        return False   # execute() tells, once it has the documents to keep
+
+    def execute(self, previous: LastBuild | None) -> BuildReport:
         """BuildRun.execute's stages, with the reload before saving, checking and indexing."""
-        previous = self.last_build()
+        previous = self.with_objects(previous)
         documents, errors = self.parse(previous)
         if self.kept is None and previous is not None and not errors \
-                and unchanged(previous, self.inputs, self.now) \
-                and (previous.get("checked") or not self.options.check_links) \
-                and not self.options.external_links:
+                and super().stands(previous):
             return self._keep_as_it_is(previous, documents)
         errors.extend(self.plugins.problems(documents))
         site = self.model(documents, errors)
@@ -177,7 +180,7 @@ class LiveRun(BuildRun):
         """Keep this build for the next, with its state as saved (none when it could not be)."""
         if state is None:
             try:
-                state = self.cache.get_state("build")
+                state = self.with_objects(self.cache.get_state("build"))
             except Exception:
                 state = None
         if not isinstance(state, dict) or self.options.explain_templates:

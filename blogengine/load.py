@@ -92,10 +92,11 @@ def scan_content(content_dir: Path) -> ScannedContent:
                                            path=content_dir))
         return scanned
     root = content_dir.resolve()
-    for path, rel in _walk(content_dir, root, PurePosixPath(), {root}, scanned.errors):
-        if path.suffix.lower() in MARKDOWN_SUFFIXES:
+    for path, rel, entry in _walk(content_dir, root, PurePosixPath(), {root}, scanned.errors):
+        if os.path.splitext(entry.name)[1].lower() in MARKDOWN_SUFFIXES:
             try:
-                scanned.markdown.append((path, rel, FileStamp.of(path)))
+                stat = entry.stat()   # the scan's own stat, cached by the entry
+                scanned.markdown.append((path, rel, FileStamp(stat.st_mtime_ns, stat.st_size)))
             except OSError as exc:
                 scanned.errors.append(ContentError(f"cannot read file: {exc.strerror}",
                                                    path=f"content/{rel}"))
@@ -116,8 +117,8 @@ def load_sources(content_dir: Path) -> LoadedContent:
 
 
 def _walk(folder: Path, root: Path, rel: PurePosixPath, visited: set[Path],
-          errors: list[ContentError]) -> list[tuple[Path, PurePosixPath]]:
-    found: list[tuple[Path, PurePosixPath]] = []
+          errors: list[ContentError]) -> list[tuple[Path, PurePosixPath, os.DirEntry[str]]]:
+    found: list[tuple[Path, PurePosixPath, os.DirEntry[str]]] = []
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as exc:
@@ -128,8 +129,8 @@ def _walk(folder: Path, root: Path, rel: PurePosixPath, visited: set[Path],
             continue
         path = Path(entry.path)
         entry_rel = rel / entry.name
-        display = f"content/{entry_rel}"
         if entry.is_symlink():
+            display = f"content/{entry_rel}"
             try:
                 target = path.resolve(strict=True)
             except FileNotFoundError:
@@ -148,7 +149,7 @@ def _walk(folder: Path, root: Path, rel: PurePosixPath, visited: set[Path],
                 continue  # a link back to a folder we are already inside: a loop, stop here
             found.extend(_walk(path, root, entry_rel, visited | {real}, errors))
         elif entry.is_file():
-            found.append((path, entry_rel))
+            found.append((path, entry_rel, entry))
     return found
 
 

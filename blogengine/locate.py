@@ -13,23 +13,8 @@ from markdown_it.token import Token
 from blogengine.config import SiteConfig
 from blogengine.links import Link, RawLink, read_page_links
 from blogengine.markup import make_markdown
+from blogengine.report import LinkProblem as LinkProblem
 from blogengine.themes import template_dirs, theme_chain
-
-
-@dataclass(frozen=True)
-class LinkProblem:
-    """A link that leads nowhere, at the file and line that wrote it."""
-
-    path: str
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.message}"
-
-    def sort_key(self) -> tuple[str, int, str]:
-        return (self.path, self.line or 0, self.message)
 
 
 @dataclass(frozen=True)

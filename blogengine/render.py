@@ -17,8 +17,7 @@ from blogengine.comments import reader_strings
 from blogengine.config import SiteConfig
 from blogengine.errors import BlogError, ContentError, ThemeError
 from blogengine.feeds import absolute_url, atom_feed, rss_feed
-from blogengine.deps import (Digests, Recorder, RecordingEnvironment, digest,
-                             entry_digest, touched_objects)
+from blogengine.deps import Digests, Recorder, RecordingEnvironment, entry_digest, touched_objects
 from blogengine.images import has_location, variant_bytes, variants, without_location
 from blogengine.load import Asset, FileStamp
 from blogengine.markup import pygments_css
@@ -28,6 +27,7 @@ from blogengine.pluginhost import PluginError, PluginSet
 from blogengine.shortcode_render import expand_page as expand_shortcodes, templates_key
 from blogengine.shortcodes import PLACEHOLDER
 from blogengine.sitefiles import robots_txt, sitemap_xml, threads_manifest
+from blogengine.stamps import digest
 from blogengine.themes import Theme
 from blogengine.write import Staging
 

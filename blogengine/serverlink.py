@@ -4,12 +4,15 @@ answer passes to another address."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import urllib.error
-import urllib.request
-from email.message import Message
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import urllib.request
+    from email.message import Message
 
 LOOPBACK_NAMES = ("localhost",)
 # Paths the comment server answers when it shares the site's origin (`serve`, and links the
@@ -59,15 +62,20 @@ class RedirectRefused(urllib.error.HTTPError):
         self.location = headers.get("Location", "")
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
-                         headers: Message, newurl: str) -> None:
-        raise RedirectRefused(req.full_url, code, headers, fp)
+@functools.cache
+def _opener() -> urllib.request.OpenerDirector:
+    # Made on first use: the config imports this module for url_problem, and urllib.request
+    # (with http.client and email) is a tenth of what an up-to-date build imports.
+    import urllib.request
 
+    class NoRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int,
+                             msg: str, headers: Message, newurl: str) -> None:
+            raise RedirectRefused(req.full_url, code, headers, fp)
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+    return urllib.request.build_opener(NoRedirects)
 
 
 def open_url(request: urllib.request.Request | str, *, timeout: float) -> Any:
     """urlopen, but a 3xx is an error (RedirectRefused) instead of a new request elsewhere."""
-    return _OPENER.open(request, timeout=timeout)
+    return _opener().open(request, timeout=timeout)

@@ -1,4 +1,5 @@
-"""Themes: resolve the chain site templates -> theme -> parents -> default, and make the Jinja env."""
+"""Themes: resolve the chain site templates -> theme -> parents -> default (templating.py makes
+the Jinja environment that reads them)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-
 from blogengine.config import SiteConfig
-from blogengine.deps import RecordingEnvironment
 from blogengine.errors import ThemeError
-from blogengine.shortcode_render import install as install_shortcodes
 
 THEME_FILE = "theme.toml"
 DEFAULT_THEME = "default"
@@ -92,30 +89,3 @@ def template_dirs(config: SiteConfig, chain: list[Theme]) -> list[Path]:
     """Where templates are looked up, first match wins: the site's own templates/, then the chain."""
     dirs = [config.root / "templates"] if (config.root / "templates").is_dir() else []
     return dirs + [t.templates for t in chain]
-
-
-def make_environment(config: SiteConfig, chain: list[Theme]) -> RecordingEnvironment:
-    """Jinja2 with autoescape and StrictUndefined; `theme:name.html` reaches one theme's copy."""
-    search = jinja2.FileSystemLoader([str(d) for d in template_dirs(config, chain)])
-    by_theme = jinja2.PrefixLoader(
-        {t.name: jinja2.FileSystemLoader(str(t.templates)) for t in chain},
-        delimiter=":")
-    env = RecordingEnvironment(
-        loader=jinja2.ChoiceLoader([by_theme, search]),
-        autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        # One build sees one version of each template: no stat of its file on every use.
-        auto_reload=False,
-    )
-    install_shortcodes(env)   # before any template compiles: finalize is compiled in
-    return env
-
-
-def loaded_templates(env: jinja2.Environment) -> dict[str, str]:
-    """Each template the environment has loaded (pages, bases, partials) -> the file it came from."""
-    cache = env.cache or {}
-    return {template.name: str(template.filename) for template in cache.values()
-            if template.name is not None}

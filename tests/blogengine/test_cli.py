@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,33 @@ def test_subprocess_build_succeeds_and_prints_summary(make_site):
     result = _run("build", cwd=root)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Built ") and (root / "public/index.html").is_file()
+
+
+# What only building needs: an up-to-date build is told from the stamps without any of it.
+STAGES = ("blogengine.build", "blogengine.parse", "blogengine.render", "blogengine.model",
+          "blogengine.check", "blogengine.search", "jinja2", "markdown_it", "PIL", "pygments.lexers")
+
+
+@pytest.mark.slow
+def test_an_up_to_date_build_imports_none_of_the_stages(make_site):
+    root = make_site({"content/posts/a.md": post("A", "2024-01-01", "A [link](/b/).")})
+    past = time.time() - 60   # stamps old enough to be trusted (not "racy") next time
+    for path in root.rglob("*"):
+        os.utime(path, (past, past))
+    assert _run("build", cwd=root).returncode == 0
+    script = ("import sys\nfrom blogengine.cli import main\n"
+              "main(['build'], standalone_mode=False)\nprint(*sorted(sys.modules))")
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    said, modules = result.stdout.splitlines()[0], set(result.stdout.splitlines()[-1].split())
+    assert said.startswith("Up to date (1 posts")
+    assert "blogengine.start" in modules and [m for m in STAGES if m in modules] == []
+    # ... and what it reports still holds: the broken link the last build found.
+    assert "content/posts/a.md" in result.stderr and "/b/" in result.stderr
+    (root / "content/posts/a.md").write_text(post("A", "2024-01-01", "Edited."))
+    rebuilt = _run("build", cwd=root)
+    assert rebuilt.returncode == 0 and rebuilt.stdout.startswith("Built ")
 
 
 @pytest.mark.slow
