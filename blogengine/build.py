@@ -36,7 +36,7 @@ from blogengine.plan import Plan, objects_to_keep, plan_outputs
 from blogengine.render import (Output, RenderedSlice, RenderWork, data_outputs,
                                prepare_environment, render_pages, site_pages, unique_errors)
 from blogengine.search import IndexJob, index_needed, remove_index, start_index
-from blogengine.templating import loaded_templates, make_environment
+from blogengine.templating import compiled_templates, loaded_templates, make_environment
 from blogengine.themes import template_dirs
 from blogengine.report import BuildOptions as BuildOptions
 from blogengine.report import BuildReport as BuildReport
@@ -91,7 +91,8 @@ class BuildRun(BuildStart):
             prefix="blogengine-no-cache-")
         self.content_caches = config.root / CACHE_DIR if self.scratch is None \
             else Path(self.scratch.name)
-        self.env = make_environment(config, self.chain)
+        self.env = make_environment(config, self.chain,
+                                    compiled_templates(self.content_caches, self.inputs.fingerprint))
         self.env.globals["image_site"] = self.image_site()
         self.parse_key = parse_fingerprint(config, self.chain) + self.plugins.digest()
         self.parsed = self.accelerated = 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+import jinja2
 import pytest
 
 from blogengine.config import load_config
@@ -96,3 +99,68 @@ def test_explicit_theme_path(make_site, build_at):
                      config='title = "T"\ntheme = "./mytheme"\n')
     build_at(root)
     assert "OWN" in (root / "public/404.html").read_text()
+
+
+# Folded by Jinja while compiling (filters of constants run then), and read from the settings.
+FOLDED_DATE = ('{% extends "base.html" %}{% block content %}'
+               '<p id="when">{{ "2024-05-06T07:08:00+00:00" | zoned | date }}</p>{% endblock %}')
+
+
+@pytest.fixture
+def compiled(monkeypatch):
+    """The names of the templates compiled from source, as builds compile them."""
+    names: list[str] = []
+    original = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, *args, **kwargs):
+        names.append(name)
+        return original(self, source, name, filename, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    return names
+
+
+def test_the_next_build_loads_the_compiled_templates_and_compiles_only_an_edited_one(
+        make_site, build_at, compiled):
+    root = make_site({**ONE_POST, "templates/404.html": FOLDED_DATE})
+    build_at(root, jobs=1)
+    assert {"404.html", "base.html", "post.html"} <= set(compiled)
+    compiled.clear()
+    build_at(root, jobs=1, incremental=False)   # every page rendered again
+    assert compiled == []
+    (root / "templates/404.html").write_text(FOLDED_DATE.replace('id="when"', 'id="on"'))
+    build_at(root, jobs=1)
+    assert compiled == ["404.html"]
+    assert read_html(root / "public/404.html").find(id="on").get_text() == "May 6, 2024"
+
+
+def test_templates_compiled_under_other_settings_are_not_reused(make_site, build_at, compiled):
+    root = make_site({**ONE_POST, "templates/404.html": FOLDED_DATE})
+    build_at(root, jobs=1)
+    assert read_html(root / "public/404.html").find(id="when").get_text() == "May 6, 2024"
+    config = root / "blogengine.toml"
+    config.write_text('date_format = "%d.%m.%Y"\n' + config.read_text())
+    compiled.clear()
+    build_at(root, jobs=1)
+    assert "404.html" in compiled
+    assert read_html(root / "public/404.html").find(id="when").get_text() == "06.05.2024"
+
+
+def test_with_no_cache_nothing_compiled_is_kept(make_site, build_at, compiled):
+    root = make_site(ONE_POST)
+    build_at(root, jobs=1, incremental=False, content_cache=False)
+    assert compiled and not (root / ".blogengine/templates").exists()
+
+
+def test_only_the_folders_of_the_settings_built_lately_are_kept(tmp_path):
+    from blogengine.templating import COMPILED_KEPT, compiled_templates
+
+    made = []
+    for n in range(COMPILED_KEPT + 2):
+        folder = compiled_templates(tmp_path, f"{n:024d}")
+        os.utime(folder, (1_000_000 + n, 1_000_000 + n))   # each used after the one before
+        made.append(folder)
+    again = compiled_templates(tmp_path, made[1].name)  # an old set of settings built again
+    kept = sorted(p.name for p in (tmp_path / "templates").iterdir())
+    assert again == made[1] and len(kept) == COMPILED_KEPT
+    assert kept == sorted([made[1].name] + [p.name for p in made[-(COMPILED_KEPT - 1):]])
