@@ -1,5 +1,6 @@
-"""The build: load -> parse -> model -> render -> write, one method of a BuildRun each, re-doing
-only what changed since the last build (see plan.py, cache.py and deps.py)."""
+"""The build after its start (start.py: inputs stamped, nothing to do when nothing changed):
+parse -> model -> render -> write -> check, one method of a BuildRun each, re-doing only what
+changed since the last build (see plan.py, cache.py and deps.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ import hashlib
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
@@ -19,30 +19,30 @@ from markdown_it import MarkdownIt
 from blogengine import fastmd, parallel
 from blogengine.cache import CACHE_DIR, RACY_NS, BuildCache, OutputRecord
 from blogengine.cards import card_outputs, draw_missing_cards
-from blogengine.check import CheckMemory, CheckResult, ExternalLink, check_site
+from blogengine.check import CheckMemory, CheckResult, check_site
 from blogengine.config import SiteConfig
 from blogengine.conversations import BakedConversations, bake_conversations
 from blogengine.deps import Digests, object_digests
 from blogengine.errors import BlogError, BuildFailed, ContentError
 from blogengine.images import (ImageFile, ImageSite, image_site, make_variants,
                                missing_variants, rewrite_images, shortcode_images)
-from blogengine.load import FileStamp, ScannedContent, read_source, scan_content
-from blogengine.locate import CheckInputs, LinkProblem
+from blogengine.load import FileStamp, read_source
+from blogengine.locate import CheckInputs
 from blogengine.markup import make_markdown
 from blogengine.model import THEME_PREFIX, Entry, Listing, Site, build_site, output_path
 from blogengine.parse import Document, parse_document
-from blogengine.pluginhost import PluginSet, load_plugins
+from blogengine.pluginhost import PluginSet
 from blogengine.plan import Plan, objects_to_keep, plan_outputs
 from blogengine.render import (Output, RenderedSlice, RenderWork, data_outputs,
                                prepare_environment, render_pages, site_pages, unique_errors)
-from blogengine.search import IndexJob, index_needed, remove_index, start_index
-from blogengine.templating import compiled_templates, loaded_templates, make_environment
-from blogengine.themes import template_dirs
 from blogengine.report import BuildOptions as BuildOptions
 from blogengine.report import BuildReport as BuildReport
+from blogengine.search import IndexJob, index_needed, remove_index, start_index
 from blogengine.stamps import LastBuild, parse_fingerprint
 from blogengine.start import BuildStart, Progress
-from blogengine.start import build as build
+from blogengine.start import build as build   # the entry point, where callers have always found it
+from blogengine.templating import compiled_templates, loaded_templates, make_environment
+from blogengine.themes import template_dirs
 from blogengine.write import Staging, check_paths
 
 # Below these counts a stage runs in the main process: forking workers would cost more.
