@@ -449,3 +449,15 @@ def test_a_good_login_does_not_use_up_the_account_budget(make_app):
     app = make_app(LOGIN_ACCOUNT_RATE_LIMIT="2/15 minutes", LOGIN_RATE_LIMIT="100/minute")
     add_author(app)
     assert [login(app.test_client()).status_code for _ in range(4)] == [303] * 4
+
+
+def test_a_login_under_an_unknown_name_costs_what_a_real_accounts_check_costs():
+    """The dummy hash checked for unknown names is written out (made at import, it cost every
+    process 0.15 s); it must stay a real hash of the same kind and cost as a new account's."""
+    from werkzeug.security import check_password_hash, generate_password_hash
+
+    from comments_server.accounts import DUMMY_HASH
+
+    fresh = generate_password_hash("a new account's password", method="scrypt")
+    assert DUMMY_HASH.split("$")[0] == fresh.split("$")[0]   # scrypt, same n, r and p
+    assert check_password_hash(DUMMY_HASH, "not a password")
