@@ -288,7 +288,8 @@ class BuildRun(BuildStart):
         if not self.config.search.enabled:
             remove_index(self.out_dir)
         elif index_needed(self.out_dir, written.pages):
-            return start_index(self.out_dir, self.content_caches)
+            return start_index(self.out_dir, self.content_caches,
+                               part_pages=self.config.search.part_pages)
         return None
 
     def resize_images(self, outputs: _Outputs) -> None:

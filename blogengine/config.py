@@ -66,6 +66,8 @@ class SearchConfig:
     # Pagefind indexes posts and pages after each build that changed one (search.py).
     enabled: bool = True
     comments: bool = False   # index the comment sections too
+    # A big site's index is made in parts of about this many pages: an edit indexes one part.
+    part_pages: int = 1000
 
 
 @dataclass(frozen=True)
@@ -325,6 +327,8 @@ def _check_values(config: SiteConfig, path: Path | None, text: str) -> list[Conf
     for key in ("posts_per_page", "feed_items", "max_document_kib"):
         if getattr(config, key) < 1:
             fail(key, f"must be at least 1, got {getattr(config, key)}")
+    if config.search.part_pages < 1:
+        fail("search.part_pages", f"must be at least 1, got {config.search.part_pages}")
     if config.related_posts < 0:
         fail("related_posts", f"must be 0 or more, got {config.related_posts}")
     for key in ("pygments_style", "pygments_dark_style"):

@@ -77,7 +77,7 @@ class LiveBuild:
             return None
         if not index_needed(out_dir, self.unindexed):
             return None
-        job = start_index(out_dir, config.root / CACHE_DIR, stopped)
+        job = start_index(out_dir, config.root / CACHE_DIR, stopped, config.search.part_pages)
         self.unindexed = 0
         return job
 

@@ -7,20 +7,27 @@ folder beside the output and swapped in, so readers never see half an index.
 Pagefind is given only the pages that mark a searchable body (links to them in a folder of
 their own): it would leave the listings out anyway, after parsing them.
 
-Indexing costs about as much as the rest of a build, so it runs beside the link check
-(`start_index` then `IndexJob.finish`), and each index is kept in the build cache under a
-digest of every published HTML page: a build whose pages come out the same (`--clean`, a
-restored checkout) takes the kept index instead of running Pagefind again."""
+Indexing costs about as much as the rest of a build (Pagefind takes about 2.5 s per thousand
+pages here), so it runs beside the link check (`start_index` then `IndexJob.finish`), and a
+big site's index is made in parts of about a thousand pages, each page in the part its path's
+hash picks: Pagefind indexes only the parts whose pages changed, the others come from the
+build cache, where each part is kept under a digest of its pages (`--clean` and a restored
+checkout take them all). The search page merges the parts (Pagefind's mergeIndex, which ranks
+the results of all parts together)."""
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import os
+import re
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from blogengine.errors import BlogError
@@ -28,7 +35,12 @@ from blogengine.write import delete_later, output_files, running
 
 INDEX_FOLDER = "pagefind"
 CACHE_FOLDER = "search"
-# Pagefind takes about three seconds per thousand pages; this only stops a hung indexer.
+ENTRY_FILE = "pagefind-entry.json"
+PARTS_FOLDER = "parts"      # the index's other parts, in /pagefind/parts/N/
+PARTS_FILE = "parts.json"   # which, for the search page to merge: {"parts": [{bundle, languages}]}
+PART_PAGES = 1000           # [search] part_pages: searchable pages per part (of one language)
+_PART_FOLDERS = {"index", "fragment", "filter"}
+# This only stops a hung indexer.
 TIMEOUT_SECONDS = 600
 
 
@@ -43,61 +55,75 @@ def remove_index(out_dir: Path) -> None:
 
 
 def start_index(out_dir: Path, cache_dir: Path | None = None,
-                stopped: Callable[[], bool] = lambda: False) -> IndexJob:
-    """Stage the kept index of these pages, or start Pagefind on them and return at once;
-    `finish` publishes the index into `out_dir/pagefind/` or raises BlogError saying why not
-    (as start_index does when `stopped` turns true while it reads the pages)."""
+                stopped: Callable[[], bool] = lambda: False,
+                part_pages: int = PART_PAGES) -> IndexJob:
+    """Stage the kept index of each part whose pages are unchanged and start Pagefind on the
+    others, returning at once; `finish` publishes the index into `out_dir/pagefind/` or raises
+    BlogError saying why not (as start_index does when `stopped` turns true while it reads the
+    pages)."""
     executable = _executable()
-    pages = read_pages(out_dir, executable, stopped)
-    kept = cache_dir / CACHE_FOLDER / pages.key if cache_dir is not None else None
-    if kept is not None and (kept / "pagefind.js").is_file():
-        staged = _staging(out_dir)
-        try:
-            _copy_tree(kept, staged)
-        except OSError:   # an unreadable cache: index as if it were not there
-            shutil.rmtree(staged, ignore_errors=True)
-        else:
-            return IndexJob(out_dir, staged, process=None, executable=None, keep_in=None)
-    staged = _staging(out_dir)
-    site = out_dir if pages.searchable is None else _searchable_site(out_dir, pages.searchable)
-    command = [str(executable), "--site", str(site), "--output-path", str(staged), "--silent"]
-    try:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
-    except OSError as exc:
-        _remove_site(out_dir, site, len(pages.searchable or ()))
-        remove_index(out_dir)
-        raise _cannot_run(executable, exc) from None
-    return IndexJob(out_dir, staged, process=process, executable=executable, keep_in=kept,
-                    site=site, site_pages=len(pages.searchable or ()))
+    pages = read_pages(out_dir, executable, stopped, part_pages)
+    job = IndexJob(out_dir, _staging(out_dir), executable,
+                   cache_dir / CACHE_FOLDER if cache_dir is not None else None, pages.parts)
+    for part in pages.parts:
+        if not job.take_kept(part):
+            job.queue(part)
+    return job
 
 
 @dataclass
 class IndexJob:
-    """An index on its way: Pagefind running into `staged` (or a kept index copied there)."""
+    """An index on its way: each part a kept copy or a Pagefind run into its own folder beside
+    `staged`, put together there by `finish`."""
 
     out_dir: Path
     staged: Path
-    process: subprocess.Popen[str] | None
-    executable: Path | None
-    keep_in: Path | None   # where to keep the new index for later builds
+    executable: Path
+    cache: Path | None   # where the parts are kept for later builds
+    parts: list[Part]
     stopped: bool = False
-    site: Path | None = None   # the folder Pagefind reads (the searchable pages' links)
-    site_pages: int = 0        # how many pages it links to
+    _runs: dict[int, Future[None]] = field(default_factory=dict)
+    _pool: ThreadPoolExecutor | None = None
+    _processes: list[subprocess.Popen[str]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _given_up: bool = False
+
+    def part_folder(self, part: Part) -> Path:
+        return self.staged.with_name(f"{self.staged.name}.part-{part.number}")
+
+    def take_kept(self, part: Part) -> bool:
+        """Copy the kept index of this part's pages, when there is one that can be read."""
+        kept = self.cache / part.key if self.cache is not None else None
+        if kept is None or not (kept / ENTRY_FILE).is_file():
+            return False
+        try:
+            _copy_tree(kept, self.part_folder(part))
+        except OSError:   # an unreadable cache: index as if it were not there
+            shutil.rmtree(self.part_folder(part), ignore_errors=True)
+            return False
+        return True
+
+    def queue(self, part: Part) -> None:
+        """Index this part in the background, beside the others (Pagefind uses more than one
+        core itself, so no more runs at once than cores)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
+                                            thread_name_prefix="pagefind")
+        self._runs[part.number] = self._pool.submit(self._index, part)
 
     def finish(self) -> None:
-        """Wait for the index and swap it in; on failure the old index goes too (it no longer
-        matches the pages, and its absence makes the next build index again). An index
+        """Wait for the parts and swap the index in; on failure the old index goes too (it no
+        longer matches the pages, and its absence makes the next build index again). An index
         stopped meanwhile (`stop`) is dropped without a word."""
         try:
-            if self.process is not None:
-                self._wait(self.process)
-                if self.keep_in is not None:
-                    _keep(self.staged, self.keep_in)
+            for run in self._runs.values():
+                run.result()
+            self._put_together()
             _publish(self.staged, self.out_dir / INDEX_FOLDER)
+            if self.cache is not None:
+                _forget_parts_but(self.cache, {part.key for part in self.parts})
         except BaseException:
-            shutil.rmtree(self.staged, ignore_errors=True)
-            remove_index(self.out_dir)
+            self.cancel()
             if not self.stopped:
                 raise
         finally:
@@ -106,42 +132,105 @@ class IndexJob:
     def stop(self) -> None:
         """From another thread: make a running `finish` give up (`serve` starts a new build)."""
         self.stopped = True
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
+        self._kill()
 
     def cancel(self) -> None:
         """Stop the indexer (the build failed after starting it) and leave no index behind."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.communicate()
+        self._kill()
+        self._let_go()
+        for part in self.parts:
+            shutil.rmtree(self.part_folder(part), ignore_errors=True)
         shutil.rmtree(self.staged, ignore_errors=True)
         remove_index(self.out_dir)
-        self._let_go()
+
+    def _kill(self) -> None:
+        with self._lock:
+            self._given_up = True   # no part starts after this
+            for process in self._processes:
+                if process.poll() is None:
+                    process.kill()
 
     def _let_go(self) -> None:
-        if self.site is not None:
-            _remove_site(self.out_dir, self.site, self.site_pages)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _wait(self, process: subprocess.Popen[str]) -> None:
+    def _index(self, part: Part) -> None:
+        """Run Pagefind on this part's pages (a folder of links to them) into its folder."""
+        if self._given_up:
+            raise BlogError("search: indexing stopped for a newer build")
+        output = self.part_folder(part)
+        shutil.rmtree(output, ignore_errors=True)
+        site = self.out_dir if part.rels is None else _searchable_site(self.out_dir, part.rels)
+        if site == self.out_dir and len(self.parts) > 1:   # every part would hold every page
+            raise BlogError(f"search: could not link the pages to index beside {self.out_dir}")
+        try:
+            command = [str(self.executable), "--site", str(site), "--output-path", str(output),
+                       "--silent"]
+            try:
+                process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
+                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                           text=True)
+            except OSError as exc:
+                raise _cannot_run(self.executable, exc) from None
+            with self._lock:
+                self._processes.append(process)
+                if self._given_up:
+                    process.kill()
+            self._wait(process, output)
+        finally:
+            _remove_site(self.out_dir, site, len(part.rels or ()))
+        if part.number:
+            _leave_only_the_index(output)
+        if self.cache is not None:
+            _keep(output, self.cache / part.key)
+
+    def _wait(self, process: subprocess.Popen[str], output: Path) -> None:
         try:
             out, err = process.communicate(timeout=TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired as exc:
             process.kill()
             process.communicate()
             raise _cannot_run(self.executable, exc) from None
-        if self.stopped:
+        if self._given_up:
             raise BlogError("search: indexing stopped for a newer build")
-        if process.returncode != 0 or not (self.staged / "pagefind.js").is_file():
+        if process.returncode != 0 or not (output / ENTRY_FILE).is_file():
             said = (err.strip() or out.strip()).splitlines()[-5:]
             raise BlogError(f"search: Pagefind could not index {self.out_dir} (exit code "
                             f"{process.returncode}){': ' + ' / '.join(said) if said else ''}")
 
+    def _put_together(self) -> None:
+        """The first part at the top of the index (Pagefind's script, which a search page
+        loads), the others in parts/N/, and parts.json naming them with their languages."""
+        listed = []
+        for part in self.parts:
+            folder = self.part_folder(part)
+            if part.number == 0:
+                folder.rename(self.staged)
+                continue
+            entry = json.loads((folder / ENTRY_FILE).read_text(encoding="utf-8"))
+            (self.staged / PARTS_FOLDER).mkdir(exist_ok=True)
+            folder.rename(self.staged / PARTS_FOLDER / str(part.number))
+            listed.append({"bundle": f"{PARTS_FOLDER}/{part.number}/",
+                           "languages": sorted(entry.get("languages", {}))})
+        (self.staged / PARTS_FILE).write_text(json.dumps({"parts": listed}, sort_keys=True) + "\n",
+                                              encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Part:
+    """Some of the searchable pages, indexed together; a part's key is a digest of its pages
+    (paths and bytes) and of the indexer (a new binary may index differently)."""
+
+    number: int
+    key: str
+    rels: list[str] | None   # None: the whole site (no page marks a searchable body)
+
 
 @dataclass(frozen=True)
 class SitePages:
-    """The HTML pages Pagefind would read, as a key for the index they make."""
+    """The HTML pages Pagefind would read, in parts."""
 
-    key: str
+    parts: list[Part]
     # The pages that mark a searchable body (data-pagefind-body), when any does: Pagefind
     # leaves the others out, yet parses them all, a quarter of its time on a blog's listings.
     # None: no page marks one, so Pagefind indexes them all.
@@ -149,28 +238,62 @@ class SitePages:
 
 
 _BODY_MARK = b"data-pagefind-body"
+_LANG = re.compile(rb"<html[^>]*?\slang=[\"']?([^\"'\s>]+)", re.IGNORECASE)
 
 
 def read_pages(out_dir: Path, executable: Path,
-               stopped: Callable[[], bool] = lambda: False) -> SitePages:
-    """A digest of every HTML page Pagefind reads (their paths and bytes) and of the indexer
-    itself (a new binary may index differently): equal digests give equal indexes."""
+               stopped: Callable[[], bool] = lambda: False,
+               part_pages: int = PART_PAGES) -> SitePages:
+    """Read every HTML page Pagefind would see and split the searchable ones into parts: a
+    part per `part_pages` pages of a language, rounded up to a power of two, each page in the
+    part its path's hash picks. An edit changes one part's pages, so only that part is indexed
+    again; the parts stay put until a language's pages double or halve."""
     binary = executable.stat()
-    digest = hashlib.sha256(f"{executable}\n{binary.st_size}\n{binary.st_mtime_ns}\n".encode())
+    stamp = f"{executable}\n{binary.st_size}\n{binary.st_mtime_ns}\n".encode()
+    whole = hashlib.sha256(stamp)
     prefix = INDEX_FOLDER + "/"
-    marked: list[str] = []
+    marked: list[tuple[str, str, bytes]] = []   # path, language, digest
     for rel in sorted(rel for rel in output_files(out_dir)
                       if rel.endswith(".html") and not rel.startswith(prefix)):
         if stopped():   # serve saw a new save: it is about to write pages
             raise BlogError("search: indexing stopped for a newer build")
         with open(os.path.join(out_dir, rel), "rb") as handle:
             data = handle.read()
-        digest.update(f"{rel}\n{len(data)}\n".encode())
-        digest.update(data)
+        whole.update(f"{rel}\n{len(data)}\n".encode())
+        whole.update(data)
         # (Attribute names are case-blind; lower() only for the pages without the usual case.)
         if _BODY_MARK in data or _BODY_MARK in data.lower():
-            marked.append(rel)
-    return SitePages(key=digest.hexdigest()[:32], searchable=marked or None)
+            said = _LANG.search(data[:4096])
+            marked.append((rel, said.group(1).decode("ascii", "replace").lower() if said else "",
+                           hashlib.sha256(data).digest()))
+    if not marked:
+        return SitePages(parts=[Part(0, whole.hexdigest()[:32], None)], searchable=None)
+    languages: dict[str, int] = {}
+    for _rel, lang, _digest in marked:
+        languages[lang] = languages.get(lang, 0) + 1
+    split = {lang: parts_for(count, part_pages) for lang, count in languages.items()}
+    numbered: dict[int, list[tuple[str, bytes]]] = {}
+    for rel, lang, digest in marked:
+        numbered.setdefault(_spread(rel) % split[lang], []).append((rel, digest))
+    parts = []
+    for number, bucket in enumerate(sorted(numbered)):   # (numbered from 0: none is empty)
+        key = hashlib.sha256(stamp + f"part {number}\n".encode())
+        for rel, digest in numbered[bucket]:
+            key.update(f"{rel}\n".encode() + digest)
+        parts.append(Part(number, key.hexdigest()[:32], [rel for rel, _ in numbered[bucket]]))
+    return SitePages(parts=parts, searchable=[rel for rel, _lang, _digest in marked])
+
+
+def parts_for(pages: int, part_pages: int) -> int:
+    """How many parts `pages` pages of one language are indexed in: a power of two."""
+    parts = 1
+    while parts * part_pages < pages:
+        parts *= 2
+    return parts
+
+
+def _spread(rel: str) -> int:
+    return int.from_bytes(hashlib.blake2b(rel.encode(), digest_size=8).digest(), "big")
 
 
 _SITE_NAME = ".{}.pagefind-site-{}-{}"   # output folder, process, build of that process
@@ -230,18 +353,33 @@ def _staging(out_dir: Path) -> Path:
 
 
 def _keep(staged: Path, kept: Path) -> None:
-    """Keep a copy of the new index in the cache, in place of the ones kept before; a cache
-    that cannot be written only costs a later build the indexing."""
+    """Keep a copy of a new part in the cache; a cache that cannot be written only costs a
+    later build the indexing."""
     partial = kept.parent / f".{kept.name}.{os.getpid()}.part"
     try:
         shutil.rmtree(partial, ignore_errors=True)
         _copy_tree(staged, partial)
-        for old in kept.parent.iterdir():
-            if old != partial:
-                shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(kept, ignore_errors=True)
         partial.rename(kept)
     except OSError:
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def _forget_parts_but(cache: Path, keys: set[str]) -> None:
+    """Only the parts of the index just published are kept."""
+    for old in cache.iterdir():
+        if old.name not in keys:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _leave_only_the_index(output: Path) -> None:
+    """A part merged into the first one's search needs only its index files: Pagefind's
+    scripts, styles and WebAssembly come from the first part."""
+    for path in output.iterdir():
+        needed = (path.name in _PART_FOLDERS if path.is_dir()
+                  else path.name == ENTRY_FILE or path.suffix == ".pf_meta")
+        if not needed:
+            path.unlink()
 
 
 def _copy_tree(source: Path, target: Path) -> None:

@@ -299,7 +299,10 @@ def test_pagefind_reads_only_the_searchable_pages_and_indexes_them_as_in_the_who
     whole = tmp_path / "whole-site-index"
     subprocess.run([str(get_executable()), "--site", str(built / "public"), "--output-path",
                     str(whole), "--silent"], check=True, timeout=120)
-    assert tree(whole) == tree(built / "public" / "pagefind")
+    published = tree(built / "public" / "pagefind")
+    # (parts.json is the build's own: a site this small is indexed in one part.)
+    assert json.loads(published.pop("parts.json")) == {"parts": []}
+    assert tree(whole) == published
     # The folder of links is gone (a big site's is deleted in the background).
     assert [path.name for path in built.iterdir() if "pagefind" in path.name] == []
 
@@ -319,3 +322,93 @@ def test_pages_that_mark_a_body_are_the_ones_given_to_pagefind(tmp_path):
     for rel in ("a/index.html", "b/index.html"):
         (site / rel).write_text("<main>no mark</main>", encoding="utf-8")
     assert read_pages(site, get_executable()).searchable is None     # Pagefind indexes all
+
+
+# --- an index in parts -----------------------------------------------------------------------
+
+MANY = {f"content/posts/p{n}.md": post(f"Post {n}", f"2024-03-{n + 1:02d}", tags="[teaware]",
+                                        body=f"Word{n} in a pot of tea.\n")
+        for n in range(12)}
+IN_PARTS = CONFIG + "\n[search]\npart_pages = 4\n"
+
+
+def parts_of(out: Path) -> dict[str, Path]:
+    """Each part's folder by its bundle path ("" for the first)."""
+    listed = json.loads((out / "pagefind" / "parts.json").read_text(encoding="utf-8"))["parts"]
+    return {"": out / "pagefind", **{part["bundle"]: out / "pagefind" / part["bundle"]
+                                     for part in listed}}
+
+
+def test_a_site_bigger_than_a_part_is_indexed_in_parts_each_page_in_one(make_site, build_at):
+    root = make_site(MANY, config=IN_PARTS)
+    build_at(root)
+    out = root / "public"
+    listed = json.loads((out / "pagefind" / "parts.json").read_text(encoding="utf-8"))["parts"]
+    # 12 posts and no page, 4 a part: rounded up to 4 parts, the first at the top.
+    assert [part["bundle"] for part in listed] == ["parts/1/", "parts/2/", "parts/3/"]
+    assert all(part["languages"] == ["en"] for part in listed)
+    urls: list[str] = []
+    for bundle, folder in parts_of(out).items():
+        pages = indexed_pages(folder.parent) if bundle == "" else {
+            json.loads(gzip.decompress(path.read_bytes())[len(SIGNATURE):])["url"]: ""
+            for path in (folder / "fragment").glob("*.pf_fragment")}
+        assert pages, bundle
+        urls += pages
+        if bundle:   # a merged part needs only its index: Pagefind's script is the first's
+            assert sorted(path.name for path in folder.iterdir()) == \
+                sorted(["fragment", "index", "pagefind-entry.json",
+                        *(path.name for path in folder.glob("*.pf_meta"))])
+    assert sorted(urls) == sorted(f"/2024/03/post-{n}/" for n in range(12))
+    assert (out / "pagefind" / "pagefind.js").is_file()
+
+
+def test_an_edit_indexes_only_its_part_and_equals_a_clean_build(make_site, build_at, tmp_path):
+    root = make_site(MANY, config=IN_PARTS)
+    wrapper, log = counting_pagefind(tmp_path)
+    env = {"PAGEFIND_BINARY_PATH": str(wrapper)}
+    assert _run("build", cwd=root, env=env).returncode == 0
+    assert runs(log) == 4
+    (root / "content" / "posts" / "p5.md").write_text(
+        post("Post 5", "2024-03-06", tags="[teaware]", body="A samovar now.\n"), encoding="utf-8")
+    age(root)
+    result = _run("build", cwd=root, env=env)
+    assert result.returncode == 0, result.stderr
+    assert runs(log) == 5                       # the edited post's part alone
+    assert len(list((root / ".blogengine" / "search").iterdir())) == 4   # the old part is gone
+    clean = tmp_path / "clean"
+    result = _run("build", "--output", str(clean), "--clean", cwd=root, env=env)
+    assert result.returncode == 0, result.stderr
+    assert runs(log) == 5                       # every part kept
+    incremental, fresh = tree(root / "public"), tree(clean)
+    assert sorted(rel for rel in incremental if rel.startswith("pagefind/")) == \
+        sorted(rel for rel in fresh if rel.startswith("pagefind/"))
+    assert [rel for rel in fresh if rel.startswith("pagefind/") and incremental[rel] != fresh[rel]] == []
+    words = b"".join(gzip.decompress(path.read_bytes())
+                     for folder in parts_of(root / "public").values()
+                     for path in (folder / "index").glob("*.pf_index"))
+    assert b"samovar" in words and b"word5" not in words
+
+
+def test_parts_are_made_per_language_so_the_first_holds_every_language(tmp_path):
+    from pagefind.service import get_executable
+
+    from blogengine.search import read_pages
+    site = tmp_path / "out"
+    pages = {f"en{n}/index.html": '<html lang="en"><main data-pagefind-body>E</main></html>'
+             for n in range(9)}
+    pages["fr/index.html"] = "<html lang='fr-CA'><main data-pagefind-body>F</main></html>"
+    for rel, html in pages.items():
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(html, encoding="utf-8")
+    parts = read_pages(site, get_executable(), part_pages=2).parts
+    assert [part.number for part in parts] == list(range(len(parts))) and len(parts) > 1
+    assert "fr/index.html" in (parts[0].rels or [])        # one French page: the first part
+    assert sorted(rel for part in parts for rel in part.rels or []) == sorted(pages)
+    assert len({part.key for part in parts}) == len(parts)
+
+
+def test_a_part_size_below_one_is_a_config_error(make_site):
+    root = make_site(FILES, config=CONFIG + "\n[search]\npart_pages = 0\n")
+    result = _run("build", cwd=root)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "search.part_pages" in result.stderr and "at least 1" in result.stderr

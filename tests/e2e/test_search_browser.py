@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import replace
 
 import pytest
 from playwright.sync_api import expect
@@ -24,6 +26,45 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
     build(load_config(REPO), BuildOptions(output_dir=out))
     with serve_folder(out) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def demo_in_parts(tmp_path_factory: pytest.TempPathFactory):
+    """The demo with its index in parts of two pages, as a big site's would be."""
+    out = tmp_path_factory.mktemp("search-parts") / "public"
+    config = load_config(REPO)
+    build(replace(config, search=replace(config.search, part_pages=2)), BuildOptions(output_dir=out))
+    assert len(json.loads((out / "pagefind" / "parts.json").read_text(encoding="utf-8"))["parts"]) > 2
+    with serve_folder(out) as url:
+        yield url
+
+
+def results_for(browser, site: str, query: str) -> tuple[str, list[str]]:
+    page = browser.new_page()
+    page.goto(f"{site}/search/?q={query}")
+    status = page.get_by_role("status")
+    expect(status).to_have_text(re.compile("result"))
+    links = [link.get_attribute("href") for link in page.locator(".search-results li a").all()]
+    text = status.text_content()
+    page.close()
+    return text, links
+
+
+@pytest.mark.parametrize("query", [
+    "reader",                 # in every page (9)
+    WORD, "wedn",             # in one page, whole and begun; the other parts have only "we"
+    "replies", "replying",    # stemmed: "reply" matches
+    "reader replies", "python", "zzyzxqq",
+    "wednesdayz",             # in no page: one index matches its longest prefix it has
+])
+def test_an_index_in_parts_finds_what_the_whole_index_finds(browser, demo, demo_in_parts, query):
+    """Every part holding the page's language is merged, and a part's stand-in matches (the
+    longest prefix it has of a word it lacks) are left out where another part has the word."""
+    whole_status, whole = results_for(browser, demo, query)
+    parts_status, parts = results_for(browser, demo_in_parts, query)
+    assert parts_status == whole_status
+    assert sorted(link.removeprefix(demo_in_parts) for link in parts) == \
+        sorted(link.removeprefix(demo) for link in whole)
 
 
 def test_typing_a_word_from_a_post_finds_it_and_the_result_leads_there(browser, demo):
