@@ -125,7 +125,8 @@ class BuildRun(BuildStart):
         written = self.render_and_write(outputs)
         indexing = self.index(written)
         try:
-            checked = self.check(site, outputs, previous)
+            checked = self.check(site, outputs, previous,
+                                 indexing.files if indexing is not None else None)
         except BaseException:
             if indexing is not None:
                 indexing.cancel()
@@ -330,10 +331,12 @@ class BuildRun(BuildStart):
             raise BuildFailed(unique_errors(total.errors))
         return total
 
-    def check(self, site: Site, outputs: _Outputs, previous: LastBuild | None) -> CheckResult:
+    def check(self, site: Site, outputs: _Outputs, previous: LastBuild | None,
+              files: set[str] | None = None) -> CheckResult:
         """Read the published pages back and find the links that lead nowhere; pages unchanged
         since the last check are not read again, nor parsed when only rewritten (--clean:
-        the last check's index is keyed on each page's bytes)."""
+        the last check's index is keyed on each page's bytes). `files`: the output folder's
+        files, when the search index has just listed them."""
         if not self.options.check_links:
             return CheckResult(problems=[], index={})
         known = memory = None
@@ -350,6 +353,7 @@ class BuildRun(BuildStart):
         inputs = CheckInputs(config=self.config, out_dir=self.out_dir, origins=origins,
                              template_dirs=template_dirs(self.config, self.chain))
         return check_site(inputs, known if isinstance(known, dict) else None, jobs=self.jobs,
+                          files=files,
                           external_links=self.options.external_links,
                           memory=memory if isinstance(memory, CheckMemory) else None)
 

@@ -68,22 +68,23 @@ class CheckResult:
 
 def check_site(inputs: CheckInputs, previous: PageIndex | None = None,
                jobs: int = 1, *, external_links: bool = True,
-               memory: CheckMemory | None = None) -> CheckResult:
+               memory: CheckMemory | None = None, files: set[str] | None = None) -> CheckResult:
     """Read every built page (those unchanged since `previous` from it) and report every local
     link that leads nowhere; with `external_links`, list the links to other sites too (where
     each one is: a big site has tens of thousands, so a build asks only when it must). With the
     last check's `memory`, only the links of changed pages are checked again, when that is
-    enough (see _pages_to_check)."""
-    files = frozenset(output_files(inputs.out_dir))
-    index = _index_pages(inputs.out_dir, files, previous or {}, jobs)
+    enough (see _pages_to_check). `files`: every file in the output folder, when the caller
+    knows (else the folder is walked)."""
+    listed = frozenset(output_files(inputs.out_dir) if files is None else files)
+    index = _index_pages(inputs.out_dir, listed, previous or {}, jobs)
     if memory is not None and memory.settings != _settings(inputs):
         memory = None
-    again = None if external_links else _pages_to_check(files, index, previous, memory)
+    again = None if external_links else _pages_to_check(listed, index, previous, memory)
     if again is None or memory is None:
-        return _check_links(inputs, files, index, sorted(index), external_links)
+        return _check_links(inputs, listed, index, sorted(index), external_links)
     # The other pages' findings still hold.
     kept = [finding for finding in memory.found if finding[2] not in again]
-    return _check_links(inputs, files, index, sorted(again), external_links, kept)
+    return _check_links(inputs, listed, index, sorted(again), external_links, kept)
 
 
 def check_pages(inputs: CheckInputs, previous: PageIndex, rels: Iterable[str],

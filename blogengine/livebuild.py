@@ -314,12 +314,13 @@ class LiveRun(BuildRun):
         self.baked = (bylines, baked)
         return baked
 
-    def check(self, site: Site, outputs: _Outputs, previous: LastBuild | None) -> CheckResult:
+    def check(self, site: Site, outputs: _Outputs, previous: LastBuild | None,
+              files: set[str] | None = None) -> CheckResult:
         """With a Kept: only the links on the pages this build wrote (`blogengine build`
         checks them all); the other pages' links come from memory."""
         kept = self.kept
         if kept is None or not self.options.check_links:
-            return super().check(site, outputs, previous)
+            return super().check(site, outputs, previous, files)
         plan = outputs.plan
         written = [output_path(outputs.pages[index].url) for index in plan.render]
         current = {output_path(page.url) for page in outputs.pages} | \

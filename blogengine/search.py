@@ -21,6 +21,7 @@ import hashlib
 import itertools
 import json
 import os
+import pickle
 import re
 import shutil
 import subprocess
@@ -35,6 +36,7 @@ from blogengine.write import delete_later, output_files, running
 
 INDEX_FOLDER = "pagefind"
 CACHE_FOLDER = "search"
+NOTES_FILE = "search-pages.pickle"   # in the build cache: PageNote by page
 ENTRY_FILE = "pagefind-entry.json"
 PARTS_FOLDER = "parts"      # the index's other parts, in /pagefind/parts/N/
 PARTS_FILE = "parts.json"   # which, for the search page to merge: {"parts": [{bundle, languages}]}
@@ -62,9 +64,13 @@ def start_index(out_dir: Path, cache_dir: Path | None = None,
     BlogError saying why not (as start_index does when `stopped` turns true while it reads the
     pages)."""
     executable = _executable()
-    pages = read_pages(out_dir, executable, stopped, part_pages)
+    notes = cache_dir / NOTES_FILE if cache_dir is not None else None
+    pages = read_pages(out_dir, executable, stopped, part_pages, _read_notes(notes))
+    if notes is not None:
+        _write_notes(notes, pages.notes)
     job = IndexJob(out_dir, _staging(out_dir), executable,
-                   cache_dir / CACHE_FOLDER if cache_dir is not None else None, pages.parts)
+                   cache_dir / CACHE_FOLDER if cache_dir is not None else None, pages.parts,
+                   pages.files)
     for part in pages.parts:
         if not job.take_kept(part):
             job.queue(part)
@@ -81,6 +87,7 @@ class IndexJob:
     executable: Path
     cache: Path | None   # where the parts are kept for later builds
     parts: list[Part]
+    files: set[str]      # every file in the output folder, as read_pages found it
     stopped: bool = False
     _runs: dict[int, Future[None]] = field(default_factory=dict)
     _pool: ThreadPoolExecutor | None = None
@@ -235,39 +242,51 @@ class SitePages:
     # leaves the others out, yet parses them all, a quarter of its time on a blog's listings.
     # None: no page marks one, so Pagefind indexes them all.
     searchable: list[str] | None
+    notes: dict[str, PageNote]   # for the next build's read_pages
+    files: set[str]              # every file in the output folder (the link check's too)
 
 
 _BODY_MARK = b"data-pagefind-body"
 _LANG = re.compile(rb"<html[^>]*?\slang=[\"']?([^\"'\s>]+)", re.IGNORECASE)
 
 
+# What read_pages learnt of a page, kept for the next build: mtime_ns, size, whether it marks
+# a searchable body, its language, a digest of its bytes. A page whose stat is unchanged is
+# not read again (the link check trusts the same stat).
+PageNote = tuple[int, int, bool, str, bytes]
+
+
 def read_pages(out_dir: Path, executable: Path,
                stopped: Callable[[], bool] = lambda: False,
-               part_pages: int = PART_PAGES) -> SitePages:
-    """Read every HTML page Pagefind would see and split the searchable ones into parts: a
-    part per `part_pages` pages of a language, rounded up to a power of two, each page in the
-    part its path's hash picks. An edit changes one part's pages, so only that part is indexed
-    again; the parts stay put until a language's pages double or halve."""
+               part_pages: int = PART_PAGES, known: dict[str, PageNote] | None = None
+               ) -> SitePages:
+    """Read every HTML page Pagefind would see (those `known` with the same stat excepted)
+    and split the searchable ones into parts: a part per `part_pages` pages of a language,
+    rounded up to a power of two, each page in the part its path's hash picks. An edit
+    changes one part's pages, so only that part is indexed again; the parts stay put until a
+    language's pages double or halve."""
     binary = executable.stat()
     stamp = f"{executable}\n{binary.st_size}\n{binary.st_mtime_ns}\n".encode()
     whole = hashlib.sha256(stamp)
     prefix = INDEX_FOLDER + "/"
+    files = output_files(out_dir)
+    notes: dict[str, PageNote] = {}
     marked: list[tuple[str, str, bytes]] = []   # path, language, digest
-    for rel in sorted(rel for rel in output_files(out_dir)
-                      if rel.endswith(".html") and not rel.startswith(prefix)):
+    for rel in sorted(rel for rel in files if rel.endswith(".html") and not rel.startswith(prefix)):
         if stopped():   # serve saw a new save: it is about to write pages
             raise BlogError("search: indexing stopped for a newer build")
-        with open(os.path.join(out_dir, rel), "rb") as handle:
-            data = handle.read()
-        whole.update(f"{rel}\n{len(data)}\n".encode())
-        whole.update(data)
-        # (Attribute names are case-blind; lower() only for the pages without the usual case.)
-        if _BODY_MARK in data or _BODY_MARK in data.lower():
-            said = _LANG.search(data[:4096])
-            marked.append((rel, said.group(1).decode("ascii", "replace").lower() if said else "",
-                           hashlib.sha256(data).digest()))
+        path = os.path.join(out_dir, rel)
+        stat = os.stat(path)
+        note = known.get(rel) if known is not None else None
+        if not (isinstance(note, tuple) and len(note) == 5 and note[0] == stat.st_mtime_ns
+                and note[1] == stat.st_size):
+            note = _note(path, stat)
+        notes[rel] = note
+        whole.update(f"{rel}\n".encode() + note[4])
+        if note[2]:
+            marked.append((rel, note[3], note[4]))
     if not marked:
-        return SitePages(parts=[Part(0, whole.hexdigest()[:32], None)], searchable=None)
+        return SitePages([Part(0, whole.hexdigest()[:32], None)], None, notes, files)
     languages: dict[str, int] = {}
     for _rel, lang, _digest in marked:
         languages[lang] = languages.get(lang, 0) + 1
@@ -281,7 +300,18 @@ def read_pages(out_dir: Path, executable: Path,
         for rel, digest in numbered[bucket]:
             key.update(f"{rel}\n".encode() + digest)
         parts.append(Part(number, key.hexdigest()[:32], [rel for rel, _ in numbered[bucket]]))
-    return SitePages(parts=parts, searchable=[rel for rel, _lang, _digest in marked])
+    return SitePages(parts, [rel for rel, _lang, _digest in marked], notes, files)
+
+
+def _note(path: str, stat: os.stat_result) -> PageNote:
+    with open(path, "rb") as handle:
+        data = handle.read()
+    # (Attribute names are case-blind; lower() only for the pages without the usual case.)
+    searchable = _BODY_MARK in data or _BODY_MARK in data.lower()
+    said = _LANG.search(data[:4096]) if searchable else None
+    return (stat.st_mtime_ns, stat.st_size, searchable,
+            said.group(1).decode("ascii", "replace").lower() if said else "",
+            hashlib.sha256(data).digest())
 
 
 def parts_for(pages: int, part_pages: int) -> int:
@@ -363,6 +393,28 @@ def _keep(staged: Path, kept: Path) -> None:
         partial.rename(kept)
     except OSError:
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def _read_notes(path: Path | None) -> dict[str, PageNote] | None:
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            notes = pickle.load(handle)
+    except Exception:   # none yet, or unreadable: every page is read
+        return None
+    return notes if isinstance(notes, dict) else None
+
+
+def _write_notes(path: Path, notes: dict[str, PageNote]) -> None:
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(partial, "wb") as handle:
+            pickle.dump(notes, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, path)
+    except OSError:   # only costs the next build reading every page
+        partial.unlink(missing_ok=True)
 
 
 def _forget_parts_but(cache: Path, keys: set[str]) -> None:

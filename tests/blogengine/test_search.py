@@ -412,3 +412,34 @@ def test_a_part_size_below_one_is_a_config_error(make_site):
     result = _run("build", cwd=root)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "search.part_pages" in result.stderr and "at least 1" in result.stderr
+
+
+def test_pages_whose_stat_is_unchanged_are_not_read_again(tmp_path):
+    from pagefind.service import get_executable
+
+    from blogengine.search import read_pages
+    site = tmp_path / "out"
+    for n in range(3):
+        (site / f"p{n}").mkdir(parents=True)
+        (site / f"p{n}" / "index.html").write_text(f"<main data-pagefind-body>{n}</main>",
+                                                   encoding="utf-8")
+    first = read_pages(site, get_executable())
+    (site / "p1" / "index.html").write_text("<main data-pagefind-body>one, longer</main>",
+                                            encoding="utf-8")
+    again = read_pages(site, get_executable(), known=first.notes)
+    assert again.notes["p0/index.html"] is first.notes["p0/index.html"]    # taken, not read
+    assert again.notes["p1/index.html"][4] != first.notes["p1/index.html"][4]
+    assert again.parts[0].key != first.parts[0].key
+    assert read_pages(site, get_executable()).parts == again.parts          # as if all were read
+    assert again.files == {f"p{n}/index.html" for n in range(3)}
+
+
+def test_an_unreadable_note_of_the_pages_only_costs_reading_them(built, build_at):
+    notes = built / ".blogengine" / "search-pages.pickle"
+    assert notes.is_file()
+    notes.write_bytes(b"not a pickle")
+    (built / "content" / "posts" / "two.md").write_text(
+        post("Teapots", "2024-02-10", tags="[teaware]", body="A samovar now.\n"), encoding="utf-8")
+    age(built)
+    build_at(built)
+    assert "samovar" in indexed_pages(built / "public")["/2024/02/teapots/"]
