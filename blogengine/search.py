@@ -42,6 +42,7 @@ PARTS_FOLDER = "parts"      # the index's other parts, in /pagefind/parts/N/
 PARTS_FILE = "parts.json"   # which, for the search page to merge: {"parts": [{bundle, languages}]}
 PART_PAGES = 1000           # [search] part_pages: searchable pages per part (of one language)
 _PART_FOLDERS = {"index", "fragment", "filter"}
+RUNS_AT_ONCE = 4   # Pagefind runs (about 180 MB each at a thousand pages)
 # This only stops a hung indexer.
 TIMEOUT_SECONDS = 600
 
@@ -112,9 +113,9 @@ class IndexJob:
 
     def queue(self, part: Part) -> None:
         """Index this part in the background, beside the others (Pagefind uses more than one
-        core itself, so no more runs at once than cores)."""
+        core itself: no more runs at once than cores, nor than RUNS_AT_ONCE)."""
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
+            self._pool = ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, RUNS_AT_ONCE),
                                             thread_name_prefix="pagefind")
         self._runs[part.number] = self._pool.submit(self._index, part)
 
