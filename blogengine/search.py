@@ -377,8 +377,18 @@ def _remove_site(out_dir: Path, site: Path, pages: int) -> None:
 _DELETE_IN_BACKGROUND = 1000
 
 
+_STAGED = re.compile(r"\.pagefind-(\d+)(\.part-\d+)?$")   # a build's index, or a part of it
+
+
 def _staging(out_dir: Path) -> Path:
-    staged = out_dir.parent / f".{out_dir.name}.pagefind-{os.getpid()}"
+    """This build's folder for the new index (its parts beside it), and those of builds that
+    were killed gone."""
+    me = str(os.getpid())
+    for leftover in out_dir.parent.glob(f".{out_dir.name}.pagefind-*"):
+        made = _STAGED.search(leftover.name)
+        if made is not None and made.group(1) != me and not running(made.group(1)):
+            delete_later(leftover)
+    staged = out_dir.parent / f".{out_dir.name}.pagefind-{me}"
     shutil.rmtree(staged, ignore_errors=True)
     return staged
 

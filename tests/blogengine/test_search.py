@@ -443,3 +443,19 @@ def test_an_unreadable_note_of_the_pages_only_costs_reading_them(built, build_at
     age(built)
     build_at(built)
     assert "samovar" in indexed_pages(built / "public")["/2024/02/teapots/"]
+
+
+def test_the_index_folders_a_killed_build_left_are_removed(built, build_at):
+    import time
+    left = [built / ".public.pagefind-999999999", built / ".public.pagefind-999999999.part-3"]
+    for folder in left:
+        (folder / "fragment").mkdir(parents=True)
+    (built / "content" / "posts" / "one.md").write_text(
+        post("Kettles", "2024-01-10", tags="[teaware]", body="Cold water.\n"), encoding="utf-8")
+    age(built)
+    build_at(built)
+    deadline = time.monotonic() + 10    # (deleted in the background, like a replaced output)
+    while any(folder.exists() for folder in left) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(folder.exists() for folder in left)
+    assert [p.name for p in built.iterdir() if p.name.startswith(".public")] == []
