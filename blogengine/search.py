@@ -377,7 +377,7 @@ def _remove_site(out_dir: Path, site: Path, pages: int) -> None:
 _DELETE_IN_BACKGROUND = 1000
 
 
-_STAGED = re.compile(r"\.pagefind-(\d+)(\.part-\d+)?$")   # a build's index, or a part of it
+_STAGED = re.compile(r"\.pagefind-(\d+)(\.part-\d+|\.old)?$")   # a build's index, a part, the last
 
 
 def _staging(out_dir: Path) -> Path:
@@ -470,8 +470,10 @@ def _executable() -> Path:
 
 
 def _publish(staged: Path, target: Path) -> None:
-    """Swap the new index in: the old one is moved aside first, then deleted."""
-    old = target.parent / f".{INDEX_FOLDER}.old-{os.getpid()}"
+    """Swap the new index in: the old one is moved aside (beside the staged one, out of the
+    site), then deleted; a big site's in the background (ten thousand files take a few tenths
+    of a second)."""
+    old = staged.with_name(f"{staged.name}.old")
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():
         target.rename(old)
@@ -481,4 +483,7 @@ def _publish(staged: Path, target: Path) -> None:
         if old.exists():
             old.rename(target)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    if (old / PARTS_FOLDER).is_dir():   # a big site's: thousands of files
+        delete_later(old)
+    else:
+        shutil.rmtree(old, ignore_errors=True)
