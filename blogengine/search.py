@@ -26,7 +26,7 @@ import re
 import shutil
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -336,10 +336,8 @@ def _searchable_site(out_dir: Path, rels: list[str]) -> Path:
     the same as in the whole site, and the links hold each page as this build wrote it. The
     whole site when the links cannot be made (no room)."""
     me = str(os.getpid())
-    for leftover in out_dir.parent.glob(_SITE_NAME.format(out_dir.name, "*", "*")):
-        pid = leftover.name.split("-")[-2]
-        if pid != me and not running(pid):   # left by a build that was killed
-            delete_later(leftover)
+    _clear_killed(out_dir.parent.glob(_SITE_NAME.format(out_dir.name, "*", "*")),
+                  lambda name: name.split("-")[-2])
     site = out_dir.parent / _SITE_NAME.format(out_dir.name, me, next(_sites))
     shutil.rmtree(site, ignore_errors=True)   # (only when a killed build had this pid)
     source, target = str(out_dir), str(site)
@@ -383,14 +381,23 @@ _STAGED = re.compile(r"\.pagefind-(\d+)(\.part-\d+|\.old)?$")   # a build's inde
 def _staging(out_dir: Path) -> Path:
     """This build's folder for the new index (its parts beside it), and those of builds that
     were killed gone."""
-    me = str(os.getpid())
-    for leftover in out_dir.parent.glob(f".{out_dir.name}.pagefind-*"):
-        made = _STAGED.search(leftover.name)
-        if made is not None and made.group(1) != me and not running(made.group(1)):
-            delete_later(leftover)
-    staged = out_dir.parent / f".{out_dir.name}.pagefind-{me}"
+    def staged_by(name: str) -> str | None:
+        made = _STAGED.search(name)
+        return made.group(1) if made is not None else None
+    _clear_killed(out_dir.parent.glob(f".{out_dir.name}.pagefind-*"), staged_by)
+    staged = out_dir.parent / f".{out_dir.name}.pagefind-{os.getpid()}"
     shutil.rmtree(staged, ignore_errors=True)
     return staged
+
+
+def _clear_killed(folders: Iterable[Path], pid_of: Callable[[str], str | None]) -> None:
+    """Delete the folders that builds which were killed left beside the output (`pid_of` reads
+    the making process from a folder's name; None: not one of ours)."""
+    me = str(os.getpid())
+    for folder in folders:
+        pid = pid_of(folder.name)
+        if pid is not None and pid != me and not running(pid):
+            delete_later(folder)
 
 
 def _keep(staged: Path, kept: Path) -> None:
