@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from comments_server.models import ApiToken, Author, Thread, is_email, name_key
+from comments_server.models import ApiToken, Author, Thread, is_email, takes_a_name
 from comments_server.storage import DuplicateAuthor, Storage
 
 MIN_PASSWORD_LENGTH = 10
@@ -155,8 +155,7 @@ class Accounts:
     def takes_name(self, name: str, thread: Thread) -> bool:
         """Whether a reader's `name` reads as an author's: an account's name or the post's byline,
         compared as shown (models.name_key), so case, spacing and invisible characters do not help."""
-        key = name_key(name)
-        return bool(key) and key in {name_key(n) for n in (thread.author, *(a.name for a in self.all()))}
+        return takes_a_name(name, (thread.author, *(a.name for a in self.all())))
 
     def authors_of(self, thread: Thread, authors: Sequence[Author] | None = None) -> list[Author]:
         """The accounts a post belongs to: its manifest author, by account name or email.

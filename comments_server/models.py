@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -289,6 +289,12 @@ def name_key(name: str) -> str:
     so fullwidth letters are letters), invisible characters and spaces removed, case folded."""
     shown = _INVISIBLE_ANYWHERE.sub("", unicodedata.normalize("NFKC", name))
     return "".join(shown.split()).casefold()
+
+
+def takes_a_name(name: str, names: Iterable[str]) -> bool:
+    """Whether `name` reads as one of `names` (compared by name_key; an empty key never does)."""
+    key = name_key(name)
+    return bool(key) and any(name_key(other) == key for other in names)
 
 
 def validate_ip(value: Any) -> str | None:

@@ -31,6 +31,7 @@ from comments_server.models import (
     Status,
     Thread,
     assemble_tree,
+    takes_a_name,
     validate_body,
     validate_new_comment,
     validate_thread_path,
@@ -38,6 +39,7 @@ from comments_server.models import (
 from comments_server.plugins import CommentPlugins
 from comments_server.sanitize import count_links, plain_html, render_comment
 from comments_server.storage import JobBuilder, MailBuilder, Storage, ThreadCounts
+from comments_server.storage.accounts import NameTaken
 from comments_server.storage.once import FormTokenUsed, IdempotentWrite, Once, RequestSeen
 
 if TYPE_CHECKING:
@@ -127,6 +129,11 @@ class ThreadView:
     count: int
     comments: list[CommentNode] | None
     has_mentions: bool = False
+
+
+def _reserved() -> ApiError:
+    return ApiError(400, "reserved", "author_name is the name of this blog's author; choose another "
+                    "(authors post from the dashboard)", "author_name")
 
 
 def hash_token(token: str) -> str:
@@ -389,7 +396,10 @@ class CommentService:
                                   mail=self._mail(thread, parent, confirm_publish) if status is not Status.SPAM else None,
                                   once=once, held_reason=held_reason,
                                   jobs=functools.partial(answer_jobs, parent)
-                                  if answers and parent is not None and self._fediverse_answers else None)
+                                  if answers and parent is not None and self._fediverse_answers else None,
+                                  refuse_account_names=not is_author)
+        except NameTaken:
+            raise _reserved() from None
         except RequestSeen:
             # The same request, on this instance or another, stored its comment a moment earlier.
             assert keyed is not None
@@ -415,10 +425,10 @@ class CommentService:
 
     def _check_name(self, fields: CommentInput, thread: Thread) -> None:
         """A reader may not sign with an author's name: it would read as the author's comment
-        and, in a reply email, as the blog's own word."""
-        if self.accounts.takes_name(fields.author_name, thread):
-            raise ApiError(400, "reserved", "author_name is the name of this blog's author; choose another "
-                           "(authors post from the dashboard)", "author_name")
+        and, in a reply email, as the blog's own word. The post's byline here; the accounts'
+        names in the comment's own transaction (_store, NameTaken)."""
+        if takes_a_name(fields.author_name, [thread.author]):
+            raise _reserved()
 
     def _author_fields(self, data: Mapping[str, Any]) -> CommentInput:
         """The author may leave out the name (the post's author is used)."""
@@ -449,7 +459,7 @@ class CommentService:
         self, fields: CommentInput, thread: Thread, body_html: str, status: Status,
         is_author: bool, ip: str | None, token: str | None, *, author_id: int | None = None,
         mail: MailBuilder | None = None, once: Once | None = None, held_reason: str | None = None,
-        jobs: JobBuilder | None = None,
+        jobs: JobBuilder | None = None, refuse_account_names: bool = False,
     ) -> Comment:
         return self.storage.add_comment(
             NewComment(
@@ -464,6 +474,7 @@ class CommentService:
             mail,
             once,
             jobs,
+            refuse_account_names=refuse_account_names,
         )
 
     def _editable(self, comment_id: int, token: str | None) -> Comment:

@@ -6,14 +6,30 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, Row, delete, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from comments_server.models import ApiToken, Author
+from comments_server.models import ApiToken, Author, takes_a_name
 from comments_server.storage.tables import author_sessions, author_tokens, authors
 
 
 class DuplicateAuthor(Exception):
     """Another account already has this name or email."""
+
+
+class NameTaken(Exception):
+    """A reader's comment signed with an account's name (models.name_key compares them)."""
+
+
+def refuse_account_names(conn: Connection, name: str) -> None:
+    """Raise NameTaken when `name` reads as an account's, in the caller's transaction: the
+    comment's own, so the check costs no transaction of its own and no account can be made
+    between the check and the insert."""
+    if takes_a_name(name, conn.execute(_ACCOUNT_NAMES).scalars()):
+        raise NameTaken(name)
+
+
+_ACCOUNT_NAMES = select(authors.c.name)
 
 
 def name_key(name: str) -> str:

@@ -31,8 +31,11 @@ def touch_threads(conn: Connection, threads: Iterable[str], now: datetime | None
     now = now or datetime.now(UTC)
     insert, read, update = _TOUCH_POSTGRESQL if conn.dialect.name == "postgresql" else _TOUCH_SQLITE
     for thread in sorted(set(threads)):
-        conn.execute(insert, {"thread": thread, "version": 0, "changed_at": now})
-        version, changed_at = conn.execute(read, {"b_thread": thread}).one()
+        found = conn.execute(read, {"b_thread": thread}).first()
+        if found is None:   # a thread's first write: its row first (two may race to make it)
+            conn.execute(insert, {"thread": thread, "version": 0, "changed_at": now})
+            found = conn.execute(read, {"b_thread": thread}).one()
+        version, changed_at = found
         if version:
             changed_at = max(now, changed_at.replace(microsecond=0) + timedelta(seconds=1))
         conn.execute(update, {"b_thread": thread, "new_version": version + 1, "new_changed_at": changed_at})

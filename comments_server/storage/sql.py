@@ -51,7 +51,7 @@ from comments_server.models import (
     Status,
     TrackedComment,
 )
-from comments_server.storage.accounts import AccountStore
+from comments_server.storage.accounts import AccountStore, refuse_account_names as refuse_names
 from comments_server.storage.addresses import AddressStore, suppress
 from comments_server.storage.changes import DataVersion
 from comments_server.storage.jobs import JobStore, enqueue_job
@@ -249,15 +249,18 @@ class SqlStorage:
             conn.execute(text("SELECT 1"))
 
     def add_comment(self, new: NewComment, mail: MailBuilder | None = None, once: Once | None = None,
-                    jobs: JobBuilder | None = None) -> Comment:
+                    jobs: JobBuilder | None = None, *, refuse_account_names: bool = False) -> Comment:
         """Insert a comment, the emails `mail` and the jobs `jobs` make about it; all committed
         when this returns.
 
         With `once`, nothing is stored if its form token was used (FormTokenUsed) or its
-        Idempotency-Key answered already (RequestSeen)."""
+        Idempotency-Key answered already (RequestSeen); with `refuse_account_names`, if it is
+        signed with an account's name (NameTaken)."""
         values = {name: getattr(new, name) for name in _NEW_FIELDS}
         values["uid"] = new.uid or uuid.uuid4().hex
         with self._writer.begin() as conn:
+            if refuse_account_names:
+                refuse_names(conn, new.author_name)
             result = conn.execute(comments.insert(), values)
             new_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
             assert new_id is not None

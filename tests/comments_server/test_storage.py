@@ -265,3 +265,20 @@ def test_sqlite_checkpoints_after_writes_outside_the_commit(tmp_path):
     with sqlite3.connect(path) as other:  # every comment is there
         assert other.execute("SELECT count(*) FROM comments").fetchone()[0] == CHECKPOINT_EVERY_WRITES * 3
     storage.close()
+
+
+def test_a_comment_signed_with_an_accounts_name_is_refused_in_its_own_transaction(store):
+    """The account names are read in the comment's transaction: a refused comment stores
+    nothing and spends nothing (its form token can still post), whatever case, spacing or
+    invisible characters the name is written with."""
+    from comments_server.storage.accounts import NameTaken
+    from comments_server.storage.once import Once
+    store.accounts.add_author("Ann Author", "ann@example.org", "hash", T0)
+    once = Once(form_nonce="n1", form_expires_at=T0 + timedelta(hours=1))
+    for name in ("Ann Author", "  ann   AUTHOR ", "Ann\u200bAuthor", "\uff21nn Author"):
+        with pytest.raises(NameTaken):
+            store.add_comment(new(author_name=name), once=once, refuse_account_names=True)
+    assert store.list_thread("/a/") == [] and not store.once.form_token_used("n1")
+    assert store.add_comment(new(author_name="Ann Author"), refuse_account_names=False).id
+    stored = store.add_comment(new(author_name="Ann Other"), once=once, refuse_account_names=True)
+    assert store.once.form_token_used("n1") and [c.id for c in store.list_thread("/a/")][-1] == stored.id
