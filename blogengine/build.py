@@ -127,6 +127,9 @@ class BuildRun(BuildStart):
         try:
             checked = self.check(site, outputs, previous,
                                  indexing.files if indexing is not None else None)
+            # Saved while Pagefind runs: until the index is published, its pending mark
+            # keeps the next build from taking the site as up to date (search.index_pending).
+            self.save(site, documents, outputs, written, checked)
         except BaseException:
             if indexing is not None:
                 indexing.cancel()
@@ -134,7 +137,6 @@ class BuildRun(BuildStart):
         if indexing is not None and not (self.options.search_later and self.scratch is None):
             indexing.finish()
             indexing = None
-        self.save(site, documents, outputs, written, checked)
         report = self.report(site, documents, outputs, written, warnings, checked)
         report.indexing = indexing
         return report

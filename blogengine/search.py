@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from blogengine.errors import BlogError
+from blogengine.stamps import search_pending_mark as _pending_mark
 from blogengine.write import delete_later, output_files, running
 
 INDEX_FOLDER = "pagefind"
@@ -48,13 +49,23 @@ TIMEOUT_SECONDS = 600
 
 
 def index_needed(out_dir: Path, pages_changed: int) -> bool:
-    """Whether the index must be made again: a page changed, or there is no index yet."""
-    return pages_changed > 0 or not (out_dir / INDEX_FOLDER / "pagefind.js").is_file()
+    """Whether the index must be made again: a page changed, there is no index yet, or the
+    last one started was never published (index_pending)."""
+    return pages_changed > 0 or not (out_dir / INDEX_FOLDER / "pagefind.js").is_file() \
+        or index_pending(out_dir)
+
+
+def index_pending(out_dir: Path) -> bool:
+    """Whether an index was started for the pages in `out_dir` and never published (it failed,
+    or its build or `serve` was killed): the build cache may already call the pages built, so
+    the index in the folder, if any, may not match them."""
+    return _pending_mark(out_dir).exists()
 
 
 def remove_index(out_dir: Path) -> None:
     """Take the index away (search turned off)."""
     shutil.rmtree(out_dir / INDEX_FOLDER, ignore_errors=True)
+    _pending_mark(out_dir).unlink(missing_ok=True)
 
 
 def start_index(out_dir: Path, cache_dir: Path | None = None,
@@ -65,6 +76,7 @@ def start_index(out_dir: Path, cache_dir: Path | None = None,
     BlogError saying why not (as start_index does when `stopped` turns true while it reads the
     pages)."""
     executable = _executable()
+    _pending_mark(out_dir).touch()   # until finish publishes the index
     notes = cache_dir / NOTES_FILE if cache_dir is not None else None
     pages = read_pages(out_dir, executable, stopped, part_pages, _read_notes(notes))
     if notes is not None:
@@ -72,7 +84,11 @@ def start_index(out_dir: Path, cache_dir: Path | None = None,
     job = IndexJob(out_dir, _staging(out_dir), executable,
                    cache_dir / CACHE_FOLDER if cache_dir is not None else None, pages.parts,
                    pages.files)
-    for part in pages.parts:
+    kept = [part for part in pages.parts if job.has_kept(part)]
+    for part in pages.parts:   # Pagefind first: the kept parts are linked in while it runs
+        if part not in kept:
+            job.queue(part)
+    for part in kept:
         if not job.take_kept(part):
             job.queue(part)
     return job
@@ -98,6 +114,10 @@ class IndexJob:
 
     def part_folder(self, part: Part) -> Path:
         return self.staged.with_name(f"{self.staged.name}.part-{part.number}")
+
+    def has_kept(self, part: Part) -> bool:
+        """Whether the cache keeps an index of this part's pages."""
+        return self.cache is not None and (self.cache / part.key / ENTRY_FILE).is_file()
 
     def take_kept(self, part: Part) -> bool:
         """Copy the kept index of this part's pages, when there is one that can be read."""
@@ -128,6 +148,7 @@ class IndexJob:
                 run.result()
             self._put_together()
             _publish(self.staged, self.out_dir / INDEX_FOLDER)
+            _pending_mark(self.out_dir).unlink(missing_ok=True)
             if self.cache is not None:
                 _forget_parts_but(self.cache, {part.key for part in self.parts})
         except BaseException:
@@ -149,7 +170,9 @@ class IndexJob:
         for part in self.parts:
             shutil.rmtree(self.part_folder(part), ignore_errors=True)
         shutil.rmtree(self.staged, ignore_errors=True)
-        remove_index(self.out_dir)
+        # The pending mark stays: the next build indexes again, even when the pages it has
+        # are up to date.
+        shutil.rmtree(self.out_dir / INDEX_FOLDER, ignore_errors=True)
 
     def _kill(self) -> None:
         with self._lock:

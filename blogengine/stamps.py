@@ -99,3 +99,10 @@ def unchanged(previous: LastBuild, inputs: Inputs, now: datetime) -> bool:
         return False
     scan = previous["scan_ns"]
     return all(stamp.mtime_ns < scan - RACY_NS for stamp in inputs.sources.values())
+
+
+def search_pending_mark(out_dir: Path) -> Path:
+    """The file that says a search index was started for the pages in `out_dir` and never
+    published (search.py makes and removes it): while it is there, the last build does not
+    stand, however unchanged its inputs."""
+    return out_dir.parent / f".{out_dir.name}.pagefind-pending"

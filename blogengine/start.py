@@ -15,7 +15,8 @@ from blogengine.config import SiteConfig
 from blogengine.load import ScannedContent, scan_content
 from blogengine.pluginhost import PluginSet, load_plugins
 from blogengine.report import BuildOptions, BuildReport, LinkProblem
-from blogengine.stamps import Inputs, LastBuild, fingerprint, input_files, read_last_build, unchanged
+from blogengine.stamps import (Inputs, LastBuild, fingerprint, input_files, read_last_build,
+                               search_pending_mark, unchanged)
 from blogengine.themes import theme_chain
 from blogengine.write import check_output_dir
 
@@ -96,12 +97,16 @@ class BuildStart:
         return read_last_build(self.cache, self.inputs, self.out_dir)
 
     def stands(self, previous: LastBuild) -> bool:
-        """Whether the last build stands as it is. Outside links are listed only when asked
-        (`blogengine check`): a site of 10,000 rich posts has 65,000, too many to keep for
-        builds that never show them."""
+        """Whether the last build stands as it is, its search index included. Outside links
+        are listed only when asked (`blogengine check`): a site of 10,000 rich posts has
+        65,000, too many to keep for builds that never show them."""
         return unchanged(previous, self.inputs, self.now) \
             and bool(previous.get("checked") or not self.options.check_links) \
-            and not self.options.external_links
+            and not self.options.external_links and not self.index_pending()
+
+    def index_pending(self) -> bool:
+        """Whether the search index started for these pages was never published."""
+        return self.config.search.enabled and search_pending_mark(self.out_dir).exists()
 
     def up_to_date(self, previous: LastBuild) -> BuildReport:
         """The report of a build that had nothing to do: the last build's findings still hold."""

@@ -190,6 +190,25 @@ def test_after_a_failed_indexing_the_next_build_indexes_again(built, tmp_path):
     assert "samovar" in indexed_pages(built / "public")["/2024/02/teapots/"]
 
 
+def test_an_index_started_and_never_published_is_made_by_the_next_build(built):
+    """A build saves its cache while Pagefind runs: when it is killed before the index is
+    published (or serve is, while indexing), the pending mark it leaves makes the next build
+    index again, though every input is unchanged."""
+    mark, out = built / ".public.pagefind-pending", built / "public"
+    age(built)
+    assert _run("build", cwd=built).returncode == 0   # (the fixture built with other options)
+    expected = indexed_pages(out)
+    assert expected and not mark.exists()
+    assert "Up to date" in _run("build", cwd=built).stdout
+    shutil.rmtree(out / "pagefind" / "fragment")   # an index that no longer matches the pages
+    mark.touch()                                  # as the killed build leaves it
+    result = _run("build", cwd=built)
+    assert result.returncode == 0, result.stderr
+    assert "Up to date" not in result.stdout and not mark.exists()
+    assert indexed_pages(out) == expected
+    assert "Up to date" in _run("build", cwd=built).stdout
+
+
 def counting_pagefind(tmp_path: Path) -> tuple[Path, Path]:
     """The real Pagefind behind a script that notes each run in a log."""
     from pagefind.service import get_executable
@@ -247,7 +266,8 @@ def test_a_failed_link_check_stops_the_indexer_and_leaves_no_index(built, build_
     with pytest.raises(RuntimeError, match="link check broke"):
         build_at(built)
     assert not (built / "public" / "pagefind").exists()
-    assert list(built.glob(".public.pagefind-*")) == []
+    # Only the mark that the index is still to be made is left beside the output.
+    assert [path.name for path in built.glob(".public.pagefind-*")] == [".public.pagefind-pending"]
 
 
 def test_the_search_page_loads_pagefind_from_the_site(built):
