@@ -22,9 +22,9 @@ class NameTaken(Exception):
 
 
 def refuse_account_names(conn: Connection, name: str) -> None:
-    """Raise NameTaken when `name` reads as an account's, in the caller's transaction: the
-    comment's own, so the check costs no transaction of its own and no account can be made
-    between the check and the insert."""
+    """Raise NameTaken when `name` reads as an account's, in the caller's transaction (the
+    comment's own, so the check costs no transaction of its own, and a refused comment rolls
+    back whatever it had written)."""
     if takes_a_name(name, conn.execute(_ACCOUNT_NAMES).scalars()):
         raise NameTaken(name)
 
