@@ -84,12 +84,12 @@ def start_index(out_dir: Path, cache_dir: Path | None = None,
     job = IndexJob(out_dir, _staging(out_dir), executable,
                    cache_dir / CACHE_FOLDER if cache_dir is not None else None, pages.parts,
                    pages.files)
-    kept = [part for part in pages.parts if job.has_kept(part)]
+    kept = {part.number for part in pages.parts if job.has_kept(part)}
     for part in pages.parts:   # Pagefind first: the kept parts are linked in while it runs
-        if part not in kept:
+        if part.number not in kept:
             job.queue(part)
-    for part in kept:
-        if not job.take_kept(part):
+    for part in pages.parts:
+        if part.number in kept and not job.take_kept(part):
             job.queue(part)
     return job
 
@@ -120,12 +120,11 @@ class IndexJob:
         return self.cache is not None and (self.cache / part.key / ENTRY_FILE).is_file()
 
     def take_kept(self, part: Part) -> bool:
-        """Copy the kept index of this part's pages, when there is one that can be read."""
-        kept = self.cache / part.key if self.cache is not None else None
-        if kept is None or not (kept / ENTRY_FILE).is_file():
+        """Copy the kept index of this part's pages (has_kept); False when it cannot be read."""
+        if self.cache is None:
             return False
         try:
-            _copy_tree(kept, self.part_folder(part))
+            _copy_tree(self.cache / part.key, self.part_folder(part))
         except OSError:   # an unreadable cache: index as if it were not there
             shutil.rmtree(self.part_folder(part), ignore_errors=True)
             return False
