@@ -20,6 +20,7 @@ import click
 from blogengine import __version__
 from blogengine.config import DEPLOY_TARGETS, SiteConfig, load_config
 from blogengine.errors import BlogError, BuildFailed
+from blogengine.heap import keep_to_the_end
 from blogengine.report import BuildOptions, BuildReport
 from blogengine.start import build
 
@@ -170,6 +171,7 @@ def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
                            incremental=not (clean or no_cache), content_cache=not no_cache,
                            check_links=not no_check)
     report = _build_with_progress(config, options)
+    keep_to_the_end()   # the process ends with the command
     for name, filename in sorted(report.template_sources.items()):
         click.echo(f"template {name} <- {filename}")
     warnings = _echo_warnings(report)

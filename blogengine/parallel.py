@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
+
+from blogengine.heap import collections_resumed
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -44,6 +45,14 @@ def run_chunks(work: Callable[[C, Sequence[T]], R], items: Sequence[T], *, jobs:
     `context` reaches the workers by fork, never pickled: keep it immutable (a frozen dataclass).
     `meanwhile` runs in this process while the workers work (in a thread started only after
     they are forked: forking a process with a busy thread is unsafe), or after, without them."""
+    with collections_resumed():   # the work makes garbage: workers and all
+        yield from _run_chunks(work, items, jobs=jobs, minimum=minimum, context=context,
+                               meanwhile=meanwhile)
+
+
+def _run_chunks(work: Callable[[C, Sequence[T]], R], items: Sequence[T], *, jobs: int,
+                minimum: int, context: C, meanwhile: Callable[[], None] | None
+                ) -> Iterator[tuple[int, R]]:
     if jobs <= 1 or len(items) < minimum:
         for piece in chunks(items, 20):  # slices only so that progress can be shown
             yield len(piece), work(context, piece)
@@ -54,11 +63,7 @@ def run_chunks(work: Callable[[C, Sequence[T]], R], items: Sequence[T], *, jobs:
     pieces = chunks(items, jobs * 4)
     global _context
     _context = context   # before the pool forks its workers: they see it from the start
-    # Objects made so far (the site model, the templates) are left out of the workers' garbage
-    # collections: a full one would read every inherited object, copying each page of memory
-    # the parent shares with them.
-    gc.freeze()
-    try:
+    try:   # (the objects made so far are frozen: collections_resumed)
         with multiprocessing.get_context("fork").Pool(processes=jobs) as pool:
             side = _Side(meanwhile) if meanwhile is not None else None
             try:
@@ -69,7 +74,6 @@ def run_chunks(work: Callable[[C, Sequence[T]], R], items: Sequence[T], *, jobs:
                     side.join()
     finally:
         _context = None
-        gc.unfreeze()
 
 
 class _Side:

@@ -12,6 +12,7 @@ from datetime import datetime
 from blogengine.cache import BuildCache
 from blogengine.comments import conversations_version
 from blogengine.config import SiteConfig
+from blogengine.heap import collections_paused
 from blogengine.load import ScannedContent, scan_content
 from blogengine.pluginhost import PluginSet, load_plugins
 from blogengine.report import BuildOptions, BuildReport, LinkProblem
@@ -49,9 +50,10 @@ class BuildStart:
     def run(self) -> BuildReport:
         """The build, then the plugins told; the cache let go of whatever happens."""
         try:
-            previous = self.last_build()
-            report = self.up_to_date(previous) if previous is not None and self.stands(previous) \
-                else self.execute(previous)
+            with collections_paused():
+                previous = self.last_build()
+                report = self.up_to_date(previous) \
+                    if previous is not None and self.stands(previous) else self.execute(previous)
             self.plugins.run("build_finished", report=report, config=self.config)
             return report
         finally:
