@@ -36,6 +36,7 @@ from corpus import write_corpus  # noqa: E402
 BLOGENGINE = [sys.executable, "-m", "blogengine"]
 FLOOR = [sys.executable, str(Path(__file__).resolve().parent / "floor.py")]
 ACCELERATED = False   # --accelerator: blogengine may use markdown-it-pyrs
+EDITS = 5   # one edited post is timed this many times (a different post each): its median
 
 
 @dataclass
@@ -121,7 +122,14 @@ def settle() -> None:
 
 
 def with_memory(timed: Measure, sampled: Measure) -> Measure:
-    return Measure(wall=timed.wall, cpu=timed.cpu, peak_mib=sampled.peak_mib)
+    return Measure(wall=timed.wall, cpu=timed.cpu, peak_mib=sampled.peak_mib, spread=timed.spread)
+
+
+def median_of(timed: list[Measure]) -> Measure:
+    """The median (and range) of runs, with the peak memory of those sampled."""
+    walls = [m.wall for m in timed]
+    return Measure(wall=statistics.median(walls), cpu=statistics.median(m.cpu for m in timed),
+                   peak_mib=max(m.peak_mib for m in timed), spread=f" ({min(walls):.2f}–{max(walls):.2f})" if len(walls) > 1 else "")
 
 
 def bench_size(posts: int, root: Path, repeat: int, extra: list[str], images: int = 0,
@@ -163,9 +171,12 @@ def bench_size(posts: int, root: Path, repeat: int, extra: list[str], images: in
         measured: dict[str, object] = {}
         settle()
         measured["no change"] = run(build, site, memory=step == 1)
-        edited = site / "content/posts" / f"post-{posts // 2 + step:05d}.md"
-        edited.write_text(edited.read_text() + "\nOne more sentence, added for the benchmark.\n")
-        measured["one edited post"] = run(build, site, memory=step == 1)
+        edits = []
+        for n in range(EDITS if step == 0 else 1):   # a different post each time
+            edited = site / "content/posts" / f"post-{posts // 2 + step * EDITS + n:05d}.md"
+            edited.write_text(edited.read_text() + "\nOne more sentence, added for the benchmark.\n")
+            edits.append(run(build, site, memory=step == 1))
+        measured["one edited post"] = median_of(edits)
         (site / f"content/posts/zz-benchmark-new-{step}.md").write_text(
             f'---\ntitle: "A new post {step}"\ndate: 2025-12-31 12:0{step}\n'
             "tags: [topic-01, topic-02]\n---\n\nA new post, written for the benchmark.\n")
@@ -224,7 +235,8 @@ def report(all_results: list[dict[str, object]]) -> str:
              "written again alike), as `build --clean` does on an "
              "author's machine. Clean builds: the median (range in brackets) of runs taken in "
              "turn (blogengine first, blogengine --clean, Hugo, the floor, on the same corpus); "
-             "the changes: one timed run each. Peak memory (PSS of the process and its workers) "
+             "the changes: one timed run each, but one edited post: the median (range) of "
+             f"{EDITS}, a different post each. Peak memory (PSS of the process and its workers) "
              "comes from one more run of each, sampled: sampling costs CPU, so timed runs go "
              "without. Every build is a whole `blogengine build` process, startup included.", "",
              "| corpus | posts | scenario | wall s | CPU s | peak MiB | vs Hugo (wall) |",
