@@ -1,8 +1,8 @@
 """Garbage collection paused while a build piles up objects that live until it ends.
 
 A build holds every document, the site model and the plan's digests to its end. While they
-pile up, each full collection reads them all again, for nothing: at 10,000 posts that was a
-sixth of an edited post's build. The work handed to `parallel.run_chunks` (rendering and
+pile up, each full collection reads them all again, for nothing: at 10,000 posts that was
+about a fifth of an edited post's build. The work handed to `parallel.run_chunks` (rendering and
 parsing, in workers or not) makes garbage, and collects as usual meanwhile, over what it
 makes alone."""
 
