@@ -82,13 +82,12 @@ def card_outputs(site: Site, chain: list[Theme], cache_dir: Path) -> list[Output
     if not config.social_cards.enabled:
         return []
     palette = theme_palette(chain)
-    keys = CardKeys(palette)
     outputs = []
     for entry in site.entries:
         if not wants_card(entry, config):
             continue
         text = card_text(entry, config)
-        key = keys.of(text)
+        key = card_key(text, palette)
         outputs.append(Output(url=card_url(entry), key=key,
                               make=CardFile(cache_dir / "cards", key, text, palette)))
     return outputs
@@ -103,21 +102,6 @@ def card_text(entry: Entry, config: SiteConfig) -> CardText:
 def card_key(text: CardText, palette: Palette) -> str:
     """A digest of everything that decides a card's bytes."""
     return digest(CARD_VERSION, PIL.__version__, text, palette, _font_digest())
-
-
-class CardKeys:
-    """card_key for many cards of one palette: what they share is written out once (a
-    palette's repr, ten thousand times, was a third of the cards' part of a build's plan)."""
-
-    def __init__(self, palette: Palette) -> None:
-        # digest() hashes the repr of its arguments' tuple: these are that repr's two ends.
-        head = repr((CARD_VERSION, PIL.__version__))
-        tail = repr((palette, _font_digest()))
-        self.head = head[:-1] + ", "
-        self.tail = ", " + tail[1:]
-
-    def of(self, text: CardText) -> str:
-        return hashlib.sha256((self.head + repr(text) + self.tail).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -199,14 +199,3 @@ def test_cards_drawn_in_workers_equal_cards_drawn_in_one_process(make_site, buil
     assert drawn == {p.relative_to(two / "public").as_posix(): p.read_bytes()
                      for p in (two / "public/cards").rglob("*.png")}
     assert len(list((two / ".blogengine/cards").glob("*.png"))) == len(drawn)
-
-
-@pytest.mark.parametrize("text", [
-    CardText(site="Blog", title="Plain", date="1 May 2024", author="Ann"),
-    CardText(site="It's", title='A "quoted", comma\'d\ntitle', date="", author="Zoë \\ Ö"),
-])
-def test_card_keys_for_many_cards_are_card_key(text):
-    palette = cards.theme_palette([])
-    assert cards.CardKeys(palette).of(text) == cards.card_key(text, palette)
-    other = CardText(site=text.site, title=text.title + "!", date=text.date, author=text.author)
-    assert cards.CardKeys(palette).of(other) != cards.card_key(text, palette)
