@@ -32,6 +32,7 @@ from blogengine.markup import make_markdown
 from blogengine.model import THEME_PREFIX, Entry, Listing, Site, build_site, output_path
 from blogengine.parse import Document, parse_document
 from blogengine.pluginhost import PluginSet
+from blogengine.prescan import OutputListing, OutputScan
 from blogengine.plan import Plan, objects_to_keep, plan_outputs
 from blogengine.render import (Output, RenderedSlice, RenderWork, data_outputs,
                                prepare_environment, render_pages, site_pages, unique_errors)
@@ -43,7 +44,7 @@ from blogengine.start import BuildStart, Progress
 from blogengine.start import build as build   # the entry point, where callers have always found it
 from blogengine.templating import compiled_templates, loaded_templates, make_environment
 from blogengine.themes import template_dirs
-from blogengine.write import Staging, check_paths
+from blogengine.write import Staging, check_paths, left_staged
 
 # Below these counts a stage runs in the main process: forking workers would cost more.
 PARALLEL_SOURCES = 200
@@ -73,6 +74,7 @@ class _Written:
     removed: set[str]                       # outputs of the last build that are gone
     templates: set[str]                     # every template a rendered page used
     pages: int = 0                          # pages written or removed
+    changed: set[str] | None = None         # files written or removed (None: a fresh folder)
 
 
 class BuildRun(BuildStart):
@@ -116,17 +118,26 @@ class BuildRun(BuildStart):
     def execute(self, previous: LastBuild | None) -> BuildReport:
         """The stages after loading, top to bottom (run() skips them when nothing changed)."""
         previous = self.with_objects(previous)
-        documents, errors = self.parse(previous)
-        errors.extend(self.plugins.problems(documents))
-        site = self.model(documents, errors)
-        self.plugins.run("site_built", site=site)
-        warnings = self.bake_comments(site)
-        outputs = self.plan(site, previous)
-        written = self.render_and_write(outputs)
-        indexing = self.index(written)
+        scan = self.scan_output(previous)
+        try:
+            documents, errors = self.parse(previous)
+            errors.extend(self.plugins.problems(documents))
+            site = self.model(documents, errors)
+            self.plugins.run("site_built", site=site)
+            warnings = self.bake_comments(site)
+            outputs = self.plan(site, previous)
+            written = self.render_and_write(outputs)
+            listing = scan.listing(written.changed) \
+                if scan is not None and written.changed is not None else None
+        finally:
+            if scan is not None:
+                scan.close()
+        indexing = self.index(written, listing)
         try:
             checked = self.check(site, outputs, previous,
-                                 indexing.files if indexing is not None else None)
+                                 indexing.files if indexing is not None
+                                 else listing.files if listing is not None else None,
+                                 listing.pages if listing is not None else None)
             # Saved while Pagefind runs: until the index is published, its pending mark
             # keeps the next build from taking the site as up to date (search.index_pending).
             self.save(site, documents, outputs, written, checked)
@@ -140,6 +151,15 @@ class BuildRun(BuildStart):
         report = self.report(site, documents, outputs, written, warnings, checked)
         report.indexing = indexing
         return report
+
+    def scan_output(self, previous: LastBuild | None) -> OutputScan | None:
+        """The output folder listed beside the stages before the writing (prescan.py), when
+        the search index or the link check will want it and the build may patch the folder
+        (a fresh one is listed afresh)."""
+        if previous is None or not (self.config.search.enabled or self.options.check_links) \
+                or not self.out_dir.is_dir() or left_staged(self.out_dir):
+            return None
+        return OutputScan(self.out_dir)
 
     def parse(self, previous: LastBuild | None) -> tuple[list[Document], list[BlogError]]:
         """Parse what changed, take the rest from the cache; documents in source order, and
@@ -283,16 +303,16 @@ class BuildRun(BuildStart):
         records.update({path: OutputRecord(plan.extra_keys[path]) for path in plan.extras})
         return _Written(files=rendered.written + extras.written + len(removed), records=records,
                         removed=removed, templates=rendered.templates,
-                        pages=rendered.written + len(removed))
+                        pages=rendered.written + len(removed), changed=staging.changed)
 
-    def index(self, written: _Written) -> IndexJob | None:
+    def index(self, written: _Written, listing: OutputListing | None = None) -> IndexJob | None:
         """Start making the search index again when a page changed (search.py); the link
-        check runs meanwhile."""
+        check runs meanwhile. `listing`: the output folder's, when the build has it."""
         if not self.config.search.enabled:
             remove_index(self.out_dir)
         elif index_needed(self.out_dir, written.pages):
             return start_index(self.out_dir, self.content_caches,
-                               part_pages=self.config.search.part_pages)
+                               part_pages=self.config.search.part_pages, listing=listing)
         return None
 
     def resize_images(self, outputs: _Outputs) -> None:
@@ -334,11 +354,13 @@ class BuildRun(BuildStart):
         return total
 
     def check(self, site: Site, outputs: _Outputs, previous: LastBuild | None,
-              files: set[str] | None = None) -> CheckResult:
+              files: set[str] | None = None,
+              stats: dict[str, tuple[int, int]] | None = None) -> CheckResult:
         """Read the published pages back and find the links that lead nowhere; pages unchanged
         since the last check are not read again, nor parsed when only rewritten (--clean:
         the last check's index is keyed on each page's bytes). `files`: the output folder's
-        files, when the search index has just listed them."""
+        files, when the search index or the prescan has listed them; `stats`: each page's
+        (mtime_ns, size), when the prescan has them."""
         if not self.options.check_links:
             return CheckResult(problems=[], index={})
         known = memory = None
@@ -355,7 +377,7 @@ class BuildRun(BuildStart):
         inputs = CheckInputs(config=self.config, out_dir=self.out_dir, origins=origins,
                              template_dirs=template_dirs(self.config, self.chain))
         return check_site(inputs, known if isinstance(known, dict) else None, jobs=self.jobs,
-                          files=files,
+                          files=files, stats=stats,
                           external_links=self.options.external_links,
                           memory=memory if isinstance(memory, CheckMemory) else None)
 

@@ -68,15 +68,17 @@ class CheckResult:
 
 def check_site(inputs: CheckInputs, previous: PageIndex | None = None,
                jobs: int = 1, *, external_links: bool = True,
-               memory: CheckMemory | None = None, files: set[str] | None = None) -> CheckResult:
+               memory: CheckMemory | None = None, files: set[str] | None = None,
+               stats: dict[str, tuple[int, int]] | None = None) -> CheckResult:
     """Read every built page (those unchanged since `previous` from it) and report every local
     link that leads nowhere; with `external_links`, list the links to other sites too (where
     each one is: a big site has tens of thousands, so a build asks only when it must). With the
     last check's `memory`, only the links of changed pages are checked again, when that is
     enough (see _pages_to_check). `files`: every file in the output folder, when the caller
-    knows (else the folder is walked)."""
+    knows (else the folder is walked); `stats`: each page's (mtime_ns, size), when the caller
+    knows them (else each page is stat-ed)."""
     listed = frozenset(output_files(inputs.out_dir) if files is None else files)
-    index = _index_pages(inputs.out_dir, listed, previous or {}, jobs)
+    index = _index_pages(inputs.out_dir, listed, previous or {}, jobs, stats)
     if memory is not None and memory.settings != _settings(inputs):
         memory = None
     again = None if external_links else _pages_to_check(listed, index, previous, memory)
@@ -180,7 +182,7 @@ def _pages_to_check(files: frozenset[str], index: PageIndex, previous: PageIndex
 
 
 def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex,
-                 jobs: int) -> PageIndex:
+                 jobs: int, stats: dict[str, tuple[int, int]] | None = None) -> PageIndex:
     """Every page's links: from `previous` for a page whose stat or bytes have not changed,
     else read (in workers when there are many, as after a clean build)."""
     index: PageIndex = {}
@@ -190,11 +192,14 @@ def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex,
         if not rel.endswith((".html", ".htm")):
             continue
         known = previous.get(rel)
-        try:
-            stat = os.stat(os.path.join(folder, rel))
-        except OSError:
-            continue
-        if known is not None and known[0] == stat.st_mtime_ns and known[1] == stat.st_size:
+        stamp = stats.get(rel) if stats is not None else None
+        if stamp is None:
+            try:
+                stat = os.stat(os.path.join(folder, rel))
+            except OSError:
+                continue
+            stamp = (stat.st_mtime_ns, stat.st_size)
+        if known is not None and known[0] == stamp[0] and known[1] == stamp[1]:
             index[rel] = known
         else:
             unread.append(rel)

@@ -28,6 +28,7 @@ from blogengine.locate import CheckInputs
 from blogengine.model import Entry, Site, output_path
 from blogengine.parse import Document
 from blogengine.plan import plan_outputs
+from blogengine.prescan import OutputListing
 from blogengine.pluginhost import PluginSet
 from blogengine.render import Output, data_outputs, prepare_environment, site_pages
 from blogengine.search import IndexJob, index_needed, remove_index, start_index
@@ -196,7 +197,7 @@ class LiveRun(BuildRun):
                            if outputs is not None else [], files=self.files,
                            digests=outputs.digests if outputs is not None else None)
 
-    def index(self, written: _Written) -> IndexJob | None:
+    def index(self, written: _Written, listing: OutputListing | None = None) -> IndexJob | None:
         """Not here: serve starts the index when the saving pauses (LiveBuild.start_index)."""
         self.pages_written = written.pages
         return None
@@ -315,12 +316,13 @@ class LiveRun(BuildRun):
         return baked
 
     def check(self, site: Site, outputs: _Outputs, previous: LastBuild | None,
-              files: set[str] | None = None) -> CheckResult:
+              files: set[str] | None = None,
+              stats: dict[str, tuple[int, int]] | None = None) -> CheckResult:
         """With a Kept: only the links on the pages this build wrote (`blogengine build`
         checks them all); the other pages' links come from memory."""
         kept = self.kept
         if kept is None or not self.options.check_links:
-            return super().check(site, outputs, previous, files)
+            return super().check(site, outputs, previous, files, stats)
         plan = outputs.plan
         written = [output_path(outputs.pages[index].url) for index in plan.render]
         current = {output_path(page.url) for page in outputs.pages} | \

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from blogengine.errors import BlogError
+from blogengine.prescan import OutputListing
 from blogengine.stamps import search_pending_mark as _pending_mark
 from blogengine.write import delete_later, output_files, running
 
@@ -70,15 +71,15 @@ def remove_index(out_dir: Path) -> None:
 
 def start_index(out_dir: Path, cache_dir: Path | None = None,
                 stopped: Callable[[], bool] = lambda: False,
-                part_pages: int = PART_PAGES) -> IndexJob:
+                part_pages: int = PART_PAGES, listing: OutputListing | None = None) -> IndexJob:
     """Stage the kept index of each part whose pages are unchanged and start Pagefind on the
     others, returning at once; `finish` publishes the index into `out_dir/pagefind/` or raises
     BlogError saying why not (as start_index does when `stopped` turns true while it reads the
-    pages)."""
+    pages). `listing`: the output folder's files and pages, when the build has listed them."""
     executable = _executable()
     _pending_mark(out_dir).touch()   # until finish publishes the index
     notes = cache_dir / NOTES_FILE if cache_dir is not None else None
-    pages = read_pages(out_dir, executable, stopped, part_pages, _read_notes(notes))
+    pages = read_pages(out_dir, executable, stopped, part_pages, _read_notes(notes), listing)
     if notes is not None:
         _write_notes(notes, pages.notes)
     job = IndexJob(out_dir, _staging(out_dir), executable,
@@ -281,10 +282,10 @@ PageNote = tuple[int, int, bool, str, bytes]
 
 def read_pages(out_dir: Path, executable: Path,
                stopped: Callable[[], bool] = lambda: False,
-               part_pages: int = PART_PAGES, known: dict[str, PageNote] | None = None
-               ) -> SitePages:
-    """Read every HTML page Pagefind would see (those `known` with the same stat excepted)
-    and split the searchable ones into parts: a part per `part_pages` pages of a language,
+               part_pages: int = PART_PAGES, known: dict[str, PageNote] | None = None,
+               listing: OutputListing | None = None) -> SitePages:
+    """Read every HTML page Pagefind would see (those `known` with the same stat excepted;
+    the files and their stats from `listing` when given, else from the folder) and split the searchable ones into parts: a part per `part_pages` pages of a language,
     rounded up to a power of two, each page in the part its path's hash picks. An edit
     changes one part's pages, so only that part is indexed again; the parts stay put until a
     language's pages double or halve."""
@@ -292,18 +293,22 @@ def read_pages(out_dir: Path, executable: Path,
     stamp = f"{executable}\n{binary.st_size}\n{binary.st_mtime_ns}\n".encode()
     whole = hashlib.sha256(stamp)
     prefix = INDEX_FOLDER + "/"
-    files = output_files(out_dir)
+    files = output_files(out_dir) if listing is None else listing.files
+    stats = listing.pages if listing is not None else {}
     notes: dict[str, PageNote] = {}
     marked: list[tuple[str, str, bytes]] = []   # path, language, digest
     for rel in sorted(rel for rel in files if rel.endswith(".html") and not rel.startswith(prefix)):
         if stopped():   # serve saw a new save: it is about to write pages
             raise BlogError("search: indexing stopped for a newer build")
         path = os.path.join(out_dir, rel)
-        stat = os.stat(path)
+        seen = stats.get(rel)
+        if seen is None:
+            stat = os.stat(path)
+            seen = (stat.st_mtime_ns, stat.st_size)
         note = known.get(rel) if known is not None else None
-        if not (isinstance(note, tuple) and len(note) == 5 and note[0] == stat.st_mtime_ns
-                and note[1] == stat.st_size):
-            note = _note(path, stat)
+        if not (isinstance(note, tuple) and len(note) == 5 and note[0] == seen[0]
+                and note[1] == seen[1]):
+            note = _note(path)
         notes[rel] = note
         whole.update(f"{rel}\n".encode() + note[4])
         if note[2]:
@@ -326,8 +331,9 @@ def read_pages(out_dir: Path, executable: Path,
     return SitePages(parts, [rel for rel, _lang, _digest in marked], notes, files)
 
 
-def _note(path: str, stat: os.stat_result) -> PageNote:
+def _note(path: str) -> PageNote:
     with open(path, "rb") as handle:
+        stat = os.fstat(handle.fileno())
         data = handle.read()
     # (Attribute names are case-blind; lower() only for the pages without the usual case.)
     searchable = _BODY_MARK in data or _BODY_MARK in data.lower()

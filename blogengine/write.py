@@ -73,6 +73,8 @@ class Staging:
         self.root.mkdir()
         self._folders: set[str] = set()
         self._removed: list[str] = []
+        # After a patch's commit: every file it moved in or deleted (None: a fresh folder).
+        self.changed: set[str] | None = None
 
     def _target(self, rel: str) -> Path:
         if self.patch:
@@ -119,6 +121,7 @@ class Staging:
             os.fsync(handle.fileno())
         os.replace(temporary, self.root / JOURNAL)   # from here on, the change is decided
         _apply(self.root, self.out_dir)
+        self.changed = set(moved) | set(self._removed)
 
     def _swap(self) -> None:
         """Put the finished folder in place; the old one is moved aside, then deleted."""
@@ -170,6 +173,12 @@ def _apply(staged: Path, out_dir: Path) -> None:
 
 def _flat_name(rel: str) -> str:
     return hashlib.sha1(rel.encode("utf-8")).hexdigest()
+
+
+def left_staged(out_dir: Path) -> bool:
+    """Whether a build left files staged beside the output folder (the next Staging's
+    `recover` may then change the folder)."""
+    return any(out_dir.parent.glob(f".{out_dir.name}.tmp-*"))
 
 
 def recover(out_dir: Path) -> None:
