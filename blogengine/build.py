@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from markdown_it import MarkdownIt
 
 from blogengine import fastmd, parallel
-from blogengine.cache import CACHE_DIR, RACY_NS, BuildCache, OutputRecord
+from blogengine.cache import CACHE_DIR, RACY_NS, BuildCache, KeptDict, OutputRecord, dict_states
 from blogengine.cards import card_outputs, draw_missing_cards
 from blogengine.check import CheckMemory, CheckResult, check_site
 from blogengine.config import SiteConfig
@@ -98,6 +98,7 @@ class BuildRun(BuildStart):
         self.env.globals["image_site"] = self.image_site()
         self.parse_key = parse_fingerprint(config, self.chain) + self.plugins.digest()
         self.parsed = self.accelerated = 0
+        self.kept_links: KeptDict | None = None   # the link check's index, as check() read it
 
     def close(self) -> None:
         super().close()
@@ -366,17 +367,18 @@ class BuildRun(BuildStart):
         known = memory = None
         if previous is not None or self.options.content_cache:
             try:
-                known = self.cache.get_state("links")
+                self.kept_links = self.cache.get_dict_state("links")
                 memory = self.cache.get_state("link_check")
             except Exception:  # a broken cache only costs reading every page
-                known = memory = None
+                self.kept_links = memory = None
+            known = self.kept_links.current if self.kept_links is not None else None
         origins = {output_path(entry.url): entry.source for entry in site.entries}
         for out in outputs.extras:
             if out.copy_from is not None:
                 origins[out.path] = _relative(out.copy_from, self.config.root)
         inputs = CheckInputs(config=self.config, out_dir=self.out_dir, origins=origins,
                              template_dirs=template_dirs(self.config, self.chain))
-        return check_site(inputs, known if isinstance(known, dict) else None, jobs=self.jobs,
+        return check_site(inputs, known, jobs=self.jobs,
                           files=files, stats=stats,
                           external_links=self.options.external_links,
                           memory=memory if isinstance(memory, CheckMemory) else None)
@@ -405,8 +407,8 @@ class BuildRun(BuildStart):
         objects = objects_to_keep(outputs.objects, outputs.plan, written.templates,
                                   outputs.digests)
         try:
-            self.cache.save(state={"build": state, "objects": objects, "links": checked.index,
-                                   "link_check": checked.memory},
+            self.cache.save(state={"build": state, "objects": objects, "link_check": checked.memory,
+                                   **dict_states("links", checked.index, self.kept_links)},
                             kept_sources=[doc.source.rel for doc in documents],
                             changed=written.records, removed=written.removed,
                             full=not outputs.plan.patch)

@@ -170,10 +170,10 @@ class LiveRun(BuildRun):
     def _keep_as_it_is(self, previous: LastBuild, documents: list[Document]) -> BuildReport:
         """The folder is up to date (serve started again): keep the documents read back."""
         try:
-            links = self.cache.get_state("links")
+            links = self.cache.get_dict_state("links")
         except Exception:  # a broken cache only costs reading every page on the next check
             links = None
-        self._leave(documents, links if isinstance(links, dict) else {}, previous)
+        self._leave(documents, links.current if links is not None else {}, previous)
         return self.up_to_date(previous)
 
     def _leave(self, documents: list[Document], links: PageIndex,

@@ -374,3 +374,31 @@ def test_findings_kept_under_other_link_settings_are_not_trusted(make_site, buil
     other = dataclasses.replace(emptied, settings=emptied.settings + " (another base URL)")
     distrusted = check_site(inputs, first.index, external_links=False, memory=other)
     assert sorted(map(str, distrusted.problems)) == sorted(map(str, first.problems))
+
+
+def test_an_edit_saves_only_the_changed_pages_links_and_the_next_check_reads_them(
+        make_site, build_at, tmp_path):
+    from blogengine.cache import BuildCache
+
+    # Enough pages that one edit is a small share of the link check's index.
+    others = {f"content/posts/other-{n}.md": post(f"Other {n}", f"2023-02-{n + 1:02d}", body="Text.")
+              for n in range(25)}
+    root = make_site(site_files(**others))
+    first = sorted(messages(build_at(root)))
+    cache = BuildCache.for_output(root, root / "public")
+    kept = cache.get_dict_state("links")
+    assert kept is not None and kept.base is kept.current
+    about = root / "content/pages/about.md"
+    about.write_text(about.read_text() + "\nA [new dead link](/2024/01/gone/).\n")
+    age(root / "content")
+    edited = sorted(messages(build_at(root)))
+    cache = BuildCache.for_output(root, root / "public")
+    after = cache.get_dict_state("links")
+    assert after is not None and after.base == kept.base        # the whole index not saved again
+    assert after.current["about/index.html"] != kept.current["about/index.html"]
+    assert len(edited) == len(first) + 1 and any("/2024/01/gone/" in m for m in edited)
+    # The next edit checks from the base and the changes: the new problem is still there.
+    fine = root / "content/posts/fine.md"
+    fine.write_text(fine.read_text() + "\nMore text.\n")
+    age(root / "content")
+    assert sorted(messages(build_at(root))) == edited == fresh_messages(root, build_at, tmp_path)
