@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import secrets
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -18,12 +19,13 @@ from markdown_it import MarkdownIt
 
 from blogengine import fastmd, parallel
 from blogengine.cache import CACHE_DIR, RACY_NS, BuildCache, KeptDict, OutputRecord, dict_states
-from blogengine.cards import card_outputs, draw_missing_cards
+from blogengine.cards import CardFile, card_outputs, draw_missing_cards
 from blogengine.check import CheckMemory, CheckResult, check_site
 from blogengine.config import SiteConfig
 from blogengine.conversations import BakedConversations, bake_conversations
-from blogengine.deps import Digests, object_digests
+from blogengine.deps import Digests, entry_objects, object_digests
 from blogengine.errors import BlogError, BuildFailed, ContentError
+from blogengine.keptmodel import KeptModel, load_model, model_path, save_model
 from blogengine.images import (ImageFile, ImageSite, image_site, make_variants,
                                missing_variants, rewrite_images, shortcode_images)
 from blogengine.load import FileStamp, read_source
@@ -80,6 +82,8 @@ class _Written:
 class BuildRun(BuildStart):
     """One build: its config, options, cache and inputs, with one method per stage."""
 
+    keeps_model = True   # for the next build (keptmodel.py); serve keeps its own in memory
+
     def __init__(self, config: SiteConfig, options: BuildOptions,
                  progress: Progress | None, start: BuildStart | None = None) -> None:
         if start is None:
@@ -99,6 +103,8 @@ class BuildRun(BuildStart):
         self.parse_key = parse_fingerprint(config, self.chain) + self.plugins.digest()
         self.parsed = self.accelerated = 0
         self.kept_links: KeptDict | None = None   # the link check's index, as check() read it
+        self.warm: KeptModel | None = None        # the last build's model (keptmodel.py)
+        self.swapped: list[Entry] = []            # its entries given a fresh document
 
     def close(self) -> None:
         super().close()
@@ -119,6 +125,7 @@ class BuildRun(BuildStart):
     def execute(self, previous: LastBuild | None) -> BuildReport:
         """The stages after loading, top to bottom (run() skips them when nothing changed)."""
         previous = self.with_objects(previous)
+        self.warm = self.warm_model(previous)
         scan = self.scan_output(previous)
         try:
             documents, errors = self.parse(previous)
@@ -181,7 +188,7 @@ class BuildRun(BuildStart):
                 parse.append((path, rel, stamp))
         errors: list[BlogError] = list(self.scanned.errors)
         by_rel = {doc.source.rel: doc for doc in self.parse_sources(parse, errors)}
-        cached_docs = self.cache.documents(reuse) if reuse else {}
+        cached_docs = self.kept_documents(reuse, known) if reuse else {}
         # A document whose images changed is made again: its HTML holds their sizes.
         stale = {rel for rel, doc in cached_docs.items()
                  if not all(image.still_current() for image in doc.images)}
@@ -191,6 +198,34 @@ class BuildRun(BuildStart):
         documents = [by_rel[str(rel)] for _path, rel, _stamp in self.scanned.markdown
                      if str(rel) in by_rel]
         return documents, errors
+
+    def kept_documents(self, rels: set[str], known: dict[str, tuple[FileStamp, str]]
+                       ) -> dict[str, Document]:
+        """The cached documents `rels` (`known`: the cache's stamp and digest of each), from
+        the kept model where it holds the same (a build killed after parsing leaves newer ones
+        in the cache than in the model)."""
+        if self.warm is None:
+            return self.cache.documents(rels)
+        found = {rel: doc for doc in self.warm.documents
+                 if (rel := doc.source.rel) in rels and doc.source.digest == known[rel][1]}
+        if len(found) < len(rels):
+            found.update(self.cache.documents(rels - found.keys()))
+        return found
+
+    def warm_model(self, previous: LastBuild | None) -> KeptModel | None:
+        """The last build's model, when this build may start from it: only sources changed
+        since (not a template, theme file, asset or the config), the same settings and plugins
+        (none: a plugin may change the model), the same comments, and no post come due. Whether
+        the documents still place the same is warm_site's to tell."""
+        if previous is None or not self.keeps_model or self.plugins \
+                or not previous.get("model") or previous.get("parse") != self.parse_key \
+                or previous.get("files") != self.inputs.files \
+                or not self.inputs.comments or previous.get("comments") != self.inputs.comments:
+            return None
+        due = previous.get("next_due")
+        if due is not None and self.now >= due:
+            return None
+        return load_model(model_path(self.cache.path), previous["model"], self.cache.html)
 
     def parsed_before(self, previous: LastBuild | None) -> dict[str, tuple[FileStamp, str]]:
         """The cached documents this build may reuse, each with its source's stamp and digest:
@@ -243,6 +278,9 @@ class BuildRun(BuildStart):
 
     def model(self, documents: list[Document], errors: list[BlogError]) -> Site:
         """The site model; every error so far, the model's own included, fails the build."""
+        site = self.warm_site(documents, errors)
+        if site is not None:
+            return site
         try:
             site = build_site(documents, self.config, drafts=self.options.drafts,
                               future=self.options.future, now=self.now)
@@ -251,6 +289,28 @@ class BuildRun(BuildStart):
         if errors:
             raise BuildFailed(errors)
         return site
+
+    def warm_site(self, documents: list[Document], errors: list[BlogError]) -> Site | None:
+        """The kept model, when the documents differ from its own in their bodies alone (the
+        same sources, each with the same front matter, kind and images): the changed ones are
+        swapped into their entries (as LiveRun._same_site does)."""
+        warm = self.warm
+        if warm is None or errors or len(documents) != len(warm.documents):
+            return None
+        kept = {doc.source.rel: doc for doc in warm.documents}
+        fresh = [doc for doc in documents if kept.get(doc.source.rel) is not doc]
+        for doc in fresh:
+            old = kept.get(doc.source.rel)
+            if old is None or (old.meta, old.kind, old.images) != (doc.meta, doc.kind, doc.images):
+                return None
+        entries = {entry.doc.source.rel: entry for entry in warm.site.entries}
+        for doc in fresh:
+            entry = entries.get(doc.source.rel)
+            if entry is not None:   # drafts and future posts are not on the site
+                entry.doc = doc
+                self.swapped.append(entry)
+        warm.site.config = self.config   # (the same but where to deploy: see stamps.fingerprint)
+        return warm.site
 
     def bake_comments(self, site: Site) -> list[str]:
         """Give every entry with comments its published conversation; warn when unreadable."""
@@ -267,10 +327,17 @@ class BuildRun(BuildStart):
     def plan(self, site: Site, previous: LastBuild | None) -> _Outputs:
         """Every output, checked before anything is written, and which of them to make again."""
         pages = site_pages(site)
-        objects = object_digests(site)
         caches = self.content_caches
-        extras = data_outputs(site, self.chain, self.scanned.assets, self.env, caches) \
-            + card_outputs(site, self.chain, caches)
+        warm = self.warm if self.warm is not None and site is self.warm.site else None
+        if warm is not None:   # its digests but the swapped entries', its cards
+            objects = dict(warm.objects)
+            for entry in self.swapped:
+                objects.update(entry_objects(entry))
+            cards = warm.cards
+        else:
+            objects = object_digests(site)
+            cards = card_outputs(site, self.chain, caches)
+        extras = data_outputs(site, self.chain, self.scanned.assets, self.env, caches) + cards
         check_paths([(output_path(page.url), _origin(page)) for page in pages]
                     + [(out.path, str(out.copy_from or out.url)) for out in extras])
         prepare_environment(self.env, site)
@@ -406,6 +473,11 @@ class BuildRun(BuildStart):
                  "problems": [(p.path, p.line, p.message) for p in checked.problems]}
         objects = objects_to_keep(outputs.objects, outputs.plan, written.templates,
                                   outputs.digests)
+        if self.keeps_model and not self.plugins:
+            token = state["model"] = secrets.token_hex(8)
+            save_model(model_path(self.cache.path), KeptModel(
+                token=token, site=site, documents=documents, objects=outputs.objects,
+                cards=[out for out in outputs.extras if isinstance(out.make, CardFile)]))
         try:
             self.cache.save(state={"build": state, "objects": objects, "link_check": checked.memory,
                                    **dict_states("links", checked.index, self.kept_links)},

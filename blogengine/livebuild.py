@@ -119,6 +119,8 @@ class LiveBuild:
 class LiveRun(BuildRun):
     """One build of `serve`: BuildRun's stages, fed from a Kept when there is one."""
 
+    keeps_model = False   # it keeps its Kept in memory: no file written per save
+
     def __init__(self, config: SiteConfig, options: BuildOptions, kept: Kept | None,
                  changed: set[str], published: Callable[[], None]) -> None:
         self.kept = kept
@@ -128,7 +130,6 @@ class LiveRun(BuildRun):
         self.leaves: Kept | None = None
         self.baked: tuple[dict[str, str], BakedConversations] | None = None
         self.fresh: dict[str, Document] = {}   # the documents parsed in this build
-        self.swapped: list[Entry] = []          # kept entries given a fresh document
         self.outputs: _Outputs | None = None
         self.files: set[str] | None = None       # every file in the output folder, when known
         self.pages_written = 0

@@ -94,6 +94,11 @@ class Entry:
     def toc_entries(self) -> tuple[TocEntry, ...]:
         return self.doc.toc
 
+    # Pickled without its neighbours and related posts (the Site that holds it puts them back):
+    # as they stand, ten thousand posts chained by `previous` are too deep to pickle.
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "previous": None, "next": None, "related": []}
+
 
 @dataclass(frozen=True)
 class Pagination:
@@ -166,6 +171,25 @@ class Site:
     @property
     def entries(self) -> list[Entry]:
         return self.posts + self.pages
+
+    def __getstate__(self) -> dict[str, Any]:
+        """With each entry's neighbours and related posts as positions (see Entry)."""
+        entries = self.entries
+        at = {id(entry): n for n, entry in enumerate(entries)}
+        def where(entry: Entry | None) -> int | None:
+            return None if entry is None else at[id(entry)]
+        return {**self.__dict__, "_links": [
+            (where(entry.previous), where(entry.next), [at[id(other)] for other in entry.related])
+            for entry in entries]}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        links = state.pop("_links")
+        self.__dict__.update(state)
+        entries = self.entries
+        for entry, (previous, newer, related) in zip(entries, links):
+            entry.previous = None if previous is None else entries[previous]
+            entry.next = None if newer is None else entries[newer]
+            entry.related = [entries[n] for n in related]
 
     @property
     def updated(self) -> datetime | None:

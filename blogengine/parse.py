@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from markdown_it import MarkdownIt
@@ -64,6 +64,10 @@ class Document:
     def reading_time(self) -> int:
         """Minutes to read, never less than one."""
         return max(1, math.ceil(self.word_count / WORDS_PER_MINUTE))
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without its loader (a function of the build cache that holds the body)."""
+        return {**self.__dict__, "loader": None}
 
 
 def document_kind(source: SourceFile) -> str:

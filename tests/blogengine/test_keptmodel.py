@@ -1,0 +1,121 @@
+"""The site model kept between builds (keptmodel.py): pickled whole however long the chain of
+posts, taken back by a build whose sources changed only in their bodies, and never where it could
+differ from the model the documents would make (front matter changed, a template changed, a
+model of another build); the pages always come out as from scratch."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+import blogengine.build
+from blogengine.cache import BuildCache
+from blogengine.config import load_config
+from blogengine.keptmodel import model_path
+from tests.blogengine.test_cache import age, plugin_site, tree  # noqa: F401 (a fixture)
+from tests.blogengine.test_model import make_model
+from tests.support.site import post
+
+
+def posts(count: int) -> dict[str, str]:
+    return {f"content/posts/p{n:04d}.md": post(f"Post {n}", f"20{10 + n % 15:02d}-0{n % 9 + 1}-1{n % 9}",
+                                               tags=f"[t{n % 7}, u{n % 5}]", body=f"Body *{n}*.")
+            for n in range(count)}
+
+
+def test_a_long_chain_of_posts_pickles_and_comes_back_linked(make_site):
+    site = make_model(make_site(posts(3000)))   # far deeper than the default recursion limit
+    back = pickle.loads(pickle.dumps(site, pickle.HIGHEST_PROTOCOL))
+    assert [p.url for p in back.posts] == [p.url for p in site.posts]
+    for old, new in zip(site.posts, back.posts):
+        assert (new.previous.url if new.previous else None) == \
+            (old.previous.url if old.previous else None)
+        assert (new.next.url if new.next else None) == (old.next.url if old.next else None)
+        assert [r.url for r in new.related] == [r.url for r in old.related]
+    # Neighbours are the very entries of the site, not copies.
+    at = {id(entry) for entry in back.entries}
+    assert all(id(p.previous) in at for p in back.posts if p.previous is not None)
+    assert all(id(p) in at for tag in back.tags for p in tag.posts)
+
+
+@pytest.fixture
+def placed(monkeypatch):
+    """How many times the builds in a test placed their documents into a model."""
+    calls = []
+    real = blogengine.build.build_site
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(blogengine.build, "build_site", counting)
+    return calls
+
+
+def fresh(root: Path, build_at, tmp_path: Path) -> dict[str, bytes]:
+    clean = tmp_path / f"clean-{len(list(tmp_path.glob('clean-*')))}"
+    build_at(root, output_dir=clean, incremental=False, content_cache=False)
+    return tree(clean)
+
+
+def test_a_body_edit_builds_from_the_kept_model_as_from_scratch(make_site, build_at, tmp_path,
+                                                                placed):
+    root = make_site(posts(40))
+    build_at(root)
+    assert len(placed) == 1 and model_path(BuildCache.for_output(root, root / "public").path).is_file()
+    edited = root / "content/posts/p0007.md"
+    edited.write_text(edited.read_text().replace("Body *7*.", "A new body for *seven*."))
+    age(root / "content")
+    report = build_at(root)
+    assert report.parsed == 1 and len(placed) == 1            # not placed again
+    assert "A new body for <em>seven</em>" in \
+        (root / "public" / next(p for p in tree(root / "public")
+                                if p.endswith("post-7/index.html"))).read_text()
+    placed.clear()
+    assert tree(root / "public") == fresh(root, build_at, tmp_path)
+    # And again from the model as that build left it.
+    edited.write_text(edited.read_text().replace("seven", "seventh"))
+    age(root / "content")
+    build_at(root)
+    placed.clear()
+    assert tree(root / "public") == fresh(root, build_at, tmp_path)
+
+
+@pytest.mark.parametrize("change", ["title", "template", "new post", "other model"])
+def test_a_build_places_the_documents_again_when_the_model_may_differ(make_site, build_at,
+                                                                      tmp_path, placed, change):
+    root = make_site(posts(40))
+    build_at(root)
+    edited = root / "content/posts/p0007.md"
+    if change == "title":
+        edited.write_text(edited.read_text().replace("Post 7", "Post seven"))
+    elif change == "template":
+        (root / "templates").mkdir()
+        (root / "templates/base.html").write_text(
+            (Path(blogengine.build.__file__).parents[1] / "themes/default/templates/base.html")
+            .read_text().replace("<body", "<body data-changed"))
+    elif change == "new post":
+        (root / "content/posts/new.md").write_text(post("New", "2024-01-01", body="New."))
+    else:   # the kept model of another site's build (its token does not match)
+        other = make_site(posts(3), name="other")
+        build_at(other)
+        source = model_path(BuildCache.for_output(other, other / "public").path)
+        shutil.copy(source, model_path(BuildCache.for_output(root, root / "public").path))
+        edited.write_text(edited.read_text().replace("Body *7*.", "Another body."))
+    age(root / "content")
+    before = len(placed)
+    build_at(root)
+    assert len(placed) == before + 1
+    placed.clear()
+    assert tree(root / "public") == fresh(root, build_at, tmp_path)
+
+
+def test_a_site_with_plugins_keeps_no_model(plugin_site, placed):
+    # A plugin may change the model once it is placed (site_built): it is placed every time.
+    assert not model_path(BuildCache.for_output(plugin_site.root,
+                                                plugin_site.root / "public").path).exists()
+    path = plugin_site.root / "content/posts/p2.md"
+    path.write_text(path.read_text().replace("==Post 2==", "==Post two=="))
+    plugin_site.check()   # (the incremental build and one from scratch, the same pages)
+    assert len(placed) == 2
