@@ -18,14 +18,15 @@ from pathlib import Path, PurePosixPath
 from markdown_it import MarkdownIt
 
 from blogengine import fastmd, parallel
-from blogengine.cache import CACHE_DIR, RACY_NS, BuildCache, KeptDict, OutputRecord, dict_states
+from blogengine.cache import (CACHE_DIR, RACY_NS, REWRITE_SHARE, BuildCache, KeptDict,
+                              OutputRecord, dict_states)
 from blogengine.cards import CardFile, card_outputs, draw_missing_cards
 from blogengine.check import CheckMemory, CheckResult, check_site
 from blogengine.config import SiteConfig
 from blogengine.conversations import BakedConversations, bake_conversations
 from blogengine.deps import Digests, entry_objects, object_digests
 from blogengine.errors import BlogError, BuildFailed, ContentError
-from blogengine.keptmodel import KeptModel, load_model, model_path, save_model
+from blogengine.keptmodel import Changes, KeptModel, load_model, model_path, save_model
 from blogengine.images import (ImageFile, ImageSite, image_site, make_variants,
                                missing_variants, rewrite_images, shortcode_images)
 from blogengine.load import FileStamp, read_source
@@ -105,6 +106,7 @@ class BuildRun(BuildStart):
         self.kept_links: KeptDict | None = None   # the link check's index, as check() read it
         self.warm: KeptModel | None = None        # the last build's model (keptmodel.py)
         self.swapped: list[Entry] = []            # its entries given a fresh document
+        self.fresh_documents: list[Document] = []  # the documents that replaced its own
 
     def close(self) -> None:
         super().close()
@@ -225,7 +227,12 @@ class BuildRun(BuildStart):
         due = previous.get("next_due")
         if due is not None and self.now >= due:
             return None
-        return load_model(model_path(self.cache.path), previous["model"], self.cache.html)
+        try:
+            changes = self.cache.get_state("model:changes")
+        except Exception:   # a broken cache is no cache
+            return None
+        return load_model(model_path(self.cache.path), previous["model"], changes,
+                          self.cache.html)
 
     def parsed_before(self, previous: LastBuild | None) -> dict[str, tuple[FileStamp, str]]:
         """The cached documents this build may reuse, each with its source's stamp and digest:
@@ -309,6 +316,7 @@ class BuildRun(BuildStart):
             if entry is not None:   # drafts and future posts are not on the site
                 entry.doc = doc
                 self.swapped.append(entry)
+        self.fresh_documents = fresh
         warm.site.config = self.config   # (the same but where to deploy: see stamps.fingerprint)
         return warm.site
 
@@ -474,18 +482,36 @@ class BuildRun(BuildStart):
         objects = objects_to_keep(outputs.objects, outputs.plan, written.templates,
                                   outputs.digests)
         if self.keeps_model and not self.plugins:
-            token = state["model"] = secrets.token_hex(8)
-            save_model(model_path(self.cache.path), KeptModel(
-                token=token, site=site, documents=documents, objects=outputs.objects,
-                cards=[out for out in outputs.extras if isinstance(out.make, CardFile)]))
+            state["model"], changes = self.keep_model(site, documents, outputs)
+        else:
+            changes = None
         try:
             self.cache.save(state={"build": state, "objects": objects, "link_check": checked.memory,
+                                   "model:changes": changes,
                                    **dict_states("links", checked.index, self.kept_links)},
                             kept_sources=[doc.source.rel for doc in documents],
                             changed=written.records, removed=written.removed,
                             full=not outputs.plan.patch)
         except Exception:  # a full disk or a locked cache: the site itself is already written
             self.cache.reset()
+
+    def keep_model(self, site: Site, documents: list[Document], outputs: _Outputs
+                   ) -> tuple[str, Changes | None]:
+        """Keep this build's model for the next (keptmodel.py): as what it changed in the kept
+        model while that is a small share of the documents, else whole; (its token, changes)."""
+        warm = self.warm
+        if warm is not None and site is warm.site:
+            changes = warm.changes.adding(
+                self.fresh_documents,
+                {oid: digest for entry in self.swapped
+                 for oid, digest in entry_objects(entry).items()})
+            if len(changes.documents) <= REWRITE_SHARE * len(warm.documents):
+                return warm.token, changes
+        token = secrets.token_hex(8)
+        save_model(model_path(self.cache.path), KeptModel(
+            token=token, site=site, documents=documents, objects=outputs.objects,
+            cards=[out for out in outputs.extras if isinstance(out.make, CardFile)]))
+        return token, None
 
     def report(self, site: Site, documents: list[Document], outputs: _Outputs, written: _Written,
                warnings: list[str], checked: CheckResult) -> BuildReport:

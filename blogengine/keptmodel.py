@@ -2,15 +2,17 @@
 document, the model placed from them, each object's digest and the social cards); the next one,
 when only posts' bodies changed, takes it back instead of reading 10,000 documents out of the
 cache, placing them and digesting every object again (about 0.7 s of an edit at 10,000 posts,
-for 0.1 s of unpickling). `serve` keeps the same in memory between its builds (livebuild.py);
-the conditions are the same: see BuildRun.warm_model and BuildRun.warm_site."""
+for 0.1 s of unpickling). Such a build keeps only what it changed (Changes, in the build
+cache's state) while that stays small, not the whole model again (0.3 s to pickle). `serve`
+keeps the same in memory between its builds (livebuild.py); the conditions are the same: see
+BuildRun.warm_model and BuildRun.warm_site."""
 
 from __future__ import annotations
 
 import os
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -26,6 +28,26 @@ class KeptModel:
     documents: list[Document]   # every document, those the site leaves out (drafts) too
     objects: dict[str, str]     # a digest per model object (deps.object_digests)
     cards: list[Output]         # the social cards' outputs (they show front matter only)
+    # Since it was saved whole (set by load_model, not pickled with it): see Changes.
+    changes: Changes = field(default_factory=lambda: Changes({}, {}))
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "changes": Changes({}, {})}
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What builds from a kept model changed in it: the documents given a new body (by path
+    under content/, without the body, which the build cache holds) and the digests of the
+    objects that changed with them."""
+
+    documents: dict[str, Document]
+    objects: dict[str, str]
+
+    def adding(self, documents: list[Document], objects: dict[str, str]) -> Changes:
+        return Changes({**self.documents, **{doc.source.rel: replace(doc, body=None)
+                                             for doc in documents}},
+                       {**self.objects, **objects})
 
 
 def model_path(cache_path: Path) -> Path:
@@ -45,9 +67,11 @@ def save_model(path: Path, model: KeptModel) -> None:
         partial_path.unlink(missing_ok=True)
 
 
-def load_model(path: Path, token: str, html: Callable[[str], str]) -> KeptModel | None:
-    """The model kept under `token`, its documents' bodies read by `html(rel)` when a page
-    needs them; None when there is none, or another."""
+def load_model(path: Path, token: str, changes: object,
+               html: Callable[[str], str]) -> KeptModel | None:
+    """The model kept under `token` with the `changes` builds made since (a Changes), its
+    documents' bodies read by `html(rel)` when a page needs them; None when there is none, or
+    another."""
     try:
         with open(path, "rb") as handle:
             model = pickle.load(handle)
@@ -55,6 +79,17 @@ def load_model(path: Path, token: str, html: Callable[[str], str]) -> KeptModel 
         return None
     if not isinstance(model, KeptModel) or model.token != token:
         return None
+    if isinstance(changes, Changes) and changes.documents:
+        at = {doc.source.rel: n for n, doc in enumerate(model.documents)}
+        if not changes.documents.keys() <= at.keys():
+            return None
+        entries = {entry.doc.source.rel: entry for entry in model.site.entries}
+        for rel, doc in changes.documents.items():
+            model.documents[at[rel]] = doc
+            if rel in entries:
+                entries[rel].doc = doc
+        model.objects.update(changes.objects)
+        model.changes = changes
     for doc in model.documents:
         if doc.body is None:   # (a frozen dataclass: the loader is the only field set here)
             object.__setattr__(doc, "loader", partial(html, doc.source.rel))

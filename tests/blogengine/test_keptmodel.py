@@ -119,3 +119,38 @@ def test_a_site_with_plugins_keeps_no_model(plugin_site, placed):
     path.write_text(path.read_text().replace("==Post 2==", "==Post two=="))
     plugin_site.check()   # (the incremental build and one from scratch, the same pages)
     assert len(placed) == 2
+
+
+def test_builds_from_the_kept_model_keep_their_changes_not_the_whole_model(make_site, build_at,
+                                                                           tmp_path, placed):
+    root = make_site(posts(40))
+    build_at(root)
+    kept = model_path(BuildCache.for_output(root, root / "public").path)
+    written = kept.stat().st_mtime_ns
+    for n in (3, 5, 3):   # the third edit changes a document already changed once
+        edited = root / f"content/posts/p{n:04d}.md"
+        edited.write_text(edited.read_text() + f"\nMore about {n}.\n")
+        age(root / "content")
+        build_at(root)
+        assert kept.stat().st_mtime_ns == written and len(placed) == 1
+    changes = BuildCache.for_output(root, root / "public").get_state("model:changes")
+    assert sorted(changes.documents) == ["posts/p0003.md", "posts/p0005.md"]
+    placed.clear()
+    assert tree(root / "public") == fresh(root, build_at, tmp_path)
+
+
+def test_once_a_tenth_of_the_documents_changed_the_model_is_kept_whole_again(make_site, build_at,
+                                                                             tmp_path, placed):
+    root = make_site(posts(40))
+    build_at(root)
+    kept = model_path(BuildCache.for_output(root, root / "public").path)
+    written = kept.stat().st_mtime_ns
+    for n in range(5):   # 5 of 40: past a tenth
+        edited = root / f"content/posts/p{n:04d}.md"
+        edited.write_text(edited.read_text() + "\nMore.\n")
+    age(root / "content")
+    build_at(root)
+    assert len(placed) == 1 and kept.stat().st_mtime_ns != written
+    assert BuildCache.for_output(root, root / "public").get_state("model:changes") is None
+    placed.clear()
+    assert tree(root / "public") == fresh(root, build_at, tmp_path)
