@@ -21,6 +21,10 @@ from blogengine.parse import Document
 from blogengine.render import Output
 
 
+# Bump when KeptModel or the model's classes change: a model pickled otherwise is not used.
+FORMAT = 1
+
+
 @dataclass
 class KeptModel:
     token: str                  # the build state's "model": a model of another build is not used
@@ -28,6 +32,7 @@ class KeptModel:
     documents: list[Document]   # every document, those the site leaves out (drafts) too
     objects: dict[str, str]     # a digest per model object (deps.object_digests)
     cards: list[Output]         # the social cards' outputs (they show front matter only)
+    format: int = FORMAT
     # Since it was saved whole (set by load_model, not pickled with it): see Changes.
     changes: Changes = field(default_factory=lambda: Changes({}, {}))
 
@@ -77,7 +82,8 @@ def load_model(path: Path, token: str, changes: object,
             model = pickle.load(handle)
     except Exception:   # none, or unreadable: the build places the documents itself
         return None
-    if not isinstance(model, KeptModel) or model.token != token:
+    if not isinstance(model, KeptModel) or vars(model).get("format") != FORMAT \
+            or model.token != token:
         return None
     if isinstance(changes, Changes) and changes.documents:
         at = {doc.source.rel: n for n, doc in enumerate(model.documents)}

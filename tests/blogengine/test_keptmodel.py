@@ -154,3 +154,19 @@ def test_once_a_tenth_of_the_documents_changed_the_model_is_kept_whole_again(mak
     assert BuildCache.for_output(root, root / "public").get_state("model:changes") is None
     placed.clear()
     assert tree(root / "public") == fresh(root, build_at, tmp_path)
+
+
+def test_a_model_pickled_in_another_format_is_not_used(make_site, build_at, tmp_path, placed):
+    root = make_site(posts(40))
+    build_at(root)
+    kept = model_path(BuildCache.for_output(root, root / "public").path)
+    model = pickle.loads(kept.read_bytes())
+    model.format -= 1                      # as an older blogengine kept it
+    kept.write_bytes(pickle.dumps(model))
+    edited = root / "content/posts/p0007.md"
+    edited.write_text(edited.read_text().replace("Body *7*.", "Another body."))
+    age(root / "content")
+    build_at(root)
+    assert len(placed) == 2
+    placed.clear()
+    assert tree(root / "public") == fresh(root, build_at, tmp_path)
