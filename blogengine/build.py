@@ -385,7 +385,7 @@ class BuildRun(BuildStart):
         """Start making the search index again when a page changed (search.py); the link
         check runs meanwhile. `listing`: the output folder's, when the build has it."""
         if not self.config.search.enabled:
-            remove_index(self.out_dir)
+            remove_index(self.out_dir, self.content_caches)
         elif index_needed(self.out_dir, written.pages):
             return start_index(self.out_dir, self.content_caches,
                                part_pages=self.config.search.part_pages, listing=listing)

@@ -74,7 +74,7 @@ class LiveBuild:
         """Start the search index of the pages built so far, when they changed since it was
         last started (or it is missing: a stopped or failed index leaves none)."""
         if not config.search.enabled:
-            remove_index(out_dir)
+            remove_index(out_dir, config.root / CACHE_DIR)
             return None
         if not index_needed(out_dir, self.unindexed):
             return None

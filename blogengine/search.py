@@ -33,11 +33,13 @@ from pathlib import Path
 
 from blogengine.errors import BlogError
 from blogengine.prescan import OutputListing
+from blogengine.searchpages import forget_pages, is_kept, stale_pages, sync_pages
 from blogengine.stamps import search_pending_mark as _pending_mark
 from blogengine.write import delete_later, output_files, running
 
 INDEX_FOLDER = "pagefind"
 CACHE_FOLDER = "search"
+PAGES_FOLDER = "search-pages"   # in the build cache: each part's pages, for Pagefind to read
 NOTES_FILE = "search-pages.pickle"   # in the build cache: PageNote by page
 ENTRY_FILE = "pagefind-entry.json"
 PARTS_FOLDER = "parts"      # the index's other parts, in /pagefind/parts/N/
@@ -63,10 +65,12 @@ def index_pending(out_dir: Path) -> bool:
     return _pending_mark(out_dir).exists()
 
 
-def remove_index(out_dir: Path) -> None:
-    """Take the index away (search turned off)."""
+def remove_index(out_dir: Path, cache_dir: Path | None = None) -> None:
+    """Take the index away (search turned off), and the pages kept for it in `cache_dir`."""
     shutil.rmtree(out_dir / INDEX_FOLDER, ignore_errors=True)
     _pending_mark(out_dir).unlink(missing_ok=True)
+    if cache_dir is not None:
+        shutil.rmtree(cache_dir / PAGES_FOLDER, ignore_errors=True)
 
 
 def start_index(out_dir: Path, cache_dir: Path | None = None,
@@ -84,7 +88,7 @@ def start_index(out_dir: Path, cache_dir: Path | None = None,
         _write_notes(notes, pages.notes)
     job = IndexJob(out_dir, _staging(out_dir), executable,
                    cache_dir / CACHE_FOLDER if cache_dir is not None else None, pages.parts,
-                   pages.files)
+                   pages.files, cache_dir / PAGES_FOLDER if cache_dir is not None else None)
     kept = {part.number for part in pages.parts if job.has_kept(part)}
     for part in pages.parts:   # Pagefind first: the kept parts are linked in while it runs
         if part.number not in kept:
@@ -106,6 +110,7 @@ class IndexJob:
     cache: Path | None   # where the parts are kept for later builds
     parts: list[Part]
     files: set[str]      # every file in the output folder, as read_pages found it
+    pages: Path | None = None   # where each part's folder of pages is kept (searchpages.py)
     stopped: bool = False
     _runs: dict[int, Future[None]] = field(default_factory=dict)
     _pool: ThreadPoolExecutor | None = None
@@ -137,7 +142,14 @@ class IndexJob:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, RUNS_AT_ONCE),
                                             thread_name_prefix="pagefind")
-        self._runs[part.number] = self._pool.submit(self._index, part)
+        site = None
+        if part.rels is not None and self.pages is not None \
+                and is_kept(self.pages / str(part.number), self.out_dir):
+            # A kept folder needs a few links: made here, where its system calls need not wait
+            # for the interpreter lock while this thread goes on. A new one (hundreds of
+            # folders) is made in the pool's thread, beside the other parts' runs.
+            site = self._site(part)
+        self._runs[part.number] = self._pool.submit(self._index, part, site)
 
     def finish(self) -> None:
         """Wait for the parts and swap the index in; on failure the old index goes too (it no
@@ -151,6 +163,9 @@ class IndexJob:
             _pending_mark(self.out_dir).unlink(missing_ok=True)
             if self.cache is not None:
                 _forget_parts_but(self.cache, {part.key for part in self.parts})
+            if self.pages is not None:
+                forget_pages(stale_pages(self.pages, self.out_dir,
+                                         {part.number for part in self.parts}))
         except BaseException:
             self.cancel()
             if not self.stopped:
@@ -185,13 +200,26 @@ class IndexJob:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _index(self, part: Part) -> None:
-        """Run Pagefind on this part's pages (a folder of links to them) into its folder."""
+    def _site(self, part: Part) -> Path:
+        """The folder Pagefind reads for this part: its pages (kept, else made for this run
+        alone), or the whole site."""
+        if part.rels is None:
+            return self.out_dir
+        if self.pages is not None:
+            folder = self.pages / str(part.number)
+            if sync_pages(self.out_dir, part.rels, folder):
+                return folder
+        return _searchable_site(self.out_dir, part.rels)
+
+    def _index(self, part: Part, site: Path | None) -> None:
+        """Run Pagefind on this part's pages (`site`: the folder of them, made here when
+        None) into its folder."""
         if self._given_up:
             raise BlogError("search: indexing stopped for a newer build")
         output = self.part_folder(part)
         shutil.rmtree(output, ignore_errors=True)
-        site = self.out_dir if part.rels is None else _searchable_site(self.out_dir, part.rels)
+        if site is None:
+            site = self._site(part)
         if site == self.out_dir and len(self.parts) > 1:   # every part would hold every page
             raise BlogError(f"search: could not link the pages to index beside {self.out_dir}")
         try:
@@ -209,7 +237,8 @@ class IndexJob:
                     process.kill()
             self._wait(process, output)
         finally:
-            _remove_site(self.out_dir, site, len(part.rels or ()))
+            if self.pages is None or site.parent != self.pages:   # (a kept folder stays)
+                _remove_site(self.out_dir, site, len(part.rels or ()))
         if part.number:
             _leave_only_the_index(output)
         if self.cache is not None:

@@ -1,0 +1,122 @@
+"""The folders of links Pagefind reads, one per part of the search index, kept in the build
+cache between builds. Pagefind is given a part's pages alone, so each part needs a folder that
+holds them at their paths; made anew, it took a few hundred folders and links per part, half a
+second of an edit's build at 10,000 posts. Kept, it needs only the links of the pages written
+since (a page written again is a new file: its link still holds the old one).
+
+Each folder has a manifest beside it: the output folder it links into (its inode: a build that
+swapped in a fresh output folder leaves every link stale) and every page the folder may hold,
+written before the folder is touched, so a build killed meanwhile leaves no link unlisted."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def is_kept(folder: Path, out_dir: Path) -> bool:
+    """Whether `folder` holds links into this output folder (sync_pages then has little to
+    do), as opposed to none yet or links into one swapped out since."""
+    manifest = _read(folder)
+    try:
+        return manifest is not None and manifest[0] == out_dir.stat().st_ino
+    except OSError:
+        return False
+
+
+def sync_pages(out_dir: Path, rels: list[str], folder: Path) -> bool:
+    """Make `folder` hold a link to each page `rels` of the output folder, and nothing else;
+    False when the links cannot be made (another file system: the caller makes its own
+    folder)."""
+    try:
+        output = out_dir.stat().st_ino
+        manifest = _read(folder)
+        fresh = manifest is None or manifest[0] != output
+        had: set[str] = set() if fresh or manifest is None else manifest[1]
+        if fresh:
+            shutil.rmtree(folder, ignore_errors=True)
+        wanted = set(rels)
+        _write(folder, output, had | wanted)
+        for rel in had - wanted:
+            _unlink(folder, rel)
+        source, target = str(out_dir), str(folder)
+        made = {""}   # folders known to be there (a fresh folder has none: plain mkdir)
+        os.makedirs(target, exist_ok=True)
+        for rel in rels:
+            page = os.path.join(source, rel)
+            link = os.path.join(target, rel)
+            if not fresh:
+                try:
+                    if os.stat(link).st_ino == os.stat(page).st_ino:
+                        continue
+                    os.unlink(link)   # the page was written again since
+                except FileNotFoundError:
+                    os.makedirs(os.path.dirname(link), exist_ok=True)
+            elif (parent := rel.rpartition("/")[0]) not in made:
+                missing = [parent]
+                while (up := missing[-1].rpartition("/")[0]) not in made:
+                    missing.append(up)
+                for name in reversed(missing):
+                    os.mkdir(os.path.join(target, name))
+                    made.add(name)
+            os.link(page, link)
+        _write(folder, output, wanted)
+    except OSError:
+        forget_pages([folder])
+        return False
+    return True
+
+
+def forget_pages(folders: Iterable[Path]) -> None:
+    """Delete these folders and their manifests."""
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+        _manifest(folder).unlink(missing_ok=True)
+
+
+def stale_pages(root: Path, out_dir: Path, numbers: set[int]) -> list[Path]:
+    """The folders under `root` of parts other than `numbers`, or linking into an output
+    folder swapped out since: their links only keep old pages on the disk."""
+    try:
+        output = out_dir.stat().st_ino
+        folders = {root / path.name.removesuffix(".json") for path in root.iterdir()}
+    except OSError:
+        return []
+    return [folder for folder in sorted(folders)
+            if not folder.name.isdigit() or int(folder.name) not in numbers
+            or (manifest := _read(folder)) is None or manifest[0] != output]
+
+
+def _manifest(folder: Path) -> Path:
+    return folder.with_name(folder.name + ".json")
+
+
+def _read(folder: Path) -> tuple[int, set[str]] | None:
+    try:
+        data = json.loads(_manifest(folder).read_text(encoding="utf-8"))
+        return int(data["output"]), set(data["pages"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write(folder: Path, output: int, pages: set[str]) -> None:
+    manifest = _manifest(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    partial = manifest.with_name(manifest.name + ".new")
+    partial.write_text(json.dumps({"output": output, "pages": sorted(pages)}), encoding="utf-8")
+    os.replace(partial, manifest)
+
+
+def _unlink(folder: Path, rel: str) -> None:
+    path = folder / rel
+    path.unlink(missing_ok=True)
+    parent = path.parent
+    while parent != folder:
+        try:
+            parent.rmdir()   # only an emptied folder goes
+        except OSError:
+            break
+        parent = parent.parent
