@@ -243,20 +243,41 @@ _ATTRIBUTE_GROUPS = {
 }
 
 
+# An entry's attributes that its front matter and its place decide ("entry"): a new body leaves
+# them as they were, so the pages that read only these of it (archives, its neighbours, posts
+# that list it as related) are not looked at again for it. Every other attribute of an entry
+# (its body, summary, contents, word count, and any attribute not named here) is "entry.text".
+_ENTRY_PLACE = frozenset({"title", "url", "slug", "kind", "author", "comments", "date",
+                          "updated", "published", "tags", "category", "draft", "image",
+                          "fediverse", "meta", "source", "thread"})
+
+
 def group_of(kind: str, attribute: str) -> str:
-    """The object kind an attribute belongs to ("entry", "entry.links", "term.posts", ...)."""
-    return _ATTRIBUTE_GROUPS.get(kind, {}).get(attribute, kind)
+    """The object kind an attribute belongs to ("entry", "entry.text", "entry.links",
+    "term.posts", ...)."""
+    group = _ATTRIBUTE_GROUPS.get(kind, {}).get(attribute)
+    if group is not None:
+        return group
+    if kind == "entry" and attribute not in _ENTRY_PLACE:
+        return "entry.text"
+    return kind
 
 
 def entry_digest(entry: Entry) -> str:
     """Everything a template can read from one post or page (other entries only by URL)."""
-    return digest(_entry_core(entry), _entry_links(entry), _entry_talk(entry))
+    return digest(_entry_place(entry), _entry_text(entry), _entry_links(entry),
+                  _entry_talk(entry))
 
 
-def _entry_core(entry: Entry) -> tuple[Any, ...]:
-    return (entry.doc.source.digest, entry.doc.images, entry.kind, entry.url, entry.slug, entry.author,
-            entry.comments, entry.date, entry.updated, _urls(entry.tags),
+def _entry_place(entry: Entry) -> tuple[Any, ...]:
+    return (entry.doc.meta, entry.doc.source.display_path, entry.kind, entry.url, entry.slug,
+            entry.author, entry.comments, entry.date, entry.updated, _urls(entry.tags),
             entry.category.url if entry.category else None)
+
+
+def _entry_text(entry: Entry) -> tuple[Any, ...]:
+    # The whole source (front matter too): an attribute unknown to _ENTRY_PLACE is here.
+    return (entry.doc.source.digest, entry.doc.images, entry.url)
 
 
 def _entry_links(entry: Entry) -> tuple[Any, ...]:
@@ -326,7 +347,8 @@ def object_digests(site: Site) -> dict[str, str]:
 
 def entry_objects(entry: Entry) -> dict[str, str]:
     """The digests of one entry's objects (object_digests has them for every entry)."""
-    return {object_id("entry", entry.url): digest(_entry_core(entry)),
+    return {object_id("entry", entry.url): digest(_entry_place(entry)),
+            object_id("entry.text", entry.url): digest(_entry_text(entry)),
             object_id("entry.links", entry.url): digest(_entry_links(entry)),
             object_id("entry.talk", entry.url): digest(_entry_talk(entry))}
 

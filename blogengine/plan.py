@@ -43,7 +43,8 @@ def plan_outputs(pages: list[Entry | Listing], extras: list[Output], cache: Buil
         rel = output_path(page.url)
         old = old_outputs.get(rel)
         own = object_id("entry" if isinstance(page, Entry) else "listing", page.url)
-        if old is None or old[1] is None or own in changed:
+        if old is None or old[1] is None or own in changed \
+                or (isinstance(page, Entry) and object_id("entry.text", page.url) in changed):
             render.append(index)     # new, or its own content changed: no need to look closer
         elif _touches(old[1], changed):
             maybe[rel] = index

@@ -16,7 +16,7 @@ from blogengine.config import SiteConfig
 from blogengine.load import FileStamp, ScannedContent
 from blogengine.themes import Theme, template_dirs
 
-CACHE_FORMAT = 2   # 2: documents carry their images
+CACHE_FORMAT = 3   # 2: documents carry their images; 3: entries' text apart (deps.py)
 
 # What the cache keeps of a finished build (a dict, as cache.py pickles it): the Inputs'
 # fields, plus "output_inode", "posts", "next_due"; and "objects", kept apart in the cache

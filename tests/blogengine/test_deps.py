@@ -74,3 +74,45 @@ def test_a_shared_fragment_renders_once_yet_every_page_depends_on_it(make_site, 
     assert report.pages_rendered >= 3
     for i in range(3):
         assert 'value="override"' in (root / f"public/2024/05/post-{i}/index.html").read_text()
+
+
+def test_an_entrys_text_is_apart_from_its_place_and_unknown_attributes_go_with_the_text():
+    from blogengine.deps import group_of
+
+    assert {group_of("entry", name) for name in ("title", "url", "date", "tags")} == {"entry"}
+    assert {group_of("entry", name) for name in ("content", "summary", "word_count", "doc",
+                                                "made_up_by_a_plugin")} == {"entry.text"}
+    assert group_of("entry", "related") == "entry.links"
+    assert group_of("listing", "posts") == "listing"
+
+
+def test_a_body_edit_looks_again_only_at_pages_that_read_the_text(make_site, build_at,
+                                                                 monkeypatch):
+    from blogengine.cache import BuildCache
+    from tests.blogengine.test_cache import age
+    from tests.support.site import post
+
+    root = make_site({f"content/posts/p{n}.md": post(f"Post {n}", f"2024-01-{n + 1:02d}",
+                                                     tags="[shared]", body=f"Body {n}.")
+                      for n in range(12)})
+    build_at(root)
+    looked_at: list[str] = []
+    real = BuildCache.inputs
+    def inputs(self, rels):
+        looked_at.extend(rels)
+        return real(self, rels)
+    monkeypatch.setattr(BuildCache, "inputs", inputs)
+    (root / "content/posts/p5.md").write_text(post("Post 5", "2024-01-06", tags="[shared]",
+                                                   body="A new body."))
+    age(root / "content")
+    build_at(root)
+    # The archive and the neighbours read its title and URL only: not looked at again.
+    assert "archive/index.html" not in looked_at
+    assert not any(rel.endswith(("post-4/index.html", "post-6/index.html")) for rel in looked_at)
+    assert any(rel.startswith("tags/shared/") for rel in looked_at)   # summaries are shown
+    # A new title reaches the archive.
+    (root / "content/posts/p5.md").write_text(post("Post five", "2024-01-06", tags="[shared]",
+                                                   body="A new body."))
+    age(root / "content")
+    build_at(root)
+    assert "Post five" in (root / "public/archive/index.html").read_text()
