@@ -26,7 +26,8 @@ from blogengine.config import SiteConfig
 from blogengine.conversations import BakedConversations, bake_conversations
 from blogengine.deps import Digests, entry_objects, object_digests
 from blogengine.errors import BlogError, BuildFailed, ContentError
-from blogengine.keptmodel import Changes, KeptModel, load_model, model_path, save_model
+from blogengine.keptmodel import (Changes, KeptModel, load_model, model_path, save_model,
+                                  swap_bodies)
 from blogengine.images import (ImageFile, ImageSite, image_site, make_variants,
                                missing_variants, rewrite_images, shortcode_images)
 from blogengine.load import FileStamp, read_source
@@ -216,12 +217,13 @@ class BuildRun(BuildStart):
 
     def warm_model(self, previous: LastBuild | None) -> KeptModel | None:
         """The last build's model, when this build may start from it: only sources changed
-        since (not a template, theme file, asset or the config), the same settings and plugins
-        (none: a plugin may change the model), the same comments, and no post come due. Whether
-        the documents still place the same is warm_site's to tell."""
+        since, none added or removed (nor a template, theme file, asset or the config), the
+        same settings and no plugin (a plugin may change the model), the same comments, and no
+        post come due. Whether the documents still place the same is warm_site's to tell."""
         if previous is None or not self.keeps_model or self.plugins \
                 or not previous.get("model") or previous.get("parse") != self.parse_key \
                 or previous.get("files") != self.inputs.files \
+                or previous.get("sources", {}).keys() != self.inputs.sources.keys() \
                 or not self.inputs.comments or previous.get("comments") != self.inputs.comments:
             return None
         due = previous.get("next_due")
@@ -298,25 +300,17 @@ class BuildRun(BuildStart):
         return site
 
     def warm_site(self, documents: list[Document], errors: list[BlogError]) -> Site | None:
-        """The kept model, when the documents differ from its own in their bodies alone (the
-        same sources, each with the same front matter, kind and images): the changed ones are
-        swapped into their entries (as LiveRun._same_site does)."""
+        """The kept model, when the documents differ from its own in their bodies alone: the
+        changed ones swapped into their entries (keptmodel.swap_bodies)."""
         warm = self.warm
         if warm is None or errors or len(documents) != len(warm.documents):
             return None
         kept = {doc.source.rel: doc for doc in warm.documents}
         fresh = [doc for doc in documents if kept.get(doc.source.rel) is not doc]
-        for doc in fresh:
-            old = kept.get(doc.source.rel)
-            if old is None or (old.meta, old.kind, old.images) != (doc.meta, doc.kind, doc.images):
-                return None
-        entries = {entry.doc.source.rel: entry for entry in warm.site.entries}
-        for doc in fresh:
-            entry = entries.get(doc.source.rel)
-            if entry is not None:   # drafts and future posts are not on the site
-                entry.doc = doc
-                self.swapped.append(entry)
-        self.fresh_documents = fresh
+        swapped = swap_bodies(warm.site, kept, fresh)
+        if swapped is None:
+            return None
+        self.swapped, self.fresh_documents = swapped, fresh
         warm.site.config = self.config   # (the same but where to deploy: see stamps.fingerprint)
         return warm.site
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from blogengine.model import Site
+from blogengine.model import Entry, Site
 from blogengine.parse import Document
 from blogengine.render import Output
 
@@ -100,3 +100,24 @@ def load_model(path: Path, token: str, changes: object,
         if doc.body is None:   # (a frozen dataclass: the loader is the only field set here)
             object.__setattr__(doc, "loader", partial(html, doc.source.rel))
     return model
+
+
+def swap_bodies(site: Site, kept: dict[str, Document], fresh: Iterable[Document]
+                ) -> list[Entry] | None:
+    """Put each fresh document into the entry that shows the kept one at its path, when they
+    differ in their bodies alone (the same front matter, kind and images: the model placed from
+    the fresh ones would be the same); the entries given one, or None, with nothing swapped,
+    when a document differs otherwise or is new."""
+    fresh = list(fresh)
+    for doc in fresh:
+        old = kept.get(doc.source.rel)
+        if old is None or (old.meta, old.kind, old.images) != (doc.meta, doc.kind, doc.images):
+            return None
+    entries = {entry.doc.source.rel: entry for entry in site.entries}
+    swapped = []
+    for doc in fresh:
+        entry = entries.get(doc.source.rel)
+        if entry is not None:   # drafts and future posts are not on the site
+            entry.doc = doc
+            swapped.append(entry)
+    return swapped

@@ -24,6 +24,7 @@ from blogengine.conversations import BakedConversations
 from blogengine.deps import Digests, RecordingEnvironment, entry_objects
 from blogengine.errors import BlogError
 from blogengine.load import MARKDOWN_SUFFIXES, FileStamp, ScannedContent, scan_content
+from blogengine.keptmodel import swap_bodies
 from blogengine.locate import CheckInputs
 from blogengine.model import Entry, Site, output_path
 from blogengine.parse import Document
@@ -273,16 +274,10 @@ class LiveRun(BuildRun):
         due = kept.state.get("next_due")
         if due is not None and self.now >= due:
             return None
-        for rel, doc in self.fresh.items():
-            old = kept.documents.get(rel)
-            if old is None or (old.meta, old.kind, old.images) != (doc.meta, doc.kind, doc.images):
-                return None
-        entries = {entry.doc.source.rel: entry for entry in kept.site.entries}
-        for rel, doc in self.fresh.items():
-            entry = entries.get(rel)
-            if entry is not None:   # drafts and future posts are not on the site
-                entry.doc = doc
-                self.swapped.append(entry)
+        swapped = swap_bodies(kept.site, kept.documents, self.fresh.values())
+        if swapped is None:
+            return None
+        self.swapped = swapped
         return kept.site
 
     def plan(self, site: Site, previous: LastBuild | None) -> _Outputs:
