@@ -145,7 +145,10 @@ def test_queue_of_the_demo_is_short_to_scan_and_opens_a_reply_in_place(browser, 
     first = items.first
     first.locator("summary", has_text="Reply").click()
     box = first.locator("textarea")
-    assert box.is_visible() and box.evaluate("el => el === document.activeElement")
+    assert box.is_visible()
+    # Focused by the details' "toggle" event, which fires as a task after the click: wait for it.
+    page.wait_for_function("el => el === document.activeElement", arg=box.element_handle(),
+                           timeout=5000)
     check(page, "queue-opened", width, scheme)
     page.context.close()
 
