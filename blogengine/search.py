@@ -39,7 +39,7 @@ from blogengine.write import delete_later, output_files, running
 
 INDEX_FOLDER = "pagefind"
 CACHE_FOLDER = "search"
-PAGES_FOLDER = "search-pages"   # in the build cache: each part's pages, for Pagefind to read
+PAGES_FOLDER = "search-links"   # in the build cache: each part's pages (links), for Pagefind
 NOTES_FILE = "search-pages.pickle"   # in the build cache: PageNote by page
 ENTRY_FILE = "pagefind-entry.json"
 PARTS_FOLDER = "parts"      # the index's other parts, in /pagefind/parts/N/

@@ -32,7 +32,7 @@ def inodes(out: Path, rels: list[str]) -> dict[str, int]:
 
 
 def test_a_folder_follows_its_pages_as_they_change_come_and_go(tmp_path):
-    out, folder = tmp_path / "public", tmp_path / "cache/search-pages/0"
+    out, folder = tmp_path / "public", tmp_path / "cache/search-links/0"
     for rel in ("2024/01/a/index.html", "2024/01/b/index.html", "2024/02/c/index.html"):
         write(out, rel, rel)
     first = ["2024/01/a/index.html", "2024/01/b/index.html", "2024/02/c/index.html"]
@@ -48,7 +48,7 @@ def test_a_folder_follows_its_pages_as_they_change_come_and_go(tmp_path):
 
 
 def test_a_sync_cut_short_leaves_every_link_listed_for_the_next(tmp_path, monkeypatch):
-    out, folder = tmp_path / "public", tmp_path / "cache/search-pages/0"
+    out, folder = tmp_path / "public", tmp_path / "cache/search-links/0"
     rels = [f"p{n}/index.html" for n in range(10)]
     for rel in rels:
         write(out, rel, rel)
@@ -67,7 +67,7 @@ def test_a_sync_cut_short_leaves_every_link_listed_for_the_next(tmp_path, monkey
 
 
 def test_links_into_an_output_folder_swapped_out_are_made_again(tmp_path):
-    out, folder = tmp_path / "public", tmp_path / "cache/search-pages/0"
+    out, folder = tmp_path / "public", tmp_path / "cache/search-links/0"
     write(out, "a/index.html", "a")
     assert sync_pages(out, ["a/index.html"], folder)
     out.rename(tmp_path / "old")
@@ -79,7 +79,7 @@ def test_links_into_an_output_folder_swapped_out_are_made_again(tmp_path):
 
 
 def test_stale_folders_are_those_of_other_parts(tmp_path):
-    out, root = tmp_path / "public", tmp_path / "cache/search-pages"
+    out, root = tmp_path / "public", tmp_path / "cache/search-links"
     write(out, "a/index.html", "a")
     for number in (0, 1, 2):
         assert sync_pages(out, ["a/index.html"], root / str(number))
@@ -99,7 +99,7 @@ def test_an_edit_indexes_its_part_from_the_kept_folder(make_site, build_at, monk
                                                      body=f"Post number {n}.")
                       for n in range(20)})
     build_at(root)
-    kept = root / ".blogengine/search-pages/0"
+    kept = root / ".blogengine/search-links/0"
     assert is_kept(kept, root / "public")
     page = root / "public/2024/01/post-3/index.html"
     def no_folder_for_the_run(*args):
@@ -114,8 +114,8 @@ def test_an_edit_indexes_its_part_from_the_kept_folder(make_site, build_at, monk
 def test_search_turned_off_takes_the_kept_pages_away(make_site, build_at):
     root = make_site({"content/posts/p.md": post("Post", "2024-01-01")})
     build_at(root)
-    assert (root / ".blogengine/search-pages").is_dir()
+    assert (root / ".blogengine/search-links").is_dir()
     config = root / "blogengine.toml"
     config.write_text(config.read_text() + "\n[search]\nenabled = false\n")
     build_at(root)
-    assert not (root / ".blogengine/search-pages").exists()
+    assert not (root / ".blogengine/search-links").exists()
