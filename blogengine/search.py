@@ -35,7 +35,7 @@ from blogengine.errors import BlogError
 from blogengine.prescan import OutputListing
 from blogengine.searchpages import forget_pages, is_kept, stale_pages, sync_pages
 from blogengine.stamps import search_pending_mark as _pending_mark
-from blogengine.write import delete_later, output_files, running
+from blogengine.write import delete_later, make_folder_of, output_files, running
 
 INDEX_FOLDER = "pagefind"
 CACHE_FOLDER = "search"
@@ -402,14 +402,7 @@ def _searchable_site(out_dir: Path, rels: list[str]) -> Path:
     try:
         os.mkdir(target)
         for rel in rels:
-            folder = rel.rpartition("/")[0]
-            if folder not in made:   # (plain mkdir, parents first: a page's folder is new)
-                missing = [folder]
-                while (parent := missing[-1].rpartition("/")[0]) not in made:
-                    missing.append(parent)
-                for name in reversed(missing):
-                    os.mkdir(os.path.join(target, name))
-                    made.add(name)
+            make_folder_of(target, rel, made)   # (a page's folder is new: plain mkdir)
             try:
                 os.link(os.path.join(source, rel), os.path.join(target, rel))
             except OSError:

@@ -17,7 +17,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from blogengine.write import delete_later
+from blogengine.write import delete_later, make_folder_of, remove_file
 
 
 def is_kept(folder: Path, out_dir: Path) -> bool:
@@ -44,7 +44,7 @@ def sync_pages(out_dir: Path, rels: list[str], folder: Path) -> bool:
         wanted = set(rels)
         _write(folder, output, had | wanted)
         for rel in had - wanted:
-            _unlink(folder, rel)
+            remove_file(folder, rel)
         source, target = str(out_dir), str(folder)
         made = {""}   # folders known to be there (a fresh folder has none: plain mkdir)
         os.makedirs(target, exist_ok=True)
@@ -58,13 +58,8 @@ def sync_pages(out_dir: Path, rels: list[str], folder: Path) -> bool:
                     os.unlink(link)   # the page was written again since
                 except FileNotFoundError:
                     os.makedirs(os.path.dirname(link), exist_ok=True)
-            elif (parent := rel.rpartition("/")[0]) not in made:
-                missing = [parent]
-                while (up := missing[-1].rpartition("/")[0]) not in made:
-                    missing.append(up)
-                for name in reversed(missing):
-                    os.mkdir(os.path.join(target, name))
-                    made.add(name)
+            else:
+                make_folder_of(target, rel, made)
             os.link(page, link)
         _write(folder, output, wanted)
     except OSError:
@@ -121,15 +116,3 @@ def _write(folder: Path, output: int, pages: set[str]) -> None:
     partial = manifest.with_name(manifest.name + ".new")
     partial.write_text(json.dumps({"output": output, "pages": sorted(pages)}), encoding="utf-8")
     os.replace(partial, manifest)
-
-
-def _unlink(folder: Path, rel: str) -> None:
-    path = folder / rel
-    path.unlink(missing_ok=True)
-    parent = path.parent
-    while parent != folder:
-        try:
-            parent.rmdir()   # only an emptied folder goes
-        except OSError:
-            break
-        parent = parent.parent

@@ -160,15 +160,35 @@ def _apply(staged: Path, out_dir: Path) -> None:
             folders.add(target.parent)
         os.replace(source, target)
     for rel in journal["removed"]:
-        (out_dir / rel).unlink(missing_ok=True)
-        parent = (out_dir / rel).parent
-        while parent != out_dir:
-            try:
-                parent.rmdir()          # only an emptied folder goes
-            except OSError:
-                break
-            parent = parent.parent
+        remove_file(out_dir, rel)
     shutil.rmtree(staged, ignore_errors=True)
+
+
+def remove_file(root: Path, rel: str) -> None:
+    """Delete root/rel (if there) and the folders it leaves empty, up to root."""
+    path = root / rel
+    path.unlink(missing_ok=True)
+    parent = path.parent
+    while parent != root:
+        try:
+            parent.rmdir()          # only an emptied folder goes
+        except OSError:
+            break
+        parent = parent.parent
+
+
+def make_folder_of(root: str, rel: str, made: set[str]) -> None:
+    """Make the folder that root/rel goes in, parents first, with a plain mkdir each: `made`
+    holds the folders (relative, "" for root) known to be there, and gains those made."""
+    folder = rel.rpartition("/")[0]
+    if folder in made:
+        return
+    missing = [folder]
+    while (parent := missing[-1].rpartition("/")[0]) not in made:
+        missing.append(parent)
+    for name in reversed(missing):
+        os.mkdir(os.path.join(root, name))
+        made.add(name)
 
 
 def _flat_name(rel: str) -> str:
