@@ -24,7 +24,7 @@ from blogengine.cards import CardFile, card_outputs, draw_missing_cards
 from blogengine.check import CheckMemory, CheckResult, check_site
 from blogengine.config import SiteConfig
 from blogengine.conversations import BakedConversations, bake_conversations
-from blogengine.deps import Digests, entry_objects, object_digests
+from blogengine.deps import Digests, Recorder, entry_objects, object_digests
 from blogengine.errors import BlogError, BuildFailed, ContentError
 from blogengine.keptmodel import (Changes, KeptModel, load_model, model_path, save_model,
                                   swap_bodies)
@@ -39,10 +39,12 @@ from blogengine.pluginhost import PluginSet
 from blogengine.prescan import OutputListing, OutputScan
 from blogengine.plan import Plan, objects_to_keep, plan_outputs
 from blogengine.render import (Output, RenderedSlice, RenderWork, data_outputs,
-                               prepare_environment, render_pages, site_pages, unique_errors)
+                               prepare_environment, render_page, render_pages, site_pages,
+                               unique_errors)
 from blogengine.report import BuildOptions as BuildOptions
 from blogengine.report import BuildReport as BuildReport
-from blogengine.search import IndexJob, index_needed, remove_index, start_index
+from blogengine.search import (EarlyPart, IndexJob, index_needed, remove_index, start_early,
+                               start_index)
 from blogengine.stamps import LastBuild, parse_fingerprint
 from blogengine.start import BuildStart, Progress
 from blogengine.start import build as build   # the entry point, where callers have always found it
@@ -130,20 +132,26 @@ class BuildRun(BuildStart):
         previous = self.with_objects(previous)
         self.warm = self.warm_model(previous)
         scan = self.scan_output(previous)
+        early = None
         try:
             documents, errors = self.parse(previous)
             errors.extend(self.plugins.problems(documents))
             site = self.model(documents, errors)
             self.plugins.run("site_built", site=site)
             warnings = self.bake_comments(site)
+            early = self.index_early(site, scan)
             outputs = self.plan(site, previous)
             written = self.render_and_write(outputs)
             listing = scan.listing(written.changed) \
                 if scan is not None and written.changed is not None else None
+        except BaseException:
+            if early is not None:
+                early.discard()
+            raise
         finally:
             if scan is not None:
                 scan.close()
-        indexing = self.index(written, listing)
+        indexing = self.index(written, listing, early)
         try:
             checked = self.check(site, outputs, previous,
                                  indexing.files if indexing is not None
@@ -376,14 +384,41 @@ class BuildRun(BuildStart):
                         removed=removed, templates=rendered.templates,
                         pages=rendered.written + len(removed), changed=staging.changed)
 
-    def index(self, written: _Written, listing: OutputListing | None = None) -> IndexJob | None:
+    def index_early(self, site: Site, scan: OutputScan | None) -> EarlyPart | None:
+        """Start indexing the part of the search index that holds the edited posts' pages,
+        rendered here for it, before the plan (search.start_early): one edit's index is then
+        under way while the build plans and writes. Only when the kept model took the edits
+        in (its site is the last build's, in the same output folder)."""
+        warm = self.warm
+        if scan is None or not self.config.search.enabled or warm is None \
+                or site is not warm.site or not self.swapped:
+            return None
+        prepare_environment(self.env, site)
+        pages = {}
+        self.env.recorder = Recorder()   # (thrown away: the render proper records the page)
+        try:
+            for entry in self.swapped:
+                pages[output_path(entry.url)] = render_page(self.env, entry)
+        except BlogError:   # the render proper reports it
+            return None
+        finally:
+            self.env.recorder = None
+        return start_early(self.out_dir, self.content_caches, pages,
+                           part_pages=self.config.search.part_pages)
+
+    def index(self, written: _Written, listing: OutputListing | None = None,
+              early: EarlyPart | None = None) -> IndexJob | None:
         """Start making the search index again when a page changed (search.py); the link
-        check runs meanwhile. `listing`: the output folder's, when the build has it."""
+        check runs meanwhile. `listing`: the output folder's, when the build has it; `early`:
+        a part begun before the writing (index_early)."""
+        if self.config.search.enabled and index_needed(self.out_dir, written.pages):
+            return start_index(self.out_dir, self.content_caches,
+                               part_pages=self.config.search.part_pages, listing=listing,
+                               early=early)
+        if early is not None:
+            early.discard()
         if not self.config.search.enabled:
             remove_index(self.out_dir, self.content_caches)
-        elif index_needed(self.out_dir, written.pages):
-            return start_index(self.out_dir, self.content_caches,
-                               part_pages=self.config.search.part_pages, listing=listing)
         return None
 
     def resize_images(self, outputs: _Outputs) -> None:

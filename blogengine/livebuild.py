@@ -32,7 +32,7 @@ from blogengine.plan import plan_outputs
 from blogengine.prescan import OutputListing
 from blogengine.pluginhost import PluginSet
 from blogengine.render import Output, data_outputs, prepare_environment, site_pages
-from blogengine.search import IndexJob, index_needed, remove_index, start_index
+from blogengine.search import EarlyPart, IndexJob, index_needed, remove_index, start_index
 from blogengine.stamps import Inputs, LastBuild
 from blogengine.themes import Theme, template_dirs
 from blogengine.write import output_files
@@ -199,8 +199,12 @@ class LiveRun(BuildRun):
                            if outputs is not None else [], files=self.files,
                            digests=outputs.digests if outputs is not None else None)
 
-    def index(self, written: _Written, listing: OutputListing | None = None) -> IndexJob | None:
-        """Not here: serve starts the index when the saving pauses (LiveBuild.start_index)."""
+    def index(self, written: _Written, listing: OutputListing | None = None,
+              early: EarlyPart | None = None) -> IndexJob | None:
+        """Not here: serve starts the index when the saving pauses (LiveBuild.start_index);
+        (serve keeps no model on disk, so no part is started early: index_early)."""
+        if early is not None:
+            early.discard()
         self.pages_written = written.pages
         return None
 

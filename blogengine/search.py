@@ -75,23 +75,38 @@ def remove_index(out_dir: Path, cache_dir: Path | None = None) -> None:
 
 def start_index(out_dir: Path, cache_dir: Path | None = None,
                 stopped: Callable[[], bool] = lambda: False,
-                part_pages: int = PART_PAGES, listing: OutputListing | None = None) -> IndexJob:
+                part_pages: int = PART_PAGES, listing: OutputListing | None = None,
+                early: EarlyPart | None = None) -> IndexJob:
     """Stage the kept index of each part whose pages are unchanged and start Pagefind on the
     others, returning at once; `finish` publishes the index into `out_dir/pagefind/` or raises
     BlogError saying why not (as start_index does when `stopped` turns true while it reads the
-    pages). `listing`: the output folder's files and pages, when the build has listed them."""
-    executable = _executable()
-    _pending_mark(out_dir).touch()   # until finish publishes the index
-    notes = cache_dir / NOTES_FILE if cache_dir is not None else None
-    pages = read_pages(out_dir, executable, stopped, part_pages, _read_notes(notes), listing)
+    pages). `listing`: the output folder's files and pages, when the build has listed them;
+    `early`: a part started before the pages were written (start_early), taken when it
+    indexed the very pages of its part, else stopped."""
+    try:
+        executable = _executable()
+        _pending_mark(out_dir).touch()   # until finish publishes the index
+        notes = cache_dir / NOTES_FILE if cache_dir is not None else None
+        pages = read_pages(out_dir, executable, stopped, part_pages,
+                           early.notes if early is not None else _read_notes(notes), listing)
+    except BaseException:
+        if early is not None:
+            early.discard()
+        raise
     if notes is not None:
         _write_notes(notes, pages.notes)
     job = IndexJob(out_dir, _staging(out_dir), executable,
                    cache_dir / CACHE_FOLDER if cache_dir is not None else None, pages.parts,
                    pages.files, cache_dir / PAGES_FOLDER if cache_dir is not None else None)
     kept = {part.number for part in pages.parts if job.has_kept(part)}
+    taken = early.part_of(pages) if early is not None else None
+    if early is not None and (taken is None or taken.number in kept):
+        early.discard()
+        taken = None
     for part in pages.parts:   # Pagefind first: the kept parts are linked in while it runs
-        if part.number not in kept:
+        if part is taken and early is not None:
+            job.adopt(part, early)
+        elif part.number not in kept:
             job.queue(part)
     for part in pages.parts:
         if part.number in kept and not job.take_kept(part):
@@ -119,7 +134,7 @@ class IndexJob:
     _given_up: bool = False
 
     def part_folder(self, part: Part) -> Path:
-        return self.staged.with_name(f"{self.staged.name}.part-{part.number}")
+        return _part_folder(self.staged, part.number)
 
     def has_kept(self, part: Part) -> bool:
         """Whether the cache keeps an index of this part's pages."""
@@ -139,9 +154,6 @@ class IndexJob:
     def queue(self, part: Part) -> None:
         """Index this part in the background, beside the others (Pagefind uses more than one
         core itself: no more runs at once than cores, nor than RUNS_AT_ONCE)."""
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, RUNS_AT_ONCE),
-                                            thread_name_prefix="pagefind")
         site = None
         if part.rels is not None and self.pages is not None \
                 and is_kept(self.pages / str(part.number), self.out_dir):
@@ -149,7 +161,21 @@ class IndexJob:
             # for the interpreter lock while this thread goes on. A new one (hundreds of
             # folders) is made in the pool's thread, beside the other parts' runs.
             site = self._site(part)
-        self._runs[part.number] = self._pool.submit(self._index, part, site)
+        self._runs[part.number] = self._submit(self._index, part, site)
+
+    def adopt(self, part: Part, early: EarlyPart) -> None:
+        """Take the Pagefind run start_early began on this part's very pages."""
+        with self._lock:
+            self._processes.append(early.process)
+            if self._given_up:
+                early.process.kill()
+        self._runs[part.number] = self._submit(self._take_early, part, early)
+
+    def _submit(self, work: Callable[..., None], *args: object) -> Future[None]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, RUNS_AT_ONCE),
+                                            thread_name_prefix="pagefind")
+        return self._pool.submit(work, *args)
 
     def finish(self) -> None:
         """Wait for the parts and swap the index in; on failure the old index goes too (it no
@@ -223,12 +249,8 @@ class IndexJob:
         if site == self.out_dir and len(self.parts) > 1:   # every part would hold every page
             raise BlogError(f"search: could not link the pages to index beside {self.out_dir}")
         try:
-            command = [str(self.executable), "--site", str(site), "--output-path", str(output),
-                       "--silent"]
             try:
-                process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
-                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                           text=True)
+                process = _run_pagefind(self.executable, site, output)
             except OSError as exc:
                 raise _cannot_run(self.executable, exc) from None
             with self._lock:
@@ -239,6 +261,17 @@ class IndexJob:
         finally:
             if self.pages is None or site.parent != self.pages:   # (a kept folder stays)
                 _remove_site(self.out_dir, site, len(part.rels or ()))
+        self._indexed(part, output)
+
+    def _take_early(self, part: Part, early: EarlyPart) -> None:
+        self._wait(early.process, early.output)
+        if self.pages is not None and part.rels is not None:
+            # The pages start_early put in the folder are written now: links to them again
+            # (only once Pagefind is done reading it).
+            sync_pages(self.out_dir, part.rels, self.pages / str(part.number))
+        self._indexed(part, early.output)
+
+    def _indexed(self, part: Part, output: Path) -> None:
         if part.number:
             _leave_only_the_index(output)
         if self.cache is not None:
@@ -344,6 +377,19 @@ def read_pages(out_dir: Path, executable: Path,
             marked.append((rel, note[3], note[4]))
     if not marked:
         return SitePages([Part(0, whole.hexdigest()[:32], None)], None, notes, files)
+    parts = []
+    for number, bucket in enumerate(_split(marked, part_pages)):
+        key = hashlib.sha256(stamp + f"part {number}\n".encode())
+        for rel, digest in bucket:
+            key.update(f"{rel}\n".encode() + digest)
+        parts.append(Part(number, key.hexdigest()[:32], [rel for rel, _ in bucket]))
+    return SitePages(parts, [rel for rel, _lang, _digest in marked], notes, files)
+
+
+def _split(marked: list[tuple[str, str, bytes]], part_pages: int
+           ) -> list[list[tuple[str, bytes]]]:
+    """The searchable pages (path, language, digest; by path) in parts, numbered from 0:
+    (path, digest) in each."""
     languages: dict[str, int] = {}
     for _rel, lang, _digest in marked:
         languages[lang] = languages.get(lang, 0) + 1
@@ -351,25 +397,111 @@ def read_pages(out_dir: Path, executable: Path,
     numbered: dict[int, list[tuple[str, bytes]]] = {}
     for rel, lang, digest in marked:
         numbered.setdefault(_spread(rel) % split[lang], []).append((rel, digest))
-    parts = []
-    for number, bucket in enumerate(sorted(numbered)):   # (numbered from 0: none is empty)
-        key = hashlib.sha256(stamp + f"part {number}\n".encode())
-        for rel, digest in numbered[bucket]:
-            key.update(f"{rel}\n".encode() + digest)
-        parts.append(Part(number, key.hexdigest()[:32], [rel for rel, _ in numbered[bucket]]))
-    return SitePages(parts, [rel for rel, _lang, _digest in marked], notes, files)
+    return [numbered[bucket] for bucket in sorted(numbered)]   # (none is empty)
 
 
 def _note(path: str) -> PageNote:
     with open(path, "rb") as handle:
         stat = os.fstat(handle.fileno())
         data = handle.read()
+    searchable, language = _marks(data)
+    return (stat.st_mtime_ns, stat.st_size, searchable, language, hashlib.sha256(data).digest())
+
+
+def _marks(data: bytes) -> tuple[bool, str]:
+    """Whether a page marks a searchable body, and its language (only looked for then)."""
     # (Attribute names are case-blind; lower() only for the pages without the usual case.)
     searchable = _BODY_MARK in data or _BODY_MARK in data.lower()
     said = _LANG.search(data[:4096]) if searchable else None
-    return (stat.st_mtime_ns, stat.st_size, searchable,
-            said.group(1).decode("ascii", "replace").lower() if said else "",
-            hashlib.sha256(data).digest())
+    return searchable, said.group(1).decode("ascii", "replace").lower() if said else ""
+
+
+@dataclass
+class EarlyPart:
+    """A part's Pagefind run begun before the build wrote its pages (start_early), into the
+    folder its part takes in the job (IndexJob.part_folder); start_index takes it only for a
+    part of exactly the pages it read, byte for byte, else stops it."""
+
+    number: int
+    rels: list[str]
+    digests: dict[str, bytes]          # each page as Pagefind read it
+    output: Path
+    process: subprocess.Popen[str]
+    notes: dict[str, PageNote]         # the last build's, for read_pages
+
+    def part_of(self, pages: SitePages) -> Part | None:
+        """The part of `pages` this run indexed, when its pages are those it read."""
+        for part in pages.parts:
+            if part.number == self.number:
+                if part.rels == self.rels and all(
+                        pages.notes[rel][4] == self.digests[rel] for rel in part.rels):
+                    return part
+                return None
+        return None
+
+    def discard(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.communicate()
+        shutil.rmtree(self.output, ignore_errors=True)
+
+
+EARLY_PAGES = 8   # start_early: at most this many pages (an edit, not a change of theme)
+
+
+def start_early(out_dir: Path, cache_dir: Path, pages: dict[str, bytes],
+                part_pages: int = PART_PAGES) -> EarlyPart | None:
+    """Start Pagefind on the part of the index that holds `pages` (path: the bytes the build
+    is about to write there), before the build has planned and written them: an edit's
+    index is then under way while the build does the rest. Pagefind reads the part's kept
+    folder of links (searchpages.py), where these pages are put as they will be. None when
+    the guess cannot be made: pages new to the index or in more than one part, or not in a
+    folder of their own, the last build's notes missing or out of date."""
+    try:
+        notes = _read_notes(cache_dir / NOTES_FILE)
+        if not notes or not pages or len(pages) > EARLY_PAGES:
+            return None
+        digests: dict[str, bytes] = {}
+        for rel, data in pages.items():
+            old = notes.get(rel)
+            if old is None or not old[2] or _marks(data) != (True, old[3]):
+                return None   # the page would change its part, or the parts
+            digests[rel] = hashlib.sha256(data).digest()
+        marked = [(rel, note[3], note[4]) for rel, note in sorted(notes.items()) if note[2]]
+        holding = [(number, bucket) for number, bucket in enumerate(_split(marked, part_pages))
+                   if any(rel in pages for rel, _digest in bucket)]
+        if len(holding) != 1:
+            return None
+        number, bucket = holding[0]
+        rels = [rel for rel, _digest in bucket]
+        folder = cache_dir / PAGES_FOLDER / str(number)
+        if not is_kept(folder, out_dir) or not sync_pages(out_dir, rels, folder):
+            return None
+        for rel, digest in bucket:   # the others as the last build noted them
+            if rel not in pages:
+                stat = os.stat(folder / rel)
+                if (stat.st_mtime_ns, stat.st_size) != notes[rel][:2]:
+                    return None
+                digests[rel] = digest
+        for rel, data in pages.items():
+            page = folder / rel
+            # Alone in its folder, the page leaves the order Pagefind walks in as it was.
+            if os.listdir(page.parent) != [page.name]:
+                return None
+            page.unlink()   # (a link: the output's page stays as it is)
+            page.write_bytes(data)
+        output = _part_folder(_staged(out_dir), number)
+        shutil.rmtree(output, ignore_errors=True)
+        process = _run_pagefind(_executable(), folder, output)
+    except (OSError, BlogError):   # no guess: the index is made as it would be without
+        return None
+    return EarlyPart(number, rels, digests, output, process, notes)
+
+
+def _run_pagefind(executable: Path, site: Path, output: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([str(executable), "--site", str(site), "--output-path", str(output),
+                             "--silent"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
 
 
 def parts_for(pages: int, part_pages: int) -> int:
@@ -435,9 +567,17 @@ def _staging(out_dir: Path) -> Path:
         made = _STAGED.search(name)
         return made.group(1) if made is not None else None
     _clear_killed(out_dir.parent.glob(f".{out_dir.name}.pagefind-*"), staged_by)
-    staged = out_dir.parent / f".{out_dir.name}.pagefind-{os.getpid()}"
+    staged = _staged(out_dir)
     shutil.rmtree(staged, ignore_errors=True)
     return staged
+
+
+def _staged(out_dir: Path) -> Path:
+    return out_dir.parent / f".{out_dir.name}.pagefind-{os.getpid()}"
+
+
+def _part_folder(staged: Path, number: int) -> Path:
+    return staged.with_name(f"{staged.name}.part-{number}")
 
 
 def _clear_killed(folders: Iterable[Path], pid_of: Callable[[str], str | None]) -> None:

@@ -1,0 +1,87 @@
+"""An edit's part of the search index started before the build writes its pages
+(search.start_early, BuildRun.index_early): taken only when the pages turn out to be the
+bytes Pagefind read, and then the same index as a build without it makes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import blogengine.build
+from blogengine.search import EarlyPart, start_early, start_index
+from tests.blogengine.test_cache import tree
+from tests.blogengine.test_search import indexed_pages
+from tests.support.site import post
+
+PAGE = "2024/01/post-3/index.html"
+
+
+def posts(make_site):
+    return make_site({f"content/posts/p{n}.md": post(f"Post {n}", f"2024-01-{n + 1:02d}",
+                                                     body=f"Post number {n}.")
+                      for n in range(20)})
+
+
+def test_an_edit_indexes_its_part_from_before_the_plan(make_site, build_at, monkeypatch,
+                                                        tmp_path):
+    root = posts(make_site)
+    build_at(root)
+    started: list[EarlyPart | None] = []
+
+    def recorded(*args, **kwargs):
+        started.append(start_early(*args, **kwargs))
+        return started[-1]
+    monkeypatch.setattr(blogengine.build, "start_early", recorded)
+    (root / "content/posts/p3.md").write_text(post("Post 3", "2024-01-04", body="Wombats now."))
+    build_at(root)
+
+    assert len(started) == 1 and started[0] is not None
+    assert PAGE in started[0].rels
+    assert started[0].process.returncode == 0   # it ran to the end: its index was taken
+    assert "Wombats" in indexed_pages(root / "public")["/2024/01/post-3/"]
+    # The kept folder links the page as written, as after any build.
+    kept = root / ".blogengine/search-links/0" / PAGE
+    assert kept.stat().st_ino == (root / "public" / PAGE).stat().st_ino
+
+    # A build of the same posts with no cache at all makes the same index, byte for byte.
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root / "content", fresh / "content")
+    shutil.copy(root / "blogengine.toml", fresh / "blogengine.toml")
+    build_at(fresh)
+    ours, theirs = tree(root / "public" / "pagefind"), tree(fresh / "public" / "pagefind")
+    assert sorted(ours) == sorted(theirs)
+    assert [rel for rel in theirs if ours[rel] != theirs[rel]] == []
+
+
+def test_an_early_part_of_other_bytes_than_the_page_written_is_dropped(make_site, build_at):
+    root = posts(make_site)
+    build_at(root)
+    out, cache = root / "public", root / ".blogengine"
+    page = (out / PAGE).read_text(encoding="utf-8")
+    guessed = page.replace("Post number 3.", "Wombats now.")
+    written = page.replace("Post number 3.", "Platypus instead.")
+    assert guessed != page and written != page
+
+    early = start_early(out, cache, {PAGE: guessed.encode()})
+    assert early is not None   # the guess was made: Pagefind reads "Wombats"
+    partial = out / (PAGE + ".new")
+    partial.write_text(written, encoding="utf-8")
+    os.replace(partial, out / PAGE)   # as a build writes it
+    job = start_index(out, cache, early=early)
+    job.finish()
+
+    text = indexed_pages(out)["/2024/01/post-3/"]
+    assert "Platypus" in text and "Wombats" not in text
+    assert early.process.poll() is not None   # stopped, not left running
+
+
+def test_no_early_part_for_a_page_new_to_the_index(make_site, build_at):
+    root = posts(make_site)
+    build_at(root)
+    page = (root / "public" / PAGE).read_bytes()
+    assert start_early(root / "public", root / ".blogengine",
+                       {"2024/01/new-post/index.html": page}) is None
+    # Nor for a page that no longer marks a searchable body (it would leave its part).
+    assert start_early(root / "public", root / ".blogengine",
+                       {PAGE: page.replace(b"data-pagefind-body", b"data-other")}) is None
