@@ -359,6 +359,12 @@ def parts_of(out: Path) -> dict[str, Path]:
                                      for part in listed}}
 
 
+def read_fragment_urls(folder: Path) -> list[str]:
+    """The URL of each page a part's folder holds a fragment of."""
+    return [json.loads(gzip.decompress(path.read_bytes())[len(SIGNATURE):])["url"]
+            for path in (folder / "fragment").glob("*.pf_fragment")]
+
+
 def test_a_site_bigger_than_a_part_is_indexed_in_parts_each_page_in_one(make_site, build_at):
     root = make_site(MANY, config=IN_PARTS)
     build_at(root)

@@ -85,3 +85,66 @@ def test_no_early_part_for_a_page_new_to_the_index(make_site, build_at):
     # Nor for a page that no longer marks a searchable body (it would leave its part).
     assert start_early(root / "public", root / ".blogengine",
                        {PAGE: page.replace(b"data-pagefind-body", b"data-other")}) is None
+
+
+# --- parts carried over from the published index -------------------------------------------
+
+def in_parts(make_site):
+    from tests.blogengine.test_search import IN_PARTS, MANY
+    return make_site(MANY, config=IN_PARTS)
+
+
+def part_folders(out: Path) -> dict[str, int]:
+    return {path.name: path.stat().st_ino for path in (out / "pagefind" / "parts").iterdir()}
+
+
+def all_indexed(out: Path) -> set[str]:
+    from tests.blogengine.test_search import parts_of, read_fragment_urls
+    return {url for folder in parts_of(out).values() for url in read_fragment_urls(folder)}
+
+
+def test_the_unchanged_parts_are_moved_over_from_the_published_index(make_site, build_at):
+    root = in_parts(make_site)
+    build_at(root)
+    out = root / "public"
+    before = part_folders(out)
+    assert len(before) == 3
+    (root / "content/posts/p5.md").write_text(
+        post("Post 5", "2024-03-06", tags="[teaware]", body="A samovar now.\n"))
+    build_at(root)
+    after = part_folders(out)
+    assert sorted(after) == sorted(before)
+    # The same folders (renamed in, not copied) but the edited post's part, if not the first.
+    assert len([name for name in after if after[name] == before[name]]) >= 2
+    assert all_indexed(out) == {f"/2024/03/post-{n}/" for n in range(12)}
+
+
+def test_a_part_missing_from_the_published_index_comes_from_the_cache(make_site, build_at):
+    root = in_parts(make_site)
+    build_at(root)
+    out = root / "public"
+    shutil.rmtree(out / "pagefind" / "parts" / "2")   # (by hand, or a build killed midway)
+    (root / "content/posts/p5.md").write_text(
+        post("Post 5", "2024-03-06", tags="[teaware]", body="A samovar now.\n"))
+    build_at(root)
+    assert sorted(part_folders(out)) == ["1", "2", "3"]
+    assert all_indexed(out) == {f"/2024/03/post-{n}/" for n in range(12)}
+
+
+def test_an_index_not_the_one_published_is_not_carried_from(make_site, build_at):
+    """The note of the published parts names its folder: another folder in its place (a
+    deploy tool's copy, say) is never taken apart."""
+    root = in_parts(make_site)
+    build_at(root)
+    index = root / "public" / "pagefind"
+    copy = index.with_name("pagefind-copy")
+    shutil.copytree(index, copy)
+    shutil.rmtree(index)
+    copy.rename(index)
+    before = part_folders(root / "public")
+    (root / "content/posts/p5.md").write_text(
+        post("Post 5", "2024-03-06", tags="[teaware]", body="A samovar now.\n"))
+    build_at(root)
+    after = part_folders(root / "public")
+    assert not any(after[name] == before[name] for name in after)
+    assert all_indexed(root / "public") == {f"/2024/03/post-{n}/" for n in range(12)}
