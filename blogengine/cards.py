@@ -12,10 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import PIL
-from PIL import Image, ImageColor, ImageDraw, ImageFont
+import PIL   # (its version alone: the drawing modules are imported where a card is drawn)
 
 from blogengine import parallel
 from blogengine.config import SiteConfig
@@ -23,6 +22,9 @@ from blogengine.model import Entry, Site
 from blogengine.render import Output
 from blogengine.stamps import digest
 from blogengine.themes import Theme
+
+if TYPE_CHECKING:
+    from PIL import Image, ImageFont
 
 # Bump when the drawing changes: every cached card is then drawn again.
 CARD_VERSION = 3
@@ -154,6 +156,7 @@ def draw_card(text: CardText, palette: Palette) -> bytes:
     """Draw a card: the site name on top, the title as large as fits, date and author below.
     A title with characters the font lacks is left out (the site name takes its place) rather
     than drawn as boxes. The PNG carries no metadata: the same text always gives the same bytes."""
+    from PIL import Image, ImageDraw
     layers = {name: Image.new("L", (WIDTH, HEIGHT), 0) for name in _INKS}
     draws = {name: ImageDraw.Draw(layer) for name, layer in layers.items()}
     width = WIDTH - 2 * _MARGIN
@@ -188,6 +191,7 @@ _LEVELS = 64
 
 def _indexed_png(layers: dict[str, Image.Image], palette: Palette) -> bytes:
     """Layers of coverage, one per ink, as one palette PNG."""
+    from PIL import Image
     indexes = Image.new("L", (WIDTH, HEIGHT), 0)
     for number, name in enumerate(_INKS):
         box = layers[name].getbbox()
@@ -216,6 +220,7 @@ def _ramp(number: int) -> tuple[int, ...]:
 @functools.lru_cache(maxsize=4)
 def _colours(palette: Palette) -> list[int]:
     """The PNG palette: for each ink, a ramp from the background to its colour."""
+    from PIL import ImageColor
     colours: list[int] = []
     background = ImageColor.getrgb(palette.background)
     for name in _INKS:
@@ -321,6 +326,7 @@ def _fit_line(text: str, font: ImageFont.FreeTypeFont, width: int) -> str:
 
 @functools.lru_cache(maxsize=16)
 def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
+    from PIL import ImageFont
     # The basic layout engine, not raqm: cards must not depend on which libraries Pillow found.
     return ImageFont.truetype(io.BytesIO(font_bytes(name)), size,
                               layout_engine=ImageFont.Layout.BASIC)

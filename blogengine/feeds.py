@@ -6,14 +6,16 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
-
-import lxml.html
-from feedgen.feed import FeedGenerator
 
 from blogengine import __version__
 from blogengine.config import SiteConfig
 from blogengine.model import ATOM_URL, RSS_URL, Entry, Site
+
+if TYPE_CHECKING:   # (feedgen and lxml are imported where a feed is written)
+    from feedgen.feed import FeedGenerator
+
 # An empty site still needs a fixed feed date: builds must not depend on the clock.
 _EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
@@ -38,6 +40,7 @@ def absolutize_links(html: str, page_url: str) -> str:
     """Rewrite relative href/src in post HTML against the page's absolute URL (feed readers
     have no base to resolve them against). Cached: a post is in the site's feeds and in each
     of its tags' feeds."""
+    import lxml.html   # (here: a build that writes no feed needs neither)
     if not html.strip():
         return html
     wrapper = lxml.html.fragment_fromstring(html, create_parent="div")
@@ -59,6 +62,7 @@ def _doc_html(entry: Entry) -> str:
 
 def _feed(site: Site, title: str, page_url: str, feed_url: str, posts: list[Entry],
           html: EntryHtml) -> FeedGenerator:
+    from feedgen.feed import FeedGenerator
     config = site.config
     feed = FeedGenerator()
     # RSS <author> must be an email address; Dublin Core's creator carries the name instead.

@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-
-from PIL import Image, ImageOps, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from blogengine.config import SiteConfig
+
+if TYPE_CHECKING:   # (Pillow is imported where an image is read: most builds read none)
+    from PIL import Image
 
 CACHE_FOLDER = "images"
 VARIANT_PREFIX = "_img/"
@@ -130,6 +132,7 @@ def read_image(path: Path, url: str, cache_dir: Path | None = None) -> ImageFile
     """Stat, digest and measure an image file; a file that is no readable image says why.
     Decoding the whole file (the only sure sign it is not truncated) is most of the cost, so
     what it found is kept in the cache under the file's digest, a clean build too reads it."""
+    from PIL import Image, UnidentifiedImageError
     stat = path.stat()
     data = path.read_bytes()
     found = ImageFile(path=str(path), url=url, mtime_ns=stat.st_mtime_ns, size=stat.st_size,
@@ -330,6 +333,7 @@ def missing_variants(image: ImageFile, widths: Iterable[int], cache_dir: Path) -
 
 def make_variants(image: ImageFile, wanted: Sequence[Variant], cache_dir: Path) -> list[bytes]:
     """Resize an image to each wanted variant, decoding it once, and cache them."""
+    from PIL import Image, ImageOps
     global resizes
     made = []
     with Image.open(image.path) as opened:
@@ -386,6 +390,7 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
 
 def has_location(path: Path) -> bool:
     """Whether a raster image carries EXIF GPS data."""
+    from PIL import Image, UnidentifiedImageError
     if path.suffix.lower() not in RASTER_SUFFIXES:
         return False
     try:
@@ -400,6 +405,7 @@ def without_location(path: Path) -> Callable[[], bytes]:
     """The original re-encoded without EXIF (turned upright first, since the EXIF orientation
     goes with the rest)."""
     def make() -> bytes:
+        from PIL import Image, ImageOps
         with Image.open(path) as opened:
             fmt = opened.format or "JPEG"
             image = ImageOps.exif_transpose(opened)

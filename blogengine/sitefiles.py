@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from xml.sax.saxutils import escape
+from html import escape as html_escape
 
 from blogengine.feeds import absolute_url
 from blogengine.model import SITEMAP_URL, Site
@@ -17,14 +17,14 @@ def sitemap_xml(site: Site) -> bytes:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for entry in site.entries:
-        lines.append(f"  <url><loc>{escape(absolute_url(site.config, entry.url))}</loc>")
+        lines.append(f"  <url><loc>{_escape(absolute_url(site.config, entry.url))}</loc>")
         when = entry.updated or entry.date
         if when is not None:
             lines.append(f"    <lastmod>{when.isoformat()}</lastmod>")
         lines.append("  </url>")
     for listing in site.listings:
         if listing.kind not in ("404", "comment-page"):
-            lines.append(f"  <url><loc>{escape(absolute_url(site.config, listing.url))}</loc></url>")
+            lines.append(f"  <url><loc>{_escape(absolute_url(site.config, listing.url))}</loc></url>")
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
@@ -49,3 +49,8 @@ def threads_manifest(site: Site) -> bytes:
         about["fediverse_account"] = site.config.fediverse.account
     manifest = {"version": THREADS_VERSION, "site": about, "threads": threads}
     return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _escape(text: str) -> str:
+    """&, < and > as XML wants them (xml.sax.saxutils would import urllib.request)."""
+    return html_escape(text, quote=False)
