@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from blogengine.errors import BlogError
 from blogengine.prescan import OutputListing
@@ -118,6 +119,8 @@ def start_index(out_dir: Path, cache_dir: Path | None = None,
             job.carried.append(part)   # moved over from the published index by finish
         elif not job.take_kept(part):
             job.queue(part)
+            continue
+        job.refresh(part)
     return job
 
 
@@ -137,6 +140,7 @@ class IndexJob:
     # Parts (but the first) the published index holds as they are: finish moves them over.
     carried: list[Part] = field(default_factory=list)
     _runs: dict[int, Future[None]] = field(default_factory=dict)
+    _syncs: list[Future[bool]] = field(default_factory=list)   # (refresh)
     _pool: ThreadPoolExecutor | None = None
     _processes: list[subprocess.Popen[str]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -180,7 +184,17 @@ class IndexJob:
                 early.process.kill()
         self._runs[part.number] = self._submit(self._take_early, part, early)
 
-    def _submit(self, work: Callable[..., None], *args: object) -> Future[None]:
+    def refresh(self, part: Part) -> None:
+        """Bring this part's kept folder of pages up to date in the background, when it links
+        into an output folder swapped out since (after `build --clean`, say): the next edit
+        of the part then finds it ready (start_early needs it so)."""
+        if self.pages is None or part.rels is None:
+            return
+        folder = self.pages / str(part.number)
+        if folder.is_dir() and not is_kept(folder, self.out_dir):
+            self._syncs.append(self._submit(sync_pages, self.out_dir, part.rels, folder))
+
+    def _submit(self, work: Callable[..., object], *args: object) -> Future[Any]:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, RUNS_AT_ONCE),
                                             thread_name_prefix="pagefind")
@@ -193,6 +207,8 @@ class IndexJob:
         try:
             for run in self._runs.values():
                 run.result()
+            for sync in self._syncs:
+                sync.result()
             self._carry()
             self._put_together()
             _publish(self.staged, self.out_dir / INDEX_FOLDER)

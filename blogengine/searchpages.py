@@ -5,8 +5,9 @@ second of an edit's build at 10,000 posts. Kept, it needs only the links of the 
 since (a page written again is a new file: its link still holds the old one).
 
 Each folder has a manifest beside it: the output folder it links into (its inode: a build that
-swapped in a fresh output folder leaves every link stale) and every page the folder may hold,
-written before the folder is touched, so a build killed meanwhile leaves no link unlisted."""
+swapped in a fresh output folder leaves every link stale, and has them made again in place as
+it ends, search.IndexJob.refresh) and every page the folder may hold, written before the
+folder is touched, so a build killed meanwhile leaves no link unlisted."""
 
 from __future__ import annotations
 
@@ -33,12 +34,13 @@ def is_kept(folder: Path, out_dir: Path) -> bool:
 def sync_pages(out_dir: Path, rels: list[str], folder: Path) -> bool:
     """Make `folder` hold a link to each page `rels` of the output folder, and nothing else;
     False when the links cannot be made (another file system: the caller makes its own
-    folder)."""
+    folder). A folder linking into an output folder swapped out since has each link made
+    again where it is (its folders stay)."""
     try:
         output = out_dir.stat().st_ino
         manifest = _read(folder)
-        fresh = manifest is None or manifest[0] != output
-        had: set[str] = set() if fresh or manifest is None else manifest[1]
+        fresh = manifest is None
+        had: set[str] = set() if manifest is None else manifest[1]
         if fresh:
             shutil.rmtree(folder, ignore_errors=True)
         wanted = set(rels)

@@ -54,6 +54,30 @@ def test_an_edit_indexes_its_part_from_before_the_plan(make_site, build_at, monk
     assert [rel for rel in theirs if ours[rel] != theirs[rel]] == []
 
 
+def test_after_a_clean_build_the_next_edit_still_starts_early(make_site, build_at,
+                                                              monkeypatch):
+    """A clean build swaps in a fresh output folder: the kept folders of pages follow it (in
+    the background of that build), so the edit after it finds its part's folder ready."""
+    root = posts(make_site)
+    build_at(root)
+    out = root / "public"
+    before = out.stat().st_ino
+    build_at(root, incremental=False)
+    assert out.stat().st_ino != before   # (the scene: a fresh output folder)
+    kept = root / ".blogengine/search-links/0" / PAGE
+    assert kept.stat().st_ino == (out / PAGE).stat().st_ino
+    started: list[EarlyPart | None] = []
+
+    def recorded(*args, **kwargs):
+        started.append(start_early(*args, **kwargs))
+        return started[-1]
+    monkeypatch.setattr(blogengine.build, "start_early", recorded)
+    (root / "content/posts/p3.md").write_text(post("Post 3", "2024-01-04", body="Wombats now."))
+    build_at(root)
+    assert started and started[0] is not None
+    assert "Wombats" in indexed_pages(out)["/2024/01/post-3/"]
+
+
 def test_an_early_part_of_other_bytes_than_the_page_written_is_dropped(make_site, build_at):
     root = posts(make_site)
     build_at(root)
