@@ -353,8 +353,12 @@ class BuildRun(BuildStart):
                          + [(out.path, str(out.copy_from or out.url)) for out in extras])
         prepare_environment(self.env, site)
         digests = Digests(site, self.env)
+        # From the kept model, only the swapped entries' objects may have changed (the model
+        # holds the last build's digests of all the others).
+        candidates = [oid for entry in self.swapped for oid in entry_objects(entry)] \
+            if warm is not None else None
         plan = plan_outputs(pages, extras, self.cache, objects, previous, digests,
-                            self.inputs.fingerprint)
+                            self.inputs.fingerprint, candidates)
         return _Outputs(pages=pages, extras=extras, objects=objects, digests=digests, plan=plan)
 
     def render_and_write(self, outputs: _Outputs) -> _Written:

@@ -315,12 +315,8 @@ def split_object_id(oid: str) -> tuple[str, str]:
 
 def template_ids(oids: Iterable[str]) -> dict[str, str]:
     """The object ids among `oids` that name templates, each with its template's name."""
-    found: dict[str, str] = {}
-    for oid in oids:
-        kind, name = split_object_id(oid)
-        if kind == "template":
-            found[oid] = name
-    return found
+    prefix = object_id("template", "")
+    return {oid: oid[len(prefix):] for oid in oids if oid.startswith(prefix)}
 
 
 def template_id(name: str) -> str:

@@ -30,13 +30,15 @@ class Plan:
 
 def plan_outputs(pages: list[Entry | Listing], extras: list[Output], cache: BuildCache,
                  objects: dict[str, str], previous: LastBuild | None, digests: Digests,
-                 fingerprint: str) -> Plan:
+                 fingerprint: str, candidates: Iterable[str] | None = None) -> Plan:
     """Compare with the last build. A page is kept when no object it read has changed; for a
-    page that read a changed object, its inputs are compared attribute by attribute."""
+    page that read a changed object, its inputs are compared attribute by attribute.
+    `candidates`: the only objects that may differ from the last build's but for templates
+    (a build from the kept model: its swapped entries'), when known."""
     old_objects: dict[str, str] = previous["objects"] if previous is not None else {}
     old_outputs = cache.outputs() if previous is not None else {}
     old_templates = template_ids(old_objects)
-    changed = _changed_objects(objects, old_objects, old_templates, digests)
+    changed = _changed_objects(objects, old_objects, old_templates, digests, candidates)
     render: list[int] = []
     maybe: dict[str, int] = {}
     for index, page in enumerate(pages):
@@ -75,9 +77,11 @@ def _touches(touched: str, changed: set[str]) -> bool:
 
 
 def _changed_objects(objects: dict[str, str], old_objects: dict[str, str],
-                     old_templates: dict[str, str], digests: Digests) -> set[str]:
+                     old_templates: dict[str, str], digests: Digests,
+                     candidates: Iterable[str] | None = None) -> set[str]:
     """The objects whose digest differs from the last build's; templates by their file."""
-    changed = {oid for oid in objects.keys() | old_objects.keys()
+    among = objects.keys() | old_objects.keys() if candidates is None else candidates
+    changed = {oid for oid in among
                if oid not in old_templates and objects.get(oid) != old_objects.get(oid)}
     changed |= {oid for oid, name in old_templates.items()
                 if digests.template(name) != old_objects[oid]}
