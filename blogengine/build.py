@@ -107,6 +107,7 @@ class BuildRun(BuildStart):
         self.parse_key = parse_fingerprint(config, self.chain) + self.plugins.digest()
         self.parsed = self.accelerated = 0
         self.kept_links: KeptDict | None = None   # the link check's index, as check() read it
+        self.kept_objects: KeptDict | None = None  # the last build's objects, as read
         self.warm: KeptModel | None = None        # the last build's model (keptmodel.py)
         self.swapped: list[Entry] = []            # its entries given a fresh document
         self.fresh_documents: list[Document] = []  # the documents that replaced its own
@@ -118,14 +119,17 @@ class BuildRun(BuildStart):
 
     def with_objects(self, previous: LastBuild | None) -> LastBuild | None:
         """The last build's state with its objects' digests, which the cache keeps apart: an
-        up-to-date build has no need of them (4 MB to unpickle at 10,000 posts)."""
+        up-to-date build has no need of them (4 MB to unpickle at 10,000 posts). They are
+        saved as the digests changed since they were saved whole (cache.dict_states)."""
         if previous is None or "objects" in previous:
             return previous
         try:
-            objects = self.cache.get_state("objects")
+            self.kept_objects = self.cache.get_dict_state("objects")
         except Exception:  # a broken cache is no cache
-            objects = None
-        return {**previous, "objects": objects} if isinstance(objects, dict) else None
+            self.kept_objects = None
+        if self.kept_objects is None:
+            return None
+        return {**previous, "objects": self.kept_objects.current}
 
     def execute(self, previous: LastBuild | None) -> BuildReport:
         """The stages after loading, top to bottom (run() skips them when nothing changed)."""
@@ -520,8 +524,10 @@ class BuildRun(BuildStart):
         else:
             changes = None
         try:
-            self.cache.save(state={"build": state, "objects": objects, "link_check": checked.memory,
+            self.cache.save(state={"build": state, "link_check": checked.memory,
                                    "model:changes": changes,
+                                   **dict_states("objects", objects, self.kept_objects,
+                                                 by_value=True),
                                    **dict_states("links", checked.index, self.kept_links)},
                             kept_sources=[doc.source.rel for doc in documents],
                             changed=written.records, removed=written.removed,

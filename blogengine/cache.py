@@ -43,14 +43,19 @@ class KeptDict:
 REWRITE_SHARE = 0.1
 
 
-def dict_states(name: str, new: dict[str, Any], kept: KeptDict | None) -> dict[str, Any]:
+def dict_states(name: str, new: dict[str, Any], kept: KeptDict | None,
+                by_value: bool = False) -> dict[str, Any]:
     """The states that save `new` under `name`: the entries changed since `kept`'s base
-    (told by identity: an unchanged entry is the object read back), while they are few; else
-    the whole dict. An edit of a 10,000-page site saves a few entries of the link check's
-    index instead of 17 MB (0.2 s to pickle)."""
+    (told by identity: an unchanged entry is the object read back; `by_value`: by equality,
+    for small values that may come from elsewhere), while they are few; else the whole dict.
+    An edit of a 10,000-page site saves a few entries of the link check's index instead of
+    17 MB (0.2 s to pickle)."""
     if kept is not None:
         base = kept.base
-        changed = {key: value for key, value in new.items() if base.get(key) is not value}
+        if by_value:
+            changed = {key: value for key, value in new.items() if base.get(key) != value}
+        else:
+            changed = {key: value for key, value in new.items() if base.get(key) is not value}
         removed = [key for key in base if key not in new]
         if len(changed) + len(removed) <= REWRITE_SHARE * len(base):
             return {_changes(name): (changed, removed)}

@@ -60,3 +60,32 @@ def test_no_dict_saved_reads_as_none(tmp_path):
     assert cache.get_dict_state("links") is None
     save(cache, {"links": ["not", "a", "dict"]})
     assert cache.get_dict_state("links") is None
+
+
+def test_values_made_afresh_are_told_apart_by_value_when_asked(tmp_path):
+    """The objects' digests: a build from the kept model has them from the model, as strings
+    equal to the cache's but not the same objects."""
+    cache = BuildCache(tmp_path / "cache.sqlite3")
+    first = {f"entry\t/p{n}/": f"digest {n}" for n in range(100)}
+    save(cache, dict_states("objects", first, None))
+    kept = cache.get_dict_state("objects")
+    fresh = {key: "".join(["digest ", value.split()[1]]) for key, value in first.items()}
+    fresh["entry\t/p5/"] = "digest five"
+    assert all(fresh[key] is not kept.base[key] for key in first)   # (equal, not the same)
+    assert "objects" in dict_states("objects", fresh, kept)         # by identity: all changed
+    changed, removed = dict_states("objects", fresh, kept, by_value=True)["objects:changes"]
+    assert changed == {"entry\t/p5/": "digest five"} and removed == []
+
+
+def test_an_edit_saves_the_objects_changed_not_all_of_them(make_site, build_at):
+    from tests.support.site import post
+    root = make_site({f"content/posts/p{n}.md": post(f"Post {n}", f"2024-01-{n + 1:02d}")
+                      for n in range(12)})
+    build_at(root)
+    cache = BuildCache(next((root / ".blogengine").glob("build-*.sqlite3")))
+    whole = stored_row(cache, "objects")
+    (root / "content/posts/p3.md").write_text(post("Post 3", "2024-01-04", body="Wombats now."))
+    build_at(root)
+    assert stored_row(cache, "objects") == whole
+    changed, _removed = cache.get_state("objects:changes")
+    assert changed and all("/post-3/" in oid for oid in changed)
