@@ -4,6 +4,7 @@ documents, what each output was built from, and the state of every input file.""
 from __future__ import annotations
 
 import hashlib
+import operator
 import os
 import pickle
 import sqlite3
@@ -52,10 +53,8 @@ def dict_states(name: str, new: dict[str, Any], kept: KeptDict | None,
     17 MB (0.2 s to pickle)."""
     if kept is not None:
         base = kept.base
-        if by_value:
-            changed = {key: value for key, value in new.items() if base.get(key) != value}
-        else:
-            changed = {key: value for key, value in new.items() if base.get(key) is not value}
+        differs = operator.ne if by_value else operator.is_not
+        changed = {key: value for key, value in new.items() if differs(base.get(key), value)}
         removed = [key for key in base if key not in new]
         if len(changed) + len(removed) <= REWRITE_SHARE * len(base):
             return {_changes(name): (changed, removed)}

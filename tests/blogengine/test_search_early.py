@@ -23,10 +23,8 @@ def posts(make_site):
                       for n in range(20)})
 
 
-def test_an_edit_indexes_its_part_from_before_the_plan(make_site, build_at, monkeypatch,
-                                                        tmp_path):
-    root = posts(make_site)
-    build_at(root)
+def edit_post_3(root: Path, build_at, monkeypatch) -> list[EarlyPart | None]:
+    """Edit post 3's body and build, recording what start_early returned."""
     started: list[EarlyPart | None] = []
 
     def recorded(*args, **kwargs):
@@ -35,6 +33,14 @@ def test_an_edit_indexes_its_part_from_before_the_plan(make_site, build_at, monk
     monkeypatch.setattr(blogengine.build, "start_early", recorded)
     (root / "content/posts/p3.md").write_text(post("Post 3", "2024-01-04", body="Wombats now."))
     build_at(root)
+    return started
+
+
+def test_an_edit_indexes_its_part_from_before_the_plan(make_site, build_at, monkeypatch,
+                                                        tmp_path):
+    root = posts(make_site)
+    build_at(root)
+    started = edit_post_3(root, build_at, monkeypatch)
 
     assert len(started) == 1 and started[0] is not None
     assert PAGE in started[0].rels
@@ -66,14 +72,7 @@ def test_after_a_clean_build_the_next_edit_still_starts_early(make_site, build_a
     assert out.stat().st_ino != before   # (the scene: a fresh output folder)
     kept = root / ".blogengine/search-links/0" / PAGE
     assert kept.stat().st_ino == (out / PAGE).stat().st_ino
-    started: list[EarlyPart | None] = []
-
-    def recorded(*args, **kwargs):
-        started.append(start_early(*args, **kwargs))
-        return started[-1]
-    monkeypatch.setattr(blogengine.build, "start_early", recorded)
-    (root / "content/posts/p3.md").write_text(post("Post 3", "2024-01-04", body="Wombats now."))
-    build_at(root)
+    started = edit_post_3(root, build_at, monkeypatch)
     assert started and started[0] is not None
     assert "Wombats" in indexed_pages(out)["/2024/01/post-3/"]
 
