@@ -30,7 +30,7 @@ from blogengine.keptmodel import (Changes, KeptModel, load_model, model_path, sa
                                   swap_bodies)
 from blogengine.images import (ImageFile, ImageSite, image_site, make_variants,
                                missing_variants, rewrite_images, shortcode_images)
-from blogengine.load import FileStamp, read_source
+from blogengine.load import FileStamp, ScannedSource, read_source
 from blogengine.locate import CheckInputs
 from blogengine.markup import make_markdown
 from blogengine.model import THEME_PREFIX, Entry, Listing, Site, build_site, output_path
@@ -57,7 +57,6 @@ PARALLEL_SOURCES = 200
 PARALLEL_PAGES = 300
 PARALLEL_IMAGES = 4
 
-SourceToParse = tuple[Path, PurePosixPath, FileStamp]
 
 
 @dataclass(frozen=True)
@@ -190,15 +189,15 @@ class BuildRun(BuildStart):
         known = self.parsed_before(previous)
         scan = previous["scan_ns"] if previous is not None else 0
         reuse: set[str] = set()
-        parse: list[SourceToParse] = []
+        parse: list[ScannedSource] = []
         for path, rel, stamp in self.scanned.markdown:
-            cached = known.get(str(rel))
+            cached = known.get(rel)
             if cached is None:
                 parse.append((path, rel, stamp))
             elif cached[0] == stamp and stamp.mtime_ns < scan - RACY_NS:
-                reuse.add(str(rel))
+                reuse.add(rel)
             elif same_content(path, cached[1]):
-                reuse.add(str(rel))   # touched, checked out again, or built with --clean
+                reuse.add(rel)   # touched, checked out again, or built with --clean
             else:
                 parse.append((path, rel, stamp))
         errors: list[BlogError] = list(self.scanned.errors)
@@ -207,11 +206,11 @@ class BuildRun(BuildStart):
         # A document whose images changed is made again: its HTML holds their sizes.
         stale = {rel for rel, doc in cached_docs.items()
                  if not all(image.still_current() for image in doc.images)}
-        again = [item for item in self.scanned.markdown if str(item[1]) in stale]
+        again = [item for item in self.scanned.markdown if item[1] in stale]
         by_rel.update({doc.source.rel: doc for doc in self.parse_sources(again, errors)})
         by_rel.update({rel: doc for rel, doc in cached_docs.items() if rel not in stale})
-        documents = [by_rel[str(rel)] for _path, rel, _stamp in self.scanned.markdown
-                     if str(rel) in by_rel]
+        documents = [by_rel[rel] for _path, rel, _stamp in self.scanned.markdown
+                     if rel in by_rel]
         return documents, errors
 
     def kept_documents(self, rels: set[str], known: dict[str, tuple[FileStamp, str]]
@@ -266,7 +265,7 @@ class BuildRun(BuildStart):
         except Exception:
             return {}
 
-    def parse_sources(self, sources: Sequence[SourceToParse],
+    def parse_sources(self, sources: Sequence[ScannedSource],
                       errors: list[BlogError]) -> list[Document]:
         """Read and parse sources, in workers when there are many; documents in source order.
 
@@ -619,7 +618,7 @@ class ParseWork:
     images: ImageSite | None = None
 
 
-def _parse_slice(work: ParseWork, items: Sequence[tuple[int, SourceToParse]]
+def _parse_slice(work: ParseWork, items: Sequence[tuple[int, ScannedSource]]
                  ) -> tuple[list[tuple[int, Document | BlogError]], int]:
     """Read and parse a slice of sources (in a build worker or the main process), store the
     documents in the cache, and hand back each one, without its body when it is stored; and
@@ -631,7 +630,7 @@ def _parse_slice(work: ParseWork, items: Sequence[tuple[int, SourceToParse]]
     return results, (accelerator.used - used if accelerator is not None else 0)
 
 
-def _parse_sources(work: ParseWork, items: Sequence[tuple[int, SourceToParse]], md: MarkdownIt,
+def _parse_sources(work: ParseWork, items: Sequence[tuple[int, ScannedSource]], md: MarkdownIt,
                    accelerator: fastmd.Accelerator | None
                    ) -> list[tuple[int, Document | BlogError]]:
     results: list[tuple[int, Document | BlogError]] = []
@@ -642,7 +641,7 @@ def _parse_sources(work: ParseWork, items: Sequence[tuple[int, SourceToParse]], 
             results.append((position, too_big(rel, stamp.size, limit)))
             continue
         problems: list[ContentError] = []
-        source = read_source(path, rel, problems)
+        source = read_source(Path(path), PurePosixPath(rel), problems)
         if source is None:
             results.extend((position, problem) for problem in problems)
             continue
@@ -662,15 +661,16 @@ def _parse_sources(work: ParseWork, items: Sequence[tuple[int, SourceToParse]], 
              else result) for position, result in results]
 
 
-def same_content(path: Path, digest: str) -> bool:
+def same_content(path: str, digest: str) -> bool:
     """Whether a source still holds the bytes it held when it was parsed (as load.py digests them)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest() == digest
+        with open(path, "rb") as source:
+            return hashlib.sha256(source.read()).hexdigest() == digest
     except OSError:
         return False
 
 
-def too_big(rel: PurePosixPath, size: int, limit: int) -> ContentError:
+def too_big(rel: str, size: int, limit: int) -> ContentError:
     return ContentError(f"{size / 2**20:.1f} MiB is more than one document may be "
                         f"(max_document_kib = {limit // 1024} in blogengine.toml): split it into "
                         "several posts, or raise the limit", path=f"content/{rel}")

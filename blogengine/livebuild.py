@@ -218,11 +218,11 @@ class LiveRun(BuildRun):
         scanned = self._rescan(kept.scanned)
         inputs = dataclasses.replace(
             kept.inputs, scan_ns=scan_ns, comments=self.comments_version(),
-            sources={str(rel): stamp for _path, rel, stamp in scanned.markdown})
+            sources={rel: stamp for _path, rel, stamp in scanned.markdown})
         return scanned, inputs
 
     def _rescan(self, scanned: ScannedContent) -> ScannedContent:
-        known = {str(rel): n for n, (_path, rel, _stamp) in enumerate(scanned.markdown)}
+        known = {rel: n for n, (_path, rel, _stamp) in enumerate(scanned.markdown)}
         markdown = list(scanned.markdown)
         for changed in self.changed_sources():
             n = known.get(changed)
@@ -252,14 +252,14 @@ class LiveRun(BuildRun):
         stamps = kept.inputs.sources
         changed = self.changed_sources()
         again = [(path, rel, stamp) for path, rel, stamp in self.scanned.markdown
-                 if stamps.get(str(rel)) != stamp or str(rel) not in kept.documents
-                 or str(rel) in changed]
+                 if stamps.get(rel) != stamp or rel not in kept.documents
+                 or rel in changed]
         errors: list[BlogError] = list(self.scanned.errors)
         by_rel = dict(kept.documents)
         self.fresh = {doc.source.rel: doc for doc in self.parse_sources(again, errors)}
         by_rel.update(self.fresh)
-        documents = [by_rel[str(rel)] for _path, rel, _stamp in self.scanned.markdown
-                     if str(rel) in by_rel]
+        documents = [by_rel[rel] for _path, rel, _stamp in self.scanned.markdown
+                     if rel in by_rel]
         return documents, errors
 
     def model(self, documents: list[Document], errors: list[BlogError]) -> Site:

@@ -55,8 +55,8 @@ class FileStamp:
     size: int
 
     @classmethod
-    def of(cls, path: Path) -> FileStamp:
-        stat = path.stat()
+    def of(cls, path: str | Path) -> FileStamp:
+        stat = os.stat(path)
         return cls(mtime_ns=stat.st_mtime_ns, size=stat.st_size)
 
 
@@ -68,11 +68,17 @@ class Asset:
     rel: PurePosixPath
 
 
+# A Markdown source found by the scan: its path on disk, its path under content/ ("posts/a.md")
+# and its stamp. Plain strings: a big site's build makes ten thousand of these on every run,
+# and pathlib's objects cost it a tenth of a second (the parse makes them for what it reads).
+ScannedSource = tuple[str, str, FileStamp]
+
+
 @dataclass
 class ScannedContent:
     """Every file under content/, found and stat-ed but not read."""
 
-    markdown: list[tuple[Path, PurePosixPath, FileStamp]] = field(default_factory=list)
+    markdown: list[ScannedSource] = field(default_factory=list)
     assets: list[Asset] = field(default_factory=list)
     errors: list[ContentError] = field(default_factory=list)
 
@@ -92,7 +98,7 @@ def scan_content(content_dir: Path) -> ScannedContent:
                                            path=content_dir))
         return scanned
     root = content_dir.resolve()
-    for path, rel, entry in _walk(content_dir, root, PurePosixPath(), {root}, scanned.errors):
+    for path, rel, entry in _walk(str(content_dir), root, "", {root}, scanned.errors):
         if os.path.splitext(entry.name)[1].lower() in MARKDOWN_SUFFIXES:
             try:
                 stat = entry.stat()   # the scan's own stat, cached by the entry
@@ -101,7 +107,7 @@ def scan_content(content_dir: Path) -> ScannedContent:
                 scanned.errors.append(ContentError(f"cannot read file: {exc.strerror}",
                                                    path=f"content/{rel}"))
         else:
-            scanned.assets.append(Asset(path=path, rel=rel))
+            scanned.assets.append(Asset(path=Path(path), rel=PurePosixPath(rel)))
     return scanned
 
 
@@ -110,29 +116,30 @@ def load_sources(content_dir: Path) -> LoadedContent:
     scanned = scan_content(content_dir)
     loaded = LoadedContent(assets=scanned.assets, errors=scanned.errors)
     for path, rel, _stamp in scanned.markdown:
-        source = read_source(path, rel, loaded.errors)
+        source = read_source(Path(path), PurePosixPath(rel), loaded.errors)
         if source is not None:
             loaded.sources.append(source)
     return loaded
 
 
-def _walk(folder: Path, root: Path, rel: PurePosixPath, visited: set[Path],
-          errors: list[ContentError]) -> list[tuple[Path, PurePosixPath, os.DirEntry[str]]]:
-    found: list[tuple[Path, PurePosixPath, os.DirEntry[str]]] = []
+def _walk(folder: str, root: Path, rel: str, visited: set[Path],
+          errors: list[ContentError]) -> list[tuple[str, str, os.DirEntry[str]]]:
+    """Each file under `folder` (`rel` under content/, "" at the top): its path, its path
+    under content/ and its scan entry."""
+    found: list[tuple[str, str, os.DirEntry[str]]] = []
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as exc:
-        errors.append(ContentError(f"cannot read folder: {exc.strerror}", path=folder))
+        errors.append(ContentError(f"cannot read folder: {exc.strerror}", path=Path(folder)))
         return found
     for entry in entries:
         if entry.name.startswith(".") or entry.name.endswith("~"):
             continue
-        path = Path(entry.path)
-        entry_rel = rel / entry.name
+        entry_rel = f"{rel}/{entry.name}" if rel else entry.name
         if entry.is_symlink():
             display = f"content/{entry_rel}"
             try:
-                target = path.resolve(strict=True)
+                target = Path(entry.path).resolve(strict=True)
             except FileNotFoundError:
                 errors.append(ContentError("symbolic link is broken", path=display))
                 continue
@@ -144,12 +151,12 @@ def _walk(folder: Path, root: Path, rel: PurePosixPath, visited: set[Path],
                     f"symbolic link leads outside content/ (to {target}); refused", path=display))
                 continue
         if entry.is_dir():
-            real = path.resolve()
+            real = Path(entry.path).resolve()
             if real in visited:
                 continue  # a link back to a folder we are already inside: a loop, stop here
-            found.extend(_walk(path, root, entry_rel, visited | {real}, errors))
+            found.extend(_walk(entry.path, root, entry_rel, visited | {real}, errors))
         elif entry.is_file():
-            found.append((path, entry_rel, entry))
+            found.append((entry.path, entry_rel, entry))
     return found
 
 

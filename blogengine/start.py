@@ -81,7 +81,7 @@ class BuildStart:
                                                 future=self.options.future)
                         + self.plugins.digest(),
                         scan_ns=scan_ns,
-                        sources={str(rel): stamp for _path, rel, stamp in scanned.markdown},
+                        sources={rel: stamp for _path, rel, stamp in scanned.markdown},
                         files=input_files(self.config, self.chain, scanned),
                         comments=self.comments_version())
         return scanned, inputs
