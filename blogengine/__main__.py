@@ -1,5 +1,5 @@
 """Entry point for `python -m blogengine`."""
 
-from blogengine.cli import main
+from blogengine.cli import run
 
-main()
+run()

@@ -20,7 +20,7 @@ import click
 from blogengine import __version__
 from blogengine.config import DEPLOY_TARGETS, SiteConfig, load_config
 from blogengine.errors import BlogError, BuildFailed
-from blogengine.heap import keep_to_the_end
+from blogengine.heap import end_process, keep_to_the_end, process_ends_with_command
 from blogengine.report import BuildOptions, BuildReport
 from blogengine.start import build
 
@@ -80,6 +80,14 @@ class LazyGroup(click.Group):
             command: click.Command = found if isinstance(found, click.Command) else found()
             return command
         return super().get_command(ctx, name)
+
+
+def run() -> None:
+    """The `blogengine` command (and `python -m blogengine`): `main` in a process of its own,
+    which a command may end without taking its objects apart (heap.end_process). Tests call
+    `main`, in their own process."""
+    process_ends_with_command()
+    main()
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -176,9 +184,13 @@ def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
         click.echo(f"template {name} <- {filename}")
     warnings = _echo_warnings(report)
     _echo_summary(report)
+    code = 0
     if strict and warnings:
         click.echo(f"{warnings} warning(s) and --strict: exit 1 (the site was written).", err=True)
-        sys.exit(1)
+        code = 1
+    end_process(code)
+    if code:
+        sys.exit(code)
 
 
 def _build_with_progress(config: SiteConfig, options: BuildOptions) -> BuildReport:

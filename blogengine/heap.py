@@ -8,11 +8,17 @@ makes alone."""
 
 from __future__ import annotations
 
+import atexit
 import gc
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NoReturn
 
 _paused = False   # by collections_paused (not by whoever else turned collection off)
+_process_ends = False   # the `blogengine` command runs in this process (cli.run)
+_left_to_the_end: list[object] = []
 
 
 @contextmanager
@@ -57,6 +63,38 @@ def keep_to_the_end() -> None:
     """The process is about to end: leave what it holds out of the collections left (the one
     at exit would read every object of a big build, about 0.3 s at 10,000 posts)."""
     gc.freeze()
+
+
+def process_ends_with_command() -> None:
+    """Called by the `blogengine` command's entry point: this process ends with the command,
+    so what a build leaves may stay in memory to the end (leave_to_the_end, end_process)."""
+    global _process_ends
+    _process_ends = True
+
+
+def leave_to_the_end(held: object) -> None:
+    """Hold `held` to the end of the process, when the process ends with the command: taking
+    a big build's objects apart one by one costs it about 0.05 s at 10,000 posts, for nothing."""
+    if _process_ends:
+        _left_to_the_end.append(held)
+
+
+def end_process(code: int = 0) -> None:
+    """When the process ends with the command: end it now, as Python would (the exit
+    handlers run, the output is flushed) but without taking every object apart first (about
+    0.1 s after a build at 10,000 posts). Otherwise (a test calling the command) return."""
+    if _process_ends:
+        _exit(code)
+
+
+def _exit(code: int) -> NoReturn:
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):   # a closed pipe, a closed stream: nothing to flush to
+            pass
+    os._exit(code)
 
 
 def _age() -> None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from blogengine.cache import BuildCache
 from blogengine.comments import conversations_version
 from blogengine.config import SiteConfig
-from blogengine.heap import collections_paused
+from blogengine.heap import collections_paused, leave_to_the_end
 from blogengine.load import ScannedContent, scan_content
 from blogengine.pluginhost import PluginSet, load_plugins
 from blogengine.report import BuildOptions, BuildReport, LinkProblem
@@ -68,6 +68,7 @@ class BuildStart:
             return run.execute(previous)
         finally:
             run.close()
+            leave_to_the_end(run)
 
     def close(self) -> None:
         self.cache.close()

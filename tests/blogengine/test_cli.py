@@ -168,6 +168,35 @@ def test_an_up_to_date_build_imports_none_of_the_stages(make_site):
     assert rebuilt.returncode == 0 and rebuilt.stdout.startswith("Built ")
 
 
+def _run_command(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The command as its entry point runs it (cli.run: the process ends with the command),
+    with an exit handler of its own that must still run."""
+    script = ("import atexit, sys\n"
+              "atexit.register(lambda: print('exit handler ran', file=sys.stderr))\n"
+              "from blogengine.cli import run\n"
+              f"sys.argv = ['blogengine', *{list(args)!r}]\n"
+              "run()\n")
+    return subprocess.run([sys.executable, "-c", script], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.slow
+def test_a_build_ends_its_process_with_output_flushed_and_exit_handlers_run(make_site):
+    root = make_site({"content/posts/a.md": post("A", "2024-01-01", "A [link](/nowhere/).")})
+    result = _run_command("build", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Built ") and result.stdout.endswith("-> public\n")
+    assert "/nowhere/" in result.stderr and result.stderr.endswith("exit handler ran\n")
+    strict = _run_command("build", "--strict", cwd=root)
+    assert strict.returncode == 1
+    assert "--strict: exit 1" in strict.stderr and strict.stderr.endswith("exit handler ran\n")
+    # What the first build kept for the next one was written before the process ended: the
+    # edit renders only the post and the home page (its summary), not all 9 pages.
+    (root / "content/posts/a.md").write_text(post("A", "2024-01-01", "Edited, no link."))
+    edited = _run_command("build", cwd=root)
+    assert edited.returncode == 0 and "1 parsed, 2 rendered" in edited.stdout, edited.stdout
+
+
 @pytest.mark.slow
 def test_subprocess_build_error_exit_1_no_traceback(make_site):
     root = make_site({"content/posts/a.md": b"---\ntitle: A\ndate: 2024-01-01\n---\n\xff\xfe\n"})
