@@ -132,7 +132,6 @@ class BuildRun(BuildStart):
 
     def execute(self, previous: LastBuild | None) -> BuildReport:
         """The stages after loading, top to bottom (run() skips them when nothing changed)."""
-        previous = self.with_objects(previous)
         self.warm = self.warm_model(previous)
         scan = self.scan_output(previous)
         early = None
@@ -141,8 +140,11 @@ class BuildRun(BuildStart):
             errors.extend(self.plugins.problems(documents))
             site = self.model(documents, errors)
             self.plugins.run("site_built", site=site)
-            warnings = self.bake_comments(site)
             early = self.index_early(site, scan)
+            warnings = self.bake_comments(site)
+            # The objects' digests are read once an edit's index is under way: only the plan
+            # and what follows need them (without them, the plan makes every file again).
+            previous = self.with_objects(previous)
             outputs = self.plan(site, previous)
             written = self.render_and_write(outputs)
             listing = scan.listing(written.changed) \
@@ -325,9 +327,11 @@ class BuildRun(BuildStart):
         warm.site.config = self.config   # (the same but where to deploy: see stamps.fingerprint)
         return warm.site
 
-    def bake_comments(self, site: Site) -> list[str]:
-        """Give every entry with comments its published conversation; warn when unreadable."""
-        open_entries = [entry for entry in site.entries if entry.comments]
+    def bake_comments(self, site: Site, entries: list[Entry] | None = None) -> list[str]:
+        """Give every entry with comments (of `entries`, when given) its published
+        conversation; warn when unreadable."""
+        open_entries = [entry for entry in (site.entries if entries is None else entries)
+                        if entry.comments]
         baked = self.conversations({entry.thread: entry.author for entry in open_entries})
         for entry in open_entries:
             entry.conversation = baked.by_thread.get(entry.thread)
@@ -400,6 +404,7 @@ class BuildRun(BuildStart):
         if scan is None or not self.config.search.enabled or warm is None \
                 or site is not warm.site or not self.swapped:
             return None
+        self.bake_comments(site, self.swapped)   # (the others' after: these pages show their own)
         prepare_environment(self.env, site)
         pages = {}
         self.env.recorder = Recorder()   # (thrown away: the render proper records the page)

@@ -96,8 +96,11 @@ class Entry:
 
     # Pickled without its neighbours and related posts (the Site that holds it puts them back):
     # as they stand, ten thousand posts chained by `previous` are too deep to pickle.
+    # Nor with its conversation: every build bakes the conversations afresh (10,000 objects
+    # less to unpickle from a kept model).
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "previous": None, "next": None, "related": []}
+        return {**self.__dict__, "previous": None, "next": None, "related": [],
+                "conversation": None}
 
 
 @dataclass(frozen=True)
