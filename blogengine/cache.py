@@ -9,7 +9,7 @@ import os
 import pickle
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -137,10 +137,14 @@ class BuildCache:
             current.pop(key, None)
         return KeptDict(base, current)
 
-    def sources(self) -> dict[str, tuple[FileStamp, str]]:
-        """rel -> (stamp, digest) of every cached source."""
-        rows = self.db.execute("SELECT rel, mtime_ns, size, digest FROM sources")
-        return {rel: (FileStamp(mtime_ns, size), digest) for rel, mtime_ns, size, digest in rows}
+    def sources(self, rels: list[str] | None = None) -> dict[str, tuple[FileStamp, str]]:
+        """rel -> (stamp, digest) of every cached source (of `rels`, when given)."""
+        if rels is None:
+            rows = self.db.execute("SELECT rel, mtime_ns, size, digest FROM sources")
+            return {rel: (FileStamp(mtime_ns, size), digest)
+                    for rel, mtime_ns, size, digest in rows}
+        return {rel: (FileStamp(mtime_ns, size), digest) for rel, mtime_ns, size, digest
+                in self._rows_of("SELECT rel, mtime_ns, size, digest FROM sources", rels)}
 
     def documents(self, rels: Iterable[str]) -> dict[str, Document]:
         """Cached documents, their HTML left in the cache until a page needs it."""
@@ -165,16 +169,17 @@ class BuildCache:
     def inputs(self, rels: Iterable[str]) -> dict[str, tuple[Dependency, ...]]:
         """What these pages read, attribute by attribute (loaded only for pages that may
         have changed)."""
-        found = {}
-        wanted = list(rels)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
+        return {rel: pickle.loads(blob) for rel, blob
+                in self._rows_of("SELECT rel, inputs FROM outputs", list(rels))
+                if blob is not None}
+
+    def _rows_of(self, query: str, rels: list[str]) -> Iterator[Any]:
+        """The rows of `query` (a table's SELECT) for these paths, asked 500 at a time (SQLite
+        caps the parameters of one statement)."""
+        for start in range(0, len(rels), 500):
+            chunk = rels[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            for rel, blob in self.db.execute(
-                    f"SELECT rel, inputs FROM outputs WHERE rel IN ({marks})", chunk):
-                if blob is not None:
-                    found[rel] = pickle.loads(blob)
-        return found
+            yield from self.db.execute(f"{query} WHERE rel IN ({marks})", chunk)
 
     def put_documents(self, documents: Sequence[tuple[Document, FileStamp]]) -> None:
         """Store freshly parsed documents with their bodies (build workers call this)."""
