@@ -84,6 +84,7 @@ def card_outputs(site: Site, chain: list[Theme], cache_dir: Path) -> list[Output
     if not config.social_cards.enabled:
         return []
     palette = theme_palette(chain)
+    folder = cache_dir / "cards"   # one object for all: a kept model pickles it once
     outputs = []
     for entry in site.entries:
         if not wants_card(entry, config):
@@ -91,7 +92,7 @@ def card_outputs(site: Site, chain: list[Theme], cache_dir: Path) -> list[Output
         text = card_text(entry, config)
         key = card_key(text, palette)
         outputs.append(Output(url=card_url(entry), key=key,
-                              make=CardFile(cache_dir / "cards", key, text, palette)))
+                              make=CardFile(folder, key, text, palette)))
     return outputs
 
 
