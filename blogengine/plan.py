@@ -57,8 +57,8 @@ def plan_outputs(pages: list[Entry | Listing], extras: list[Output], cache: Buil
             render.append(index)
     render.sort()
     extra_keys = {out.path: digest(fingerprint, out.key) for out in extras}
-    stale_extras = {out.path for out in extras
-                    if old_outputs.get(out.path, ("", None))[0] != extra_keys[out.path]}
+    stale_extras = {path for path, key in extra_keys.items()
+                    if old_outputs.get(path, ("", None))[0] != key}
     total = len(pages) + len(extras)
     patch = previous is not None and len(render) + len(stale_extras) <= PATCH_LIMIT * total
     if not patch:   # a fresh folder needs every file

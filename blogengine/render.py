@@ -48,8 +48,8 @@ class Output:
     copy_from: Path | None = None
     key: str = ""       # a digest of what the file is made from (with the build's fingerprint)
 
-    @functools.cached_property
-    def path(self) -> str:   # (a plan asks three times for each of a big site's 10,000 cards)
+    @property
+    def path(self) -> str:
         return output_path(self.url)
 
 
