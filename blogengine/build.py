@@ -58,7 +58,6 @@ PARALLEL_PAGES = 300
 PARALLEL_IMAGES = 4
 
 
-
 @dataclass(frozen=True)
 class _Outputs:
     """Everything the site is made of, and what of it this build must make again."""

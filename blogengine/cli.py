@@ -20,7 +20,7 @@ import click
 from blogengine import __version__
 from blogengine.config import DEPLOY_TARGETS, SiteConfig, load_config
 from blogengine.errors import BlogError, BuildFailed
-from blogengine.heap import end_process, keep_to_the_end, process_ends_with_command
+from blogengine.heap import command_ends_process, end_process, keep_to_the_end, own_process
 from blogengine.report import BuildOptions, BuildReport
 from blogengine.start import build
 
@@ -86,7 +86,7 @@ def run() -> None:
     """The `blogengine` command (and `python -m blogengine`): `main` in a process of its own,
     which a command may end without taking its objects apart (heap.end_process). Tests call
     `main`, in their own process."""
-    process_ends_with_command()
+    own_process()
     main()
 
 
@@ -178,6 +178,7 @@ def build_command(source: Path, output: Path | None, drafts: bool, future: bool,
                            explain_templates=explain_templates, jobs=jobs,
                            incremental=not (clean or no_cache), content_cache=not no_cache,
                            check_links=not no_check)
+    command_ends_process()
     report = _build_with_progress(config, options)
     keep_to_the_end()   # the process ends with the command
     for name, filename in sorted(report.template_sources.items()):

@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from typing import NoReturn
 
 _paused = False   # by collections_paused (not by whoever else turned collection off)
-_process_ends = False   # the `blogengine` command runs in this process (cli.run)
+_own_process = False   # the `blogengine` command runs in a process of its own (cli.run)
+_ending = False        # and the command running now ends it (command_ends_process)
 _left_to_the_end: list[object] = []
 
 
@@ -65,25 +66,33 @@ def keep_to_the_end() -> None:
     gc.freeze()
 
 
-def process_ends_with_command() -> None:
-    """Called by the `blogengine` command's entry point: this process ends with the command,
-    so what a build leaves may stay in memory to the end (leave_to_the_end, end_process)."""
-    global _process_ends
-    _process_ends = True
+def own_process() -> None:
+    """Called by the `blogengine` command's entry point: the command has the process to itself
+    (a test calling the command shares the test's)."""
+    global _own_process
+    _own_process = True
+
+
+def command_ends_process() -> None:
+    """Called by a command that ends once its build is done (`build`, not `serve`): in its own
+    process, what the build leaves may stay in memory to the end (leave_to_the_end,
+    end_process)."""
+    global _ending
+    _ending = _own_process
 
 
 def leave_to_the_end(held: object) -> None:
-    """Hold `held` to the end of the process, when the process ends with the command: taking
-    a big build's objects apart one by one costs it about 0.05 s at 10,000 posts, for nothing."""
-    if _process_ends:
+    """Hold `held` to the end of the process, when the command ends it: taking a big build's
+    objects apart one by one costs it about 0.05 s at 10,000 posts, for nothing."""
+    if _ending:
         _left_to_the_end.append(held)
 
 
 def end_process(code: int = 0) -> None:
-    """When the process ends with the command: end it now, as Python would (the exit
-    handlers run, the output is flushed) but without taking every object apart first (about
-    0.1 s after a build at 10,000 posts). Otherwise (a test calling the command) return."""
-    if _process_ends:
+    """When the command ends the process: end it now, as Python would (the exit handlers run,
+    the output is flushed) but without taking every object apart first (about 0.1 s after a
+    build at 10,000 posts). Otherwise (a test calling the command) return."""
+    if _ending:
         _exit(code)
 
 

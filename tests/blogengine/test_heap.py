@@ -87,3 +87,25 @@ def test_objects_frozen_for_the_work_are_unfrozen_after_it():
         with collections_resumed():
             assert gc.get_freeze_count() > 0
         assert gc.get_freeze_count() == 0
+
+
+def test_only_a_command_ending_its_own_process_holds_the_build_to_the_end(monkeypatch):
+    from blogengine import heap
+    monkeypatch.setattr(heap, "_own_process", False)
+    monkeypatch.setattr(heap, "_ending", False)
+    monkeypatch.setattr(heap, "_left_to_the_end", [])
+
+    def left() -> weakref.ref[Node]:
+        node = Node.__new__(Node)   # (no cycle: freed as soon as nothing holds it)
+        gone = weakref.ref(node)
+        heap.leave_to_the_end(node)
+        del node
+        return gone
+
+    heap.command_ends_process()   # `build` called in a test's process: not its own
+    assert left()() is None
+    heap.end_process(0)           # returns: the test goes on
+    heap.own_process()            # `serve`, in its own process, but its builds go on and on
+    assert left()() is None
+    heap.command_ends_process()   # `build`, in its own process
+    assert left()() is not None
