@@ -203,13 +203,20 @@ def test_missing_uploads_folder_is_one_line(tmp_path):
 
 def test_dashboard_api_queue_after_import_and_build(imported, db_url):  # noqa: F811
     from comments_server.app import create_app
+    from comments_server.services import services
 
     site, _store, _output = imported
     build(load_config(site), BuildOptions(now=NOW))
     token = "import-test-author-token-0123456789"
+    # No jobs thread: started by the first request, it would outlive the test and its database
+    # (and log a traceback every 30 s into whatever test runs next).
     app = create_app({"SECRET_KEY": "import-test-secret-0123456789-abcdefghij", "DATABASE_URL": db_url,
-                      "THREADS_MANIFEST": str(site / "public/threads.json"), "AUTHOR_TOKENS": [token]})
-    response = app.test_client().get("/api/unanswered", headers={"Authorization": f"Bearer {token}"})
+                      "THREADS_MANIFEST": str(site / "public/threads.json"), "AUTHOR_TOKENS": [token],
+                      "JOBS_IN_BACKGROUND": False})
+    try:
+        response = app.test_client().get("/api/unanswered", headers={"Authorization": f"Bearer {token}"})
+    finally:
+        services(app).storage.close()
     assert response.status_code == 200, response.get_data(as_text=True)
     queue = response.get_json()["comments"]
     assert [(item["thread"], item["author_name"], item["title"]) for item in queue] == [
