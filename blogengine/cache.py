@@ -139,12 +139,9 @@ class BuildCache:
 
     def sources(self, rels: list[str] | None = None) -> dict[str, tuple[FileStamp, str]]:
         """rel -> (stamp, digest) of every cached source (of `rels`, when given)."""
-        if rels is None:
-            rows = self.db.execute("SELECT rel, mtime_ns, size, digest FROM sources")
-            return {rel: (FileStamp(mtime_ns, size), digest)
-                    for rel, mtime_ns, size, digest in rows}
-        return {rel: (FileStamp(mtime_ns, size), digest) for rel, mtime_ns, size, digest
-                in self._rows_of("SELECT rel, mtime_ns, size, digest FROM sources", rels)}
+        query = "SELECT rel, mtime_ns, size, digest FROM sources"
+        rows = self.db.execute(query) if rels is None else self._rows_of(query, rels)
+        return {rel: (FileStamp(mtime_ns, size), digest) for rel, mtime_ns, size, digest in rows}
 
     def documents(self, rels: Iterable[str]) -> dict[str, Document]:
         """Cached documents, their HTML left in the cache until a page needs it."""

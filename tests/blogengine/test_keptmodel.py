@@ -28,6 +28,14 @@ def posts(count: int) -> dict[str, str]:
             for n in range(count)}
 
 
+def edit_seven(root: Path, body: str) -> Path:
+    """Give post 7 a new body, its stamp old enough to be trusted; its path."""
+    edited = root / "content/posts/p0007.md"
+    edited.write_text(edited.read_text().replace("Body *7*.", body))
+    age(root / "content")
+    return edited
+
+
 def test_a_long_chain_of_posts_pickles_and_comes_back_linked(make_site):
     site = make_model(make_site(posts(3000)))   # far deeper than the default recursion limit
     back = pickle.loads(pickle.dumps(site, pickle.HIGHEST_PROTOCOL))
@@ -66,9 +74,7 @@ def test_a_body_edit_builds_from_the_kept_model_as_from_scratch(make_site, build
     root = make_site(posts(40))
     build_at(root)
     assert len(placed) == 1 and model_path(BuildCache.for_output(root, root / "public").path).is_file()
-    edited = root / "content/posts/p0007.md"
-    edited.write_text(edited.read_text().replace("Body *7*.", "A new body for *seven*."))
-    age(root / "content")
+    edited = edit_seven(root, "A new body for *seven*.")
     report = build_at(root)
     assert report.parsed == 1 and len(placed) == 1            # not placed again
     assert "A new body for <em>seven</em>" in \
@@ -165,9 +171,7 @@ def test_a_model_pickled_in_another_format_is_not_used(make_site, build_at, tmp_
     model = pickle.loads(kept.read_bytes())
     model.format -= 1                      # as an older blogengine kept it
     kept.write_bytes(pickle.dumps(model))
-    edited = root / "content/posts/p0007.md"
-    edited.write_text(edited.read_text().replace("Body *7*.", "Another body."))
-    age(root / "content")
+    edit_seven(root, "Another body.")
     build_at(root)
     assert len(placed) == 2
     placed.clear()
@@ -183,9 +187,7 @@ def test_a_body_edit_without_the_objects_digests_makes_every_page_as_from_scratc
     cache = BuildCache.for_output(root, root / "public").path
     with sqlite3.connect(cache) as db:
         db.execute("DELETE FROM state WHERE name LIKE 'objects%'")
-    edited = root / "content/posts/p0007.md"
-    edited.write_text(edited.read_text().replace("Body *7*.", "A body the plan cannot compare."))
-    age(root / "content")
+    edit_seven(root, "A body the plan cannot compare.")
     report = build_at(root)
     assert len(placed) == 1 and report.parsed == 1            # from the kept model
     assert report.pages_rendered == len([p for p in tree(root / "public") if p.endswith(".html")])
