@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
@@ -81,6 +82,16 @@ class _Written:
     changed: set[str] | None = None         # files written or removed (None: a fresh folder)
 
 
+@dataclass(frozen=True)
+class _Tally:
+    """Counted over every document: the drafts and future posts left out, when the first of
+    those posts falls due, and the warnings about unreadable images."""
+
+    left_out: tuple[int, int]
+    next_due: datetime | None
+    image_warnings: list[str]
+
+
 class BuildRun(BuildStart):
     """One build: its config, options, cache and inputs, with one method per stage."""
 
@@ -109,6 +120,7 @@ class BuildRun(BuildStart):
         self.warm: KeptModel | None = None        # the last build's model (keptmodel.py)
         self.swapped: list[Entry] = []            # its entries given a fresh document
         self.fresh_documents: list[Document] = []  # the documents that replaced its own
+        self._tally: tuple[list[Document], _Tally] | None = None
 
     def close(self) -> None:
         super().close()
@@ -519,24 +531,36 @@ class BuildRun(BuildStart):
 
     def left_out(self, documents: list[Document]) -> tuple[int, int]:
         """How many drafts and future-dated posts this build leaves out."""
-        drafts = sum(1 for doc in documents if doc.meta.draft and not self.options.drafts)
-        future = sum(1 for doc in documents if doc.kind == "post" and not doc.meta.draft
-                     and doc.meta.date and doc.meta.date > self.now and not self.options.future)
-        return drafts, future
+        return self.tally(documents).left_out
+
+    def tally(self, documents: list[Document]) -> _Tally:
+        """What the saved state and the report count over every document, in one pass; both
+        ask for the same list, so it is counted once (a pass over 10,000 is 5-15 ms)."""
+        if self._tally is not None and self._tally[0] is documents:
+            return self._tally[1]
+        drafts = future = 0
+        due: datetime | None = None
+        for doc in documents:
+            meta = doc.meta
+            drafts += meta.draft and not self.options.drafts
+            if doc.kind == "post" and meta.date and meta.date > self.now and not self.options.future:
+                future += not meta.draft   # a future draft counts once, as a draft
+                due = meta.date if due is None else min(due, meta.date)
+        tally = _Tally((drafts, future), due, image_warnings(documents, self.config.root))
+        self._tally = (documents, tally)
+        return tally
 
     def save(self, site: Site, documents: list[Document], outputs: _Outputs,
              written: _Written, checked: CheckResult) -> None:
         """Remember this build; a cache that cannot be written only costs the next build time."""
-        excluded = [doc.meta.date for doc in documents if doc.kind == "post" and doc.meta.date
-                    and doc.meta.date > self.now and not self.options.future]
+        tally = self.tally(documents)
         inputs = self.inputs
         state = {"fingerprint": inputs.fingerprint, "parse": self.parse_key,
                  "sources": inputs.sources,
                  "files": inputs.files, "comments": inputs.comments, "scan_ns": inputs.scan_ns,
                  "output_inode": self.out_dir.stat().st_ino, "posts": len(site.posts),
-                 "next_due": min(excluded, default=None),
-                 "left_out": self.left_out(documents), "checked": self.options.check_links,
-                 "image_warnings": image_warnings(documents, self.config.root),
+                 "next_due": tally.next_due, "left_out": tally.left_out,
+                 "checked": self.options.check_links, "image_warnings": tally.image_warnings,
                  "problems": [(p.path, p.line, p.message) for p in checked.problems]}
         objects = objects_to_keep(outputs.objects, outputs.plan, written.templates,
                                   outputs.digests)
@@ -577,8 +601,9 @@ class BuildRun(BuildStart):
     def report(self, site: Site, documents: list[Document], outputs: _Outputs, written: _Written,
                warnings: list[str], checked: CheckResult) -> BuildReport:
         """What this build did, and with --explain-templates where each template came from."""
-        drafts, future = self.left_out(documents)
-        warnings = warnings + image_warnings(documents, self.config.root)
+        tally = self.tally(documents)
+        drafts, future = tally.left_out
+        warnings = warnings + tally.image_warnings
         report = BuildReport(output_dir=self.out_dir, files_written=written.files,
                              pages_written=len(outputs.pages), posts=len(site.posts),
                              seconds=time.perf_counter() - self.started, warnings=warnings,

@@ -18,6 +18,7 @@ the results of all parts together)."""
 from __future__ import annotations
 
 import hashlib
+import importlib
 import itertools
 import json
 import os
@@ -734,12 +735,27 @@ def _cannot_run(executable: Path | None, exc: BaseException) -> BlogError:
 
 
 def _executable() -> Path:
-    from pagefind.service import get_executable   # the package finds its bundled binary
-    found = get_executable()
+    found = pagefind_executable()
     if found is None:
         raise BlogError("search: the Pagefind binary is missing; install it with "
                         "pip install 'pagefind[bin]', or set [search] enabled = false")
     return found
+
+
+def pagefind_executable() -> Path | None:
+    """The Pagefind binary, looked for where the `pagefind` package looks, in the same order:
+    PAGEFIND_BINARY_PATH, the bundled binary packages, then PATH. Not through its own lookup,
+    pagefind.service: that imports asyncio and ssl (20 ms before an edit's index can start)."""
+    named = os.environ.get("PAGEFIND_BINARY_PATH")
+    if named is not None:
+        return Path(named)
+    for package in ("pagefind_bin_extended", "pagefind_bin"):
+        try:
+            return Path(importlib.import_module(package).get_executable())
+        except (ImportError, FileNotFoundError):   # not installed, or its binary is missing
+            continue
+    found = shutil.which("pagefind_extended") or shutil.which("pagefind")
+    return Path(found) if found is not None else None
 
 
 def _publish(staged: Path, target: Path) -> None:

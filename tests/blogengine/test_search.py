@@ -293,6 +293,17 @@ def test_pagefind_binary_is_installed():
     assert found is not None and shutil.which(str(found))
 
 
+def test_the_build_finds_the_binary_pagefind_itself_would(monkeypatch, tmp_path):
+    from pagefind.service import get_executable
+
+    from blogengine.search import pagefind_executable
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH", raising=False)
+    assert pagefind_executable() == get_executable()
+    named = tmp_path / "my-pagefind"
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(named))
+    assert pagefind_executable() == get_executable() == named
+
+
 def test_no_search_flag_builds_without_the_index(make_site):
     root = make_site(FILES, config=CONFIG)
     result = _run("build", "--no-search", cwd=root)
