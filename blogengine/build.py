@@ -27,6 +27,7 @@ from blogengine.config import SiteConfig
 from blogengine.conversations import BakedConversations, bake_conversations
 from blogengine.deps import Digests, Recorder, entry_objects, object_digests
 from blogengine.errors import BlogError, BuildFailed, ContentError
+from blogengine.linkstore import KeptLinks, link_states
 from blogengine.keptmodel import (Changes, KeptModel, load_model, model_path, save_model,
                                   swap_bodies)
 from blogengine.images import (ImageFile, ImageSite, image_site, make_variants,
@@ -115,7 +116,8 @@ class BuildRun(BuildStart):
         self.env.globals["image_site"] = self.image_site()
         self.parse_key = parse_fingerprint(config, self.chain) + self.plugins.digest()
         self.parsed = self.accelerated = 0
-        self.kept_links: KeptDict | None = None   # the link check's index, as check() read it
+        self.kept_pages: KeptDict | None = None   # the link check's index, as check() read it
+        self.kept_links: KeptLinks | None = None  # and its pages' links, read as needed
         self.kept_objects: KeptDict | None = None  # the last build's objects, as read
         self.warm: KeptModel | None = None        # the last build's model (keptmodel.py)
         self.swapped: list[Entry] = []            # its entries given a fresh document
@@ -513,21 +515,27 @@ class BuildRun(BuildStart):
         known = memory = None
         if previous is not None or self.options.content_cache:
             try:
-                self.kept_links = self.cache.get_dict_state("links")
+                self.kept_pages = self.cache.get_dict_state("pages")
                 memory = self.cache.get_state("link_check")
             except Exception:  # a broken cache only costs reading every page
-                self.kept_links = memory = None
-            known = self.kept_links.current if self.kept_links is not None else None
+                self.kept_pages = memory = None
+            known = self.kept_pages.current if self.kept_pages is not None else None
+        self.kept_links = KeptLinks(self.cache) if known else None
         origins = {output_path(entry.url): entry.source for entry in site.entries}
         for out in outputs.extras:
             if out.copy_from is not None:
                 origins[out.path] = _relative(out.copy_from, self.config.root)
         inputs = CheckInputs(config=self.config, out_dir=self.out_dir, origins=origins,
                              template_dirs=template_dirs(self.config, self.chain))
-        return check_site(inputs, known, jobs=self.jobs,
-                          files=files, stats=stats,
-                          external_links=self.options.external_links,
-                          memory=memory if isinstance(memory, CheckMemory) else None)
+        memory = memory if isinstance(memory, CheckMemory) else None
+        try:
+            return check_site(inputs, known, jobs=self.jobs, files=files, stats=stats,
+                              links_of=self.kept_links.of if self.kept_links is not None else None,
+                              external_links=self.options.external_links, memory=memory)
+        except LookupError:   # the cache lost a page's links: every page is read again
+            self.kept_pages = self.kept_links = None
+            return check_site(inputs, None, jobs=self.jobs, files=files, stats=stats,
+                              external_links=self.options.external_links)
 
     def left_out(self, documents: list[Document]) -> tuple[int, int]:
         """How many drafts and future-dated posts this build leaves out."""
@@ -573,12 +581,18 @@ class BuildRun(BuildStart):
                                    "model:changes": changes,
                                    **dict_states("objects", objects, self.kept_objects,
                                                  by_value=True),
-                                   **dict_states("links", checked.index, self.kept_links)},
+                                   **dict_states("pages", checked.index, self.kept_pages),
+                                   **link_states(checked.links, self._gone(checked), self.kept_links)},
                             kept_sources=[doc.source.rel for doc in documents],
                             changed=written.records, removed=written.removed,
                             full=not outputs.plan.patch)
         except Exception:  # a full disk or a locked cache: the site itself is already written
             self.cache.reset()
+
+    def _gone(self, checked: CheckResult) -> list[str]:
+        """The pages the last check knew that this one did not find."""
+        known = self.kept_pages.current if self.kept_pages is not None else {}
+        return [rel for rel in known if rel not in checked.index]
 
     def keep_model(self, site: Site, documents: list[Document], outputs: _Outputs
                    ) -> tuple[str, Changes | None]:

@@ -7,7 +7,7 @@ import difflib
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -25,14 +25,16 @@ SKIPPED_SCHEMES = ("mailto", "tel", "javascript", "data", "blob", "about", "sms"
 # Fragments every page answers without an element of that id.
 ALWAYS_THERE = ("", "top")
 
-# Output rel -> (mtime_ns, size, digest, links, ids) of every page; plain tuples, quick to
-# pickle. The digest (of the page's bytes) lets a page written again with the same bytes, as
-# after `build --clean`, keep its links unread.
-PageEntry = tuple[int, int, bytes, tuple[RawLink, ...], frozenset[str]]
+# Output rel -> (mtime_ns, size, digest, ids) of every page; plain tuples, quick to pickle.
+# The digest (of the page's bytes) lets a page written again with the same bytes, as after
+# `build --clean`, keep its links unread. The links themselves are kept apart (linkstore.py):
+# a check reads the kept links of a page only when it checks that page without reading it.
+PageEntry = tuple[int, int, bytes, frozenset[str]]
 PageIndex = dict[str, PageEntry]
+PageLinkIndex = dict[str, tuple[RawLink, ...]]
+LinksOf = Callable[[str], tuple[RawLink, ...]]   # the last check's links of a page
 DIGEST: Final = 2   # where a PageEntry holds the digest
-LINKS: Final = 3    # the links
-IDS: Final = 4      # and the ids
+IDS: Final = 3      # and the ids
 _SAME_EVERYWHERE = ("/", "http:", "https:")   # URLs that resolve alike on every page
 _NEEDS_PARSING = re.compile(r"[?#%:\\]|/\.|^\.")   # queries, fragments, escapes, dot segments
 _OTHER_SITE = re.compile(r"https?://([^/?#\s]+)(?=[/?#]|$)")   # the host, as urlsplit finds it
@@ -62,53 +64,69 @@ class CheckMemory:
 class CheckResult:
     problems: list[LinkProblem]
     index: PageIndex                    # for the next check: pages unchanged since are not read
+    links: PageLinkIndex = field(default_factory=dict)   # of the pages this check read
     external: list[ExternalLink] = field(default_factory=list)
     memory: CheckMemory | None = None   # for the next check: see CheckMemory
 
 
 def check_site(inputs: CheckInputs, previous: PageIndex | None = None,
-               jobs: int = 1, *, external_links: bool = True,
+               jobs: int = 1, *, links_of: LinksOf | None = None, external_links: bool = True,
                memory: CheckMemory | None = None, files: set[str] | None = None,
                stats: dict[str, tuple[int, int]] | None = None) -> CheckResult:
-    """Read every built page (those unchanged since `previous` from it) and report every local
-    link that leads nowhere; with `external_links`, list the links to other sites too (where
-    each one is: a big site has tens of thousands, so a build asks only when it must). With the
-    last check's `memory`, only the links of changed pages are checked again, when that is
-    enough (see _pages_to_check). `files`: every file in the output folder, when the caller
-    knows (else the folder is walked); `stats`: each page's (mtime_ns, size), when the caller
-    knows them (else each page is stat-ed)."""
+    """Read every built page (those unchanged since `previous` from it, their links from
+    `links_of`) and report every local link that leads nowhere; with `external_links`, list the
+    links to other sites too (where each one is: a big site has tens of thousands, so a build
+    asks only when it must). With the last check's `memory`, only the links of changed pages are
+    checked again, when that is enough (see _pages_to_check). `files`: every file in the output
+    folder, when the caller knows (else the folder is walked); `stats`: each page's (mtime_ns,
+    size), when the caller knows them (else each page is stat-ed). A page whose links
+    `links_of` cannot give raises LookupError."""
+    if links_of is None:   # nothing to take unread pages' links from: every page is read
+        previous = None
     listed = frozenset(output_files(inputs.out_dir) if files is None else files)
-    index = _index_pages(inputs.out_dir, listed, previous or {}, jobs, stats)
+    index, fresh = _index_pages(inputs.out_dir, listed, previous or {}, jobs, stats)
     if memory is not None and memory.settings != _settings(inputs):
         memory = None
     again = None if external_links else _pages_to_check(listed, index, previous, memory)
+
+    def links(rel: str) -> tuple[RawLink, ...]:
+        found = fresh.get(rel)
+        if found is None:
+            assert links_of is not None   # a page not read was in `previous`
+            found = links_of(rel)
+        return found
+
     if again is None or memory is None:
-        return _check_links(inputs, listed, index, sorted(index), external_links)
+        return _check_links(inputs, listed, index, sorted(index), links, fresh, external_links)
     # The other pages' findings still hold.
     kept = [finding for finding in memory.found if finding[2] not in again]
-    return _check_links(inputs, listed, index, sorted(again), external_links, kept)
+    return _check_links(inputs, listed, index, sorted(again), links, fresh, external_links, kept)
 
 
 def check_pages(inputs: CheckInputs, previous: PageIndex, rels: Iterable[str],
                 files: set[str] | None = None, *, external_links: bool = False) -> CheckResult:
     """Check only the links on the pages `rels` (those a `serve` rebuild wrote), which are read
-    again; every other page's links and ids come from `previous`. `files`: every file in the
-    output folder, when the caller knows (else the folder is walked)."""
+    again; every other page's ids come from `previous`. `files`: every file in the output
+    folder, when the caller knows (else the folder is walked)."""
     files = output_files(inputs.out_dir) if files is None else files
     wanted = sorted(set(rels))
     index = {rel: known for rel, known in previous.items() if rel in files}
-    index.update(_read_known(str(inputs.out_dir), previous,
-                             [rel for rel in wanted if rel in files
-                              and rel.endswith((".html", ".htm"))]))
+    fresh: PageLinkIndex = {}
+    read = _read_pages(_Known(str(inputs.out_dir), {}),
+                       [rel for rel in wanted if rel in files and rel.endswith((".html", ".htm"))])
+    for rel, page in read.items():
+        index[rel], links = _entry(page, {}, rel)
+        fresh[rel] = links or ()   # (never None: nothing known, so every page is parsed)
     return _check_links(inputs, files, index, [rel for rel in wanted if rel in index],
-                        external_links)
+                        fresh.__getitem__, fresh, external_links)
 
 
 def _check_links(inputs: CheckInputs, files: AbstractSet[str], index: PageIndex,
-                 rels: list[str], external_links: bool,
+                 rels: list[str], links_of: LinksOf, fresh: PageLinkIndex, external_links: bool,
                  kept: Iterable[tuple[str, str, str, RawLink]] = ()) -> CheckResult:
     """Resolve every link on the pages `rels`, and place each one that leads nowhere, with the
-    `kept` findings of the pages not checked again."""
+    `kept` findings of the pages not checked again (`fresh`: the links of the pages read, for
+    the next check)."""
     resolver = _Resolver(inputs, files, index)
     seen: dict[str, tuple[str, str] | None] = {}
     found: dict[tuple[str, str], list[tuple[str, Link]]] = {}
@@ -117,7 +135,7 @@ def _check_links(inputs: CheckInputs, files: AbstractSet[str], index: PageIndex,
         found.setdefault((url, detail), []).append((rel, Link(*raw)))
     for rel in rels:
         page = index[rel]
-        for raw in page[LINKS]:
+        for raw in links_of(rel):
             # Most links are the theme's, the same on every page: each URL is resolved once
             # (a relative one, or one to this page's anchors, once per page).
             url = raw[2]
@@ -144,7 +162,7 @@ def _check_links(inputs: CheckInputs, files: AbstractSet[str], index: PageIndex,
     memory = CheckMemory(files=_linkable(files), found=tuple(
         (url, detail, rel, tuple(link)) for (url, detail), places in found.items()  # type: ignore[misc]
         for rel, link in places), settings=_settings(inputs))
-    return CheckResult(problems=problems, index=index, external=outside, memory=memory)
+    return CheckResult(problems=problems, index=index, links=fresh, external=outside, memory=memory)
 
 
 def _settings(inputs: CheckInputs) -> str:
@@ -181,11 +199,13 @@ def _pages_to_check(files: frozenset[str], index: PageIndex, previous: PageIndex
     return changed
 
 
-def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex,
-                 jobs: int, stats: dict[str, tuple[int, int]] | None = None) -> PageIndex:
-    """Every page's links: from `previous` for a page whose stat or bytes have not changed,
-    else read (in workers when there are many, as after a clean build)."""
+def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex, jobs: int,
+                 stats: dict[str, tuple[int, int]] | None = None) -> tuple[PageIndex, PageLinkIndex]:
+    """Every page's entry: from `previous` for a page whose stat or bytes have not changed,
+    else read (in workers when there are many, as after a clean build); and the links of the
+    pages parsed (the others' are as the last check kept them)."""
     index: PageIndex = {}
+    fresh: PageLinkIndex = {}
     folder = str(out_dir)
     unread: list[str] = []
     for rel in files:
@@ -210,20 +230,23 @@ def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex,
                                             minimum=PARALLEL_PAGES,
                                             context=_Known(folder, previous)):
         for rel, read in part.items():
-            index[rel] = _entry(read, previous, rel, shared)
-    return index
+            index[rel], links = _entry(read, previous, rel, shared)
+            if links is not None:
+                fresh[rel] = links
+    return index, fresh
 
 
 def _entry(read: _ReadPage, previous: PageIndex, rel: str,
-           shared: dict[RawLink, RawLink] | None = None) -> PageEntry:
-    """A page's entry, as read, with the links `previous` holds when its bytes are the same
-    (`shared`: one tuple per distinct link)."""
+           shared: dict[RawLink, RawLink] | None = None
+           ) -> tuple[PageEntry, tuple[RawLink, ...] | None]:
+    """A page's entry, as read, with the ids `previous` holds when its bytes are the same; and
+    its links, None when it was not parsed (`shared`: one tuple per distinct link)."""
     mtime, size, digest, page = read
     if page is None:
-        return (mtime, size, digest) + previous[rel][LINKS:]
+        return (mtime, size, digest, previous[rel][IDS]), None
     links = page.links if shared is None else \
         tuple([shared.setdefault(link, link) for link in page.links])
-    return (mtime, size, digest, links, page.ids)
+    return (mtime, size, digest, page.ids), links
 
 
 @dataclass(frozen=True)
@@ -237,12 +260,6 @@ class _Known:
 # A page as read: (mtime_ns, size, digest, its links and ids, or None when `previous` has
 # them: a page written again with the same bytes; they need not travel back from a worker).
 _ReadPage = tuple[int, int, bytes, PageLinks | None]
-
-
-def _read_known(folder: str, previous: PageIndex, rels: Sequence[str]) -> PageIndex:
-    """Read pages in this process, taking the links of an unchanged page from `previous`."""
-    return {rel: _entry(read, previous, rel)
-            for rel, read in _read_pages(_Known(folder, previous), rels).items()}
 
 
 def _read_pages(known: _Known, rels: Sequence[str]) -> dict[str, _ReadPage]:

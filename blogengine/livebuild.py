@@ -50,7 +50,7 @@ class Kept:
     inputs: Inputs
     documents: dict[str, Document]     # by path under content/
     state: LastBuild                   # as saved in the build cache
-    links: PageIndex                   # the link check's index of every page
+    pages: PageIndex                   # the link check's index of every page (ids, no links)
     conversations: tuple[dict[str, str], BakedConversations] | None   # (bylines, baked)
     site: Site | None = None           # the model, its objects' digests and the cards
     objects: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -172,13 +172,13 @@ class LiveRun(BuildRun):
     def _keep_as_it_is(self, previous: LastBuild, documents: list[Document]) -> BuildReport:
         """The folder is up to date (serve started again): keep the documents read back."""
         try:
-            links = self.cache.get_dict_state("links")
+            pages = self.cache.get_dict_state("pages")
         except Exception:  # a broken cache only costs reading every page on the next check
-            links = None
-        self._leave(documents, links.current if links is not None else {}, previous)
+            pages = None
+        self._leave(documents, pages.current if pages is not None else {}, previous)
         return self.up_to_date(previous)
 
-    def _leave(self, documents: list[Document], links: PageIndex,
+    def _leave(self, documents: list[Document], pages: PageIndex,
                state: LastBuild | None = None) -> None:
         """Keep this build for the next, with its state as saved (none when it could not be)."""
         if state is None:
@@ -192,7 +192,7 @@ class LiveRun(BuildRun):
         self.leaves = Kept(config=self.config, chain=self.chain, env=self.env,
                            plugins=self.plugins, scanned=self.scanned, inputs=self.inputs,
                            documents={doc.source.rel: doc for doc in documents}, state=state,
-                           links=links, conversations=self.baked,
+                           pages=pages, conversations=self.baked,
                            site=outputs.digests.site if outputs is not None else None,
                            objects=outputs.objects if outputs is not None else {},
                            cards=[out for out in outputs.extras if isinstance(out.make, CardFile)]
@@ -319,7 +319,7 @@ class LiveRun(BuildRun):
               files: set[str] | None = None,
               stats: dict[str, tuple[int, int]] | None = None) -> CheckResult:
         """With a Kept: only the links on the pages this build wrote (`blogengine build`
-        checks them all); the other pages' links come from memory."""
+        checks them all); the other pages' ids come from memory."""
         kept = self.kept
         if kept is None or not self.options.check_links:
             return super().check(site, outputs, previous, files, stats)
@@ -333,7 +333,7 @@ class LiveRun(BuildRun):
         origins = {output_path(entry.url): entry.source for entry in site.entries}
         inputs = CheckInputs(config=self.config, out_dir=self.out_dir, origins=origins,
                              template_dirs=template_dirs(self.config, self.chain))
-        return check_pages(inputs, kept.links, written, files,
+        return check_pages(inputs, kept.pages, written, files,
                            external_links=self.options.external_links)
 
     def save(self, site: Site, documents: list[Document], outputs: _Outputs, written: _Written,
@@ -341,5 +341,5 @@ class LiveRun(BuildRun):
         """With a Kept, without the link check's index (tens of MB to pickle at 10,000 pages):
         it stays in memory; a whole build after this one reads the pages again."""
         if self.kept is not None:   # nor what the check found: it saw only the pages written
-            checked = dataclasses.replace(checked, index={}, memory=None)
+            checked = dataclasses.replace(checked, index={}, links={}, memory=None)
         super().save(site, documents, outputs, written, checked)

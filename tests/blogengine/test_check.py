@@ -369,16 +369,22 @@ def test_findings_kept_under_other_link_settings_are_not_trusted(make_site, buil
     # Findings kept from a check that found nothing: trusted when the settings are these,
     # so nothing is checked again; not trusted under other settings.
     emptied = dataclasses.replace(first.memory, found=())
-    trusted = check_site(inputs, first.index, external_links=False, memory=emptied)
+    trusted = check_site(inputs, first.index, links_of=first.links.__getitem__,
+                         external_links=False, memory=emptied)
     assert trusted.problems == []
     other = dataclasses.replace(emptied, settings=emptied.settings + " (another base URL)")
-    distrusted = check_site(inputs, first.index, external_links=False, memory=other)
+    distrusted = check_site(inputs, first.index, links_of=first.links.__getitem__,
+                            external_links=False, memory=other)
     assert sorted(map(str, distrusted.problems)) == sorted(map(str, first.problems))
 
 
 def test_an_edit_saves_only_the_changed_pages_links_and_the_next_check_reads_them(
         make_site, build_at, tmp_path):
     from blogengine.cache import BuildCache
+    from blogengine.linkstore import LINK_BUCKETS, bucket_of
+
+    def buckets(cache: BuildCache) -> list[object]:
+        return [cache.get_state(f"page-links:{number}") for number in range(LINK_BUCKETS)]
 
     # Enough pages that one edit is a small share of the link check's index.
     others = {f"content/posts/other-{n}.md": post(f"Other {n}", f"2023-02-{n + 1:02d}", body="Text.")
@@ -386,19 +392,52 @@ def test_an_edit_saves_only_the_changed_pages_links_and_the_next_check_reads_the
     root = make_site(site_files(**others))
     first = sorted(messages(build_at(root)))
     cache = BuildCache.for_output(root, root / "public")
-    kept = cache.get_dict_state("links")
+    kept = cache.get_dict_state("pages")
     assert kept is not None and kept.base is kept.current
+    links_before = buckets(cache)
+    assert sum(len(bucket) for bucket in links_before) == len(kept.current)   # every page's
     about = root / "content/pages/about.md"
     about.write_text(about.read_text() + "\nA [new dead link](/2024/01/gone/).\n")
     age(root / "content")
     edited = sorted(messages(build_at(root)))
     cache = BuildCache.for_output(root, root / "public")
-    after = cache.get_dict_state("links")
+    after = cache.get_dict_state("pages")
     assert after is not None and after.base == kept.base        # the whole index not saved again
     assert after.current["about/index.html"] != kept.current["about/index.html"]
+    # Only the buckets of the pages whose bytes changed hold other links now, and the about
+    # page's holds its new link.
+    rewritten = {rel for rel, entry in after.current.items() if entry[2] != kept.current[rel][2]}
+    links_after = buckets(cache)
+    assert {number for number in range(LINK_BUCKETS) if links_after[number] != links_before[number]} \
+        <= {bucket_of(rel) for rel in rewritten}
+    assert any(link[2] == "/2024/01/gone/" for link in links_after[bucket_of("about/index.html")]["about/index.html"])
     assert len(edited) == len(first) + 1 and any("/2024/01/gone/" in m for m in edited)
     # The next edit checks from the base and the changes: the new problem is still there.
     fine = root / "content/posts/fine.md"
     fine.write_text(fine.read_text() + "\nMore text.\n")
     age(root / "content")
     assert sorted(messages(build_at(root))) == edited == fresh_messages(root, build_at, tmp_path)
+
+
+def test_a_cache_that_lost_the_pages_links_makes_the_check_read_every_page(
+        make_site, build_at, tmp_path, monkeypatch):
+    import sqlite3
+
+    from blogengine.cache import BuildCache
+
+    root = make_site(site_files())
+    first = sorted(messages(build_at(root)))
+    cache = BuildCache.for_output(root, root / "public")
+    with sqlite3.connect(cache.path) as db:
+        db.execute("DELETE FROM state WHERE name LIKE 'page-links:%'")
+    db.close()
+    # A file added: the check looks at every page again, with the links of the pages it does
+    # not read from the cache, which lost them; it reads them all instead.
+    (root / "content/files/missing.pdf").write_bytes(b"%PDF-1.4\n")
+    age(root)
+    parsed = parsed_pages(monkeypatch)
+    again = build_at(root)
+    assert len(parsed) == again.pages_written
+    after = sorted(messages(again))
+    assert after == [m for m in first if "missing.pdf" not in m] and after != first
+    assert after == fresh_messages(root, build_at, tmp_path)
