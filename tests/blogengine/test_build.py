@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -272,6 +273,57 @@ def _zombie_children() -> list[str]:
             name, state = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2]
             if state == "Z":
                 found.append(f"{pid} {name}")
+    return found
+
+
+def test_a_clean_build_keeps_the_published_files_it_would_write_alike(make_site, build_at, tmp_path):
+    from tests.blogengine.test_cache import age
+
+    root = make_site(three_posts())
+    build_at(root)
+    out = root / "public"
+    kept = ["2024/03/second-post/index.html", "theme/style.css", "files/notes.txt"]
+    changed = ["2024/01/first-post/index.html", "files/notes.txt"]
+    inode = {rel: (out / rel).stat().st_ino for rel in kept + changed}
+    first = root / "content/posts/first.md"
+    first.write_text(first.read_text() + "\nA new closing line.\n")
+    age(root / "content")
+    (root / "content/files/notes.txt").write_text("plain file, longer now\n")   # a fresh stamp
+    build_at(root, incremental=False)
+    # The unchanged page and the theme's file are the published files themselves: no file was
+    # made for them; the changed page and the asset just written are new files.
+    assert (out / "2024/03/second-post/index.html").stat().st_ino == inode["2024/03/second-post/index.html"]
+    assert (out / "theme/style.css").stat().st_ino == inode["theme/style.css"]
+    assert (out / "2024/01/first-post/index.html").stat().st_ino != inode["2024/01/first-post/index.html"]
+    assert "A new closing line." in (out / "2024/01/first-post/index.html").read_text()
+    assert (out / "files/notes.txt").read_text() == "plain file, longer now\n"
+    # Whatever was taken over, the folder is what a build from nothing writes.
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("public", ".blogengine", ".public*"))
+    build_at(fresh)
+    compared = filecmp.dircmp(out, fresh / "public")
+    assert _differences(compared) == []
+
+
+def test_a_clean_build_copies_an_asset_again_when_its_time_is_too_recent_to_trust(make_site, build_at):
+    root = make_site(three_posts())
+    build_at(root)
+    published, source = root / "public/files/notes.txt", root / "content/files/notes.txt"
+    # The published copy and the source have the same size and time, but the source changed
+    # within the time a clock tick may hide: it is copied again, not taken over.
+    source.write_text("plain FILE\n")
+    soon = time.time_ns() + 60 * 10**9
+    os.utime(source, ns=(soon, soon))
+    os.utime(published, ns=(soon, soon))
+    build_at(root, incremental=False)
+    assert published.read_text() == "plain FILE\n"
+
+
+def _differences(compared: filecmp.dircmp[str]) -> list[str]:
+    """Files only on one side or different in bytes, through every subfolder."""
+    found = compared.left_only + compared.right_only + compared.diff_files + compared.funny_files
+    for sub in compared.subdirs.values():
+        found += _differences(sub)
     return found
 
 
