@@ -137,7 +137,7 @@ class Staging:
         if self.patch:
             return False
         try:
-            os.link(current, target, follow_symlinks=False)
+            os.link(current, target)   # (a regular file: the caller looked without following links)
         except OSError:
             return False
         return True
