@@ -122,3 +122,15 @@ def test_every_kind_of_edit_in_memory_equals_a_clean_build(session):
     session.write("content/posts/later.md", post("Later", "2027-01-01", body="Not yet."))
     session.assert_same_as_clean_build()
     assert session.published >= 10
+
+
+def test_a_build_after_serve_checks_links_as_a_clean_build_does(session):
+    # serve keeps the link check's index in memory and saves none: the next `blogengine build`
+    # of its folder reads every page, and finds what a build from nothing finds.
+    session.write("content/posts/p3.md", post("Post 3", "2024-04-13", body="A [dead link](/nowhere/)."))
+    session.write("content/posts/p4.md", post("Post 4", "2024-05-14", body="Fine [link](/about/)."))
+    after = build(load_config(session.root), BuildOptions(output_dir=session.out, now=NOW, jobs=1))
+    clean = build(load_config(session.root), BuildOptions(output_dir=session.scratch / "clean", now=NOW,
+                                                          jobs=1, incremental=False))
+    assert any("/nowhere/" in str(problem) for problem in after.problems)
+    assert sorted(map(str, after.problems)) == sorted(map(str, clean.problems))
