@@ -537,10 +537,6 @@ class BuildRun(BuildStart):
             return check_site(inputs, None, jobs=self.jobs, files=files, stats=stats,
                               external_links=self.options.external_links)
 
-    def left_out(self, documents: list[Document]) -> tuple[int, int]:
-        """How many drafts and future-dated posts this build leaves out."""
-        return self.tally(documents).left_out
-
     def tally(self, documents: list[Document]) -> _Tally:
         """What the saved state and the report count over every document, in one pass; both
         ask for the same list, so it is counted once (a pass over 10,000 is 5-15 ms)."""

@@ -112,11 +112,11 @@ class Staging:
 
     def copy(self, rel: str, source: Path) -> None:
         """Stage a copy of `source`; a fresh folder takes the published copy itself when it
-        has the source's size and time (copy2 gave it the source's time)."""
+        has the source's size and time (copy2 gave it the source's time); a patch copies."""
         target = self._target(rel)
         current = os.path.join(self.out_dir, rel)
         try:
-            published = os.stat(current, follow_symlinks=False)
+            published = None if self.patch else os.stat(current, follow_symlinks=False)
             original = source.stat()
         except OSError:
             published = None
@@ -134,8 +134,6 @@ class Staging:
         ext4 is most of a clean build's system time: each new file's inode is chosen past the
         inodes freed in the last minutes (the last build's), and ten thousand of them cost
         seconds. False where links are not possible (the file is then written)."""
-        if self.patch:
-            return False
         try:
             os.link(current, target)   # (a regular file: the caller looked without following links)
         except OSError:
