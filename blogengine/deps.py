@@ -59,23 +59,51 @@ class RecordingEnvironment(jinja2.Environment):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._fragments: dict[str, tuple[Markup, frozenset[Dependency]]] = {}
+        # Fragments of objects (a post's summary), by template and the objects' identities; the
+        # objects are kept with them, so an identity is never another object's while cached.
+        self._object_fragments: dict[tuple[Any, ...], tuple[tuple[Any, ...], Markup, frozenset[Dependency]]] = {}
         self.globals["shared_fragment"] = self.shared_fragment
 
-    def shared_fragment(self, name: str) -> Markup:
-        """A template that reads nothing of the page it is on (only settings and strings),
-        rendered once per build and worker however many pages show it; each page still records
-        what the fragment read, as if it had rendered it itself."""
+    def forget_object_fragments(self) -> None:
+        """A new model is about to be rendered: fragments of the last one's objects are stale
+        (their comments, say, may have changed, in a serving process's next build)."""
+        self._object_fragments.clear()
+
+    def shared_fragment(self, name: str, /, **objects: Any) -> Markup:
+        """A template rendered once per build and worker however many pages show it. Without
+        `objects` it reads nothing of the page (only settings and strings); with them (say
+        `post=post`) those are its only variables besides the globals, and it is rendered once
+        for the same objects: a post's summary on the index, its tags' and its archive's pages.
+        Either way it cannot see the page it is on, so its HTML is the same on every page, and
+        each page still records what the fragment read, as if it had rendered it itself."""
+        if objects:
+            return self._object_fragment(name, objects)
         found = self._fragments.get(name)
         if found is None:
-            outer, self.recorder = self.recorder, Recorder()
-            try:
-                html = Markup(self.get_template(name).render())
-                found = self._fragments[name] = (html, frozenset(self.recorder.inputs))
-            finally:
-                self.recorder = outer
+            html, inputs = self._render_apart(name, {})
+            found = self._fragments[name] = (html, inputs)
         if self.recorder is not None:
             self.recorder.inputs.update(found[1])
         return found[0]
+
+    def _object_fragment(self, name: str, objects: dict[str, Any]) -> Markup:
+        key = (name, *[(key, id(value)) for key, value in objects.items()])
+        found = self._object_fragments.get(key)
+        if found is None:
+            html, inputs = self._render_apart(name, objects)
+            found = self._object_fragments[key] = (tuple(objects.values()), html, inputs)
+        if self.recorder is not None:
+            self.recorder.inputs.update(found[2])
+        return found[1]
+
+    def _render_apart(self, name: str, variables: dict[str, Any]) -> tuple[Markup, frozenset[Dependency]]:
+        """A template's HTML with only `variables` and the globals, and what it read."""
+        outer, self.recorder = self.recorder, Recorder()
+        try:
+            html = Markup(self.get_template(name).render(variables))
+            return html, frozenset(self.recorder.inputs)
+        finally:
+            self.recorder = outer
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         # Every attribute a template reads comes here (a few hundred per page): the usual

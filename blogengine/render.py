@@ -97,6 +97,8 @@ def prepare_environment(env: jinja2.Environment, site: Site) -> None:
 
     register_filters(env, site.config)
     env.globals["site"] = site
+    if isinstance(env, RecordingEnvironment):
+        env.forget_object_fragments()
     env.globals["social_card"] = social_card(site.config)
 
 

@@ -76,6 +76,73 @@ def test_a_shared_fragment_renders_once_yet_every_page_depends_on_it(make_site, 
         assert 'value="override"' in (root / f"public/2024/05/post-{i}/index.html").read_text()
 
 
+def test_a_fragment_of_an_object_renders_once_per_object_and_pass_and_sees_only_its_objects():
+    """shared_fragment(name, post=post): once per post until the next model's render (a serving
+    process's next build may have new comments for the same post object), never the page's
+    variables, and each page that shows it records what it read."""
+    import itertools
+
+    import jinja2
+
+    from blogengine.deps import RecordingEnvironment
+
+    env = RecordingEnvironment(loader=jinja2.DictLoader({
+        "summary.html": "{{ count() }}:{{ post.title }}:{{ secret is defined }}",
+        "page.html": "{% set secret = 'page only' %}{{ shared_fragment('summary.html', post=a) }}|"
+                     "{{ shared_fragment('summary.html', post=a) }}|{{ shared_fragment('summary.html', post=b) }}",
+    }))
+    renders = itertools.count(1)
+    env.globals["count"] = lambda: next(renders)
+
+    class Titled(Entry):   # a title of its own (an Entry's comes from its document)
+        title = ""
+
+    a, b = bare(Titled, "/a/"), bare(Titled, "/b/")
+    a.__dict__["title"], b.__dict__["title"] = "A", "B"
+
+    def page(recorder: Recorder) -> str:
+        env.recorder = recorder
+        try:
+            return env.get_template("page.html").render(a=a, b=b)
+        finally:
+            env.recorder = None
+
+    first, second = Recorder(), Recorder()
+    assert page(first) == "1:A:False|1:A:False|2:B:False"
+    assert page(second) == "1:A:False|1:A:False|2:B:False"      # the same pass: not rendered again
+    for recorder in (first, second):
+        assert {("entry", "/a/", "title"), ("entry", "/b/", "title"),
+                ("template", "summary.html", "")} <= recorder.inputs
+    env.forget_object_fragments()                      # as prepare_environment does for a new model
+    a.__dict__["title"] = "A, edited"
+    assert page(Recorder()) == "3:A, edited:False|3:A, edited:False|4:B:False"
+
+
+def test_a_posts_summary_is_alike_on_every_listing_and_follows_an_edit(make_site, build_at):
+    """The default theme renders each post's summary once (partials/post_summary.html); the
+    index, its tag's page and a later build all show the same, current summary."""
+    from tests.blogengine.test_cache import age
+    from tests.support.site import post
+
+    root = make_site({f"content/posts/p{i}.md": post(f"Post {i}", f"2024-05-0{i + 1}", tags="[shared]")
+                      for i in range(2)})   # (one index page holds both)
+    build_at(root, jobs=1)
+
+    def summaries(rel: str) -> list[str]:
+        html = (root / "public" / rel).read_text()
+        return [part.split("</article>")[0] for part in html.split('<article class="post-summary">')[1:]]
+
+    assert len(summaries("index.html")) == 2
+    assert summaries("index.html") == summaries("tags/shared/index.html")
+    source = root / "content/posts/p1.md"
+    source.write_text(source.read_text().replace("Post 1", "Post one"))
+    age(root)
+    build_at(root, jobs=1)
+    for rel in ("index.html", "tags/shared/index.html"):
+        assert sum("Post one" in summary for summary in summaries(rel)) == 1, rel
+    assert summaries("index.html") == summaries("tags/shared/index.html")
+
+
 def test_an_entrys_text_is_apart_from_its_place_and_unknown_attributes_go_with_the_text():
     from blogengine.deps import group_of
 
