@@ -61,13 +61,16 @@ class RecordingEnvironment(jinja2.Environment):
         self._fragments: dict[str, tuple[Markup, frozenset[Dependency]]] = {}
         # Fragments of objects (a post's summary), by template and the objects' identities; the
         # objects are kept with them, so an identity is never another object's while cached.
-        self._object_fragments: dict[tuple[Any, ...], tuple[tuple[Any, ...], Markup, frozenset[Dependency]]] = {}
+        # Kept small (10,000 posts make as many): the HTML as UTF-8, what it read packed.
+        self._object_fragments: dict[tuple[Any, ...], tuple[tuple[Any, ...], bytes, _Packed]] = {}
+        self._shared_groups: dict[Any, Any] = {}
         self.globals["shared_fragment"] = self.shared_fragment
 
     def forget_object_fragments(self) -> None:
         """A new model is about to be rendered: fragments of the last one's objects are stale
         (their comments, say, may have changed, in a serving process's next build)."""
         self._object_fragments.clear()
+        self._shared_groups.clear()
 
     def shared_fragment(self, name: str, /, **objects: Any) -> Markup:
         """A template rendered once per build and worker however many pages show it. Without
@@ -89,12 +92,17 @@ class RecordingEnvironment(jinja2.Environment):
     def _object_fragment(self, name: str, objects: dict[str, Any]) -> Markup:
         key = (name, *[(key, id(value)) for key, value in objects.items()])
         found = self._object_fragments.get(key)
+        inputs: Iterable[Dependency]
         if found is None:
             html, inputs = self._render_apart(name, objects)
-            found = self._object_fragments[key] = (tuple(objects.values()), html, inputs)
+            packed = _pack(inputs, self._shared_groups)
+            self._object_fragments[key] = (tuple(objects.values()), html.encode("utf-8"), packed)
+        else:
+            html = Markup(found[1].decode("utf-8"))
+            inputs = _unpack(found[2])
         if self.recorder is not None:
-            self.recorder.inputs.update(found[2])
-        return found[1]
+            self.recorder.inputs.update(inputs)
+        return html
 
     def _render_apart(self, name: str, variables: dict[str, Any]) -> tuple[Markup, frozenset[Dependency]]:
         """A template's HTML with only `variables` and the globals, and what it read."""
@@ -132,6 +140,28 @@ class RecordingEnvironment(jinja2.Environment):
         if self.recorder is not None:
             self.recorder.inputs.add(("template", name, ""))
         return super()._load_template(name, globals)
+
+
+_Packed = tuple[tuple[str, str, tuple[str, ...]], ...]
+
+
+def _pack(inputs: Iterable[Dependency], shared: dict[Any, Any]) -> _Packed:
+    """Dependencies grouped by object: (kind, url, its attribute names), a few small tuples
+    where each dependency would be one of its own (a fragment reads some 25). Equal groups
+    and name lists (every summary reads the same templates, and the same attributes of its
+    post) are one object, taken from `shared`."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for kind, url, name in inputs:
+        grouped.setdefault((kind, url), []).append(name)
+    packed = []
+    for (kind, url), names in grouped.items():
+        group = (kind, url, shared.setdefault(tuple(sorted(names)), tuple(sorted(names))))
+        packed.append(shared.setdefault(group, group))
+    return tuple(packed)
+
+
+def _unpack(packed: _Packed) -> list[Dependency]:
+    return [(kind, url, name) for kind, url, names in packed for name in names]
 
 
 class _Globals(ChainMap[str, Any]):
