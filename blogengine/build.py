@@ -41,7 +41,7 @@ from blogengine.pluginhost import PluginSet
 from blogengine.prescan import OutputListing, OutputScan
 from blogengine.plan import Plan, objects_to_keep, plan_outputs
 from blogengine.render import (Output, RenderedSlice, RenderWork, data_outputs,
-                               prepare_environment, render_page, render_pages, site_pages,
+                               prepare_environment, render_order, render_page, render_pages, site_pages,
                                unique_errors)
 from blogengine.report import BuildOptions as BuildOptions
 from blogengine.report import BuildReport as BuildReport
@@ -482,7 +482,7 @@ class BuildRun(BuildStart):
                meanwhile: Callable[[], None]) -> RenderedSlice:
         """Render the planned pages into staging (in workers when there are many), recording
         what each one read; template errors are raised together."""
-        indexes = outputs.plan.render
+        indexes = render_order(outputs.pages, outputs.plan.render)
         work = RenderWork(env=self.env, pages=outputs.pages, staging=staging,
                           digests=outputs.digests, fingerprint=self.inputs.fingerprint,
                           cache=self.cache, plugins=self.plugins)

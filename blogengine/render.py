@@ -107,6 +107,17 @@ def site_pages(site: Site) -> list[Entry | Listing]:
     return [*site.entries, *site.listings]
 
 
+def render_order(pages: Sequence[Entry | Listing], indexes: Sequence[int]) -> list[int]:
+    """The pages to render, by the date of the (newest) post each shows: the workers take
+    them in slices, and a slice of listings from the same weeks as its posts makes most
+    post summaries (shared_fragment) in one worker only, once."""
+    def newest(index: int) -> float:
+        page = pages[index]
+        shown = page.posts[:1] if isinstance(page, Listing) else [page]
+        return shown[0].date.timestamp() if shown and shown[0].date is not None else 0.0
+    return sorted(indexes, key=newest)
+
+
 def render_page(env: jinja2.Environment, page: Entry | Listing,
                 plugins: PluginSet = PluginSet()) -> bytes:
     """One page through its template, with the plugins' variables and HTML rewrites; any

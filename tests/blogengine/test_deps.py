@@ -183,3 +183,32 @@ def test_a_body_edit_looks_again_only_at_pages_that_read_the_text(make_site, bui
     age(root / "content")
     build_at(root)
     assert "Post five" in (root / "public/archive/index.html").read_text()
+
+
+def test_pages_render_in_the_order_of_the_newest_post_they_show():
+    """render_order: posts by date and each listing beside the newest post it shows, so that a
+    worker's slice holds the listings of the posts it renders (their summaries are then made
+    in one worker); pages without a date or posts come first."""
+    from datetime import UTC, datetime
+
+    from blogengine.render import render_order
+
+    def entry(url: str, day: int | None) -> Entry:
+        page = bare(Entry, url)
+        page.__dict__["date"] = datetime(2024, 5, day, tzinfo=UTC) if day else None
+        return page  # type: ignore[return-value]
+
+    def listing(url: str, posts: list[Entry]) -> Listing:
+        page = bare(Listing, url)
+        page.__dict__["posts"] = posts
+        return page  # type: ignore[return-value]
+
+    old, middle, new, about = entry("/old/", 1), entry("/middle/", 2), entry("/new/", 3), entry("/about/", None)
+    pages = [new, old, about, middle, listing("/", [new, middle]), listing("/page/2/", [old]),
+             listing("/tags/x/", [middle, old]), listing("/404/", [])]
+    order = [pages[i].url for i in render_order(pages, range(len(pages)))]
+    assert order[:2] == ["/about/", "/404/"]
+    assert order.index("/old/") < order.index("/page/2/") < order.index("/middle/")
+    assert order.index("/middle/") < order.index("/tags/x/") < order.index("/new/") < order.index("/")
+    assert sorted(order) == sorted(page.url for page in pages)
+    assert [pages[i].url for i in render_order(pages, [4, 1])] == ["/old/", "/"]   # only those asked for
