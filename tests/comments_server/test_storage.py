@@ -240,14 +240,13 @@ def test_list_threads_reads_many_threads_visible_comments_oldest_first(store):
 def test_sqlite_checkpoints_after_writes_outside_the_commit(tmp_path):
     """The WAL is copied into the file every CHECKPOINT_EVERY_WRITES writes, by the writing process
     after it let go of the writer lock; SQLite's own checkpoint (inside the commit) is only a backstop
-    at a larger size, and commits stay synced (synchronous FULL)."""
+    at a larger size. (The commits are synced after the lock too: the next test.)"""
     from comments_server.storage.sql import CHECKPOINT_EVERY_WRITES, WAL_BACKSTOP_PAGES
 
     path = tmp_path / "ckpt.sqlite3"
     storage = open_storage(f"sqlite:///{path}")
     with storage.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == WAL_BACKSTOP_PAGES
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL: as before
     checkpoints: list[str] = []
     storage.engine.dispose()  # new connections, each watched for the statements SQLite runs
 
@@ -264,6 +263,46 @@ def test_sqlite_checkpoints_after_writes_outside_the_commit(tmp_path):
 
     with sqlite3.connect(path) as other:  # every comment is there
         assert other.execute("SELECT count(*) FROM comments").fetchone()[0] == CHECKPOINT_EVERY_WRITES * 3
+    storage.close()
+
+
+def test_sqlite_syncs_each_write_before_it_returns_and_after_letting_go_of_the_writer_lock(tmp_path, monkeypatch):
+    """A write is on disk when add_comment returns: the WAL is fsynced once the writer lock is
+    free (the commit itself is synchronous NORMAL, so the next writer does not wait for this
+    one's disk); a read syncs nothing."""
+    import fcntl
+    import os
+    import sqlite3
+
+    path = tmp_path / "synced.sqlite3"
+    storage = open_storage(f"sqlite:///{path}")
+    storage.add_comment(new())          # the schema and a first write, before watching
+    syncs: list[tuple[str, bool, int]] = []
+    real_fsync = os.fsync
+
+    def watched_fsync(fd: int) -> None:
+        with open(f"{path}-writer.lock", "a+") as other:   # as another process would try it
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                lock_free = True
+                fcntl.flock(other, fcntl.LOCK_UN)
+            except BlockingIOError:
+                lock_free = False
+        with sqlite3.connect(path) as reader:   # committed already: visible to others
+            stored = reader.execute("SELECT count(*) FROM comments").fetchone()[0]
+        syncs.append((os.readlink(f"/proc/self/fd/{fd}"), lock_free, stored))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", watched_fsync)
+    with storage.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1   # NORMAL: synced by us
+    storage.add_comment(new())
+    assert syncs == [(f"{path}-wal", True, 2)]
+    storage.list_thread("/a/")
+    storage.get_comment(1)
+    assert len(syncs) == 1                  # reads: nothing to sync
+    storage.add_comment(new())
+    assert syncs[1:] == [(f"{path}-wal", True, 3)]
     storage.close()
 
 
