@@ -175,7 +175,7 @@ class _WalSync:
     """Makes a connection's writes durable when it is checked in (after it let go of the writer
     lock), before the request that wrote is answered. The commit itself leaves the WAL unsynced
     (synchronous NORMAL, still never corrupt): synced inside it, under the lock, every other
-    writer waited for this one's disk, and two gunicorn workers posted 10-14 % fewer comments."""
+    writer waited for this one's disk, and two gunicorn workers posted about a tenth fewer comments."""
 
     def __init__(self, wal: Path) -> None:
         self.wal = wal
