@@ -76,7 +76,7 @@ class RecordingEnvironment(jinja2.Environment):
         """A template rendered once per build and worker however many pages show it. Without
         `objects` it reads nothing of the page (only settings and strings); with them (say
         `post=post`) those are its only variables besides the globals, and it is rendered once
-        for the same objects: a post's summary on the index, its tags' and its archive's pages.
+        for the same objects: a post's summary on the index, its tags' and its category's pages.
         Either way it cannot see the page it is on, so its HTML is the same on every page, and
         each page still records what the fragment read, as if it had rendered it itself."""
         if objects:
@@ -155,7 +155,8 @@ def _pack(inputs: Iterable[Dependency], shared: dict[Any, Any]) -> _Packed:
         grouped.setdefault((kind, url), []).append(name)
     packed = []
     for (kind, url), names in grouped.items():
-        group = (kind, url, shared.setdefault(tuple(sorted(names)), tuple(sorted(names))))
+        ordered = tuple(sorted(names))
+        group = (kind, url, shared.setdefault(ordered, ordered))
         packed.append(shared.setdefault(group, group))
     return tuple(packed)
 

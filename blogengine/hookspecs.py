@@ -70,7 +70,9 @@ def page_context(page: Any, site: Any,
     """A page is about to be rendered through its template.
 
     `page`: the Entry or Listing, `site`: the Site. Return a dict of extra template variables
-    (names other than `page`), or None."""
+    (names other than `page`), or None. They are the page's own: a shared fragment (a post's
+    summary on the listings, see [Themes](themes.md)) does not see them, since it is rendered
+    once for every page that shows it."""
 
 
 @hookspec
