@@ -9,12 +9,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from blogengine.cache import BuildCache
+from blogengine.check import PageLinkIndex
 from blogengine.links import RawLink
 
 # Buckets of pages; at 10,000 posts each holds about 110 pages' links (about 130 KB).
 LINK_BUCKETS = 128
-
-PageLinkIndex = dict[str, tuple[RawLink, ...]]
 
 
 def bucket_of(rel: str) -> int:
