@@ -11,7 +11,7 @@ import secrets
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -36,6 +36,7 @@ from blogengine.load import FileStamp, ScannedSource, read_source
 from blogengine.locate import CheckInputs
 from blogengine.markup import make_markdown
 from blogengine.model import THEME_PREFIX, Entry, Listing, Site, build_site, output_path
+from blogengine.pagefacts import PageNote, PageStamp, Wanted
 from blogengine.parse import Document, parse_document
 from blogengine.pluginhost import PluginSet
 from blogengine.prescan import OutputListing, OutputScan
@@ -81,6 +82,8 @@ class _Written:
     templates: set[str]                     # every template a rendered page used
     pages: int = 0                          # pages written or removed
     changed: set[str] | None = None         # files written or removed (None: a fresh folder)
+    notes: dict[str, PageNote] = field(default_factory=dict)     # of the pages written, for
+    stamps: dict[str, PageStamp] = field(default_factory=dict)   # the index and the check
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,7 @@ class BuildRun(BuildStart):
             checked = self.check(site, outputs, previous,
                                  indexing.files if indexing is not None
                                  else listing.files if listing is not None else None,
-                                 listing.pages if listing is not None else None)
+                                 listing.pages if listing is not None else None, written.stamps)
             # Saved while Pagefind runs: until the index is published, its pending mark
             # keeps the next build from taking the site as up to date (search.index_pending).
             self.save(site, documents, outputs, written, checked)
@@ -424,7 +427,8 @@ class BuildRun(BuildStart):
         records.update({path: OutputRecord(plan.extra_keys[path]) for path in plan.extras})
         return _Written(files=rendered.written + extras.written + len(removed), records=records,
                         removed=removed, templates=rendered.templates,
-                        pages=rendered.written + len(removed), changed=staging.changed)
+                        pages=rendered.written + len(removed), changed=staging.changed,
+                        notes=rendered.notes, stamps=rendered.stamps)
 
     def index_early(self, site: Site, scan: OutputScan | None) -> EarlyPart | None:
         """Start indexing the part of the search index that holds the edited posts' pages,
@@ -457,7 +461,7 @@ class BuildRun(BuildStart):
         if self.config.search.enabled and index_needed(self.out_dir, written.pages):
             return start_index(self.out_dir, self.content_caches,
                                part_pages=self.config.search.part_pages, listing=listing,
-                               early=early)
+                               early=early, written=written.notes)
         if early is not None:
             early.discard()
         if not self.config.search.enabled:
@@ -485,13 +489,17 @@ class BuildRun(BuildStart):
         indexes = render_order(outputs.pages, outputs.plan.render)
         work = RenderWork(env=self.env, pages=outputs.pages, staging=staging,
                           digests=outputs.digests, fingerprint=self.inputs.fingerprint,
-                          cache=self.cache, plugins=self.plugins)
+                          cache=self.cache, plugins=self.plugins,
+                          facts=Wanted(notes=self.config.search.enabled,
+                                       stamps=self.options.check_links))
         done = 0
         total = RenderedSlice(templates=set(), written=0, errors=[], outputs={})
         for count, part in parallel.run_chunks(render_pages, indexes, jobs=self.jobs,
                                                minimum=PARALLEL_PAGES, context=work,
                                                meanwhile=meanwhile):
             total.outputs.update(part.outputs)
+            total.notes.update(part.notes)
+            total.stamps.update(part.stamps)
             total.templates.update(part.templates)
             total.errors.extend(part.errors)
             total = dataclasses.replace(total, written=total.written + part.written)
@@ -504,12 +512,13 @@ class BuildRun(BuildStart):
 
     def check(self, site: Site, outputs: _Outputs, previous: LastBuild | None,
               files: set[str] | None = None,
-              stats: dict[str, tuple[int, int]] | None = None) -> CheckResult:
+              stats: dict[str, tuple[int, int]] | None = None,
+              stamps: dict[str, PageStamp] | None = None) -> CheckResult:
         """Read the published pages back and find the links that lead nowhere; pages unchanged
         since the last check are not read again, nor parsed when only rewritten (--clean:
         the last check's index is keyed on each page's bytes). `files`: the output folder's
         files, when the search index or the prescan has listed them; `stats`: each page's
-        (mtime_ns, size), when the prescan has them."""
+        (mtime_ns, size), when the prescan has them; `stamps`: the written pages' (pagefacts)."""
         if not self.options.check_links:
             return CheckResult(problems=[], index={})
         known = memory = None
@@ -531,7 +540,8 @@ class BuildRun(BuildStart):
         try:
             return check_site(inputs, known, jobs=self.jobs, files=files, stats=stats,
                               links_of=self.kept_links.of if self.kept_links is not None else None,
-                              external_links=self.options.external_links, memory=memory)
+                              external_links=self.options.external_links, memory=memory,
+                              written=stamps)
         except LookupError:   # the cache lost a page's links: every page is read again
             self.kept_pages = self.kept_links = None
             return check_site(inputs, None, jobs=self.jobs, files=files, stats=stats,

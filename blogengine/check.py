@@ -4,7 +4,6 @@ each reported at the source line (or template line) that wrote it, with a likely
 from __future__ import annotations
 
 import difflib
-import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -16,6 +15,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from blogengine import parallel
 from blogengine.links import Link, PageLinks, RawLink, read_page_links
+from blogengine.pagefacts import PageStamp, check_stamp
 from blogengine.search import INDEX_FOLDER
 from blogengine.locate import CheckInputs, LinkProblem, Locator
 from blogengine.serverlink import is_comment_path
@@ -72,19 +72,22 @@ class CheckResult:
 def check_site(inputs: CheckInputs, previous: PageIndex | None = None,
                jobs: int = 1, *, links_of: LinksOf | None = None, external_links: bool = True,
                memory: CheckMemory | None = None, files: set[str] | None = None,
-               stats: dict[str, tuple[int, int]] | None = None) -> CheckResult:
+               stats: dict[str, tuple[int, int]] | None = None,
+               written: dict[str, PageStamp] | None = None) -> CheckResult:
     """Read every built page (those unchanged since `previous` from it, their links from
     `links_of`) and report every local link that leads nowhere; with `external_links`, list the
     links to other sites too (where each one is: a big site has tens of thousands, so a build
     asks only when it must). With the last check's `memory`, only the links of changed pages are
     checked again, when that is enough (see _pages_to_check). `files`: every file in the output
     folder, when the caller knows (else the folder is walked); `stats`: each page's (mtime_ns,
-    size), when the caller knows them (else each page is stat-ed). A page whose links
-    `links_of` cannot give raises LookupError."""
+    size), when the caller knows them (else each page is stat-ed); `written`: the stamps of
+    the pages the build wrote, taken by their writers (pagefacts.py): a page whose bytes are
+    those `previous` knew is then not read. A page whose links `links_of` cannot give raises
+    LookupError."""
     if links_of is None:   # nothing to take unread pages' links from: every page is read
         previous = None
     listed = frozenset(output_files(inputs.out_dir) if files is None else files)
-    index, fresh = _index_pages(inputs.out_dir, listed, previous or {}, jobs, stats)
+    index, fresh = _index_pages(inputs.out_dir, listed, previous or {}, jobs, stats, written)
     if memory is not None and memory.settings != _settings(inputs):
         memory = None
     again = None if external_links else _pages_to_check(listed, index, previous, memory)
@@ -200,10 +203,12 @@ def _pages_to_check(files: frozenset[str], index: PageIndex, previous: PageIndex
 
 
 def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex, jobs: int,
-                 stats: dict[str, tuple[int, int]] | None = None) -> tuple[PageIndex, PageLinkIndex]:
-    """Every page's entry: from `previous` for a page whose stat or bytes have not changed,
-    else read (in workers when there are many, as after a clean build); and the links of the
-    pages parsed (the others' are as the last check kept them)."""
+                 stats: dict[str, tuple[int, int]] | None = None,
+                 written: dict[str, PageStamp] | None = None) -> tuple[PageIndex, PageLinkIndex]:
+    """Every page's entry: from `previous` for a page whose stat or bytes (as read, or as
+    `written` stamped them) have not changed, else read (in workers when there are many, as
+    after a first build); and the links of the pages parsed (the others' are as the last check
+    kept them)."""
     index: PageIndex = {}
     fresh: PageLinkIndex = {}
     folder = str(out_dir)
@@ -221,6 +226,11 @@ def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex, jobs:
             stamp = (stat.st_mtime_ns, stat.st_size)
         if known is not None and known[0] == stamp[0] and known[1] == stamp[1]:
             index[rel] = known
+            continue
+        taken = written.get(rel) if written is not None else None
+        if known is not None and taken is not None and taken[0] == stamp[0] \
+                and taken[1] == stamp[1] and taken[2] == known[DIGEST]:
+            index[rel] = (stamp[0], stamp[1], known[DIGEST], known[IDS])   # written again, the same
         else:
             unread.append(rel)
     # The theme's links are the same on every page: one tuple each, however many workers read
@@ -274,11 +284,11 @@ def _read_pages(known: _Known, rels: Sequence[str]) -> dict[str, _ReadPage]:
                 data = handle.read()
         except OSError:
             continue
-        digest = hashlib.blake2b(data, digest_size=16).digest()
+        mtime, size, digest = check_stamp(stat, data)
         before = known.previous.get(rel)
         page = None if before is not None and before[DIGEST] == digest \
             else read_page_links(data.decode("utf-8", errors="replace"))
-        found[rel] = (stat.st_mtime_ns, stat.st_size, digest, page)
+        found[rel] = (mtime, size, digest, page)
     return found
 
 

@@ -27,6 +27,7 @@ from blogengine.load import MARKDOWN_SUFFIXES, FileStamp, ScannedContent, scan_c
 from blogengine.keptmodel import swap_bodies
 from blogengine.locate import CheckInputs
 from blogengine.model import Entry, Site, output_path
+from blogengine.pagefacts import PageStamp
 from blogengine.parse import Document
 from blogengine.plan import plan_outputs
 from blogengine.prescan import OutputListing
@@ -158,7 +159,7 @@ class LiveRun(BuildRun):
         self.on_published()
         indexing = self.index(written)
         try:
-            checked = self.check(site, outputs, previous)
+            checked = self.check(site, outputs, previous, stamps=written.stamps)
             self.save(site, documents, outputs, written, checked)
         except BaseException:
             if indexing is not None:
@@ -317,12 +318,13 @@ class LiveRun(BuildRun):
 
     def check(self, site: Site, outputs: _Outputs, previous: LastBuild | None,
               files: set[str] | None = None,
-              stats: dict[str, tuple[int, int]] | None = None) -> CheckResult:
+              stats: dict[str, tuple[int, int]] | None = None,
+              stamps: dict[str, PageStamp] | None = None) -> CheckResult:
         """With a Kept: only the links on the pages this build wrote (`blogengine build`
-        checks them all); the other pages' ids come from memory."""
+        checks them all), read again; the other pages' ids come from memory."""
         kept = self.kept
         if kept is None or not self.options.check_links:
-            return super().check(site, outputs, previous, files, stats)
+            return super().check(site, outputs, previous, files, stats, stamps)
         plan = outputs.plan
         written = [output_path(outputs.pages[index].url) for index in plan.render]
         current = {output_path(page.url) for page in outputs.pages} | \

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +23,7 @@ from blogengine.load import Asset, FileStamp
 from blogengine.markup import pygments_css
 from blogengine.model import (ATOM_URL, ROBOTS_URL, RSS_URL, SITEMAP_URL, THEME_PREFIX,
                               THREADS_URL, Entry, Listing, Site, output_path)
+from blogengine.pagefacts import PageNote, PageStamp, Wanted, check_stamp, search_note
 from blogengine.pluginhost import PluginError, PluginSet
 from blogengine.shortcode_render import expand_page as expand_shortcodes, templates_key
 from blogengine.shortcodes import PLACEHOLDER
@@ -153,6 +154,8 @@ class RenderedSlice:
     written: int
     errors: list[BlogError]
     outputs: dict[str, OutputRecord]
+    notes: dict[str, PageNote] = field(default_factory=dict)     # (RenderWork.facts)
+    stamps: dict[str, PageStamp] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,7 @@ class RenderWork:
     fingerprint: str
     cache: BuildCache
     plugins: PluginSet = PluginSet()
+    facts: Wanted = Wanted()   # what to note of each page written, for the index and the check
 
 
 def render_pages(work: RenderWork, indexes: Sequence[int]) -> RenderedSlice:
@@ -175,6 +179,8 @@ def render_pages(work: RenderWork, indexes: Sequence[int]) -> RenderedSlice:
     outputs: dict[str, OutputRecord] = {}
     errors: list[BlogError] = []
     written = 0
+    notes: dict[str, PageNote] = {}
+    stamps: dict[str, PageStamp] = {}
     for index in indexes:
         page = work.pages[index]
         rel = output_path(page.url)
@@ -187,6 +193,12 @@ def render_pages(work: RenderWork, indexes: Sequence[int]) -> RenderedSlice:
         finally:
             env.recorder = None
         written += staging.write(rel, body)
+        if work.facts.notes or work.facts.stamps:   # while the bytes are at hand
+            stat = staging.stat(rel)
+            if work.facts.notes:
+                notes[rel] = search_note(stat, body)
+            if work.facts.stamps:
+                stamps[rel] = check_stamp(stat, body)
         # The key is worked out here, in the worker, where the digests are at hand.
         used = tuple(sorted(recorder.inputs))
         outputs[rel] = OutputRecord(digests.key(used, fingerprint), used, touched_objects(used))
@@ -195,8 +207,10 @@ def render_pages(work: RenderWork, indexes: Sequence[int]) -> RenderedSlice:
     try:
         work.cache.put_pending(outputs)   # the main process only has to confirm them
     except Exception:  # no cache (read-only, locked): the records travel back instead
-        return RenderedSlice(templates=templates, written=written, errors=errors, outputs=outputs)
-    return RenderedSlice(templates=templates, written=written, errors=errors, outputs={})
+        return RenderedSlice(templates=templates, written=written, errors=errors, outputs=outputs,
+                             notes=notes, stamps=stamps)
+    return RenderedSlice(templates=templates, written=written, errors=errors, outputs={},
+                         notes=notes, stamps=stamps)
 
 
 def unique_errors(errors: Iterable[BlogError]) -> list[BlogError]:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from blogengine.errors import BlogError
+from blogengine.pagefacts import PageNote, search_marks, search_note
 from blogengine.prescan import OutputListing
 from blogengine.searchpages import forget_pages, is_kept, stale_pages, sync_pages
 from blogengine.stamps import search_pending_mark as _pending_mark
@@ -80,19 +81,23 @@ def remove_index(out_dir: Path, cache_dir: Path | None = None) -> None:
 def start_index(out_dir: Path, cache_dir: Path | None = None,
                 stopped: Callable[[], bool] = lambda: False,
                 part_pages: int = PART_PAGES, listing: OutputListing | None = None,
-                early: EarlyPart | None = None) -> IndexJob:
+                early: EarlyPart | None = None,
+                written: dict[str, PageNote] | None = None) -> IndexJob:
     """Stage the kept index of each part whose pages are unchanged and start Pagefind on the
     others, returning at once; `finish` publishes the index into `out_dir/pagefind/` or raises
     BlogError saying why not (as start_index does when `stopped` turns true while it reads the
     pages). `listing`: the output folder's files and pages, when the build has listed them;
     `early`: a part started before the pages were written (start_early), taken when it
-    indexed the very pages of its part, else stopped."""
+    indexed the very pages of its part, else stopped; `written`: the notes of the pages the
+    build wrote, taken by their writers (pagefacts.py)."""
     try:
         executable = _executable()
         _pending_mark(out_dir).touch()   # until finish publishes the index
         notes = cache_dir / NOTES_FILE if cache_dir is not None else None
-        pages = read_pages(out_dir, executable, stopped, part_pages,
-                           early.notes if early is not None else _read_notes(notes), listing)
+        known = early.notes if early is not None else _read_notes(notes)
+        if written:
+            known = {**known, **written} if known else written
+        pages = read_pages(out_dir, executable, stopped, part_pages, known, listing)
     except BaseException:
         if early is not None:
             early.discard()
@@ -378,14 +383,8 @@ class SitePages:
     files: set[str]              # every file in the output folder (the link check's too)
 
 
-_BODY_MARK = b"data-pagefind-body"
-_LANG = re.compile(rb"<html[^>]*?\slang=[\"']?([^\"'\s>]+)", re.IGNORECASE)
-
-
-# What read_pages learnt of a page, kept for the next build: mtime_ns, size, whether it marks
-# a searchable body, its language, a digest of its bytes. A page whose stat is unchanged is
-# not read again (the link check trusts the same stat).
-PageNote = tuple[int, int, bool, str, bytes]
+# What read_pages learnt of a page (pagefacts.PageNote) is kept for the next build: a page
+# whose stat is unchanged is not read again (the link check trusts the same stat).
 
 
 def read_pages(out_dir: Path, executable: Path,
@@ -450,16 +449,7 @@ def _note(path: str) -> PageNote:
     with open(path, "rb") as handle:
         stat = os.fstat(handle.fileno())
         data = handle.read()
-    searchable, language = _marks(data)
-    return (stat.st_mtime_ns, stat.st_size, searchable, language, hashlib.sha256(data).digest())
-
-
-def _marks(data: bytes) -> tuple[bool, str]:
-    """Whether a page marks a searchable body, and its language (only looked for then)."""
-    # (Attribute names are case-blind; lower() only for the pages without the usual case.)
-    searchable = _BODY_MARK in data or _BODY_MARK in data.lower()
-    said = _LANG.search(data[:4096]) if searchable else None
-    return searchable, said.group(1).decode("ascii", "replace").lower() if said else ""
+    return search_note(stat, data)
 
 
 @dataclass
@@ -510,7 +500,7 @@ def start_early(out_dir: Path, cache_dir: Path, pages: dict[str, bytes],
         digests: dict[str, bytes] = {}
         for rel, data in pages.items():
             old = notes.get(rel)
-            if old is None or not old[2] or _marks(data) != (True, old[3]):
+            if old is None or not old[2] or search_marks(data) != (True, old[3]):
                 return None   # the page would change its part, or the parts
             digests[rel] = hashlib.sha256(data).digest()
         marked = [(rel, note[3], note[4]) for rel, note in sorted(notes.items()) if note[2]]

@@ -110,6 +110,14 @@ class Staging:
             target.write_bytes(data)
         return True
 
+    def stat(self, rel: str) -> os.stat_result:
+        """The stat of the file that commit publishes at `rel`, once `write` has staged it (or
+        found it published with the same bytes): moved or linked in, it keeps its stat."""
+        try:
+            return os.stat(self._target(rel))
+        except FileNotFoundError:   # (a patch leaves the published file as it is)
+            return os.stat(os.path.join(self.out_dir, rel))
+
     def copy(self, rel: str, source: Path) -> None:
         """Stage a copy of `source`; a fresh folder takes the published copy itself when it
         has the source's size and time (copy2 gave it the source's time); a patch copies."""

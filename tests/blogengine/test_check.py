@@ -345,6 +345,73 @@ def test_a_clean_build_takes_the_links_of_pages_written_again_alike_from_the_las
     assert after == fresh_messages(root, build_at, tmp_path)
 
 
+def read_back(monkeypatch) -> list[str]:
+    """Every page the check reads from the output folder from now on."""
+    import blogengine.check
+    read: list[str] = []
+    reader = blogengine.check._read_pages
+
+    def recording(known, rels):
+        read.extend(rels)
+        return reader(known, rels)
+    monkeypatch.setattr(blogengine.check, "_read_pages", recording)
+    return read
+
+
+def test_a_clean_build_reads_back_no_page_its_render_stamped_alike(make_site, build_at,
+                                                                   tmp_path, monkeypatch):
+    root = make_site(site_files())
+    first = sorted(messages(build_at(root, jobs=1)))
+    read = read_back(monkeypatch)
+    shutil.rmtree(root / "public")     # every page a new file (else linked from the old folder)
+    again = build_at(root, jobs=1, incremental=False)         # build --clean
+    assert again.pages_written > 3 and read == []
+    assert sorted(messages(again)) == first == fresh_messages(root, build_at, tmp_path)
+    # A page written with other bytes than the last check knew is read (and parsed) again.
+    broken = root / "content/posts/broken.md"
+    broken.write_text(broken.read_text().replace("/2024/05/nowhere/", "/2024/05/elsewhere/"))
+    read.clear()
+    shutil.rmtree(root / "public")
+    after = build_at(root, jobs=1, incremental=False)
+    assert [rel for rel in read if "2024/05/broken" in rel] == ["2024/05/broken-things/index.html"]
+    assert any("/2024/05/elsewhere/" in m for m in messages(after))
+    assert sorted(messages(after)) == fresh_messages(root, build_at, tmp_path)
+
+
+def test_a_written_stamp_stands_only_for_the_file_it_was_taken_of(make_site, build_at,
+                                                                  monkeypatch):
+    from blogengine.check import IDS, check_site
+    from blogengine.config import load_config
+    from blogengine.locate import CheckInputs
+    from blogengine.pagefacts import check_stamp
+
+    root = make_site(site_files())
+    build_at(root)
+    out = root / "public"
+    inputs = CheckInputs(config=load_config(root), out_dir=out, origins={}, template_dirs=[])
+    first = check_site(inputs, external_links=False)
+    pages = sorted(first.index)
+    same, moved, other = pages[0], pages[1], pages[2]
+    stamps = {}
+    for rel in pages:          # written again alike, as by build --clean: a new stat each
+        path = out / rel
+        data = path.read_bytes()
+        path.unlink()
+        path.write_bytes(data)
+        os.utime(path, ns=(first.index[rel][0] + 10**9,) * 2)
+        stamps[rel] = check_stamp(path.stat(), data)
+    touched = out / moved     # rewritten after its stamp was taken: the stamp is not its own
+    touched.write_bytes(touched.read_bytes() + b"\n")
+    stamps[other] = stamps[other][:2] + (b"\0" * 16,)   # bytes the last check did not know
+    read = read_back(monkeypatch)
+    checked = check_site(inputs, first.index, links_of=first.links.__getitem__,
+                         external_links=False, written=stamps)
+    assert sorted(read) == sorted([moved, other])
+    assert checked.index[same] == stamps[same] + (first.index[same][IDS],)
+    assert checked.index[moved][1] == first.index[moved][1] + 1    # as read: its new size
+    assert sorted(map(str, checked.problems)) == sorted(map(str, first.problems))
+
+
 def test_a_clean_build_without_the_cache_parses_every_page(make_site, build_at, monkeypatch):
     root = make_site(site_files())
     first = messages(build_at(root, jobs=1))

@@ -471,6 +471,29 @@ def test_pages_whose_stat_is_unchanged_are_not_read_again(tmp_path):
     assert again.files == {f"p{n}/index.html" for n in range(3)}
 
 
+def test_the_pages_a_build_writes_are_noted_by_their_writer_not_read_back(built, build_at,
+                                                                         monkeypatch):
+    import pickle
+
+    import blogengine.search
+    from pagefind.service import get_executable
+
+    from blogengine.search import read_pages
+    read: list[str] = []
+    note = blogengine.search._note
+
+    def recording(path: str):
+        read.append(path)
+        return note(path)
+    monkeypatch.setattr(blogengine.search, "_note", recording)
+    shutil.rmtree(built / "public")     # every page a new file, as after `rm -rf public`
+    report = build_at(built, jobs=1, incremental=False)
+    assert report.pages_written > 3 and read == []
+    kept = pickle.loads((built / ".blogengine" / "search-pages.pickle").read_bytes())
+    assert kept == read_pages(built / "public", get_executable()).notes   # as if all were read
+    assert "xylophonist" in indexed_pages(built / "public")["/2024/01/kettles/"]
+
+
 def test_an_unreadable_note_of_the_pages_only_costs_reading_them(built, build_at):
     notes = built / ".blogengine" / "search-pages.pickle"
     assert notes.is_file()
