@@ -81,9 +81,9 @@ def check_site(inputs: CheckInputs, previous: PageIndex | None = None,
     checked again, when that is enough (see _pages_to_check). `files`: every file in the output
     folder, when the caller knows (else the folder is walked); `stats`: each page's (mtime_ns,
     size), when the caller knows them (else each page is stat-ed); `written`: the stamps of
-    the pages the build wrote, taken by their writers (pagefacts.py): a page whose bytes are
-    those `previous` knew is then not read. A page whose links `links_of` cannot give raises
-    LookupError."""
+    the pages the build wrote, taken by their writers (pagefacts.py) and trusted as they are:
+    a page written with the bytes `previous` knew is then not read. A page whose links
+    `links_of` cannot give raises LookupError."""
     if links_of is None:   # nothing to take unread pages' links from: every page is read
         previous = None
     listed = frozenset(output_files(inputs.out_dir) if files is None else files)
@@ -205,10 +205,10 @@ def _pages_to_check(files: frozenset[str], index: PageIndex, previous: PageIndex
 def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex, jobs: int,
                  stats: dict[str, tuple[int, int]] | None = None,
                  written: dict[str, PageStamp] | None = None) -> tuple[PageIndex, PageLinkIndex]:
-    """Every page's entry: from `previous` for a page whose stat or bytes (as read, or as
-    `written` stamped them) have not changed, else read (in workers when there are many, as
-    after a first build); and the links of the pages parsed (the others' are as the last check
-    kept them)."""
+    """Every page's entry: from `previous` for a page whose stat or bytes have not changed
+    (as read, or for a page this build wrote, as its writer stamped it: `written`), else read
+    (in workers when there are many, as after a first build); and the links of the pages
+    parsed (the others' are as the last check kept them)."""
     index: PageIndex = {}
     fresh: PageLinkIndex = {}
     folder = str(out_dir)
@@ -217,7 +217,8 @@ def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex, jobs:
         if not rel.endswith((".html", ".htm")):
             continue
         known = previous.get(rel)
-        stamp = stats.get(rel) if stats is not None else None
+        taken = written.get(rel) if written is not None else None
+        stamp = taken[:2] if taken is not None else stats.get(rel) if stats is not None else None
         if stamp is None:
             try:
                 stat = os.stat(os.path.join(folder, rel))
@@ -226,11 +227,8 @@ def _index_pages(out_dir: Path, files: Iterable[str], previous: PageIndex, jobs:
             stamp = (stat.st_mtime_ns, stat.st_size)
         if known is not None and known[0] == stamp[0] and known[1] == stamp[1]:
             index[rel] = known
-            continue
-        taken = written.get(rel) if written is not None else None
-        if known is not None and taken is not None and taken[0] == stamp[0] \
-                and taken[1] == stamp[1] and taken[2] == known[DIGEST]:
-            index[rel] = (stamp[0], stamp[1], known[DIGEST], known[IDS])   # written again, the same
+        elif known is not None and taken is not None and taken[2] == known[DIGEST]:
+            index[rel] = (*taken, known[IDS])   # written again with the same bytes
         else:
             unread.append(rel)
     # The theme's links are the same on every page: one tuple each, however many workers read

@@ -94,10 +94,9 @@ def start_index(out_dir: Path, cache_dir: Path | None = None,
         executable = _executable()
         _pending_mark(out_dir).touch()   # until finish publishes the index
         notes = cache_dir / NOTES_FILE if cache_dir is not None else None
-        known = early.notes if early is not None else _read_notes(notes)
-        if written:
-            known = {**known, **written} if known else written
-        pages = read_pages(out_dir, executable, stopped, part_pages, known, listing)
+        pages = read_pages(out_dir, executable, stopped, part_pages,
+                           early.notes if early is not None else _read_notes(notes), listing,
+                           written)
     except BaseException:
         if early is not None:
             early.discard()
@@ -123,10 +122,9 @@ def start_index(out_dir: Path, cache_dir: Path | None = None,
             continue
         if part.number and published.get(part.number) == part.key:
             job.carried.append(part)   # moved over from the published index by finish
-        elif not job.take_kept(part):
-            job.queue(part)
-            continue
-        job.refresh(part)
+            job.refresh(part)
+        else:
+            job.link_kept(part)
     return job
 
 
@@ -148,6 +146,7 @@ class IndexJob:
     _runs: dict[int, Future[None]] = field(default_factory=dict)
     _syncs: list[Future[bool]] = field(default_factory=list)   # (refresh)
     _pool: ThreadPoolExecutor | None = None
+    _linker: ThreadPoolExecutor | None = None   # (link_kept)
     _processes: list[subprocess.Popen[str]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _given_up: bool = False
@@ -169,6 +168,20 @@ class IndexJob:
             shutil.rmtree(self.part_folder(part), ignore_errors=True)
             return False
         return True
+
+    def link_kept(self, part: Part) -> None:
+        """Take the kept index of this part's pages (take_kept) in a thread of its own, while
+        the build goes on to the link check and Pagefind runs for other parts, then refresh
+        its folder of pages; when it cannot be read, index the part there."""
+        if self._linker is None:
+            self._linker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pagefind-kept")
+        self._runs[part.number] = self._linker.submit(self._take_or_index, part)
+
+    def _take_or_index(self, part: Part) -> None:
+        if self.take_kept(part):
+            self.refresh(part)
+        else:
+            self._index(part, None)
 
     def queue(self, part: Part) -> None:
         """Index this part in the background, beside the others (Pagefind uses more than one
@@ -201,10 +214,12 @@ class IndexJob:
             self._syncs.append(self._submit(sync_pages, self.out_dir, part.rels, folder))
 
     def _submit(self, work: Callable[..., object], *args: object) -> Future[Any]:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, RUNS_AT_ONCE),
-                                            thread_name_prefix="pagefind")
-        return self._pool.submit(work, *args)
+        with self._lock:   # (the kept parts' thread submits too: see link_kept)
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1,
+                                                                RUNS_AT_ONCE),
+                                                thread_name_prefix="pagefind")
+            return self._pool.submit(work, *args)
 
     def finish(self) -> None:
         """Wait for the parts and swap the index in; on failure the old index goes too (it no
@@ -274,8 +289,9 @@ class IndexJob:
                     process.kill()
 
     def _let_go(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        for pool in (self._pool, self._linker):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
 
     def _site(self, part: Part) -> Path:
         """The folder Pagefind reads for this part: its pages (kept, else made for this run
@@ -390,9 +406,12 @@ class SitePages:
 def read_pages(out_dir: Path, executable: Path,
                stopped: Callable[[], bool] = lambda: False,
                part_pages: int = PART_PAGES, known: dict[str, PageNote] | None = None,
-               listing: OutputListing | None = None) -> SitePages:
-    """Read every HTML page Pagefind would see (those `known` with the same stat excepted;
-    the files and their stats from `listing` when given, else from the folder) and split the searchable ones into parts: a part per `part_pages` pages of a language,
+               listing: OutputListing | None = None,
+               written: dict[str, PageNote] | None = None) -> SitePages:
+    """Read every HTML page Pagefind would see (those `known` with the same stat excepted,
+    and those `written` by this build, as their writers noted them; the files and their stats
+    from `listing` when given, else from the folder) and split the searchable ones into
+    parts: a part per `part_pages` pages of a language,
     rounded up to a power of two, each page in the part its path's hash picks. An edit
     changes one part's pages, so only that part is indexed again; the parts stay put until a
     language's pages double or halve."""
@@ -407,15 +426,10 @@ def read_pages(out_dir: Path, executable: Path,
     for rel in sorted(rel for rel in files if rel.endswith(".html") and not rel.startswith(prefix)):
         if stopped():   # serve saw a new save: it is about to write pages
             raise BlogError("search: indexing stopped for a newer build")
-        path = os.path.join(out_dir, rel)
-        seen = stats.get(rel)
-        if seen is None:
-            stat = os.stat(path)
-            seen = (stat.st_mtime_ns, stat.st_size)
-        note = known.get(rel) if known is not None else None
-        if not (isinstance(note, tuple) and len(note) == 5 and note[0] == seen[0]
-                and note[1] == seen[1]):
-            note = _note(path)
+        note = written.get(rel) if written is not None else None
+        if note is None:
+            note = _known_or_read(os.path.join(out_dir, rel), stats.get(rel),
+                                  known.get(rel) if known is not None else None)
         notes[rel] = note
         whole.update(f"{rel}\n".encode() + note[4])
         if note[2]:
@@ -443,6 +457,17 @@ def _split(marked: list[tuple[str, str, bytes]], part_pages: int
     for rel, lang, digest in marked:
         numbered.setdefault(_spread(rel) % split[lang], []).append((rel, digest))
     return [numbered[bucket] for bucket in sorted(numbered)]   # (none is empty)
+
+
+def _known_or_read(path: str, seen: tuple[int, int] | None, note: object) -> PageNote:
+    """The `note` the last build took of the page at `path`, when the page has the same stat
+    (`seen`, else stat-ed here); else the page read again."""
+    if seen is None:
+        stat = os.stat(path)
+        seen = (stat.st_mtime_ns, stat.st_size)
+    if isinstance(note, tuple) and len(note) == 5 and note[0] == seen[0] and note[1] == seen[1]:
+        return note
+    return _note(path)
 
 
 def _note(path: str) -> PageNote:
