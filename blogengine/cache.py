@@ -67,12 +67,14 @@ def _changes(name: str) -> str:
 
 CACHE_DIR = ".blogengine"
 FORMAT = 6   # bump when the tables change: an older cache is then simply started again
-SCHEMA = """
+# An output's record: the pages' records, before the build confirms them, are "pending".
+_RECORDS = "(rel TEXT PRIMARY KEY, key TEXT, objects TEXT, inputs BLOB)"
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB);
 CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,
                                     digest TEXT, doc BLOB, html TEXT);
-CREATE TABLE IF NOT EXISTS outputs (rel TEXT PRIMARY KEY, key TEXT, objects TEXT, inputs BLOB);
-CREATE TABLE IF NOT EXISTS pending (rel TEXT PRIMARY KEY, key TEXT, objects TEXT, inputs BLOB);
+CREATE TABLE IF NOT EXISTS outputs {_RECORDS};
+CREATE TABLE IF NOT EXISTS pending {_RECORDS};
 """
 # A file changed within this long of the scan that saw it may change again within the same
 # timestamp tick; such "racy" stamps are checked by content next time (as git does).
@@ -206,13 +208,17 @@ class BuildCache:
             for (rel,) in db.execute("SELECT rel FROM sources").fetchall():
                 if rel not in kept:
                     db.execute("DELETE FROM sources WHERE rel = ?", (rel,))
+            # The pages the workers rendered, written there by the workers themselves: with
+            # every output, the table itself becomes the list (copying tens of MB of records
+            # from one table to the other took a clean build at 10,000 posts 0.2 s).
             if full:
-                db.execute("DELETE FROM outputs")
+                db.execute("DROP TABLE outputs")
+                db.execute("ALTER TABLE pending RENAME TO outputs")
+                db.execute(f"CREATE TABLE pending {_RECORDS}")
             else:
                 db.executemany("DELETE FROM outputs WHERE rel = ?", ((rel,) for rel in removed))
-            # The pages the workers rendered, written there by the workers themselves.
-            db.execute("INSERT OR REPLACE INTO outputs SELECT * FROM pending")
-            db.execute("DELETE FROM pending")
+                db.execute("INSERT OR REPLACE INTO outputs SELECT * FROM pending")
+                db.execute("DELETE FROM pending")
             db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)",
                            _rows(changed))
             db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)",
