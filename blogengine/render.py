@@ -23,7 +23,7 @@ from blogengine.load import Asset, FileStamp
 from blogengine.markup import pygments_css
 from blogengine.model import (ATOM_URL, ROBOTS_URL, RSS_URL, SITEMAP_URL, THEME_PREFIX,
                               THREADS_URL, Entry, Listing, Site, output_path)
-from blogengine.pagefacts import PageNote, PageStamp, Wanted, check_stamp, search_note
+from blogengine.pagefacts import PageNote, PageStamp, Wanted, page_facts
 from blogengine.pluginhost import PluginError, PluginSet
 from blogengine.shortcode_render import expand_page as expand_shortcodes, templates_key
 from blogengine.shortcodes import PLACEHOLDER
@@ -194,11 +194,11 @@ def render_pages(work: RenderWork, indexes: Sequence[int]) -> RenderedSlice:
             env.recorder = None
         written += staging.write(rel, body)
         if work.facts.notes or work.facts.stamps:   # while the bytes are at hand
-            stat = staging.stat(rel)
-            if work.facts.notes:
-                notes[rel] = search_note(stat, body)
-            if work.facts.stamps:
-                stamps[rel] = check_stamp(stat, body)
+            note, stamp = page_facts(staging.stat(rel), body, work.facts)
+            if note is not None:
+                notes[rel] = note
+            if stamp is not None:
+                stamps[rel] = stamp
         # The key is worked out here, in the worker, where the digests are at hand.
         used = tuple(sorted(recorder.inputs))
         outputs[rel] = OutputRecord(digests.key(used, fingerprint), used, touched_objects(used))
