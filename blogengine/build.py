@@ -388,7 +388,8 @@ class BuildRun(BuildStart):
         else:
             objects = object_digests(site)
             cards = card_outputs(site, self.chain, caches)
-        extras = data_outputs(site, self.chain, self.scanned.assets, self.env, caches) + cards
+        extras = data_outputs(site, self.chain, self.scanned.assets, objects, self.env,
+                              caches) + cards
         if warm is None:   # (the kept model's build checked the same paths: same assets too)
             check_paths([(output_path(page.url), _origin(page)) for page in pages]
                          + [(out.path, str(out.copy_from or out.url)) for out in extras])

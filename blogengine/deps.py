@@ -322,11 +322,6 @@ def group_of(kind: str, attribute: str) -> str:
     return kind
 
 
-def entry_digest(entry: Entry) -> str:
-    """Everything a template can read from one post or page (other entries only by URL)."""
-    return digest(_entry_place(entry), _entry_text(entry), _entry_links(entry),
-                  _entry_talk(entry))
-
 
 def _entry_place(entry: Entry) -> tuple[Any, ...]:
     return (entry.doc.meta, entry.doc.source.display_path, entry.kind, entry.url, entry.slug,
@@ -402,10 +397,17 @@ def object_digests(site: Site) -> dict[str, str]:
 
 def entry_objects(entry: Entry) -> dict[str, str]:
     """The digests of one entry's objects (object_digests has them for every entry)."""
-    return {object_id("entry", entry.url): digest(_entry_place(entry)),
-            object_id("entry.text", entry.url): digest(_entry_text(entry)),
-            object_id("entry.links", entry.url): digest(_entry_links(entry)),
-            object_id("entry.talk", entry.url): digest(_entry_talk(entry))}
+    place, text, links, talk = entry_object_ids(entry.url)
+    return {place: digest(_entry_place(entry)), text: digest(_entry_text(entry)),
+            links: digest(_entry_links(entry)), talk: digest(_entry_talk(entry))}
+
+
+def entry_object_ids(url: str) -> tuple[str, str, str, str]:
+    """The ids of the objects of the entry at `url`: its place (front matter and where it is),
+    its text, its links to other entries and its conversation. Together their digests cover
+    everything a template can read of it (other entries only by URL)."""
+    return (object_id("entry", url), object_id("entry.text", url),
+            object_id("entry.links", url), object_id("entry.talk", url))
 
 
 def touched_objects(inputs: Iterable[Dependency]) -> str:

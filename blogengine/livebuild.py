@@ -295,7 +295,7 @@ class LiveRun(BuildRun):
         for entry in self.swapped:
             objects.update(entry_objects(entry))
         pages = site_pages(site)
-        extras = data_outputs(site, self.chain, self.scanned.assets, self.env,
+        extras = data_outputs(site, self.chain, self.scanned.assets, objects, self.env,
                               self.content_caches) + kept.cards
         prepare_environment(self.env, site)
         digests = kept.digests if kept.digests is not None else Digests(site, self.env)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +17,8 @@ from blogengine.comments import reader_strings
 from blogengine.config import SiteConfig
 from blogengine.errors import BlogError, ContentError, ThemeError
 from blogengine.feeds import absolute_url, atom_feed, rss_feed
-from blogengine.deps import Digests, Recorder, RecordingEnvironment, entry_digest, touched_objects
+from blogengine.deps import (Digests, Recorder, RecordingEnvironment, entry_object_ids, object_id,
+                             touched_objects)
 from blogengine.images import has_location, variant_bytes, variants, without_location
 from blogengine.load import Asset, FileStamp
 from blogengine.markup import pygments_css
@@ -222,11 +223,12 @@ def unique_errors(errors: Iterable[BlogError]) -> list[BlogError]:
     return list(found.values())
 
 
-def data_outputs(site: Site, chain: list[Theme], assets: list[Asset],
+def data_outputs(site: Site, chain: list[Theme], assets: list[Asset], objects: Mapping[str, str],
                  env: jinja2.Environment | None = None,
                  cache_dir: Path | None = None) -> list[Output]:
     """Every file besides the pages: feeds, sitemap, robots.txt, the thread manifest, the
-    highlighting stylesheet, theme static files and content assets, each with its input key.
+    highlighting stylesheet, theme static files and content assets, each with its input key,
+    made of the digests of the model's objects (`objects`: deps.object_digests) it shows.
     With `env`, the feeds' posts have their shortcodes filled in; resized images come from
     `cache_dir` (default: .blogengine/ in the site folder)."""
     config = site.config
@@ -240,7 +242,12 @@ def data_outputs(site: Site, chain: list[Theme], assets: list[Asset],
     def feed_key(kind: str, posts: list[Entry]) -> str:
         newest = max(map(newest_of.__getitem__, map(id, posts)), default=updated)
         shortcodes = templates_key(env, posts[:latest]) if env is not None else ""
-        return digest(kind, newest, [entry_digest(p) for p in posts[:latest]], shortcodes)
+        return digest(kind, newest, [[objects[oid] for oid in entry_object_ids(post.url)]
+                                     for post in posts[:latest]], shortcodes)
+
+    # Where each entry is, its title, dates, author and front matter: what the sitemap and
+    # the thread manifest show of it.
+    places = [objects[object_id("entry", entry.url)] for entry in site.entries]
 
     outputs = [
         Output(url=ATOM_URL, make=lambda: atom_feed(site, html=html),
@@ -253,8 +260,7 @@ def data_outputs(site: Site, chain: list[Theme], assets: list[Asset],
             atom_feed, site, title=f"{config.title}: {tag.name}", page_url=tag.url,
             feed_url=tag.feed_url, posts=tag.posts, html=html), key=feed_key(tag.name, tag.posts)))
     outputs.append(Output(url=SITEMAP_URL, make=lambda: sitemap_xml(site), key=digest(
-        [(e.url, e.updated or e.date) for e in site.entries],
-        [listing.url for listing in site.listings])))
+        "sitemap", places, [listing.url for listing in site.listings])))
     if not any(str(asset.rel) == "robots.txt" for asset in assets):  # the author's own wins
         outputs.append(Output(url=ROBOTS_URL, make=lambda: robots_txt(site), key="robots"))
     icon = _theme_favicon(chain)
@@ -262,8 +268,7 @@ def data_outputs(site: Site, chain: list[Theme], assets: list[Asset],
         # Browsers ask for /favicon.ico whatever the page links: answer with the theme's.
         outputs.append(_copied("/" + FAVICON, icon))
     outputs.append(Output(url=THREADS_URL, make=lambda: threads_manifest(site), key=digest(
-        [(e.thread, e.title, e.author, e.comments, e.kind, e.fediverse) for e in site.entries],
-        config.fediverse.account)))
+        "threads", places, config.fediverse.account)))
     outputs.append(Output(url=HIGHLIGHT_CSS_URL, make=lambda: pygments_css(
         config.pygments_style, config.pygments_dark_style).encode("utf-8"), key="pygments"))
     outputs.extend(theme_static(chain))
