@@ -322,7 +322,6 @@ def group_of(kind: str, attribute: str) -> str:
     return kind
 
 
-
 def _entry_place(entry: Entry) -> tuple[Any, ...]:
     return (entry.doc.meta, entry.doc.source.display_path, entry.kind, entry.url, entry.slug,
             entry.author, entry.comments, entry.date, entry.updated, _urls(entry.tags),

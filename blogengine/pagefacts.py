@@ -3,8 +3,9 @@ by whoever holds them: the render workers as they write each page, so that after
 neither reads 14,000 pages back in the main process (about a second each at 10,000 posts), or
 the index and the check themselves for a page they must read.
 
-Both trust a page's stat: a fact is used only while the file has the mtime and size noted with
-it, else the page is read again."""
+A fact the last build took is used only while the file has the mtime and size noted with it,
+else the page is read again; a fact this build's writer took is used as it is (nothing else
+writes the output folder meanwhile)."""
 
 from __future__ import annotations
 
