@@ -204,10 +204,10 @@ class BuildRun(BuildStart):
     def parse(self, previous: LastBuild | None) -> tuple[list[Document], list[BlogError]]:
         """Parse what changed, take the rest from the cache; documents in source order, and
         every problem met loading or parsing them."""
-        scan = previous["scan_ns"] if previous is not None else 0
-        unchanged = self.unchanged_in_model(previous, scan)
-        known = self.parsed_before(previous, [rel for _path, rel, _stamp in self.scanned.markdown
-                                              if rel not in unchanged] if unchanged else None)
+        unchanged = self.unchanged_in_model(previous)
+        known, scan = self.parsed_before(previous, [rel for _path, rel, _stamp
+                                                    in self.scanned.markdown
+                                                    if rel not in unchanged] if unchanged else None)
         reuse: set[str] = set()
         parse: list[ScannedSource] = []
         for path, rel, stamp in self.scanned.markdown:
@@ -236,13 +236,13 @@ class BuildRun(BuildStart):
                      if rel in by_rel]
         return documents, errors
 
-    def unchanged_in_model(self, previous: LastBuild | None, scan: int) -> dict[str, Document]:
+    def unchanged_in_model(self, previous: LastBuild | None) -> dict[str, Document]:
         """The kept model's documents whose sources are stamped as the last build found them
         (and were not racy then): taken as they are, without asking the cache for the stamps
         of every source (10,000 rows at 10,000 posts)."""
         if self.warm is None or previous is None:
             return {}
-        stamps = previous["sources"]
+        stamps, scan = previous["sources"], previous["scan_ns"]
         trusted = {rel for _path, rel, stamp in self.scanned.markdown
                    if stamps.get(rel) == stamp and stamp.mtime_ns < scan - RACY_NS}
         return {doc.source.rel: doc for doc in self.warm.documents if doc.source.rel in trusted}
@@ -282,24 +282,28 @@ class BuildRun(BuildStart):
                           self.cache.html)
 
     def parsed_before(self, previous: LastBuild | None, rels: list[str] | None = None
-                      ) -> dict[str, tuple[FileStamp, str]]:
+                      ) -> tuple[dict[str, tuple[FileStamp, str]], int]:
         """The cached documents this build may reuse (of `rels`, when given), each with its
         source's stamp and digest: documents parsed with the same parse settings, even by a
         build this one does not build upon (--clean, changed settings, a new output folder);
-        none with --no-cache."""
+        none with --no-cache. And when the last build saved in the cache scanned the sources
+        (0 when unknown): a source stamped as the cache has it, and older than that scan, is
+        taken as unchanged (else it is read and digested)."""
         if previous is None:
             if not self.options.content_cache:
-                return {}
+                return {}, 0
             try:
                 state = self.cache.get_state("build")
             except Exception:  # a broken cache is no cache
-                return {}
+                return {}, 0
             if not isinstance(state, dict) or state.get("parse") != self.parse_key:
-                return {}
+                return {}, 0
+            scan = state.get("scan_ns")
+            previous = {"scan_ns": scan if isinstance(scan, int) else 0}
         try:
-            return self.cache.sources(rels)
+            return self.cache.sources(rels), previous["scan_ns"]
         except Exception:
-            return {}
+            return {}, 0
 
     def parse_sources(self, sources: Sequence[ScannedSource],
                       errors: list[BlogError]) -> list[Document]:

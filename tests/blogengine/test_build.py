@@ -319,6 +319,46 @@ def test_a_clean_build_copies_an_asset_again_when_its_time_is_too_recent_to_trus
     assert published.read_text() == "plain FILE\n"
 
 
+def digested_sources(monkeypatch) -> list[str]:
+    """The sources a build reads to tell whether they still hold what was parsed, from now on."""
+    import blogengine.build
+    read: list[str] = []
+    same = blogengine.build.same_content
+
+    def recording(path: str, digest: str) -> bool:
+        read.append(Path(path).name)
+        return same(path, digest)
+    monkeypatch.setattr(blogengine.build, "same_content", recording)
+    return read
+
+
+def test_a_clean_build_trusts_the_stamps_of_sources_the_last_build_scanned(make_site, build_at,
+                                                                           monkeypatch):
+    from tests.blogengine.test_cache import age
+
+    root = make_site(three_posts())
+    age(root / "content")
+    build_at(root)
+    first, second = root / "content/posts/first.md", root / "content/posts/second.md"
+    first.write_text(first.read_text() + "\nA new closing line.\n")
+    past = time.time_ns() - 60 * 10**9
+    os.utime(first, ns=(past, past))   # (a new stamp, but old: not racy)
+    read = digested_sources(monkeypatch)
+    report = build_at(root, incremental=False)   # build --clean
+    # The sources stamped as the cache has them, older than the last build's scan, are taken
+    # as they were, unread; the edited one, with a new stamp, is read, and parsed again.
+    assert read == ["first.md"] and report.parsed == 1
+    assert "A new closing line." in (root / "public/2024/01/first-post/index.html").read_text()
+    # A source whose stamp was too recent for the last scan to trust is read to be sure.
+    soon = time.time_ns() + 60 * 10**9
+    os.utime(second, ns=(soon, soon))
+    build_at(root)
+    os.utime(second, ns=(soon, soon))   # the stamp the cache has, racy for the scan that saw it
+    read.clear()
+    report = build_at(root, incremental=False)
+    assert read == ["second.md"] and report.parsed == 0
+
+
 def _differences(compared: filecmp.dircmp[str]) -> list[str]:
     """Files only on one side or different in bytes, through every subfolder."""
     found = compared.left_only + compared.right_only + compared.diff_files + compared.funny_files
