@@ -289,6 +289,7 @@ class BuildRun(BuildStart):
         none with --no-cache. And when the last build saved in the cache scanned the sources
         (0 when unknown): a source stamped as the cache has it, and older than that scan, is
         taken as unchanged (else it is read and digested)."""
+        scan = previous["scan_ns"] if previous is not None else 0
         if previous is None:
             if not self.options.content_cache:
                 return {}, 0
@@ -298,10 +299,9 @@ class BuildRun(BuildStart):
                 return {}, 0
             if not isinstance(state, dict) or state.get("parse") != self.parse_key:
                 return {}, 0
-            scan = state.get("scan_ns")
-            previous = {"scan_ns": scan if isinstance(scan, int) else 0}
+            scan = state.get("scan_ns") if isinstance(state.get("scan_ns"), int) else 0
         try:
-            return self.cache.sources(rels), previous["scan_ns"]
+            return self.cache.sources(rels), scan
         except Exception:
             return {}, 0
 

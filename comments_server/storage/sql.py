@@ -186,9 +186,9 @@ class _WalSync:
             return                                  # it only read since the last sync
         try:
             fd = os.open(self.wal, os.O_RDONLY)
-        except FileNotFoundError:   # no WAL: the last connection closed it, checkpointed and synced
-            fd = -1
-        if fd >= 0:
+        except FileNotFoundError:
+            pass   # no WAL: the last connection closed it, checkpointed and synced
+        else:
             try:
                 os.fsync(fd)
             finally:

@@ -12,6 +12,7 @@ import pytest
 
 from blogengine.errors import BlogError, BuildFailed
 from tests.support.site import post, read_html
+from tests.support.spies import calls_to
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
@@ -322,14 +323,8 @@ def test_a_clean_build_copies_an_asset_again_when_its_time_is_too_recent_to_trus
 def digested_sources(monkeypatch) -> list[str]:
     """The sources a build reads to tell whether they still hold what was parsed, from now on."""
     import blogengine.build
-    read: list[str] = []
-    same = blogengine.build.same_content
-
-    def recording(path: str, digest: str) -> bool:
-        read.append(Path(path).name)
-        return same(path, digest)
-    monkeypatch.setattr(blogengine.build, "same_content", recording)
-    return read
+    return calls_to(monkeypatch, blogengine.build, "same_content",
+                    lambda path, _digest: [Path(path).name])
 
 
 def test_a_clean_build_trusts_the_stamps_of_sources_the_last_build_scanned(make_site, build_at,

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from blogengine.cli import main
 from tests.blogengine.test_cache import age
 from tests.support.site import post
+from tests.support.spies import calls_to
 
 # A valid 1x1 PNG (Pillow reads it: the build warns about images it cannot read).
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -316,14 +317,7 @@ def test_a_file_added_clears_the_links_to_it_and_a_fixed_page_its_own(make_site,
 def parsed_pages(monkeypatch) -> list[str]:
     """The text of every page whose links the check parses from now on."""
     import blogengine.check
-    parsed: list[str] = []
-    read = blogengine.check.read_page_links
-
-    def counting(text: str):
-        parsed.append(text)
-        return read(text)
-    monkeypatch.setattr(blogengine.check, "read_page_links", counting)
-    return parsed
+    return calls_to(monkeypatch, blogengine.check, "read_page_links")
 
 
 def test_a_clean_build_takes_the_links_of_pages_written_again_alike_from_the_last_check(
@@ -348,14 +342,7 @@ def test_a_clean_build_takes_the_links_of_pages_written_again_alike_from_the_las
 def read_back(monkeypatch) -> list[str]:
     """Every page the check reads from the output folder from now on."""
     import blogengine.check
-    read: list[str] = []
-    reader = blogengine.check._read_pages
-
-    def recording(known, rels):
-        read.extend(rels)
-        return reader(known, rels)
-    monkeypatch.setattr(blogengine.check, "_read_pages", recording)
-    return read
+    return calls_to(monkeypatch, blogengine.check, "_read_pages", lambda _known, rels: rels)
 
 
 def test_a_clean_build_reads_back_no_page_its_render_stamped_alike(make_site, build_at,

@@ -17,6 +17,7 @@ import pytest
 
 from tests.blogengine.test_cache import age, tree
 from tests.support.site import BASIC_CONFIG, post, read_html
+from tests.support.spies import calls_to
 
 SIGNATURE = b"pagefind_dcd"
 
@@ -479,13 +480,7 @@ def test_the_pages_a_build_writes_are_noted_by_their_writer_not_read_back(built,
     from pagefind.service import get_executable
 
     from blogengine.search import read_pages
-    read: list[str] = []
-    note = blogengine.search._note
-
-    def recording(path: str):
-        read.append(path)
-        return note(path)
-    monkeypatch.setattr(blogengine.search, "_note", recording)
+    read = calls_to(monkeypatch, blogengine.search, "_note")
     shutil.rmtree(built / "public")     # every page a new file, as after `rm -rf public`
     report = build_at(built, jobs=1, incremental=False)
     assert report.pages_written > 3 and read == []
