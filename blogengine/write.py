@@ -110,6 +110,22 @@ class Staging:
             target.write_bytes(data)
         return True
 
+    def link(self, rel: str, kept: Path) -> bool:
+        """Stage `kept`, a file the build cache keeps under its content's digest and never
+        changes, as a second name of that very file: no bytes read or written. False when the
+        published file already is it (patch mode). OSError when it cannot be linked (the cache
+        lacks it, or lies on another file system): the caller then writes the bytes."""
+        cached = os.stat(kept)
+        try:
+            published = os.stat(os.path.join(self.out_dir, rel), follow_symlinks=False)
+            same = (published.st_ino, published.st_dev) == (cached.st_ino, cached.st_dev)
+        except OSError:
+            same = False
+        if same and self.patch:
+            return False
+        os.link(kept, self._target(rel))
+        return True
+
     def stat(self, rel: str) -> os.stat_result:
         """The stat of the file that commit publishes at `rel`, once `write` has staged it (or
         found it published with the same bytes): moved or linked in, it keeps its stat."""

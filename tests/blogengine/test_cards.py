@@ -126,6 +126,50 @@ def test_rebuild_never_draws_an_unchanged_card_twice(site, build_at, monkeypatch
     assert drawn == ["Hello again, cards"]
 
 
+def _published_cards(root: Path) -> dict[str, Path]:
+    return {p.relative_to(root / "public").as_posix(): p for p in (root / "public/cards").rglob("*.png")}
+
+
+def test_a_published_card_is_the_cache_s_own_file_and_a_clean_build_reads_no_card(
+        site, build_at, monkeypatch):
+    cache = {p.stat().st_ino: p for p in (site / ".blogengine/cards").glob("*.png")}
+    published = _published_cards(site)
+    assert len(published) == 2 and all(p.stat().st_ino in cache for p in published.values())
+    read: list[str] = []
+    real = cards.CardFile.__call__
+
+    def reading(self):
+        read.append(self.key)
+        return real(self)
+
+    monkeypatch.setattr(cards.CardFile, "__call__", reading)
+    build_at(site, jobs=1, incremental=False)
+    assert read == []
+    assert {rel: p.stat().st_ino for rel, p in _published_cards(site).items()} \
+        == {rel: p.stat().st_ino for rel, p in published.items()}
+    path = site / "content/posts/hello.md"
+    path.write_text(path.read_text().replace("Hello, cards", "Hello again, cards"))
+    build_at(site, jobs=1)
+    assert len(read) == 1   # drawn into the cache (draw_missing_cards), then linked
+    [card] = [p for rel, p in _published_cards(site).items() if "hello" in rel]
+    drawn = {p.stat().st_ino: p for p in (site / ".blogengine/cards").glob("*.png")}
+    assert len(drawn) == 3 and card.stat().st_ino in drawn.keys() - cache.keys()
+
+
+def test_a_card_the_cache_cannot_lend_is_written_from_its_bytes(make_site, build_at, monkeypatch):
+    from blogengine import write
+
+    def other_file_system(source, target):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(write.os, "link", other_file_system)
+    root = make_site({"content/posts/hello.md": post("Hello, cards", "2024-05-03")})
+    build_at(root, jobs=1)
+    [card] = _published_cards(root).values()
+    [cached] = (root / ".blogengine/cards").glob("*.png")
+    assert card.stat().st_ino != cached.stat().st_ino and card.read_bytes() == cached.read_bytes()
+
+
 def test_long_and_non_latin_titles_render_without_error(make_site, build_at):
     files = {f"content/posts/{name}.md": post(title, "2024-05-03", slug=name)
              for name, title in TITLES.items()}
