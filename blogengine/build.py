@@ -46,14 +46,14 @@ from blogengine.render import (Output, RenderedSlice, RenderWork, data_outputs,
                                unique_errors)
 from blogengine.report import BuildOptions as BuildOptions
 from blogengine.report import BuildReport as BuildReport
-from blogengine.search import (EarlyPart, IndexJob, index_needed, remove_index, start_early,
+from blogengine.search import (INDEX_FOLDER, EarlyPart, IndexJob, index_needed, remove_index, start_early,
                                start_index)
 from blogengine.stamps import LastBuild, parse_fingerprint
 from blogengine.start import BuildStart, Progress
 from blogengine.start import build as build   # the entry point, where callers have always found it
 from blogengine.templating import compiled_templates, loaded_templates, make_environment
 from blogengine.themes import template_dirs
-from blogengine.write import Staging, check_paths, left_staged
+from blogengine.write import Staging, check_paths, left_staged, output_files
 
 # Below these counts a stage runs in the main process: forking workers would cost more.
 PARALLEL_SOURCES = 200
@@ -162,7 +162,7 @@ class BuildRun(BuildStart):
             # and what follows need them (without them, the plan makes every file again).
             previous = self.with_objects(previous)
             outputs = self.plan(site, previous)
-            written = self.render_and_write(outputs)
+            written = self.render_and_write(outputs, scan)
             listing = scan.listing(written.changed) \
                 if scan is not None and written.changed is not None else None
         except BaseException:
@@ -194,9 +194,9 @@ class BuildRun(BuildStart):
 
     def scan_output(self, previous: LastBuild | None) -> OutputScan | None:
         """The output folder listed beside the stages before the writing (prescan.py), when
-        the search index or the link check will want it and the build may patch the folder
-        (a fresh one is listed afresh)."""
-        if previous is None or not (self.config.search.enabled or self.options.check_links) \
+        there is one to patch and the search index or the link check will want the listing,
+        or a whole build will look for files it no longer makes (strays)."""
+        if not (previous is None or self.config.search.enabled or self.options.check_links) \
                 or not self.out_dir.is_dir() or left_staged(self.out_dir):
             return None
         return OutputScan(self.out_dir)
@@ -407,11 +407,13 @@ class BuildRun(BuildStart):
                             self.inputs.fingerprint, candidates)
         return _Outputs(pages=pages, extras=extras, objects=objects, digests=digests, plan=plan)
 
-    def render_and_write(self, outputs: _Outputs) -> _Written:
+    def render_and_write(self, outputs: _Outputs, scan: OutputScan | None = None) -> _Written:
         """Render the pages and make the files the plan asks for into staging, then publish it
-        all at once; on any failure the output folder stays as it was."""
+        all at once; on any failure the output folder stays as it was. An output folder that
+        is there is patched: only the files whose bytes changed are written, and a whole build
+        removes the files it no longer makes (`scan`: the folder's listing, when made)."""
         plan = outputs.plan
-        staging = Staging(self.out_dir, patch=plan.patch)
+        staging = Staging(self.out_dir)
         try:
             self.cache.clear_pending()
             self.resize_images(outputs)
@@ -420,7 +422,8 @@ class BuildRun(BuildStart):
             rendered = self.render(outputs, staging, meanwhile=extras.write)
             current = ({output_path(page.url) for page in outputs.pages}
                        | {out.path for out in outputs.extras})
-            removed = plan.previous_outputs - current
+            removed = (strays(self.out_dir, scan) if plan.whole and staging.patch
+                       else plan.previous_outputs) - current
             for rel in removed:
                 staging.remove(rel)
             staging.commit(candidates=[output_path(outputs.pages[i].url) for i in plan.render]
@@ -596,7 +599,7 @@ class BuildRun(BuildStart):
                                    **link_states(checked.links, self._gone(checked), self.kept_links)},
                             kept_sources=[doc.source.rel for doc in documents],
                             changed=written.records, removed=written.removed,
-                            full=not outputs.plan.patch)
+                            full=outputs.plan.whole)
         except Exception:  # a full disk or a locked cache: the site itself is already written
             self.cache.reset()
 
@@ -656,8 +659,7 @@ class _ExtraFiles:
             if out.path not in self.stale:
                 continue
             if out.copy_from is not None:
-                self.staging.copy(out.path, out.copy_from)
-                self.written += 1
+                self.written += self.staging.copy(out.path, out.copy_from)
             elif isinstance(out.make, CardFile):
                 self.written += self._card(out.path, out.make)
             else:
@@ -672,6 +674,15 @@ class _ExtraFiles:
             return self.staging.link(rel, card.path)
         except OSError:   # the cache lost it, or lies on another file system
             return self.staging.write(rel, card())
+
+
+def strays(out_dir: Path, scan: OutputScan | None) -> set[str]:
+    """The files in the output folder (but its search index, which the index job replaces), as
+    the scan found them or else walked now: a whole build that patches the folder removes
+    those it does not make, which a fresh folder would lack."""
+    found = scan.received() if scan is not None else None
+    files = found.files if found is not None else output_files(out_dir)
+    return {rel for rel in files if not rel.startswith(INDEX_FOLDER + "/")}
 
 
 def image_warnings(documents: Sequence[Document], root: Path) -> list[str]:

@@ -12,9 +12,6 @@ from blogengine.model import Entry, Listing, output_path
 from blogengine.render import Output
 from blogengine.stamps import LastBuild, digest
 
-# Past this share of changed pages, a fresh folder swapped in beats patching the old one.
-PATCH_LIMIT = 0.3
-
 
 @dataclass
 class Plan:
@@ -23,7 +20,7 @@ class Plan:
     render: list[int]                # indexes of the pages to render
     extras: set[str]                 # paths of the other files to make
     extra_keys: dict[str, str]
-    patch: bool                      # patch the output folder (else: a fresh one, every file)
+    whole: bool                      # every output is made (no last build to build upon)
     previous_outputs: set[str]
     old_templates: dict[str, str]    # the templates the last build knew: object id -> name
 
@@ -59,11 +56,7 @@ def plan_outputs(pages: list[Entry | Listing], extras: list[Output], cache: Buil
     extra_keys = {out.path: digest(fingerprint, out.key) for out in extras}
     stale_extras = {path for path, key in extra_keys.items()
                     if old_outputs.get(path, ("", None))[0] != key}
-    total = len(pages) + len(extras)
-    patch = previous is not None and len(render) + len(stale_extras) <= PATCH_LIMIT * total
-    if not patch:   # a fresh folder needs every file
-        render, stale_extras = list(range(len(pages))), {out.path for out in extras}
-    return Plan(render=render, extras=stale_extras, extra_keys=extra_keys, patch=patch,
+    return Plan(render=render, extras=stale_extras, extra_keys=extra_keys, whole=previous is None,
                 previous_outputs=set(old_outputs), old_templates=old_templates)
 
 

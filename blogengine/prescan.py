@@ -46,6 +46,8 @@ class OutputScan:
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
+        self._received = False
+        self._found: OutputListing | None = None
         context = multiprocessing.get_context("fork")
         self._receiver, sender = context.Pipe(duplex=False)
         self._process = context.Process(target=_scan, args=(out_dir, sender), daemon=True,
@@ -53,16 +55,25 @@ class OutputScan:
         self._process.start()   # (no thread of this process is busy yet: forking is safe)
         sender.close()
 
+    def received(self) -> OutputListing | None:
+        """The listing as it was at the start; None when the scan failed (the caller then
+        walks the folder itself)."""
+        if not self._received:
+            try:
+                found = self._receiver.recv()
+            except (EOFError, OSError):   # the process died
+                found = None
+            finally:
+                self.close()
+            self._found = found if isinstance(found, OutputListing) else None
+            self._received = True
+        return self._found
+
     def listing(self, changed: Iterable[str]) -> OutputListing | None:
         """The listing as it was at the start, with the files changed since (`changed`: each
         file the build wrote or removed) looked at again; None when the scan failed."""
-        try:
-            found = self._receiver.recv()
-        except (EOFError, OSError):   # the process died: the caller walks the folder itself
-            found = None
-        finally:
-            self.close()
-        if not isinstance(found, OutputListing):
+        found = self.received()
+        if found is None:
             return None
         folder = str(self.out_dir)
         for rel in changed:

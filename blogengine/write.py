@@ -1,8 +1,9 @@
 """Write stage: a build never changes the published output folder until it is complete.
 
-A clean build fills a fresh folder and swaps it in. An incremental build stages only the files
-that changed, then applies them with renames from a journal, which a later build finishes if
-this one is killed while applying; killed any earlier, it leaves the output untouched."""
+A build into an output folder that is there (incremental or whole) stages only the files whose
+bytes changed, then applies them with renames from a journal, which a later build finishes if
+this one is killed while applying; killed any earlier, it leaves the output untouched. A first
+build fills a fresh folder and moves it in."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from blogengine.cache import RACY_NS
 from blogengine.errors import BlogError
 
 MARKER = ".blogengine-build"
+MARKER_TEXT = "built by blogengine; this folder is rewritten by every build\n"
 JOURNAL = ".blogengine-journal"
 
 
@@ -62,13 +64,17 @@ def check_paths(planned: Iterable[tuple[str, str]]) -> None:
 class Staging:
     """Where a build writes before anything is published.
 
-    `patch=False`: a complete new output folder, swapped in by `commit()`.
-    `patch=True`: only changed files; `commit()` moves them into the output folder and deletes
-    what `remove()` named. Workers in other processes may write into it at once (distinct files)."""
+    With an output folder there (`patch`): only the files whose bytes changed are staged;
+    `commit()` moves them into the output folder and deletes what `remove()` named. The
+    unchanged files are left alone: a whole build of a site with few changes makes and frees
+    almost no file or folder, where a fresh folder swapped in took, at 10,000 posts, a folder
+    per post, a link per file and the old folder's deletion (seconds of system time on ext4).
+    With none yet: a complete new output folder, moved in by `commit()`.
+    Workers in other processes may write into it at once (distinct files)."""
 
-    def __init__(self, out_dir: Path, *, patch: bool = False) -> None:
+    def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir.absolute()
-        self.patch = patch and self.out_dir.is_dir()
+        self.patch = self.out_dir.is_dir()
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         recover(self.out_dir)
         self.root = self.out_dir.parent / f".{self.out_dir.name}.tmp-{os.getpid()}"
@@ -91,8 +97,7 @@ class Staging:
         return self.root / rel
 
     def write(self, rel: str, data: bytes) -> bool:
-        """Stage a file; False when the published file already holds exactly these bytes
-        (patch mode; a fresh folder then takes the published file itself, see _keep)."""
+        """Stage a file; False when the published file already holds exactly these bytes."""
         current = os.path.join(self.out_dir, rel)
         try:
             same = os.stat(current, follow_symlinks=False)
@@ -103,25 +108,23 @@ class Staging:
                 unchanged = False
         except OSError:
             unchanged = False
-        if unchanged and self.patch:
+        if unchanged:
             return False
-        target = self._target(rel)
-        if not (unchanged and self._keep(current, target)):
-            target.write_bytes(data)
+        self._target(rel).write_bytes(data)
         return True
 
     def link(self, rel: str, kept: Path) -> bool:
         """Stage `kept`, a file the build cache keeps under its content's digest and never
         changes, as a second name of that very file: no bytes read or written. False when the
-        published file already is it (patch mode). OSError when it cannot be linked (the cache
-        lacks it, or lies on another file system): the caller then writes the bytes."""
+        published file already is it. OSError when it cannot be linked (the cache lacks it, or
+        lies on another file system): the caller then writes the bytes."""
         cached = os.stat(kept)
         try:
             published = os.stat(os.path.join(self.out_dir, rel), follow_symlinks=False)
             same = (published.st_ino, published.st_dev) == (cached.st_ino, cached.st_dev)
         except OSError:
             same = False
-        if same and self.patch:
+        if same:
             return False
         os.link(kept, self._target(rel))
         return True
@@ -134,34 +137,23 @@ class Staging:
         except FileNotFoundError:   # (a patch leaves the published file as it is)
             return os.stat(os.path.join(self.out_dir, rel))
 
-    def copy(self, rel: str, source: Path) -> None:
-        """Stage a copy of `source`; a fresh folder takes the published copy itself when it
-        has the source's size and time (copy2 gave it the source's time); a patch copies."""
-        target = self._target(rel)
+    def copy(self, rel: str, source: Path) -> bool:
+        """Stage a copy of `source`; False when the published copy has the source's size and
+        time (copy2 gave it the source's time) and is left as it is."""
         current = os.path.join(self.out_dir, rel)
         try:
-            published = None if self.patch else os.stat(current, follow_symlinks=False)
+            published: os.stat_result | None = os.stat(current, follow_symlinks=False)
             original = source.stat()
         except OSError:
             published = None
         # Told by size and time, as the build tells its sources: not for a source changed in
         # the last moments, which may change again within the same clock tick.
-        if published is not None and stat.S_ISREG(published.st_mode) \
-                and (published.st_size, published.st_mtime_ns) == (original.st_size, original.st_mtime_ns) \
-                and time.time_ns() - original.st_mtime_ns > RACY_NS and self._keep(current, target):
-            return
-        shutil.copy2(source, target)
-
-    def _keep(self, current: str, target: Path) -> bool:
-        """Put the published file, unchanged, into the fresh folder: a second name for the same
-        file (the old folder is deleted after the swap). No file is made or freed, which on
-        ext4 is most of a clean build's system time: each new file's inode is chosen past the
-        inodes freed in the last minutes (the last build's), and ten thousand of them cost
-        seconds. False where links are not possible (the file is then written)."""
-        try:
-            os.link(current, target)   # (a regular file: the caller looked without following links)
-        except OSError:
+        alike = published is not None and stat.S_ISREG(published.st_mode) \
+            and (published.st_size, published.st_mtime_ns) == (original.st_size, original.st_mtime_ns) \
+            and time.time_ns() - original.st_mtime_ns > RACY_NS
+        if alike:
             return False
+        shutil.copy2(source, self._target(rel))
         return True
 
     def remove(self, rel: str) -> None:
@@ -169,12 +161,16 @@ class Staging:
         self._removed.append(rel)
 
     def commit(self, candidates: Iterable[str] = ()) -> None:
-        """Publish: swap in the fresh folder, or move in the staged files among `candidates`
+        """Publish: move in the fresh folder, or the staged files among `candidates`
         (every path this build may have staged) and delete the removed ones."""
         if not self.patch:
-            self._swap()
+            (self.root / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+            self.root.rename(self.out_dir)   # (a folder made meanwhile: an error, nothing lost)
             return
-        moved = [rel for rel in candidates if (self.root / _flat_name(rel)).exists()]
+        staged = set(os.listdir(self.root))
+        moved = [rel for rel in candidates if _flat_name(rel) in staged]
+        if not (self.out_dir / MARKER).exists():   # (a folder that was there, empty)
+            (self.out_dir / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         journal = {"moved": moved, "removed": self._removed}
         temporary = self.root / f"{JOURNAL}.new"
         with open(temporary, "w", encoding="utf-8") as handle:
@@ -185,24 +181,6 @@ class Staging:
         _apply(self.root, self.out_dir)
         self.changed = set(moved) | set(self._removed)
 
-    def _swap(self) -> None:
-        """Put the finished folder in place; the old one is moved aside, then deleted."""
-        (self.root / MARKER).write_text(
-            "built by blogengine; this folder is replaced on every build\n", encoding="utf-8")
-        out_dir = self.out_dir
-        if not out_dir.exists():
-            self.root.rename(out_dir)
-            return
-        old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-        shutil.rmtree(old, ignore_errors=True)
-        out_dir.rename(old)
-        try:
-            self.root.rename(out_dir)
-        except BaseException:
-            old.rename(out_dir)
-            raise
-        delete_later(old)
-
     def abort(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -211,6 +189,8 @@ def _apply(staged: Path, out_dir: Path) -> None:
     """Move staged files into the output folder and delete the removed ones (idempotent: a
     later build calls it again for a journal left by a killed one)."""
     journal = json.loads((staged / JOURNAL).read_text(encoding="utf-8"))
+    for rel in journal["removed"]:   # first: a removed file may stand where a folder goes
+        remove_file(out_dir, rel)
     folders: set[Path] = set()
     for rel in journal["moved"]:
         source = staged / _flat_name(rel)
@@ -221,8 +201,6 @@ def _apply(staged: Path, out_dir: Path) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             folders.add(target.parent)
         os.replace(source, target)
-    for rel in journal["removed"]:
-        remove_file(out_dir, rel)
     shutil.rmtree(staged, ignore_errors=True)
 
 
@@ -289,8 +267,8 @@ def running(pid_text: str) -> bool:
 
 
 def delete_later(folder: Path) -> None:
-    """Delete a replaced output folder without making the build wait for it (ten thousand
-    folders take seconds to delete); in the foreground where there is no `rm`."""
+    """Delete a folder of many files (a replaced search index, a part's folder of links)
+    without making the build wait for it; in the foreground where there is no `rm`."""
     rm = shutil.which("rm")
     if rm is None or sys.platform == "win32":
         shutil.rmtree(folder, ignore_errors=True)

@@ -227,7 +227,7 @@ def test_a_journal_left_by_a_killed_build_is_finished(make_site, build_at):
     build_at(root)
     out = root / "public"
     # A build that died after deciding its change (its journal is written) but before moving:
-    staging = Staging(out, patch=True)
+    staging = Staging(out)
     staging.write("2024/01/first-post/index.html", b"new page")
     staging.remove("files/notes.txt")
     staging.commit = lambda candidates=(): None      # dies here
@@ -306,6 +306,45 @@ def test_a_clean_build_keeps_the_published_files_it_would_write_alike(make_site,
     assert _differences(compared) == []
 
 
+def test_a_clean_build_patches_the_folder_and_removes_the_files_it_no_longer_makes(
+        make_site, build_at, tmp_path):
+    from tests.blogengine.test_cache import age
+
+    root = make_site(three_posts())
+    age(root / "content")   # (the assets' copies are then told alike by size and time)
+    build_at(root)
+    out = root / "public"
+    folder = out.stat().st_ino
+    # What a clean build does not make: a stray file, the page of a post since deleted (its
+    # folders then empty), and a file standing where a page's folder goes.
+    (out / "stray.txt").write_text("left by hand\n")
+    (out / "2023/12/gone-post").mkdir(parents=True)
+    (out / "2023/12/gone-post/index.html").write_text("<p>gone</p>")
+    shutil.rmtree(out / "2024/03/second-post")
+    (out / "2024/03/second-post").write_text("a file where a folder goes")
+    report = build_at(root, incremental=False)
+    assert out.stat().st_ino == folder   # the same folder, patched
+    assert not (out / "stray.txt").exists() and not (out / "2023").exists()
+    assert "Second post" in (out / "2024/03/second-post/index.html").read_text()
+    assert report.files_written == 4   # the restored page, and the three files removed
+    assert (out / "pagefind/pagefind.js").is_file()
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("public", ".blogengine", ".public*"))
+    build_at(fresh)
+    assert _differences(filecmp.dircmp(out, fresh / "public")) == []
+
+
+def test_a_build_into_an_empty_folder_marks_it_as_blogengine_s(make_site, build_at, tmp_path):
+    from blogengine.write import MARKER
+    root = make_site(three_posts())
+    out = tmp_path / "empty"
+    out.mkdir()
+    build_at(root, output_dir=out)
+    assert (out / MARKER).is_file() and (out / "index.html").is_file()
+    build_at(root, output_dir=out, incremental=False)   # (a folder without it is refused)
+    assert (out / "2024/01/first-post/index.html").is_file()
+
+
 def test_a_clean_build_copies_an_asset_again_when_its_time_is_too_recent_to_trust(make_site, build_at):
     root = make_site(three_posts())
     build_at(root)
@@ -363,12 +402,15 @@ def _differences(compared: filecmp.dircmp[str]) -> list[str]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
-def test_the_old_output_folder_is_deleted_by_a_child_that_is_reaped(make_site, build_at):
-    root = make_site(three_posts())
-    build_at(root, incremental=False)
-    build_at(root, incremental=False)      # swaps folders: `rm` deletes the old one meanwhile
+def test_a_folder_deleted_later_is_deleted_by_a_child_that_is_reaped(tmp_path):
+    from blogengine.write import delete_later
+    old = tmp_path / ".public.pagefind-1.old"   # as a replaced search index
+    for n in range(50):
+        (old / f"part-{n}").mkdir(parents=True)
+        (old / f"part-{n}/fragment.pf").write_bytes(b"x" * 100)
+    delete_later(old)                      # returns at once: `rm` deletes it meanwhile
     deadline = time.monotonic() + 20
-    while (list(root.glob(".public.old-*")) or _zombie_children()) and time.monotonic() < deadline:
+    while (old.exists() or _zombie_children()) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not list(root.glob(".public.old-*"))
+    assert not old.exists()
     assert _zombie_children() == []
