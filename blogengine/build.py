@@ -466,7 +466,9 @@ class BuildRun(BuildStart):
         """Start making the search index again when a page changed (search.py); the link
         check runs meanwhile. `listing`: the output folder's, when the build has it; `early`:
         a part begun before the writing (index_early)."""
-        if self.config.search.enabled and index_needed(self.out_dir, written.pages):
+        # (--no-cache makes the index again, as it does every card and image)
+        if self.config.search.enabled and (index_needed(self.out_dir, written.pages)
+                                           or self.scratch is not None):
             return start_index(self.out_dir, self.content_caches,
                                part_pages=self.config.search.part_pages, listing=listing,
                                early=early, written=written.notes)

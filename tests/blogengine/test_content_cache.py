@@ -11,8 +11,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from blogengine import search
 from blogengine.cli import main
 from tests.support.site import post
+from tests.support.spies import calls_to
 
 POSTS = {f"content/posts/p{i}.md": post(f"Post {i}", f"2024-03-0{i + 1}", f"Body *{i}* of `post`.")
          for i in range(4)}
@@ -85,6 +87,18 @@ def test_no_cache_parses_everything_and_leaves_the_caches_untouched(make_site, b
     assert {p.name: p.stat().st_mtime_ns for p in cards.rglob("*") if p.is_file()} == kept
     assert tree(root / "public") == before          # same pages from scratch as from the cache
     assert not list(scratch.glob("blogengine-no-cache-*"))
+
+
+def test_no_cache_indexes_the_site_again_where_clean_keeps_the_index_of_the_same_pages(
+        make_site, build_at, monkeypatch):
+    root = make_site(POSTS)
+    build_at(root, jobs=1, check_links=False)
+    runs = calls_to(monkeypatch, search, "_run_pagefind", noted=lambda *args: [args[1]])
+    build_at(root, jobs=1, incremental=False, check_links=False)
+    assert runs == []   # the pages came out alike: their index stands
+    build_at(root, jobs=1, incremental=False, content_cache=False, check_links=False)
+    assert len(runs) == 1
+    assert (root / "public/pagefind/pagefind.js").is_file()
 
 
 def test_the_cli_clean_and_no_cache_flags(make_site):
