@@ -53,7 +53,7 @@ from blogengine.start import BuildStart, Progress
 from blogengine.start import build as build   # the entry point, where callers have always found it
 from blogengine.templating import compiled_templates, loaded_templates, make_environment
 from blogengine.themes import template_dirs
-from blogengine.write import Staging, check_paths, left_staged, output_files
+from blogengine.write import Staging, check_paths, folder_id, left_staged, output_files
 
 # Below these counts a stage runs in the main process: forking workers would cost more.
 PARALLEL_SOURCES = 200
@@ -582,7 +582,7 @@ class BuildRun(BuildStart):
         state = {"fingerprint": inputs.fingerprint, "parse": self.parse_key,
                  "sources": inputs.sources,
                  "files": inputs.files, "comments": inputs.comments, "scan_ns": inputs.scan_ns,
-                 "output_inode": self.out_dir.stat().st_ino, "posts": len(site.posts),
+                 "output_id": folder_id(self.out_dir), "posts": len(site.posts),
                  "next_due": tally.next_due, "left_out": tally.left_out,
                  "checked": self.options.check_links, "image_warnings": tally.image_warnings,
                  "problems": [(p.path, p.line, p.message) for p in checked.problems]}

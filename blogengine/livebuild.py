@@ -36,7 +36,7 @@ from blogengine.render import Output, data_outputs, prepare_environment, site_pa
 from blogengine.search import EarlyPart, IndexJob, index_needed, remove_index, start_index
 from blogengine.stamps import Inputs, LastBuild
 from blogengine.themes import Theme, template_dirs
-from blogengine.write import output_files
+from blogengine.write import folder_id, output_files
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class LiveBuild:
             return False
         try:   # the folder replaced or removed behind our back: its state is gone
             return options.output_dir is not None and \
-                options.output_dir.stat().st_ino == kept.state.get("output_inode")
+                folder_id(options.output_dir) == kept.state.get("output_id")
         except OSError:
             return False
 

@@ -38,7 +38,7 @@ from blogengine.pagefacts import PageNote, search_marks, search_note
 from blogengine.prescan import OutputListing
 from blogengine.searchpages import forget_pages, is_kept, stale_pages, sync_pages
 from blogengine.stamps import search_pending_mark as _pending_mark
-from blogengine.write import delete_later, make_folder_of, output_files, running
+from blogengine.write import delete_later, folder_id, make_folder_of, output_files, running
 
 INDEX_FOLDER = "pagefind"
 CACHE_FOLDER = "search"
@@ -691,16 +691,21 @@ def _published_file(cache_dir: Path) -> Path:
 
 
 def _write_published(cache_dir: Path, out_dir: Path, parts: list[Part]) -> None:
-    """Note the parts of the index just published, and which folder it is (its inode)."""
+    """Note the parts of the index just published, and which folder it is (_index_id)."""
     path = _published_file(cache_dir)
     partial = path.with_name(f".{path.name}.{os.getpid()}")
     try:
         partial.write_text(json.dumps({
-            "index": (out_dir / INDEX_FOLDER).stat().st_ino,
+            "index": _index_id(out_dir),
             "parts": [[part.number, part.key] for part in parts]}), encoding="utf-8")
         os.replace(partial, path)
     except OSError:   # only costs the next build linking the parts in from the cache
         partial.unlink(missing_ok=True)
+
+
+def _index_id(out_dir: Path) -> str:
+    """The published index's folder: its inode, in which output folder (write.folder_id)."""
+    return f"{(out_dir / INDEX_FOLDER).stat().st_ino}@{folder_id(out_dir)}"
 
 
 def _read_published(cache_dir: Path | None, out_dir: Path) -> dict[int, str]:
@@ -710,7 +715,7 @@ def _read_published(cache_dir: Path | None, out_dir: Path) -> dict[int, str]:
         return {}
     try:
         noted = json.loads(_published_file(cache_dir).read_text(encoding="utf-8"))
-        if noted["index"] != (out_dir / INDEX_FOLDER).stat().st_ino:
+        if noted["index"] != _index_id(out_dir):
             return {}
         return {int(number): str(key) for number, key in noted["parts"]}
     except (OSError, ValueError, KeyError, TypeError):

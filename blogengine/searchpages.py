@@ -4,8 +4,8 @@ holds them at their paths; made anew, it took a few hundred folders and links pe
 second of an edit's build at 10,000 posts. Kept, it needs only the links of the pages written
 since (a page written again is a new file: its link still holds the old one).
 
-Each folder has a manifest beside it: the output folder it links into (its inode: a build that
-swapped in a fresh output folder leaves every link stale, and has them made again in place as
+Each folder has a manifest beside it: the output folder it links into (write.folder_id: a build
+that made a fresh output folder leaves every link stale, and has them made again in place as
 it ends, search.IndexJob.refresh) and every page the folder may hold, written before the
 folder is touched, so a build killed meanwhile leaves no link unlisted."""
 
@@ -18,7 +18,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from blogengine.write import delete_later, make_folder_of, remove_file
+from blogengine.write import delete_later, folder_id, make_folder_of, remove_file
 
 
 def is_kept(folder: Path, out_dir: Path) -> bool:
@@ -26,7 +26,7 @@ def is_kept(folder: Path, out_dir: Path) -> bool:
     do), as opposed to none yet or links into one swapped out since."""
     manifest = _read(folder)
     try:
-        return manifest is not None and manifest[0] == out_dir.stat().st_ino
+        return manifest is not None and manifest[0] == folder_id(out_dir)
     except OSError:
         return False
 
@@ -37,7 +37,7 @@ def sync_pages(out_dir: Path, rels: list[str], folder: Path) -> bool:
     folder). A folder linking into an output folder swapped out since has each link made
     again where it is (its folders stay)."""
     try:
-        output = out_dir.stat().st_ino
+        output = folder_id(out_dir)
         manifest = _read(folder)
         fresh = manifest is None
         had: set[str] = set() if manifest is None else manifest[1]
@@ -91,7 +91,7 @@ def stale_pages(root: Path, out_dir: Path, numbers: set[int]) -> list[Path]:
     """The folders under `root` of parts other than `numbers`, or linking into an output
     folder swapped out since: their links only keep old pages on the disk."""
     try:
-        output = out_dir.stat().st_ino
+        output = folder_id(out_dir)
         folders = {root / path.name.removesuffix(".json") for path in root.iterdir()}
     except OSError:
         return []
@@ -104,15 +104,15 @@ def _manifest(folder: Path) -> Path:
     return folder.with_name(folder.name + ".json")
 
 
-def _read(folder: Path) -> tuple[int, set[str]] | None:
+def _read(folder: Path) -> tuple[str, set[str]] | None:
     try:
         data = json.loads(_manifest(folder).read_text(encoding="utf-8"))
-        return int(data["output"]), set(data["pages"])
+        return str(data["output"]), set(data["pages"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _write(folder: Path, output: int, pages: set[str]) -> None:
+def _write(folder: Path, output: str, pages: set[str]) -> None:
     manifest = _manifest(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     partial = manifest.with_name(manifest.name + ".new")

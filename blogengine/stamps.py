@@ -15,11 +15,12 @@ from blogengine.cache import RACY_NS, BuildCache
 from blogengine.config import SiteConfig
 from blogengine.load import FileStamp, ScannedContent
 from blogengine.themes import Theme, template_dirs
+from blogengine.write import folder_id
 
 CACHE_FORMAT = 3   # 2: documents carry their images; 3: entries' text apart (deps.py)
 
 # What the cache keeps of a finished build (a dict, as cache.py pickles it): the Inputs'
-# fields, plus "output_inode", "posts", "next_due"; and "objects", kept apart in the cache
+# fields, plus "output_id" (write.folder_id), "posts", "next_due"; and "objects", kept apart in the cache
 # and added by BuildRun.with_objects when the build has work to do.
 LastBuild = dict[str, Any]
 
@@ -81,7 +82,7 @@ def read_last_build(cache: BuildCache, inputs: Inputs, out_dir: Path) -> LastBui
     if not isinstance(state, dict) or state.get("fingerprint") != inputs.fingerprint:
         return None
     try:
-        if out_dir.stat().st_ino != state.get("output_inode"):
+        if folder_id(out_dir) != state.get("output_id"):
             return None   # the output folder was replaced or removed since
     except OSError:
         return None

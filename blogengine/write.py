@@ -41,6 +41,23 @@ def check_output_dir(out_dir: Path, site_root: Path) -> None:
                         "remove it or choose another --output")
 
 
+def folder_id(out_dir: Path) -> str:
+    """Which output folder this is, as later builds tell it: its inode and its marker's inode
+    and time, the marker being written once, when blogengine made the folder or first wrote
+    into it (an inode alone is given again to a folder made after one was deleted). OSError
+    when there is no such folder."""
+    inode = out_dir.stat().st_ino
+    try:
+        marker = os.stat(out_dir / MARKER)
+    except OSError:
+        return f"{inode}-unmarked"
+    return f"{inode}-{marker.st_ino}-{marker.st_mtime_ns}"
+
+
+def _mark(folder: Path) -> None:
+    (folder / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+
+
 def check_paths(planned: Iterable[tuple[str, str]]) -> None:
     """Every output path once, none inside another's file, none leaving the output folder.
 
@@ -164,13 +181,13 @@ class Staging:
         """Publish: move in the fresh folder, or the staged files among `candidates`
         (every path this build may have staged) and delete the removed ones."""
         if not self.patch:
-            (self.root / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+            _mark(self.root)
             self.root.rename(self.out_dir)   # (a folder made meanwhile: an error, nothing lost)
             return
         staged = set(os.listdir(self.root))
         moved = [rel for rel in candidates if _flat_name(rel) in staged]
         if not (self.out_dir / MARKER).exists():   # (a folder that was there, empty)
-            (self.out_dir / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+            _mark(self.out_dir)
         journal = {"moved": moved, "removed": self._removed}
         temporary = self.root / f"{JOURNAL}.new"
         with open(temporary, "w", encoding="utf-8") as handle:

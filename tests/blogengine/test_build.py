@@ -334,15 +334,33 @@ def test_a_clean_build_patches_the_folder_and_removes_the_files_it_no_longer_mak
     assert _differences(filecmp.dircmp(out, fresh / "public")) == []
 
 
+def test_a_folder_made_where_the_output_folder_was_deleted_is_built_whole(make_site, build_at):
+    root = make_site(three_posts())
+    build_at(root)
+    out = root / "public"
+    shutil.rmtree(out)
+    out.mkdir()   # (the file system may give it the deleted folder's inode)
+    report = build_at(root)
+    assert not report.up_to_date
+    assert (out / "index.html").is_file() and (out / "2024/01/first-post/index.html").is_file()
+
+
 def test_a_build_into_an_empty_folder_marks_it_as_blogengine_s(make_site, build_at, tmp_path):
     from blogengine.write import MARKER
+    from tests.blogengine.test_cache import age
     root = make_site(three_posts())
+    age(root / "content")   # (not racy: a build with nothing changed is then up to date)
     out = tmp_path / "empty"
     out.mkdir()
     build_at(root, output_dir=out)
     assert (out / MARKER).is_file() and (out / "index.html").is_file()
     build_at(root, output_dir=out, incremental=False)   # (a folder without it is refused)
     assert (out / "2024/01/first-post/index.html").is_file()
+    assert build_at(root, output_dir=out).up_to_date
+    marker = (out / MARKER).read_text()
+    (out / MARKER).unlink()   # marked anew: as a folder made where this one was deleted
+    (out / MARKER).write_text(marker)
+    assert not build_at(root, output_dir=out).up_to_date
 
 
 def test_a_clean_build_copies_an_asset_again_when_its_time_is_too_recent_to_trust(make_site, build_at):

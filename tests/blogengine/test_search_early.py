@@ -62,7 +62,7 @@ def test_an_edit_indexes_its_part_from_before_the_plan(make_site, build_at, monk
     assert [rel for rel in theirs if ours[rel] != theirs[rel]] == []
 
 
-@pytest.mark.parametrize("scene", ["clean build"])
+@pytest.mark.parametrize("scene", ["clean build", "output folder deleted"])
 def test_after_a_whole_build_the_next_edit_still_starts_early(make_site, build_at, monkeypatch,
                                                               scene):
     """A clean build patches the output folder; a build after the folder was deleted makes a
