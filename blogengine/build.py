@@ -46,8 +46,8 @@ from blogengine.render import (Output, RenderedSlice, RenderWork, data_outputs,
                                unique_errors)
 from blogengine.report import BuildOptions as BuildOptions
 from blogengine.report import BuildReport as BuildReport
-from blogengine.search import (INDEX_FOLDER, EarlyPart, IndexJob, index_needed, remove_index, start_early,
-                               start_index)
+from blogengine.search import (INDEX_FOLDER, EarlyPart, IndexJob, index_needed, remove_index,
+                               start_early, start_index)
 from blogengine.stamps import LastBuild, parse_fingerprint
 from blogengine.start import BuildStart, Progress
 from blogengine.start import build as build   # the entry point, where callers have always found it

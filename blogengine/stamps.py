@@ -20,8 +20,8 @@ from blogengine.write import folder_id
 CACHE_FORMAT = 3   # 2: documents carry their images; 3: entries' text apart (deps.py)
 
 # What the cache keeps of a finished build (a dict, as cache.py pickles it): the Inputs'
-# fields, plus "output_id" (write.folder_id), "posts", "next_due"; and "objects", kept apart in the cache
-# and added by BuildRun.with_objects when the build has work to do.
+# fields, plus "output_id" (write.folder_id), "posts", "next_due"; and "objects", kept apart
+# in the cache and added by BuildRun.with_objects when the build has work to do.
 LastBuild = dict[str, Any]
 
 
