@@ -205,7 +205,7 @@ class IndexJob:
 
     def refresh(self, part: Part) -> None:
         """Bring this part's kept folder of pages up to date in the background, when it links
-        into an output folder swapped out since (after `build --clean`, say): the next edit
+        into an output folder made anew since (after the old one was deleted, say): the next edit
         of the part then finds it ready (start_early needs it so)."""
         if self.pages is None or part.rels is None:
             return

@@ -23,7 +23,7 @@ from blogengine.write import delete_later, folder_id, make_folder_of, remove_fil
 
 def is_kept(folder: Path, out_dir: Path) -> bool:
     """Whether `folder` holds links into this output folder (sync_pages then has little to
-    do), as opposed to none yet or links into one swapped out since."""
+    do), as opposed to none yet or links into one made anew since."""
     manifest = _read(folder)
     try:
         return manifest is not None and manifest[0] == folder_id(out_dir)
@@ -34,7 +34,7 @@ def is_kept(folder: Path, out_dir: Path) -> bool:
 def sync_pages(out_dir: Path, rels: list[str], folder: Path) -> bool:
     """Make `folder` hold a link to each page `rels` of the output folder, and nothing else;
     False when the links cannot be made (another file system: the caller makes its own
-    folder). A folder linking into an output folder swapped out since has each link made
+    folder). A folder linking into an output folder made anew since has each link made
     again where it is (its folders stay)."""
     try:
         output = folder_id(out_dir)
@@ -89,7 +89,7 @@ _gone = itertools.count()
 
 def stale_pages(root: Path, out_dir: Path, numbers: set[int]) -> list[Path]:
     """The folders under `root` of parts other than `numbers`, or linking into an output
-    folder swapped out since: their links only keep old pages on the disk."""
+    folder made anew since: their links only keep old pages on the disk."""
     try:
         output = folder_id(out_dir)
         folders = {root / path.name.removesuffix(".json") for path in root.iterdir()}
