@@ -193,9 +193,10 @@ def render_pages(work: RenderWork, indexes: Sequence[int]) -> RenderedSlice:
             continue
         finally:
             env.recorder = None
-        written += staging.write(rel, body)
+        staged = staging.write(rel, body)
+        written += staged
         if work.facts.notes or work.facts.stamps:   # while the bytes are at hand
-            note, stamp = page_facts(staging.stat(rel), body, work.facts)
+            note, stamp = page_facts(staging.stat(rel, staged), body, work.facts)
             if note is not None:
                 notes[rel] = note
             if stamp is not None:

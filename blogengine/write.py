@@ -146,13 +146,11 @@ class Staging:
         os.link(kept, self._target(rel))
         return True
 
-    def stat(self, rel: str) -> os.stat_result:
-        """The stat of the file that commit publishes at `rel`, once `write` has staged it (or
-        found it published with the same bytes): moved or linked in, it keeps its stat."""
-        try:
-            return os.stat(self._target(rel))
-        except FileNotFoundError:   # (a patch leaves the published file as it is)
-            return os.stat(os.path.join(self.out_dir, rel))
+    def stat(self, rel: str, staged: bool) -> os.stat_result:
+        """The stat of the file that commit publishes at `rel`, once `write` has staged it
+        (`staged`: its answer; moved in, it keeps its stat) or found it published with the same
+        bytes (left as it is: a whole build finds most pages so)."""
+        return os.stat(self._target(rel) if staged else os.path.join(self.out_dir, rel))
 
     def copy(self, rel: str, source: Path) -> bool:
         """Stage a copy of `source`; False when the published copy has the source's size and
