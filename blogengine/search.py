@@ -37,6 +37,7 @@ from blogengine.errors import BlogError
 from blogengine.pagefacts import PageNote, search_marks, search_note
 from blogengine.prescan import OutputListing
 from blogengine.searchpages import forget_pages, is_kept, stale_pages, sync_pages
+from blogengine.searchscratch import bring_in, scratch
 from blogengine.stamps import search_pending_mark as _pending_mark
 from blogengine.write import delete_later, folder_id, make_folder_of, output_files, running
 
@@ -105,7 +106,8 @@ def start_index(out_dir: Path, cache_dir: Path | None = None,
         _write_notes(notes, pages.notes)
     job = IndexJob(out_dir, _staging(out_dir), executable,
                    cache_dir / CACHE_FOLDER if cache_dir is not None else None, pages.parts,
-                   pages.files, cache_dir / PAGES_FOLDER if cache_dir is not None else None)
+                   pages.files, cache_dir / PAGES_FOLDER if cache_dir is not None else None,
+                   previous=_kept_before(cache_dir))
     kept = {part.number for part in pages.parts if job.has_kept(part)}
     taken = early.part_of(pages) if early is not None else None
     if early is not None and (taken is None or taken.number in kept):
@@ -143,6 +145,9 @@ class IndexJob:
     stopped: bool = False
     # Parts (but the first) the published index holds as they are: finish moves them over.
     carried: list[Part] = field(default_factory=list)
+    # The kept index of each part the last build published, which a part indexed again
+    # shares its unchanged files with (searchscratch.py).
+    previous: dict[int, Path] = field(default_factory=dict)
     _runs: dict[int, Future[None]] = field(default_factory=dict)
     _syncs: list[Future[bool]] = field(default_factory=list)   # (refresh)
     _pool: ThreadPoolExecutor | None = None
@@ -309,8 +314,11 @@ class IndexJob:
         None) into its folder."""
         if self._given_up:
             raise BlogError("search: indexing stopped for a newer build")
-        output = self.part_folder(part)
-        shutil.rmtree(output, ignore_errors=True)
+        shutil.rmtree(self.part_folder(part), ignore_errors=True)
+        previous = self.previous.get(part.number)
+        output = _output_for(len(part.rels) if part.rels is not None else PART_PAGES, previous)
+        if output is None:
+            output, previous = self.part_folder(part), None
         if site is None:
             site = self._site(part)
         if site == self.out_dir and len(self.parts) > 1:   # every part would hold every page
@@ -325,10 +333,13 @@ class IndexJob:
                 if self._given_up:
                     process.kill()
             self._wait(process, output)
+        except BaseException:
+            shutil.rmtree(output, ignore_errors=True)
+            raise
         finally:
             if self.pages is None or site.parent != self.pages:   # (a kept folder stays)
                 _remove_site(self.out_dir, site, len(part.rels or ()))
-        self._indexed(part, output)
+        self._indexed(part, output, previous)
 
     def _take_early(self, part: Part, early: EarlyPart) -> None:
         self._wait(early.process, early.output)
@@ -336,11 +347,16 @@ class IndexJob:
             # The pages start_early put in the folder are written now: links to them again
             # (only once Pagefind is done reading it).
             sync_pages(self.out_dir, part.rels, self.pages / str(part.number))
-        self._indexed(part, early.output)
+        self._indexed(part, early.output, early.previous)
 
-    def _indexed(self, part: Part, output: Path) -> None:
+    def _indexed(self, part: Part, output: Path, previous: Path | None = None) -> None:
+        """Put the part Pagefind wrote into `output` in its folder, and keep a copy. `previous`:
+        the part's last kept index, when Pagefind wrote into memory beside it."""
         if part.number:
             _leave_only_the_index(output)
+        if previous is not None:
+            bring_in(output, previous, self.part_folder(part))
+            output = self.part_folder(part)
         if self.cache is not None:
             _keep(output, self.cache / part.key)
 
@@ -489,6 +505,7 @@ class EarlyPart:
     output: Path
     process: subprocess.Popen[str]
     notes: dict[str, PageNote]         # the last build's, for read_pages
+    previous: Path | None = None       # the part's last kept index, when output is in memory
 
     def part_of(self, pages: SitePages) -> Part | None:
         """The part of `pages` this run indexed, when its pages are those it read."""
@@ -551,18 +568,33 @@ def start_early(out_dir: Path, cache_dir: Path, pages: dict[str, bytes],
                 return None
             page.unlink()   # (a link: the output's page stays as it is)
             page.write_bytes(data)
-        output = _part_folder(_staged(out_dir), number)
-        shutil.rmtree(output, ignore_errors=True)
-        process = _run_pagefind(_executable(), folder, output)
+        previous = _kept_before(cache_dir).get(number)
+        output = _output_for(len(rels), previous)
+        if output is None:
+            output, previous = _part_folder(_staged(out_dir), number), None
+            shutil.rmtree(output, ignore_errors=True)
+        try:
+            process = _run_pagefind(_executable(), folder, output)
+        except BaseException:
+            shutil.rmtree(output, ignore_errors=True)
+            raise
     except (OSError, BlogError):   # no guess: the index is made as it would be without
         return None
-    return EarlyPart(number, rels, digests, output, process, notes)
+    return EarlyPart(number, rels, digests, output, process, notes, previous)
 
 
 def _run_pagefind(executable: Path, site: Path, output: Path) -> subprocess.Popen[str]:
     return subprocess.Popen([str(executable), "--site", str(site), "--output-path", str(output),
                              "--silent"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
+
+
+def _output_for(pages: int, previous: Path | None) -> Path | None:
+    """Where Pagefind writes a part made before (`previous`, its kept index): a folder in
+    memory, brought in beside the old files by `_indexed`. None: write beside the output."""
+    if previous is None:
+        return None
+    return scratch(pages)
 
 
 def parts_for(pages: int, part_pages: int) -> int:
@@ -711,15 +743,32 @@ def _index_id(out_dir: Path) -> str:
 def _read_published(cache_dir: Path | None, out_dir: Path) -> dict[int, str]:
     """The key of each part of the published index, when it is still the one the last build
     published (the same folder), else none."""
+    index, parts = _noted_published(cache_dir)
+    try:
+        return parts if index is not None and index == _index_id(out_dir) else {}
+    except OSError:
+        return {}
+
+
+def _kept_before(cache_dir: Path | None) -> dict[int, Path]:
+    """The kept index of each part the last build published (wherever it published it)."""
     if cache_dir is None:
         return {}
+    _index, parts = _noted_published(cache_dir)
+    kept = {number: cache_dir / CACHE_FOLDER / key for number, key in parts.items()}
+    return {number: folder for number, folder in kept.items()
+            if (folder / ENTRY_FILE).is_file()}
+
+
+def _noted_published(cache_dir: Path | None) -> tuple[str | None, dict[int, str]]:
+    """The published index's note (_write_published): its folder's id and parts."""
+    if cache_dir is None:
+        return None, {}
     try:
         noted = json.loads(_published_file(cache_dir).read_text(encoding="utf-8"))
-        if noted["index"] != _index_id(out_dir):
-            return {}
-        return {int(number): str(key) for number, key in noted["parts"]}
+        return str(noted["index"]), {int(number): str(key) for number, key in noted["parts"]}
     except (OSError, ValueError, KeyError, TypeError):
-        return {}
+        return None, {}
 
 
 def _forget_parts_but(cache: Path, keys: set[str]) -> None:

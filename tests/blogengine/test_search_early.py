@@ -176,3 +176,70 @@ def test_an_index_not_the_one_published_is_not_carried_from(make_site, build_at)
     after = part_folders(root / "public")
     assert not any(after[name] == before[name] for name in after)
     assert all_indexed(root / "public") == {f"/2024/03/post-{n}/" for n in range(12)}
+
+
+# --- a part indexed again shares its unchanged files with the last index ---------------------
+
+def inodes(folder: Path) -> dict[str, tuple[int, bytes]]:
+    """Pagefind's files (not the build's parts.json, written by every build)."""
+    return {rel: ((folder / rel).stat().st_ino, data) for rel, data in tree(folder).items()
+            if rel != "parts.json"}
+
+
+def shared_and_alike(before: dict[str, tuple[int, bytes]], after: dict[str, tuple[int, bytes]]
+                     ) -> tuple[int, int]:
+    """How many files came out alike, and how many of those are the very same file."""
+    alike = [rel for rel in after if rel in before and before[rel][1] == after[rel][1]]
+    return len(alike), len([rel for rel in alike if before[rel][0] == after[rel][0]])
+
+
+def test_an_edited_part_keeps_its_unchanged_files(make_site, build_at, monkeypatch, tmp_path):
+    """Pagefind writes the part's every file anew; written in memory and brought in, each file
+    alike with the last index's is that very file (an edit creates a few files, not the
+    part's hundreds)."""
+    memory = tmp_path / "memory"   # (where /dev/shm would be)
+    memory.mkdir()
+    monkeypatch.setattr("blogengine.searchscratch.MEMORY", memory)
+    root = posts(make_site)
+    build_at(root)
+    before = inodes(root / "public" / "pagefind")
+    started = edit_post_3(root, build_at, monkeypatch)
+    assert started and started[0] is not None and started[0].previous is not None
+    after = inodes(root / "public" / "pagefind")
+    alike, shared = shared_and_alike(before, after)
+    assert alike >= 20 and shared == alike   # the other posts' fragments, the scripts, ...
+    assert "Wombats" in indexed_pages(root / "public")["/2024/01/post-3/"]
+    assert list(memory.iterdir()) == []   # Pagefind's output, once brought in
+
+
+def test_parts_indexed_in_the_build_keep_their_unchanged_files(make_site, build_at, monkeypatch,
+                                                               tmp_path):
+    """Two posts of two parts edited: no early part, each part is indexed by the build."""
+    from tests.blogengine.test_search import parts_of, read_fragment_urls
+    monkeypatch.setattr("blogengine.searchscratch.MEMORY", tmp_path)
+    root = in_parts(make_site)
+    build_at(root)
+    out = root / "public"
+    holding = {bundle: read_fragment_urls(folder) for bundle, folder in parts_of(out).items()}
+    (first, first_urls), (second, second_urls) = [(bundle, urls) for bundle, urls
+                                                  in holding.items() if bundle][:2]
+    before = {bundle: inodes(out / "pagefind" / bundle) for bundle in (first, second)}
+    for url in (first_urls[0], second_urls[0]):
+        n = int(url.rstrip("/").rsplit("-", 1)[1])
+        (root / f"content/posts/p{n}.md").write_text(post(
+            f"Post {n}", f"2024-03-{n + 1:02d}", tags="[teaware]", body="A samovar now.\n"))
+    build_at(root)
+    for bundle in (first, second):
+        alike, shared = shared_and_alike(before[bundle], inodes(out / "pagefind" / bundle))
+        assert alike >= 1 and shared == alike
+    assert all_indexed(out) == {f"/2024/03/post-{n}/" for n in range(12)}
+
+
+def test_without_a_memory_file_system_an_edit_writes_its_part_beside_the_output(
+        make_site, build_at, monkeypatch, tmp_path):
+    monkeypatch.setattr("blogengine.searchscratch.MEMORY", tmp_path / "no-such-folder")
+    root = posts(make_site)
+    build_at(root)
+    started = edit_post_3(root, build_at, monkeypatch)
+    assert started and started[0] is not None and started[0].previous is None
+    assert "Wombats" in indexed_pages(root / "public")["/2024/01/post-3/"]
