@@ -48,10 +48,20 @@ def bake_conversations(config: SiteConfig, bylines: dict[str, str]) -> BakedConv
     except CommentStoreError as exc:
         return BakedConversations(by_thread={}, warning=(
             f"comments not included: cannot read the comment database ({exc})"))
-    return BakedConversations(by_thread={
-        path: Conversation(count=count, comments=comments, reply_median=medians.get(path),
-                           mentions=mentions.get(path, []))
-        for path, (count, comments) in data.items()})
+    # A thread with nothing to show shares one frozen Conversation per reply median: a big site
+    # mostly has such threads, and ten thousand made one by one took a tenth of an edit.
+    quiet: dict[int | None, Conversation] = {}
+    by_thread = {}
+    for path, (count, comments) in data.items():
+        median, mentioned = medians.get(path), mentions.get(path, [])
+        if count or comments or mentioned:
+            by_thread[path] = Conversation(count=count, comments=comments, reply_median=median,
+                                           mentions=mentioned)
+            continue
+        if median not in quiet:
+            quiet[median] = Conversation(count=0, reply_median=median)
+        by_thread[path] = quiet[median]
+    return BakedConversations(by_thread=by_thread)
 
 
 def _from_api(server: str, threads: list[str]) -> BakedConversations:
