@@ -23,8 +23,9 @@ from blogengine.cache import (CACHE_DIR, RACY_NS, REWRITE_SHARE, BuildCache, Kep
                               OutputRecord, dict_states)
 from blogengine.cards import CardFile, card_outputs, draw_missing_cards
 from blogengine.check import CheckMemory, CheckResult, check_site
+from blogengine.comments import NO_DATABASE
 from blogengine.config import SiteConfig
-from blogengine.conversations import BakedConversations, bake_conversations
+from blogengine.conversations import BakedConversations, bake_conversations, quiet_conversations
 from blogengine.deps import Digests, Recorder, entry_objects, object_digests
 from blogengine.errors import BlogError, BuildFailed, ContentError
 from blogengine.linkstore import KeptLinks, link_states
@@ -377,6 +378,8 @@ class BuildRun(BuildStart):
 
     def conversations(self, bylines: dict[str, str]) -> BakedConversations:
         """Every open thread's published conversation (serve keeps them between builds)."""
+        if self.inputs.comments == NO_DATABASE:   # (stamped as this build started)
+            return quiet_conversations(bylines)
         return bake_conversations(self.config, bylines)
 
     def plan(self, site: Site, previous: LastBuild | None) -> _Outputs:

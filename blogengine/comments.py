@@ -138,6 +138,9 @@ def import_conversations(config: SiteConfig, store: Any, comments: list[dict[str
                                  report.mentions_skipped, report.repaired)
 
 
+NO_DATABASE = "none"   # comments_version before the comment database exists: no comment yet
+
+
 def comments_version(config: SiteConfig) -> str:
     """A digest that changes whenever the published comments may have changed ("none" before
     the database exists); "" when it cannot be told."""

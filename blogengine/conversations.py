@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -62,6 +63,12 @@ def bake_conversations(config: SiteConfig, bylines: dict[str, str]) -> BakedConv
             quiet[median] = Conversation(count=0, reply_median=median)
         by_thread[path] = quiet[median]
     return BakedConversations(by_thread=by_thread)
+
+
+def quiet_conversations(threads: Iterable[str]) -> BakedConversations:
+    """Every thread without a comment or a mention (before the comment database exists)."""
+    quiet = Conversation(count=0)
+    return BakedConversations(by_thread=dict.fromkeys(threads, quiet))
 
 
 def _from_api(server: str, threads: list[str]) -> BakedConversations:

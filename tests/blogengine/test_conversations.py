@@ -71,6 +71,30 @@ def test_site_without_a_database_yet_builds_with_empty_conversations(make_site, 
     assert not (root / "comments.sqlite3").exists()  # building never creates the database
 
 
+def test_before_the_database_exists_the_build_reads_no_store_then_reads_it(make_site, build_at,
+                                                                          monkeypatch):
+    """No database yet: every thread is quiet, told from the comments' stamp the build takes as
+    it starts (without opening the store for each of a big site's empty threads). Once the
+    database is made, the next build reads it."""
+    from blogengine.comments import NO_DATABASE, comments_version
+    from blogengine.config import load_config
+    root = make_site(FILES)
+    assert comments_version(load_config(root)) == NO_DATABASE
+
+    def not_read(*args, **kwargs):
+        raise AssertionError("the store was read")
+    with monkeypatch.context() as patched:
+        patched.setattr("blogengine.conversations.read_conversations", not_read)
+        assert build_at(root).warnings == []
+    assert read_html(root / "public/2024/01/open-post/index.html").find(id="state").get_text() == "0"
+
+    storage = open_storage(f"sqlite:///{root / 'comments.sqlite3'}")
+    import_document(storage, CONVERSATION)
+    storage.close()
+    build_at(root)
+    assert read_html(root / "public/2024/01/open-post/index.html").find(id="state").get_text() == "2"
+
+
 def test_unreadable_database_warns_and_still_builds(make_site, build_at):
     root = make_site(FILES, config=BASIC_CONFIG + '\n[comments]\ndatabase_url = "postgresql+psycopg://nobody@127.0.0.1:1/none"\n')
     report = build_at(root)
