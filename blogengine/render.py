@@ -50,7 +50,7 @@ class Output:
     copy_from: Path | None = None
     key: str = ""       # a digest of what the file is made from (with the build's fingerprint)
 
-    @property
+    @functools.cached_property   # (asked for 40,000 times by a big site's edit)
     def path(self) -> str:
         return output_path(self.url)
 

@@ -17,6 +17,7 @@ the results of all parts together)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import itertools
@@ -433,7 +434,6 @@ def read_pages(out_dir: Path, executable: Path,
     language's pages double or halve."""
     binary = executable.stat()
     stamp = f"{executable}\n{binary.st_size}\n{binary.st_mtime_ns}\n".encode()
-    whole = hashlib.sha256(stamp)
     prefix = INDEX_FOLDER + "/"
     files = output_files(out_dir) if listing is None else listing.files
     stats = listing.pages if listing is not None else {}
@@ -447,10 +447,12 @@ def read_pages(out_dir: Path, executable: Path,
             note = _known_or_read(os.path.join(out_dir, rel), stats.get(rel),
                                   known.get(rel) if known is not None else None)
         notes[rel] = note
-        whole.update(f"{rel}\n".encode() + note[4])
         if note[2]:
             marked.append((rel, note[3], note[4]))
-    if not marked:
+    if not marked:   # Pagefind indexes the whole site: one part, of every page
+        whole = hashlib.sha256(stamp)
+        for rel, note in notes.items():
+            whole.update(f"{rel}\n".encode() + note[4])
         return SitePages([Part(0, whole.hexdigest()[:32], None)], None, notes, files)
     parts = []
     for number, bucket in enumerate(_split(marked, part_pages)):
@@ -605,6 +607,7 @@ def parts_for(pages: int, part_pages: int) -> int:
     return parts
 
 
+@functools.lru_cache(maxsize=None)   # (an edit splits the pages twice: start_early, read_pages)
 def _spread(rel: str) -> int:
     return int.from_bytes(hashlib.blake2b(rel.encode(), digest_size=8).digest(), "big")
 
