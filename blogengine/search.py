@@ -356,6 +356,7 @@ class IndexJob:
         if part.number:
             _leave_only_the_index(output)
         if previous is not None:
+            shutil.rmtree(self.part_folder(part), ignore_errors=True)   # (a stopped run's)
             bring_in(output, previous, self.part_folder(part))
             output = self.part_folder(part)
         if self.cache is not None:
