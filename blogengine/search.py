@@ -28,7 +28,7 @@ import re
 import shutil
 import subprocess
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +40,7 @@ from blogengine.prescan import OutputListing
 from blogengine.searchpages import forget_pages, is_kept, stale_pages, sync_pages
 from blogengine.searchscratch import bring_in, scratch
 from blogengine.stamps import search_pending_mark as _pending_mark
-from blogengine.write import delete_later, folder_id, make_folder_of, output_files, running
+from blogengine.write import clear_killed, delete_later, folder_id, make_folder_of, output_files
 
 INDEX_FOLDER = "pagefind"
 CACHE_FOLDER = "search"
@@ -105,10 +105,11 @@ def start_index(out_dir: Path, cache_dir: Path | None = None,
         raise
     if notes is not None:
         _write_notes(notes, pages.notes)
+    index, noted = _noted_published(cache_dir)
     job = IndexJob(out_dir, _staging(out_dir), executable,
                    cache_dir / CACHE_FOLDER if cache_dir is not None else None, pages.parts,
                    pages.files, cache_dir / PAGES_FOLDER if cache_dir is not None else None,
-                   previous=_kept_before(cache_dir))
+                   previous=_kept_before(cache_dir, noted))
     kept = {part.number for part in pages.parts if job.has_kept(part)}
     taken = early.part_of(pages) if early is not None else None
     if early is not None and (taken is None or taken.number in kept):
@@ -119,7 +120,7 @@ def start_index(out_dir: Path, cache_dir: Path | None = None,
             job.adopt(part, early)
         elif part.number not in kept:
             job.queue(part)
-    published = _read_published(cache_dir, out_dir)
+    published = noted if _still_published(index, out_dir) else {}
     for part in pages.parts:
         if part.number not in kept:
             continue
@@ -571,7 +572,7 @@ def start_early(out_dir: Path, cache_dir: Path, pages: dict[str, bytes],
                 return None
             page.unlink()   # (a link: the output's page stays as it is)
             page.write_bytes(data)
-        previous = _kept_before(cache_dir).get(number)
+        previous = _kept_before(cache_dir, _noted_published(cache_dir)[1]).get(number)
         output = _output_for(len(rels), previous)
         if output is None:
             output, previous = _part_folder(_staged(out_dir), number), None
@@ -622,7 +623,7 @@ def _searchable_site(out_dir: Path, rels: list[str]) -> Path:
     the same as in the whole site, and the links hold each page as this build wrote it. The
     whole site when the links cannot be made (no room)."""
     me = str(os.getpid())
-    _clear_killed(out_dir.parent.glob(_SITE_NAME.format(out_dir.name, "*", "*")),
+    clear_killed(out_dir.parent.glob(_SITE_NAME.format(out_dir.name, "*", "*")),
                   lambda name: name.split("-")[-2])
     site = out_dir.parent / _SITE_NAME.format(out_dir.name, me, next(_sites))
     shutil.rmtree(site, ignore_errors=True)   # (only when a killed build had this pid)
@@ -663,7 +664,7 @@ def _staging(out_dir: Path) -> Path:
     def staged_by(name: str) -> str | None:
         made = _STAGED.search(name)
         return made.group(1) if made is not None else None
-    _clear_killed(out_dir.parent.glob(f".{out_dir.name}.pagefind-*"), staged_by)
+    clear_killed(out_dir.parent.glob(f".{out_dir.name}.pagefind-*"), staged_by)
     staged = _staged(out_dir)
     shutil.rmtree(staged, ignore_errors=True)
     return staged
@@ -675,16 +676,6 @@ def _staged(out_dir: Path) -> Path:
 
 def _part_folder(staged: Path, number: int) -> Path:
     return staged.with_name(f"{staged.name}.part-{number}")
-
-
-def _clear_killed(folders: Iterable[Path], pid_of: Callable[[str], str | None]) -> None:
-    """Delete the folders that builds which were killed left beside the output (`pid_of` reads
-    the making process from a folder's name; None: not one of ours)."""
-    me = str(os.getpid())
-    for folder in folders:
-        pid = pid_of(folder.name)
-        if pid is not None and pid != me and not running(pid):
-            delete_later(folder)
 
 
 def _keep(staged: Path, kept: Path) -> None:
@@ -744,21 +735,20 @@ def _index_id(out_dir: Path) -> str:
     return f"{(out_dir / INDEX_FOLDER).stat().st_ino}@{folder_id(out_dir)}"
 
 
-def _read_published(cache_dir: Path | None, out_dir: Path) -> dict[int, str]:
-    """The key of each part of the published index, when it is still the one the last build
-    published (the same folder), else none."""
-    index, parts = _noted_published(cache_dir)
+def _still_published(index: str | None, out_dir: Path) -> bool:
+    """Whether the index the last build noted publishing (`index`: _noted_published) is still
+    the one in the output folder (the same folder), whose parts a build may then move over."""
     try:
-        return parts if index is not None and index == _index_id(out_dir) else {}
+        return index is not None and index == _index_id(out_dir)
     except OSError:
-        return {}
+        return False
 
 
-def _kept_before(cache_dir: Path | None) -> dict[int, Path]:
-    """The kept index of each part the last build published (wherever it published it)."""
+def _kept_before(cache_dir: Path | None, parts: dict[int, str]) -> dict[int, Path]:
+    """The kept index of each part the last build published (`parts`: _noted_published),
+    wherever it published it."""
     if cache_dir is None:
         return {}
-    _index, parts = _noted_published(cache_dir)
     kept = {number: cache_dir / CACHE_FOLDER / key for number, key in parts.items()}
     return {number: folder for number, folder in kept.items()
             if (folder / ENTRY_FILE).is_file()}

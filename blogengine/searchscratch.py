@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from blogengine.write import running
+from blogengine.write import clear_killed
 
 MEMORY = Path("/dev/shm")
 ROOM_PER_PAGE = 64 * 1024   # asked of the memory file system per page (Pagefind writes ~7 KB)
@@ -32,10 +32,7 @@ def scratch(pages: int, memory: Path | None = None) -> Path | None:
         room = os.statvfs(memory)
         if room.f_bavail * room.f_frsize < pages * ROOM_PER_PAGE:
             return None
-        for left in memory.glob(f"{_PREFIX}*"):
-            pid = left.name[len(_PREFIX):].split("-")[0]
-            if pid != str(os.getpid()) and not running(pid):
-                shutil.rmtree(left, ignore_errors=True)
+        clear_killed(memory.glob(f"{_PREFIX}*"), lambda name: name[len(_PREFIX):].split("-")[0])
         return Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=memory))
     except OSError:
         return None

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from blogengine.cache import RACY_NS
@@ -279,6 +279,16 @@ def running(pid_text: str) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def clear_killed(folders: Iterable[Path], pid_of: Callable[[str], str | None]) -> None:
+    """Delete the folders that builds which were killed left behind (`pid_of` reads the making
+    process from a folder's name; None: not one of ours)."""
+    me = str(os.getpid())
+    for folder in folders:
+        pid = pid_of(folder.name)
+        if pid is not None and pid != me and not running(pid):
+            delete_later(folder)
 
 
 def delete_later(folder: Path) -> None:

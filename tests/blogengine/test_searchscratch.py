@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from blogengine.searchscratch import bring_in, scratch
@@ -65,5 +66,8 @@ def test_scratch_folders_of_killed_builds_are_removed(tmp_path):
     other = files(tmp_path / "not-ours", fragment="kept")
 
     assert scratch(10, tmp_path) is not None
+    deadline = time.monotonic() + 10   # (deleted in the background, write.clear_killed)
+    while killed.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not killed.exists()
     assert alive.exists() and other.exists()
