@@ -470,7 +470,9 @@ class BuildRun(BuildStart):
         check runs meanwhile. `listing`: the output folder's, when the build has it; `early`:
         a part begun before the writing (index_early)."""
         # (--no-cache makes the index again, as it does every card and image)
-        if self.config.search.enabled and (index_needed(self.out_dir, written.pages)
+        if self.config.search.enabled and (index_needed(self.out_dir, written.pages,
+                                                        self.content_caches,
+                                                        self.config.search.part_pages)
                                            or self.scratch is not None):
             return start_index(self.out_dir, self.content_caches,
                                part_pages=self.config.search.part_pages, listing=listing,

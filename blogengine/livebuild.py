@@ -78,7 +78,8 @@ class LiveBuild:
         if not config.search.enabled:
             remove_index(out_dir, config.root / CACHE_DIR)
             return None
-        if not index_needed(out_dir, self.unindexed):
+        if not index_needed(out_dir, self.unindexed, config.root / CACHE_DIR,
+                            config.search.part_pages):
             return None
         job = start_index(out_dir, config.root / CACHE_DIR, stopped, config.search.part_pages)
         self.unindexed = 0

@@ -57,11 +57,14 @@ RUNS_AT_ONCE = 4   # Pagefind runs (about 180 MB each at a thousand pages)
 TIMEOUT_SECONDS = 600
 
 
-def index_needed(out_dir: Path, pages_changed: int) -> bool:
-    """Whether the index must be made again: a page changed, there is no index yet, or the
-    last one started was never published (index_pending)."""
+def index_needed(out_dir: Path, pages_changed: int, cache_dir: Path | None = None,
+                 part_pages: int = PART_PAGES) -> bool:
+    """Whether the index must be made again: a page changed, there is no index yet, the
+    last one started was never published (index_pending), or it was split in parts of
+    another size (`[search] part_pages` changed; noted in `cache_dir`)."""
     return pages_changed > 0 or not (out_dir / INDEX_FOLDER / "pagefind.js").is_file() \
-        or index_pending(out_dir)
+        or index_pending(out_dir) \
+        or cache_dir is not None and _noted_part_pages(cache_dir) != part_pages
 
 
 def index_pending(out_dir: Path) -> bool:
@@ -109,7 +112,7 @@ def start_index(out_dir: Path, cache_dir: Path | None = None,
     job = IndexJob(out_dir, _staging(out_dir), executable,
                    cache_dir / CACHE_FOLDER if cache_dir is not None else None, pages.parts,
                    pages.files, cache_dir / PAGES_FOLDER if cache_dir is not None else None,
-                   previous=_kept_before(cache_dir, noted))
+                   previous=_kept_before(cache_dir, noted), part_pages=part_pages)
     kept = {part.number for part in pages.parts if job.has_kept(part)}
     taken = early.part_of(pages) if early is not None else None
     if early is not None and (taken is None or taken.number in kept):
@@ -150,6 +153,7 @@ class IndexJob:
     # The kept index of each part the last build published, which a part indexed again
     # shares its unchanged files with (searchscratch.py).
     previous: dict[int, Path] = field(default_factory=dict)
+    part_pages: int = PART_PAGES   # (noted with the published parts: index_needed)
     _runs: dict[int, Future[None]] = field(default_factory=dict)
     _syncs: list[Future[bool]] = field(default_factory=list)   # (refresh)
     _pool: ThreadPoolExecutor | None = None
@@ -242,7 +246,7 @@ class IndexJob:
             _publish(self.staged, self.out_dir / INDEX_FOLDER)
             _pending_mark(self.out_dir).unlink(missing_ok=True)
             if self.cache is not None:
-                _write_published(self.cache.parent, self.out_dir, self.parts)
+                _write_published(self.cache.parent, self.out_dir, self.parts, self.part_pages)
                 _forget_parts_but(self.cache, {part.key for part in self.parts})
             if self.pages is not None:
                 forget_pages(stale_pages(self.pages, self.out_dir,
@@ -717,13 +721,15 @@ def _published_file(cache_dir: Path) -> Path:
     return cache_dir / PUBLISHED_FILE
 
 
-def _write_published(cache_dir: Path, out_dir: Path, parts: list[Part]) -> None:
-    """Note the parts of the index just published, and which folder it is (_index_id)."""
+def _write_published(cache_dir: Path, out_dir: Path, parts: list[Part], part_pages: int
+                     ) -> None:
+    """Note the parts of the index just published, their size (`part_pages`), and which
+    folder it is (_index_id)."""
     path = _published_file(cache_dir)
     partial = path.with_name(f".{path.name}.{os.getpid()}")
     try:
         partial.write_text(json.dumps({
-            "index": _index_id(out_dir),
+            "index": _index_id(out_dir), "part_pages": part_pages,
             "parts": [[part.number, part.key] for part in parts]}), encoding="utf-8")
         os.replace(partial, path)
     except OSError:   # only costs the next build linking the parts in from the cache
@@ -763,6 +769,15 @@ def _noted_published(cache_dir: Path | None) -> tuple[str | None, dict[int, str]
         return str(noted["index"]), {int(number): str(key) for number, key in noted["parts"]}
     except (OSError, ValueError, KeyError, TypeError):
         return None, {}
+
+
+def _noted_part_pages(cache_dir: Path) -> int | None:
+    """The part size the published index was split by (_write_published); None: unknown."""
+    try:
+        noted = json.loads(_published_file(cache_dir).read_text(encoding="utf-8"))
+        return int(noted["part_pages"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _forget_parts_but(cache: Path, keys: set[str]) -> None:

@@ -427,6 +427,20 @@ def test_an_edit_indexes_only_its_part_and_equals_a_clean_build(make_site, build
     assert b"samovar" in words and b"word5" not in words
 
 
+def test_a_new_part_size_splits_the_index_again_though_no_page_changed(make_site, build_at):
+    root = make_site(MANY, config=IN_PARTS)
+    build_at(root)
+    assert len(parts_of(root / "public")) == 4
+    (root / "blogengine.toml").write_text(CONFIG + "\n[search]\npart_pages = 8\n",
+                                          encoding="utf-8")
+    result = _run("build", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert len(parts_of(root / "public")) == 2          # 12 pages, 8 a part: 2 parts
+    urls = [url for folder in parts_of(root / "public").values()
+            for url in read_fragment_urls(folder)]
+    assert sorted(urls) == sorted(f"/2024/03/post-{n}/" for n in range(12))
+
+
 def test_parts_are_made_per_language_so_the_first_holds_every_language(tmp_path):
     from pagefind.service import get_executable
 
