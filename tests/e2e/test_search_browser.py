@@ -115,3 +115,28 @@ def test_search_page_without_javascript_points_to_the_archive(browser, demo):
     page.locator(".search-noscript").get_by_role("link", name="archive").click()
     expect(page).to_have_url(demo + "/archive/")
     context.close()
+
+
+def test_the_index_of_every_part_loads_as_the_page_opens_before_a_query(browser, demo_in_parts):
+    """A reader's first query then fetches only the words it asks for: each part's entry and
+    metadata are in before a key is pressed."""
+    page = browser.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(demo_in_parts + "/search/")
+    parts = 1 + len(json.loads(page.request.get(demo_in_parts + "/pagefind/parts.json").text())
+                    ["parts"])
+    metadata = 0
+    for _ in range(200):   # the worker's requests: each part's metadata, the first's with it
+        metadata = sum(url.endswith(".pf_meta") for url in requests)
+        if metadata == parts:
+            break
+        page.wait_for_timeout(50)
+    assert metadata == parts
+    assert not any(url.endswith(".pf_index") for url in requests)   # no word asked yet
+    query = page.get_by_label("Search the posts and pages")
+    query.fill(WORD)
+    query.press("Enter")
+    expect(page.get_by_role("status")).to_have_text("1 result for \u201cWednesday\u201d.")
+    assert sum(url.endswith(".pf_meta") for url in requests) == parts   # none loaded again
+    page.close()

@@ -151,5 +151,9 @@
   if (initial) {
     input.value = initial;
     run(initial);
+  } else {
+    // The index (every part's) loads while the reader types: the first query then only
+    // fetches the words it asks for. (A failure shows when a query runs.)
+    pagefind().catch(function () {});
   }
 })();
