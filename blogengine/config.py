@@ -67,7 +67,7 @@ class SearchConfig:
     enabled: bool = True
     comments: bool = False   # index the comment sections too
     # A big site's index is made in parts of about this many pages: an edit indexes one part.
-    part_pages: int = 1000
+    part_pages: int = 500
 
 
 @dataclass(frozen=True)

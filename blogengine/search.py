@@ -50,7 +50,7 @@ PUBLISHED_FILE = "search-published.json"   # in the build cache: the published i
 ENTRY_FILE = "pagefind-entry.json"
 PARTS_FOLDER = "parts"      # the index's other parts, in /pagefind/parts/N/
 PARTS_FILE = "parts.json"   # which, for the search page to merge: {"parts": [{bundle, languages}]}
-PART_PAGES = 1000           # [search] part_pages: searchable pages per part (of one language)
+PART_PAGES = 500            # [search] part_pages: searchable pages per part (of one language)
 _PART_FOLDERS = {"index", "fragment", "filter"}
 RUNS_AT_ONCE = 4   # Pagefind runs (about 180 MB each at a thousand pages)
 # This only stops a hung indexer.
