@@ -764,22 +764,30 @@ def _kept_before(cache_dir: Path | None, parts: dict[int, str]) -> dict[int, Pat
 
 def _noted_published(cache_dir: Path | None) -> tuple[str | None, dict[int, str]]:
     """The published index's note (_write_published): its folder's id and parts."""
-    if cache_dir is None:
-        return None, {}
+    noted = _published_note(cache_dir)
     try:
-        noted = json.loads(_published_file(cache_dir).read_text(encoding="utf-8"))
         return str(noted["index"]), {int(number): str(key) for number, key in noted["parts"]}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None, {}
 
 
 def _noted_part_pages(cache_dir: Path) -> int | None:
     """The part size the published index was split by (_write_published); None: unknown."""
     try:
-        noted = json.loads(_published_file(cache_dir).read_text(encoding="utf-8"))
-        return int(noted["part_pages"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return int(_published_note(cache_dir)["part_pages"])
+    except (ValueError, KeyError, TypeError):
         return None
+
+
+def _published_note(cache_dir: Path | None) -> dict[str, Any]:
+    """The note _write_published left in `cache_dir`, as written; {} without one."""
+    if cache_dir is None:
+        return {}
+    try:
+        noted = json.loads(_published_file(cache_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return noted if isinstance(noted, dict) else {}
 
 
 def _forget_parts_but(cache: Path, keys: set[str]) -> None:
