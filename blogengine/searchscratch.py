@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from blogengine.write import clear_killed
+from blogengine.write import clear_killed, holds
 
 MEMORY = Path("/dev/shm")
 ROOM_PER_PAGE = 64 * 1024   # asked of the memory file system per page (Pagefind writes ~7 KB)
@@ -50,21 +50,11 @@ def bring_in(output: Path, previous: Path, target: Path) -> None:
                 with open(os.path.join(folder, name), "rb") as handle:
                     data = handle.read()
                 old = os.path.join(previous, rel, name)
-                if not (_holds(old, data) and _linked(old, os.path.join(into, name))):
+                if not (holds(old, data) and _linked(old, os.path.join(into, name))):
                     with open(os.path.join(into, name), "wb") as handle:
                         handle.write(data)
     finally:
         shutil.rmtree(output, ignore_errors=True)
-
-
-def _holds(path: str, data: bytes) -> bool:
-    try:
-        if os.stat(path).st_size != len(data):
-            return False
-        with open(path, "rb") as handle:
-            return handle.read() == data
-    except OSError:
-        return False
 
 
 def _linked(source: str, target: str) -> bool:

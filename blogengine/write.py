@@ -115,17 +115,7 @@ class Staging:
 
     def write(self, rel: str, data: bytes) -> bool:
         """Stage a file; False when the published file already holds exactly these bytes."""
-        current = os.path.join(self.out_dir, rel)
-        try:
-            same = os.stat(current, follow_symlinks=False)
-            if stat.S_ISREG(same.st_mode) and same.st_size == len(data):
-                with open(current, "rb") as handle:
-                    unchanged = handle.read() == data
-            else:
-                unchanged = False
-        except OSError:
-            unchanged = False
-        if unchanged:
+        if holds(os.path.join(self.out_dir, rel), data):
             return False
         self._target(rel).write_bytes(data)
         return True
@@ -279,6 +269,19 @@ def running(pid_text: str) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def holds(path: str, data: bytes) -> bool:
+    """Whether the file at `path` (a file of its own, not a symbolic link) holds exactly
+    `data`: its size first, then its bytes."""
+    try:
+        found = os.stat(path, follow_symlinks=False)
+        if not stat.S_ISREG(found.st_mode) or found.st_size != len(data):
+            return False
+        with open(path, "rb") as handle:
+            return handle.read() == data
+    except OSError:
+        return False
 
 
 def clear_killed(folders: Iterable[Path], pid_of: Callable[[str], str | None]) -> None:
