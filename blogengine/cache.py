@@ -61,6 +61,19 @@ def dict_states(name: str, new: dict[str, Any], kept: KeptDict | None,
     return {name: new, _changes(name): None}
 
 
+def added_states(name: str, kept_changes: object, added: dict[str, Any], new: dict[str, Any]
+                 ) -> dict[str, Any]:
+    """The states that save `new` under `name` when it differs from the dict last saved only
+    in the entries `added`, without reading that dict's base back: the changes kept since the
+    base (`kept_changes`, as saved), with these, while they are few; else the whole dict."""
+    changed, removed = kept_changes if isinstance(kept_changes, tuple) \
+        and len(kept_changes) == 2 else ({}, [])
+    merged = {**changed, **added}
+    if len(merged) + len(removed) <= REWRITE_SHARE * len(new):
+        return {_changes(name): (merged, removed)}
+    return {name: new, _changes(name): None}
+
+
 def _changes(name: str) -> str:
     return f"{name}:changes"
 
@@ -123,6 +136,14 @@ class BuildCache:
     def get_state(self, name: str) -> Any:
         row = self.db.execute("SELECT value FROM state WHERE name = ?", (name,)).fetchone()
         return pickle.loads(row[0]) if row else None
+
+    def has_state(self, name: str) -> bool:
+        return self.db.execute("SELECT 1 FROM state WHERE name = ?", (name,)).fetchone() is not None
+
+    def get_dict_changes(self, name: str) -> object:
+        """What changed in a dict saved with dict_states since it was saved whole, as saved
+        (added_states takes it), without the dict itself."""
+        return self.get_state(_changes(name))
 
     def get_dict_state(self, name: str) -> KeptDict | None:
         """A dict saved with dict_states; None when there is none (or it is not a dict)."""

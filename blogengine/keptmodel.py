@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from blogengine.model import Entry, Site
 from blogengine.parse import Document
@@ -22,7 +23,38 @@ from blogengine.render import Output
 
 
 # Bump when KeptModel or the model's classes change: a model pickled otherwise is not used.
-FORMAT = 1
+FORMAT = 2
+
+
+class KeptCards:
+    """The social cards' outputs of a kept model, unpickled only when asked for. A build from
+    the kept model changes no card (a card shows front matter, and only bodies changed), so
+    it needs only their paths and the keys of their output records: at 10,000 posts the
+    outputs took 0.056 s of the model's 0.18 s to unpickle."""
+
+    def __init__(self, outputs: list[Output], records: dict[str, str], fingerprint: str) -> None:
+        self._outputs: list[Output] | None = outputs
+        self._pickled: bytes | None = None
+        self.records = records          # path -> the key its output record holds
+        self.fingerprint = fingerprint  # of the build that keyed them
+
+    def outputs(self) -> list[Output]:
+        if self._outputs is None:
+            assert self._pickled is not None
+            self._outputs = pickle.loads(self._pickled)
+        return self._outputs
+
+    def __getstate__(self) -> dict[str, object]:
+        if self._pickled is None:   # (a model saved whole again keeps its cards' bytes)
+            self._pickled = pickle.dumps(self._outputs, protocol=pickle.HIGHEST_PROTOCOL)
+        return {"records": self.records, "fingerprint": self.fingerprint,
+                "pickled": self._pickled}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._outputs = None
+        self._pickled = state["pickled"]
+        self.records = state["records"]
+        self.fingerprint = state["fingerprint"]
 
 
 @dataclass
@@ -31,7 +63,7 @@ class KeptModel:
     site: Site
     documents: list[Document]   # every document, those the site leaves out (drafts) too
     objects: dict[str, str]     # a digest per model object (deps.object_digests)
-    cards: list[Output]         # the social cards' outputs (they show front matter only)
+    cards: KeptCards            # the social cards' outputs (they show front matter only)
     format: int = FORMAT
     # Since it was saved whole (set by load_model, not pickled with it): see Changes.
     changes: Changes = field(default_factory=lambda: Changes({}, {}))

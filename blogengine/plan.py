@@ -3,7 +3,7 @@ the last build stands at all, cache.py and deps.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from blogengine.cache import BuildCache
@@ -23,15 +23,20 @@ class Plan:
     whole: bool                      # every output is made (no last build to build upon)
     previous_outputs: set[str]
     old_templates: dict[str, str]    # the templates the last build knew: object id -> name
+    # Files left as the last build made them, planned without their outputs (kept_extras);
+    # None when one of them is not as it made them: the caller plans them as ever.
+    kept_extras: set[str] | None = None
 
 
 def plan_outputs(pages: list[Entry | Listing], extras: list[Output], cache: BuildCache,
                  objects: dict[str, str], previous: LastBuild | None, digests: Digests,
-                 fingerprint: str, candidates: Iterable[str] | None = None) -> Plan:
+                 fingerprint: str, candidates: Iterable[str] | None = None,
+                 kept_extras: Mapping[str, str] | None = None) -> Plan:
     """Compare with the last build. A page is kept when no object it read has changed; for a
     page that read a changed object, its inputs are compared attribute by attribute.
     `candidates`: the only objects that may differ from the last build's but for templates
-    (a build from the kept model: its swapped entries'), when known."""
+    (a build from the kept model: its swapped entries'), when known. `kept_extras`: files
+    that this build would key as the last one did (path -> record key), not among `extras`."""
     old_objects: dict[str, str] = previous["objects"] if previous is not None else {}
     old_outputs = cache.outputs() if previous is not None else {}
     old_templates = template_ids(old_objects)
@@ -56,8 +61,11 @@ def plan_outputs(pages: list[Entry | Listing], extras: list[Output], cache: Buil
     extra_keys = {out.path: digest(fingerprint, out.key) for out in extras}
     stale_extras = {path for path, key in extra_keys.items()
                     if old_outputs.get(path, ("", None))[0] != key}
+    kept = kept_extras or {}
+    unchanged = all(old_outputs.get(path, ("", None))[0] == key for path, key in kept.items())
     return Plan(render=render, extras=stale_extras, extra_keys=extra_keys, whole=previous is None,
-                previous_outputs=set(old_outputs), old_templates=old_templates)
+                previous_outputs=set(old_outputs), old_templates=old_templates,
+                kept_extras=set(kept) if unchanged else None)
 
 
 def _touches(touched: str, changed: set[str]) -> bool:
@@ -81,13 +89,16 @@ def _changed_objects(objects: dict[str, str], old_objects: dict[str, str],
     return changed
 
 
-def objects_to_keep(objects: dict[str, str], plan: Plan, used_templates: Iterable[str],
-                    digests: Digests) -> dict[str, str]:
-    """The object digests the next build compares with: the model's, and every template's
-    that a page has used (templates are objects too)."""
-    kept = dict(objects)
-    for oid, name in plan.old_templates.items():
-        kept[oid] = digests.template(name)
+def objects_to_keep(objects: dict[str, str], templates: dict[str, str]) -> dict[str, str]:
+    """The object digests the next build compares with: the model's, and the templates'
+    (templates_to_keep; templates are objects too)."""
+    return {**objects, **templates}
+
+
+def templates_to_keep(plan: Plan, used_templates: Iterable[str], digests: Digests
+                      ) -> dict[str, str]:
+    """The digest of every template the last build knew or a page of this one used."""
+    kept = {oid: digests.template(name) for oid, name in plan.old_templates.items()}
     for name in used_templates:
         kept[template_id(name)] = digests.template(name)
     return kept

@@ -16,7 +16,7 @@ import pytest
 import blogengine.build
 from blogengine.cache import BuildCache
 from blogengine.config import load_config
-from blogengine.keptmodel import model_path
+from blogengine.keptmodel import KeptCards, model_path
 from tests.blogengine.test_cache import age, plugin_site, tree  # noqa: F401 (a fixture)
 from tests.blogengine.test_model import make_model
 from tests.support.site import post
@@ -209,5 +209,82 @@ def test_an_edit_that_keeps_a_racy_stamp_is_parsed_though_the_model_holds_the_so
     assert report.parsed == 1 and len(placed) == 1             # from the kept model
     page = next(p for p in tree(root / "public") if p.endswith("post-7/index.html"))
     assert "Body <em>8</em>." in (root / "public" / page).read_text()
+    placed.clear()
+    assert tree(root / "public") == fresh(root, build_at, tmp_path)
+
+
+@pytest.fixture
+def cards_unpickled(monkeypatch):
+    """How many times a build asked a kept model for its cards' outputs."""
+    calls = []
+    real = KeptCards.outputs
+    def counting(self):
+        calls.append(1)
+        return real(self)
+    monkeypatch.setattr(KeptCards, "outputs", counting)
+    return calls
+
+
+def card_paths(root: Path) -> list[str]:
+    return [p for p in tree(root / "public") if p.endswith(".png") and "/cards/" in f"/{p}"]
+
+
+def test_a_body_edit_keeps_the_cards_without_unpickling_their_outputs(
+        make_site, build_at, tmp_path, placed, cards_unpickled):
+    root = make_site(posts(40))
+    build_at(root)
+    cards = card_paths(root)
+    assert len(cards) >= 40
+    edit_seven(root, "A body no card shows.")
+    report = build_at(root)
+    assert report.parsed == 1 and len(placed) == 1 and cards_unpickled == []
+    assert card_paths(root) == cards
+    placed.clear()
+    assert tree(root / "public") == fresh(root, build_at, tmp_path)
+
+
+def test_a_card_whose_record_the_cache_lost_is_planned_as_ever(
+        make_site, build_at, tmp_path, placed, cards_unpickled):
+    root = make_site(posts(40))
+    build_at(root)
+    lost = card_paths(root)[3]
+    (root / "public" / lost).unlink()
+    cache = BuildCache.for_output(root, root / "public")
+    with sqlite3.connect(cache.path) as db:
+        db.execute("DELETE FROM outputs WHERE rel = ?", (lost,))
+    edit_seven(root, "Another body.")
+    report = build_at(root)
+    assert len(placed) == 1 and cards_unpickled == [1]        # from the kept model still
+    assert (root / "public" / lost).is_file() and report.files_written >= 2
+    assert lost in cache.outputs()
+    placed.clear()
+    assert tree(root / "public") == fresh(root, build_at, tmp_path)
+
+
+def test_a_build_that_cannot_start_from_the_model_compares_with_the_edits_digests(
+        make_site, build_at, tmp_path, placed):
+    # Builds from the kept model take the last digests from it and save only what they
+    # changed: a build placing the documents again (a new post) must find the edits' digests,
+    # or a body edited back to its first text would look unchanged and keep the edited page.
+    root = make_site(posts(40))
+    build_at(root)
+    cache = BuildCache.for_output(root, root / "public")
+    first = cache.get_dict_state("objects").current
+    edited = edit_seven(root, "An edited body.")
+    build_at(root)
+    other = root / "content/posts/p0008.md"
+    other.write_text(other.read_text().replace("Body *8*.", "Body *eight*."))
+    age(root / "content")
+    build_at(root)
+    assert len(placed) == 1                                   # both from the kept model
+    saved = cache.get_dict_state("objects").current
+    assert saved.keys() == first.keys() and saved != first
+    edited.write_text(edited.read_text().replace("An edited body.", "Body *7*."))  # as first
+    (root / "content/posts/new.md").write_text(post("New", "2009-01-01", body="New."))
+    age(root / "content")
+    build_at(root)
+    assert len(placed) == 2
+    page = next(p for p in tree(root / "public") if p.endswith("post-7/index.html"))
+    assert "Body <em>7</em>." in (root / "public" / page).read_text()
     placed.clear()
     assert tree(root / "public") == fresh(root, build_at, tmp_path)
