@@ -15,7 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pygments.styles import get_all_styles
+from pygments.styles import get_all_styles, get_style_by_name
+from pygments.util import ClassNotFound
 
 from blogengine.errors import BlogError, ConfigError
 from blogengine.serverlink import url_problem
@@ -333,7 +334,7 @@ def _check_values(config: SiteConfig, path: Path | None, text: str) -> list[Conf
         fail("related_posts", f"must be 0 or more, got {config.related_posts}")
     for key in ("pygments_style", "pygments_dark_style"):
         style = getattr(config, key)
-        if style not in known_styles():
+        if not is_style(style):
             hint = difflib.get_close_matches(style, known_styles(), n=1)
             fail(key, f"is not a Pygments style, got {style!r}"
                       + (f" (did you mean {hint[0]!r}?)" if hint else ""))
@@ -392,6 +393,16 @@ def _check_deploy(deploy: DeployConfig, path: Path | None, text: str) -> list[Co
     if ".." in deploy.s3.prefix.split("/"):
         fail("deploy.s3.prefix", f"must not climb out of the bucket, got {deploy.s3.prefix!r}")
     return errors
+
+
+def is_style(name: str) -> bool:
+    """Whether Pygments has a style of that name; a built-in one is found without looking
+    through the installed packages for plugin styles (20 ms of every build, known_styles)."""
+    try:
+        get_style_by_name(name)
+    except ClassNotFound:
+        return False
+    return True
 
 
 def known_styles() -> list[str]:
