@@ -260,8 +260,8 @@ class BuildRun(BuildStart):
             return {}
         stamps, scan = previous["sources"], previous["scan_ns"]
         trusted = {rel for _path, rel, stamp in self.scanned.markdown
-                   if stamps.get(rel) == stamp and stamp.mtime_ns < scan - RACY_NS}
-        return {doc.source.rel: doc for doc in self.warm.documents if doc.source.rel in trusted}
+                   if stamp.mtime_ns < scan - RACY_NS and stamps.get(rel) == stamp}
+        return {rel: doc for doc in self.warm.documents if (rel := doc.source.rel) in trusted}
 
     def kept_documents(self, rels: set[str], known: dict[str, tuple[FileStamp, str]]
                        ) -> dict[str, Document]:
@@ -384,11 +384,12 @@ class BuildRun(BuildStart):
     def bake_comments(self, site: Site, entries: list[Entry] | None = None) -> list[str]:
         """Give every entry with comments (of `entries`, when given) its published
         conversation; warn when unreadable."""
-        open_entries = [entry for entry in (site.entries if entries is None else entries)
-                        if entry.comments]
-        baked = self.conversations({entry.thread: entry.author for entry in open_entries})
-        for entry in open_entries:
-            entry.conversation = baked.by_thread.get(entry.thread)
+        threads = [(entry.thread, entry) for entry in (site.entries if entries is None else entries)
+                   if entry.comments]
+        baked = self.conversations({thread: entry.author for thread, entry in threads})
+        conversation = baked.by_thread.get
+        for thread, entry in threads:
+            entry.conversation = conversation(thread)
         return [baked.warning] if baked.warning else []
 
     def conversations(self, bylines: dict[str, str]) -> BakedConversations:
