@@ -269,6 +269,14 @@ class BuildCache:
             db.execute("ROLLBACK")
             raise
 
+    def files(self) -> list[str]:
+        """This cache's files on disk: the database, its log, the kept model beside it."""
+        try:
+            return [entry.path for entry in os.scandir(self.path.parent)
+                    if entry.name.startswith(self.path.stem) and entry.is_file()]
+        except OSError:
+            return []
+
     def close(self) -> None:
         for (pid, _thread), connection in self._connections.items():
             if pid == os.getpid():

@@ -8,12 +8,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from blogengine.cache import BuildCache
 from blogengine.comments import conversations_version
 from blogengine.config import SiteConfig
 from blogengine.heap import collections_paused, leave_to_the_end
 from blogengine.load import ScannedContent, scan_content
+from blogengine.readahead import read_ahead
 from blogengine.pluginhost import PluginSet, load_plugins
 from blogengine.report import BuildOptions, BuildReport, LinkProblem
 from blogengine.stamps import (Inputs, LastBuild, fingerprint, input_files, read_last_build,
@@ -61,6 +63,7 @@ class BuildStart:
 
     def execute(self, previous: LastBuild | None) -> BuildReport:
         """Every stage after loading, by a BuildRun that carries on from this start."""
+        self.read_ahead()
         from blogengine.build import BuildRun
 
         run = BuildRun(self.config, self.options, self.progress, start=self)
@@ -69,6 +72,17 @@ class BuildStart:
         finally:
             run.close()
             leave_to_the_end(run)
+
+    def read_ahead(self) -> None:
+        """Have the system read the build cache and the Pagefind binary while the build
+        imports its stages and takes the kept model (readahead.py)."""
+        files: list[str | Path] = list(self.cache.files())
+        if self.config.search.enabled:
+            from blogengine.search import pagefind_executable
+            binary = pagefind_executable()
+            if binary is not None:
+                files.append(binary)
+        read_ahead(files)
 
     def close(self) -> None:
         self.cache.close()
