@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import chain
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path, PurePosixPath
 
 from markdown_it import MarkdownIt

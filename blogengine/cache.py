@@ -138,6 +138,7 @@ class BuildCache:
         return pickle.loads(row[0]) if row else None
 
     def has_state(self, name: str) -> bool:
+        """Whether the state `name` is saved, without reading it."""
         return self.db.execute("SELECT 1 FROM state WHERE name = ?", (name,)).fetchone() is not None
 
     def get_dict_changes(self, name: str) -> object:
