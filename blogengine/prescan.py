@@ -50,8 +50,8 @@ class OutputScan:
         self._found: OutputListing | None = None
         context = multiprocessing.get_context("fork")
         self._receiver, sender = context.Pipe(duplex=False)
-        self._process = context.Process(target=_scan, args=(out_dir, sender), daemon=True,
-                                        name="blogengine-prescan")
+        self._process = context.Process(target=_scan, args=(out_dir, sender, self._receiver),
+                                        daemon=True, name="blogengine-prescan")
         self._process.start()   # (no thread of this process is busy yet: forking is safe)
         sender.close()
 
@@ -96,7 +96,11 @@ class OutputScan:
         self._receiver.close()
 
 
-def _scan(out_dir: Path, sender: multiprocessing.connection.Connection) -> None:
+def _scan(out_dir: Path, sender: multiprocessing.connection.Connection,
+          receiver: multiprocessing.connection.Connection) -> None:
+    # The fork's copy of the build's end: held here, it would keep the pipe open after the
+    # build was killed, and a listing bigger than the pipe's buffer would wait for ever.
+    receiver.close()
     try:
         listing: OutputListing | None = list_output(out_dir)
     except OSError:

@@ -4,6 +4,9 @@ after the writing; an edit's search index and link check use it instead of walki
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import blogengine.check
@@ -11,6 +14,7 @@ import blogengine.search
 from blogengine.prescan import OutputScan, list_output
 from blogengine.write import output_files
 from tests.blogengine.test_search import indexed_pages
+from tests.support import REPO
 from tests.support.site import post
 
 
@@ -51,6 +55,43 @@ def test_closing_a_scan_leaves_no_process(tmp_path):
     scan = OutputScan(a_folder(tmp_path))
     scan.close()
     assert not scan._process.is_alive() and scan._process.exitcode is not None
+
+
+
+def ended(pid: int) -> bool:
+    """Whether the process is gone, or a zombie left for its new parent to reap."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            return any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
+    except FileNotFoundError:
+        return True
+
+
+KILLED_WHILE_SCANNING = """
+import os, signal, sys, time
+from pathlib import Path
+from blogengine.prescan import OutputScan
+scan = OutputScan(Path(sys.argv[1]))
+print(scan._process.pid, flush=True)
+time.sleep(1)   # the scan is sending a listing bigger than the pipe's buffer, no one reading
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_scan_ends_when_the_build_that_started_it_is_killed(tmp_path):
+    out = tmp_path / "public"
+    for n in range(3000):   # a listing of about 200 KB, where a pipe holds 64 KB
+        page = out / f"posts/a-post-with-a-long-enough-name-{n:05d}/index.html"
+        page.parent.mkdir(parents=True)
+        page.write_text("<p>x</p>", encoding="utf-8")
+    killed = subprocess.run([sys.executable, "-c", KILLED_WHILE_SCANNING, str(out)], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert killed.returncode == -9, killed.stderr
+    scanner = int(killed.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while not ended(scanner) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ended(scanner), "the scan outlived the build that started it"
 
 
 POSTS = {
