@@ -56,9 +56,8 @@ def dict_states(name: str, new: dict[str, Any], kept: KeptDict | None,
         differs = operator.ne if by_value else operator.is_not
         changed = {key: value for key, value in new.items() if differs(base.get(key), value)}
         removed = [key for key in base if key not in new]
-        if len(changed) + len(removed) <= REWRITE_SHARE * len(base):
-            return {_changes(name): (changed, removed)}
-    return {name: new, _changes(name): None}
+        return _saved_states(name, new, changed, removed, len(base))
+    return _saved_states(name, new)
 
 
 def added_states(name: str, kept_changes: object, added: dict[str, Any], new: dict[str, Any]
@@ -68,9 +67,16 @@ def added_states(name: str, kept_changes: object, added: dict[str, Any], new: di
     base (`kept_changes`, as saved), with these, while they are few; else the whole dict."""
     changed, removed = kept_changes if isinstance(kept_changes, tuple) \
         and len(kept_changes) == 2 else ({}, [])
-    merged = {**changed, **added}
-    if len(merged) + len(removed) <= REWRITE_SHARE * len(new):
-        return {_changes(name): (merged, removed)}
+    return _saved_states(name, new, {**changed, **added}, removed, len(new))
+
+
+def _saved_states(name: str, new: dict[str, Any], changed: dict[str, Any] | None = None,
+                  removed: list[str] | None = None, size: int = 0) -> dict[str, Any]:
+    """The changes since the base (of `size` entries) while they are a small share of it,
+    else the whole dict `new`."""
+    if changed is not None and removed is not None \
+            and len(changed) + len(removed) <= REWRITE_SHARE * size:
+        return {_changes(name): (changed, removed)}
     return {name: new, _changes(name): None}
 
 

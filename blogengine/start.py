@@ -15,8 +15,8 @@ from blogengine.comments import conversations_version
 from blogengine.config import SiteConfig
 from blogengine.heap import collections_paused, leave_to_the_end
 from blogengine.load import ScannedContent, scan_content
-from blogengine.readahead import read_ahead
 from blogengine.pluginhost import PluginSet, load_plugins
+from blogengine.readahead import read_ahead
 from blogengine.report import BuildOptions, BuildReport, LinkProblem
 from blogengine.stamps import (Inputs, LastBuild, fingerprint, input_files, read_last_build,
                                search_pending_mark, unchanged)
