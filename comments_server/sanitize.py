@@ -1,4 +1,12 @@
-"""Comment bodies: Markdown -> HTML -> allow-list sanitising. The only module that imports bleach."""
+"""Comment bodies: Markdown -> HTML -> allow-list sanitising. The only module that imports bleach.
+
+A reader's Markdown is sanitised on its tokens: the renderer can only make the allowed tags, from
+an allow-list of token types whose attributes are checked here, with every text and attribute value
+escaped. bleach stays the reference: anything outside that list (or text html5lib would rewrite)
+goes through bleach's pass over the HTML, and a differential test holds the two byte-identical over
+public Markdown and hostile-payload corpora (tests/comments_server/test_sanitize_tokens.py). The
+token pass costs a tenth of bleach's html5lib parse, which was an eighth of a posted comment's time.
+HTML from elsewhere (clean_html) always goes through bleach."""
 
 from __future__ import annotations
 
@@ -11,6 +19,7 @@ from typing import Any
 import bleach
 from bleach.html5lib_shim import Filter
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 ALLOWED_TAGS = frozenset({"p", "br", "a", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li"})
 ALLOWED_ATTRIBUTES = {"a": ["href", "title"]}
@@ -22,7 +31,8 @@ _ABSOLUTE_SAFE_URL = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
 def _markdown() -> MarkdownIt:
     # Raw HTML off: a reader's "<script>" is text. Block rules whose tags the allow-list would
     # strip anyway (headings, images, rules, tables) are off, so their text reads as written.
-    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "breaks": True})
+    # xhtmlOut off: "<br>", as bleach's serializer writes it.
+    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "breaks": True, "xhtmlOut": False})
     md.enable("linkify")
     md.disable(["heading", "lheading", "image", "hr", "html_block", "html_inline"])
     # Only absolute http(s) and mailto links; anything else (relative, unknown or encoded schemes)
@@ -58,9 +68,66 @@ _CLEANER = bleach.Cleaner(
 )
 
 
+# The tokens the Markdown above makes from any input, each rendering as an allowed tag or as escaped
+# text. Any other (a rule enabled by mistake, a plugin) sends the body through bleach.
+_SAFE_TOKENS = frozenset({
+    "paragraph_open", "paragraph_close", "blockquote_open", "blockquote_close",
+    "bullet_list_open", "bullet_list_close", "ordered_list_open", "ordered_list_close",
+    "list_item_open", "list_item_close", "code_block", "fence", "inline",
+    "text", "softbreak", "hardbreak", "code_inline", "em_open", "em_close",
+    "strong_open", "strong_close", "link_open", "link_close",
+})
+_LINK_ATTRIBUTES = frozenset(ALLOWED_ATTRIBUTES["a"])
+# Characters html5lib rewrites or reports in text (C0 controls but tab and LF, CR included, which an
+# entity can make; DEL and the C1 controls; noncharacters; lone surrogates): a body whose HTML holds
+# one goes through bleach, which decides.
+_HTML5LIB_REWRITES = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ufdd0-\ufdef\ud800-\udfff"
+    + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17)) + "]")
+
+
 def render_comment(text: str) -> str:
     """Markdown source -> safe HTML, ready to store and serve as is."""
+    html = render_from_tokens(text)
+    return html if html is not None else render_through_bleach(text)
+
+
+def render_through_bleach(text: str) -> str:
+    """The reference: the rendered HTML through bleach's allow-list."""
     return str(_CLEANER.clean(_MD.render(text))).strip()
+
+
+def render_from_tokens(text: str) -> str | None:
+    """The body's HTML sanitised on its tokens, exactly as bleach would write it; None when a
+    token or a character is one only bleach may judge."""
+    tokens = _MD.parse(text)
+    if not _sanitise_tokens(tokens):
+        return None
+    html = _MD.renderer.render(tokens, _MD.options, {})
+    return None if _HTML5LIB_REWRITES.search(html) else html.strip()
+
+
+def _sanitise_tokens(tokens: list[Token]) -> bool:
+    """Check every token against the allow-list and drop what bleach would drop: a list's start
+    number, a fence's language class; give links their rel. False when a token is not allowed."""
+    for token in tokens:
+        if token.type not in _SAFE_TOKENS:
+            return False
+        if token.type == "link_open":
+            href = token.attrs.get("href")
+            if not (isinstance(href, str) and _ABSOLUTE_SAFE_URL.match(href)
+                    and token.attrs.keys() <= _LINK_ATTRIBUTES):
+                return False
+            token.attrs["rel"] = LINK_REL
+        elif token.type == "ordered_list_open":
+            token.attrs = {}
+        elif token.type == "fence":
+            token.info = ""
+        elif token.attrs:
+            return False
+        if token.children and not _sanitise_tokens(token.children):
+            return False
+    return True
 
 
 def clean_html(html: str) -> str:
