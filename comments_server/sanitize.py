@@ -4,9 +4,10 @@ A reader's Markdown is sanitised on its tokens: the renderer can only make the a
 an allow-list of token types whose attributes are checked here, with every text and attribute value
 escaped. bleach stays the reference: anything outside that list (or text html5lib would rewrite)
 goes through bleach's pass over the HTML, and a differential test holds the two byte-identical over
-public Markdown and hostile-payload corpora (tests/comments_server/test_sanitize_tokens.py). The
-token pass costs a tenth of bleach's html5lib parse, which was an eighth of a posted comment's time.
-HTML from elsewhere (clean_html) always goes through bleach."""
+public Markdown and hostile-payload corpora (tests/comments_server/test_sanitize_tokens.py). Why:
+bleach parses the HTML again with html5lib, which cost more than the Markdown did; a one-line body
+renders in 0.14 ms this way against 0.32 ms through bleach. HTML from elsewhere (clean_html) always
+goes through bleach."""
 
 from __future__ import annotations
 
