@@ -112,7 +112,7 @@ def _sanitise_tokens(tokens: list[Token]) -> bool:
     """Check every token against the allow-list and drop what bleach would drop: a list's start
     number, a fence's language class; give links their rel. False when a token is not allowed."""
     for token in tokens:
-        if token.type not in _SAFE_TOKENS:
+        if token.type not in _SAFE_TOKENS or (token.nesting and token.tag not in ALLOWED_TAGS):
             return False
         if token.type == "link_open":
             href = token.attrs.get("href")

@@ -112,3 +112,18 @@ def test_links_from_tokens_keep_only_safe_targets_and_get_rel():
 def test_fence_language_and_list_start_are_dropped():
     assert render_from_tokens("```python\nx = 1\n```\n\n3. three") == (
         "<pre><code>x = 1\n</code></pre>\n<ol>\n<li>three</li>\n</ol>")
+
+
+def test_an_allowed_token_with_another_tag_goes_through_bleach(monkeypatch):
+    # A rule that renames tags (as a plugin might) makes paragraph tokens render as <div>.
+    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "breaks": True, "xhtmlOut": False})
+
+    def paragraphs_as_divs(state):
+        for token in state.tokens:
+            if token.type.startswith("paragraph_"):
+                token.tag = "div"
+
+    md.core.ruler.push("paragraphs_as_divs", paragraphs_as_divs)
+    monkeypatch.setattr(sanitize, "_MD", md)
+    assert render_from_tokens("hello *there*") is None
+    assert render_comment("hello *there*") == "hello <em>there</em>"
