@@ -66,7 +66,8 @@ CORPORA = {
 }
 
 
-@pytest.mark.parametrize("name", list(CORPORA))
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) if name == "seeded mix" else name
+                                  for name in CORPORA])   # the seeded mix takes about 3 s
 def test_tokens_render_what_bleach_renders(name):
     inputs = CORPORA[name]()
     mismatches = []
