@@ -152,7 +152,7 @@ class BuildRun(BuildStart):
             except Exception:  # a broken cache is no cache
                 return None
             if saved:
-                self.model_objects = {**warm.objects, **templates}
+                self.model_objects = objects_to_keep(warm.objects, templates)   # as saved
                 return {**previous, "objects": self.model_objects}
         try:
             self.kept_objects = self.cache.get_dict_state("objects")

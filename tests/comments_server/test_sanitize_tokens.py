@@ -10,7 +10,6 @@ import json
 import random
 
 import pytest
-from markdown_it import MarkdownIt
 
 from comments_server import sanitize
 from comments_server.sanitize import render_comment, render_from_tokens, render_through_bleach
@@ -96,7 +95,7 @@ def test_characters_html5lib_rewrites_go_through_bleach():
 
 def test_a_token_outside_the_allow_list_goes_through_bleach(monkeypatch):
     # Images are off in the comment Markdown; turned on, their token is one the pass does not know.
-    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "breaks": True, "xhtmlOut": False})
+    md = sanitize._markdown().enable("image")
     monkeypatch.setattr(sanitize, "_MD", md)
     text = "![pic](https://example.com/p.png) and <b>raw</b>"
     assert render_from_tokens(text) is None
@@ -117,7 +116,7 @@ def test_fence_language_and_list_start_are_dropped():
 
 def test_an_allowed_token_with_another_tag_goes_through_bleach(monkeypatch):
     # A rule that renames tags (as a plugin might) makes paragraph tokens render as <div>.
-    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "breaks": True, "xhtmlOut": False})
+    md = sanitize._markdown()
 
     def paragraphs_as_divs(state):
         for token in state.tokens:
